@@ -1,0 +1,222 @@
+#include "ext/lifecycle.h"
+#include "hub/log.h"
+
+#include "SAPI.h"
+#include "main/php_main.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#define RT_RETRY_SECONDS 5
+
+static pthread_mutex_t rt__lock = PTHREAD_MUTEX_INITIALIZER;
+static rt_hub *rt__hub;
+static pid_t rt__hub_pid;
+static rt_broker *rt__broker;
+static const rt_broker_ops *rt__broker_ops;
+static pid_t rt__broker_pid;
+static time_t rt__last_attempt;
+static char rt__last_error[256];
+static bool rt__post_startup;
+static zend_result (*rt__prev_post_startup)(void);
+/* opcache replaces ub_write while it runs a preload script in the master. */
+static size_t (*rt__sapi_ub_write)(const char *str, size_t len);
+
+static zend_result rt__on_post_startup(void)
+{
+	if (rt__prev_post_startup != NULL && rt__prev_post_startup() != SUCCESS) {
+		return FAILURE;
+	}
+	rt__post_startup = true;
+	return SUCCESS;
+}
+
+static bool rt__server_sapi(void)
+{
+	static const char *const names[] = {"cli-server", "fpm-fcgi", "apache2handler",
+		"frankenphp", NULL};
+
+	for (int i = 0; names[i]; i++) {
+		if (strcmp(sapi_module.name, names[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+int rt_lifecycle_read_config(rt_config *cfg, char *err, size_t errlen)
+{
+	char name[64];
+
+	rt_config_defaults(cfg);
+	for (const rt_setting *s = rt_settings; s->name; s++) {
+		bool exists = false;
+		size_t n = (size_t) snprintf(name, sizeof(name), "realtime.%s", s->name);
+		const char *value = zend_ini_string_ex(name, n, 0, &exists);
+		int r = rt_config_set(cfg, s->name, exists && value ? value : s->default_value,
+				err, errlen);
+		if (r != 0) {
+			return r;
+		}
+	}
+	return 0;
+}
+
+static bool rt__enabled(void)
+{
+	return zend_ini_long("realtime.enabled", sizeof("realtime.enabled") - 1, 0) != 0;
+}
+
+/* In a forked child the parent's hub thread does not exist: forget it
+ * without touching its memory or locks, which may be mid-use. */
+static void rt__forget_after_fork(void)
+{
+	pid_t pid = getpid();
+
+	if (rt__hub != NULL && rt__hub_pid != pid) {
+		rt__hub = NULL;
+	}
+	if (rt__broker != NULL && rt__broker_pid != pid) {
+		rt__broker = NULL;
+	}
+}
+
+rt_broker *rt_lifecycle_broker(const rt_broker_ops **ops, char *err, size_t errlen)
+{
+	rt_config cfg;
+
+	rt__forget_after_fork();
+	if (rt__broker == NULL) {
+		if (rt_lifecycle_read_config(&cfg, err, errlen) != 0) {
+			return NULL;
+		}
+		rt__broker_ops = rt_broker_find(cfg.broker);
+		if (rt__broker_ops == NULL) {
+			snprintf(err, errlen, "unknown broker '%s' (realtime.broker)", cfg.broker);
+			return NULL;
+		}
+		if (rt__broker_ops->open(&rt__broker, &cfg, err, errlen) != 0) {
+			rt__broker = NULL;
+			return NULL;
+		}
+		rt__broker_pid = getpid();
+		if (rt__hub != NULL) {
+			rt__broker_ops->attach(rt__broker, rt__hub);
+		}
+	}
+	*ops = rt__broker_ops;
+	return rt__broker;
+}
+
+int rt_lifecycle_start(char *err, size_t errlen)
+{
+	const rt_broker_ops *ops;
+	rt_broker *broker;
+	rt_config cfg;
+	int r;
+
+	pthread_mutex_lock(&rt__lock);
+	rt__forget_after_fork();
+	if (rt__hub != NULL) {
+		pthread_mutex_unlock(&rt__lock);
+		return 0;
+	}
+	rt__last_attempt = time(NULL);
+	r = rt_lifecycle_read_config(&cfg, err, errlen);
+	if (r == 0 && rt_log_open(cfg.log_path) != 0) {
+		rt_log(RT_LOG_WARNING, "cannot open realtime.log '%s': logging to stderr",
+				cfg.log_path);
+	}
+	if (r == 0) {
+		broker = rt_lifecycle_broker(&ops, err, errlen);
+		r = broker ? 0 : -EINVAL;
+	}
+	if (r == 0) {
+		r = rt_hub_start(&rt__hub, &cfg, err, errlen);
+	}
+	if (r == 0) {
+		rt__hub_pid = getpid();
+		ops->attach(broker, rt__hub);
+		rt__last_error[0] = '\0';
+	} else {
+		snprintf(rt__last_error, sizeof(rt__last_error), "%s", err);
+		rt_log(RT_LOG_ERROR, "hub not started: %s; PHP keeps serving, next try in %d s",
+				err, RT_RETRY_SECONDS);
+	}
+	pthread_mutex_unlock(&rt__lock);
+	return r;
+}
+
+bool rt_lifecycle_stop(void)
+{
+	rt_hub *hub;
+
+	pthread_mutex_lock(&rt__lock);
+	rt__forget_after_fork();
+	hub = rt__hub;
+	rt__hub = NULL;
+	if (hub != NULL && rt__broker != NULL) {
+		rt__broker_ops->attach(rt__broker, NULL);
+	}
+	pthread_mutex_unlock(&rt__lock);
+	if (hub == NULL) {
+		return false;
+	}
+	rt_hub_stop(hub);
+	return true;
+}
+
+rt_hub *rt_lifecycle_hub(void)
+{
+	rt__forget_after_fork();
+	return rt__hub;
+}
+
+const char *rt_lifecycle_last_error(void)
+{
+	return rt__last_error[0] ? rt__last_error : NULL;
+}
+
+void rt_lifecycle_rinit(void)
+{
+	char err[256];
+
+	if (!rt__post_startup || !rt__enabled() || !rt__server_sapi()) {
+		return;
+	}
+	/* A preload script runs a request in the FPM master: no hub there. */
+	if (sapi_module.ub_write != rt__sapi_ub_write || SG(server_context) == NULL) {
+		return;
+	}
+	rt__forget_after_fork();
+	if (rt__hub != NULL) {
+		return;
+	}
+	if (rt__last_attempt != 0 && rt__hub_pid == getpid()
+			&& time(NULL) - rt__last_attempt < RT_RETRY_SECONDS) {
+		return;
+	}
+	rt_lifecycle_start(err, sizeof(err));
+	rt__hub_pid = getpid(); /* the retry clock belongs to this process */
+}
+
+zend_result rt_lifecycle_minit(void)
+{
+	rt__prev_post_startup = zend_post_startup_cb;
+	zend_post_startup_cb = rt__on_post_startup;
+	rt__sapi_ub_write = sapi_module.ub_write;
+	return SUCCESS;
+}
+
+void rt_lifecycle_mshutdown(void)
+{
+	if (rt__hub != NULL && rt__hub_pid == getpid()) {
+		rt_lifecycle_stop();
+	}
+	if (rt__broker != NULL && rt__broker_pid == getpid()) {
+		rt__broker_ops->close(rt__broker);
+		rt__broker = NULL;
+	}
+	rt_log_close();
+}

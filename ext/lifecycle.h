@@ -1,0 +1,32 @@
+/* Process and thread lifecycle of the hub, seen from PHP's threads: which
+ * process may run one, starting it lazily, restarting it in a forked child,
+ * stopping it at shutdown. All hub state of a process lives here. */
+#ifndef RT_EXT_LIFECYCLE_H
+#define RT_EXT_LIFECYCLE_H
+
+#include "php.h"
+#include "broker/broker.h"
+#include "hub/hub.h"
+
+zend_result rt_lifecycle_minit(void);
+void rt_lifecycle_mshutdown(void);
+/* Called at every request start: starts the hub in server SAPIs. */
+void rt_lifecycle_rinit(void);
+
+/* Starts the hub in this process if it is not running (Realtime\start()).
+ * Returns 0, or a negative errno with err set. */
+int rt_lifecycle_start(char *err, size_t errlen);
+/* Stops this process's hub; returns whether one was running. */
+bool rt_lifecycle_stop(void);
+
+/* This process's hub, or NULL. */
+rt_hub *rt_lifecycle_hub(void);
+/* This process's broker, opened on first use. NULL with err set on failure. */
+rt_broker *rt_lifecycle_broker(const rt_broker_ops **ops, char *err, size_t errlen);
+/* The reason the last start failed, or NULL. */
+const char *rt_lifecycle_last_error(void);
+
+/* Reads the realtime.* INI settings into cfg. Returns 0 or -EINVAL with err set. */
+int rt_lifecycle_read_config(rt_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,51 @@
+/* The hub's configuration: plain values copied out of PHP's INI before the
+ * hub thread starts, so the thread never reads Zend state. */
+#ifndef RT_HUB_CONFIG_H
+#define RT_HUB_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RT_CHANNEL_MAX 200
+#define RT_ORIGINS_MAX 32
+
+typedef struct rt_config {
+	char host[64];              /* numeric address to bind */
+	int port;
+	char path[128];             /* WebSocket path, starts with '/' */
+	char broker[16];            /* "memory" or "redis" */
+	/* Offsets into origins_buf, so a copied config stays valid. */
+	uint16_t origin_off[RT_ORIGINS_MAX];
+	int origin_count;
+	char origins_buf[2048];
+	uint32_t max_message_size;  /* largest inbound message, bytes */
+	uint32_t max_connections;
+	uint32_t max_subscriptions; /* per connection */
+	uint32_t ping_interval;     /* seconds, 0 = never ping */
+	uint32_t max_outbound;      /* bytes queued for one client before it is dropped */
+	uint32_t handshake_timeout; /* seconds */
+	uint32_t shutdown_timeout;  /* milliseconds the PHP side waits for the hub to stop */
+	char log_path[512];         /* empty: stderr */
+} rt_config;
+
+/* Every setting the hub reads, in INI spelling, with its default. */
+typedef struct rt_setting {
+	const char *name;
+	const char *default_value;
+} rt_setting;
+
+extern const rt_setting rt_settings[];
+
+void rt_config_defaults(rt_config *cfg);
+
+/* Parses one INI setting (name without the "realtime." prefix) into cfg.
+ * Returns 0, or -EINVAL with a message naming the setting and value. */
+int rt_config_set(rt_config *cfg, const char *name, const char *value,
+		char *err, size_t errlen);
+
+/* True when a browser Origin may open a connection. An empty allowlist
+ * means same-origin only: the Origin's host:port must equal the Host. */
+int rt_config_origin_allowed(const rt_config *cfg, const char *origin,
+		size_t origin_len, const char *host, size_t host_len);
+
+#endif

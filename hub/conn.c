@@ -1,0 +1,671 @@
+#include "hub/conn.h"
+#include "hub/frame.h"
+#include "hub/log.h"
+#include "hub/native.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RT_CLOSE_GRACE 2   /* seconds a closing client gets to answer */
+#define RT_WRITE_BATCH 64  /* frames per write call */
+
+/* Every read lands in one buffer per hub thread: reads are handled to the
+ * end before the next one, so connections need no buffer of their own. */
+static __thread char rt__read_buf[64 * 1024];
+
+static void rt__on_closed(uv_handle_t *handle);
+static void rt__pump(rt_conn *conn);
+
+/* ---- outbound queue ---- */
+
+static int rt__outq_push(rt_conn *conn, rt_buf *buf)
+{
+	if (conn->out_count == conn->out_cap) {
+		uint32_t cap = conn->out_cap ? conn->out_cap * 2 : 4;
+		rt_buf **q = malloc(cap * sizeof(*q));
+		if (q == NULL) {
+			return -ENOMEM;
+		}
+		for (uint32_t i = 0; i < conn->out_count; i++) {
+			q[i] = conn->outq[(conn->out_head + i) & (conn->out_cap - 1)];
+		}
+		free(conn->outq);
+		conn->outq = q;
+		conn->out_cap = cap;
+		conn->out_head = 0;
+	}
+	conn->outq[(conn->out_head + conn->out_count) & (conn->out_cap - 1)] = buf;
+	conn->out_count++;
+	conn->out_bytes += buf->len;
+	return 0;
+}
+
+static rt_buf *rt__outq_at(const rt_conn *conn, uint32_t i)
+{
+	return conn->outq[(conn->out_head + i) & (conn->out_cap - 1)];
+}
+
+static void rt__outq_pop(rt_conn *conn)
+{
+	rt_buf *b = rt__outq_at(conn, 0);
+
+	conn->out_bytes -= b->len;
+	rt_buf_unref(b);
+	conn->out_head = (conn->out_head + 1) & (conn->out_cap - 1);
+	conn->out_count--;
+	conn->out_off = 0;
+}
+
+/* Drops queued frames that no write has started on. */
+static void rt__outq_drop_unsent(rt_conn *conn)
+{
+	uint32_t keep = conn->inflight;
+
+	if (keep == 0 && conn->out_off > 0) {
+		keep = 1;
+	}
+	while (conn->out_count > keep) {
+		uint32_t last = (conn->out_head + conn->out_count - 1) & (conn->out_cap - 1);
+		conn->out_bytes -= conn->outq[last]->len;
+		rt_buf_unref(conn->outq[last]);
+		conn->out_count--;
+	}
+}
+
+static void rt__mark_dirty(rt_conn *conn)
+{
+	if (conn->state != RT_CONN_DEAD && !(conn->flags & RT_CONN_F_DIRTY)) {
+		conn->flags |= RT_CONN_F_DIRTY;
+		conn->dirty_next = conn->hub->dirty;
+		conn->hub->dirty = conn;
+	}
+}
+
+/* Queues bytes produced on this connection alone (handshake replies,
+ * control frames); not subject to the slow-consumer limit. */
+static void rt__queue_copy(rt_conn *conn, const void *data, size_t len)
+{
+	rt_buf *b = rt_buf_new(len);
+
+	if (b == NULL) {
+		rt_conn_close(conn);
+		return;
+	}
+	memcpy(b->data, data, len);
+	if (rt__outq_push(conn, b) != 0) {
+		rt_buf_unref(b);
+		rt_conn_close(conn);
+		return;
+	}
+	rt__mark_dirty(conn);
+}
+
+void rt_conn_send(rt_conn *conn, rt_buf *frame)
+{
+	rt_hub *hub = conn->hub;
+
+	if (conn->state != RT_CONN_OPEN) {
+		return;
+	}
+	if (conn->out_bytes + frame->len > hub->cfg.max_outbound) {
+		atomic_fetch_add_explicit(&hub->stat_slow, 1, memory_order_relaxed);
+		rt_log(RT_LOG_WARNING, "closing connection %s: slow consumer (%zu bytes queued)",
+				conn->id, conn->out_bytes);
+		rt__outq_drop_unsent(conn);
+		rt_conn_close_ws(conn, RT_CLOSE_SLOW_CONSUMER, "slow consumer");
+		return;
+	}
+	if (rt__outq_push(conn, rt_buf_ref(frame)) != 0) {
+		rt_buf_unref(frame);
+		rt_conn_close(conn);
+		return;
+	}
+	atomic_fetch_add_explicit(&hub->stat_delivered, 1, memory_order_relaxed);
+	rt__mark_dirty(conn);
+}
+
+void rt_conn_send_text(rt_conn *conn, const char *text, size_t len)
+{
+	rt_buf *frame = rt_frame_new(RT_FRAME_TEXT, text, len);
+
+	if (frame == NULL) {
+		rt_conn_close(conn);
+		return;
+	}
+	rt_conn_send(conn, frame);
+	rt_buf_unref(frame);
+}
+
+/* ---- writing ---- */
+
+static void rt__on_written(uv_write_t *req, int status);
+
+static uint32_t rt__fill_bufs(rt_conn *conn, uv_buf_t *bufs, size_t *total)
+{
+	uint32_t n = conn->out_count < RT_WRITE_BATCH ? conn->out_count : RT_WRITE_BATCH;
+
+	*total = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		rt_buf *b = rt__outq_at(conn, i);
+		uint32_t off = (i == 0) ? conn->out_off : 0;
+		bufs[i] = uv_buf_init(b->data + off, b->len - off);
+		*total += b->len - off;
+	}
+	return n;
+}
+
+/* Consumes written bytes from the head of the queue. */
+static void rt__consume(rt_conn *conn, size_t written)
+{
+	while (written > 0) {
+		uint32_t left = rt__outq_at(conn, 0)->len - conn->out_off;
+		if (written >= left) {
+			written -= left;
+			rt__outq_pop(conn);
+		} else {
+			conn->out_off += (uint32_t) written;
+			written = 0;
+		}
+	}
+}
+
+void rt_conn_flush(rt_conn *conn)
+{
+	uv_buf_t bufs[RT_WRITE_BATCH];
+	size_t total;
+	uint32_t n;
+	int r;
+
+	while (conn->state != RT_CONN_DEAD && !(conn->flags & RT_CONN_F_WRITING)
+			&& conn->out_count > 0) {
+		n = rt__fill_bufs(conn, bufs, &total);
+		r = uv_try_write((uv_stream_t *) &conn->tcp, bufs, n);
+		if (r == UV_EAGAIN) {
+			r = 0;
+		} else if (r < 0) {
+			rt_conn_close(conn);
+			return;
+		}
+		rt__consume(conn, (size_t) r);
+		if ((size_t) r == total) {
+			continue; /* the batch went out whole: the socket may take more */
+		}
+		/* The socket is full: libuv writes the rest when it drains. */
+		n = rt__fill_bufs(conn, bufs, &total);
+		conn->inflight = n;
+		conn->flags |= RT_CONN_F_WRITING;
+		if (uv_write(&conn->wreq, (uv_stream_t *) &conn->tcp, bufs, n, rt__on_written) != 0) {
+			conn->flags &= (uint8_t) ~RT_CONN_F_WRITING;
+			conn->inflight = 0;
+			rt_conn_close(conn);
+		}
+		return;
+	}
+	if (conn->state != RT_CONN_DEAD && conn->out_count == 0
+			&& (conn->flags & RT_CONN_F_CLOSE_AFTER_FLUSH)) {
+		rt_conn_close(conn);
+	}
+}
+
+static void rt__on_written(uv_write_t *req, int status)
+{
+	rt_conn *conn = req->data;
+	uint32_t n = conn->inflight;
+
+	conn->flags &= (uint8_t) ~RT_CONN_F_WRITING;
+	conn->inflight = 0;
+	while (n-- > 0 && conn->out_count > 0) {
+		rt__outq_pop(conn);
+	}
+	if (conn->state == RT_CONN_DEAD) {
+		return;
+	}
+	if (status < 0) {
+		rt_conn_close(conn);
+		return;
+	}
+	rt_conn_flush(conn);
+}
+
+/* ---- closing ---- */
+
+void rt_conn_close(rt_conn *conn)
+{
+	rt_hub *hub = conn->hub;
+
+	if (conn->state == RT_CONN_DEAD) {
+		return;
+	}
+	while (conn->sub_count > 0) {
+		rt_sub *sub = conn->subs[conn->sub_count - 1];
+		conn->sub_count--;
+		rt_registry_unsubscribe(&hub->registry, sub);
+	}
+	atomic_store_explicit(&hub->stat_channels, rt_registry_count(&hub->registry),
+			memory_order_relaxed);
+	if (conn->id_len) {
+		rt_map_remove(&hub->conns_by_id, conn->id, conn->id_len);
+	}
+	if (conn->flags & RT_CONN_F_COUNTED) {
+		atomic_fetch_sub_explicit(&hub->stat_connections, 1, memory_order_relaxed);
+	}
+	conn->state = RT_CONN_DEAD;
+	uv_close((uv_handle_t *) &conn->tcp, rt__on_closed);
+}
+
+static void rt__on_closed(uv_handle_t *handle)
+{
+	rt_conn *conn = handle->data;
+	rt_hub *hub = conn->hub;
+
+	if (conn->prev) {
+		conn->prev->next = conn->next;
+	} else {
+		hub->conns = conn->next;
+	}
+	if (conn->next) {
+		conn->next->prev = conn->prev;
+	}
+	/* A dirty connection stays on the list until the flush pass skips it. */
+	if (conn->flags & RT_CONN_F_DIRTY) {
+		rt_conn **p = &hub->dirty;
+		while (*p != conn) {
+			p = &(*p)->dirty_next;
+		}
+		*p = conn->dirty_next;
+	}
+	while (conn->out_count > 0) {
+		rt__outq_pop(conn);
+	}
+	free(conn->outq);
+	free(conn->subs);
+	free(conn->http);
+	if (conn->ws) {
+		wslay_event_context_free(conn->ws);
+	}
+	free(conn);
+	if (hub->stopping && hub->conns == NULL) {
+		rt_hub__all_closed(hub);
+	}
+}
+
+void rt_conn_close_ws(rt_conn *conn, uint16_t code, const char *reason)
+{
+	if (conn->state != RT_CONN_OPEN) {
+		if (conn->state == RT_CONN_HTTP) {
+			rt_conn_close(conn);
+		}
+		return;
+	}
+	wslay_event_queue_close(conn->ws, code, (const uint8_t *) reason,
+			reason ? strlen(reason) : 0);
+	conn->state = RT_CONN_CLOSING;
+	conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
+	rt__pump(conn);
+}
+
+/* ---- WebSocket session ---- */
+
+static ssize_t rt__ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
+		int flags, void *user)
+{
+	rt_conn *conn = user;
+	(void) flags;
+
+	if (conn->rlen == 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	if (len > conn->rlen) {
+		len = conn->rlen;
+	}
+	memcpy(buf, conn->rbuf, len);
+	conn->rbuf += len;
+	conn->rlen -= len;
+	return (ssize_t) len;
+}
+
+static ssize_t rt__ws_send(wslay_event_context_ptr ctx, const uint8_t *data,
+		size_t len, int flags, void *user)
+{
+	rt_conn *conn = user;
+	(void) ctx;
+	(void) flags;
+
+	rt__queue_copy(conn, data, len);
+	return (ssize_t) len;
+}
+
+static void rt__ws_on_msg(wslay_event_context_ptr ctx,
+		const struct wslay_event_on_msg_recv_arg *arg, void *user)
+{
+	rt_conn *conn = user;
+	(void) ctx;
+
+	switch (arg->opcode) {
+	case WSLAY_TEXT_FRAME:
+		if (conn->state != RT_CONN_OPEN) {
+			return;
+		}
+		if (!rt_utf8_valid(arg->msg, arg->msg_length)) {
+			rt_conn_close_ws(conn, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA,
+					"invalid UTF-8");
+			return;
+		}
+		rt_native_on_message(conn, (const char *) arg->msg, arg->msg_length);
+		break;
+	case WSLAY_BINARY_FRAME:
+		rt_conn_close_ws(conn, WSLAY_CODE_UNSUPPORTED_DATA,
+				"binary messages are not supported");
+		break;
+	case WSLAY_PONG:
+		conn->flags &= (uint8_t) ~RT_CONN_F_AWAIT_PONG;
+		break;
+	case WSLAY_CONNECTION_CLOSE:
+		if (conn->state == RT_CONN_OPEN) {
+			conn->state = RT_CONN_CLOSING;
+			conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct wslay_event_callbacks rt__ws_callbacks = {
+	.recv_callback = rt__ws_recv,
+	.send_callback = rt__ws_send,
+	.on_msg_recv_callback = rt__ws_on_msg,
+};
+
+/* Moves wslay's queued control frames into the outbound queue, and ends
+ * the connection once both sides have closed. */
+static void rt__pump(rt_conn *conn)
+{
+	if (conn->state == RT_CONN_DEAD) {
+		return;
+	}
+	if (wslay_event_send(conn->ws) != 0) {
+		rt_conn_close(conn);
+		return;
+	}
+	if (!wslay_event_want_read(conn->ws) && !wslay_event_want_write(conn->ws)) {
+		conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH;
+		if (conn->state == RT_CONN_OPEN) {
+			conn->state = RT_CONN_CLOSING;
+			conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
+		}
+		rt__mark_dirty(conn);
+	}
+}
+
+static void rt__ws_feed(rt_conn *conn, const char *data, size_t len)
+{
+	conn->rbuf = (const uint8_t *) data;
+	conn->rlen = len;
+	conn->flags &= (uint8_t) ~RT_CONN_F_AWAIT_PONG;
+	if (wslay_event_recv(conn->ws) != 0) {
+		rt_conn_close(conn);
+		return;
+	}
+	conn->rlen = 0;
+	rt__pump(conn);
+}
+
+/* ---- handshake ---- */
+
+static void rt__respond(rt_conn *conn, int status, const char *content_type,
+		const char *extra, const char *body)
+{
+	char out[1024];
+	size_t n = rt_http_response(out, sizeof(out), status, content_type, extra, body);
+
+	rt__queue_copy(conn, out, n);
+	conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH;
+	conn->state = RT_CONN_CLOSING;
+	conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
+	uv_read_stop((uv_stream_t *) &conn->tcp);
+}
+
+static void rt__respond_health(rt_conn *conn)
+{
+	rt_hub *hub = conn->hub;
+	char body[256];
+
+	snprintf(body, sizeof(body),
+			"{\"status\":\"ok\",\"pid\":%d,\"node\":%" PRIu32 ",\"connections\":%" PRIu64
+			",\"channels\":%" PRIu64 "}\n",
+			(int) getpid(), hub->node_id,
+			atomic_load_explicit(&hub->stat_connections, memory_order_relaxed),
+			(uint64_t) rt_registry_count(&hub->registry));
+	rt__respond(conn, 200, "application/json", NULL, body);
+}
+
+static int rt__open_session(rt_conn *conn, const char *accept)
+{
+	rt_hub *hub = conn->hub;
+	char out[256];
+	int n;
+
+	if (wslay_event_context_server_init(&conn->ws, &rt__ws_callbacks, conn) != 0) {
+		return -ENOMEM;
+	}
+	wslay_event_config_set_max_recv_msg_length(conn->ws, hub->cfg.max_message_size);
+	conn->id_len = (uint8_t) snprintf(conn->id, sizeof(conn->id), "%" PRIu32 ".%" PRIu64,
+			hub->node_id, ++hub->next_conn_seq);
+	if (rt_map_put(&hub->conns_by_id, conn->id, conn->id_len, conn) != 0) {
+		conn->id_len = 0;
+		return -ENOMEM;
+	}
+	n = snprintf(out, sizeof(out),
+			"HTTP/1.1 101 Switching Protocols\r\n"
+			"Upgrade: websocket\r\n"
+			"Connection: Upgrade\r\n"
+			"Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+	rt__queue_copy(conn, out, (size_t) n);
+	conn->state = RT_CONN_OPEN;
+	conn->flags |= RT_CONN_F_COUNTED;
+	atomic_fetch_add_explicit(&hub->stat_connections, 1, memory_order_relaxed);
+	conn->deadline = hub->cfg.ping_interval ? hub->now + hub->cfg.ping_interval : 0;
+	free(conn->http);
+	conn->http = NULL;
+	rt_native_on_open(conn);
+	return 0;
+}
+
+static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
+{
+	rt_hub *hub = conn->hub;
+	rt_http_decision d;
+	size_t used;
+	int r = rt_http_req_feed(conn->http, data, len, &used);
+
+	if (r == RT_HTTP_MORE) {
+		return;
+	}
+	if (r == RT_HTTP_BAD) {
+		rt__respond(conn, 400, "text/plain", NULL, "bad request\n");
+		return;
+	}
+	rt_http_route_request(conn->http, &hub->cfg, &d);
+	switch (d.route) {
+	case RT_ROUTE_HEALTH:
+		rt__respond_health(conn);
+		return;
+	case RT_ROUTE_ERROR: {
+		char body[160];
+		snprintf(body, sizeof(body), "%s\n", d.reason);
+		rt__respond(conn, d.status, "text/plain",
+				d.status == 426 ? "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n" : NULL,
+				body);
+		return;
+	}
+	case RT_ROUTE_UPGRADE:
+		break;
+	}
+	if (hub->stopping) {
+		rt__respond(conn, 503, "text/plain", NULL, "server shutting down\n");
+		return;
+	}
+	if (atomic_load_explicit(&hub->stat_connections, memory_order_relaxed)
+			>= hub->cfg.max_connections) {
+		rt__respond(conn, 503, "text/plain", "Retry-After: 5\r\n",
+				"server full: realtime.max_connections reached\n");
+		return;
+	}
+	if (rt__open_session(conn, d.accept) != 0) {
+		rt__respond(conn, 503, "text/plain", NULL, "out of memory\n");
+		return;
+	}
+	if (used < len) {
+		rt__ws_feed(conn, data + used, len - used);
+	}
+}
+
+/* ---- reading ---- */
+
+static void rt__alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+	(void) handle;
+	(void) suggested;
+	*buf = uv_buf_init(rt__read_buf, sizeof(rt__read_buf));
+}
+
+static void rt__on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	rt_conn *conn = stream->data;
+
+	if (nread < 0) {
+		rt_conn_close(conn);
+		return;
+	}
+	if (nread == 0) {
+		return;
+	}
+	switch (conn->state) {
+	case RT_CONN_HTTP:
+		rt__http_feed(conn, buf->base, (size_t) nread);
+		break;
+	case RT_CONN_OPEN:
+	case RT_CONN_CLOSING:
+		rt__ws_feed(conn, buf->base, (size_t) nread);
+		break;
+	default:
+		break;
+	}
+}
+
+void rt_conn_accept(rt_hub *hub)
+{
+	rt_conn *conn = calloc(1, sizeof(*conn));
+
+	if (conn == NULL || (conn->http = malloc(sizeof(*conn->http))) == NULL) {
+		uv_tcp_t *sink = NULL;
+		free(conn);
+		/* Accept and drop, or the listener keeps waking for this client. */
+		sink = malloc(sizeof(*sink));
+		if (sink && uv_tcp_init(&hub->loop, sink) == 0) {
+			if (uv_accept((uv_stream_t *) &hub->listener, (uv_stream_t *) sink) != 0) {
+				/* nothing to drop */
+			}
+			uv_close((uv_handle_t *) sink, (uv_close_cb) free);
+		} else {
+			free(sink);
+		}
+		return;
+	}
+	rt_http_req_init(conn->http);
+	conn->hub = hub;
+	uv_tcp_init(&hub->loop, &conn->tcp);
+	conn->tcp.data = conn;
+	conn->wreq.data = conn;
+	conn->next = hub->conns;
+	if (hub->conns) {
+		hub->conns->prev = conn;
+	}
+	hub->conns = conn;
+	conn->state = RT_CONN_HTTP;
+	conn->deadline = hub->now + hub->cfg.handshake_timeout;
+	if (uv_accept((uv_stream_t *) &hub->listener, (uv_stream_t *) &conn->tcp) != 0) {
+		rt_conn_close(conn);
+		return;
+	}
+	uv_tcp_nodelay(&conn->tcp, 1);
+	if (uv_read_start((uv_stream_t *) &conn->tcp, rt__alloc, rt__on_read) != 0) {
+		rt_conn_close(conn);
+	}
+}
+
+/* ---- deadlines ---- */
+
+void rt_conn_sweep(rt_conn *conn)
+{
+	rt_hub *hub = conn->hub;
+
+	if (conn->deadline == 0 || conn->deadline > hub->now) {
+		return;
+	}
+	switch (conn->state) {
+	case RT_CONN_HTTP:
+	case RT_CONN_CLOSING:
+		rt_conn_close(conn);
+		break;
+	case RT_CONN_OPEN:
+		if (conn->flags & RT_CONN_F_AWAIT_PONG) {
+			rt_conn_close_ws(conn, RT_CLOSE_PING_TIMEOUT, "ping timeout");
+			return;
+		}
+		{
+			struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
+			wslay_event_queue_msg(conn->ws, &ping);
+		}
+		conn->flags |= RT_CONN_F_AWAIT_PONG;
+		conn->deadline = hub->now + hub->cfg.ping_interval;
+		rt__pump(conn);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- subscriptions ---- */
+
+rt_sub *rt_conn_find_sub(const rt_conn *conn, const char *channel, size_t len)
+{
+	for (uint32_t i = 0; i < conn->sub_count; i++) {
+		const rt_channel *ch = conn->subs[i]->channel;
+		if (ch->name_len == len && memcmp(ch->name, channel, len) == 0) {
+			return conn->subs[i];
+		}
+	}
+	return NULL;
+}
+
+int rt_conn_add_sub(rt_conn *conn, rt_sub *sub)
+{
+	if (conn->sub_count == conn->sub_cap) {
+		uint32_t cap = conn->sub_cap ? conn->sub_cap * 2 : 4;
+		rt_sub **subs = realloc(conn->subs, cap * sizeof(*subs));
+		if (subs == NULL) {
+			return -ENOMEM;
+		}
+		conn->subs = subs;
+		conn->sub_cap = cap;
+	}
+	conn->subs[conn->sub_count++] = sub;
+	return 0;
+}
+
+void rt_conn_remove_sub(rt_conn *conn, rt_sub *sub)
+{
+	for (uint32_t i = 0; i < conn->sub_count; i++) {
+		if (conn->subs[i] == sub) {
+			conn->subs[i] = conn->subs[--conn->sub_count];
+			return;
+		}
+	}
+}

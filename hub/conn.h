@@ -1,0 +1,85 @@
+/* One client connection: its HTTP handshake, its WebSocket session (wslay),
+ * its subscriptions and its outbound queue of shared frames. */
+#ifndef RT_HUB_CONN_H
+#define RT_HUB_CONN_H
+
+#include <stdint.h>
+#include <uv.h>
+#include <wslay/wslay.h>
+
+#include "hub/buf.h"
+#include "hub/channel.h"
+#include "hub/http.h"
+#include "hub/server.h"
+
+enum {
+	RT_CONN_HTTP,     /* reading the request head */
+	RT_CONN_OPEN,     /* WebSocket session running */
+	RT_CONN_CLOSING,  /* close frame sent or being sent */
+	RT_CONN_DEAD,     /* TCP handle closing; waits for libuv to let go */
+};
+
+enum {
+	RT_CONN_F_DIRTY = 1,        /* on the hub's dirty list */
+	RT_CONN_F_WRITING = 2,      /* a uv_write is in flight */
+	RT_CONN_F_AWAIT_PONG = 4,
+	RT_CONN_F_CLOSE_AFTER_FLUSH = 8,
+	RT_CONN_F_COUNTED = 16,     /* counted in stat_connections */
+};
+
+/* Close codes of the native protocol beyond RFC 6455's (docs/protocol.md). */
+#define RT_CLOSE_PING_TIMEOUT 4000
+#define RT_CLOSE_SLOW_CONSUMER 4008
+
+typedef struct rt_conn {
+	uv_tcp_t tcp;
+	rt_hub *hub;
+	struct rt_conn *prev, *next;  /* hub->conns */
+	struct rt_conn *dirty_next;
+	rt_http_req *http;            /* only during the handshake */
+	wslay_event_context_ptr ws;
+	const uint8_t *rbuf;          /* bytes wslay is reading from */
+	size_t rlen;
+
+	rt_buf **outq;                /* ring of frames to write */
+	uint32_t out_head, out_count, out_cap;
+	uint32_t out_off;             /* bytes of the head frame already written */
+	uint32_t inflight;            /* frames owned by the uv_write in flight */
+	size_t out_bytes;
+	uv_write_t wreq;
+
+	rt_sub **subs;
+	uint32_t sub_count, sub_cap;
+
+	uint32_t deadline;            /* hub->now when the sweep looks again; 0 = never */
+	uint8_t state;
+	uint8_t flags;
+	uint8_t id_len;
+	char id[23];                  /* "<node>.<seq>", also Pusher's socket_id shape */
+} rt_conn;
+
+/* Accepts a pending connection on the listener. */
+void rt_conn_accept(rt_hub *hub);
+
+/* Queues a shared frame (takes a reference). Closes the connection as a
+ * slow consumer when its queue would exceed realtime.max_outbound. */
+void rt_conn_send(rt_conn *conn, rt_buf *frame);
+/* Frames and queues one text message. */
+void rt_conn_send_text(rt_conn *conn, const char *text, size_t len);
+
+/* Starts the closing handshake with code; the TCP connection ends when the
+ * client answers or after a short grace period. */
+void rt_conn_close_ws(rt_conn *conn, uint16_t code, const char *reason);
+/* Ends the TCP connection now. */
+void rt_conn_close(rt_conn *conn);
+
+/* Writes what is queued; called once per loop turn for dirty connections. */
+void rt_conn_flush(rt_conn *conn);
+/* Deadlines: handshake timeout, pings, closing grace period. */
+void rt_conn_sweep(rt_conn *conn);
+
+rt_sub *rt_conn_find_sub(const rt_conn *conn, const char *channel, size_t len);
+int rt_conn_add_sub(rt_conn *conn, rt_sub *sub);
+void rt_conn_remove_sub(rt_conn *conn, rt_sub *sub);
+
+#endif

@@ -1,0 +1,25 @@
+/* Server-to-client WebSocket frames. They are never masked, so one frame's
+ * bytes serve every subscriber; wslay frames what it sends itself (control
+ * replies), this module frames what the hub fans out. */
+#ifndef RT_HUB_FRAME_H
+#define RT_HUB_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hub/buf.h"
+
+#define RT_FRAME_TEXT 0x1
+#define RT_FRAME_CLOSE 0x8
+#define RT_FRAME_PING 0x9
+
+/* Writes the header of an unfragmented, unmasked frame; returns its size (2 to 10). */
+size_t rt_frame_header(uint8_t *out, uint8_t opcode, uint64_t payload_len);
+
+/* A complete frame holding payload. NULL when out of memory. */
+rt_buf *rt_frame_new(uint8_t opcode, const void *payload, size_t len);
+
+/* 1 when s is valid UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
+int rt_utf8_valid(const uint8_t *s, size_t len);
+
+#endif

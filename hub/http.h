@@ -1,0 +1,81 @@
+/* The HTTP/1.1 side of a connection: parses one request head with
+ * http_parser, decides what it is (WebSocket upgrade, health check, or an
+ * error) and writes the response. Does no I/O. */
+#ifndef RT_HUB_HTTP_H
+#define RT_HUB_HTTP_H
+
+#include <stddef.h>
+#include <http_parser.h>
+
+#include "hub/config.h"
+
+#define RT_HTTP_HEAD_MAX 8192
+
+enum {
+	RT_HTTP_MORE = 0,  /* need more bytes */
+	RT_HTTP_DONE = 1,  /* the head is complete */
+	RT_HTTP_BAD = -1,  /* malformed or too large: answer 400 and close */
+};
+
+enum {
+	RT_HDR_HOST,
+	RT_HDR_UPGRADE,
+	RT_HDR_CONNECTION,
+	RT_HDR_WS_KEY,
+	RT_HDR_WS_VERSION,
+	RT_HDR_ORIGIN,
+	RT_HDR_COOKIE,
+	RT_HDR_AUTHORIZATION,
+	RT_HDR_COUNT
+};
+
+typedef struct rt_http_req {
+	http_parser parser;
+	int method;               /* enum http_method */
+	int state;                /* RT_HTTP_* */
+	int header;               /* header being read, or -1 */
+	int last_was_value;
+	size_t head_bytes;
+	char name[32];            /* header field name, which may arrive in pieces */
+	size_t name_len;
+	/* Offsets into buf; every value is NUL-terminated there. */
+	size_t url_off, url_len;
+	size_t hdr_off[RT_HDR_COUNT], hdr_len[RT_HDR_COUNT];
+	unsigned char hdr_seen[RT_HDR_COUNT];
+	size_t len;
+	char buf[RT_HTTP_HEAD_MAX];
+} rt_http_req;
+
+void rt_http_req_init(rt_http_req *req);
+/* Feeds bytes; *used is set to how many belong to the head (bytes after it
+ * belong to the WebSocket stream). */
+int rt_http_req_feed(rt_http_req *req, const char *data, size_t len, size_t *used);
+const char *rt_http_req_header(const rt_http_req *req, int hdr, size_t *len);
+const char *rt_http_req_path(const rt_http_req *req, size_t *len);
+
+typedef enum rt_http_route {
+	RT_ROUTE_UPGRADE,
+	RT_ROUTE_HEALTH,
+	RT_ROUTE_ERROR,
+} rt_http_route;
+
+typedef struct rt_http_decision {
+	rt_http_route route;
+	int status;             /* for RT_ROUTE_ERROR */
+	const char *reason;     /* short body for errors */
+	char accept[32];        /* Sec-WebSocket-Accept for upgrades */
+} rt_http_decision;
+
+/* Validates an upgrade request against RFC 6455 and the configuration. */
+void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
+		rt_http_decision *out);
+
+/* Sec-WebSocket-Accept for a key: base64(SHA-1(key + GUID)). out >= 29 bytes. */
+void rt_http_accept_key(const char *key, size_t key_len, char *out);
+
+/* Writes a complete response into out; returns its length (truncated to outlen). */
+size_t rt_http_response(char *out, size_t outlen, int status,
+		const char *content_type, const char *extra_headers, const char *body);
+const char *rt_http_status_text(int status);
+
+#endif

@@ -1,0 +1,35 @@
+/* A message handed from a PHP thread (or a broker) to the hub thread. It is
+ * one malloc'd block owning copies of all its bytes, so nothing allocated by
+ * PHP ever crosses the thread boundary. */
+#ifndef RT_HUB_MSG_H
+#define RT_HUB_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum rt_msg_type {
+	RT_MSG_PUBLISH = 1, /* data to every subscriber of each channel */
+	RT_MSG_STOP,        /* close every client with 1001 and end the loop */
+} rt_msg_type;
+
+typedef struct rt_str {
+	const char *ptr;
+	size_t len;
+} rt_str;
+
+typedef struct rt_msg {
+	struct rt_msg *next;
+	rt_msg_type type;
+	uint32_t channel_count;
+	rt_str *channels;
+	rt_str event;   /* ptr NULL: no event name */
+	rt_str data;    /* JSON text of the payload */
+	rt_str exclude; /* connection id not to deliver to; ptr NULL: none */
+} rt_msg;
+
+/* Copies everything into one allocation. NULL when out of memory. */
+rt_msg *rt_msg_new(rt_msg_type type, const rt_str *channels, uint32_t channel_count,
+		rt_str event, rt_str data, rt_str exclude);
+void rt_msg_free(rt_msg *msg);
+
+#endif

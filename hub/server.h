@@ -1,0 +1,51 @@
+/* Hub internals shared by the files of hub/ that run on the loop thread. */
+#ifndef RT_HUB_SERVER_H
+#define RT_HUB_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <uv.h>
+
+#include "hub/channel.h"
+#include "hub/config.h"
+#include "hub/hub.h"
+#include "hub/map.h"
+#include "hub/msg.h"
+
+struct rt_conn;
+
+struct rt_hub {
+	rt_config cfg;
+	uv_loop_t loop;
+	uv_tcp_t listener;
+	uv_async_t wake;      /* PHP threads posted messages */
+	uv_check_t flush;     /* once per loop turn: write what was queued */
+	uv_timer_t tick;      /* once a second: deadlines, pings */
+	pthread_t thread;
+
+	pthread_mutex_t lock; /* guards the inbox and the stop handshake */
+	pthread_cond_t stopped_cond;
+	rt_msg *inbox_head, *inbox_tail;
+	int accepting_posts;
+	int stopped;          /* the loop thread has finished */
+
+	rt_registry registry;
+	rt_map conns_by_id;   /* connection id -> rt_conn */
+	struct rt_conn *conns;        /* every connection, for sweeps and shutdown */
+	struct rt_conn *dirty;        /* connections with frames to write this turn */
+	uint32_t now;                 /* seconds since the hub started */
+	uint32_t node_id;
+	uint64_t next_conn_seq;
+	int stopping;
+
+	_Atomic uint64_t stat_connections;
+	_Atomic uint64_t stat_channels;
+	_Atomic uint64_t stat_published;
+	_Atomic uint64_t stat_delivered;
+	_Atomic uint64_t stat_slow;
+};
+
+/* Called when the last connection has closed during a stop. */
+void rt_hub__all_closed(rt_hub *hub);
+
+#endif

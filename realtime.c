@@ -1,0 +1,160 @@
+/* Module entry: INI settings, lifecycle hooks and phpinfo(). */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "php.h"
+#include "php_ini.h"
+#include "ext/standard/info.h"
+#include "ext/spl/spl_exceptions.h"
+
+#include "php_realtime.h"
+#include "ext/lifecycle.h"
+#include "stubs/realtime_arginfo.h"
+
+zend_class_entry *realtime_ce_exception;
+
+#define RT_SETTING_COUNT 32
+static zend_ini_entry_def rt__ini_defs[RT_SETTING_COUNT + 1];
+static char rt__ini_names[RT_SETTING_COUNT][48];
+
+/* Refuses a value the hub could not run with (php_admin_value in an FPM pool). */
+static ZEND_INI_MH(rt__on_modify)
+{
+	rt_config scratch;
+	char err[256];
+	const char *name = ZSTR_VAL(entry->name) + sizeof("realtime.") - 1;
+
+	(void) mh_arg1; (void) mh_arg2; (void) mh_arg3; (void) stage;
+	rt_config_defaults(&scratch);
+	if (rt_config_set(&scratch, name, ZSTR_VAL(new_value), err, sizeof(err)) != 0) {
+		php_error_docref(NULL, E_WARNING, "%s", err);
+		return FAILURE;
+	}
+	return SUCCESS;
+}
+
+/* The INI table is built from hub/config.c's list, the one place that
+ * names every setting and its default. */
+static void rt__build_ini_defs(void)
+{
+	int i = 0;
+
+	for (const rt_setting *s = rt_settings; s->name && i < RT_SETTING_COUNT; s++, i++) {
+		zend_ini_entry_def *d = &rt__ini_defs[i];
+		int n = snprintf(rt__ini_names[i], sizeof(rt__ini_names[i]), "realtime.%s", s->name);
+		memset(d, 0, sizeof(*d));
+		d->name = rt__ini_names[i];
+		d->name_length = (uint16_t) n;
+		d->value = s->default_value;
+		d->value_length = (uint32_t) strlen(s->default_value);
+		d->on_modify = rt__on_modify;
+		d->modifiable = PHP_INI_SYSTEM;
+	}
+	memset(&rt__ini_defs[i], 0, sizeof(rt__ini_defs[i]));
+}
+
+/* A bad value in php.ini or -d would otherwise fall back to the default
+ * unnoticed: refuse to start instead, naming the setting and the value. */
+static zend_result rt__check_configured_values(void)
+{
+	rt_config scratch;
+	char err[256];
+
+	rt_config_defaults(&scratch);
+	for (const rt_setting *s = rt_settings; s->name; s++) {
+		char name[64];
+		size_t n = (size_t) snprintf(name, sizeof(name), "realtime.%s", s->name);
+		zend_string *key = zend_string_init(name, n, 0);
+		zval *v = zend_get_configuration_directive(key);
+		zend_string_release(key);
+		if (v != NULL && Z_TYPE_P(v) == IS_STRING
+				&& rt_config_set(&scratch, s->name, Z_STRVAL_P(v), err, sizeof(err)) != 0) {
+			zend_error(E_CORE_WARNING, "realtime: %s", err);
+			return FAILURE;
+		}
+	}
+	return SUCCESS;
+}
+
+PHP_MINIT_FUNCTION(realtime)
+{
+	(void) type;
+	rt__build_ini_defs();
+	if (rt__check_configured_values() == FAILURE) {
+		return FAILURE;
+	}
+	if (zend_register_ini_entries(rt__ini_defs, module_number) == FAILURE) {
+		return FAILURE;
+	}
+	realtime_ce_exception = register_class_Realtime_Exception(spl_ce_RuntimeException);
+	return rt_lifecycle_minit();
+}
+
+PHP_MSHUTDOWN_FUNCTION(realtime)
+{
+	rt_lifecycle_mshutdown();
+	UNREGISTER_INI_ENTRIES();
+	return SUCCESS;
+}
+
+PHP_RINIT_FUNCTION(realtime)
+{
+	(void) type;
+	(void) module_number;
+#if defined(ZTS) && defined(COMPILE_DL_REALTIME)
+	ZEND_TSRMLS_CACHE_UPDATE();
+#endif
+	rt_lifecycle_rinit();
+	return SUCCESS;
+}
+
+PHP_MINFO_FUNCTION(realtime)
+{
+	rt_hub *hub = rt_lifecycle_hub();
+	char buf[64];
+
+	php_info_print_table_start();
+	php_info_print_table_row(2, "realtime support", "enabled");
+	php_info_print_table_row(2, "Version", PHP_REALTIME_VERSION);
+	if (hub != NULL) {
+		rt_hub_stats stats;
+		const rt_config *cfg = rt_hub_config(hub);
+		rt_hub_stats_get(hub, &stats);
+		php_info_print_table_row(2, "Hub", "running");
+		snprintf(buf, sizeof(buf), "%d", stats.pid);
+		php_info_print_table_row(2, "Hub pid", buf);
+		snprintf(buf, sizeof(buf), "%s:%d%s", cfg->host, cfg->port, cfg->path);
+		php_info_print_table_row(2, "Hub address", buf);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long) stats.connections);
+		php_info_print_table_row(2, "Connections", buf);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long) stats.channels);
+		php_info_print_table_row(2, "Channels", buf);
+	} else {
+		const char *why = rt_lifecycle_last_error();
+		php_info_print_table_row(2, "Hub", why ? why
+				: "not running in this process (server workers start one with their first request)");
+	}
+	php_info_print_table_end();
+	DISPLAY_INI_ENTRIES();
+}
+
+zend_module_entry realtime_module_entry = {
+	STANDARD_MODULE_HEADER,
+	"realtime",
+	ext_functions,
+	PHP_MINIT(realtime),
+	PHP_MSHUTDOWN(realtime),
+	PHP_RINIT(realtime),
+	NULL,
+	PHP_MINFO(realtime),
+	PHP_REALTIME_VERSION,
+	STANDARD_MODULE_PROPERTIES
+};
+
+#ifdef COMPILE_DL_REALTIME
+#ifdef ZTS
+ZEND_TSRMLS_CACHE_DEFINE()
+#endif
+ZEND_GET_MODULE(realtime)
+#endif
