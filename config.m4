@@ -10,9 +10,9 @@ dnl pkg-config first; where a package ships no .pc file, look for the header
 dnl and the library directly.
 AC_DEFUN([RT_REQUIRE_PKG], [
   rt_found=no
-  if test -n "$PKG_CONFIG" && test -n "$1" && $PKG_CONFIG --exists $1 2>/dev/null; then
-    rt_cflags=`$PKG_CONFIG --cflags $1`
-    rt_libs=`$PKG_CONFIG --libs $1`
+  if test -n "$PKG_CONFIG" && test -n "$1" && $PKG_CONFIG --exists "$1" 2>/dev/null; then
+    rt_cflags=`$PKG_CONFIG --cflags "$1"`
+    rt_libs=`$PKG_CONFIG --libs "$1"`
     PHP_EVAL_INCLINE([$rt_cflags])
     PHP_EVAL_LIBLINE([$rt_libs], [REALTIME_SHARED_LIBADD])
     rt_found=yes
@@ -38,6 +38,7 @@ if test "$PHP_REALTIME" != "no"; then
   RT_REQUIRE_PKG([jansson], [jansson.h], [jansson], [json_loadb], [libjansson-dev])
   RT_REQUIRE_PKG([hiredis], [hiredis/hiredis.h], [hiredis], [redisConnect], [libhiredis-dev])
   RT_REQUIRE_PKG([libcrypto], [openssl/sha.h], [crypto], [SHA1], [libssl-dev])
+  RT_REQUIRE_PKG([libcurl], [curl/curl.h], [curl], [curl_multi_socket_action], [libcurl4-openssl-dev])
 
   PHP_ADD_LIBRARY([pthread], 1, [REALTIME_SHARED_LIBADD])
   PHP_SUBST([REALTIME_SHARED_LIBADD])
@@ -45,17 +46,25 @@ if test "$PHP_REALTIME" != "no"; then
   REALTIME_SOURCES="realtime.c \
     ext/functions.c \
     ext/lifecycle.c \
+    hub/auth.c \
     hub/buf.c \
     hub/channel.c \
     hub/config.c \
     hub/conn.c \
     hub/frame.c \
     hub/http.c \
+    hub/http_client.c \
     hub/hub.c \
+    hub/identity.c \
     hub/log.c \
     hub/map.c \
     hub/msg.c \
     hub/native.c \
+    hub/presence.c \
+    hub/query.c \
+    hub/session.c \
+    hub/token.c \
+    hub/webhook.c \
     broker/broker.c \
     broker/memory.c"
 

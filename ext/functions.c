@@ -8,8 +8,12 @@
 #include "ext/lifecycle.h"
 #include "hub/channel.h"
 #include "hub/frame.h"
+#include "hub/identity.h"
+#include "hub/query.h"
+#include "hub/token.h"
 
 #define RT_EVENT_MAX 200
+#define RT_BROADCAST_CHANNELS_MAX 100
 
 static const char *rt__json_error(php_json_error_code code)
 {
@@ -36,7 +40,7 @@ static zend_result rt__encode_message(smart_str *out, zval *message)
 	if (php_json_encode_ex(out, message, options, PHP_JSON_PARSER_DEFAULT_DEPTH) == FAILURE
 			|| JSON_G(error_code) != PHP_JSON_ERROR_NONE) {
 		zend_throw_exception_ex(realtime_ce_exception, 0,
-				"Realtime\\broadcast(): the message cannot be sent: %s",
+				"%s(): the message cannot be sent: %s", get_active_function_name(),
 				rt__json_error(JSON_G(error_code)));
 		JSON_G(error_code) = PHP_JSON_ERROR_NONE;
 		return FAILURE;
@@ -72,8 +76,13 @@ static zend_result rt__publish(const char *function, rt_msg *msg)
 {
 	const rt_broker_ops *ops;
 	char err[256];
-	rt_broker *broker = rt_lifecycle_broker(&ops, err, sizeof(err));
+	rt_broker *broker;
 
+	if (msg == NULL) {
+		zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): out of memory", function);
+		return FAILURE;
+	}
+	broker = rt_lifecycle_broker(&ops, err, sizeof(err));
 	if (broker == NULL) {
 		rt_msg_free(msg);
 	} else if (ops->publish(broker, msg, err, sizeof(err)) == 0) {
@@ -83,45 +92,379 @@ static zend_result rt__publish(const char *function, rt_msg *msg)
 	return FAILURE;
 }
 
-ZEND_FUNCTION(Realtime_broadcast)
+/* A user id as the hub keeps it: integers in decimal. */
+static zend_result rt__user_id(zend_string *str, zend_long num, char *buf, size_t buflen,
+		rt_str *out, uint32_t arg)
 {
-	zend_string *channel, *event = NULL;
-	zval *message;
+	if (str == NULL) {
+		out->len = (size_t) snprintf(buf, buflen, ZEND_LONG_FMT, num);
+		out->ptr = buf;
+		return SUCCESS;
+	}
+	if (!rt_user_id_valid(ZSTR_VAL(str), ZSTR_LEN(str))) {
+		zend_argument_value_error(arg,
+				"must be 1 to %d bytes of UTF-8 without control characters", RT_USER_ID_MAX);
+		return FAILURE;
+	}
+	out->ptr = ZSTR_VAL(str);
+	out->len = ZSTR_LEN(str);
+	return SUCCESS;
+}
+
+static rt_str rt__opt_str(const zend_string *s)
+{
+	rt_str r = {NULL, 0};
+
+	if (s != NULL) {
+		r.ptr = ZSTR_VAL(s);
+		r.len = ZSTR_LEN(s);
+	}
+	return r;
+}
+
+/* Sends message with event to target (a user or a connection). */
+static zend_result rt__send_direct(rt_msg_type type, const char *function, rt_str target,
+		zval *message, zend_string *event)
+{
+	rt_msg_fields f = {0};
 	smart_str data = {0};
-	rt_str ch, ev = {NULL, 0}, none = {NULL, 0}, payload;
 	rt_msg *msg;
 
+	if (rt__check_event(event, 3) == FAILURE) {
+		return FAILURE;
+	}
+	if (rt__encode_message(&data, message) == FAILURE) {
+		smart_str_free(&data);
+		return FAILURE;
+	}
+	f.target = target;
+	f.event = rt__opt_str(event);
+	f.data.ptr = ZSTR_VAL(data.s);
+	f.data.len = ZSTR_LEN(data.s);
+	msg = rt_msg_new(type, &f);
+	smart_str_free(&data);
+	return rt__publish(function, msg);
+}
+
+ZEND_FUNCTION(Realtime_broadcast)
+{
+	zend_string *channel = NULL, *event = NULL, *except = NULL;
+	HashTable *channels = NULL;
+	zval *message, *entry;
+	smart_str data = {0};
+	rt_msg_fields f = {0};
+	rt_str one, *list = &one;
+	uint32_t count = 0;
+	rt_msg *msg;
+
+	ZEND_PARSE_PARAMETERS_START(2, 4)
+		Z_PARAM_ARRAY_HT_OR_STR(channels, channel)
+		Z_PARAM_ZVAL(message)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_STR_OR_NULL(event)
+		Z_PARAM_STR_OR_NULL(except)
+	ZEND_PARSE_PARAMETERS_END();
+
+	if (channel != NULL) {
+		if (rt__check_channel(channel, 1) == FAILURE) {
+			RETURN_THROWS();
+		}
+		one.ptr = ZSTR_VAL(channel);
+		one.len = ZSTR_LEN(channel);
+		count = 1;
+	} else {
+		uint32_t n = zend_hash_num_elements(channels);
+		if (n == 0 || n > RT_BROADCAST_CHANNELS_MAX) {
+			zend_argument_value_error(1, "must name 1 to %d channels", RT_BROADCAST_CHANNELS_MAX);
+			RETURN_THROWS();
+		}
+		list = emalloc(n * sizeof(*list));
+		ZEND_HASH_FOREACH_VAL(channels, entry) {
+			ZVAL_DEREF(entry);
+			if (Z_TYPE_P(entry) != IS_STRING || rt__check_channel(Z_STR_P(entry), 1) == FAILURE) {
+				if (!EG(exception)) {
+					zend_argument_type_error(1, "must be a string or an array of strings");
+				}
+				efree(list);
+				RETURN_THROWS();
+			}
+			list[count].ptr = Z_STRVAL_P(entry);
+			list[count].len = Z_STRLEN_P(entry);
+			count++;
+		} ZEND_HASH_FOREACH_END();
+	}
+	if (rt__check_event(event, 3) == FAILURE || rt__encode_message(&data, message) == FAILURE) {
+		smart_str_free(&data);
+		if (list != &one) {
+			efree(list);
+		}
+		RETURN_THROWS();
+	}
+	f.channels = list;
+	f.channel_count = count;
+	f.event = rt__opt_str(event);
+	f.exclude = rt__opt_str(except);
+	f.data.ptr = ZSTR_VAL(data.s);
+	f.data.len = ZSTR_LEN(data.s);
+	msg = rt_msg_new(RT_MSG_PUBLISH, &f);
+	smart_str_free(&data);
+	if (list != &one) {
+		efree(list);
+	}
+	if (rt__publish("Realtime\\broadcast", msg) == FAILURE) {
+		RETURN_THROWS();
+	}
+}
+
+ZEND_FUNCTION(Realtime_broadcastToUser)
+{
+	zend_string *user_str = NULL, *event = NULL;
+	zend_long user_num = 0;
+	zval *message;
+	char buf[32];
+	rt_str user;
+
 	ZEND_PARSE_PARAMETERS_START(2, 3)
-		Z_PARAM_STR(channel)
+		Z_PARAM_STR_OR_LONG(user_str, user_num)
 		Z_PARAM_ZVAL(message)
 		Z_PARAM_OPTIONAL
 		Z_PARAM_STR_OR_NULL(event)
 	ZEND_PARSE_PARAMETERS_END();
 
-	if (rt__check_channel(channel, 1) == FAILURE || rt__check_event(event, 3) == FAILURE) {
+	if (rt__user_id(user_str, user_num, buf, sizeof(buf), &user, 1) == FAILURE) {
 		RETURN_THROWS();
 	}
-	if (rt__encode_message(&data, message) == FAILURE) {
-		smart_str_free(&data);
+	if (rt__send_direct(RT_MSG_TO_USER, "Realtime\\broadcastToUser", user, message,
+			event) == FAILURE) {
 		RETURN_THROWS();
 	}
-	ch.ptr = ZSTR_VAL(channel);
-	ch.len = ZSTR_LEN(channel);
-	if (event != NULL) {
-		ev.ptr = ZSTR_VAL(event);
-		ev.len = ZSTR_LEN(event);
+}
+
+ZEND_FUNCTION(Realtime_send)
+{
+	zend_string *connection, *event = NULL;
+	zval *message;
+
+	ZEND_PARSE_PARAMETERS_START(2, 3)
+		Z_PARAM_STR(connection)
+		Z_PARAM_ZVAL(message)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_STR_OR_NULL(event)
+	ZEND_PARSE_PARAMETERS_END();
+
+	if (ZSTR_LEN(connection) == 0 || ZSTR_LEN(connection) > 64) {
+		zend_argument_value_error(1, "must be a connection id");
+		RETURN_THROWS();
 	}
-	payload.ptr = ZSTR_VAL(data.s);
-	payload.len = ZSTR_LEN(data.s);
-	msg = rt_msg_new(RT_MSG_PUBLISH, &ch, 1, ev, payload, none);
-	smart_str_free(&data);
+	if (rt__send_direct(RT_MSG_TO_CONNECTION, "Realtime\\send", rt__opt_str(connection),
+			message, event) == FAILURE) {
+		RETURN_THROWS();
+	}
+}
+
+ZEND_FUNCTION(Realtime_disconnectUser)
+{
+	zend_string *user_str = NULL;
+	zend_long user_num = 0;
+	rt_msg_fields f = {0};
+	char buf[32];
+
+	ZEND_PARSE_PARAMETERS_START(1, 1)
+		Z_PARAM_STR_OR_LONG(user_str, user_num)
+	ZEND_PARSE_PARAMETERS_END();
+
+	if (rt__user_id(user_str, user_num, buf, sizeof(buf), &f.target, 1) == FAILURE) {
+		RETURN_THROWS();
+	}
+	if (rt__publish("Realtime\\disconnectUser", rt_msg_new(RT_MSG_DISCONNECT_USER, &f)) == FAILURE) {
+		RETURN_THROWS();
+	}
+}
+
+/* Asks this process's hub and decodes its JSON answer into return_value. */
+static void rt__ask(zval *return_value, const char *function, rt_query_kind kind,
+		const zend_string *subject)
+{
+	rt_hub *hub = rt_lifecycle_hub();
+	rt_msg_fields f = {0};
+	rt_query *q;
+	rt_msg *msg;
+	int r;
+
+	if (hub == NULL) {
+		zend_throw_exception_ex(realtime_ce_exception, 0,
+				"%s(): no hub is running in this process", function);
+		return;
+	}
+	q = rt_query_new(kind, subject ? ZSTR_VAL(subject) : NULL, subject ? ZSTR_LEN(subject) : 0);
+	if (q == NULL) {
+		zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): out of memory", function);
+		return;
+	}
+	rt_query_retain(q); /* one reference travels with the message */
+	f.query = q;
+	msg = rt_msg_new(RT_MSG_QUERY, &f);
 	if (msg == NULL) {
-		zend_throw_exception(realtime_ce_exception, "Realtime\\broadcast(): out of memory", 0);
+		rt_query_release(q);
+		rt_query_release(q);
+		zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): out of memory", function);
+		return;
+	}
+	if (rt_hub_post(hub, msg) != 0) {
+		rt_query_release(q);
+		zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): the hub is shutting down",
+				function);
+		return;
+	}
+	r = rt_query_wait(q, rt_hub_config(hub)->query_timeout);
+	if (r != 0 || q->answer == NULL) {
+		zend_throw_exception_ex(realtime_ce_exception, 0,
+				"%s(): the hub did not answer within %u ms (realtime.query_timeout)", function,
+				rt_hub_config(hub)->query_timeout);
+	} else if (php_json_decode_ex(return_value, q->answer, q->answer_len,
+			PHP_JSON_OBJECT_AS_ARRAY, PHP_JSON_PARSER_DEFAULT_DEPTH) == FAILURE) {
+		zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): unreadable answer", function);
+	}
+	rt_query_release(q);
+}
+
+ZEND_FUNCTION(Realtime_getChannelUsers)
+{
+	zend_string *channel;
+
+	ZEND_PARSE_PARAMETERS_START(1, 1)
+		Z_PARAM_STR(channel)
+	ZEND_PARSE_PARAMETERS_END();
+
+	if (rt__check_channel(channel, 1) == FAILURE) {
 		RETURN_THROWS();
 	}
-	if (rt__publish("Realtime\\broadcast", msg) == FAILURE) {
+	rt__ask(return_value, "Realtime\\getChannelUsers", RT_QUERY_CHANNEL_USERS, channel);
+}
+
+ZEND_FUNCTION(Realtime_getChannels)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+
+	rt__ask(return_value, "Realtime\\getChannels", RT_QUERY_CHANNELS, NULL);
+	/* An empty JSON object decodes to an empty array already. */
+}
+
+ZEND_FUNCTION(Realtime_getConnectionCount)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+
+	rt__ask(return_value, "Realtime\\getConnectionCount", RT_QUERY_CONNECTIONS, NULL);
+}
+
+ZEND_FUNCTION(Realtime_getSubscriberCount)
+{
+	zend_string *channel;
+
+	ZEND_PARSE_PARAMETERS_START(1, 1)
+		Z_PARAM_STR(channel)
+	ZEND_PARSE_PARAMETERS_END();
+
+	if (rt__check_channel(channel, 1) == FAILURE) {
 		RETURN_THROWS();
 	}
+	rt__ask(return_value, "Realtime\\getSubscriberCount", RT_QUERY_CONNECTIONS, channel);
+}
+
+/* Validates the options of Realtime\token() into the payload array. */
+static zend_result rt__token_options(HashTable *options, zval *payload, zend_long *ttl)
+{
+	zend_string *key;
+	zval *v;
+
+	ZEND_HASH_FOREACH_STR_KEY_VAL(options, key, v) {
+		ZVAL_DEREF(v);
+		if (key == NULL) {
+			zend_argument_value_error(2, "must have string keys (ttl, info, channels)");
+			return FAILURE;
+		}
+		if (zend_string_equals_literal(key, "ttl")) {
+			if (Z_TYPE_P(v) != IS_LONG || Z_LVAL_P(v) < 1 || Z_LVAL_P(v) > 31536000) {
+				zend_argument_value_error(2, "option \"ttl\" must be seconds from 1 to 31536000");
+				return FAILURE;
+			}
+			*ttl = Z_LVAL_P(v);
+		} else if (zend_string_equals_literal(key, "info")) {
+			Z_TRY_ADDREF_P(v);
+			add_assoc_zval(payload, "info", v);
+		} else if (zend_string_equals_literal(key, "channels")) {
+			zval *c;
+			if (Z_TYPE_P(v) != IS_ARRAY || zend_hash_num_elements(Z_ARRVAL_P(v)) > RT_PATTERNS_MAX
+					|| !zend_array_is_list(Z_ARRVAL_P(v))) {
+				zend_argument_value_error(2, "option \"channels\" must be a list of at most %d channel names or patterns",
+						RT_PATTERNS_MAX);
+				return FAILURE;
+			}
+			ZEND_HASH_FOREACH_VAL(Z_ARRVAL_P(v), c) {
+				ZVAL_DEREF(c);
+				if (Z_TYPE_P(c) != IS_STRING || Z_STRLEN_P(c) == 0 || Z_STRLEN_P(c) > RT_CHANNEL_MAX) {
+					zend_argument_value_error(2, "option \"channels\" must hold channel names or patterns such as \"private-chat.*\"");
+					return FAILURE;
+				}
+			} ZEND_HASH_FOREACH_END();
+			Z_TRY_ADDREF_P(v);
+			add_assoc_zval(payload, "channels", v);
+		} else {
+			zend_argument_value_error(2, "has an unknown option \"%s\" (expected ttl, info, channels)",
+					ZSTR_VAL(key));
+			return FAILURE;
+		}
+	} ZEND_HASH_FOREACH_END();
+	return SUCCESS;
+}
+
+ZEND_FUNCTION(Realtime_token)
+{
+	zend_string *user_str = NULL;
+	zend_long user_num = 0, ttl = 3600;
+	HashTable *options = NULL;
+	const char *secret;
+	char buf[32], *token;
+	rt_str user;
+	zval payload;
+	smart_str json = {0};
+
+	ZEND_PARSE_PARAMETERS_START(1, 2)
+		Z_PARAM_STR_OR_LONG(user_str, user_num)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_ARRAY_HT(options)
+	ZEND_PARSE_PARAMETERS_END();
+
+	if (rt__user_id(user_str, user_num, buf, sizeof(buf), &user, 1) == FAILURE) {
+		RETURN_THROWS();
+	}
+	secret = zend_ini_string("realtime.secret", sizeof("realtime.secret") - 1, 0);
+	if (secret == NULL || *secret == '\0') {
+		zend_throw_exception(realtime_ce_exception,
+				"Realtime\\token(): realtime.secret is not set, so tokens cannot be signed", 0);
+		RETURN_THROWS();
+	}
+	array_init(&payload);
+	add_assoc_stringl(&payload, "uid", user.ptr, user.len);
+	if (options != NULL && rt__token_options(options, &payload, &ttl) == FAILURE) {
+		zval_ptr_dtor(&payload);
+		RETURN_THROWS();
+	}
+	add_assoc_long(&payload, "exp", (zend_long) time(NULL) + ttl);
+	if (rt__encode_message(&json, &payload) == FAILURE) {
+		zval_ptr_dtor(&payload);
+		smart_str_free(&json);
+		RETURN_THROWS();
+	}
+	zval_ptr_dtor(&payload);
+	token = rt_token_sign(secret, strlen(secret), ZSTR_VAL(json.s), ZSTR_LEN(json.s));
+	smart_str_free(&json);
+	if (token == NULL) {
+		zend_throw_exception(realtime_ce_exception, "Realtime\\token(): out of memory", 0);
+		RETURN_THROWS();
+	}
+	RETVAL_STRING(token);
+	free(token);
 }
 
 ZEND_FUNCTION(Realtime_start)

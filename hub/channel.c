@@ -1,5 +1,6 @@
 #include "hub/channel.h"
 #include "hub/config.h"
+#include "hub/presence.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ void rt_registry_free(rt_registry *reg)
 		for (uint32_t i = 0; i < ch->count; i++) {
 			free(ch->subs[i]);
 		}
+		rt_presence_free(ch->presence);
 		free(ch->subs);
 		free(ch);
 	}
@@ -56,6 +58,7 @@ static rt_channel *rt__channel_new(rt_registry *reg, const char *name, size_t le
 static void rt__channel_free(rt_registry *reg, rt_channel *ch)
 {
 	rt_map_remove(&reg->channels, ch->name, ch->name_len);
+	rt_presence_free(ch->presence);
 	free(ch->subs);
 	free(ch);
 }

@@ -21,6 +21,7 @@ typedef struct rt_sub {
 } rt_sub;
 
 struct rt_channel {
+	struct rt_presence *presence; /* presence- channels only */
 	uint32_t count;
 	uint32_t cap;
 	rt_sub **subs;

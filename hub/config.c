@@ -21,6 +21,18 @@ const rt_setting rt_settings[] = {
 	{"handshake_timeout", "10"},
 	{"shutdown_timeout", "2000"},
 	{"log", ""},
+	{"secret", ""},
+	{"auth_endpoint", ""},
+	{"auth_timeout", "5000"},
+	{"allow_anonymous", "0"},
+	{"max_user_info", "2048"},
+	{"webhook_url", ""},
+	{"webhook_delay", "3"},
+	{"client_events", "0"},
+	{"client_event_rate", "10"},
+	{"app_id", "1"},
+	{"app_key", "realtime"},
+	{"query_timeout", "1000"},
 	{NULL, NULL},
 };
 
@@ -106,6 +118,45 @@ static int rt__parse_origins(rt_config *cfg, const char *value)
 	return 0;
 }
 
+static int rt__parse_bool(const char *value, int *out)
+{
+	static const char *const yes[] = {"1", "on", "yes", "true", NULL};
+	static const char *const no[] = {"0", "off", "no", "false", "", NULL};
+
+	for (int i = 0; yes[i]; i++) {
+		if (strcasecmp(value, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+	}
+	for (int i = 0; no[i]; i++) {
+		if (strcasecmp(value, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int rt__parse_string(char *dst, size_t size, const char *value)
+{
+	size_t n = strlen(value);
+
+	if (n >= size) {
+		return -EINVAL;
+	}
+	memcpy(dst, value, n + 1);
+	return 0;
+}
+
+static int rt__parse_url(char *dst, size_t size, const char *value)
+{
+	if (*value != '\0' && strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0) {
+		return -EINVAL;
+	}
+	return rt__parse_string(dst, size, value);
+}
+
 void rt_config_defaults(rt_config *cfg)
 {
 	const rt_setting *s;
@@ -120,17 +171,69 @@ void rt_config_defaults(rt_config *cfg)
 int rt_config_set(rt_config *cfg, const char *name, const char *value,
 		char *err, size_t errlen)
 {
-	uint32_t v;
-
 	if (value == NULL) {
 		value = "";
 	}
 	if (strcmp(name, "enabled") == 0) {
-		if (rt__parse_uint(value, 0, 1, &v) != 0
-				&& strcasecmp(value, "on") != 0 && strcasecmp(value, "off") != 0
-				&& strcasecmp(value, "true") != 0 && strcasecmp(value, "false") != 0
-				&& strcasecmp(value, "yes") != 0 && strcasecmp(value, "no") != 0) {
+		int on;
+		if (rt__parse_bool(value, &on) != 0) {
 			return rt__fail(err, errlen, name, value, "expected 0 or 1");
+		}
+		return 0;
+	}
+	if (strcmp(name, "allow_anonymous") == 0 || strcmp(name, "client_events") == 0) {
+		int *dst = name[0] == 'a' ? &cfg->allow_anonymous : &cfg->client_events;
+		if (rt__parse_bool(value, dst) != 0) {
+			return rt__fail(err, errlen, name, value, "expected 0 or 1");
+		}
+		return 0;
+	}
+	if (strcmp(name, "secret") == 0) {
+		if (rt__parse_string(cfg->secret, sizeof(cfg->secret), value) != 0) {
+			return rt__fail(err, errlen, name, "(hidden)", "at most 255 bytes");
+		}
+		return 0;
+	}
+	if (strcmp(name, "auth_endpoint") == 0 || strcmp(name, "webhook_url") == 0) {
+		char *dst = name[0] == 'a' ? cfg->auth_endpoint : cfg->webhook_url;
+		if (rt__parse_url(dst, sizeof(cfg->auth_endpoint), value) != 0) {
+			return rt__fail(err, errlen, name, value,
+					"expected an http:// or https:// URL of at most 511 bytes, or nothing");
+		}
+		return 0;
+	}
+	if (strcmp(name, "app_id") == 0 || strcmp(name, "app_key") == 0) {
+		char *dst = name[4] == 'i' ? cfg->app_id : cfg->app_key;
+		size_t size = name[4] == 'i' ? sizeof(cfg->app_id) : sizeof(cfg->app_key);
+		if (*value == '\0' || strpbrk(value, " /?#%\t\r\n") != NULL
+				|| rt__parse_string(dst, size, value) != 0) {
+			return rt__fail(err, errlen, name, value,
+					"expected a short name without spaces, '/', '?', '#' or '%'");
+		}
+		return 0;
+	}
+	if (strcmp(name, "auth_timeout") == 0 || strcmp(name, "query_timeout") == 0) {
+		uint32_t *dst = name[0] == 'a' ? &cfg->auth_timeout : &cfg->query_timeout;
+		if (rt__parse_uint(value, 1, 60000, dst) != 0) {
+			return rt__fail(err, errlen, name, value, "expected milliseconds from 1 to 60000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "max_user_info") == 0) {
+		if (rt__parse_uint(value, 16, 65536, &cfg->max_user_info) != 0) {
+			return rt__fail(err, errlen, name, value, "expected bytes from 16 to 65536");
+		}
+		return 0;
+	}
+	if (strcmp(name, "webhook_delay") == 0) {
+		if (rt__parse_uint(value, 0, 60, &cfg->webhook_delay) != 0) {
+			return rt__fail(err, errlen, name, value, "expected seconds from 0 to 60");
+		}
+		return 0;
+	}
+	if (strcmp(name, "client_event_rate") == 0) {
+		if (rt__parse_uint(value, 1, 1000, &cfg->client_event_rate) != 0) {
+			return rt__fail(err, errlen, name, value, "expected events per second from 1 to 1000");
 		}
 		return 0;
 	}

@@ -26,6 +26,23 @@ typedef struct rt_config {
 	uint32_t handshake_timeout; /* seconds */
 	uint32_t shutdown_timeout;  /* milliseconds the PHP side waits for the hub to stop */
 	char log_path[512];         /* empty: stderr */
+
+	/* Who may connect (docs/protocol.md, "Authentication"). */
+	char secret[256];           /* signs tokens, webhooks and the publish API */
+	char auth_endpoint[512];    /* the app's URL that names the user of a request */
+	uint32_t auth_timeout;      /* milliseconds */
+	int allow_anonymous;
+	uint32_t max_user_info;     /* bytes of JSON */
+
+	char webhook_url[512];
+	uint32_t webhook_delay;     /* seconds leave events are held back */
+
+	int client_events;          /* clients may message their channel peers */
+	uint32_t client_event_rate; /* per connection per second */
+
+	char app_id[64];
+	char app_key[128];
+	uint32_t query_timeout;     /* milliseconds PHP waits for the hub to answer */
 } rt_config;
 
 /* Every setting the hub reads, in INI spelling, with its default. */

@@ -1,7 +1,11 @@
 #include "hub/conn.h"
 #include "hub/frame.h"
 #include "hub/log.h"
+#include "hub/auth.h"
+#include "hub/http_client.h"
+#include "hub/identity.h"
 #include "hub/native.h"
+#include "hub/session.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,6 +23,8 @@ static __thread char rt__read_buf[64 * 1024];
 
 static void rt__on_closed(uv_handle_t *handle);
 static void rt__pump(rt_conn *conn);
+static void rt__alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
+static void rt__on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
 /* ---- outbound queue ---- */
 
@@ -85,6 +91,16 @@ static void rt__mark_dirty(rt_conn *conn)
 	}
 }
 
+/* Closes on the next sweep instead of now: callers may be walking a
+ * channel's subscribers, which an immediate close would change. */
+static void rt__close_soon(rt_conn *conn)
+{
+	if (conn->state != RT_CONN_DEAD) {
+		conn->state = RT_CONN_CLOSING;
+		conn->deadline = conn->hub->now;
+	}
+}
+
 /* Queues bytes produced on this connection alone (handshake replies,
  * control frames); not subject to the slow-consumer limit. */
 static void rt__queue_copy(rt_conn *conn, const void *data, size_t len)
@@ -92,13 +108,13 @@ static void rt__queue_copy(rt_conn *conn, const void *data, size_t len)
 	rt_buf *b = rt_buf_new(len);
 
 	if (b == NULL) {
-		rt_conn_close(conn);
+		rt__close_soon(conn);
 		return;
 	}
 	memcpy(b->data, data, len);
 	if (rt__outq_push(conn, b) != 0) {
 		rt_buf_unref(b);
-		rt_conn_close(conn);
+		rt__close_soon(conn);
 		return;
 	}
 	rt__mark_dirty(conn);
@@ -121,7 +137,7 @@ void rt_conn_send(rt_conn *conn, rt_buf *frame)
 	}
 	if (rt__outq_push(conn, rt_buf_ref(frame)) != 0) {
 		rt_buf_unref(frame);
-		rt_conn_close(conn);
+		rt__close_soon(conn);
 		return;
 	}
 	atomic_fetch_add_explicit(&hub->stat_delivered, 1, memory_order_relaxed);
@@ -133,7 +149,7 @@ void rt_conn_send_text(rt_conn *conn, const char *text, size_t len)
 	rt_buf *frame = rt_frame_new(RT_FRAME_TEXT, text, len);
 
 	if (frame == NULL) {
-		rt_conn_close(conn);
+		rt__close_soon(conn);
 		return;
 	}
 	rt_conn_send(conn, frame);
@@ -240,13 +256,12 @@ void rt_conn_close(rt_conn *conn)
 	if (conn->state == RT_CONN_DEAD) {
 		return;
 	}
-	while (conn->sub_count > 0) {
-		rt_sub *sub = conn->subs[conn->sub_count - 1];
-		conn->sub_count--;
-		rt_registry_unsubscribe(&hub->registry, sub);
+	rt_session_leave_all(conn);
+	rt_session_user_detach(conn);
+	if (conn->auth_call != NULL) {
+		rt_http_call_cancel(conn->auth_call);
+		conn->auth_call = NULL;
 	}
-	atomic_store_explicit(&hub->stat_channels, rt_registry_count(&hub->registry),
-			memory_order_relaxed);
 	if (conn->id_len) {
 		rt_map_remove(&hub->conns_by_id, conn->id, conn->id_len);
 	}
@@ -284,6 +299,7 @@ static void rt__on_closed(uv_handle_t *handle)
 	free(conn->outq);
 	free(conn->subs);
 	free(conn->http);
+	rt_identity_free(conn->identity);
 	if (conn->ws) {
 		wslay_event_context_free(conn->ws);
 	}
@@ -451,6 +467,9 @@ static int rt__open_session(rt_conn *conn, const char *accept)
 	char out[256];
 	int n;
 
+	if (rt_session_user_attach(conn) != 0) {
+		return -ENOMEM;
+	}
 	if (wslay_event_context_server_init(&conn->ws, &rt__ws_callbacks, conn) != 0) {
 		return -ENOMEM;
 	}
@@ -471,6 +490,8 @@ static int rt__open_session(rt_conn *conn, const char *accept)
 	conn->flags |= RT_CONN_F_COUNTED;
 	atomic_fetch_add_explicit(&hub->stat_connections, 1, memory_order_relaxed);
 	conn->deadline = hub->cfg.ping_interval ? hub->now + hub->cfg.ping_interval : 0;
+	conn->bucket_tokens = (uint16_t) hub->cfg.client_event_rate;
+	conn->bucket_time = hub->now;
 	free(conn->http);
 	conn->http = NULL;
 	rt_native_on_open(conn);
@@ -517,12 +538,34 @@ static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
 				"server full: realtime.max_connections reached\n");
 		return;
 	}
-	if (rt__open_session(conn, d.accept) != 0) {
-		rt__respond(conn, 503, "text/plain", NULL, "out of memory\n");
+	if (used < len) {
+		/* A client must wait for 101 before it sends frames. */
+		rt__respond(conn, 400, "text/plain", NULL, "bad request: data before the handshake completed\n");
 		return;
 	}
-	if (used < len) {
-		rt__ws_feed(conn, data + used, len - used);
+	memcpy(conn->http->ws_accept, d.accept, sizeof(d.accept));
+	uv_read_stop((uv_stream_t *) &conn->tcp);
+	rt_auth_begin(conn);
+}
+
+void rt_conn_auth_finished(rt_conn *conn, int status, rt_identity *identity, const char *reason)
+{
+	char body[320];
+
+	if (conn->state != RT_CONN_HTTP && conn->state != RT_CONN_AUTH) {
+		rt_identity_free(identity);
+		return;
+	}
+	if (status != 0) {
+		snprintf(body, sizeof(body), "%s\n", reason ? reason : rt_http_status_text(status));
+		rt__respond(conn, status, "text/plain",
+				status == 503 ? "Retry-After: 5\r\n" : NULL, body);
+		return;
+	}
+	conn->identity = identity;
+	if (rt__open_session(conn, conn->http->ws_accept) != 0
+			|| uv_read_start((uv_stream_t *) &conn->tcp, rt__alloc, rt__on_read) != 0) {
+		rt__respond(conn, 503, "text/plain", NULL, "out of memory\n");
 	}
 }
 
@@ -610,6 +653,13 @@ void rt_conn_sweep(rt_conn *conn)
 		return;
 	}
 	switch (conn->state) {
+	case RT_CONN_AUTH:
+		if (conn->auth_call != NULL) {
+			rt_http_call_cancel(conn->auth_call);
+			conn->auth_call = NULL;
+		}
+		rt_conn_auth_finished(conn, 503, NULL, "authentication service did not answer in time");
+		break;
 	case RT_CONN_HTTP:
 	case RT_CONN_CLOSING:
 		rt_conn_close(conn);
@@ -633,6 +683,11 @@ void rt_conn_sweep(rt_conn *conn)
 }
 
 /* ---- subscriptions ---- */
+
+rt_conn *rt_conn_find(rt_hub *hub, const char *id, size_t len)
+{
+	return rt_map_get(&hub->conns_by_id, id, len);
+}
 
 rt_sub *rt_conn_find_sub(const rt_conn *conn, const char *channel, size_t len)
 {

@@ -14,6 +14,7 @@
 
 enum {
 	RT_CONN_HTTP,     /* reading the request head */
+	RT_CONN_AUTH,     /* waiting for the app's auth endpoint */
 	RT_CONN_OPEN,     /* WebSocket session running */
 	RT_CONN_CLOSING,  /* close frame sent or being sent */
 	RT_CONN_DEAD,     /* TCP handle closing; waits for libuv to let go */
@@ -30,6 +31,7 @@ enum {
 /* Close codes of the native protocol beyond RFC 6455's (docs/protocol.md). */
 #define RT_CLOSE_PING_TIMEOUT 4000
 #define RT_CLOSE_SLOW_CONSUMER 4008
+#define RT_CLOSE_DISCONNECTED 4009     /* Realtime\disconnectUser() */
 
 typedef struct rt_conn {
 	uv_tcp_t tcp;
@@ -50,6 +52,12 @@ typedef struct rt_conn {
 
 	rt_sub **subs;
 	uint32_t sub_count, sub_cap;
+
+	struct rt_identity *identity; /* NULL: anonymous */
+	rt_user *user;
+	struct rt_http_call *auth_call;
+	uint32_t bucket_time;         /* client-event rate limit: last refill */
+	uint16_t bucket_tokens;
 
 	uint32_t deadline;            /* hub->now when the sweep looks again; 0 = never */
 	uint8_t state;
@@ -78,6 +86,12 @@ void rt_conn_flush(rt_conn *conn);
 /* Deadlines: handshake timeout, pings, closing grace period. */
 void rt_conn_sweep(rt_conn *conn);
 
+/* The auth endpoint answered for a connection in RT_CONN_AUTH: status 0
+ * opens the session with identity (NULL: anonymous), else answers status. */
+void rt_conn_auth_finished(rt_conn *conn, int status, struct rt_identity *identity,
+		const char *reason);
+
+rt_conn *rt_conn_find(rt_hub *hub, const char *id, size_t len);
 rt_sub *rt_conn_find_sub(const rt_conn *conn, const char *channel, size_t len);
 int rt_conn_add_sub(rt_conn *conn, rt_sub *sub);
 void rt_conn_remove_sub(rt_conn *conn, rt_sub *sub);

@@ -153,6 +153,30 @@ const char *rt_http_req_path(const rt_http_req *req, size_t *len)
 	return url;
 }
 
+const char *rt_http_req_query(const rt_http_req *req, const char *name, size_t *len)
+{
+	const char *url = req->buf + req->url_off;
+	const char *end = url + req->url_len;
+	const char *p = memchr(url, '?', req->url_len);
+	size_t name_len = strlen(name);
+
+	while (p != NULL && p < end) {
+		const char *key = p + 1, *amp, *eq;
+		amp = memchr(key, '&', (size_t) (end - key));
+		if (amp == NULL) {
+			amp = end;
+		}
+		eq = memchr(key, '=', (size_t) (amp - key));
+		if (eq != NULL && (size_t) (eq - key) == name_len && memcmp(key, name, name_len) == 0) {
+			*len = (size_t) (amp - eq - 1);
+			return eq + 1;
+		}
+		p = amp < end ? amp : NULL;
+	}
+	*len = 0;
+	return NULL;
+}
+
 /* True when the comma-separated header value contains token (case-insensitive). */
 static int rt__has_token(const char *value, size_t len, const char *token)
 {

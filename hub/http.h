@@ -42,6 +42,7 @@ typedef struct rt_http_req {
 	size_t url_off, url_len;
 	size_t hdr_off[RT_HDR_COUNT], hdr_len[RT_HDR_COUNT];
 	unsigned char hdr_seen[RT_HDR_COUNT];
+	char ws_accept[32];       /* kept while the auth endpoint is asked */
 	size_t len;
 	char buf[RT_HTTP_HEAD_MAX];
 } rt_http_req;
@@ -52,6 +53,8 @@ void rt_http_req_init(rt_http_req *req);
 int rt_http_req_feed(rt_http_req *req, const char *data, size_t len, size_t *used);
 const char *rt_http_req_header(const rt_http_req *req, int hdr, size_t *len);
 const char *rt_http_req_path(const rt_http_req *req, size_t *len);
+/* The raw value of a query parameter, or NULL. */
+const char *rt_http_req_query(const rt_http_req *req, const char *name, size_t *len);
 
 typedef enum rt_http_route {
 	RT_ROUTE_UPGRADE,

@@ -1,5 +1,12 @@
 #include "hub/hub.h"
+#include "hub/auth.h"
 #include "hub/conn.h"
+#include "hub/http_client.h"
+#include "hub/identity.h"
+#include "hub/presence.h"
+#include "hub/query.h"
+#include "hub/session.h"
+#include "hub/webhook.h"
 #include "hub/log.h"
 #include "hub/native.h"
 #include "hub/server.h"
@@ -13,6 +20,8 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <curl/curl.h>
+#include <inttypes.h>
 #include <unistd.h>
 
 static void rt__dispatch(rt_hub *hub, rt_msg *msg);
@@ -72,16 +81,30 @@ static void rt__on_tick(uv_timer_t *handle)
 		rt_conn_sweep(conn);
 		conn = next;
 	}
+	rt_webhooks_tick(hub->webhooks);
 }
 
 /* ---- fan-out ---- */
+
+void rt_hub__fanout(rt_hub *hub, rt_channel *ch, rt_buf *frame, const rt_conn *skip)
+{
+	(void) hub;
+	/* Sends never close a connection on the spot (see rt_conn_send), so the
+	 * subscriber list stays as it is while it is walked. */
+	for (uint32_t i = 0; i < ch->count; i++) {
+		rt_conn *conn = ch->subs[i]->conn;
+		if (conn != skip) {
+			rt_conn_send(conn, frame);
+		}
+	}
+}
 
 static void rt__publish(rt_hub *hub, const rt_msg *msg)
 {
 	const rt_conn *skip = NULL;
 
 	if (msg->exclude.ptr != NULL) {
-		skip = rt_map_get(&hub->conns_by_id, msg->exclude.ptr, msg->exclude.len);
+		skip = rt_conn_find(hub, msg->exclude.ptr, msg->exclude.len);
 	}
 	for (uint32_t c = 0; c < msg->channel_count; c++) {
 		rt_channel *ch = rt_registry_find(&hub->registry, msg->channels[c].ptr,
@@ -97,23 +120,143 @@ static void rt__publish(rt_hub *hub, const rt_msg *msg)
 			rt_log(RT_LOG_ERROR, "out of memory framing a message for %s", ch->name);
 			continue;
 		}
-		/* Walk backwards: a send may close a slow consumer, which removes
-		 * its subscription by swapping the last one into its place. */
-		for (uint32_t i = ch->count; i-- > 0;) {
-			rt_conn *conn = ch->subs[i]->conn;
-			if (conn != skip) {
-				rt_conn_send(conn, frame);
-				if (ch != rt_registry_find(&hub->registry, msg->channels[c].ptr,
-						msg->channels[c].len)) {
-					break; /* the channel emptied and was freed */
-				}
-				if (i > ch->count) {
-					i = ch->count;
-				}
-			}
-		}
+		rt_hub__fanout(hub, ch, frame, skip);
 		rt_buf_unref(frame);
 	}
+}
+
+static void rt__to_user(rt_hub *hub, const rt_msg *msg)
+{
+	static const rt_str direct = {NULL, 0};
+	rt_user *user = rt_session_find_user(hub, msg->target.ptr, msg->target.len);
+	rt_buf *frame;
+
+	if (user == NULL) {
+		return;
+	}
+	frame = rt_native_frame_message(msg, direct);
+	if (frame == NULL) {
+		return;
+	}
+	for (uint32_t i = 0; i < user->count; i++) {
+		rt_conn_send(user->conns[i], frame);
+	}
+	rt_buf_unref(frame);
+}
+
+static void rt__to_connection(rt_hub *hub, const rt_msg *msg)
+{
+	static const rt_str direct = {NULL, 0};
+	rt_conn *conn = rt_conn_find(hub, msg->target.ptr, msg->target.len);
+	rt_buf *frame;
+
+	if (conn == NULL) {
+		return;
+	}
+	frame = rt_native_frame_message(msg, direct);
+	if (frame != NULL) {
+		rt_conn_send(conn, frame);
+		rt_buf_unref(frame);
+	}
+}
+
+static void rt__disconnect_user(rt_hub *hub, const rt_msg *msg)
+{
+	rt_user *user = rt_session_find_user(hub, msg->target.ptr, msg->target.len);
+
+	/* Closing detaches the connection from the user only when the socket
+	 * ends; the close handshake just starts here. */
+	for (uint32_t i = 0; user != NULL && i < user->count; i++) {
+		rt_conn_close_ws(user->conns[i], RT_CLOSE_DISCONNECTED, "disconnected by the app");
+	}
+}
+
+/* ---- queries ---- */
+
+static void rt__answer_channel_users(rt_hub *hub, rt_query *q, rt_sb *sb)
+{
+	rt_channel *ch = rt_registry_find(&hub->registry, q->subject, q->subject_len);
+	rt_map seen;
+	int first = 1;
+
+	rt_sb_puts(sb, "[");
+	if (ch != NULL && ch->presence != NULL) {
+		sb->len--; /* the members list brings its own brackets */
+		rt_presence_members_json(ch->presence, sb);
+		return;
+	}
+	rt_map_init(&seen);
+	for (uint32_t i = 0; ch != NULL && i < ch->count; i++) {
+		const rt_identity *id = ch->subs[i]->conn->identity;
+		if (id == NULL || rt_map_get(&seen, id->user_id, id->user_id_len) != NULL
+				|| rt_map_put(&seen, id->user_id, id->user_id_len, (void *) id) != 0) {
+			continue;
+		}
+		if (!first) {
+			rt_sb_puts(sb, ",");
+		}
+		first = 0;
+		rt_sb_puts(sb, "{\"id\":");
+		rt_sb_json_string(sb, id->user_id, id->user_id_len);
+		rt_sb_puts(sb, ",\"info\":");
+		if (id->user_info) {
+			rt_sb_append(sb, id->user_info, id->user_info_len);
+		} else {
+			rt_sb_puts(sb, "null");
+		}
+		rt_sb_puts(sb, "}");
+	}
+	rt_map_free(&seen);
+	rt_sb_puts(sb, "]");
+}
+
+static void rt__answer(rt_hub *hub, rt_query *q)
+{
+	rt_sb sb;
+	char num[32];
+
+	rt_sb_init(&sb);
+	switch (q->kind) {
+	case RT_QUERY_CHANNEL_USERS:
+		rt__answer_channel_users(hub, q, &sb);
+		break;
+	case RT_QUERY_CHANNELS: {
+		size_t it = 0;
+		void *v;
+		int first = 1;
+		rt_sb_puts(&sb, "{");
+		while (rt_map_next(&hub->registry.channels, &it, &v)) {
+			rt_channel *ch = v;
+			if (!first) {
+				rt_sb_puts(&sb, ",");
+			}
+			first = 0;
+			rt_sb_json_string(&sb, ch->name, ch->name_len);
+			snprintf(num, sizeof(num), ":%" PRIu32, ch->count);
+			rt_sb_puts(&sb, num);
+		}
+		rt_sb_puts(&sb, "}");
+		break;
+	}
+	case RT_QUERY_CONNECTIONS: {
+		uint64_t n;
+		if (q->subject != NULL) {
+			rt_channel *ch = rt_registry_find(&hub->registry, q->subject, q->subject_len);
+			n = ch ? ch->count : 0;
+		} else {
+			n = atomic_load_explicit(&hub->stat_connections, memory_order_relaxed);
+		}
+		snprintf(num, sizeof(num), "%" PRIu64, n);
+		rt_sb_puts(&sb, num);
+		break;
+	}
+	}
+	if (sb.failed) {
+		rt_sb_free(&sb);
+		rt_query_answer(q, NULL, 0);
+		return;
+	}
+	rt_query_answer(q, sb.data, sb.len);
 }
 
 /* ---- stopping ---- */
@@ -159,18 +302,48 @@ static void rt__begin_stop(rt_hub *hub)
 
 static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 {
+	if (hub->stopping && msg->type != RT_MSG_QUERY) {
+		rt_msg_free(msg);
+		return;
+	}
 	switch (msg->type) {
 	case RT_MSG_PUBLISH:
 		atomic_fetch_add_explicit(&hub->stat_published, 1, memory_order_relaxed);
-		if (!hub->stopping) {
-			rt__publish(hub, msg);
-		}
+		rt__publish(hub, msg);
+		break;
+	case RT_MSG_TO_USER:
+		atomic_fetch_add_explicit(&hub->stat_published, 1, memory_order_relaxed);
+		rt__to_user(hub, msg);
+		break;
+	case RT_MSG_TO_CONNECTION:
+		atomic_fetch_add_explicit(&hub->stat_published, 1, memory_order_relaxed);
+		rt__to_connection(hub, msg);
+		break;
+	case RT_MSG_DISCONNECT_USER:
+		rt__disconnect_user(hub, msg);
+		break;
+	case RT_MSG_QUERY:
+		rt__answer(hub, msg->query);
 		break;
 	case RT_MSG_STOP:
 		rt__begin_stop(hub);
 		break;
 	}
 	rt_msg_free(msg);
+}
+
+/* ---- webhooks for channels ---- */
+
+static void rt__on_occupied(void *ctx, const rt_channel *ch)
+{
+	rt_hub *hub = ctx;
+	rt_webhooks_event(hub->webhooks, RT_WEBHOOK_CHANNEL_OCCUPIED, ch->name, ch->name_len, NULL, 0);
+}
+
+static void rt__on_vacated(void *ctx, const rt_channel *ch)
+{
+	rt_hub *hub = ctx;
+	rt_webhooks_event(hub->webhooks, RT_WEBHOOK_CHANNEL_VACATED, ch->name, ch->name_len, NULL, 0);
 }
 
 /* ---- thread ---- */
@@ -187,6 +360,10 @@ static void *rt__thread_main(void *arg)
 	}
 	rt_hub__all_closed(hub);
 	rt__close_handle((uv_handle_t *) &hub->listener);
+	rt_webhooks_free(hub->webhooks);
+	hub->webhooks = NULL;
+	rt_http_client_free(hub->http);
+	hub->http = NULL;
 	uv_run(&hub->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&hub->loop);
 
@@ -250,7 +427,12 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, char *err, size_t errlen)
 	}
 	hub->node_id = hub->node_id % 1000000000u + 1;
 	rt_registry_init(&hub->registry);
+	hub->registry.on_occupied = rt__on_occupied;
+	hub->registry.on_vacated = rt__on_vacated;
+	hub->registry.ctx = hub;
 	rt_map_init(&hub->conns_by_id);
+	rt_map_init(&hub->users);
+	hub->now = 1; /* a deadline of 0 means none */
 	pthread_mutex_init(&hub->lock, NULL);
 	pthread_cond_init(&hub->stopped_cond, NULL);
 	r = uv_loop_init(&hub->loop);
@@ -271,6 +453,18 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, char *err, size_t errlen)
 	uv_timer_init(&hub->loop, &hub->tick);
 	hub->tick.data = hub;
 	uv_timer_start(&hub->tick, rt__on_tick, 1000, 1000);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (rt_http_client_new(&hub->http, &hub->loop) != 0) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "cannot start the HTTP client");
+		rt__close_handle((uv_handle_t *) &hub->wake);
+		rt__close_handle((uv_handle_t *) &hub->flush);
+		rt__close_handle((uv_handle_t *) &hub->tick);
+		rt__close_handle((uv_handle_t *) &hub->listener);
+		goto fail_handles;
+	}
+	hub->webhooks = rt_webhooks_new(hub);
+	rt_auth_check_config(cfg);
 	hub->accepting_posts = 1;
 
 	/* The thread inherits a full mask: PHP's signals (timeouts, FPM's soft
@@ -281,6 +475,8 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, char *err, size_t errlen)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
 		snprintf(err, errlen, "cannot start the hub thread: %s", strerror(-r));
+		rt_webhooks_free(hub->webhooks);
+		rt_http_client_free(hub->http);
 		rt__close_handle((uv_handle_t *) &hub->wake);
 		rt__close_handle((uv_handle_t *) &hub->flush);
 		rt__close_handle((uv_handle_t *) &hub->tick);
@@ -296,6 +492,7 @@ fail_handles:
 	uv_run(&hub->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&hub->loop);
 fail_loop:
+	rt_map_free(&hub->users);
 	rt_map_free(&hub->conns_by_id);
 	rt_registry_free(&hub->registry);
 	pthread_mutex_destroy(&hub->lock);
@@ -326,8 +523,8 @@ int rt_hub_post(rt_hub *hub, rt_msg *msg)
 
 int rt_hub_stop(rt_hub *hub)
 {
-	static const rt_str none = {NULL, 0};
-	rt_msg *stop = rt_msg_new(RT_MSG_STOP, NULL, 0, none, none, none);
+	static const rt_msg_fields none;
+	rt_msg *stop = rt_msg_new(RT_MSG_STOP, &none);
 	struct timespec deadline;
 	int stopped;
 	rt_msg *left;
@@ -364,6 +561,7 @@ int rt_hub_stop(rt_hub *hub)
 		rt_msg_free(left);
 		left = next;
 	}
+	rt_map_free(&hub->users);
 	rt_map_free(&hub->conns_by_id);
 	rt_registry_free(&hub->registry);
 	pthread_mutex_destroy(&hub->lock);

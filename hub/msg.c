@@ -1,4 +1,5 @@
 #include "hub/msg.h"
+#include "hub/query.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +18,15 @@ static void rt__copy(char **cursor, rt_str *dst, rt_str src)
 	*cursor += src.len + 1;
 }
 
-rt_msg *rt_msg_new(rt_msg_type type, const rt_str *channels, uint32_t channel_count,
-		rt_str event, rt_str data, rt_str exclude)
+rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *f)
 {
-	size_t size = sizeof(rt_msg) + channel_count * sizeof(rt_str)
-			+ event.len + data.len + exclude.len + 3;
+	size_t size = sizeof(rt_msg) + f->channel_count * sizeof(rt_str)
+			+ f->event.len + f->data.len + f->exclude.len + f->target.len + 4;
 	rt_msg *msg;
 	char *cursor;
 
-	for (uint32_t i = 0; i < channel_count; i++) {
-		size += channels[i].len + 1;
+	for (uint32_t i = 0; i < f->channel_count; i++) {
+		size += f->channels[i].len + 1;
 	}
 	msg = malloc(size);
 	if (msg == NULL) {
@@ -34,19 +34,24 @@ rt_msg *rt_msg_new(rt_msg_type type, const rt_str *channels, uint32_t channel_co
 	}
 	msg->next = NULL;
 	msg->type = type;
-	msg->channel_count = channel_count;
+	msg->channel_count = f->channel_count;
 	msg->channels = (rt_str *) (msg + 1);
-	cursor = (char *) (msg->channels + channel_count);
-	for (uint32_t i = 0; i < channel_count; i++) {
-		rt__copy(&cursor, &msg->channels[i], channels[i]);
+	cursor = (char *) (msg->channels + f->channel_count);
+	for (uint32_t i = 0; i < f->channel_count; i++) {
+		rt__copy(&cursor, &msg->channels[i], f->channels[i]);
 	}
-	rt__copy(&cursor, &msg->event, event);
-	rt__copy(&cursor, &msg->data, data);
-	rt__copy(&cursor, &msg->exclude, exclude);
+	rt__copy(&cursor, &msg->event, f->event);
+	rt__copy(&cursor, &msg->data, f->data);
+	rt__copy(&cursor, &msg->exclude, f->exclude);
+	rt__copy(&cursor, &msg->target, f->target);
+	msg->query = f->query;
 	return msg;
 }
 
 void rt_msg_free(rt_msg *msg)
 {
+	if (msg != NULL && msg->query != NULL) {
+		rt_query_release(msg->query);
+	}
 	free(msg);
 }

@@ -8,8 +8,12 @@
 #include <stdint.h>
 
 typedef enum rt_msg_type {
-	RT_MSG_PUBLISH = 1, /* data to every subscriber of each channel */
-	RT_MSG_STOP,        /* close every client with 1001 and end the loop */
+	RT_MSG_PUBLISH = 1,      /* data to every subscriber of each channel */
+	RT_MSG_TO_USER,          /* data to every connection of user `target` */
+	RT_MSG_TO_CONNECTION,    /* data to connection `target` */
+	RT_MSG_DISCONNECT_USER,  /* close every connection of user `target` */
+	RT_MSG_QUERY,            /* answer `query` */
+	RT_MSG_STOP,             /* close every client with 1001 and end the loop */
 } rt_msg_type;
 
 typedef struct rt_str {
@@ -17,19 +21,32 @@ typedef struct rt_str {
 	size_t len;
 } rt_str;
 
+struct rt_query;
+
+typedef struct rt_msg_fields {
+	const rt_str *channels;
+	uint32_t channel_count;
+	rt_str event;   /* ptr NULL: no event name */
+	rt_str data;    /* JSON text of the payload */
+	rt_str exclude; /* connection id not to deliver to; ptr NULL: none */
+	rt_str target;  /* user or connection id */
+	struct rt_query *query;
+} rt_msg_fields;
+
 typedef struct rt_msg {
 	struct rt_msg *next;
 	rt_msg_type type;
 	uint32_t channel_count;
 	rt_str *channels;
-	rt_str event;   /* ptr NULL: no event name */
-	rt_str data;    /* JSON text of the payload */
-	rt_str exclude; /* connection id not to deliver to; ptr NULL: none */
+	rt_str event;
+	rt_str data;
+	rt_str exclude;
+	rt_str target;
+	struct rt_query *query;
 } rt_msg;
 
-/* Copies everything into one allocation. NULL when out of memory. */
-rt_msg *rt_msg_new(rt_msg_type type, const rt_str *channels, uint32_t channel_count,
-		rt_str event, rt_str data, rt_str exclude);
+/* Copies every field into one allocation. NULL when out of memory. */
+rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *fields);
 void rt_msg_free(rt_msg *msg);
 
 #endif

@@ -1,6 +1,8 @@
 #include "hub/native.h"
 #include "hub/conn.h"
 #include "hub/frame.h"
+#include "hub/identity.h"
+#include "hub/session.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -45,15 +47,17 @@ static void rt__error(rt_conn *conn, json_t *id, const char *code, const char *m
 	rt__reply(conn, &sb);
 }
 
-static void rt__ack(rt_conn *conn, json_t *id, const char *type, const char *channel,
-		size_t len)
+static void rt__channel_reply(rt_conn *conn, json_t *id, const char *type, const char *channel,
+		size_t len, const rt_presence *members)
 {
 	rt_sb sb;
 
 	rt__reply_begin(&sb, type, id);
-	if (channel != NULL) {
-		rt_sb_puts(&sb, ",\"channel\":");
-		rt_sb_json_string(&sb, channel, len);
+	rt_sb_puts(&sb, ",\"channel\":");
+	rt_sb_json_string(&sb, channel, len);
+	if (members != NULL) {
+		rt_sb_puts(&sb, ",\"members\":");
+		rt_presence_members_json(members, &sb);
 	}
 	rt_sb_puts(&sb, "}");
 	rt__reply(conn, &sb);
@@ -66,50 +70,113 @@ void rt_native_on_open(rt_conn *conn)
 	rt__reply_begin(&sb, "connected", NULL);
 	rt_sb_puts(&sb, ",\"connection_id\":");
 	rt_sb_json_string(&sb, conn->id, conn->id_len);
+	if (conn->identity != NULL) {
+		rt_sb_puts(&sb, ",\"user_id\":");
+		rt_sb_json_string(&sb, conn->identity->user_id, conn->identity->user_id_len);
+	}
 	rt_sb_puts(&sb, "}");
 	rt__reply(conn, &sb);
 }
 
 static void rt__subscribe(rt_conn *conn, json_t *id, const char *name, size_t len)
 {
-	rt_hub *hub = conn->hub;
 	rt_sub *sub;
 
-	if (rt_conn_find_sub(conn, name, len) != NULL) {
-		rt__ack(conn, id, "subscribed", name, len);
-		return;
-	}
-	if (conn->sub_count >= hub->cfg.max_subscriptions) {
+	switch (rt_session_join(conn, name, len, &sub)) {
+	case RT_JOIN_OK:
+	case RT_JOIN_ALREADY:
+		rt__channel_reply(conn, id, "subscribed", name, len, sub->channel->presence);
+		break;
+	case RT_JOIN_FORBIDDEN:
+		rt__error(conn, id, "forbidden", conn->identity == NULL
+				? "private and presence channels need an authenticated connection"
+				: "this user may not join this channel");
+		break;
+	case RT_JOIN_LIMIT:
 		rt__error(conn, id, "too_many_subscriptions",
 				"this connection has reached realtime.max_subscriptions");
-		return;
-	}
-	if (rt_registry_subscribe(&hub->registry, conn, name, len, &sub) != 0) {
+		break;
+	default:
 		rt__error(conn, id, "internal_error", "out of memory");
-		return;
 	}
-	if (rt_conn_add_sub(conn, sub) != 0) {
-		rt_registry_unsubscribe(&hub->registry, sub);
-		rt__error(conn, id, "internal_error", "out of memory");
-		return;
-	}
-	atomic_store_explicit(&hub->stat_channels, rt_registry_count(&hub->registry),
-			memory_order_relaxed);
-	rt__ack(conn, id, "subscribed", name, len);
 }
 
 static void rt__unsubscribe(rt_conn *conn, json_t *id, const char *name, size_t len)
 {
-	rt_hub *hub = conn->hub;
 	rt_sub *sub = rt_conn_find_sub(conn, name, len);
 
 	if (sub != NULL) {
-		rt_conn_remove_sub(conn, sub);
-		rt_registry_unsubscribe(&hub->registry, sub);
-		atomic_store_explicit(&hub->stat_channels, rt_registry_count(&hub->registry),
-				memory_order_relaxed);
+		rt_session_leave(conn, sub);
 	}
-	rt__ack(conn, id, "unsubscribed", name, len);
+	rt__channel_reply(conn, id, "unsubscribed", name, len, NULL);
+}
+
+/* Sends frame to every native subscriber of ch except skip. */
+static void rt__to_channel(rt_hub *hub, rt_channel *ch, rt_sb *sb, const rt_conn *skip)
+{
+	rt_buf *frame = sb->failed ? NULL : rt_frame_new(RT_FRAME_TEXT, sb->data, sb->len);
+
+	rt_sb_free(sb);
+	if (frame != NULL) {
+		rt_hub__fanout(hub, ch, frame, skip);
+		rt_buf_unref(frame);
+	}
+}
+
+static void rt__whisper(rt_conn *conn, json_t *id, json_t *root, const char *name, size_t len)
+{
+	rt_hub *hub = conn->hub;
+	json_t *event = json_object_get(root, "event");
+	rt_sub *sub;
+	char *data;
+	rt_sb sb;
+
+	if (!hub->cfg.client_events) {
+		rt__error(conn, id, "client_events_disabled",
+				"client events are off on this server (realtime.client_events)");
+		return;
+	}
+	if (!rt_channel_is_private(name, len)) {
+		rt__error(conn, id, "forbidden", "client events need a private or presence channel");
+		return;
+	}
+	sub = rt_conn_find_sub(conn, name, len);
+	if (sub == NULL) {
+		rt__error(conn, id, "not_subscribed", "subscribe to the channel first");
+		return;
+	}
+	if (!json_is_string(event) || json_string_length(event) == 0
+			|| json_string_length(event) > 200) {
+		rt__error(conn, id, "invalid_message", "\"event\" must be a string of 1 to 200 bytes");
+		return;
+	}
+	if (!rt_session_take_event_token(conn)) {
+		rt__error(conn, id, "rate_limited",
+				"too many client events: the limit is realtime.client_event_rate per second");
+		return;
+	}
+	data = json_dumps(json_object_get(root, "data") ? json_object_get(root, "data") : json_null(),
+			JSON_COMPACT | JSON_ENCODE_ANY);
+	if (data == NULL) {
+		rt__error(conn, id, "internal_error", "out of memory");
+		return;
+	}
+	rt_sb_init(&sb);
+	rt_sb_puts(&sb, "{\"type\":\"whisper\",\"channel\":");
+	rt_sb_json_string(&sb, name, len);
+	rt_sb_puts(&sb, ",\"event\":");
+	rt_sb_json_string(&sb, json_string_value(event), json_string_length(event));
+	rt_sb_puts(&sb, ",\"data\":");
+	rt_sb_puts(&sb, data);
+	rt_sb_puts(&sb, ",\"from\":{\"connection_id\":");
+	rt_sb_json_string(&sb, conn->id, conn->id_len);
+	if (conn->identity != NULL) {
+		rt_sb_puts(&sb, ",\"user_id\":");
+		rt_sb_json_string(&sb, conn->identity->user_id, conn->identity->user_id_len);
+	}
+	rt_sb_puts(&sb, "}}");
+	free(data);
+	rt__to_channel(hub, sub->channel, &sb, conn);
 }
 
 void rt_native_on_message(rt_conn *conn, const char *text, size_t len)
@@ -139,12 +206,16 @@ void rt_native_on_message(rt_conn *conn, const char *text, size_t len)
 	}
 	act = json_string_value(action);
 	if (strcmp(act, "ping") == 0) {
-		rt__ack(conn, id, "pong", NULL, 0);
+		rt_sb sb;
+		rt__reply_begin(&sb, "pong", id);
+		rt_sb_puts(&sb, "}");
+		rt__reply(conn, &sb);
 		goto done;
 	}
-	if (strcmp(act, "subscribe") != 0 && strcmp(act, "unsubscribe") != 0) {
+	if (strcmp(act, "subscribe") != 0 && strcmp(act, "unsubscribe") != 0
+			&& strcmp(act, "whisper") != 0) {
 		rt__error(conn, id, "unknown_action",
-				"unknown action: expected subscribe, unsubscribe or ping");
+				"unknown action: expected subscribe, unsubscribe, whisper or ping");
 		goto done;
 	}
 	channel = json_object_get(root, "channel");
@@ -161,8 +232,10 @@ void rt_native_on_message(rt_conn *conn, const char *text, size_t len)
 	}
 	if (act[0] == 's') {
 		rt__subscribe(conn, id, name, name_len);
-	} else {
+	} else if (act[0] == 'u') {
 		rt__unsubscribe(conn, id, name, name_len);
+	} else {
+		rt__whisper(conn, id, root, name, name_len);
 	}
 done:
 	json_decref(root);
@@ -174,8 +247,11 @@ rt_buf *rt_native_frame_message(const rt_msg *msg, rt_str channel)
 	rt_buf *frame;
 
 	rt_sb_init(&sb);
-	rt_sb_puts(&sb, "{\"type\":\"message\",\"channel\":");
-	rt_sb_json_string(&sb, channel.ptr, channel.len);
+	rt_sb_puts(&sb, "{\"type\":\"message\"");
+	if (channel.ptr != NULL) {
+		rt_sb_puts(&sb, ",\"channel\":");
+		rt_sb_json_string(&sb, channel.ptr, channel.len);
+	}
 	if (msg->event.ptr != NULL) {
 		rt_sb_puts(&sb, ",\"event\":");
 		rt_sb_json_string(&sb, msg->event.ptr, msg->event.len);
@@ -186,4 +262,31 @@ rt_buf *rt_native_frame_message(const rt_msg *msg, rt_str channel)
 	frame = sb.failed ? NULL : rt_frame_new(RT_FRAME_TEXT, sb.data, sb.len);
 	rt_sb_free(&sb);
 	return frame;
+}
+
+void rt_native_member_added(rt_hub *hub, rt_channel *ch, const rt_member *m, const rt_conn *skip)
+{
+	rt_sb sb;
+
+	rt_sb_init(&sb);
+	rt_sb_puts(&sb, "{\"type\":\"member_added\",\"channel\":");
+	rt_sb_json_string(&sb, ch->name, ch->name_len);
+	rt_sb_puts(&sb, ",\"member\":");
+	rt_member_json(m, &sb);
+	rt_sb_puts(&sb, "}");
+	rt__to_channel(hub, ch, &sb, skip);
+}
+
+void rt_native_member_removed(rt_hub *hub, rt_channel *ch, const char *user_id, size_t len,
+		const rt_conn *skip)
+{
+	rt_sb sb;
+
+	rt_sb_init(&sb);
+	rt_sb_puts(&sb, "{\"type\":\"member_removed\",\"channel\":");
+	rt_sb_json_string(&sb, ch->name, ch->name_len);
+	rt_sb_puts(&sb, ",\"member\":{\"id\":");
+	rt_sb_json_string(&sb, user_id, len);
+	rt_sb_puts(&sb, "}}");
+	rt__to_channel(hub, ch, &sb, skip);
 }

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <uv.h>
 
+#include "hub/buf.h"
 #include "hub/channel.h"
 #include "hub/config.h"
 #include "hub/hub.h"
@@ -31,6 +32,9 @@ struct rt_hub {
 
 	rt_registry registry;
 	rt_map conns_by_id;   /* connection id -> rt_conn */
+	rt_map users;         /* user id -> rt_user */
+	struct rt_http_client *http;  /* auth endpoint and webhooks */
+	struct rt_webhooks *webhooks; /* NULL when realtime.webhook_url is empty */
 	struct rt_conn *conns;        /* every connection, for sweeps and shutdown */
 	struct rt_conn *dirty;        /* connections with frames to write this turn */
 	uint32_t now;                 /* seconds since the hub started */
@@ -44,6 +48,19 @@ struct rt_hub {
 	_Atomic uint64_t stat_delivered;
 	_Atomic uint64_t stat_slow;
 };
+
+/* The connections of one user on this hub. */
+typedef struct rt_user {
+	uint32_t count, cap;
+	struct rt_conn **conns;
+	size_t id_len;
+	char id[];
+} rt_user;
+
+/* Queues frame for every subscriber of ch but skip, and copes with
+ * subscribers closed on the way (slow consumers). */
+void rt_hub__fanout(rt_hub *hub, rt_channel *ch, struct rt_buf *frame,
+		const struct rt_conn *skip);
 
 /* Called when the last connection has closed during a stop. */
 void rt_hub__all_closed(rt_hub *hub);

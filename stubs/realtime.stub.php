@@ -6,14 +6,43 @@
  */
 
 namespace Realtime {
-    /** Thrown when the hub cannot do what was asked (not running, data that cannot be sent). */
+    /** Thrown when the hub cannot do what was asked (not running, data that cannot be sent, no answer in time). */
     class Exception extends \RuntimeException {}
 
     /**
-     * Sends $message to every subscriber of $channel. A string is delivered
-     * as a JSON string, as is; any other value is JSON-encoded here.
+     * Sends $message to every subscriber of $channel (or of each channel of a list).
+     * A string is delivered as a JSON string, as is; any other value is JSON-encoded here.
+     * $except is a connection id (the sender's, as its client learned it) not to deliver to.
      */
-    function broadcast(string $channel, mixed $message, ?string $event = null): void {}
+    function broadcast(string|array $channel, mixed $message, ?string $event = null, ?string $except = null): void {}
+
+    /** Sends $message to every connection of a user. */
+    function broadcastToUser(int|string $userId, mixed $message, ?string $event = null): void {}
+
+    /** Sends $message to one connection, by the id its client was given. */
+    function send(string $connectionId, mixed $message, ?string $event = null): void {}
+
+    /** Closes every connection of a user with close code 4009. */
+    function disconnectUser(int|string $userId): void {}
+
+    /** The users subscribed to a channel: a list of ["id" => string, "info" => mixed]. */
+    function getChannelUsers(string $channel): array {}
+
+    /** Occupied channels, as channel name => number of subscribed connections. */
+    function getChannels(): array {}
+
+    /** Open WebSocket connections. */
+    function getConnectionCount(): int {}
+
+    /** Connections subscribed to a channel. */
+    function getSubscriberCount(string $channel): int {}
+
+    /**
+     * A signed token a client passes on connect (?token=...) to be $userId.
+     * Options: "ttl" (seconds, default 3600), "info" (user info, any JSON value),
+     * "channels" (names or patterns with * of private and presence channels it may join).
+     */
+    function token(int|string $userId, array $options = []): string {}
 
     /** Starts a hub in this process (long-running CLI scripts); true when one is running. */
     function start(): bool {}

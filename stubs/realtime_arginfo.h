@@ -1,10 +1,46 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 9a27f30a46bc106bb1fde1c05967dccdd48b6380 */
+ * Stub hash: 5b54c927c500c8a9968457519a23320215ffcc26 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_broadcast, 0, 2, IS_VOID, 0)
-	ZEND_ARG_TYPE_INFO(0, channel, IS_STRING, 0)
+	ZEND_ARG_TYPE_MASK(0, channel, MAY_BE_STRING|MAY_BE_ARRAY, NULL)
 	ZEND_ARG_TYPE_INFO(0, message, IS_MIXED, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, event, IS_STRING, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, except, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_broadcastToUser, 0, 2, IS_VOID, 0)
+	ZEND_ARG_TYPE_MASK(0, userId, MAY_BE_LONG|MAY_BE_STRING, NULL)
+	ZEND_ARG_TYPE_INFO(0, message, IS_MIXED, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, event, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_send, 0, 2, IS_VOID, 0)
+	ZEND_ARG_TYPE_INFO(0, connectionId, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, message, IS_MIXED, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, event, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_disconnectUser, 0, 1, IS_VOID, 0)
+	ZEND_ARG_TYPE_MASK(0, userId, MAY_BE_LONG|MAY_BE_STRING, NULL)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_getChannelUsers, 0, 1, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, channel, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_getChannels, 0, 0, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_getConnectionCount, 0, 0, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_getSubscriberCount, 0, 1, IS_LONG, 0)
+	ZEND_ARG_TYPE_INFO(0, channel, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_token, 0, 1, IS_STRING, 0)
+	ZEND_ARG_TYPE_MASK(0, userId, MAY_BE_LONG|MAY_BE_STRING, NULL)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, options, IS_ARRAY, 0, "[]")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_start, 0, 0, _IS_BOOL, 0)
@@ -12,11 +48,18 @@ ZEND_END_ARG_INFO()
 
 #define arginfo_Realtime_stop arginfo_Realtime_start
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_status, 0, 0, IS_ARRAY, 0)
-ZEND_END_ARG_INFO()
+#define arginfo_Realtime_status arginfo_Realtime_getChannels
 
 
 ZEND_FUNCTION(Realtime_broadcast);
+ZEND_FUNCTION(Realtime_broadcastToUser);
+ZEND_FUNCTION(Realtime_send);
+ZEND_FUNCTION(Realtime_disconnectUser);
+ZEND_FUNCTION(Realtime_getChannelUsers);
+ZEND_FUNCTION(Realtime_getChannels);
+ZEND_FUNCTION(Realtime_getConnectionCount);
+ZEND_FUNCTION(Realtime_getSubscriberCount);
+ZEND_FUNCTION(Realtime_token);
 ZEND_FUNCTION(Realtime_start);
 ZEND_FUNCTION(Realtime_stop);
 ZEND_FUNCTION(Realtime_status);
@@ -24,6 +67,14 @@ ZEND_FUNCTION(Realtime_status);
 
 static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Realtime", broadcast, Realtime_broadcast, arginfo_Realtime_broadcast)
+	ZEND_NS_FALIAS("Realtime", broadcastToUser, Realtime_broadcastToUser, arginfo_Realtime_broadcastToUser)
+	ZEND_NS_FALIAS("Realtime", send, Realtime_send, arginfo_Realtime_send)
+	ZEND_NS_FALIAS("Realtime", disconnectUser, Realtime_disconnectUser, arginfo_Realtime_disconnectUser)
+	ZEND_NS_FALIAS("Realtime", getChannelUsers, Realtime_getChannelUsers, arginfo_Realtime_getChannelUsers)
+	ZEND_NS_FALIAS("Realtime", getChannels, Realtime_getChannels, arginfo_Realtime_getChannels)
+	ZEND_NS_FALIAS("Realtime", getConnectionCount, Realtime_getConnectionCount, arginfo_Realtime_getConnectionCount)
+	ZEND_NS_FALIAS("Realtime", getSubscriberCount, Realtime_getSubscriberCount, arginfo_Realtime_getSubscriberCount)
+	ZEND_NS_FALIAS("Realtime", token, Realtime_token, arginfo_Realtime_token)
 	ZEND_NS_FALIAS("Realtime", start, Realtime_start, arginfo_Realtime_start)
 	ZEND_NS_FALIAS("Realtime", stop, Realtime_stop, arginfo_Realtime_stop)
 	ZEND_NS_FALIAS("Realtime", status, Realtime_status, arginfo_Realtime_status)

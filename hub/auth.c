@@ -1,0 +1,171 @@
+#include "hub/auth.h"
+#include "hub/conn.h"
+#include "hub/http_client.h"
+#include "hub/identity.h"
+#include "hub/log.h"
+#include "hub/token.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static int rt__can_anyone_connect(const rt_config *cfg)
+{
+	return cfg->secret[0] || cfg->auth_endpoint[0] || cfg->allow_anonymous;
+}
+
+void rt_auth_check_config(const rt_config *cfg)
+{
+	if (!rt__can_anyone_connect(cfg)) {
+		rt_log(RT_LOG_WARNING, "no client can connect: set realtime.auth_endpoint, "
+				"realtime.secret (signed tokens) or realtime.allow_anonymous=1");
+	}
+}
+
+/* The token a client presented: ?token=... or "Authorization: Bearer ...". */
+static const char *rt__find_token(const rt_http_req *req, size_t *len, int *from_header)
+{
+	const char *v = rt_http_req_query(req, "token", len);
+
+	*from_header = 0;
+	if (v != NULL) {
+		return v;
+	}
+	v = rt_http_req_header(req, RT_HDR_AUTHORIZATION, len);
+	if (v != NULL && *len > 7 && strncasecmp(v, "Bearer ", 7) == 0
+			&& memchr(v + 7, '.', *len - 7) != NULL) {
+		*from_header = 1;
+		*len -= 7;
+		return v + 7;
+	}
+	return NULL;
+}
+
+static void rt__anonymous_or_refuse(rt_conn *conn, int status, const char *reason)
+{
+	if (conn->hub->cfg.allow_anonymous) {
+		rt_conn_auth_finished(conn, 0, NULL, NULL);
+	} else {
+		rt_conn_auth_finished(conn, status, NULL, reason);
+	}
+}
+
+static void rt__on_endpoint_answer(void *ctx, long status, const char *body, size_t len,
+		const char *error)
+{
+	rt_conn *conn = ctx;
+	const rt_config *cfg = &conn->hub->cfg;
+	json_error_t jerr;
+	json_t *root;
+	rt_identity *id;
+	char err[200];
+
+	conn->auth_call = NULL;
+	if (status == 0) {
+		rt_log(RT_LOG_WARNING, "auth endpoint %s unreachable: %s", cfg->auth_endpoint,
+				error ? error : "no response");
+		rt_conn_auth_finished(conn, 503, NULL, "authentication service unavailable");
+		return;
+	}
+	if (status == 401 || status == 403) {
+		rt__anonymous_or_refuse(conn, (int) status,
+				status == 401 ? "not authenticated" : "forbidden");
+		return;
+	}
+	if (status >= 400 && status < 500) {
+		rt__anonymous_or_refuse(conn, 403, "forbidden");
+		return;
+	}
+	if (status < 200 || status >= 300) {
+		rt_log(RT_LOG_WARNING, "auth endpoint %s answered %ld", cfg->auth_endpoint, status);
+		rt_conn_auth_finished(conn, 503, NULL, "authentication service unavailable");
+		return;
+	}
+	root = json_loadb(body, len, 0, &jerr);
+	if (!json_is_object(root)) {
+		rt_log(RT_LOG_WARNING, "auth endpoint %s answered %ld with no JSON object", cfg->auth_endpoint,
+				status);
+		json_decref(root);
+		rt_conn_auth_finished(conn, 503, NULL, "authentication service answered badly");
+		return;
+	}
+	id = rt_identity_from_json(json_object_get(root, "user_id"),
+			json_object_get(root, "user_info"), json_object_get(root, "channels"),
+			cfg->max_user_info, err, sizeof(err));
+	json_decref(root);
+	if (id == NULL) {
+		rt_log(RT_LOG_WARNING, "auth endpoint %s: %s", cfg->auth_endpoint, err);
+		rt_conn_auth_finished(conn, 503, NULL, "authentication service answered badly");
+		return;
+	}
+	rt_conn_auth_finished(conn, 0, id, NULL);
+}
+
+static void rt__ask_endpoint(rt_conn *conn)
+{
+	const rt_config *cfg = &conn->hub->cfg;
+	const char *headers[4] = {"Accept: application/json", NULL, NULL, NULL};
+	char cookie[4096], authz[2048];
+	rt_http_request req = {"GET", cfg->auth_endpoint, headers, NULL, 0, cfg->auth_timeout};
+	size_t len;
+	int n = 1;
+	const char *v;
+
+	v = rt_http_req_header(conn->http, RT_HDR_COOKIE, &len);
+	if (v != NULL && len + 9 < sizeof(cookie)) {
+		snprintf(cookie, sizeof(cookie), "Cookie: %.*s", (int) len, v);
+		headers[n++] = cookie;
+	}
+	v = rt_http_req_header(conn->http, RT_HDR_AUTHORIZATION, &len);
+	if (v != NULL && len + 16 < sizeof(authz)) {
+		snprintf(authz, sizeof(authz), "Authorization: %.*s", (int) len, v);
+		headers[n++] = authz;
+	}
+	conn->auth_call = rt_http_client_start(conn->hub->http, &req, rt__on_endpoint_answer, conn);
+	if (conn->auth_call == NULL) {
+		rt_conn_auth_finished(conn, 503, NULL, "authentication service unavailable");
+		return;
+	}
+	conn->state = RT_CONN_AUTH;
+	conn->deadline = conn->hub->now + cfg->auth_timeout / 1000 + 2;
+}
+
+void rt_auth_begin(rt_conn *conn)
+{
+	const rt_config *cfg = &conn->hub->cfg;
+	const char *token;
+	size_t len;
+	int from_header;
+	char err[200];
+
+	token = rt__find_token(conn->http, &len, &from_header);
+	if (token != NULL && cfg->secret[0]) {
+		rt_identity *id = rt_token_verify(cfg->secret, strlen(cfg->secret), token, len,
+				time(NULL), cfg->max_user_info, err, sizeof(err));
+		if (id != NULL) {
+			rt_conn_auth_finished(conn, 0, id, NULL);
+			return;
+		}
+		if (!from_header || !cfg->auth_endpoint[0]) {
+			rt_log(RT_LOG_INFO, "refused a connection: %s", err);
+			rt_conn_auth_finished(conn, 401, NULL, err);
+			return;
+		}
+	} else if (token != NULL && !from_header) {
+		rt_conn_auth_finished(conn, 401, NULL, "tokens are not accepted: realtime.secret is not set");
+		return;
+	}
+	if (cfg->auth_endpoint[0]) {
+		rt__ask_endpoint(conn);
+		return;
+	}
+	if (cfg->allow_anonymous) {
+		rt_conn_auth_finished(conn, 0, NULL, NULL);
+		return;
+	}
+	rt_conn_auth_finished(conn, 401, NULL, rt__can_anyone_connect(cfg)
+			? "authentication required: connect with ?token="
+			: "authentication required, and the server has no way to authenticate "
+			  "(realtime.auth_endpoint, realtime.secret or realtime.allow_anonymous)");
+}

@@ -1,0 +1,17 @@
+/* Who is asking to connect: a signed token (checked here, no PHP), the app's
+ * auth endpoint (asked over HTTP with the client's cookies), or nobody
+ * (allowed only with realtime.allow_anonymous). docs/protocol.md explains. */
+#ifndef RT_HUB_AUTH_H
+#define RT_HUB_AUTH_H
+
+struct rt_conn;
+struct rt_config;
+
+/* Starts deciding for a connection whose upgrade request is in conn->http.
+ * Ends in rt_conn_auth_finished(), called now or when the endpoint answers. */
+void rt_auth_begin(struct rt_conn *conn);
+
+/* Logs, once at hub start, a refusal to accept anyone when nothing is configured. */
+void rt_auth_check_config(const struct rt_config *cfg);
+
+#endif

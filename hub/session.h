@@ -1,0 +1,33 @@
+/* What a connection does in the hub, whatever protocol it speaks: join and
+ * leave channels (with permission checks, presence and webhooks), belong to
+ * a user, send client events. Protocol modules call these. */
+#ifndef RT_HUB_SESSION_H
+#define RT_HUB_SESSION_H
+
+#include <stddef.h>
+
+#include "hub/conn.h"
+
+enum {
+	RT_JOIN_OK = 0,
+	RT_JOIN_ALREADY = 1,
+	RT_JOIN_FORBIDDEN = -1,   /* private or presence channel the identity does not allow */
+	RT_JOIN_LIMIT = -2,       /* realtime.max_subscriptions */
+	RT_JOIN_NOMEM = -3,
+};
+
+/* Subscribes conn; on success *out is the subscription. For a presence
+ * channel the others get member_added when this user had no connection there. */
+int rt_session_join(rt_conn *conn, const char *name, size_t len, rt_sub **out);
+void rt_session_leave(rt_conn *conn, rt_sub *sub);
+void rt_session_leave_all(rt_conn *conn);
+
+/* Registers an open connection under its user (if it has one). */
+int rt_session_user_attach(rt_conn *conn);
+void rt_session_user_detach(rt_conn *conn);
+rt_user *rt_session_find_user(rt_hub *hub, const char *id, size_t len);
+
+/* Takes one token from conn's client-event bucket; 0 when over the rate. */
+int rt_session_take_event_token(rt_conn *conn);
+
+#endif
