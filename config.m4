@@ -46,6 +46,7 @@ if test "$PHP_REALTIME" != "no"; then
   REALTIME_SOURCES="realtime.c \
     ext/functions.c \
     ext/lifecycle.c \
+    hub/api.c \
     hub/auth.c \
     hub/buf.c \
     hub/channel.c \
@@ -61,6 +62,10 @@ if test "$PHP_REALTIME" != "no"; then
     hub/msg.c \
     hub/native.c \
     hub/presence.c \
+    hub/proto.c \
+    hub/publish_api.c \
+    hub/pusher.c \
+    hub/pusher_api.c \
     hub/query.c \
     hub/session.c \
     hub/token.c \

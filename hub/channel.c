@@ -1,5 +1,6 @@
 #include "hub/channel.h"
 #include "hub/config.h"
+#include "hub/identity.h"
 #include "hub/presence.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@ void rt_registry_free(rt_registry *reg)
 	while (rt_map_next(&reg->channels, &it, &v)) {
 		rt_channel *ch = v;
 		for (uint32_t i = 0; i < ch->count; i++) {
+			rt_identity_free(ch->subs[i]->member);
 			free(ch->subs[i]);
 		}
 		rt_presence_free(ch->presence);
@@ -92,6 +94,7 @@ int rt_registry_subscribe(rt_registry *reg, struct rt_conn *conn,
 	}
 	sub->channel = ch;
 	sub->conn = conn;
+	sub->member = NULL;
 	sub->index = ch->count;
 	ch->subs[ch->count++] = sub;
 	*out = sub;
@@ -114,6 +117,7 @@ void rt_registry_unsubscribe(rt_registry *reg, rt_sub *sub)
 
 	ch->subs[sub->index] = last;
 	last->index = sub->index;
+	rt_identity_free(sub->member);
 	free(sub);
 	if (ch->count == 0) {
 		if (reg->on_vacated) {

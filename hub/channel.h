@@ -17,7 +17,8 @@ typedef struct rt_channel rt_channel;
 typedef struct rt_sub {
 	rt_channel *channel;
 	struct rt_conn *conn;
-	uint32_t index; /* position in channel->subs */
+	struct rt_identity *member; /* who it counts as on a presence channel; owned */
+	uint32_t index;             /* position in channel->subs */
 } rt_sub;
 
 struct rt_channel {

@@ -33,6 +33,7 @@ const rt_setting rt_settings[] = {
 	{"app_id", "1"},
 	{"app_key", "realtime"},
 	{"query_timeout", "1000"},
+	{"max_request_size", "1048576"},
 	{NULL, NULL},
 };
 
@@ -222,6 +223,12 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 	if (strcmp(name, "max_user_info") == 0) {
 		if (rt__parse_uint(value, 16, 65536, &cfg->max_user_info) != 0) {
 			return rt__fail(err, errlen, name, value, "expected bytes from 16 to 65536");
+		}
+		return 0;
+	}
+	if (strcmp(name, "max_request_size") == 0) {
+		if (rt__parse_uint(value, 1024, 64u << 20, &cfg->max_request_size) != 0) {
+			return rt__fail(err, errlen, name, value, "expected bytes from 1024 to 67108864");
 		}
 		return 0;
 	}

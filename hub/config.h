@@ -43,6 +43,7 @@ typedef struct rt_config {
 	char app_id[64];
 	char app_key[128];
 	uint32_t query_timeout;     /* milliseconds PHP waits for the hub to answer */
+	uint32_t max_request_size;  /* bytes of an HTTP API request body */
 } rt_config;
 
 /* Every setting the hub reads, in INI spelling, with its default. */

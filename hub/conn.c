@@ -1,13 +1,15 @@
 #include "hub/conn.h"
 #include "hub/frame.h"
 #include "hub/log.h"
+#include "hub/api.h"
 #include "hub/auth.h"
 #include "hub/http_client.h"
 #include "hub/identity.h"
-#include "hub/native.h"
+#include "hub/proto.h"
 #include "hub/session.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,6 +301,10 @@ static void rt__on_closed(uv_handle_t *handle)
 	free(conn->outq);
 	free(conn->subs);
 	free(conn->http);
+	if (conn->body != NULL) {
+		rt_sb_free(conn->body);
+		free(conn->body);
+	}
 	rt_identity_free(conn->identity);
 	if (conn->ws) {
 		wslay_event_context_free(conn->ws);
@@ -372,7 +378,7 @@ static void rt__ws_on_msg(wslay_event_context_ptr ctx,
 					"invalid UTF-8");
 			return;
 		}
-		rt_native_on_message(conn, (const char *) arg->msg, arg->msg_length);
+		rt_proto(conn->proto)->on_message(conn, (const char *) arg->msg, arg->msg_length);
 		break;
 	case WSLAY_BINARY_FRAME:
 		rt_conn_close_ws(conn, WSLAY_CODE_UNSUPPORTED_DATA,
@@ -434,17 +440,46 @@ static void rt__ws_feed(rt_conn *conn, const char *data, size_t len)
 
 /* ---- handshake ---- */
 
-static void rt__respond(rt_conn *conn, int status, const char *content_type,
-		const char *extra, const char *body)
+void rt_conn_http_respond(rt_conn *conn, int status, const char *content_type,
+		const char *extra_headers, const char *body, size_t body_len)
 {
-	char out[1024];
-	size_t n = rt_http_response(out, sizeof(out), status, content_type, extra, body);
+	char head[512];
+	int n = snprintf(head, sizeof(head),
+			"HTTP/1.1 %d %s\r\n"
+			"Content-Type: %s\r\n"
+			"Content-Length: %zu\r\n"
+			"Cache-Control: no-store\r\n"
+			"Connection: close\r\n"
+			"%s\r\n",
+			status, rt_http_status_text(status), content_type, body_len,
+			extra_headers ? extra_headers : "");
+	rt_buf *b;
 
-	rt__queue_copy(conn, out, n);
+	if (conn->state == RT_CONN_DEAD) {
+		return;
+	}
+	if (n < 0 || (size_t) n >= sizeof(head) || (b = rt_buf_new((size_t) n + body_len)) == NULL) {
+		rt_conn_close(conn);
+		return;
+	}
+	memcpy(b->data, head, (size_t) n);
+	memcpy(b->data + n, body, body_len);
+	if (rt__outq_push(conn, b) != 0) {
+		rt_buf_unref(b);
+		rt_conn_close(conn);
+		return;
+	}
+	rt__mark_dirty(conn);
 	conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH;
 	conn->state = RT_CONN_CLOSING;
 	conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
 	uv_read_stop((uv_stream_t *) &conn->tcp);
+}
+
+static void rt__respond(rt_conn *conn, int status, const char *content_type,
+		const char *extra, const char *body)
+{
+	rt_conn_http_respond(conn, status, content_type, extra, body, strlen(body));
 }
 
 static void rt__respond_health(rt_conn *conn)
@@ -494,8 +529,55 @@ static int rt__open_session(rt_conn *conn, const char *accept)
 	conn->bucket_time = hub->now;
 	free(conn->http);
 	conn->http = NULL;
-	rt_native_on_open(conn);
+	rt_proto(conn->proto)->on_open(conn);
 	return 0;
+}
+
+static void rt__api_feed(rt_conn *conn, const char *data, size_t len)
+{
+	size_t want = conn->body_expected - conn->body->len;
+
+	rt_sb_append(conn->body, data, len < want ? len : want);
+	if (conn->body->failed) {
+		rt__respond(conn, 503, "application/json", NULL, "{\"error\":\"out of memory\"}");
+		return;
+	}
+	if (conn->body->len < conn->body_expected) {
+		return;
+	}
+	rt_api_handle(conn, conn->http, conn->body->data ? conn->body->data : "", conn->body->len);
+	rt_sb_free(conn->body);
+	free(conn->body);
+	conn->body = NULL;
+}
+
+static void rt__api_begin(rt_conn *conn, const char *data, size_t len)
+{
+	const http_parser *p = &conn->http->parser;
+	uint64_t expected = (p->content_length == ULLONG_MAX) ? 0 : p->content_length;
+
+	if (p->flags & F_CHUNKED) {
+		rt__respond(conn, 411, "application/json", NULL,
+				"{\"error\":\"send a Content-Length, not a chunked body\"}");
+		return;
+	}
+	if (expected > conn->hub->cfg.max_request_size) {
+		char body[160];
+		snprintf(body, sizeof(body),
+				"{\"error\":\"request body over %u bytes (realtime.max_request_size)\"}",
+				conn->hub->cfg.max_request_size);
+		rt__respond(conn, 413, "application/json", NULL, body);
+		return;
+	}
+	conn->body = calloc(1, sizeof(*conn->body));
+	if (conn->body == NULL) {
+		rt_conn_close(conn);
+		return;
+	}
+	rt_sb_init(conn->body);
+	conn->body_expected = (size_t) expected;
+	conn->state = RT_CONN_BODY;
+	rt__api_feed(conn, data, len);
 }
 
 static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
@@ -525,7 +607,11 @@ static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
 				body);
 		return;
 	}
+	case RT_ROUTE_API:
+		rt__api_begin(conn, data + used, len - used);
+		return;
 	case RT_ROUTE_UPGRADE:
+		conn->proto = (uint8_t) d.proto;
 		break;
 	}
 	if (hub->stopping) {
@@ -556,6 +642,7 @@ void rt_conn_auth_finished(rt_conn *conn, int status, rt_identity *identity, con
 		rt_identity_free(identity);
 		return;
 	}
+	conn->state = RT_CONN_HTTP;
 	if (status != 0) {
 		snprintf(body, sizeof(body), "%s\n", reason ? reason : rt_http_status_text(status));
 		rt__respond(conn, status, "text/plain",
@@ -592,6 +679,9 @@ static void rt__on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	switch (conn->state) {
 	case RT_CONN_HTTP:
 		rt__http_feed(conn, buf->base, (size_t) nread);
+		break;
+	case RT_CONN_BODY:
+		rt__api_feed(conn, buf->base, (size_t) nread);
 		break;
 	case RT_CONN_OPEN:
 	case RT_CONN_CLOSING:
@@ -661,6 +751,7 @@ void rt_conn_sweep(rt_conn *conn)
 		rt_conn_auth_finished(conn, 503, NULL, "authentication service did not answer in time");
 		break;
 	case RT_CONN_HTTP:
+	case RT_CONN_BODY:
 	case RT_CONN_CLOSING:
 		rt_conn_close(conn);
 		break;

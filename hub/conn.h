@@ -15,6 +15,7 @@
 enum {
 	RT_CONN_HTTP,     /* reading the request head */
 	RT_CONN_AUTH,     /* waiting for the app's auth endpoint */
+	RT_CONN_BODY,     /* reading an HTTP API request's body */
 	RT_CONN_OPEN,     /* WebSocket session running */
 	RT_CONN_CLOSING,  /* close frame sent or being sent */
 	RT_CONN_DEAD,     /* TCP handle closing; waits for libuv to let go */
@@ -39,6 +40,8 @@ typedef struct rt_conn {
 	struct rt_conn *prev, *next;  /* hub->conns */
 	struct rt_conn *dirty_next;
 	rt_http_req *http;            /* only during the handshake */
+	rt_sb *body;                  /* HTTP API request body being read */
+	size_t body_expected;
 	wslay_event_context_ptr ws;
 	const uint8_t *rbuf;          /* bytes wslay is reading from */
 	size_t rlen;
@@ -62,6 +65,7 @@ typedef struct rt_conn {
 	uint32_t deadline;            /* hub->now when the sweep looks again; 0 = never */
 	uint8_t state;
 	uint8_t flags;
+	uint8_t proto;                /* RT_PROTO_* */
 	uint8_t id_len;
 	char id[23];                  /* "<node>.<seq>", also Pusher's socket_id shape */
 } rt_conn;
@@ -90,6 +94,10 @@ void rt_conn_sweep(rt_conn *conn);
  * opens the session with identity (NULL: anonymous), else answers status. */
 void rt_conn_auth_finished(rt_conn *conn, int status, struct rt_identity *identity,
 		const char *reason);
+
+/* Answers an HTTP request (API, health, errors) and closes after the write. */
+void rt_conn_http_respond(rt_conn *conn, int status, const char *content_type,
+		const char *extra_headers, const char *body, size_t body_len);
 
 rt_conn *rt_conn_find(rt_hub *hub, const char *id, size_t len);
 rt_sub *rt_conn_find_sub(const rt_conn *conn, const char *channel, size_t len);

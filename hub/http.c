@@ -1,4 +1,5 @@
 #include "hub/http.h"
+#include "hub/proto.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -245,7 +246,14 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 		out->route = RT_ROUTE_HEALTH;
 		return;
 	}
-	if (path_len != strlen(cfg->path) || memcmp(path, cfg->path, path_len) != 0) {
+	if ((path_len >= 6 && memcmp(path, "/apps/", 6) == 0)
+			|| (path_len == 8 && memcmp(path, "/publish", 8) == 0)) {
+		out->route = RT_ROUTE_API;
+		return;
+	}
+	if (path_len > 5 && memcmp(path, "/app/", 5) == 0 && memchr(path + 5, '/', path_len - 5) == NULL) {
+		out->proto = RT_PROTO_PUSHER;
+	} else if (path_len != strlen(cfg->path) || memcmp(path, cfg->path, path_len) != 0) {
 		rt__error(out, 404, "not found");
 		return;
 	}

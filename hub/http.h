@@ -59,11 +59,13 @@ const char *rt_http_req_query(const rt_http_req *req, const char *name, size_t *
 typedef enum rt_http_route {
 	RT_ROUTE_UPGRADE,
 	RT_ROUTE_HEALTH,
+	RT_ROUTE_API,      /* /apps/... (Pusher HTTP API) and /publish: the body is read first */
 	RT_ROUTE_ERROR,
 } rt_http_route;
 
 typedef struct rt_http_decision {
 	rt_http_route route;
+	int proto;              /* RT_PROTO_* for upgrades */
 	int status;             /* for RT_ROUTE_ERROR */
 	const char *reason;     /* short body for errors */
 	char accept[32];        /* Sec-WebSocket-Accept for upgrades */

@@ -4,6 +4,7 @@
 #include "hub/http_client.h"
 #include "hub/identity.h"
 #include "hub/presence.h"
+#include "hub/proto.h"
 #include "hub/query.h"
 #include "hub/session.h"
 #include "hub/webhook.h"
@@ -86,17 +87,84 @@ static void rt__on_tick(uv_timer_t *handle)
 
 /* ---- fan-out ---- */
 
-void rt_hub__fanout(rt_hub *hub, rt_channel *ch, rt_buf *frame, const rt_conn *skip)
+void rt_hub__fanout(rt_hub *hub, rt_channel *ch, rt_frame_builder build, const void *arg,
+		const rt_conn *skip)
 {
+	rt_buf *frames[RT_PROTO_COUNT] = {NULL};
+	int built[RT_PROTO_COUNT] = {0};
 	(void) hub;
+
 	/* Sends never close a connection on the spot (see rt_conn_send), so the
 	 * subscriber list stays as it is while it is walked. */
 	for (uint32_t i = 0; i < ch->count; i++) {
 		rt_conn *conn = ch->subs[i]->conn;
-		if (conn != skip) {
-			rt_conn_send(conn, frame);
+		int p = conn->proto;
+		if (conn == skip) {
+			continue;
+		}
+		if (!built[p]) {
+			built[p] = 1;
+			frames[p] = build(rt_proto(p), arg);
+		}
+		if (frames[p] != NULL) {
+			rt_conn_send(conn, frames[p]);
 		}
 	}
+	for (int p = 0; p < RT_PROTO_COUNT; p++) {
+		rt_buf_unref(frames[p]);
+	}
+}
+
+typedef struct rt__publish_arg {
+	const rt_msg *msg;
+	rt_str channel;
+} rt__publish_arg;
+
+static rt_buf *rt__build_message(const rt_proto_ops *ops, const void *arg)
+{
+	const rt__publish_arg *a = arg;
+	return ops->frame_message(a->msg, a->channel);
+}
+
+typedef struct rt__member_arg {
+	const rt_channel *ch;
+	const rt_member *member;
+	rt_str user_id;
+} rt__member_arg;
+
+static rt_buf *rt__build_member_added(const rt_proto_ops *ops, const void *arg)
+{
+	const rt__member_arg *a = arg;
+	return ops->frame_member_added(a->ch, a->member);
+}
+
+static rt_buf *rt__build_member_removed(const rt_proto_ops *ops, const void *arg)
+{
+	const rt__member_arg *a = arg;
+	return ops->frame_member_removed(a->ch, a->user_id.ptr, a->user_id.len);
+}
+
+static rt_buf *rt__build_whisper(const rt_proto_ops *ops, const void *arg)
+{
+	return ops->frame_whisper(arg);
+}
+
+void rt_hub__member_added(rt_hub *hub, rt_channel *ch, const rt_member *m, const rt_conn *skip)
+{
+	rt__member_arg a = {ch, m, {NULL, 0}};
+	rt_hub__fanout(hub, ch, rt__build_member_added, &a, skip);
+}
+
+void rt_hub__member_removed(rt_hub *hub, rt_channel *ch, const char *user_id, size_t len,
+		const rt_conn *skip)
+{
+	rt__member_arg a = {ch, NULL, {user_id, len}};
+	rt_hub__fanout(hub, ch, rt__build_member_removed, &a, skip);
+}
+
+void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const rt_whisper *w, const rt_conn *skip)
+{
+	rt_hub__fanout(hub, ch, rt__build_whisper, w, skip);
 }
 
 static void rt__publish(rt_hub *hub, const rt_msg *msg)
@@ -107,56 +175,51 @@ static void rt__publish(rt_hub *hub, const rt_msg *msg)
 		skip = rt_conn_find(hub, msg->exclude.ptr, msg->exclude.len);
 	}
 	for (uint32_t c = 0; c < msg->channel_count; c++) {
-		rt_channel *ch = rt_registry_find(&hub->registry, msg->channels[c].ptr,
-				msg->channels[c].len);
-		rt_buf *frame;
+		rt__publish_arg a = {msg, msg->channels[c]};
+		rt_channel *ch = rt_registry_find(&hub->registry, a.channel.ptr, a.channel.len);
+		if (ch != NULL) {
+			rt_hub__fanout(hub, ch, rt__build_message, &a, skip);
+		}
+	}
+}
 
-		if (ch == NULL) {
-			continue;
+/* Sends a user- or connection-addressed message to each of conns. */
+static void rt__direct(const rt_msg *msg, rt_conn *const *conns, uint32_t count)
+{
+	rt_buf *frames[RT_PROTO_COUNT] = {NULL};
+	int built[RT_PROTO_COUNT] = {0};
+	rt_str direct = {NULL, 0};
+
+	for (uint32_t i = 0; i < count; i++) {
+		int p = conns[i]->proto;
+		if (!built[p]) {
+			built[p] = 1;
+			frames[p] = rt_proto(p)->frame_message(msg, direct);
 		}
-		/* Framed once; every subscriber's queue shares these bytes. */
-		frame = rt_native_frame_message(msg, msg->channels[c]);
-		if (frame == NULL) {
-			rt_log(RT_LOG_ERROR, "out of memory framing a message for %s", ch->name);
-			continue;
+		if (frames[p] != NULL) {
+			rt_conn_send(conns[i], frames[p]);
 		}
-		rt_hub__fanout(hub, ch, frame, skip);
-		rt_buf_unref(frame);
+	}
+	for (int p = 0; p < RT_PROTO_COUNT; p++) {
+		rt_buf_unref(frames[p]);
 	}
 }
 
 static void rt__to_user(rt_hub *hub, const rt_msg *msg)
 {
-	static const rt_str direct = {NULL, 0};
 	rt_user *user = rt_session_find_user(hub, msg->target.ptr, msg->target.len);
-	rt_buf *frame;
 
-	if (user == NULL) {
-		return;
+	if (user != NULL) {
+		rt__direct(msg, user->conns, user->count);
 	}
-	frame = rt_native_frame_message(msg, direct);
-	if (frame == NULL) {
-		return;
-	}
-	for (uint32_t i = 0; i < user->count; i++) {
-		rt_conn_send(user->conns[i], frame);
-	}
-	rt_buf_unref(frame);
 }
 
 static void rt__to_connection(rt_hub *hub, const rt_msg *msg)
 {
-	static const rt_str direct = {NULL, 0};
 	rt_conn *conn = rt_conn_find(hub, msg->target.ptr, msg->target.len);
-	rt_buf *frame;
 
-	if (conn == NULL) {
-		return;
-	}
-	frame = rt_native_frame_message(msg, direct);
-	if (frame != NULL) {
-		rt_conn_send(conn, frame);
-		rt_buf_unref(frame);
+	if (conn != NULL) {
+		rt__direct(msg, &conn, 1);
 	}
 }
 

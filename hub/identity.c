@@ -90,6 +90,26 @@ void rt_identity_free(rt_identity *id)
 	free(id);
 }
 
+rt_identity *rt_identity_dup_user(const rt_identity *src)
+{
+	rt_identity *id = calloc(1, sizeof(*id));
+
+	if (id == NULL || (id->user_id = strndup(src->user_id, src->user_id_len)) == NULL) {
+		free(id);
+		return NULL;
+	}
+	id->user_id_len = src->user_id_len;
+	if (src->user_info != NULL) {
+		id->user_info = strndup(src->user_info, src->user_info_len);
+		if (id->user_info == NULL) {
+			rt_identity_free(id);
+			return NULL;
+		}
+		id->user_info_len = src->user_info_len;
+	}
+	return id;
+}
+
 rt_identity *rt_identity_from_json(const json_t *user_id, const json_t *info,
 		const json_t *channels, size_t max_info, char *err, size_t errlen)
 {

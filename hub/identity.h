@@ -24,6 +24,8 @@ struct json_t;
 rt_identity *rt_identity_from_json(const struct json_t *user_id, const struct json_t *info,
 		const struct json_t *channels, size_t max_info, char *err, size_t errlen);
 void rt_identity_free(rt_identity *id);
+/* A copy of id's user id and info (not its patterns); NULL when out of memory. */
+rt_identity *rt_identity_dup_user(const rt_identity *id);
 
 /* 1 when id may join channel: public channels are open to everyone with an
  * identity; private- and presence- channels need a matching pattern. */

@@ -82,7 +82,7 @@ static void rt__subscribe(rt_conn *conn, json_t *id, const char *name, size_t le
 {
 	rt_sub *sub;
 
-	switch (rt_session_join(conn, name, len, &sub)) {
+	switch (rt_session_join(conn, name, len, NULL, 0, &sub)) {
 	case RT_JOIN_OK:
 	case RT_JOIN_ALREADY:
 		rt__channel_reply(conn, id, "subscribed", name, len, sub->channel->presence);
@@ -111,25 +111,22 @@ static void rt__unsubscribe(rt_conn *conn, json_t *id, const char *name, size_t 
 	rt__channel_reply(conn, id, "unsubscribed", name, len, NULL);
 }
 
-/* Sends frame to every native subscriber of ch except skip. */
-static void rt__to_channel(rt_hub *hub, rt_channel *ch, rt_sb *sb, const rt_conn *skip)
+/* Turns an assembled message into a frame and frees the builder. */
+static rt_buf *rt__frame(rt_sb *sb)
 {
 	rt_buf *frame = sb->failed ? NULL : rt_frame_new(RT_FRAME_TEXT, sb->data, sb->len);
 
 	rt_sb_free(sb);
-	if (frame != NULL) {
-		rt_hub__fanout(hub, ch, frame, skip);
-		rt_buf_unref(frame);
-	}
+	return frame;
 }
 
 static void rt__whisper(rt_conn *conn, json_t *id, json_t *root, const char *name, size_t len)
 {
 	rt_hub *hub = conn->hub;
 	json_t *event = json_object_get(root, "event");
+	rt_whisper w = {0};
 	rt_sub *sub;
 	char *data;
-	rt_sb sb;
 
 	if (!hub->cfg.client_events) {
 		rt__error(conn, id, "client_events_disabled",
@@ -161,22 +158,41 @@ static void rt__whisper(rt_conn *conn, json_t *id, json_t *root, const char *nam
 		rt__error(conn, id, "internal_error", "out of memory");
 		return;
 	}
+	w.channel.ptr = name;
+	w.channel.len = len;
+	w.event.ptr = json_string_value(event);
+	w.event.len = json_string_length(event);
+	w.data.ptr = data;
+	w.data.len = strlen(data);
+	w.connection_id.ptr = conn->id;
+	w.connection_id.len = conn->id_len;
+	if (conn->identity != NULL) {
+		w.user_id.ptr = conn->identity->user_id;
+		w.user_id.len = conn->identity->user_id_len;
+	}
+	rt_hub__whisper(hub, sub->channel, &w, conn);
+	free(data);
+}
+
+static rt_buf *rt__frame_whisper(const rt_whisper *w)
+{
+	rt_sb sb;
+
 	rt_sb_init(&sb);
 	rt_sb_puts(&sb, "{\"type\":\"whisper\",\"channel\":");
-	rt_sb_json_string(&sb, name, len);
+	rt_sb_json_string(&sb, w->channel.ptr, w->channel.len);
 	rt_sb_puts(&sb, ",\"event\":");
-	rt_sb_json_string(&sb, json_string_value(event), json_string_length(event));
+	rt_sb_json_string(&sb, w->event.ptr, w->event.len);
 	rt_sb_puts(&sb, ",\"data\":");
-	rt_sb_puts(&sb, data);
+	rt_sb_append(&sb, w->data.ptr, w->data.len);
 	rt_sb_puts(&sb, ",\"from\":{\"connection_id\":");
-	rt_sb_json_string(&sb, conn->id, conn->id_len);
-	if (conn->identity != NULL) {
+	rt_sb_json_string(&sb, w->connection_id.ptr, w->connection_id.len);
+	if (w->user_id.ptr != NULL) {
 		rt_sb_puts(&sb, ",\"user_id\":");
-		rt_sb_json_string(&sb, conn->identity->user_id, conn->identity->user_id_len);
+		rt_sb_json_string(&sb, w->user_id.ptr, w->user_id.len);
 	}
 	rt_sb_puts(&sb, "}}");
-	free(data);
-	rt__to_channel(hub, sub->channel, &sb, conn);
+	return rt__frame(&sb);
 }
 
 void rt_native_on_message(rt_conn *conn, const char *text, size_t len)
@@ -241,10 +257,9 @@ done:
 	json_decref(root);
 }
 
-rt_buf *rt_native_frame_message(const rt_msg *msg, rt_str channel)
+static rt_buf *rt__frame_message(const rt_msg *msg, rt_str channel)
 {
 	rt_sb sb;
-	rt_buf *frame;
 
 	rt_sb_init(&sb);
 	rt_sb_puts(&sb, "{\"type\":\"message\"");
@@ -259,12 +274,10 @@ rt_buf *rt_native_frame_message(const rt_msg *msg, rt_str channel)
 	rt_sb_puts(&sb, ",\"data\":");
 	rt_sb_append(&sb, msg->data.ptr, msg->data.len);
 	rt_sb_puts(&sb, "}");
-	frame = sb.failed ? NULL : rt_frame_new(RT_FRAME_TEXT, sb.data, sb.len);
-	rt_sb_free(&sb);
-	return frame;
+	return rt__frame(&sb);
 }
 
-void rt_native_member_added(rt_hub *hub, rt_channel *ch, const rt_member *m, const rt_conn *skip)
+static rt_buf *rt__frame_member_added(const rt_channel *ch, const rt_member *m)
 {
 	rt_sb sb;
 
@@ -274,11 +287,10 @@ void rt_native_member_added(rt_hub *hub, rt_channel *ch, const rt_member *m, con
 	rt_sb_puts(&sb, ",\"member\":");
 	rt_member_json(m, &sb);
 	rt_sb_puts(&sb, "}");
-	rt__to_channel(hub, ch, &sb, skip);
+	return rt__frame(&sb);
 }
 
-void rt_native_member_removed(rt_hub *hub, rt_channel *ch, const char *user_id, size_t len,
-		const rt_conn *skip)
+static rt_buf *rt__frame_member_removed(const rt_channel *ch, const char *user_id, size_t len)
 {
 	rt_sb sb;
 
@@ -288,5 +300,15 @@ void rt_native_member_removed(rt_hub *hub, rt_channel *ch, const char *user_id, 
 	rt_sb_puts(&sb, ",\"member\":{\"id\":");
 	rt_sb_json_string(&sb, user_id, len);
 	rt_sb_puts(&sb, "}}");
-	rt__to_channel(hub, ch, &sb, skip);
+	return rt__frame(&sb);
 }
+
+const rt_proto_ops rt_proto_native = {
+	.name = "native",
+	.on_open = rt_native_on_open,
+	.on_message = rt_native_on_message,
+	.frame_message = rt__frame_message,
+	.frame_member_added = rt__frame_member_added,
+	.frame_member_removed = rt__frame_member_removed,
+	.frame_whisper = rt__frame_whisper,
+};

@@ -57,9 +57,22 @@ typedef struct rt_user {
 	char id[];
 } rt_user;
 
-/* Queues frame for every subscriber of ch but skip, and copes with
- * subscribers closed on the way (slow consumers). */
-void rt_hub__fanout(rt_hub *hub, rt_channel *ch, struct rt_buf *frame,
+struct rt_proto_ops;
+struct rt_whisper;
+struct rt_member;
+
+/* Queues a frame for every subscriber of ch but skip. build makes the
+ * frame of one protocol; it runs at most once per protocol. */
+typedef struct rt_buf *(*rt_frame_builder)(const struct rt_proto_ops *ops, const void *arg);
+void rt_hub__fanout(rt_hub *hub, rt_channel *ch, rt_frame_builder build, const void *arg,
+		const struct rt_conn *skip);
+
+/* Presence and client events, in every protocol's own shape. */
+void rt_hub__member_added(rt_hub *hub, rt_channel *ch, const struct rt_member *m,
+		const struct rt_conn *skip);
+void rt_hub__member_removed(rt_hub *hub, rt_channel *ch, const char *user_id, size_t len,
+		const struct rt_conn *skip);
+void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const struct rt_whisper *w,
 		const struct rt_conn *skip);
 
 /* Called when the last connection has closed during a stop. */

@@ -14,11 +14,12 @@ static void rt__update_channel_stat(rt_hub *hub)
 			memory_order_relaxed);
 }
 
-int rt_session_join(rt_conn *conn, const char *name, size_t len, rt_sub **out)
+int rt_session_join(rt_conn *conn, const char *name, size_t len, const rt_identity *member,
+		int authorized, rt_sub **out)
 {
 	rt_hub *hub = conn->hub;
 	int presence = rt_channel_is_presence(name, len);
-	rt_member *member;
+	rt_member *m;
 	rt_channel *ch;
 	rt_sub *sub;
 	int joined;
@@ -26,7 +27,13 @@ int rt_session_join(rt_conn *conn, const char *name, size_t len, rt_sub **out)
 	if ((*out = rt_conn_find_sub(conn, name, len)) != NULL) {
 		return RT_JOIN_ALREADY;
 	}
-	if (!rt_identity_may_join(conn->identity, name, len)) {
+	if (member == NULL) {
+		member = conn->identity;
+	}
+	if (!authorized && !rt_identity_may_join(conn->identity, name, len)) {
+		return RT_JOIN_FORBIDDEN;
+	}
+	if (presence && member == NULL) {
 		return RT_JOIN_FORBIDDEN;
 	}
 	if (conn->sub_count >= hub->cfg.max_subscriptions) {
@@ -37,6 +44,7 @@ int rt_session_join(rt_conn *conn, const char *name, size_t len, rt_sub **out)
 	}
 	ch = sub->channel;
 	if (rt_conn_add_sub(conn, sub) != 0
+			|| (presence && (sub->member = rt_identity_dup_user(member)) == NULL)
 			|| (presence && ch->presence == NULL && (ch->presence = rt_presence_new()) == NULL)) {
 		rt_conn_remove_sub(conn, sub);
 		rt_registry_unsubscribe(&hub->registry, sub);
@@ -48,15 +56,17 @@ int rt_session_join(rt_conn *conn, const char *name, size_t len, rt_sub **out)
 	if (!presence) {
 		return RT_JOIN_OK;
 	}
-	joined = rt_presence_add(ch->presence, conn->identity, &member);
+	joined = rt_presence_add(ch->presence, sub->member, &m);
 	if (joined < 0) {
+		rt_identity_free(sub->member);
+		sub->member = NULL;
 		rt_session_leave(conn, sub);
 		return RT_JOIN_NOMEM;
 	}
 	if (joined) {
-		rt_native_member_added(hub, ch, member, conn);
+		rt_hub__member_added(hub, ch, m, conn);
 		rt_webhooks_event(hub->webhooks, RT_WEBHOOK_MEMBER_ADDED, ch->name, ch->name_len,
-				member->id, member->id_len);
+				m->id, m->id_len);
 	}
 	return RT_JOIN_OK;
 }
@@ -65,14 +75,14 @@ void rt_session_leave(rt_conn *conn, rt_sub *sub)
 {
 	rt_hub *hub = conn->hub;
 	rt_channel *ch = sub->channel;
-	const rt_identity *id = conn->identity;
+	const rt_identity *id = sub->member;
 
 	rt_conn_remove_sub(conn, sub);
 	/* Announce while the channel still exists: unsubscribing its last
 	 * subscriber frees it. */
 	if (ch->presence != NULL && id != NULL
 			&& rt_presence_remove(ch->presence, id->user_id, id->user_id_len)) {
-		rt_native_member_removed(hub, ch, id->user_id, id->user_id_len, conn);
+		rt_hub__member_removed(hub, ch, id->user_id, id->user_id_len, conn);
 		rt_webhooks_event(hub->webhooks, RT_WEBHOOK_MEMBER_REMOVED, ch->name, ch->name_len,
 				id->user_id, id->user_id_len);
 	}

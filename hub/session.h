@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "hub/conn.h"
+#include "hub/identity.h"
 
 enum {
 	RT_JOIN_OK = 0,
@@ -16,9 +17,14 @@ enum {
 	RT_JOIN_NOMEM = -3,
 };
 
-/* Subscribes conn; on success *out is the subscription. For a presence
- * channel the others get member_added when this user had no connection there. */
-int rt_session_join(rt_conn *conn, const char *name, size_t len, rt_sub **out);
+/* Subscribes conn; on success *out is the subscription.
+ * member: who conn counts as on a presence channel; NULL means its identity.
+ * authorized: the protocol has checked the permission itself (Pusher's
+ * signed subscriptions); otherwise the identity's channel patterns decide.
+ * On a presence channel the others get member_added when this user had no
+ * connection there yet. */
+int rt_session_join(rt_conn *conn, const char *name, size_t len, const rt_identity *member,
+		int authorized, rt_sub **out);
 void rt_session_leave(rt_conn *conn, rt_sub *sub);
 void rt_session_leave_all(rt_conn *conn);
 

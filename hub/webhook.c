@@ -177,9 +177,13 @@ void rt_webhooks_event(struct rt_webhooks *w, rt_webhook_kind kind, const char *
 	e->user_len = ulen;
 	w->queued++;
 	if (kind == RT_WEBHOOK_CHANNEL_VACATED || kind == RT_WEBHOOK_MEMBER_REMOVED) {
+		rt__event **tail = &w->held;
+		while (*tail != NULL) {
+			tail = &(*tail)->next;
+		}
 		e->due = w->hub->now + w->hub->cfg.webhook_delay;
-		e->next = w->held;
-		w->held = e;
+		e->next = NULL;
+		*tail = e;
 		if (w->hub->cfg.webhook_delay == 0) {
 			rt_webhooks_tick(w);
 		}

@@ -1,0 +1,55 @@
+/* The wire protocols a client may speak: the native one (docs/protocol.md)
+ * and Pusher Channels 7 (docs/pusher.md). They share the hub's channels,
+ * users and presence; each frames what it sends its own way, once per
+ * message and protocol, never once per subscriber. */
+#ifndef RT_HUB_PROTO_H
+#define RT_HUB_PROTO_H
+
+#include <stddef.h>
+
+#include "hub/buf.h"
+#include "hub/channel.h"
+#include "hub/msg.h"
+#include "hub/presence.h"
+
+enum {
+	RT_PROTO_NATIVE = 0,
+	RT_PROTO_PUSHER = 1,
+	RT_PROTO_COUNT
+};
+
+struct rt_conn;
+
+typedef struct rt_whisper {
+	rt_str channel;
+	rt_str event;
+	rt_str data;            /* JSON text */
+	rt_str connection_id;   /* the sender */
+	rt_str user_id;         /* ptr NULL: anonymous sender */
+} rt_whisper;
+
+typedef struct rt_proto_ops {
+	const char *name;
+	void (*on_open)(struct rt_conn *conn);
+	void (*on_message)(struct rt_conn *conn, const char *text, size_t len);
+	/* Frames for fan-out; NULL when out of memory. channel.ptr NULL: a
+	 * message addressed to a user or connection rather than a channel. */
+	rt_buf *(*frame_message)(const rt_msg *msg, rt_str channel);
+	rt_buf *(*frame_member_added)(const rt_channel *ch, const rt_member *m);
+	rt_buf *(*frame_member_removed)(const rt_channel *ch, const char *user_id, size_t len);
+	rt_buf *(*frame_whisper)(const rt_whisper *w);
+} rt_proto_ops;
+
+extern const rt_proto_ops rt_proto_native;
+extern const rt_proto_ops rt_proto_pusher;
+
+const rt_proto_ops *rt_proto(int proto);
+
+/* Builds each protocol's frame on first need, so a message is framed at
+ * most once per protocol whatever the number of subscribers. */
+typedef struct rt_frames {
+	rt_buf *frame[RT_PROTO_COUNT];
+	int failed[RT_PROTO_COUNT];
+} rt_frames;
+
+#endif
