@@ -32,6 +32,7 @@ const rt_setting rt_settings[] = {
 	{"client_event_rate", "10"},
 	{"app_id", "1"},
 	{"app_key", "realtime"},
+	{"app_secret", ""},
 	{"query_timeout", "1000"},
 	{"max_request_size", "1048576"},
 	{NULL, NULL},
@@ -189,8 +190,9 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 		}
 		return 0;
 	}
-	if (strcmp(name, "secret") == 0) {
-		if (rt__parse_string(cfg->secret, sizeof(cfg->secret), value) != 0) {
+	if (strcmp(name, "secret") == 0 || strcmp(name, "app_secret") == 0) {
+		char *dst = name[0] == 's' ? cfg->secret : cfg->app_secret;
+		if (rt__parse_string(dst, sizeof(cfg->secret), value) != 0) {
 			return rt__fail(err, errlen, name, "(hidden)", "at most 255 bytes");
 		}
 		return 0;
@@ -326,6 +328,11 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 	}
 	snprintf(err, errlen, "unknown setting realtime.%s", name);
 	return -ENOENT;
+}
+
+const char *rt_config_app_secret(const rt_config *cfg)
+{
+	return cfg->app_secret[0] ? cfg->app_secret : cfg->secret;
 }
 
 /* Compares the authority part (host[:port]) of an origin with a Host header. */

@@ -42,6 +42,7 @@ typedef struct rt_config {
 
 	char app_id[64];
 	char app_key[128];
+	char app_secret[256];       /* Pusher signatures; realtime.secret when empty */
 	uint32_t query_timeout;     /* milliseconds PHP waits for the hub to answer */
 	uint32_t max_request_size;  /* bytes of an HTTP API request body */
 } rt_config;
@@ -55,6 +56,10 @@ typedef struct rt_setting {
 extern const rt_setting rt_settings[];
 
 void rt_config_defaults(rt_config *cfg);
+
+/* The secret of Pusher signatures and webhooks: realtime.app_secret, or
+ * realtime.secret when that is empty. */
+const char *rt_config_app_secret(const rt_config *cfg);
 
 /* Parses one INI setting (name without the "realtime." prefix) into cfg.
  * Returns 0, or -EINVAL with a message naming the setting and value. */

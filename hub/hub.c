@@ -409,6 +409,11 @@ static void rt__on_vacated(void *ctx, const rt_channel *ch)
 	rt_webhooks_event(hub->webhooks, RT_WEBHOOK_CHANNEL_VACATED, ch->name, ch->name_len, NULL, 0);
 }
 
+void rt_hub__publish(rt_hub *hub, rt_msg *msg)
+{
+	rt__dispatch(hub, msg);
+}
+
 /* ---- thread ---- */
 
 static void *rt__thread_main(void *arg)

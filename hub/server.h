@@ -75,6 +75,11 @@ void rt_hub__member_removed(rt_hub *hub, rt_channel *ch, const char *user_id, si
 void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const struct rt_whisper *w,
 		const struct rt_conn *skip);
 
+/* Publishes from the hub thread itself (HTTP APIs): through the broker, so
+ * that every hub of the app delivers it, as Realtime\broadcast() does.
+ * Takes ownership of msg. */
+void rt_hub__publish(rt_hub *hub, rt_msg *msg);
+
 /* Called when the last connection has closed during a stop. */
 void rt_hub__all_closed(rt_hub *hub);
 

@@ -72,7 +72,7 @@ struct rt_webhooks *rt_webhooks_new(rt_hub *hub)
 	}
 	w->hub = hub;
 	w->ready_tail = &w->ready;
-	if (!hub->cfg.secret[0]) {
+	if (!rt_config_app_secret(&hub->cfg)[0]) {
 		rt_log(RT_LOG_WARNING, "webhooks to %s are unsigned: realtime.secret is not set",
 				hub->cfg.webhook_url);
 	}
@@ -275,7 +275,8 @@ static void rt__post(struct rt_webhooks *w, rt__batch *b)
 		RT_WEBHOOK_TIMEOUT_MS};
 
 	snprintf(key, sizeof(key), "X-Pusher-Key: %s", cfg->app_key);
-	rt_hmac_sha256_hex(cfg->secret, strlen(cfg->secret), b->body, b->len, hex);
+	rt_hmac_sha256_hex(rt_config_app_secret(cfg), strlen(rt_config_app_secret(cfg)), b->body,
+			b->len, hex);
 	snprintf(sig, sizeof(sig), "X-Pusher-Signature: %s", hex);
 	b->attempts++;
 	w->inflight_batch = b;
