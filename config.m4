@@ -69,6 +69,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/query.c \
     hub/session.c \
     hub/token.c \
+    hub/view.c \
     hub/webhook.c \
     broker/broker.c \
     broker/memory.c"

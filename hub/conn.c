@@ -269,6 +269,7 @@ void rt_conn_close(rt_conn *conn)
 	}
 	if (conn->flags & RT_CONN_F_COUNTED) {
 		atomic_fetch_sub_explicit(&hub->stat_connections, 1, memory_order_relaxed);
+		rt_session_report_connections(hub);
 	}
 	conn->state = RT_CONN_DEAD;
 	uv_close((uv_handle_t *) &conn->tcp, rt__on_closed);
@@ -524,6 +525,7 @@ static int rt__open_session(rt_conn *conn, const char *accept)
 	conn->state = RT_CONN_OPEN;
 	conn->flags |= RT_CONN_F_COUNTED;
 	atomic_fetch_add_explicit(&hub->stat_connections, 1, memory_order_relaxed);
+	rt_session_report_connections(hub);
 	conn->deadline = hub->cfg.ping_interval ? hub->now + hub->cfg.ping_interval : 0;
 	conn->bucket_tokens = (uint16_t) hub->cfg.client_event_rate;
 	conn->bucket_time = hub->now;

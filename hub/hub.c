@@ -87,19 +87,23 @@ static void rt__on_tick(uv_timer_t *handle)
 
 /* ---- fan-out ---- */
 
-void rt_hub__fanout(rt_hub *hub, rt_channel *ch, rt_frame_builder build, const void *arg,
-		const rt_conn *skip)
+/* Sends to every subscriber of ch but skip and the subscribers that count
+ * as user skip_user (who need no news of themselves). */
+static void rt__fanout(rt_channel *ch, rt_frame_builder build, const void *arg,
+		const rt_conn *skip, const rt_member *skip_user)
 {
 	rt_buf *frames[RT_PROTO_COUNT] = {NULL};
 	int built[RT_PROTO_COUNT] = {0};
-	(void) hub;
 
 	/* Sends never close a connection on the spot (see rt_conn_send), so the
 	 * subscriber list stays as it is while it is walked. */
 	for (uint32_t i = 0; i < ch->count; i++) {
-		rt_conn *conn = ch->subs[i]->conn;
+		const rt_sub *sub = ch->subs[i];
+		rt_conn *conn = sub->conn;
 		int p = conn->proto;
-		if (conn == skip) {
+		if (conn == skip || (skip_user != NULL && sub->member != NULL
+				&& sub->member->user_id_len == skip_user->id_len
+				&& memcmp(sub->member->user_id, skip_user->id, skip_user->id_len) == 0)) {
 			continue;
 		}
 		if (!built[p]) {
@@ -113,6 +117,13 @@ void rt_hub__fanout(rt_hub *hub, rt_channel *ch, rt_frame_builder build, const v
 	for (int p = 0; p < RT_PROTO_COUNT; p++) {
 		rt_buf_unref(frames[p]);
 	}
+}
+
+void rt_hub__fanout(rt_hub *hub, rt_channel *ch, rt_frame_builder build, const void *arg,
+		const rt_conn *skip)
+{
+	(void) hub;
+	rt__fanout(ch, build, arg, skip, NULL);
 }
 
 typedef struct rt__publish_arg {
@@ -147,19 +158,6 @@ static rt_buf *rt__build_member_removed(const rt_proto_ops *ops, const void *arg
 static rt_buf *rt__build_whisper(const rt_proto_ops *ops, const void *arg)
 {
 	return ops->frame_whisper(arg);
-}
-
-void rt_hub__member_added(rt_hub *hub, rt_channel *ch, const rt_member *m, const rt_conn *skip)
-{
-	rt__member_arg a = {ch, m, {NULL, 0}};
-	rt_hub__fanout(hub, ch, rt__build_member_added, &a, skip);
-}
-
-void rt_hub__member_removed(rt_hub *hub, rt_channel *ch, const char *user_id, size_t len,
-		const rt_conn *skip)
-{
-	rt__member_arg a = {ch, NULL, {user_id, len}};
-	rt_hub__fanout(hub, ch, rt__build_member_removed, &a, skip);
 }
 
 void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const rt_whisper *w, const rt_conn *skip)
@@ -234,43 +232,89 @@ static void rt__disconnect_user(rt_hub *hub, const rt_msg *msg)
 	}
 }
 
+/* ---- the app-wide view ---- */
+
+static void rt__on_view_occupied(void *ctx, const rt_vchannel *vch, uint32_t origin)
+{
+	rt_hub *hub = ctx;
+	(void) origin;
+	if (hub->hooks_mine && vch->name_len > 0) {
+		rt_webhooks_event(hub->webhooks, RT_WEBHOOK_CHANNEL_OCCUPIED, vch->name, vch->name_len,
+				NULL, 0);
+	}
+}
+
+static void rt__on_view_vacated(void *ctx, const rt_vchannel *vch, uint32_t origin)
+{
+	rt_hub *hub = ctx;
+	(void) origin;
+	if (hub->hooks_mine && vch->name_len > 0) {
+		rt_webhooks_event(hub->webhooks, RT_WEBHOOK_CHANNEL_VACATED, vch->name, vch->name_len,
+				NULL, 0);
+	}
+}
+
+static void rt__on_view_member(rt_hub *hub, const rt_vchannel *vch, const rt_member *m, int added)
+{
+	rt__member_arg a = {NULL, m, {m->id, m->id_len}};
+	rt_channel *ch;
+
+	if (!rt_channel_is_presence(vch->name, vch->name_len)) {
+		return;
+	}
+	ch = rt_registry_find(&hub->registry, vch->name, vch->name_len);
+	if (ch != NULL) {
+		a.ch = ch;
+		rt__fanout(ch, added ? rt__build_member_added : rt__build_member_removed, &a, NULL, m);
+	}
+	if (hub->hooks_mine) {
+		rt_webhooks_event(hub->webhooks,
+				added ? RT_WEBHOOK_MEMBER_ADDED : RT_WEBHOOK_MEMBER_REMOVED, vch->name,
+				vch->name_len, m->id, m->id_len);
+	}
+}
+
+static void rt__on_view_member_added(void *ctx, const rt_vchannel *vch, const rt_member *m,
+		uint32_t origin)
+{
+	(void) origin;
+	rt__on_view_member(ctx, vch, m, 1);
+}
+
+static void rt__on_view_member_removed(void *ctx, const rt_vchannel *vch, const rt_member *m,
+		uint32_t origin)
+{
+	(void) origin;
+	rt__on_view_member(ctx, vch, m, 0);
+}
+
+static void rt__apply_state(rt_hub *hub, const rt_msg *msg)
+{
+	int r;
+
+	if (msg->channel_count != 1) {
+		return;
+	}
+	hub->hooks_mine = (msg->origin == hub->node_id);
+	if (msg->target.ptr != NULL) {
+		r = rt_view_set_member(&hub->view, msg->origin, msg->channels[0].ptr,
+				msg->channels[0].len, msg->target.ptr, msg->target.len, msg->data.ptr,
+				msg->data.len, msg->count);
+	} else {
+		r = rt_view_set_subscribers(&hub->view, msg->origin, msg->channels[0].ptr,
+				msg->channels[0].len, msg->count);
+	}
+	hub->hooks_mine = 0;
+	if (r != 0) {
+		rt_log(RT_LOG_ERROR, "out of memory updating the view of %s", msg->channels[0].ptr);
+	}
+}
+
 /* ---- queries ---- */
 
 static void rt__answer_channel_users(rt_hub *hub, rt_query *q, rt_sb *sb)
 {
-	rt_channel *ch = rt_registry_find(&hub->registry, q->subject, q->subject_len);
-	rt_map seen;
-	int first = 1;
-
-	rt_sb_puts(sb, "[");
-	if (ch != NULL && ch->presence != NULL) {
-		sb->len--; /* the members list brings its own brackets */
-		rt_presence_members_json(ch->presence, sb);
-		return;
-	}
-	rt_map_init(&seen);
-	for (uint32_t i = 0; ch != NULL && i < ch->count; i++) {
-		const rt_identity *id = ch->subs[i]->conn->identity;
-		if (id == NULL || rt_map_get(&seen, id->user_id, id->user_id_len) != NULL
-				|| rt_map_put(&seen, id->user_id, id->user_id_len, (void *) id) != 0) {
-			continue;
-		}
-		if (!first) {
-			rt_sb_puts(sb, ",");
-		}
-		first = 0;
-		rt_sb_puts(sb, "{\"id\":");
-		rt_sb_json_string(sb, id->user_id, id->user_id_len);
-		rt_sb_puts(sb, ",\"info\":");
-		if (id->user_info) {
-			rt_sb_append(sb, id->user_info, id->user_info_len);
-		} else {
-			rt_sb_puts(sb, "null");
-		}
-		rt_sb_puts(sb, "}");
-	}
-	rt_map_free(&seen);
-	rt_sb_puts(sb, "]");
+	rt_view_members_json(&hub->view, q->subject, q->subject_len, sb);
 }
 
 static void rt__answer(rt_hub *hub, rt_query *q)
@@ -288,27 +332,26 @@ static void rt__answer(rt_hub *hub, rt_query *q)
 		void *v;
 		int first = 1;
 		rt_sb_puts(&sb, "{");
-		while (rt_map_next(&hub->registry.channels, &it, &v)) {
-			rt_channel *ch = v;
+		while (rt_map_next(&hub->view.channels, &it, &v)) {
+			rt_vchannel *ch = v;
+			if (ch->name_len == 0 || ch->subs.total == 0) {
+				continue; /* the connection counter, or members only */
+			}
 			if (!first) {
 				rt_sb_puts(&sb, ",");
 			}
 			first = 0;
 			rt_sb_json_string(&sb, ch->name, ch->name_len);
-			snprintf(num, sizeof(num), ":%" PRIu32, ch->count);
+			snprintf(num, sizeof(num), ":%" PRIu64, ch->subs.total);
 			rt_sb_puts(&sb, num);
 		}
 		rt_sb_puts(&sb, "}");
 		break;
 	}
 	case RT_QUERY_CONNECTIONS: {
-		uint64_t n;
-		if (q->subject != NULL) {
-			rt_channel *ch = rt_registry_find(&hub->registry, q->subject, q->subject_len);
-			n = ch ? ch->count : 0;
-		} else {
-			n = atomic_load_explicit(&hub->stat_connections, memory_order_relaxed);
-		}
+		const rt_vchannel *ch = rt_view_channel(&hub->view, q->subject ? q->subject : "",
+				q->subject ? q->subject_len : 0);
+		uint64_t n = ch ? ch->subs.total : 0;
 		snprintf(num, sizeof(num), "%" PRIu64, n);
 		rt_sb_puts(&sb, num);
 		break;
@@ -365,7 +408,7 @@ static void rt__begin_stop(rt_hub *hub)
 
 static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 {
-	if (hub->stopping && msg->type != RT_MSG_QUERY) {
+	if (hub->stopping && msg->type != RT_MSG_QUERY && msg->type != RT_MSG_STATE) {
 		rt_msg_free(msg);
 		return;
 	}
@@ -388,25 +431,26 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 	case RT_MSG_QUERY:
 		rt__answer(hub, msg->query);
 		break;
+	case RT_MSG_STATE:
+		rt__apply_state(hub, msg);
+		break;
+	case RT_MSG_SYNC:
+		if (msg->origin != hub->node_id) {
+			rt_session_report_all(hub);
+		}
+		break;
+	case RT_MSG_GONE:
+		if (msg->origin != hub->node_id) {
+			hub->hooks_mine = (msg->count == hub->node_id);
+			rt_view_drop_origin(&hub->view, msg->origin);
+			hub->hooks_mine = 0;
+		}
+		break;
 	case RT_MSG_STOP:
 		rt__begin_stop(hub);
 		break;
 	}
 	rt_msg_free(msg);
-}
-
-/* ---- webhooks for channels ---- */
-
-static void rt__on_occupied(void *ctx, const rt_channel *ch)
-{
-	rt_hub *hub = ctx;
-	rt_webhooks_event(hub->webhooks, RT_WEBHOOK_CHANNEL_OCCUPIED, ch->name, ch->name_len, NULL, 0);
-}
-
-static void rt__on_vacated(void *ctx, const rt_channel *ch)
-{
-	rt_hub *hub = ctx;
-	rt_webhooks_event(hub->webhooks, RT_WEBHOOK_CHANNEL_VACATED, ch->name, ch->name_len, NULL, 0);
 }
 
 void rt_hub__publish(rt_hub *hub, rt_msg *msg)
@@ -495,9 +539,11 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, char *err, size_t errlen)
 	}
 	hub->node_id = hub->node_id % 1000000000u + 1;
 	rt_registry_init(&hub->registry);
-	hub->registry.on_occupied = rt__on_occupied;
-	hub->registry.on_vacated = rt__on_vacated;
-	hub->registry.ctx = hub;
+	{
+		rt_view_events ev = {rt__on_view_occupied, rt__on_view_vacated,
+			rt__on_view_member_added, rt__on_view_member_removed, hub};
+		rt_view_init(&hub->view, &ev);
+	}
 	rt_map_init(&hub->conns_by_id);
 	rt_map_init(&hub->users);
 	hub->now = 1; /* a deadline of 0 means none */
@@ -560,6 +606,7 @@ fail_handles:
 	uv_run(&hub->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&hub->loop);
 fail_loop:
+	rt_view_free(&hub->view);
 	rt_map_free(&hub->users);
 	rt_map_free(&hub->conns_by_id);
 	rt_registry_free(&hub->registry);
@@ -629,6 +676,7 @@ int rt_hub_stop(rt_hub *hub)
 		rt_msg_free(left);
 		left = next;
 	}
+	rt_view_free(&hub->view);
 	rt_map_free(&hub->users);
 	rt_map_free(&hub->conns_by_id);
 	rt_registry_free(&hub->registry);

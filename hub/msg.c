@@ -45,6 +45,8 @@ rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *f)
 	rt__copy(&cursor, &msg->exclude, f->exclude);
 	rt__copy(&cursor, &msg->target, f->target);
 	msg->query = f->query;
+	msg->origin = f->origin;
+	msg->count = f->count;
 	return msg;
 }
 
@@ -54,4 +56,146 @@ void rt_msg_free(rt_msg *msg)
 		rt_query_release(msg->query);
 	}
 	free(msg);
+}
+
+/* Layout: type u8, origin u32, count u32, channel count u16, then for each
+ * of the channels, event, data, exclude and target: a u32 length (0xffffffff
+ * for an absent string) and the bytes. Little-endian, as both ends are on
+ * the same kind of machine (one host for the memory broker; Redis peers are
+ * assumed alike too). */
+#define RT_ABSENT 0xffffffffu
+
+static size_t rt__str_size(rt_str s)
+{
+	return 4 + (s.ptr ? s.len : 0);
+}
+
+size_t rt_msg_encoded_size(const rt_msg *m)
+{
+	size_t n = 1 + 4 + 4 + 2;
+
+	for (uint32_t i = 0; i < m->channel_count; i++) {
+		n += rt__str_size(m->channels[i]);
+	}
+	return n + rt__str_size(m->event) + rt__str_size(m->data) + rt__str_size(m->exclude)
+			+ rt__str_size(m->target);
+}
+
+static char *rt__put_u32(char *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+	return p + 4;
+}
+
+static char *rt__put_str(char *p, rt_str s)
+{
+	p = rt__put_u32(p, s.ptr ? (uint32_t) s.len : RT_ABSENT);
+	if (s.ptr) {
+		memcpy(p, s.ptr, s.len);
+		p += s.len;
+	}
+	return p;
+}
+
+size_t rt_msg_encode(const rt_msg *m, char *out, size_t outlen)
+{
+	size_t n = rt_msg_encoded_size(m);
+	char *p = out;
+	uint16_t cc = (uint16_t) m->channel_count;
+
+	if (n > outlen || m->channel_count > 0xffff) {
+		return 0;
+	}
+	*p++ = (char) m->type;
+	p = rt__put_u32(p, m->origin);
+	p = rt__put_u32(p, m->count);
+	memcpy(p, &cc, 2);
+	p += 2;
+	for (uint32_t i = 0; i < m->channel_count; i++) {
+		p = rt__put_str(p, m->channels[i]);
+	}
+	p = rt__put_str(p, m->event);
+	p = rt__put_str(p, m->data);
+	p = rt__put_str(p, m->exclude);
+	rt__put_str(p, m->target);
+	return n;
+}
+
+typedef struct rt__reader {
+	const char *p, *end;
+	int bad;
+} rt__reader;
+
+static uint32_t rt__get_u32(rt__reader *r)
+{
+	uint32_t v = 0;
+
+	if (r->end - r->p < 4) {
+		r->bad = 1;
+		return 0;
+	}
+	memcpy(&v, r->p, 4);
+	r->p += 4;
+	return v;
+}
+
+static rt_str rt__get_str(rt__reader *r)
+{
+	rt_str s = {NULL, 0};
+	uint32_t len = rt__get_u32(r);
+
+	if (r->bad || len == RT_ABSENT) {
+		return s;
+	}
+	if ((size_t) (r->end - r->p) < len) {
+		r->bad = 1;
+		return s;
+	}
+	s.ptr = r->p;
+	s.len = len;
+	r->p += len;
+	return s;
+}
+
+rt_msg *rt_msg_decode(const char *in, size_t len)
+{
+	rt__reader r = {in, in + len, 0};
+	rt_msg_fields f = {0};
+	rt_str *channels = NULL;
+	rt_msg_type type;
+	uint16_t cc;
+	rt_msg *msg;
+
+	if (len < 11) {
+		return NULL;
+	}
+	type = (rt_msg_type) (unsigned char) *r.p++;
+	if (type < RT_MSG_PUBLISH || type > RT_MSG_GONE || type == RT_MSG_QUERY || type == RT_MSG_STOP) {
+		return NULL;
+	}
+	f.origin = rt__get_u32(&r);
+	f.count = rt__get_u32(&r);
+	memcpy(&cc, r.p, 2);
+	r.p += 2;
+	if (cc > 0) {
+		channels = calloc(cc, sizeof(*channels));
+		if (channels == NULL) {
+			return NULL;
+		}
+	}
+	for (uint16_t i = 0; i < cc; i++) {
+		channels[i] = rt__get_str(&r);
+		if (channels[i].ptr == NULL) {
+			r.bad = 1;
+		}
+	}
+	f.channels = channels;
+	f.channel_count = cc;
+	f.event = rt__get_str(&r);
+	f.data = rt__get_str(&r);
+	f.exclude = rt__get_str(&r);
+	f.target = rt__get_str(&r);
+	msg = (r.bad || r.p != r.end) ? NULL : rt_msg_new(type, &f);
+	free(channels);
+	return msg;
 }

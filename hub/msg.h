@@ -14,6 +14,12 @@ typedef enum rt_msg_type {
 	RT_MSG_DISCONNECT_USER,  /* close every connection of user `target` */
 	RT_MSG_QUERY,            /* answer `query` */
 	RT_MSG_STOP,             /* close every client with 1001 and end the loop */
+	/* Between the hubs of an app (hub/view.h): */
+	RT_MSG_STATE,            /* hub `origin` has `count` subscribers on channels[0], or,
+	                          * with a `target` user, `count` of that user's connections
+	                          * (`data`: the user's info) */
+	RT_MSG_SYNC,             /* hub `origin` started: everyone, report your state */
+	RT_MSG_GONE,             /* hub `origin` stopped or died: forget what it reported */
 } rt_msg_type;
 
 typedef struct rt_str {
@@ -31,6 +37,8 @@ typedef struct rt_msg_fields {
 	rt_str exclude; /* connection id not to deliver to; ptr NULL: none */
 	rt_str target;  /* user or connection id */
 	struct rt_query *query;
+	uint32_t origin; /* the hub that sent it; 0 from PHP */
+	uint32_t count;
 } rt_msg_fields;
 
 typedef struct rt_msg {
@@ -43,10 +51,19 @@ typedef struct rt_msg {
 	rt_str exclude;
 	rt_str target;
 	struct rt_query *query;
+	uint32_t origin;
+	uint32_t count;
 } rt_msg;
 
 /* Copies every field into one allocation. NULL when out of memory. */
 rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *fields);
 void rt_msg_free(rt_msg *msg);
+
+/* A byte string carrying msg between processes (queries do not travel).
+ * Returns its length, or 0 when out of space. */
+size_t rt_msg_encode(const rt_msg *msg, char *out, size_t outlen);
+size_t rt_msg_encoded_size(const rt_msg *msg);
+/* NULL when the bytes are not a well-formed message. */
+rt_msg *rt_msg_decode(const char *in, size_t len);
 
 #endif

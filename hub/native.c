@@ -48,16 +48,16 @@ static void rt__error(rt_conn *conn, json_t *id, const char *code, const char *m
 }
 
 static void rt__channel_reply(rt_conn *conn, json_t *id, const char *type, const char *channel,
-		size_t len, const rt_presence *members)
+		size_t len, const rt_sub *presence)
 {
 	rt_sb sb;
 
 	rt__reply_begin(&sb, type, id);
 	rt_sb_puts(&sb, ",\"channel\":");
 	rt_sb_json_string(&sb, channel, len);
-	if (members != NULL) {
+	if (presence != NULL) {
 		rt_sb_puts(&sb, ",\"members\":");
-		rt_presence_members_json(members, &sb);
+		rt_session_members_json(conn, presence, &sb);
 	}
 	rt_sb_puts(&sb, "}");
 	rt__reply(conn, &sb);
@@ -85,7 +85,8 @@ static void rt__subscribe(rt_conn *conn, json_t *id, const char *name, size_t le
 	switch (rt_session_join(conn, name, len, NULL, 0, &sub)) {
 	case RT_JOIN_OK:
 	case RT_JOIN_ALREADY:
-		rt__channel_reply(conn, id, "subscribed", name, len, sub->channel->presence);
+		rt__channel_reply(conn, id, "subscribed", name, len,
+				rt_channel_is_presence(name, len) ? sub : NULL);
 		break;
 	case RT_JOIN_FORBIDDEN:
 		rt__error(conn, id, "forbidden", conn->identity == NULL

@@ -12,6 +12,7 @@
 #include "hub/hub.h"
 #include "hub/map.h"
 #include "hub/msg.h"
+#include "hub/view.h"
 
 struct rt_conn;
 
@@ -33,6 +34,8 @@ struct rt_hub {
 	rt_registry registry;
 	rt_map conns_by_id;   /* connection id -> rt_conn */
 	rt_map users;         /* user id -> rt_user */
+	rt_view view;         /* the whole app's channels and members (hub/view.h) */
+	int hooks_mine;       /* this hub sends the webhooks of the state change at hand */
 	struct rt_http_client *http;  /* auth endpoint and webhooks */
 	struct rt_webhooks *webhooks; /* NULL when realtime.webhook_url is empty */
 	struct rt_conn *conns;        /* every connection, for sweeps and shutdown */
@@ -67,11 +70,7 @@ typedef struct rt_buf *(*rt_frame_builder)(const struct rt_proto_ops *ops, const
 void rt_hub__fanout(rt_hub *hub, rt_channel *ch, rt_frame_builder build, const void *arg,
 		const struct rt_conn *skip);
 
-/* Presence and client events, in every protocol's own shape. */
-void rt_hub__member_added(rt_hub *hub, rt_channel *ch, const struct rt_member *m,
-		const struct rt_conn *skip);
-void rt_hub__member_removed(rt_hub *hub, rt_channel *ch, const char *user_id, size_t len,
-		const struct rt_conn *skip);
+/* Client events, in every protocol's own shape. */
 void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const struct rt_whisper *w,
 		const struct rt_conn *skip);
 

@@ -2,6 +2,7 @@
 #include "hub/identity.h"
 #include "hub/native.h"
 #include "hub/presence.h"
+#include "hub/view.h"
 #include "hub/webhook.h"
 
 #include <errno.h>
@@ -14,15 +15,68 @@ static void rt__update_channel_stat(rt_hub *hub)
 			memory_order_relaxed);
 }
 
+/* Tells every hub of the app, this one included, how many connections
+ * this hub has: on a channel, or of one user on a channel (user NULL: the
+ * channel's subscribers; channel "": open connections). */
+static void rt__report(rt_hub *hub, const char *channel, size_t len, const rt_identity *user,
+		uint32_t count)
+{
+	rt_msg_fields f = {0};
+	rt_str ch = {channel, len};
+	rt_msg *msg;
+
+	f.channels = &ch;
+	f.channel_count = 1;
+	f.origin = hub->node_id;
+	f.count = count;
+	if (user != NULL) {
+		f.target.ptr = user->user_id;
+		f.target.len = user->user_id_len;
+		f.data.ptr = user->user_info;
+		f.data.len = user->user_info_len;
+	}
+	msg = rt_msg_new(RT_MSG_STATE, &f);
+	if (msg != NULL) {
+		rt_hub__publish(hub, msg);
+	}
+}
+
+void rt_session_report_connections(rt_hub *hub)
+{
+	rt__report(hub, "", 0, NULL,
+			(uint32_t) atomic_load_explicit(&hub->stat_connections, memory_order_relaxed));
+}
+
+void rt_session_report_all(rt_hub *hub)
+{
+	size_t it = 0;
+	void *v;
+
+	rt_session_report_connections(hub);
+	while (rt_map_next(&hub->registry.channels, &it, &v)) {
+		rt_channel *ch = v;
+		size_t mit = 0;
+		void *m;
+		rt__report(hub, ch->name, ch->name_len, NULL, ch->count);
+		while (ch->presence != NULL && rt_map_next(&ch->presence->members, &mit, &m)) {
+			rt_member *member = m;
+			rt_identity id = {0};
+			id.user_id = member->id;
+			id.user_id_len = member->id_len;
+			id.user_info = member->info;
+			id.user_info_len = member->info_len;
+			rt__report(hub, ch->name, ch->name_len, &id, member->conns);
+		}
+	}
+}
+
 int rt_session_join(rt_conn *conn, const char *name, size_t len, const rt_identity *member,
 		int authorized, rt_sub **out)
 {
 	rt_hub *hub = conn->hub;
-	int presence = rt_channel_is_presence(name, len);
-	rt_member *m;
+	rt_member *m = NULL;
 	rt_channel *ch;
 	rt_sub *sub;
-	int joined;
 
 	if ((*out = rt_conn_find_sub(conn, name, len)) != NULL) {
 		return RT_JOIN_ALREADY;
@@ -33,7 +87,7 @@ int rt_session_join(rt_conn *conn, const char *name, size_t len, const rt_identi
 	if (!authorized && !rt_identity_may_join(conn->identity, name, len)) {
 		return RT_JOIN_FORBIDDEN;
 	}
-	if (presence && member == NULL) {
+	if (rt_channel_is_presence(name, len) && member == NULL) {
 		return RT_JOIN_FORBIDDEN;
 	}
 	if (conn->sub_count >= hub->cfg.max_subscriptions) {
@@ -43,9 +97,12 @@ int rt_session_join(rt_conn *conn, const char *name, size_t len, const rt_identi
 		return RT_JOIN_NOMEM;
 	}
 	ch = sub->channel;
+	/* Users are counted on every channel (Realtime\getChannelUsers());
+	 * only presence channels announce them. */
 	if (rt_conn_add_sub(conn, sub) != 0
-			|| (presence && (sub->member = rt_identity_dup_user(member)) == NULL)
-			|| (presence && ch->presence == NULL && (ch->presence = rt_presence_new()) == NULL)) {
+			|| (member && (sub->member = rt_identity_dup_user(member)) == NULL)
+			|| (member && ch->presence == NULL && (ch->presence = rt_presence_new()) == NULL)
+			|| (member && rt_presence_add(ch->presence, sub->member, &m) < 0)) {
 		rt_conn_remove_sub(conn, sub);
 		rt_registry_unsubscribe(&hub->registry, sub);
 		rt__update_channel_stat(hub);
@@ -53,20 +110,9 @@ int rt_session_join(rt_conn *conn, const char *name, size_t len, const rt_identi
 	}
 	rt__update_channel_stat(hub);
 	*out = sub;
-	if (!presence) {
-		return RT_JOIN_OK;
-	}
-	joined = rt_presence_add(ch->presence, sub->member, &m);
-	if (joined < 0) {
-		rt_identity_free(sub->member);
-		sub->member = NULL;
-		rt_session_leave(conn, sub);
-		return RT_JOIN_NOMEM;
-	}
-	if (joined) {
-		rt_hub__member_added(hub, ch, m, conn);
-		rt_webhooks_event(hub->webhooks, RT_WEBHOOK_MEMBER_ADDED, ch->name, ch->name_len,
-				m->id, m->id_len);
+	rt__report(hub, name, len, NULL, ch->count);
+	if (m != NULL) {
+		rt__report(hub, name, len, sub->member, m->conns);
 	}
 	return RT_JOIN_OK;
 }
@@ -78,16 +124,42 @@ void rt_session_leave(rt_conn *conn, rt_sub *sub)
 	const rt_identity *id = sub->member;
 
 	rt_conn_remove_sub(conn, sub);
-	/* Announce while the channel still exists: unsubscribing its last
+	/* Report while the channel still exists: unsubscribing its last
 	 * subscriber frees it. */
-	if (ch->presence != NULL && id != NULL
-			&& rt_presence_remove(ch->presence, id->user_id, id->user_id_len)) {
-		rt_hub__member_removed(hub, ch, id->user_id, id->user_id_len, conn);
-		rt_webhooks_event(hub->webhooks, RT_WEBHOOK_MEMBER_REMOVED, ch->name, ch->name_len,
-				id->user_id, id->user_id_len);
+	if (ch->presence != NULL && id != NULL) {
+		rt_member *m = rt_map_get(&ch->presence->members, id->user_id, id->user_id_len);
+		uint32_t left = (m && m->conns > 0) ? m->conns - 1 : 0;
+		rt__report(hub, ch->name, ch->name_len, id, left);
+		rt_presence_remove(ch->presence, id->user_id, id->user_id_len);
 	}
+	rt__report(hub, ch->name, ch->name_len, NULL, ch->count - 1);
 	rt_registry_unsubscribe(&hub->registry, sub);
 	rt__update_channel_stat(hub);
+}
+
+void rt_session_members_json(rt_conn *conn, const rt_sub *sub, rt_sb *out)
+{
+	rt_hub *hub = conn->hub;
+	const rt_channel *ch = sub->channel;
+	const rt_identity *me = sub->member;
+
+	/* Through a broker the view learns of this join a moment later. */
+	if (me != NULL && !rt_view_has_member(&hub->view, ch->name, ch->name_len, me->user_id,
+			me->user_id_len)) {
+		size_t mark = out->len;
+		rt_view_members_json(&hub->view, ch->name, ch->name_len, out);
+		out->len--; /* reopen the list */
+		if (out->len > mark + 1) {
+			rt_sb_puts(out, ",");
+		}
+		rt_sb_puts(out, "{\"id\":");
+		rt_sb_json_string(out, me->user_id, me->user_id_len);
+		rt_sb_puts(out, ",\"info\":");
+		rt_sb_puts(out, me->user_info ? me->user_info : "null");
+		rt_sb_puts(out, "}]");
+		return;
+	}
+	rt_view_members_json(&hub->view, ch->name, ch->name_len, out);
 }
 
 void rt_session_leave_all(rt_conn *conn)

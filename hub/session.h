@@ -26,6 +26,11 @@ enum {
 int rt_session_join(rt_conn *conn, const char *name, size_t len, const rt_identity *member,
 		int authorized, rt_sub **out);
 void rt_session_leave(rt_conn *conn, rt_sub *sub);
+/* The channel's members app-wide, as [{"id":..,"info":..},...], the joiner included. */
+void rt_session_members_json(rt_conn *conn, const rt_sub *sub, rt_sb *out);
+/* Reports this hub's open connections / whole state to the app (hub/view.h). */
+void rt_session_report_connections(rt_hub *hub);
+void rt_session_report_all(rt_hub *hub);
 void rt_session_leave_all(rt_conn *conn);
 
 /* Registers an open connection under its user (if it has one). */
