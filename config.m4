@@ -72,7 +72,9 @@ if test "$PHP_REALTIME" != "no"; then
     hub/view.c \
     hub/webhook.c \
     broker/broker.c \
-    broker/memory.c"
+    broker/memory.c \
+    broker/pool.c \
+    broker/remote.c"
 
   PHP_NEW_EXTENSION([realtime], [$REALTIME_SOURCES], [$ext_shared],,
     [-DZEND_ENABLE_STATIC_TSRMLS_CACHE=1 -I@ext_srcdir@])

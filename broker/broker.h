@@ -1,6 +1,7 @@
-/* Brokers carry a published message to every hub that has subscribers for
- * it: "memory" to the hub of this process, "redis" (later) across hosts.
- * The PHP layer picks one by realtime.broker and calls it through its ops. */
+/* Brokers carry messages between the hubs of an app: "memory" across the
+ * processes of one server (shared memory, broker/pool.h), "redis" across
+ * hosts. The PHP layer picks one by realtime.broker and calls it through
+ * its ops; the hub talks to it through the rt_hub_link it provides. */
 #ifndef RT_BROKER_BROKER_H
 #define RT_BROKER_BROKER_H
 
@@ -14,8 +15,14 @@ typedef struct rt_broker rt_broker;
 
 typedef struct rt_broker_ops {
 	const char *name;
+	/* In the server's first process, before it forks workers (MINIT). */
+	int (*prefork)(const rt_config *cfg, char *err, size_t errlen);
+	/* At MSHUTDOWN of that process. */
+	void (*postfork_shutdown)(void);
 	/* Per process, on a PHP thread. Returns 0 or a negative errno. */
 	int (*open)(rt_broker **out, const rt_config *cfg, char *err, size_t errlen);
+	/* The hub side of the broker for rt_hub_start(); NULL: the hub is alone. */
+	const rt_hub_link *(*link)(rt_broker *b);
 	/* The hub of this process started (hub) or stopped (NULL). */
 	void (*attach)(rt_broker *b, rt_hub *hub);
 	/* Takes ownership of msg. Returns 0, or a negative errno with err set. */
@@ -27,5 +34,12 @@ extern const rt_broker_ops rt_broker_memory;
 
 /* The ops for a realtime.broker value, or NULL. */
 const rt_broker_ops *rt_broker_find(const char *name);
+
+/* Publishes through the /publish endpoint of the server listening on
+ * cfg->listen, for processes that run no hub (CLI scripts). */
+int rt_remote_publish(const rt_config *cfg, const rt_msg *msg, char *err, size_t errlen);
+
+/* The JSON body of /publish for msg; malloc'd, NULL when out of memory. */
+char *rt_remote_body(const rt_msg *msg, size_t *len);
 
 #endif

@@ -1,40 +1,199 @@
-/* The memory broker: a message goes straight to this process's hub. */
+/* The memory broker. Inside a server whose processes share memory (mapped
+ * before the fork), a message goes into the shared ring and every hub of
+ * the app reads it. A process alone (php -S without workers, a CLI daemon
+ * with Realtime\start()) delivers to its own hub. A process with no hub (a
+ * CLI script) posts to the server's /publish endpoint. */
 #include "broker/broker.h"
+#include "broker/pool.h"
+#include "hub/log.h"
 
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <uv.h>
 
 struct rt_broker {
+	rt_config cfg;
+	uint64_t app;
 	_Atomic(rt_hub *) hub;
+	rt_hub_link link;
+	/* Hub thread side. */
+	rt_hub *link_hub;
+	rt_pool_member *member;
+	uv_poll_t poll;
+	int polling;
 };
 
-static int rt__memory_open(rt_broker **out, const rt_config *cfg, char *err, size_t errlen)
+/* Mapped in the server's first process, inherited by its workers. */
+static rt_pool *rt__pool;
+
+static int rt__prefork(const rt_config *cfg, char *err, size_t errlen)
 {
-	(void) cfg;
-	*out = calloc(1, sizeof(**out));
-	if (*out == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+	if (rt__pool != NULL) {
+		return 0;
+	}
+	return rt_pool_map(&rt__pool, cfg->pool_memory, err, errlen);
+}
+
+static void rt__shutdown(void)
+{
+	/* Workers keep using the mapping until they exit; only the process
+	 * that mapped it unmaps, at its own shutdown. */
+	rt_pool_unmap(rt__pool);
+	rt__pool = NULL;
+}
+
+/* ---- hub side ---- */
+
+static void rt__deliver(void *ctx, rt_msg *msg)
+{
+	rt_hub_deliver(ctx, msg);
+}
+
+static void rt__on_wake(uv_poll_t *handle, int status, int events)
+{
+	rt_broker *b = handle->data;
+	uint64_t lost;
+	(void) status;
+	(void) events;
+
+	lost = rt_pool_drain(b->member, rt__deliver, b->link_hub);
+	if (lost > 0) {
+		rt_log(RT_LOG_ERROR, "this hub fell behind and lost %llu bytes of messages: "
+				"raise realtime.pool_memory", (unsigned long long) lost);
+	}
+}
+
+static void rt__publish_gone(rt_broker *b, uint32_t node, uint32_t announcer)
+{
+	rt_msg_fields f = {0};
+	rt_msg *msg;
+	char err[128];
+
+	f.origin = node;
+	f.count = announcer;
+	msg = rt_msg_new(RT_MSG_GONE, &f);
+	if (msg != NULL) {
+		rt_pool_publish(rt__pool, b->app, msg, err, sizeof(err));
+		rt_msg_free(msg);
+	}
+}
+
+static int rt__link_start(void *ctx, rt_hub *hub, uv_loop_t *loop)
+{
+	rt_broker *b = ctx;
+	rt_msg_fields f = {0};
+	rt_msg *sync;
+	char err[160];
+
+	b->link_hub = hub;
+	if (rt_pool_join(rt__pool, b->app, rt_hub_node_id(hub), &b->member, err, sizeof(err)) != 0) {
+		rt_log(RT_LOG_ERROR, "%s", err);
+		return -1;
+	}
+	uv_poll_init(loop, &b->poll, rt_pool_member_fd(b->member));
+	b->poll.data = b;
+	uv_poll_start(&b->poll, UV_READABLE, rt__on_wake);
+	b->polling = 1;
+	/* Ask the hubs already running for what they hold. */
+	f.origin = rt_hub_node_id(hub);
+	sync = rt_msg_new(RT_MSG_SYNC, &f);
+	if (sync != NULL) {
+		rt_pool_publish(rt__pool, b->app, sync, err, sizeof(err));
+		rt_msg_free(sync);
 	}
 	return 0;
 }
 
-static void rt__memory_attach(rt_broker *b, rt_hub *hub)
+static void rt__link_publish(void *ctx, rt_msg *msg)
+{
+	rt_broker *b = ctx;
+	char err[200];
+
+	if (rt_pool_publish(rt__pool, b->app, msg, err, sizeof(err)) != 0) {
+		rt_log(RT_LOG_ERROR, "%s", err);
+	}
+	rt_msg_free(msg);
+}
+
+static void rt__link_tick(void *ctx)
+{
+	rt_broker *b = ctx;
+	uint32_t dead[16];
+	int n = rt_pool_reap(rt__pool, b->app, dead, 16);
+
+	for (int i = 0; i < n; i++) {
+		rt_log(RT_LOG_WARNING, "hub %u of this server died; forgetting its clients", dead[i]);
+		rt__publish_gone(b, dead[i], rt_hub_node_id(b->link_hub));
+	}
+}
+
+static void rt__link_stop(void *ctx)
+{
+	rt_broker *b = ctx;
+	uint32_t me = rt_hub_node_id(b->link_hub);
+
+	if (b->member == NULL) {
+		return;
+	}
+	rt__publish_gone(b, me, rt_pool_first_node(rt__pool, b->app, me));
+	if (b->polling) {
+		uv_poll_stop(&b->poll);
+		uv_close((uv_handle_t *) &b->poll, NULL);
+		b->polling = 0;
+	}
+	rt_pool_leave(b->member);
+	b->member = NULL;
+}
+
+/* ---- PHP side ---- */
+
+static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t errlen)
+{
+	rt_broker *b = calloc(1, sizeof(*b));
+
+	if (b == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	b->cfg = *cfg;
+	b->app = rt_pool_app_id(cfg->host, cfg->port);
+	b->link.ctx = b;
+	b->link.start = rt__link_start;
+	b->link.publish = rt__link_publish;
+	b->link.tick = rt__link_tick;
+	b->link.stop = rt__link_stop;
+	*out = b;
+	return 0;
+}
+
+static const rt_hub_link *rt__link(rt_broker *b)
+{
+	return rt__pool != NULL ? &b->link : NULL;
+}
+
+static void rt__attach(rt_broker *b, rt_hub *hub)
 {
 	atomic_store(&b->hub, hub);
 }
 
-static int rt__memory_publish(rt_broker *b, rt_msg *msg, char *err, size_t errlen)
+static int rt__publish(rt_broker *b, rt_msg *msg, char *err, size_t errlen)
 {
-	rt_hub *hub = atomic_load(&b->hub);
+	rt_hub *hub;
 	int r;
 
-	if (hub == NULL) {
+	if (rt__pool != NULL) {
+		r = rt_pool_publish(rt__pool, b->app, msg, err, errlen);
 		rt_msg_free(msg);
-		snprintf(err, errlen, "no hub is running in this process");
-		return -ENOTCONN;
+		return r;
+	}
+	hub = atomic_load(&b->hub);
+	if (hub == NULL) {
+		r = rt_remote_publish(&b->cfg, msg, err, errlen);
+		rt_msg_free(msg);
+		return r;
 	}
 	r = rt_hub_post(hub, msg);
 	if (r != 0) {
@@ -43,15 +202,18 @@ static int rt__memory_publish(rt_broker *b, rt_msg *msg, char *err, size_t errle
 	return r;
 }
 
-static void rt__memory_close(rt_broker *b)
+static void rt__close(rt_broker *b)
 {
 	free(b);
 }
 
 const rt_broker_ops rt_broker_memory = {
 	.name = "memory",
-	.open = rt__memory_open,
-	.attach = rt__memory_attach,
-	.publish = rt__memory_publish,
-	.close = rt__memory_close,
+	.prefork = rt__prefork,
+	.postfork_shutdown = rt__shutdown,
+	.open = rt__open,
+	.link = rt__link,
+	.attach = rt__attach,
+	.publish = rt__publish,
+	.close = rt__close,
 };

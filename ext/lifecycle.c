@@ -5,6 +5,7 @@
 #include "main/php_main.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -20,6 +21,11 @@ static time_t rt__last_attempt;
 static char rt__last_error[256];
 static bool rt__post_startup;
 static zend_result (*rt__prev_post_startup)(void);
+/* Set up in the server's first process, before it forks (MINIT). */
+static pid_t rt__minit_pid;
+static int rt__prebound_fd = -1;
+static char rt__prebound_addr[96];
+static const rt_broker_ops *rt__prefork_ops;
 /* opcache replaces ub_write while it runs a preload script in the master. */
 static size_t (*rt__sapi_ub_write)(const char *str, size_t len);
 
@@ -133,7 +139,17 @@ int rt_lifecycle_start(char *err, size_t errlen)
 		r = broker ? 0 : -EINVAL;
 	}
 	if (r == 0) {
-		r = rt_hub_start(&rt__hub, &cfg, err, errlen);
+		char addr[96];
+		int fd = -1;
+		snprintf(addr, sizeof(addr), "%s:%d", cfg.host, cfg.port);
+		if (rt__prebound_fd >= 0 && strcmp(addr, rt__prebound_addr) == 0) {
+			/* The hub closes what it is given; the process keeps its copy. */
+			fd = fcntl(rt__prebound_fd, F_DUPFD_CLOEXEC, 3);
+		}
+		r = rt_hub_start(&rt__hub, &cfg, ops->link(broker), fd, err, errlen);
+		if (r != 0 && fd >= 0) {
+			close(fd);
+		}
 	}
 	if (r == 0) {
 		rt__hub_pid = getpid();
@@ -201,11 +217,39 @@ void rt_lifecycle_rinit(void)
 	rt__hub_pid = getpid(); /* the retry clock belongs to this process */
 }
 
+/* In a server SAPI's first process: share memory and the listening port
+ * with the workers it is about to fork. */
+static void rt__prefork(void)
+{
+	rt_config cfg;
+	char err[256];
+	const rt_broker_ops *ops;
+
+	if (!rt__enabled() || !rt__server_sapi()
+			|| rt_lifecycle_read_config(&cfg, err, sizeof(err)) != 0) {
+		return;
+	}
+	rt__minit_pid = getpid();
+	ops = rt_broker_find(cfg.broker);
+	if (ops != NULL && ops->prefork != NULL) {
+		if (ops->prefork(&cfg, err, sizeof(err)) != 0) {
+			rt_log(RT_LOG_WARNING, "%s: each worker's hub will serve its own clients only", err);
+		} else {
+			rt__prefork_ops = ops;
+		}
+	}
+	rt__prebound_fd = rt_hub_prebind(&cfg, err, sizeof(err));
+	if (rt__prebound_fd >= 0) {
+		snprintf(rt__prebound_addr, sizeof(rt__prebound_addr), "%s:%d", cfg.host, cfg.port);
+	}
+}
+
 zend_result rt_lifecycle_minit(void)
 {
 	rt__prev_post_startup = zend_post_startup_cb;
 	zend_post_startup_cb = rt__on_post_startup;
 	rt__sapi_ub_write = sapi_module.ub_write;
+	rt__prefork();
 	return SUCCESS;
 }
 
@@ -217,6 +261,16 @@ void rt_lifecycle_mshutdown(void)
 	if (rt__broker != NULL && rt__broker_pid == getpid()) {
 		rt__broker_ops->close(rt__broker);
 		rt__broker = NULL;
+	}
+	if (rt__minit_pid == getpid()) {
+		if (rt__prefork_ops != NULL) {
+			rt__prefork_ops->postfork_shutdown();
+			rt__prefork_ops = NULL;
+		}
+		if (rt__prebound_fd >= 0) {
+			close(rt__prebound_fd);
+			rt__prebound_fd = -1;
+		}
 	}
 	rt_log_close();
 }

@@ -35,6 +35,8 @@ const rt_setting rt_settings[] = {
 	{"app_secret", ""},
 	{"query_timeout", "1000"},
 	{"max_request_size", "1048576"},
+	{"pool_memory", "8388608"},
+	{"max_event_size", "10240"},
 	{NULL, NULL},
 };
 
@@ -231,6 +233,18 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 	if (strcmp(name, "max_request_size") == 0) {
 		if (rt__parse_uint(value, 1024, 64u << 20, &cfg->max_request_size) != 0) {
 			return rt__fail(err, errlen, name, value, "expected bytes from 1024 to 67108864");
+		}
+		return 0;
+	}
+	if (strcmp(name, "max_event_size") == 0) {
+		if (rt__parse_uint(value, 1, 64u << 20, &cfg->max_event_size) != 0) {
+			return rt__fail(err, errlen, name, value, "expected bytes from 1 to 67108864");
+		}
+		return 0;
+	}
+	if (strcmp(name, "pool_memory") == 0) {
+		if (rt__parse_uint(value, 65536, 1u << 30, &cfg->pool_memory) != 0) {
+			return rt__fail(err, errlen, name, value, "expected bytes from 65536 to 1073741824");
 		}
 		return 0;
 	}

@@ -45,6 +45,8 @@ typedef struct rt_config {
 	char app_secret[256];       /* Pusher signatures; realtime.secret when empty */
 	uint32_t query_timeout;     /* milliseconds PHP waits for the hub to answer */
 	uint32_t max_request_size;  /* bytes of an HTTP API request body */
+	uint32_t pool_memory;       /* bytes of the ring shared by a server's processes */
+	uint32_t max_event_size;    /* bytes of one Pusher HTTP API event's data */
 } rt_config;
 
 /* Every setting the hub reads, in INI spelling, with its default. */

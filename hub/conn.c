@@ -301,11 +301,7 @@ static void rt__on_closed(uv_handle_t *handle)
 	}
 	free(conn->outq);
 	free(conn->subs);
-	free(conn->http);
-	if (conn->body != NULL) {
-		rt_sb_free(conn->body);
-		free(conn->body);
-	}
+	rt_http_req_free(conn->http);
 	rt_identity_free(conn->identity);
 	if (conn->ws) {
 		wslay_event_context_free(conn->ws);
@@ -323,6 +319,9 @@ void rt_conn_close_ws(rt_conn *conn, uint16_t code, const char *reason)
 			rt_conn_close(conn);
 		}
 		return;
+	}
+	if (rt_proto(conn->proto)->close_code != NULL) {
+		code = rt_proto(conn->proto)->close_code(code);
 	}
 	wslay_event_queue_close(conn->ws, code, (const uint8_t *) reason,
 			reason ? strlen(reason) : 0);
@@ -529,41 +528,27 @@ static int rt__open_session(rt_conn *conn, const char *accept)
 	conn->deadline = hub->cfg.ping_interval ? hub->now + hub->cfg.ping_interval : 0;
 	conn->bucket_tokens = (uint16_t) hub->cfg.client_event_rate;
 	conn->bucket_time = hub->now;
-	free(conn->http);
-	conn->http = NULL;
 	rt_proto(conn->proto)->on_open(conn);
+	rt_http_req_free(conn->http);
+	conn->http = NULL;
 	return 0;
 }
 
+/* An API request: answered once its body is in. */
 static void rt__api_feed(rt_conn *conn, const char *data, size_t len)
 {
-	size_t want = conn->body_expected - conn->body->len;
+	rt_http_req *req = conn->http;
+	int r = rt_http_req_feed_body(req, data, len);
 
-	rt_sb_append(conn->body, data, len < want ? len : want);
-	if (conn->body->failed) {
-		rt__respond(conn, 503, "application/json", NULL, "{\"error\":\"out of memory\"}");
+	if (r == RT_HTTP_MORE) {
+		conn->state = RT_CONN_BODY;
 		return;
 	}
-	if (conn->body->len < conn->body_expected) {
+	if (r == RT_HTTP_BAD) {
+		rt__respond(conn, 400, "application/json", NULL, "{\"error\":\"malformed request\"}");
 		return;
 	}
-	rt_api_handle(conn, conn->http, conn->body->data ? conn->body->data : "", conn->body->len);
-	rt_sb_free(conn->body);
-	free(conn->body);
-	conn->body = NULL;
-}
-
-static void rt__api_begin(rt_conn *conn, const char *data, size_t len)
-{
-	const http_parser *p = &conn->http->parser;
-	uint64_t expected = (p->content_length == ULLONG_MAX) ? 0 : p->content_length;
-
-	if (p->flags & F_CHUNKED) {
-		rt__respond(conn, 411, "application/json", NULL,
-				"{\"error\":\"send a Content-Length, not a chunked body\"}");
-		return;
-	}
-	if (expected > conn->hub->cfg.max_request_size) {
+	if (req->body_too_large) {
 		char body[160];
 		snprintf(body, sizeof(body),
 				"{\"error\":\"request body over %u bytes (realtime.max_request_size)\"}",
@@ -571,15 +556,12 @@ static void rt__api_begin(rt_conn *conn, const char *data, size_t len)
 		rt__respond(conn, 413, "application/json", NULL, body);
 		return;
 	}
-	conn->body = calloc(1, sizeof(*conn->body));
-	if (conn->body == NULL) {
-		rt_conn_close(conn);
+	if (req->body.failed) {
+		rt__respond(conn, 503, "application/json", NULL, "{\"error\":\"out of memory\"}");
 		return;
 	}
-	rt_sb_init(conn->body);
-	conn->body_expected = (size_t) expected;
-	conn->state = RT_CONN_BODY;
-	rt__api_feed(conn, data, len);
+	conn->state = RT_CONN_HTTP;
+	rt_api_handle(conn, req, req->body.data ? req->body.data : "", req->body.len);
 }
 
 static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
@@ -610,7 +592,7 @@ static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
 		return;
 	}
 	case RT_ROUTE_API:
-		rt__api_begin(conn, data + used, len - used);
+		rt__api_feed(conn, data + used, len - used);
 		return;
 	case RT_ROUTE_UPGRADE:
 		conn->proto = (uint8_t) d.proto;
@@ -694,7 +676,7 @@ static void rt__on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	}
 }
 
-void rt_conn_accept(rt_hub *hub)
+void rt_conn_accept(rt_hub *hub, uv_stream_t *listener)
 {
 	rt_conn *conn = calloc(1, sizeof(*conn));
 
@@ -704,7 +686,7 @@ void rt_conn_accept(rt_hub *hub)
 		/* Accept and drop, or the listener keeps waking for this client. */
 		sink = malloc(sizeof(*sink));
 		if (sink && uv_tcp_init(&hub->loop, sink) == 0) {
-			if (uv_accept((uv_stream_t *) &hub->listener, (uv_stream_t *) sink) != 0) {
+			if (uv_accept(listener, (uv_stream_t *) sink) != 0) {
 				/* nothing to drop */
 			}
 			uv_close((uv_handle_t *) sink, (uv_close_cb) free);
@@ -713,7 +695,7 @@ void rt_conn_accept(rt_hub *hub)
 		}
 		return;
 	}
-	rt_http_req_init(conn->http);
+	rt_http_req_init(conn->http, hub->cfg.max_request_size);
 	conn->hub = hub;
 	uv_tcp_init(&hub->loop, &conn->tcp);
 	conn->tcp.data = conn;
@@ -725,7 +707,7 @@ void rt_conn_accept(rt_hub *hub)
 	hub->conns = conn;
 	conn->state = RT_CONN_HTTP;
 	conn->deadline = hub->now + hub->cfg.handshake_timeout;
-	if (uv_accept((uv_stream_t *) &hub->listener, (uv_stream_t *) &conn->tcp) != 0) {
+	if (uv_accept(listener, (uv_stream_t *) &conn->tcp) != 0) {
 		rt_conn_close(conn);
 		return;
 	}

@@ -40,8 +40,6 @@ typedef struct rt_conn {
 	struct rt_conn *prev, *next;  /* hub->conns */
 	struct rt_conn *dirty_next;
 	rt_http_req *http;            /* only during the handshake */
-	rt_sb *body;                  /* HTTP API request body being read */
-	size_t body_expected;
 	wslay_event_context_ptr ws;
 	const uint8_t *rbuf;          /* bytes wslay is reading from */
 	size_t rlen;
@@ -70,8 +68,8 @@ typedef struct rt_conn {
 	char id[23];                  /* "<node>.<seq>", also Pusher's socket_id shape */
 } rt_conn;
 
-/* Accepts a pending connection on the listener. */
-void rt_conn_accept(rt_hub *hub);
+/* Accepts a pending connection on one of the hub's listeners. */
+void rt_conn_accept(rt_hub *hub, uv_stream_t *listener);
 
 /* Queues a shared frame (takes a reference). Closes the connection as a
  * slow consumer when its queue would exceed realtime.max_outbound. */

@@ -2,6 +2,7 @@
 #include "hub/proto.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <openssl/evp.h>
@@ -98,20 +99,65 @@ static int rt__on_headers_complete(http_parser *p)
 	return 0;
 }
 
+static int rt__on_body(http_parser *p, const char *at, size_t len)
+{
+	rt_http_req *req = p->data;
+
+	if (req->body.len + len > req->body_max) {
+		req->body_too_large = 1;
+		return 0; /* read on, keep nothing */
+	}
+	rt_sb_append(&req->body, at, len);
+	return 0;
+}
+
+static int rt__on_message_complete(http_parser *p)
+{
+	rt_http_req *req = p->data;
+
+	req->complete = 1;
+	/* One request per connection: ignore whatever is pipelined after it. */
+	http_parser_pause(p, 1);
+	return 0;
+}
+
 static const http_parser_settings rt__settings = {
 	.on_url = rt__on_url,
 	.on_header_field = rt__on_header_field,
 	.on_header_value = rt__on_header_value,
 	.on_headers_complete = rt__on_headers_complete,
+	.on_body = rt__on_body,
+	.on_message_complete = rt__on_message_complete,
 };
 
-void rt_http_req_init(rt_http_req *req)
+void rt_http_req_init(rt_http_req *req, size_t body_max)
 {
 	memset(req, 0, offsetof(rt_http_req, buf));
 	req->buf[0] = '\0';
 	req->header = -2;
+	req->body_max = body_max;
+	rt_sb_init(&req->body);
 	http_parser_init(&req->parser, HTTP_REQUEST);
 	req->parser.data = req;
+}
+
+void rt_http_req_free(rt_http_req *req)
+{
+	if (req != NULL) {
+		rt_sb_free(&req->body);
+		free(req);
+	}
+}
+
+int rt_http_req_feed_body(rt_http_req *req, const char *data, size_t len)
+{
+	if (!req->complete && len > 0) {
+		http_parser_execute(&req->parser, &rt__settings, data, len);
+		if (!req->complete && HTTP_PARSER_ERRNO(&req->parser) != HPE_OK) {
+			return RT_HTTP_BAD;
+		}
+	}
+	return req->complete ? RT_HTTP_DONE : RT_HTTP_MORE;
 }
 
 int rt_http_req_feed(rt_http_req *req, const char *data, size_t len, size_t *used)
@@ -319,11 +365,13 @@ const char *rt_http_status_text(int status)
 	switch (status) {
 	case 101: return "Switching Protocols";
 	case 200: return "OK";
+	case 202: return "Accepted";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
 	case 426: return "Upgrade Required";
 	case 431: return "Request Header Fields Too Large";

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <http_parser.h>
 
+#include "hub/buf.h"
 #include "hub/config.h"
 
 #define RT_HTTP_HEAD_MAX 8192
@@ -43,11 +44,20 @@ typedef struct rt_http_req {
 	size_t hdr_off[RT_HDR_COUNT], hdr_len[RT_HDR_COUNT];
 	unsigned char hdr_seen[RT_HDR_COUNT];
 	char ws_accept[32];       /* kept while the auth endpoint is asked */
+	rt_sb body;               /* request body, up to body_max bytes */
+	size_t body_max;
+	int body_too_large;
+	int complete;             /* the whole message, body included, is in */
 	size_t len;
 	char buf[RT_HTTP_HEAD_MAX];
 } rt_http_req;
 
-void rt_http_req_init(rt_http_req *req);
+/* body_max: the largest request body kept (realtime.max_request_size). */
+void rt_http_req_init(rt_http_req *req, size_t body_max);
+void rt_http_req_free(rt_http_req *req);
+/* After the head: feeds body bytes. Returns RT_HTTP_DONE once the whole
+ * message is in, RT_HTTP_MORE, or RT_HTTP_BAD. */
+int rt_http_req_feed_body(rt_http_req *req, const char *data, size_t len);
 /* Feeds bytes; *used is set to how many belong to the head (bytes after it
  * belong to the WebSocket stream). */
 int rt_http_req_feed(rt_http_req *req, const char *data, size_t len, size_t *used);

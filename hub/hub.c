@@ -37,7 +37,7 @@ static void rt__on_connection(uv_stream_t *server, int status)
 		rt_log(RT_LOG_WARNING, "accept failed: %s", uv_strerror(status));
 		return;
 	}
-	rt_conn_accept(hub);
+	rt_conn_accept(hub, server);
 }
 
 static void rt__on_wake(uv_async_t *handle)
@@ -83,6 +83,9 @@ static void rt__on_tick(uv_timer_t *handle)
 		conn = next;
 	}
 	rt_webhooks_tick(hub->webhooks);
+	if (hub->has_link && !hub->stopping) {
+		hub->link.tick(hub->link.ctx);
+	}
 }
 
 /* ---- fan-out ---- */
@@ -389,7 +392,16 @@ static void rt__begin_stop(rt_hub *hub)
 		return;
 	}
 	hub->stopping = 1;
+	if (hub->has_link) {
+		/* The others forget this hub before its clients go, so its leaving
+		 * reads as one change to them, announced by a hub that stays. */
+		hub->link.stop(hub->link.ctx);
+		hub->has_link = 0;
+	}
 	rt__close_handle((uv_handle_t *) &hub->listener);
+	if (hub->has_shared_listener) {
+		rt__close_handle((uv_handle_t *) &hub->shared_listener);
+	}
 	for (conn = hub->conns; conn != NULL; conn = conn->next) {
 		if (conn->state == RT_CONN_OPEN) {
 			rt_conn_close_ws(conn, 1001, "server shutting down");
@@ -455,7 +467,21 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 
 void rt_hub__publish(rt_hub *hub, rt_msg *msg)
 {
+	if (hub->has_link) {
+		hub->link.publish(hub->link.ctx, msg);
+	} else {
+		rt__dispatch(hub, msg);
+	}
+}
+
+void rt_hub_deliver(rt_hub *hub, rt_msg *msg)
+{
 	rt__dispatch(hub, msg);
+}
+
+uint32_t rt_hub_node_id(const rt_hub *hub)
+{
+	return hub->node_id;
 }
 
 /* ---- thread ---- */
@@ -465,13 +491,24 @@ static void *rt__thread_main(void *arg)
 	rt_hub *hub = arg;
 	rt_conn *conn;
 
+	if (hub->has_link && hub->link.start(hub->link.ctx, hub, &hub->loop) != 0) {
+		rt_log(RT_LOG_ERROR, "hub cannot reach the other hubs of its app: it serves its own clients only");
+		hub->has_link = 0;
+	}
 	uv_run(&hub->loop, UV_RUN_DEFAULT);
+	if (hub->has_link) {
+		hub->link.stop(hub->link.ctx);
+		hub->has_link = 0;
+	}
 	/* Connections still open when stop gave up waiting; close them here. */
 	for (conn = hub->conns; conn != NULL; conn = conn->next) {
 		rt_conn_close(conn);
 	}
 	rt_hub__all_closed(hub);
 	rt__close_handle((uv_handle_t *) &hub->listener);
+	if (hub->has_shared_listener) {
+		rt__close_handle((uv_handle_t *) &hub->shared_listener);
+	}
 	rt_webhooks_free(hub->webhooks);
 	hub->webhooks = NULL;
 	rt_http_client_free(hub->http);
@@ -522,7 +559,55 @@ static int rt__bind(rt_hub *hub, char *err, size_t errlen)
 	return r;
 }
 
-int rt_hub_start(rt_hub **out, const rt_config *cfg, char *err, size_t errlen)
+/* Serves a listening socket bound before the fork: clients that arrive
+ * before any worker's hub started wait in its backlog instead of being
+ * refused. */
+static void rt__adopt_shared(rt_hub *hub, int fd)
+{
+	if (fd < 0 || uv_tcp_init(&hub->loop, &hub->shared_listener) != 0) {
+		return;
+	}
+	if (uv_tcp_open(&hub->shared_listener, fd) != 0
+			|| uv_listen((uv_stream_t *) &hub->shared_listener, 511, rt__on_connection) != 0) {
+		uv_close((uv_handle_t *) &hub->shared_listener, NULL);
+		return;
+	}
+	hub->shared_listener.data = hub;
+	hub->has_shared_listener = 1;
+}
+
+int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen)
+{
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int fd, one = 1, r;
+
+	memset(&addr, 0, sizeof(addr));
+	if (strchr(cfg->host, ':') != NULL) {
+		r = uv_ip6_addr(cfg->host, cfg->port, (struct sockaddr_in6 *) &addr);
+		len = sizeof(struct sockaddr_in6);
+	} else {
+		r = uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *) &addr);
+		len = sizeof(struct sockaddr_in);
+	}
+	fd = r == 0 ? socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0) : -1;
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a socket for %s:%d", cfg->host, cfg->port);
+		return -EINVAL;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *) &addr, len) != 0 || listen(fd, 511) != 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot listen on %s:%d (realtime.listen): %s", cfg->host,
+				cfg->port, strerror(errno));
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, int inherited_fd,
+		char *err, size_t errlen)
 {
 	rt_hub *hub = calloc(1, sizeof(*hub));
 	sigset_t all, old;
@@ -559,6 +644,11 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, char *err, size_t errlen)
 		goto fail_handles;
 	}
 	hub->listener.data = hub;
+	rt__adopt_shared(hub, inherited_fd);
+	if (link != NULL) {
+		hub->link = *link;
+		hub->has_link = 1;
+	}
 	uv_async_init(&hub->loop, &hub->wake, rt__on_wake);
 	hub->wake.data = hub;
 	uv_check_init(&hub->loop, &hub->flush);

@@ -11,6 +11,7 @@
 #include "hub/msg.h"
 
 typedef struct rt_hub rt_hub;
+struct uv_loop_s;
 
 typedef struct rt_hub_stats {
 	uint64_t connections;
@@ -22,10 +23,38 @@ typedef struct rt_hub_stats {
 	int pid;
 } rt_hub_stats;
 
+/* How a hub exchanges messages with the other hubs of its app (a broker).
+ * Every function runs on the hub thread. Without a link, a hub is alone:
+ * what it publishes it delivers itself. */
+typedef struct rt_hub_link {
+	void *ctx;
+	/* The loop is running: start receiving (deliver with rt_hub_deliver). */
+	int (*start)(void *ctx, rt_hub *hub, struct uv_loop_s *loop);
+	/* Sends msg to every hub of the app, this one included; takes ownership. */
+	void (*publish)(void *ctx, rt_msg *msg);
+	/* Once a second: notice hubs that died. */
+	void (*tick)(void *ctx);
+	/* The hub is stopping: tell the others, then let go of the loop. */
+	void (*stop)(void *ctx);
+} rt_hub_link;
+
 /* Binds the listener on the calling thread, so that a port in use is
  * reported here, then starts the loop thread with every signal blocked.
+ * inherited_fd: a listening socket bound before the server forked, served
+ * besides the hub's own (-1: none). link may be NULL.
  * Returns 0, or a negative errno with a message in err. */
-int rt_hub_start(rt_hub **out, const rt_config *cfg, char *err, size_t errlen);
+int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, int inherited_fd,
+		char *err, size_t errlen);
+
+/* Binds cfg's listen address with SO_REUSEPORT in the server's first
+ * process, before it forks, so that clients arriving before any worker
+ * started its hub wait in the backlog. Returns the socket, or a negative
+ * errno with err set. */
+int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen);
+
+/* On the hub thread: handles a message that came through the link. */
+void rt_hub_deliver(rt_hub *hub, rt_msg *msg);
+uint32_t rt_hub_node_id(const rt_hub *hub);
 
 /* Hands msg to the hub thread, which frees it. Never blocks on clients.
  * Returns 0, or -ESHUTDOWN when the hub is stopping (msg is freed). */

@@ -38,6 +38,9 @@ typedef struct rt_proto_ops {
 	rt_buf *(*frame_member_added)(const rt_channel *ch, const rt_member *m);
 	rt_buf *(*frame_member_removed)(const rt_channel *ch, const char *user_id, size_t len);
 	rt_buf *(*frame_whisper)(const rt_whisper *w);
+	/* Optional: the close code this protocol's clients get for a hub close
+	 * code (rt_conn_close_ws); NULL keeps every code as it is. */
+	uint16_t (*close_code)(uint16_t code);
 } rt_proto_ops;
 
 extern const rt_proto_ops rt_proto_native;

@@ -1,59 +1,725 @@
-/* Pusher Channels protocol 7. Not written yet: a client on /app/{key} is
- * told the app does not exist (4001) and closed. */
+/* Pusher Channels protocol 7 on /app/{key} (docs/pusher.md), so that
+ * pusher-js and Laravel Echo connect unchanged. Subscriptions to private and
+ * presence channels carry an HMAC the app's auth endpoint computed with the
+ * app secret; the hub checks it and joins the channel through the session
+ * layer, which both protocols share. */
+#include "hub/pusher.h"
 #include "hub/conn.h"
+#include "hub/frame.h"
+#include "hub/identity.h"
+#include "hub/presence.h"
 #include "hub/proto.h"
+#include "hub/session.h"
+#include "hub/token.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <string.h>
+
+#define RT_PUSHER_EVENT_MAX 200
+#define RT_CLIENT_PREFIX "client-"
+#define RT_CLIENT_PREFIX_LEN (sizeof(RT_CLIENT_PREFIX) - 1)
+
+/* Close codes pusher-js acts on (Protocol.getCloseAction). */
+#define RT_PUSHER_APP_UNKNOWN 4001
+#define RT_PUSHER_UNAUTHORIZED 4009
+#define RT_PUSHER_OVER_CAPACITY 4100   /* back off, then reconnect */
+#define RT_PUSHER_PONG_TIMEOUT 4201    /* reconnect at once */
+#define RT_PUSHER_RATE_LIMITED 4301
+
+static int rt__has_prefix(const char *s, size_t len, const char *prefix, size_t prefix_len)
+{
+	return len >= prefix_len && memcmp(s, prefix, prefix_len) == 0;
+}
+
+int rt_pusher_user_channel(const char *name, size_t len, const char **user, size_t *user_len)
+{
+	if (!rt__has_prefix(name, len, RT_PUSHER_USER_PREFIX, RT_PUSHER_USER_PREFIX_LEN)) {
+		return 0;
+	}
+	*user = name + RT_PUSHER_USER_PREFIX_LEN;
+	*user_len = len - RT_PUSHER_USER_PREFIX_LEN;
+	return 1;
+}
+
+int rt_pusher_socket_id_valid(const char *id, size_t len)
+{
+	const char *dot = memchr(id, '.', len);
+
+	if (dot == NULL || dot == id || dot == id + len - 1) {
+		return 0;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (id + i != dot && (id[i] < '0' || id[i] > '9')) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* ---- what the hub sends ---- */
+
+static rt_buf *rt__frame(rt_sb *sb)
+{
+	rt_buf *frame = sb->failed ? NULL : rt_frame_new(RT_FRAME_TEXT, sb->data, sb->len);
+
+	rt_sb_free(sb);
+	return frame;
+}
+
+static void rt__send(rt_conn *conn, rt_sb *sb)
+{
+	if (sb->failed) {
+		rt_conn_close(conn);
+	} else {
+		rt_conn_send_text(conn, sb->data, sb->len);
+	}
+	rt_sb_free(sb);
+}
+
+/* Starts {"event":..,"channel":..,"data": — the caller appends the data
+ * value and the closing brace. channel NULL: none. */
+static void rt__begin(rt_sb *sb, const char *event, size_t event_len, const char *channel,
+		size_t channel_len)
+{
+	rt_sb_init(sb);
+	rt_sb_puts(sb, "{\"event\":");
+	rt_sb_json_string(sb, event, event_len);
+	if (channel != NULL) {
+		rt_sb_puts(sb, ",\"channel\":");
+		rt_sb_json_string(sb, channel, channel_len);
+	}
+	rt_sb_puts(sb, ",\"data\":");
+}
+
+/* Appends inner (a JSON document) as a JSON string: Pusher encodes the data
+ * of its events twice, and pusher-js decodes them. Frees inner. */
+static void rt__append_encoded(rt_sb *sb, rt_sb *inner)
+{
+	if (inner->failed) {
+		sb->failed = 1;
+	} else {
+		rt_sb_json_string(sb, inner->data ? inner->data : "", inner->len);
+	}
+	rt_sb_free(inner);
+}
+
+/* pusher:error; code < 0 sends "code":null (an error that closes nothing). */
+static void rt__error(rt_conn *conn, int code, const char *message)
+{
+	rt_sb sb;
+	char num[16];
+
+	rt__begin(&sb, "pusher:error", 12, NULL, 0);
+	rt_sb_puts(&sb, "{\"code\":");
+	if (code < 0) {
+		rt_sb_puts(&sb, "null");
+	} else {
+		snprintf(num, sizeof(num), "%d", code);
+		rt_sb_puts(&sb, num);
+	}
+	rt_sb_puts(&sb, ",\"message\":");
+	rt_sb_json_string(&sb, message, strlen(message));
+	rt_sb_puts(&sb, "}}");
+	rt__send(conn, &sb);
+}
+
+/* pusher:error with code, then the close handshake with the same code. */
+static void rt__refuse(rt_conn *conn, int code, const char *message)
+{
+	rt__error(conn, code, message);
+	rt_conn_close_ws(conn, (uint16_t) code, message);
+}
+
+/* pusher:subscription_error in the shape Laravel Echo's .error() gets,
+ * as pusher-js itself emits it when its auth request fails. */
+static void rt__subscription_error(rt_conn *conn, const char *channel, size_t len,
+		const char *type, int status, const char *error)
+{
+	rt_sb sb;
+	char num[16];
+
+	rt__begin(&sb, "pusher:subscription_error", 25, channel, len);
+	rt_sb_puts(&sb, "{\"type\":\"");
+	rt_sb_puts(&sb, type);
+	rt_sb_puts(&sb, "\",\"error\":");
+	rt_sb_json_string(&sb, error, strlen(error));
+	snprintf(num, sizeof(num), "%d", status);
+	rt_sb_puts(&sb, ",\"status\":");
+	rt_sb_puts(&sb, num);
+	rt_sb_puts(&sb, "}}");
+	rt__send(conn, &sb);
+}
+
+/* {"presence":{"ids":[..],"hash":{id: info},"count":N}} */
+static void rt__presence_data(const rt_presence *p, rt_sb *out)
+{
+	size_t it = 0;
+	void *v;
+	int first = 1;
+	char num[24];
+
+	rt_sb_puts(out, "{\"presence\":{\"ids\":[");
+	while (rt_map_next(&p->members, &it, &v)) {
+		const rt_member *m = v;
+		if (!first) {
+			rt_sb_puts(out, ",");
+		}
+		first = 0;
+		rt_sb_json_string(out, m->id, m->id_len);
+	}
+	rt_sb_puts(out, "],\"hash\":{");
+	it = 0;
+	first = 1;
+	while (rt_map_next(&p->members, &it, &v)) {
+		const rt_member *m = v;
+		if (!first) {
+			rt_sb_puts(out, ",");
+		}
+		first = 0;
+		rt_sb_json_string(out, m->id, m->id_len);
+		rt_sb_puts(out, ":");
+		if (m->info != NULL) {
+			rt_sb_append(out, m->info, m->info_len);
+		} else {
+			rt_sb_puts(out, "null");
+		}
+	}
+	snprintf(num, sizeof(num), "%zu", rt_presence_count(p));
+	rt_sb_puts(out, "},\"count\":");
+	rt_sb_puts(out, num);
+	rt_sb_puts(out, "}}");
+}
+
+static void rt__subscribed(rt_conn *conn, const char *channel, size_t len,
+		const rt_presence *members)
+{
+	rt_sb sb, inner;
+
+	rt__begin(&sb, "pusher_internal:subscription_succeeded", 38, channel, len);
+	if (members != NULL) {
+		rt_sb_init(&inner);
+		rt__presence_data(members, &inner);
+		rt__append_encoded(&sb, &inner);
+	} else {
+		rt_sb_puts(&sb, "\"{}\"");
+	}
+	rt_sb_puts(&sb, "}");
+	rt__send(conn, &sb);
+}
+
+/* ---- connecting ---- */
 
 static void rt__on_open(rt_conn *conn)
 {
-	static const char err[] =
-			"{\"event\":\"pusher:error\",\"data\":{\"code\":4001,\"message\":\"not available\"}}";
-	rt_conn_send_text(conn, err, sizeof(err) - 1);
-	rt_conn_close_ws(conn, 4001, "not available");
+	const rt_config *cfg = &conn->hub->cfg;
+	size_t path_len = 0, key_len = strlen(cfg->app_key);
+	const char *path = conn->http != NULL ? rt_http_req_path(conn->http, &path_len) : NULL;
+	uint32_t timeout = cfg->ping_interval ? cfg->ping_interval : 120;
+	rt_sb sb, inner;
+	char num[16];
+
+	/* The upgrade was routed here for "/app/" and a key without '/'. */
+	if (path == NULL || path_len != 5 + key_len || memcmp(path + 5, cfg->app_key, key_len) != 0) {
+		char message[300];
+		int n = path != NULL && path_len > 5 && path_len - 5 < 200 ? (int) (path_len - 5) : 0;
+		snprintf(message, sizeof(message), "App key %.*s does not exist", n, n ? path + 5 : "");
+		rt__refuse(conn, RT_PUSHER_APP_UNKNOWN, message);
+		return;
+	}
+	rt_sb_init(&inner);
+	rt_sb_puts(&inner, "{\"socket_id\":");
+	rt_sb_json_string(&inner, conn->id, conn->id_len);
+	snprintf(num, sizeof(num), "%u", (unsigned) timeout);
+	rt_sb_puts(&inner, ",\"activity_timeout\":");
+	rt_sb_puts(&inner, num);
+	rt_sb_puts(&inner, "}");
+	rt__begin(&sb, "pusher:connection_established", 29, NULL, 0);
+	rt__append_encoded(&sb, &inner);
+	rt_sb_puts(&sb, "}");
+	rt__send(conn, &sb);
 }
+
+/* ---- signatures ---- */
+
+/* Checks auth = "<app key>:<hex HMAC-SHA256(app secret, subject)>". On
+ * failure, returns 0 with a reason in err. */
+static int rt__check_auth(rt_conn *conn, const json_t *auth, const rt_sb *subject, char *err,
+		size_t errlen)
+{
+	const rt_config *cfg = &conn->hub->cfg;
+	const char *secret = rt_config_app_secret(cfg);
+	const char *a, *colon;
+	size_t len, key_len = strlen(cfg->app_key);
+	char expected[65];
+
+	if (secret[0] == '\0') {
+		snprintf(err, errlen, "the server cannot check signatures: "
+				"set realtime.app_secret (or realtime.secret)");
+		return 0;
+	}
+	if (subject->failed) {
+		snprintf(err, errlen, "out of memory");
+		return 0;
+	}
+	if (!json_is_string(auth) || json_string_length(auth) == 0) {
+		snprintf(err, errlen, "an auth signature is required");
+		return 0;
+	}
+	a = json_string_value(auth);
+	len = json_string_length(auth);
+	colon = memchr(a, ':', len);
+	if (colon == NULL || (size_t) (colon - a) != key_len || memcmp(a, cfg->app_key, key_len) != 0) {
+		snprintf(err, errlen, "invalid auth: the key before ':' must be the app key");
+		return 0;
+	}
+	rt_hmac_sha256_hex(secret, strlen(secret), subject->data, subject->len, expected);
+	if (len - key_len - 1 != 64 || !rt_secure_equals(colon + 1, expected, 64)) {
+		snprintf(err, errlen, "invalid signature");
+		return 0;
+	}
+	return 1;
+}
+
+/* "<socket id>:<a>[:<b>]" or, with sep "::user::", "<socket id>::user::<a>" */
+static void rt__subject(rt_sb *sb, const rt_conn *conn, const char *sep, const char *a,
+		size_t a_len, const char *b, size_t b_len)
+{
+	rt_sb_init(sb);
+	rt_sb_append(sb, conn->id, conn->id_len);
+	rt_sb_puts(sb, sep);
+	rt_sb_append(sb, a, a_len);
+	if (b != NULL) {
+		rt_sb_puts(sb, ":");
+		rt_sb_append(sb, b, b_len);
+	}
+}
+
+/* ---- subscribing ---- */
+
+/* The member a presence subscription names in its channel_data:
+ * {"user_id":..,"user_info":..}. NULL with err set when it is not valid. */
+static rt_identity *rt__presence_member(rt_conn *conn, const json_t *channel_data, char *err,
+		size_t errlen)
+{
+	json_t *root = json_loadb(json_string_value(channel_data), json_string_length(channel_data),
+			0, NULL);
+	rt_identity *id = NULL;
+
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "channel_data must be a JSON object with user_id");
+	} else {
+		id = rt_identity_from_json(json_object_get(root, "user_id"),
+				json_object_get(root, "user_info"), NULL, conn->hub->cfg.max_user_info,
+				err, errlen);
+	}
+	json_decref(root);
+	return id;
+}
+
+static void rt__subscribe_user_channel(rt_conn *conn, const char *name, size_t len,
+		const char *user, size_t user_len)
+{
+	const rt_identity *id = conn->identity;
+
+	/* Messages to the user reach the connection through its user, so the
+	 * channel itself is only acknowledged. */
+	if (id == NULL || id->user_id_len != user_len || memcmp(id->user_id, user, user_len) != 0) {
+		rt__subscription_error(conn, name, len, "AuthError", 403,
+				"only the signed-in user may subscribe to its #server-to-user- channel");
+		return;
+	}
+	rt__subscribed(conn, name, len, NULL);
+}
+
+static void rt__subscribe(rt_conn *conn, const json_t *data)
+{
+	const json_t *channel = json_object_get(data, "channel");
+	const json_t *channel_data = json_object_get(data, "channel_data");
+	rt_identity *member = NULL;
+	const char *name, *user;
+	size_t len, user_len;
+	char err[200];
+	rt_sub *sub;
+	int r;
+
+	if (!json_is_string(channel)) {
+		rt__error(conn, -1, "pusher:subscribe needs data.channel");
+		return;
+	}
+	name = json_string_value(channel);
+	len = json_string_length(channel);
+	if (!rt_channel_name_valid(name, len)) {
+		rt__subscription_error(conn, name, len > RT_CHANNEL_MAX ? RT_CHANNEL_MAX : len,
+				"InvalidChannel", 400,
+				"a channel name is 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ; : #");
+		return;
+	}
+	if (rt_pusher_user_channel(name, len, &user, &user_len)) {
+		rt__subscribe_user_channel(conn, name, len, user, user_len);
+		return;
+	}
+	if (rt_channel_is_private(name, len)) {
+		int presence = rt_channel_is_presence(name, len);
+		rt_sb subject;
+		int ok;
+
+		if (presence && !json_is_string(channel_data)) {
+			rt__subscription_error(conn, name, len, "AuthError", 401,
+					"a presence subscription needs channel_data (a JSON string)");
+			return;
+		}
+		rt__subject(&subject, conn, ":", name, len,
+				presence ? json_string_value(channel_data) : NULL,
+				presence ? json_string_length(channel_data) : 0);
+		ok = rt__check_auth(conn, json_object_get(data, "auth"), &subject, err, sizeof(err));
+		rt_sb_free(&subject);
+		if (!ok) {
+			rt__subscription_error(conn, name, len, "AuthError", 401, err);
+			return;
+		}
+		if (presence && (member = rt__presence_member(conn, channel_data, err, sizeof(err))) == NULL) {
+			rt__subscription_error(conn, name, len, "AuthError", 400, err);
+			return;
+		}
+	}
+	r = rt_session_join(conn, name, len, member, 1, &sub);
+	rt_identity_free(member);
+	switch (r) {
+	case RT_JOIN_OK:
+	case RT_JOIN_ALREADY:
+		rt__subscribed(conn, name, len, sub->channel->presence);
+		break;
+	case RT_JOIN_LIMIT:
+		rt__subscription_error(conn, name, len, "LimitReached", 429,
+				"this connection has reached realtime.max_subscriptions");
+		break;
+	case RT_JOIN_FORBIDDEN:
+		rt__subscription_error(conn, name, len, "AuthError", 403, "forbidden");
+		break;
+	default:
+		rt__subscription_error(conn, name, len, "ServerError", 500, "out of memory");
+	}
+}
+
+static void rt__unsubscribe(rt_conn *conn, const json_t *data)
+{
+	const json_t *channel = json_object_get(data, "channel");
+	rt_sub *sub;
+
+	if (!json_is_string(channel)) {
+		rt__error(conn, -1, "pusher:unsubscribe needs data.channel");
+		return;
+	}
+	sub = rt_conn_find_sub(conn, json_string_value(channel), json_string_length(channel));
+	if (sub != NULL) {
+		rt_session_leave(conn, sub);
+	}
+}
+
+/* ---- user sign-in ---- */
+
+static void rt__signin(rt_conn *conn, const json_t *data)
+{
+	const json_t *user_data = json_object_get(data, "user_data");
+	json_t *root, *uid;
+	rt_identity *id;
+	rt_sb subject, sb;
+	char err[200];
+	int ok;
+
+	if (!json_is_string(user_data)) {
+		rt__refuse(conn, RT_PUSHER_UNAUTHORIZED, "pusher:signin needs data.user_data (a JSON string)");
+		return;
+	}
+	rt__subject(&subject, conn, "::user::", json_string_value(user_data),
+			json_string_length(user_data), NULL, 0);
+	ok = rt__check_auth(conn, json_object_get(data, "auth"), &subject, err, sizeof(err));
+	rt_sb_free(&subject);
+	if (!ok) {
+		rt__refuse(conn, RT_PUSHER_UNAUTHORIZED, err);
+		return;
+	}
+	root = json_loadb(json_string_value(user_data), json_string_length(user_data), 0, NULL);
+	uid = json_object_get(root, "id");
+	if (!json_is_string(uid) || json_string_length(uid) == 0) {
+		json_decref(root);
+		rt__refuse(conn, RT_PUSHER_UNAUTHORIZED, "user_data must be a JSON object whose id is a non-empty string");
+		return;
+	}
+	id = rt_identity_from_json(uid, json_object_get(root, "user_info"), NULL,
+			conn->hub->cfg.max_user_info, err, sizeof(err));
+	json_decref(root);
+	if (id == NULL) {
+		rt__refuse(conn, RT_PUSHER_UNAUTHORIZED, err);
+		return;
+	}
+	if (conn->identity != NULL) {
+		int same = conn->identity->user_id_len == id->user_id_len
+				&& memcmp(conn->identity->user_id, id->user_id, id->user_id_len) == 0;
+		if (!same) {
+			rt_identity_free(id);
+			rt__error(conn, -1, "this connection is signed in as another user");
+			return;
+		}
+		rt_identity_free(id); /* signing in again as the same user: nothing changes */
+	} else {
+		conn->identity = id;
+		if (rt_session_user_attach(conn) != 0) {
+			conn->identity = NULL;
+			rt_identity_free(id);
+			rt__error(conn, -1, "out of memory");
+			return;
+		}
+	}
+	rt__begin(&sb, "pusher:signin_success", 21, NULL, 0);
+	rt_sb_puts(&sb, "{\"user_data\":");
+	rt_sb_json_string(&sb, json_string_value(user_data), json_string_length(user_data));
+	rt_sb_puts(&sb, "}}");
+	rt__send(conn, &sb);
+}
+
+/* ---- client events ---- */
+
+static void rt__client_event(rt_conn *conn, const json_t *root, const char *event, size_t event_len)
+{
+	rt_hub *hub = conn->hub;
+	const json_t *channel = json_object_get(root, "channel");
+	const json_t *data = json_object_get(root, "data");
+	const char *name;
+	size_t len;
+	rt_whisper w = {0};
+	rt_sub *sub;
+	char *text;
+
+	if (!hub->cfg.client_events) {
+		rt__error(conn, -1, "client events are disabled on this server (realtime.client_events)");
+		return;
+	}
+	if (!json_is_string(channel)) {
+		rt__error(conn, -1, "a client event needs a channel");
+		return;
+	}
+	name = json_string_value(channel);
+	len = json_string_length(channel);
+	if (!rt_channel_is_private(name, len)) {
+		rt__error(conn, -1, "client event rejected: only supported on private and presence channels");
+		return;
+	}
+	if (rt__has_prefix(name, len, "private-encrypted-", 18)) {
+		rt__error(conn, -1, "client event rejected: not supported on encrypted channels");
+		return;
+	}
+	sub = rt_conn_find_sub(conn, name, len);
+	if (sub == NULL) {
+		rt__error(conn, -1, "client event rejected: subscribe to the channel first");
+		return;
+	}
+	if (event_len <= RT_CLIENT_PREFIX_LEN || event_len > RT_PUSHER_EVENT_MAX) {
+		rt__error(conn, -1, "client event rejected: the name is client- and 1 to 193 more bytes");
+		return;
+	}
+	if (!rt_session_take_event_token(conn)) {
+		rt__error(conn, RT_PUSHER_RATE_LIMITED,
+				"client event rejected: over realtime.client_event_rate per second");
+		return;
+	}
+	text = json_dumps(data != NULL ? data : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
+	if (text == NULL) {
+		rt__error(conn, -1, "out of memory");
+		return;
+	}
+	/* Native clients see "client-typing" as the whisper "typing". */
+	w.channel.ptr = name;
+	w.channel.len = len;
+	w.event.ptr = event + RT_CLIENT_PREFIX_LEN;
+	w.event.len = event_len - RT_CLIENT_PREFIX_LEN;
+	w.data.ptr = text;
+	w.data.len = strlen(text);
+	w.connection_id.ptr = conn->id;
+	w.connection_id.len = conn->id_len;
+	if (sub->member != NULL) {
+		w.user_id.ptr = sub->member->user_id;
+		w.user_id.len = sub->member->user_id_len;
+	} else if (conn->identity != NULL) {
+		w.user_id.ptr = conn->identity->user_id;
+		w.user_id.len = conn->identity->user_id_len;
+	}
+	rt_hub__whisper(hub, sub->channel, &w, conn);
+	free(text);
+}
+
+/* ---- what the client sends ---- */
 
 static void rt__on_message(rt_conn *conn, const char *text, size_t len)
 {
-	(void) conn;
-	(void) text;
-	(void) len;
+	json_t *root = json_loadb(text, len, 0, NULL);
+	json_t *event, *data, *decoded = NULL;
+	const char *name;
+	size_t name_len;
+
+	if (!json_is_object(root)) {
+		rt__error(conn, -1, "invalid message: expected a JSON object with an event");
+		goto done;
+	}
+	event = json_object_get(root, "event");
+	if (!json_is_string(event)) {
+		rt__error(conn, -1, "invalid message: event must be a string");
+		goto done;
+	}
+	name = json_string_value(event);
+	name_len = json_string_length(event);
+	if (rt__has_prefix(name, name_len, RT_CLIENT_PREFIX, RT_CLIENT_PREFIX_LEN)) {
+		rt__client_event(conn, root, name, name_len);
+		goto done;
+	}
+	/* The protocol's own events may carry their data encoded as a string. */
+	data = json_object_get(root, "data");
+	if (json_is_string(data)) {
+		decoded = json_loadb(json_string_value(data), json_string_length(data), 0, NULL);
+		data = decoded;
+	}
+	if (strcmp(name, "pusher:ping") == 0) {
+		static const char pong[] = "{\"event\":\"pusher:pong\",\"data\":{}}";
+		rt_conn_send_text(conn, pong, sizeof(pong) - 1);
+	} else if (strcmp(name, "pusher:pong") == 0) {
+		/* any message counts as alive */
+	} else if (strcmp(name, "pusher:subscribe") == 0) {
+		rt__subscribe(conn, data);
+	} else if (strcmp(name, "pusher:unsubscribe") == 0) {
+		rt__unsubscribe(conn, data);
+	} else if (strcmp(name, "pusher:signin") == 0) {
+		rt__signin(conn, data);
+	} else {
+		rt__error(conn, -1, "unsupported event: expected pusher:subscribe, pusher:unsubscribe, "
+				"pusher:signin, pusher:ping or a client- event");
+	}
+done:
+	json_decref(decoded);
+	json_decref(root);
 }
 
-static rt_buf *rt__none_message(const rt_msg *msg, rt_str channel)
+/* ---- fan-out frames ---- */
+
+/* Pusher's data is a string pusher-js decodes: a message whose JSON is a
+ * string goes as that string; any other JSON value goes encoded as one. */
+static void rt__append_data(rt_sb *sb, const rt_str *data)
 {
-	(void) msg;
-	(void) channel;
-	return NULL;
+	if (data->len > 0 && data->ptr[0] == '"') {
+		rt_sb_append(sb, data->ptr, data->len);
+	} else {
+		rt_sb_json_string(sb, data->ptr, data->len);
+	}
 }
 
-static rt_buf *rt__none_added(const rt_channel *ch, const rt_member *m)
+static rt_buf *rt__frame_message(const rt_msg *msg, rt_str channel)
 {
-	(void) ch;
-	(void) m;
-	return NULL;
+	rt_str event = msg->event;
+	rt_sb sb, user_channel;
+	rt_buf *frame;
+
+	if (event.ptr == NULL) {
+		event.ptr = "message";
+		event.len = 7;
+	}
+	rt_sb_init(&user_channel);
+	if (channel.ptr == NULL && msg->type == RT_MSG_TO_USER) {
+		/* pusher-js hands what comes on this channel to user.bind(). */
+		rt_sb_puts(&user_channel, RT_PUSHER_USER_PREFIX);
+		rt_sb_append(&user_channel, msg->target.ptr, msg->target.len);
+		if (user_channel.failed) {
+			rt_sb_free(&user_channel);
+			return NULL;
+		}
+		channel.ptr = user_channel.data;
+		channel.len = user_channel.len;
+	}
+	rt__begin(&sb, event.ptr, event.len, channel.ptr, channel.len);
+	rt__append_data(&sb, &msg->data);
+	rt_sb_puts(&sb, "}");
+	frame = rt__frame(&sb);
+	rt_sb_free(&user_channel);
+	return frame;
 }
 
-static rt_buf *rt__none_removed(const rt_channel *ch, const char *user_id, size_t len)
+static rt_buf *rt__frame_member_added(const rt_channel *ch, const rt_member *m)
 {
-	(void) ch;
-	(void) user_id;
-	(void) len;
-	return NULL;
+	rt_sb sb, inner;
+
+	rt_sb_init(&inner);
+	rt_sb_puts(&inner, "{\"user_id\":");
+	rt_sb_json_string(&inner, m->id, m->id_len);
+	rt_sb_puts(&inner, ",\"user_info\":");
+	if (m->info != NULL) {
+		rt_sb_append(&inner, m->info, m->info_len);
+	} else {
+		rt_sb_puts(&inner, "null");
+	}
+	rt_sb_puts(&inner, "}");
+	rt__begin(&sb, "pusher_internal:member_added", 28, ch->name, ch->name_len);
+	rt__append_encoded(&sb, &inner);
+	rt_sb_puts(&sb, "}");
+	return rt__frame(&sb);
 }
 
-static rt_buf *rt__none_whisper(const rt_whisper *w)
+static rt_buf *rt__frame_member_removed(const rt_channel *ch, const char *user_id, size_t len)
 {
-	(void) w;
-	return NULL;
+	rt_sb sb, inner;
+
+	rt_sb_init(&inner);
+	rt_sb_puts(&inner, "{\"user_id\":");
+	rt_sb_json_string(&inner, user_id, len);
+	rt_sb_puts(&inner, "}");
+	rt__begin(&sb, "pusher_internal:member_removed", 30, ch->name, ch->name_len);
+	rt__append_encoded(&sb, &inner);
+	rt_sb_puts(&sb, "}");
+	return rt__frame(&sb);
+}
+
+static rt_buf *rt__frame_whisper(const rt_whisper *w)
+{
+	rt_sb sb, event;
+
+	/* A native whisper "typing" is the client event "client-typing". */
+	rt_sb_init(&event);
+	if (!rt__has_prefix(w->event.ptr, w->event.len, RT_CLIENT_PREFIX, RT_CLIENT_PREFIX_LEN)) {
+		rt_sb_puts(&event, RT_CLIENT_PREFIX);
+	}
+	rt_sb_append(&event, w->event.ptr, w->event.len);
+	if (event.failed) {
+		rt_sb_free(&event);
+		return NULL;
+	}
+	rt__begin(&sb, event.data, event.len, w->channel.ptr, w->channel.len);
+	rt_sb_free(&event);
+	rt_sb_append(&sb, w->data.ptr, w->data.len);
+	if (w->user_id.ptr != NULL && rt_channel_is_presence(w->channel.ptr, w->channel.len)) {
+		rt_sb_puts(&sb, ",\"user_id\":");
+		rt_sb_json_string(&sb, w->user_id.ptr, w->user_id.len);
+	}
+	rt_sb_puts(&sb, "}");
+	return rt__frame(&sb);
+}
+
+static uint16_t rt__close_code(uint16_t code)
+{
+	switch (code) {
+	case RT_CLOSE_PING_TIMEOUT:
+		return RT_PUSHER_PONG_TIMEOUT;   /* 4000 means "use TLS" to pusher-js */
+	case RT_CLOSE_SLOW_CONSUMER:
+		return RT_PUSHER_OVER_CAPACITY;  /* 4008 would refuse reconnecting */
+	default:
+		return code;
+	}
 }
 
 const rt_proto_ops rt_proto_pusher = {
 	.name = "pusher",
 	.on_open = rt__on_open,
 	.on_message = rt__on_message,
-	.frame_message = rt__none_message,
-	.frame_member_added = rt__none_added,
-	.frame_member_removed = rt__none_removed,
-	.frame_whisper = rt__none_whisper,
+	.frame_message = rt__frame_message,
+	.frame_member_added = rt__frame_member_added,
+	.frame_member_removed = rt__frame_member_removed,
+	.frame_whisper = rt__frame_whisper,
+	.close_code = rt__close_code,
 };

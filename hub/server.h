@@ -20,6 +20,10 @@ struct rt_hub {
 	rt_config cfg;
 	uv_loop_t loop;
 	uv_tcp_t listener;
+	uv_tcp_t shared_listener;  /* inherited from the server's parent process */
+	int has_shared_listener;
+	rt_hub_link link;
+	int has_link;
 	uv_async_t wake;      /* PHP threads posted messages */
 	uv_check_t flush;     /* once per loop turn: write what was queued */
 	uv_timer_t tick;      /* once a second: deadlines, pings */

@@ -1,0 +1,50 @@
+/* The memory shared by the processes of one server (an FPM master and its
+ * workers, Apache's prefork children, php -S workers): mapped before they
+ * fork, it carries every message published in any of them to the hub of
+ * every other, and keeps the table of live hubs so a dead one is noticed.
+ *
+ * A ring of messages with one write position; each hub reads from its own
+ * position and is woken by a datagram on its own socket, sent only when it
+ * is not already due to read. A robust process-shared mutex guards the ring:
+ * a process killed while holding it leaves no stuck lock. */
+#ifndef RT_BROKER_POOL_H
+#define RT_BROKER_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hub/msg.h"
+
+#define RT_POOL_SLOTS 256
+
+typedef struct rt_pool rt_pool;
+typedef struct rt_pool_member rt_pool_member;
+
+/* Maps a segment with a ring of ring_size bytes. Call before forking. */
+int rt_pool_map(rt_pool **out, size_t ring_size, char *err, size_t errlen);
+void rt_pool_unmap(rt_pool *pool);
+
+/* Appends msg for every hub of app and wakes them. Any process, any thread. */
+int rt_pool_publish(rt_pool *pool, uint64_t app, const rt_msg *msg, char *err, size_t errlen);
+
+/* Registers a hub (node) of app; it reads only what is published from now on. */
+int rt_pool_join(rt_pool *pool, uint64_t app, uint32_t node, rt_pool_member **out,
+		char *err, size_t errlen);
+/* The socket that becomes readable when there is something to drain. */
+int rt_pool_member_fd(const rt_pool_member *m);
+/* Hands every new message of the member's app to cb (which owns it).
+ * Returns the number of bytes of messages lost to an overrun (0 normally). */
+uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), void *ctx);
+/* Frees the member's slot. */
+void rt_pool_leave(rt_pool_member *m);
+
+/* Finds hubs of app whose process is gone, frees their slots and returns
+ * their node ids (at most max). Each dead hub is returned to one caller only. */
+int rt_pool_reap(rt_pool *pool, uint64_t app, uint32_t *dead, int max);
+/* The lowest node id of a live hub of app other than except, or 0. */
+uint32_t rt_pool_first_node(rt_pool *pool, uint64_t app, uint32_t except);
+
+/* The app id of a listen address: hubs share messages only within one app. */
+uint64_t rt_pool_app_id(const char *host, int port);
+
+#endif

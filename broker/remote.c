@@ -1,0 +1,142 @@
+/* Publishing from a process without a hub: an HTTP request to the local
+ * server's /publish endpoint, authenticated with realtime.secret. */
+#include "broker/broker.h"
+#include "hub/buf.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RT_REMOTE_TIMEOUT_MS 3000
+
+static void rt__opt(rt_sb *sb, const char *key, rt_str v)
+{
+	if (v.ptr != NULL) {
+		rt_sb_puts(sb, ",\"");
+		rt_sb_puts(sb, key);
+		rt_sb_puts(sb, "\":");
+		rt_sb_json_string(sb, v.ptr, v.len);
+	}
+}
+
+char *rt_remote_body(const rt_msg *msg, size_t *len)
+{
+	static const char *const types[] = {
+		[RT_MSG_PUBLISH] = "publish", [RT_MSG_TO_USER] = "user",
+		[RT_MSG_TO_CONNECTION] = "connection", [RT_MSG_DISCONNECT_USER] = "disconnect",
+	};
+	rt_sb sb;
+
+	if (msg->type > RT_MSG_DISCONNECT_USER) {
+		return NULL;
+	}
+	rt_sb_init(&sb);
+	rt_sb_puts(&sb, "{\"type\":\"");
+	rt_sb_puts(&sb, types[msg->type]);
+	rt_sb_puts(&sb, "\"");
+	if (msg->channel_count > 0) {
+		rt_sb_puts(&sb, ",\"channels\":[");
+		for (uint32_t i = 0; i < msg->channel_count; i++) {
+			if (i > 0) {
+				rt_sb_puts(&sb, ",");
+			}
+			rt_sb_json_string(&sb, msg->channels[i].ptr, msg->channels[i].len);
+		}
+		rt_sb_puts(&sb, "]");
+	}
+	rt__opt(&sb, "event", msg->event);
+	rt__opt(&sb, "except", msg->exclude);
+	rt__opt(&sb, "target", msg->target);
+	if (msg->data.ptr != NULL) {
+		rt_sb_puts(&sb, ",\"data\":");
+		rt_sb_append(&sb, msg->data.ptr, msg->data.len);
+	}
+	rt_sb_puts(&sb, "}");
+	if (sb.failed) {
+		rt_sb_free(&sb);
+		return NULL;
+	}
+	*len = sb.len;
+	return sb.data;
+}
+
+static size_t rt__sink(char *p, size_t size, size_t n, void *ud)
+{
+	rt_sb *sb = ud;
+	if (sb->len < 512) {
+		rt_sb_append(sb, p, size * n);
+	}
+	return size * n;
+}
+
+int rt_remote_publish(const rt_config *cfg, const rt_msg *msg, char *err, size_t errlen)
+{
+	char url[160], authz[300];
+	struct curl_slist *headers = NULL;
+	size_t len;
+	char *body = rt_remote_body(msg, &len);
+	long status = 0;
+	rt_sb reply;
+	CURLcode rc;
+	CURL *c;
+	int r = 0;
+
+	if (body == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (cfg->secret[0] == '\0') {
+		free(body);
+		snprintf(err, errlen, "no hub runs in this process, and publishing to the server "
+				"needs realtime.secret (the same value the server has)");
+		return -EPERM;
+	}
+	c = curl_easy_init();
+	if (c == NULL) {
+		free(body);
+		snprintf(err, errlen, "cannot start an HTTP request");
+		return -ENOMEM;
+	}
+	rt_sb_init(&reply);
+	snprintf(url, sizeof(url), strchr(cfg->host, ':') ? "http://[%s]:%d/publish"
+			: "http://%s:%d/publish", cfg->host, cfg->port);
+	snprintf(authz, sizeof(authz), "Authorization: Bearer %s", cfg->secret);
+	headers = curl_slist_append(headers, authz);
+	headers = curl_slist_append(headers, "Content-Type: application/json");
+	headers = curl_slist_append(headers, "Expect:");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long) len);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long) RT_REMOTE_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long) RT_REMOTE_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rt__sink);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	}
+	if (rc == CURLE_COULDNT_CONNECT) {
+		snprintf(err, errlen, "no realtime server is listening on %s:%d (realtime.listen): "
+				"start the server, or check the address", cfg->host, cfg->port);
+		r = -ECONNREFUSED;
+	} else if (rc != CURLE_OK) {
+		snprintf(err, errlen, "cannot reach the realtime server on %s:%d: %s", cfg->host,
+				cfg->port, curl_easy_strerror(rc));
+		r = -EIO;
+	} else if (status < 200 || status >= 300) {
+		snprintf(err, errlen, "the realtime server on %s:%d refused the message (HTTP %ld): %.*s",
+				cfg->host, cfg->port, status, (int) (reply.len > 200 ? 200 : reply.len),
+				reply.data ? reply.data : "");
+		r = status == 401 || status == 403 ? -EACCES : -EIO;
+	}
+	rt_sb_free(&reply);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(c);
+	free(body);
+	return r;
+}
