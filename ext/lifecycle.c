@@ -26,6 +26,8 @@ static pid_t rt__minit_pid;
 static int rt__prebound_fd = -1;
 static char rt__prebound_addr[96];
 static const rt_broker_ops *rt__prefork_ops;
+/* The listen address another server already held at startup. */
+static char rt__taken_addr[96];
 /* opcache replaces ub_write while it runs a preload script in the master. */
 static size_t (*rt__sapi_ub_write)(const char *str, size_t len);
 
@@ -146,7 +148,10 @@ int rt_lifecycle_start(char *err, size_t errlen)
 			/* The hub closes what it is given; the process keeps its copy. */
 			fd = fcntl(rt__prebound_fd, F_DUPFD_CLOEXEC, 3);
 		}
-		r = rt_hub_start(&rt__hub, &cfg, ops->link(broker), fd, err, errlen);
+		/* Sharing the port with the hubs of the other workers is right only
+		 * when no other server had it first. */
+		r = rt_hub_start(&rt__hub, &cfg, ops->link(broker), fd,
+				strcmp(addr, rt__taken_addr) != 0 && ops->link(broker) != NULL, err, errlen);
 		if (r != 0 && fd >= 0) {
 			close(fd);
 		}
@@ -241,6 +246,12 @@ static void rt__prefork(void)
 	rt__prebound_fd = rt_hub_prebind(&cfg, err, sizeof(err));
 	if (rt__prebound_fd >= 0) {
 		snprintf(rt__prebound_addr, sizeof(rt__prebound_addr), "%s:%d", cfg.host, cfg.port);
+	} else if (rt__prebound_fd == -EADDRINUSE) {
+		snprintf(rt__taken_addr, sizeof(rt__taken_addr), "%s:%d", cfg.host, cfg.port);
+		rt_log(RT_LOG_ERROR, "%s: another server holds this port, so this server's hubs "
+				"will not start (pages are served as usual)", err);
+	} else {
+		rt_log(RT_LOG_WARNING, "%s", err);
 	}
 }
 

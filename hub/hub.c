@@ -523,7 +523,10 @@ static void *rt__thread_main(void *arg)
 	return NULL;
 }
 
-static int rt__bind(rt_hub *hub, char *err, size_t errlen)
+/* share: other hubs of this server bind the same port (SO_REUSEPORT);
+ * otherwise the port must be free, so two unrelated servers never split
+ * one port's clients between them. */
+static int rt__bind(rt_hub *hub, int share, char *err, size_t errlen)
 {
 	const rt_config *cfg = &hub->cfg;
 	struct sockaddr_storage addr;
@@ -543,7 +546,9 @@ static int rt__bind(rt_hub *hub, char *err, size_t errlen)
 		uv_fileno((uv_handle_t *) &hub->listener, &fd);
 		/* Workers of one pool each bind the same port; the kernel spreads
 		 * connections among them. */
-		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+		if (share) {
+			setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+		}
 		r = uv_tcp_bind(&hub->listener, (const struct sockaddr *) &addr, 0);
 		if (r == 0) {
 			r = uv_listen((uv_stream_t *) &hub->listener, 511, rt__on_connection);
@@ -595,6 +600,23 @@ int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create a socket for %s:%d", cfg->host, cfg->port);
 		return -EINVAL;
 	}
+	/* First without SO_REUSEPORT: fails when another server listens on the
+	 * port (SO_REUSEADDR only lets connections in TIME_WAIT be). */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *) &addr, len) != 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot listen on %s:%d (realtime.listen): %s", cfg->host,
+				cfg->port, strerror(errno));
+		close(fd);
+		return r;
+	}
+	close(fd);
+	fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a socket for %s:%d", cfg->host, cfg->port);
+		return -EINVAL;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *) &addr, len) != 0 || listen(fd, 511) != 0) {
 		r = -errno;
@@ -607,7 +629,7 @@ int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen)
 }
 
 int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, int inherited_fd,
-		char *err, size_t errlen)
+		int share_port, char *err, size_t errlen)
 {
 	rt_hub *hub = calloc(1, sizeof(*hub));
 	sigset_t all, old;
@@ -639,7 +661,7 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 		snprintf(err, errlen, "cannot start the event loop: %s", uv_strerror(r));
 		goto fail_loop;
 	}
-	r = rt__bind(hub, err, errlen);
+	r = rt__bind(hub, share_port, err, errlen);
 	if (r != 0) {
 		goto fail_handles;
 	}

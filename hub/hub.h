@@ -41,10 +41,11 @@ typedef struct rt_hub_link {
 /* Binds the listener on the calling thread, so that a port in use is
  * reported here, then starts the loop thread with every signal blocked.
  * inherited_fd: a listening socket bound before the server forked, served
- * besides the hub's own (-1: none). link may be NULL.
- * Returns 0, or a negative errno with a message in err. */
+ * besides the hub's own (-1: none). link may be NULL. share_port: the
+ * other workers' hubs bind the same port (SO_REUSEPORT); otherwise the
+ * port must be free. Returns 0, or a negative errno with a message in err. */
 int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, int inherited_fd,
-		char *err, size_t errlen);
+		int share_port, char *err, size_t errlen);
 
 /* Binds cfg's listen address with SO_REUSEPORT in the server's first
  * process, before it forks, so that clients arriving before any worker
