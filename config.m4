@@ -74,6 +74,7 @@ if test "$PHP_REALTIME" != "no"; then
     broker/broker.c \
     broker/memory.c \
     broker/pool.c \
+    broker/redis.c \
     broker/remote.c"
 
   PHP_NEW_EXTENSION([realtime], [$REALTIME_SOURCES], [$ext_shared],,

@@ -4,6 +4,7 @@
 
 static const rt_broker_ops *const rt__brokers[] = {
 	&rt_broker_memory,
+	&rt_broker_redis,
 };
 
 const rt_broker_ops *rt_broker_find(const char *name)

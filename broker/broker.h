@@ -31,6 +31,7 @@ typedef struct rt_broker_ops {
 } rt_broker_ops;
 
 extern const rt_broker_ops rt_broker_memory;
+extern const rt_broker_ops rt_broker_redis;
 
 /* The ops for a realtime.broker value, or NULL. */
 const rt_broker_ops *rt_broker_find(const char *name);

@@ -36,6 +36,11 @@ const rt_setting rt_settings[] = {
 	{"query_timeout", "1000"},
 	{"max_request_size", "1048576"},
 	{"pool_memory", "8388608"},
+	{"redis_address", "127.0.0.1:6379"},
+	{"redis_password", ""},
+	{"redis_database", "0"},
+	{"redis_prefix", "realtime:"},
+	{"redis_timeout", "1000"},
 	{"max_event_size", "10240"},
 	{NULL, NULL},
 };
@@ -248,6 +253,42 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 		}
 		return 0;
 	}
+	if (strcmp(name, "redis_address") == 0) {
+		const char *colon = strrchr(value, ':');
+		uint32_t port;
+		if (!(value[0] == '/' || (colon != NULL && colon != value
+				&& rt__parse_uint(colon + 1, 1, 65535, &port) == 0))
+				|| rt__parse_string(cfg->redis_address, sizeof(cfg->redis_address), value) != 0) {
+			return rt__fail(err, errlen, name, value,
+					"expected host:port, such as 127.0.0.1:6379, or the path of a unix socket");
+		}
+		return 0;
+	}
+	if (strcmp(name, "redis_password") == 0) {
+		if (rt__parse_string(cfg->redis_password, sizeof(cfg->redis_password), value) != 0) {
+			return rt__fail(err, errlen, name, "(hidden)", "at most 255 bytes");
+		}
+		return 0;
+	}
+	if (strcmp(name, "redis_database") == 0) {
+		if (rt__parse_uint(value, 0, 65535, &cfg->redis_database) != 0) {
+			return rt__fail(err, errlen, name, value, "expected a database number");
+		}
+		return 0;
+	}
+	if (strcmp(name, "redis_prefix") == 0) {
+		if (strpbrk(value, " \t\r\n") != NULL
+				|| rt__parse_string(cfg->redis_prefix, sizeof(cfg->redis_prefix), value) != 0) {
+			return rt__fail(err, errlen, name, value, "expected at most 63 bytes without spaces");
+		}
+		return 0;
+	}
+	if (strcmp(name, "redis_timeout") == 0) {
+		if (rt__parse_uint(value, 10, 60000, &cfg->redis_timeout) != 0) {
+			return rt__fail(err, errlen, name, value, "expected milliseconds from 10 to 60000");
+		}
+		return 0;
+	}
 	if (strcmp(name, "webhook_delay") == 0) {
 		if (rt__parse_uint(value, 0, 60, &cfg->webhook_delay) != 0) {
 			return rt__fail(err, errlen, name, value, "expected seconds from 0 to 60");
@@ -278,8 +319,8 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 		return 0;
 	}
 	if (strcmp(name, "broker") == 0) {
-		if (strcmp(value, "memory") != 0) {
-			return rt__fail(err, errlen, name, value, "expected \"memory\"");
+		if (strcmp(value, "memory") != 0 && strcmp(value, "redis") != 0) {
+			return rt__fail(err, errlen, name, value, "expected \"memory\" or \"redis\"");
 		}
 		snprintf(cfg->broker, sizeof(cfg->broker), "%s", value);
 		return 0;

@@ -46,6 +46,13 @@ typedef struct rt_config {
 	uint32_t query_timeout;     /* milliseconds PHP waits for the hub to answer */
 	uint32_t max_request_size;  /* bytes of an HTTP API request body */
 	uint32_t pool_memory;       /* bytes of the ring shared by a server's processes */
+
+	/* The redis broker (docs/redis.md). */
+	char redis_address[256];    /* host:port, or the path of a unix socket */
+	char redis_password[256];
+	uint32_t redis_database;
+	char redis_prefix[64];
+	uint32_t redis_timeout;     /* milliseconds, connecting and per command */
 	uint32_t max_event_size;    /* bytes of one Pusher HTTP API event's data */
 } rt_config;
 

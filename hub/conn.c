@@ -431,7 +431,15 @@ static void rt__ws_feed(rt_conn *conn, const char *data, size_t len)
 	conn->rlen = len;
 	conn->flags &= (uint8_t) ~RT_CONN_F_AWAIT_PONG;
 	if (wslay_event_recv(conn->ws) != 0) {
-		rt_conn_close(conn);
+		/* A frame wslay could not take (an oversized or fragmented control
+		 * frame): say 1002 ourselves, since what wslay queued has no code. */
+		static const uint8_t close_1002[] = {0x88, 0x02, 0x03, 0xea};
+		rt__outq_drop_unsent(conn);
+		rt__queue_copy(conn, close_1002, sizeof(close_1002));
+		conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH;
+		conn->state = RT_CONN_CLOSING;
+		conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
+		uv_read_stop((uv_stream_t *) &conn->tcp);
 		return;
 	}
 	conn->rlen = 0;
@@ -761,6 +769,9 @@ void rt_conn_sweep(rt_conn *conn)
 
 rt_conn *rt_conn_find(rt_hub *hub, const char *id, size_t len)
 {
+	if (id == NULL) {
+		return NULL;
+	}
 	return rt_map_get(&hub->conns_by_id, id, len);
 }
 

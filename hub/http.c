@@ -92,7 +92,7 @@ static int rt__on_headers_complete(http_parser *p)
 	rt_http_req *req = p->data;
 
 	req->method = p->method;
-	req->state = RT_HTTP_DONE;
+	req->state = p->nread > RT_HTTP_HEAD_MAX ? RT_HTTP_BAD : RT_HTTP_DONE;
 	/* For an upgrade, http_parser stops right after the head, so what
 	 * follows is WebSocket data; other requests get an answer and a close,
 	 * whatever follows. */
@@ -171,8 +171,8 @@ int rt_http_req_feed(rt_http_req *req, const char *data, size_t len, size_t *use
 	n = http_parser_execute(&req->parser, &rt__settings, data, len);
 	*used = n;
 	req->head_bytes += n;
-	if (req->state == RT_HTTP_DONE) {
-		return RT_HTTP_DONE;
+	if (req->state != RT_HTTP_MORE) {
+		return req->state;
 	}
 	if (HTTP_PARSER_ERRNO(&req->parser) != HPE_OK || n != len
 			|| req->head_bytes > RT_HTTP_HEAD_MAX) {
@@ -265,8 +265,13 @@ static int rt__key_valid(const char *key, size_t len)
 			return 0;
 		}
 	}
+	/* 16 bytes are 22 characters and "==", the last character carrying
+	 * only 2 bits (A, Q, g or w). */
+	if (key[22] != '=' || key[23] != '=' || strchr("AQgw", key[21]) == NULL) {
+		return 0;
+	}
 	n = EVP_DecodeBlock(raw, (const unsigned char *) key, (int) len);
-	return n == 18; /* 16 bytes plus the two padding bytes EVP counts */
+	return n == 18;
 }
 
 static void rt__error(rt_http_decision *out, int status, const char *reason)

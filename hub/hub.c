@@ -82,6 +82,9 @@ static void rt__on_tick(uv_timer_t *handle)
 		rt_conn_sweep(conn);
 		conn = next;
 	}
+	/* Pings and closes queued above go out now, not when the loop next
+	 * wakes for something else. */
+	rt__on_flush(&hub->flush);
 	rt_webhooks_tick(hub->webhooks);
 	if (hub->has_link && !hub->stopping) {
 		hub->link.tick(hub->link.ctx);
@@ -163,9 +166,46 @@ static rt_buf *rt__build_whisper(const rt_proto_ops *ops, const void *arg)
 	return ops->frame_whisper(arg);
 }
 
+/* Client events go through the broker like any message, so the channel's
+ * subscribers on every hub get them, once. */
 void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const rt_whisper *w, const rt_conn *skip)
 {
-	rt_hub__fanout(hub, ch, rt__build_whisper, w, skip);
+	rt_msg_fields f = {0};
+	rt_str name = {ch->name, ch->name_len};
+	rt_msg *msg;
+
+	f.channels = &name;
+	f.channel_count = 1;
+	f.event = w->event;
+	f.data = w->data;
+	f.exclude.ptr = skip ? skip->id : NULL;
+	f.exclude.len = skip ? skip->id_len : 0;
+	f.target = w->user_id;
+	msg = rt_msg_new(RT_MSG_WHISPER, &f);
+	if (msg != NULL) {
+		rt_hub__publish(hub, msg);
+	}
+}
+
+static void rt__deliver_whisper(rt_hub *hub, const rt_msg *msg)
+{
+	rt_channel *ch;
+	rt_whisper w;
+
+	if (msg->channel_count != 1) {
+		return;
+	}
+	ch = rt_registry_find(&hub->registry, msg->channels[0].ptr, msg->channels[0].len);
+	if (ch == NULL) {
+		return;
+	}
+	w.channel = msg->channels[0];
+	w.event = msg->event;
+	w.data = msg->data;
+	w.connection_id = msg->exclude;
+	w.user_id = msg->target;
+	rt__fanout(ch, rt__build_whisper, &w, rt_conn_find(hub, msg->exclude.ptr, msg->exclude.len),
+			NULL);
 }
 
 static void rt__publish(rt_hub *hub, const rt_msg *msg)
@@ -418,6 +458,21 @@ static void rt__begin_stop(rt_hub *hub)
 	}
 }
 
+/* The hub every hub would pick, from the same view, to announce what a
+ * departed hub leaves behind: the lowest id left. */
+static uint32_t rt__lowest_other(rt_hub *hub, uint32_t gone)
+{
+	uint32_t origins[256], best = hub->node_id;
+	size_t n = rt_hub_known_origins(hub, origins, 256);
+
+	for (size_t i = 0; i < n; i++) {
+		if (origins[i] != gone && origins[i] < best) {
+			best = origins[i];
+		}
+	}
+	return best;
+}
+
 static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 {
 	if (hub->stopping && msg->type != RT_MSG_QUERY && msg->type != RT_MSG_STATE) {
@@ -446,6 +501,9 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 	case RT_MSG_STATE:
 		rt__apply_state(hub, msg);
 		break;
+	case RT_MSG_WHISPER:
+		rt__deliver_whisper(hub, msg);
+		break;
 	case RT_MSG_SYNC:
 		if (msg->origin != hub->node_id) {
 			rt_session_report_all(hub);
@@ -453,7 +511,8 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 		break;
 	case RT_MSG_GONE:
 		if (msg->origin != hub->node_id) {
-			hub->hooks_mine = (msg->count == hub->node_id);
+			hub->hooks_mine = (msg->count != 0) ? msg->count == hub->node_id
+					: rt__lowest_other(hub, msg->origin) == hub->node_id;
 			rt_view_drop_origin(&hub->view, msg->origin);
 			hub->hooks_mine = 0;
 		}
@@ -482,6 +541,81 @@ void rt_hub_deliver(rt_hub *hub, rt_msg *msg)
 uint32_t rt_hub_node_id(const rt_hub *hub)
 {
 	return hub->node_id;
+}
+
+void rt_hub_each_interest(rt_hub *hub, void (*fn)(void *ctx, char kind, const char *name,
+		size_t len), void *ctx)
+{
+	size_t it = 0;
+	void *v;
+
+	while (rt_map_next(&hub->registry.channels, &it, &v)) {
+		fn(ctx, 'c', ((rt_channel *) v)->name, ((rt_channel *) v)->name_len);
+	}
+	it = 0;
+	while (rt_map_next(&hub->users, &it, &v)) {
+		fn(ctx, 'u', ((rt_user *) v)->id, ((rt_user *) v)->id_len);
+	}
+}
+
+static size_t rt__add_origins(const rt_vcounts *c, uint32_t self, uint32_t *out, size_t n,
+		size_t max)
+{
+	for (uint32_t i = 0; i < c->n && n < max; i++) {
+		size_t k;
+		for (k = 0; k < n && out[k] != c->v[i].origin; k++) {
+		}
+		if (k == n && c->v[i].origin != self) {
+			out[n++] = c->v[i].origin;
+		}
+	}
+	return n;
+}
+
+size_t rt_hub_known_origins(rt_hub *hub, uint32_t *out, size_t max)
+{
+	size_t it = 0, n = 0;
+	void *v;
+
+	while (rt_map_next(&hub->view.channels, &it, &v)) {
+		rt_vchannel *ch = v;
+		size_t mit = 0;
+		void *m;
+		n = rt__add_origins(&ch->subs, hub->node_id, out, n, max);
+		while (rt_map_next(&ch->members, &mit, &m)) {
+			n = rt__add_origins(&((rt_vmember *) m)->origins, hub->node_id, out, n, max);
+		}
+	}
+	return n;
+}
+
+void rt_hub_report_state(rt_hub *hub)
+{
+	rt_session_report_all(hub);
+}
+
+/* Channels and users gained or lost locally, for brokers that route. */
+static void rt__on_occupied(void *ctx, const rt_channel *ch)
+{
+	rt_hub *hub = ctx;
+	if (hub->has_link && hub->link.interest != NULL) {
+		hub->link.interest(hub->link.ctx, 'c', ch->name, ch->name_len, 1);
+	}
+}
+
+static void rt__on_vacated(void *ctx, const rt_channel *ch)
+{
+	rt_hub *hub = ctx;
+	if (hub->has_link && hub->link.interest != NULL) {
+		hub->link.interest(hub->link.ctx, 'c', ch->name, ch->name_len, 0);
+	}
+}
+
+void rt_hub__user_interest(rt_hub *hub, const char *id, size_t len, int on)
+{
+	if (hub->has_link && hub->link.interest != NULL) {
+		hub->link.interest(hub->link.ctx, 'u', id, len, on);
+	}
 }
 
 /* ---- thread ---- */
@@ -646,6 +780,9 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 	}
 	hub->node_id = hub->node_id % 1000000000u + 1;
 	rt_registry_init(&hub->registry);
+	hub->registry.on_occupied = rt__on_occupied;
+	hub->registry.on_vacated = rt__on_vacated;
+	hub->registry.ctx = hub;
 	{
 		rt_view_events ev = {rt__on_view_occupied, rt__on_view_vacated,
 			rt__on_view_member_added, rt__on_view_member_removed, hub};

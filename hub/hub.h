@@ -36,6 +36,10 @@ typedef struct rt_hub_link {
 	void (*tick)(void *ctx);
 	/* The hub is stopping: tell the others, then let go of the loop. */
 	void (*stop)(void *ctx);
+	/* Optional: this hub now has (on) or no longer has (off) local clients on
+	 * a channel (kind 'c') or of a user (kind 'u'), for brokers that route
+	 * messages only where they are needed. */
+	void (*interest)(void *ctx, char kind, const char *name, size_t len, int on);
 } rt_hub_link;
 
 /* Binds the listener on the calling thread, so that a port in use is
@@ -56,6 +60,17 @@ int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen);
 /* On the hub thread: handles a message that came through the link. */
 void rt_hub_deliver(rt_hub *hub, rt_msg *msg);
 uint32_t rt_hub_node_id(const rt_hub *hub);
+
+/* On the hub thread: calls fn for every channel and user with local
+ * clients, to (re)subscribe after a broker reconnects. */
+void rt_hub_each_interest(rt_hub *hub, void (*fn)(void *ctx, char kind, const char *name,
+		size_t len), void *ctx);
+/* On the hub thread: the hubs (origins) the app-wide view has heard of,
+ * this one excluded; returns how many were written (at most max). */
+size_t rt_hub_known_origins(rt_hub *hub, uint32_t *out, size_t max);
+/* On the hub thread: report this hub's whole state again (after a broker
+ * outage that may have lost messages). */
+void rt_hub_report_state(rt_hub *hub);
 
 /* Hands msg to the hub thread, which frees it. Never blocks on clients.
  * Returns 0, or -ESHUTDOWN when the hub is stopping (msg is freed). */

@@ -20,6 +20,8 @@ typedef enum rt_msg_type {
 	                          * (`data`: the user's info) */
 	RT_MSG_SYNC,             /* hub `origin` started: everyone, report your state */
 	RT_MSG_GONE,             /* hub `origin` stopped or died: forget what it reported */
+	RT_MSG_WHISPER,          /* a client event on channels[0] from connection `exclude`
+	                          * of user `target` */
 } rt_msg_type;
 
 typedef struct rt_str {

@@ -11,6 +11,7 @@
 #include "hub/proto.h"
 #include "hub/session.h"
 #include "hub/token.h"
+#include "hub/view.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -151,55 +152,69 @@ static void rt__subscription_error(rt_conn *conn, const char *channel, size_t le
 	rt__send(conn, &sb);
 }
 
-/* {"presence":{"ids":[..],"hash":{id: info},"count":N}} */
-static void rt__presence_data(const rt_presence *p, rt_sb *out)
+static void rt__member_info(rt_sb *out, const char *info, size_t len)
 {
-	size_t it = 0;
+	if (info != NULL) {
+		rt_sb_append(out, info, len);
+	} else {
+		rt_sb_puts(out, "null");
+	}
+}
+
+/* {"presence":{"ids":[..],"hash":{id: info},"count":N}} of the app-wide
+ * member list, which may not have the joiner yet (it learns of joins
+ * through the broker). */
+static void rt__presence_data(rt_conn *conn, const rt_sub *sub, rt_sb *out)
+{
+	const rt_view *view = &conn->hub->view;
+	const rt_channel *ch = sub->channel;
+	const rt_vchannel *vch = rt_view_channel(view, ch->name, ch->name_len);
+	const rt_identity *me = sub->member;
+	int add_me = me != NULL && !rt_view_has_member(view, ch->name, ch->name_len, me->user_id,
+			me->user_id_len);
+	size_t it, count = 0;
 	void *v;
-	int first = 1;
 	char num[24];
 
 	rt_sb_puts(out, "{\"presence\":{\"ids\":[");
-	while (rt_map_next(&p->members, &it, &v)) {
-		const rt_member *m = v;
-		if (!first) {
-			rt_sb_puts(out, ",");
-		}
-		first = 0;
+	for (it = 0; vch != NULL && rt_map_next(&vch->members, &it, &v);) {
+		const rt_member *m = ((const rt_vmember *) v)->member;
+		rt_sb_puts(out, count++ ? "," : "");
 		rt_sb_json_string(out, m->id, m->id_len);
+	}
+	if (add_me) {
+		rt_sb_puts(out, count++ ? "," : "");
+		rt_sb_json_string(out, me->user_id, me->user_id_len);
 	}
 	rt_sb_puts(out, "],\"hash\":{");
-	it = 0;
-	first = 1;
-	while (rt_map_next(&p->members, &it, &v)) {
-		const rt_member *m = v;
-		if (!first) {
-			rt_sb_puts(out, ",");
-		}
-		first = 0;
+	for (it = 0, count = 0; vch != NULL && rt_map_next(&vch->members, &it, &v);) {
+		const rt_member *m = ((const rt_vmember *) v)->member;
+		rt_sb_puts(out, count++ ? "," : "");
 		rt_sb_json_string(out, m->id, m->id_len);
 		rt_sb_puts(out, ":");
-		if (m->info != NULL) {
-			rt_sb_append(out, m->info, m->info_len);
-		} else {
-			rt_sb_puts(out, "null");
-		}
+		rt__member_info(out, m->info, m->info_len);
 	}
-	snprintf(num, sizeof(num), "%zu", rt_presence_count(p));
+	if (add_me) {
+		rt_sb_puts(out, count++ ? "," : "");
+		rt_sb_json_string(out, me->user_id, me->user_id_len);
+		rt_sb_puts(out, ":");
+		rt__member_info(out, me->user_info, me->user_info_len);
+	}
+	snprintf(num, sizeof(num), "%zu", count);
 	rt_sb_puts(out, "},\"count\":");
 	rt_sb_puts(out, num);
 	rt_sb_puts(out, "}}");
 }
 
-static void rt__subscribed(rt_conn *conn, const char *channel, size_t len,
-		const rt_presence *members)
+/* subscription_succeeded; presence: the subscription, for the member list. */
+static void rt__subscribed(rt_conn *conn, const char *channel, size_t len, const rt_sub *presence)
 {
 	rt_sb sb, inner;
 
 	rt__begin(&sb, "pusher_internal:subscription_succeeded", 38, channel, len);
-	if (members != NULL) {
+	if (presence != NULL) {
 		rt_sb_init(&inner);
-		rt__presence_data(members, &inner);
+		rt__presence_data(conn, presence, &inner);
 		rt__append_encoded(&sb, &inner);
 	} else {
 		rt_sb_puts(&sb, "\"{}\"");
@@ -388,7 +403,7 @@ static void rt__subscribe(rt_conn *conn, const json_t *data)
 	switch (r) {
 	case RT_JOIN_OK:
 	case RT_JOIN_ALREADY:
-		rt__subscribed(conn, name, len, sub->channel->presence);
+		rt__subscribed(conn, name, len, rt_channel_is_presence(name, len) ? sub : NULL);
 		break;
 	case RT_JOIN_LIMIT:
 		rt__subscription_error(conn, name, len, "LimitReached", 429,
@@ -650,11 +665,7 @@ static rt_buf *rt__frame_member_added(const rt_channel *ch, const rt_member *m)
 	rt_sb_puts(&inner, "{\"user_id\":");
 	rt_sb_json_string(&inner, m->id, m->id_len);
 	rt_sb_puts(&inner, ",\"user_info\":");
-	if (m->info != NULL) {
-		rt_sb_append(&inner, m->info, m->info_len);
-	} else {
-		rt_sb_puts(&inner, "null");
-	}
+	rt__member_info(&inner, m->info, m->info_len);
 	rt_sb_puts(&inner, "}");
 	rt__begin(&sb, "pusher_internal:member_added", 28, ch->name, ch->name_len);
 	rt__append_encoded(&sb, &inner);

@@ -10,7 +10,8 @@
  *   POST /apps/{id}/users/{id}/terminate_connections
  *
  * Answers are JSON objects ({} for success); errors are
- * {"error":"..","code":status}. Queries answer for this hub. */
+ * {"error":"..","code":status}. Counts and members come from the app-wide
+ * view (hub/view.h), so they cover every hub of the app. */
 #include "hub/api.h"
 #include "hub/conn.h"
 #include "hub/identity.h"
@@ -19,6 +20,7 @@
 #include "hub/pusher.h"
 #include "hub/server.h"
 #include "hub/token.h"
+#include "hub/view.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -504,20 +506,30 @@ static void rt__count(rt_sb *sb, const char *name, size_t n, int *first)
 	*first = 0;
 }
 
+/* Connections subscribed to the channel, app-wide. */
+static uint64_t rt__subscriptions(const rt_vchannel *vch)
+{
+	return vch != NULL ? vch->subs.total : 0;
+}
+
+/* Users on a presence channel, app-wide. */
+static size_t rt__users(const rt_vchannel *vch)
+{
+	return vch != NULL ? vch->members.count : 0;
+}
+
 /* {"user_count":..,"subscription_count":..} of channel c of e, for info. */
 static void rt__channel_info(rt_hub *hub, const rt__event *e, uint32_t c, rt_sb *sb)
 {
-	const rt_channel *ch = rt_registry_find(&hub->registry, e->channels[c].ptr,
-			e->channels[c].len);
+	const rt_vchannel *vch = rt_view_channel(&hub->view, e->channels[c].ptr, e->channels[c].len);
 	int first = 1;
 
 	rt_sb_puts(sb, "{");
 	if (e->want_users && rt_channel_is_presence(e->channels[c].ptr, e->channels[c].len)) {
-		rt__count(sb, "user_count", ch && ch->presence ? rt_presence_count(ch->presence) : 0,
-				&first);
+		rt__count(sb, "user_count", rt__users(vch), &first);
 	}
 	if (e->want_subs) {
-		rt__count(sb, "subscription_count", ch ? ch->count : 0, &first);
+		rt__count(sb, "subscription_count", (size_t) rt__subscriptions(vch), &first);
 	}
 	rt_sb_puts(sb, "}");
 }
@@ -681,21 +693,24 @@ static void rt__get_channels(rt_conn *conn, const rt__params *ps)
 	}
 	rt_sb_init(&sb);
 	rt_sb_puts(&sb, "{\"channels\":{");
-	while (rt_map_next(&hub->registry.channels, &it, &v)) {
-		const rt_channel *ch = v;
-		if (prefix != NULL && (ch->name_len < prefix->value_len
-				|| memcmp(ch->name, prefix->value, prefix->value_len) != 0)) {
+	while (rt_map_next(&hub->view.channels, &it, &v)) {
+		const rt_vchannel *vch = v;
+		if (vch->name_len == 0 || vch->subs.total == 0) {
+			continue; /* the connection counter, or a channel being vacated */
+		}
+		if (prefix != NULL && (vch->name_len < prefix->value_len
+				|| memcmp(vch->name, prefix->value, prefix->value_len) != 0)) {
 			continue;
 		}
 		if (!first) {
 			rt_sb_puts(&sb, ",");
 		}
 		first = 0;
-		rt_sb_json_string(&sb, ch->name, ch->name_len);
+		rt_sb_json_string(&sb, vch->name, vch->name_len);
 		rt_sb_puts(&sb, ":{");
 		if (users) {
 			int f = 1;
-			rt__count(&sb, "user_count", ch->presence ? rt_presence_count(ch->presence) : 0, &f);
+			rt__count(&sb, "user_count", rt__users(vch), &f);
 		}
 		rt_sb_puts(&sb, "}");
 	}
@@ -709,7 +724,7 @@ static void rt__get_channel(rt_conn *conn, const rt__params *ps, const char *nam
 	const rt__param *info = rt__param_get(ps, "info");
 	int users = info != NULL && rt__list_has(info->value, info->value_len, "user_count");
 	int subs = info != NULL && rt__list_has(info->value, info->value_len, "subscription_count");
-	const rt_channel *ch;
+	const rt_vchannel *vch;
 	int first = 0;
 	rt_sb sb;
 
@@ -721,15 +736,14 @@ static void rt__get_channel(rt_conn *conn, const rt__params *ps, const char *nam
 		rt__fail(conn, 400, "info=user_count is only for presence channels");
 		return;
 	}
-	ch = rt_registry_find(&hub->registry, name, len);
+	vch = rt_view_channel(&hub->view, name, len);
 	rt_sb_init(&sb);
-	rt_sb_puts(&sb, ch != NULL ? "{\"occupied\":true" : "{\"occupied\":false");
+	rt_sb_puts(&sb, rt__subscriptions(vch) > 0 ? "{\"occupied\":true" : "{\"occupied\":false");
 	if (users) {
-		rt__count(&sb, "user_count", ch && ch->presence ? rt_presence_count(ch->presence) : 0,
-				&first);
+		rt__count(&sb, "user_count", rt__users(vch), &first);
 	}
 	if (subs) {
-		rt__count(&sb, "subscription_count", ch ? ch->count : 0, &first);
+		rt__count(&sb, "subscription_count", (size_t) rt__subscriptions(vch), &first);
 	}
 	rt_sb_puts(&sb, "}");
 	rt__reply(conn, 200, &sb);
@@ -738,7 +752,7 @@ static void rt__get_channel(rt_conn *conn, const rt__params *ps, const char *nam
 static void rt__get_users(rt_conn *conn, const char *name, size_t len)
 {
 	rt_hub *hub = conn->hub;
-	const rt_channel *ch;
+	const rt_vchannel *vch;
 	size_t it = 0;
 	void *v;
 	int first = 1;
@@ -748,11 +762,11 @@ static void rt__get_users(rt_conn *conn, const char *name, size_t len)
 		rt__fail(conn, 400, "users are listed for presence channels only");
 		return;
 	}
-	ch = rt_registry_find(&hub->registry, name, len);
+	vch = rt_view_channel(&hub->view, name, len);
 	rt_sb_init(&sb);
 	rt_sb_puts(&sb, "{\"users\":[");
-	while (ch != NULL && ch->presence != NULL && rt_map_next(&ch->presence->members, &it, &v)) {
-		const rt_member *m = v;
+	while (vch != NULL && rt_map_next(&vch->members, &it, &v)) {
+		const rt_member *m = ((const rt_vmember *) v)->member;
 		if (!first) {
 			rt_sb_puts(&sb, ",");
 		}

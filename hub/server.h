@@ -83,6 +83,9 @@ void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const struct rt_whisper *w,
  * Takes ownership of msg. */
 void rt_hub__publish(rt_hub *hub, rt_msg *msg);
 
+/* A user gained its first (on) or lost its last (off) local connection. */
+void rt_hub__user_interest(rt_hub *hub, const char *id, size_t len, int on);
+
 /* Called when the last connection has closed during a stop. */
 void rt_hub__all_closed(rt_hub *hub);
 

@@ -195,6 +195,7 @@ int rt_session_user_attach(rt_conn *conn)
 			free(user);
 			return -ENOMEM;
 		}
+		rt_hub__user_interest(hub, user->id, user->id_len, 1);
 	}
 	if (user->count == user->cap) {
 		uint32_t cap = user->cap ? user->cap * 2 : 2;
@@ -229,6 +230,7 @@ void rt_session_user_detach(rt_conn *conn)
 	}
 	conn->user = NULL;
 	if (user->count == 0) {
+		rt_hub__user_interest(conn->hub, user->id, user->id_len, 0);
 		rt_map_remove(&conn->hub->users, user->id, user->id_len);
 		free(user->conns);
 		free(user);
