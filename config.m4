@@ -44,6 +44,11 @@ if test "$PHP_REALTIME" != "no"; then
   PHP_SUBST([REALTIME_SHARED_LIBADD])
 
   REALTIME_SOURCES="realtime.c \
+    broker/broker.c \
+    broker/memory.c \
+    broker/pool.c \
+    broker/redis.c \
+    broker/remote.c \
     ext/functions.c \
     ext/lifecycle.c \
     hub/api.c \
@@ -70,12 +75,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/session.c \
     hub/token.c \
     hub/view.c \
-    hub/webhook.c \
-    broker/broker.c \
-    broker/memory.c \
-    broker/pool.c \
-    broker/redis.c \
-    broker/remote.c"
+    hub/webhook.c"
 
   PHP_NEW_EXTENSION([realtime], [$REALTIME_SOURCES], [$ext_shared],,
     [-DZEND_ENABLE_STATIC_TSRMLS_CACHE=1 -I@ext_srcdir@])
