@@ -39,9 +39,12 @@ static zend_result rt__encode_message(smart_str *out, zval *message)
 	JSON_G(error_code) = PHP_JSON_ERROR_NONE;
 	if (php_json_encode_ex(out, message, options, PHP_JSON_PARSER_DEFAULT_DEPTH) == FAILURE
 			|| JSON_G(error_code) != PHP_JSON_ERROR_NONE) {
-		zend_throw_exception_ex(realtime_ce_exception, 0,
-				"%s(): the message cannot be sent: %s", get_active_function_name(),
-				rt__json_error(JSON_G(error_code)));
+		/* An exception from jsonSerialize() is the caller's to see, as with json_encode(). */
+		if (EG(exception) == NULL) {
+			zend_throw_exception_ex(realtime_ce_exception, 0,
+					"%s(): the message cannot be sent: %s", get_active_function_name(),
+					rt__json_error(JSON_G(error_code)));
+		}
 		JSON_G(error_code) = PHP_JSON_ERROR_NONE;
 		return FAILURE;
 	}
@@ -188,9 +191,17 @@ ZEND_FUNCTION(Realtime_broadcast)
 				efree(list);
 				RETURN_THROWS();
 			}
-			list[count].ptr = Z_STRVAL_P(entry);
-			list[count].len = Z_STRLEN_P(entry);
-			count++;
+			/* A channel named twice is still one delivery per subscriber. */
+			bool seen = false;
+			for (uint32_t k = 0; k < count && !seen; k++) {
+				seen = list[k].len == Z_STRLEN_P(entry)
+						&& memcmp(list[k].ptr, Z_STRVAL_P(entry), list[k].len) == 0;
+			}
+			if (!seen) {
+				list[count].ptr = Z_STRVAL_P(entry);
+				list[count].len = Z_STRLEN_P(entry);
+				count++;
+			}
 		} ZEND_HASH_FOREACH_END();
 	}
 	if (rt__check_event(event, 3) == FAILURE || rt__encode_message(&data, message) == FAILURE) {

@@ -48,8 +48,10 @@ const rt_setting rt_settings[] = {
 static int rt__fail(char *err, size_t errlen, const char *name,
 		const char *value, const char *expected)
 {
-	snprintf(err, errlen, "invalid value '%s' for realtime.%s: %s", value, name,
-			expected);
+	/* A long value is shortened so that the setting's name always fits. */
+	size_t n = strlen(value);
+	snprintf(err, errlen, "invalid value '%.*s%s' for realtime.%s: %s",
+			(int) (n > 64 ? 64 : n), value, n > 64 ? "..." : "", name, expected);
 	return -EINVAL;
 }
 
@@ -114,12 +116,13 @@ static int rt__parse_origins(rt_config *cfg, const char *value)
 	memcpy(cfg->origins_buf, value, len + 1);
 	cfg->origin_count = 0;
 	for (p = strtok(cfg->origins_buf, " \t,"); p != NULL; p = strtok(NULL, " \t,")) {
-		size_t n = strlen(p);
+		const char *sep = strstr(p, "://");
 		if (cfg->origin_count == RT_ORIGINS_MAX) {
 			return -EINVAL;
 		}
 		/* An origin is scheme://host[:port] with no path; "*" allows every origin. */
-		if (strcmp(p, "*") != 0 && (strstr(p, "://") == NULL || p[n - 1] == '/')) {
+		if (strcmp(p, "*") != 0 && (sep == NULL || sep == p || sep[3] == '\0'
+				|| strchr(sep + 3, '/') != NULL)) {
 			return -EINVAL;
 		}
 		cfg->origin_off[cfg->origin_count++] = (uint16_t) (p - cfg->origins_buf);

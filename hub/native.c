@@ -199,7 +199,7 @@ static rt_buf *rt__frame_whisper(const rt_whisper *w)
 void rt_native_on_message(rt_conn *conn, const char *text, size_t len)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	json_t *id, *action, *channel;
 	const char *act, *name;
 	size_t name_len;

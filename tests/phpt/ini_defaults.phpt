@@ -1,0 +1,38 @@
+--TEST--
+INI defaults of every realtime.* directive, all PHP_INI_SYSTEM
+--EXTENSIONS--
+realtime
+--INI--
+pcre.jit=0
+--FILE--
+<?php
+$defaults = [
+    'enabled' => '1',
+    'listen' => '127.0.0.1:6001',
+    'path' => '/ws',
+    'broker' => 'memory',
+    'allowed_origins' => '',
+    'max_message_size' => '65536',
+    'max_connections' => '10000',
+    'max_subscriptions' => '100',
+    'ping_interval' => '25',
+    'max_outbound' => '1048576',
+    'handshake_timeout' => '10',
+    'shutdown_timeout' => '2000',
+    'log' => '',
+];
+$all = ini_get_all('realtime');
+foreach ($defaults as $name => $value) {
+    $got = ini_get("realtime.$name");
+    $entry = $all["realtime.$name"] ?? null;
+    if ($got !== $value || $entry === null || $entry['global_value'] !== $value
+            || $entry['access'] !== INI_SYSTEM) {
+        echo "realtime.$name: ", var_export($got, true), ' ', json_encode($entry), "\n";
+    }
+}
+$system = array_filter($all, fn($e) => $e['access'] === INI_SYSTEM);
+echo count($defaults), " checked; every realtime.* directive is INI_SYSTEM: ",
+    var_export(count($system) === count($all), true), "\n";
+?>
+--EXPECT--
+13 checked; every realtime.* directive is INI_SYSTEM: true
