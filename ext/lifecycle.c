@@ -124,6 +124,10 @@ int rt_lifecycle_start(char *err, size_t errlen)
 	rt_config cfg;
 	int r;
 
+	if (!rt__enabled()) {
+		snprintf(err, errlen, "hubs are turned off (realtime.enabled=0)");
+		return -EPERM;
+	}
 	pthread_mutex_lock(&rt__lock);
 	rt__forget_after_fork();
 	if (rt__hub != NULL) {

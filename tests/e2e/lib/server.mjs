@@ -192,30 +192,40 @@ process.on('exit', () => {
  *
  * options:
  *   ini       { 'realtime.max_message_size': 1024, ... } extra -d settings
- *             (keys without a dot get the "realtime." prefix)
+ *             (keys without a dot get the "realtime." prefix; a function
+ *             value is called with { httpPort, wsPort } and gives the value)
  *   docroot   defaults to tests/e2e/app
  *   warmup    path of the first PHP request ('/index.php'); false to skip it
  *             and the /health wait (the hub then is not started)
  *   waitHub   false to skip waiting for /health after the warm-up request
  *             (for servers whose hub is not supposed to start)
  *   timeout   deadline for each readiness step in ms (10000)
+ *   extension false for a plain php -S without the extension (no hub, no
+ *             realtime.* defaults; `ini` keys are then used as given, and
+ *             the /health wait is skipped), e.g. a separate app server
  */
-export async function startServer({ ini = {}, docroot = APP_DIR, warmup = '/index.php', waitHub = true, timeout = 10000, env = {} } = {}) {
-  if (!fs.existsSync(EXTENSION)) {
+export async function startServer({ ini = {}, docroot = APP_DIR, warmup = '/index.php', waitHub = true, timeout = 10000, env = {}, extension = true } = {}) {
+  if (extension && !fs.existsSync(EXTENSION)) {
     throw new Error(`extension not found at ${EXTENSION}: run "bash scripts/build.sh" first (or set REALTIME_EXTENSION)`);
   }
+  if (!extension) waitHub = false;
   const [httpPort, wsPort] = await freePorts(2);
-  const settings = {
-    'realtime.listen': `127.0.0.1:${wsPort}`,
-    // These tests speak the anonymous native protocol. Builds that require
-    // authentication by default accept anonymous clients with this; builds
-    // without the setting ignore it.
-    'realtime.allow_anonymous': 1,
-  };
+  const settings = extension
+    ? {
+        'realtime.listen': `127.0.0.1:${wsPort}`,
+        // These tests speak the anonymous native protocol. Builds that require
+        // authentication by default accept anonymous clients with this; builds
+        // without the setting ignore it.
+        'realtime.allow_anonymous': 1,
+      }
+    : {};
   for (const [key, value] of Object.entries(ini)) {
-    settings[key.includes('.') ? key : `realtime.${key}`] = value;
+    // A function value is called with the ports, for settings that point
+    // back at this server (an auth endpoint, a webhook URL).
+    settings[key.includes('.') || !extension ? key : `realtime.${key}`] =
+      typeof value === 'function' ? value({ httpPort, wsPort }) : value;
   }
-  const args = ['-n', '-d', `extension=${EXTENSION}`];
+  const args = extension ? ['-n', '-d', `extension=${EXTENSION}`] : ['-n'];
   for (const [key, value] of Object.entries(settings)) args.push('-d', `${key}=${value}`);
   args.push('-S', `127.0.0.1:${httpPort}`, '-t', docroot);
 
