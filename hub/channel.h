@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hub/config.h"
 #include "hub/map.h"
 
 struct rt_conn;

@@ -108,14 +108,15 @@ static int rt__parse_listen(rt_config *cfg, const char *value)
 static int rt__parse_origins(rt_config *cfg, const char *value)
 {
 	size_t len = strlen(value);
-	char *p;
+	char *p, *save = NULL;
 
 	if (len >= sizeof(cfg->origins_buf)) {
 		return -EINVAL;
 	}
 	memcpy(cfg->origins_buf, value, len + 1);
 	cfg->origin_count = 0;
-	for (p = strtok(cfg->origins_buf, " \t,"); p != NULL; p = strtok(NULL, " \t,")) {
+	for (p = strtok_r(cfg->origins_buf, " \t,", &save); p != NULL;
+			p = strtok_r(NULL, " \t,", &save)) {
 		const char *sep = strstr(p, "://");
 		if (cfg->origin_count == RT_ORIGINS_MAX) {
 			return -EINVAL;

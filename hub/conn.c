@@ -714,7 +714,8 @@ void rt_conn_accept(rt_hub *hub, uv_stream_t *listener)
 	}
 	hub->conns = conn;
 	conn->state = RT_CONN_HTTP;
-	conn->deadline = hub->now + hub->cfg.handshake_timeout;
+	/* +1: the sweep counts whole ticks, and the first may come at once. */
+	conn->deadline = hub->now + hub->cfg.handshake_timeout + 1;
 	if (uv_accept(listener, (uv_stream_t *) &conn->tcp) != 0) {
 		rt_conn_close(conn);
 		return;

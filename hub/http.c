@@ -92,7 +92,7 @@ static int rt__on_headers_complete(http_parser *p)
 	rt_http_req *req = p->data;
 
 	req->method = p->method;
-	req->state = p->nread > RT_HTTP_HEAD_MAX ? RT_HTTP_BAD : RT_HTTP_DONE;
+	req->state = RT_HTTP_DONE;
 	/* For an upgrade, http_parser stops right after the head, so what
 	 * follows is WebSocket data; other requests get an answer and a close,
 	 * whatever follows. */
@@ -168,6 +168,11 @@ int rt_http_req_feed(rt_http_req *req, const char *data, size_t len, size_t *use
 	if (req->state != RT_HTTP_MORE) {
 		return req->state;
 	}
+	/* Never let the parser past the head limit in one go: a head that has
+	 * not ended there is too large. Bytes held back belong to the body. */
+	if (len > RT_HTTP_HEAD_MAX - req->head_bytes) {
+		len = RT_HTTP_HEAD_MAX - req->head_bytes;
+	}
 	n = http_parser_execute(&req->parser, &rt__settings, data, len);
 	*used = n;
 	req->head_bytes += n;
@@ -175,7 +180,7 @@ int rt_http_req_feed(rt_http_req *req, const char *data, size_t len, size_t *use
 		return req->state;
 	}
 	if (HTTP_PARSER_ERRNO(&req->parser) != HPE_OK || n != len
-			|| req->head_bytes > RT_HTTP_HEAD_MAX) {
+			|| req->head_bytes >= RT_HTTP_HEAD_MAX) {
 		req->state = RT_HTTP_BAD;
 	}
 	return req->state;

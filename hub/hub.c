@@ -820,6 +820,9 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 	if (rt_http_client_new(&hub->http, &hub->loop) != 0) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "cannot start the HTTP client");
+		if (hub->has_shared_listener) {
+			rt__close_handle((uv_handle_t *) &hub->shared_listener);
+		}
 		rt__close_handle((uv_handle_t *) &hub->wake);
 		rt__close_handle((uv_handle_t *) &hub->flush);
 		rt__close_handle((uv_handle_t *) &hub->tick);
@@ -840,6 +843,9 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 		snprintf(err, errlen, "cannot start the hub thread: %s", strerror(-r));
 		rt_webhooks_free(hub->webhooks);
 		rt_http_client_free(hub->http);
+		if (hub->has_shared_listener) {
+			rt__close_handle((uv_handle_t *) &hub->shared_listener);
+		}
 		rt__close_handle((uv_handle_t *) &hub->wake);
 		rt__close_handle((uv_handle_t *) &hub->flush);
 		rt__close_handle((uv_handle_t *) &hub->tick);

@@ -222,6 +222,10 @@ void rt_native_on_message(rt_conn *conn, const char *text, size_t len)
 		goto done;
 	}
 	act = json_string_value(action);
+	if (strlen(act) != json_string_length(action)) {
+		rt__error(conn, id, "unknown_action", "unknown action");
+		goto done;
+	}
 	if (strcmp(act, "ping") == 0) {
 		rt_sb sb;
 		rt__reply_begin(&sb, "pong", id);

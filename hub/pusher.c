@@ -25,6 +25,7 @@
 #define RT_PUSHER_APP_UNKNOWN 4001
 #define RT_PUSHER_UNAUTHORIZED 4009
 #define RT_PUSHER_OVER_CAPACITY 4100   /* back off, then reconnect */
+#define RT_PUSHER_RECONNECT 4200       /* reconnect at once */
 #define RT_PUSHER_PONG_TIMEOUT 4201    /* reconnect at once */
 #define RT_PUSHER_RATE_LIMITED 4301
 
@@ -620,7 +621,9 @@ done:
  * string goes as that string; any other JSON value goes encoded as one. */
 static void rt__append_data(rt_sb *sb, const rt_str *data)
 {
-	if (data->len > 0 && data->ptr[0] == '"') {
+	if (data->ptr == NULL) {
+		rt_sb_puts(sb, "\"null\"");
+	} else if (data->len > 0 && data->ptr[0] == '"') {
 		rt_sb_append(sb, data->ptr, data->len);
 	} else {
 		rt_sb_json_string(sb, data->ptr, data->len);
@@ -719,6 +722,8 @@ static uint16_t rt__close_code(uint16_t code)
 		return RT_PUSHER_PONG_TIMEOUT;   /* 4000 means "use TLS" to pusher-js */
 	case RT_CLOSE_SLOW_CONSUMER:
 		return RT_PUSHER_OVER_CAPACITY;  /* 4008 would refuse reconnecting */
+	case 1001:
+		return RT_PUSHER_RECONNECT;      /* this worker stops: another one serves */
 	default:
 		return code;
 	}
