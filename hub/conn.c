@@ -25,6 +25,7 @@ static __thread char rt__read_buf[64 * 1024];
 
 static void rt__on_closed(uv_handle_t *handle);
 static void rt__pump(rt_conn *conn);
+static int rt__ws_ensure(rt_conn *conn);
 static void rt__alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
 static void rt__on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
@@ -214,9 +215,19 @@ void rt_conn_flush(rt_conn *conn)
 		}
 		/* The socket is full: libuv writes the rest when it drains. */
 		n = rt__fill_bufs(conn, bufs, &total);
+		/* Most connections never fill their socket: the request is made
+		 * only for those that do. */
+		conn->wreq = malloc(sizeof(*conn->wreq));
+		if (conn->wreq == NULL) {
+			rt_conn_close(conn);
+			return;
+		}
+		conn->wreq->data = conn;
 		conn->inflight = n;
 		conn->flags |= RT_CONN_F_WRITING;
-		if (uv_write(&conn->wreq, (uv_stream_t *) &conn->tcp, bufs, n, rt__on_written) != 0) {
+		if (uv_write(conn->wreq, (uv_stream_t *) &conn->tcp, bufs, n, rt__on_written) != 0) {
+			free(conn->wreq);
+			conn->wreq = NULL;
 			conn->flags &= (uint8_t) ~RT_CONN_F_WRITING;
 			conn->inflight = 0;
 			rt_conn_close(conn);
@@ -234,6 +245,8 @@ static void rt__on_written(uv_write_t *req, int status)
 	rt_conn *conn = req->data;
 	uint32_t n = conn->inflight;
 
+	free(req);
+	conn->wreq = NULL;
 	conn->flags &= (uint8_t) ~RT_CONN_F_WRITING;
 	conn->inflight = 0;
 	while (n-- > 0 && conn->out_count > 0) {
@@ -323,6 +336,10 @@ void rt_conn_close_ws(rt_conn *conn, uint16_t code, const char *reason)
 	if (rt_proto(conn->proto)->close_code != NULL) {
 		code = rt_proto(conn->proto)->close_code(code);
 	}
+	if (rt__ws_ensure(conn) != 0) {
+		rt_conn_close(conn);
+		return;
+	}
 	wslay_event_queue_close(conn->ws, code, (const uint8_t *) reason,
 			reason ? strlen(reason) : 0);
 	conn->state = RT_CONN_CLOSING;
@@ -404,11 +421,36 @@ static const struct wslay_event_callbacks rt__ws_callbacks = {
 	.on_msg_recv_callback = rt__ws_on_msg,
 };
 
+/* The WebSocket parser exists only while a client is mid-message or the
+ * session is closing; an idle connection keeps none (see rt_frame_scan). */
+static int rt__ws_ensure(rt_conn *conn)
+{
+	if (conn->ws != NULL) {
+		return 0;
+	}
+	if (wslay_event_context_server_init(&conn->ws, &rt__ws_callbacks, conn) != 0) {
+		conn->ws = NULL;
+		return -ENOMEM;
+	}
+	wslay_event_config_set_max_recv_msg_length(conn->ws, conn->hub->cfg.max_message_size);
+	return 0;
+}
+
+static void rt__ws_release_if_idle(rt_conn *conn)
+{
+	if (conn->ws != NULL && conn->state == RT_CONN_OPEN && rt_frame_scan_idle(&conn->scan)
+			&& !wslay_event_want_write(conn->ws) && wslay_event_get_read_enabled(conn->ws)
+			&& !wslay_event_get_close_sent(conn->ws) && !wslay_event_get_close_received(conn->ws)) {
+		wslay_event_context_free(conn->ws);
+		conn->ws = NULL;
+	}
+}
+
 /* Moves wslay's queued control frames into the outbound queue, and ends
  * the connection once both sides have closed. */
 static void rt__pump(rt_conn *conn)
 {
-	if (conn->state == RT_CONN_DEAD) {
+	if (conn->state == RT_CONN_DEAD || conn->ws == NULL) {
 		return;
 	}
 	if (wslay_event_send(conn->ws) != 0) {
@@ -430,6 +472,11 @@ static void rt__ws_feed(rt_conn *conn, const char *data, size_t len)
 	conn->rbuf = (const uint8_t *) data;
 	conn->rlen = len;
 	conn->flags &= (uint8_t) ~RT_CONN_F_AWAIT_PONG;
+	rt_frame_scan_feed(&conn->scan, (const uint8_t *) data, len);
+	if (rt__ws_ensure(conn) != 0) {
+		rt_conn_close(conn);
+		return;
+	}
 	if (wslay_event_recv(conn->ws) != 0) {
 		/* A frame wslay could not take (an oversized or fragmented control
 		 * frame): say 1002 ourselves, since what wslay queued has no code. */
@@ -444,6 +491,7 @@ static void rt__ws_feed(rt_conn *conn, const char *data, size_t len)
 	}
 	conn->rlen = 0;
 	rt__pump(conn);
+	rt__ws_release_if_idle(conn);
 }
 
 /* ---- handshake ---- */
@@ -513,10 +561,6 @@ static int rt__open_session(rt_conn *conn, const char *accept)
 	if (rt_session_user_attach(conn) != 0) {
 		return -ENOMEM;
 	}
-	if (wslay_event_context_server_init(&conn->ws, &rt__ws_callbacks, conn) != 0) {
-		return -ENOMEM;
-	}
-	wslay_event_config_set_max_recv_msg_length(conn->ws, hub->cfg.max_message_size);
 	conn->id_len = (uint8_t) snprintf(conn->id, sizeof(conn->id), "%" PRIu32 ".%" PRIu64,
 			hub->node_id, ++hub->next_conn_seq);
 	if (rt_map_put(&hub->conns_by_id, conn->id, conn->id_len, conn) != 0) {
@@ -707,7 +751,6 @@ void rt_conn_accept(rt_hub *hub, uv_stream_t *listener)
 	conn->hub = hub;
 	uv_tcp_init(&hub->loop, &conn->tcp);
 	conn->tcp.data = conn;
-	conn->wreq.data = conn;
 	conn->next = hub->conns;
 	if (hub->conns) {
 		hub->conns->prev = conn;
@@ -754,12 +797,12 @@ void rt_conn_sweep(rt_conn *conn)
 			return;
 		}
 		{
-			struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
-			wslay_event_queue_msg(conn->ws, &ping);
+			/* A ping is ours to frame: no parser needed for it. */
+			static const uint8_t ping[] = {0x89, 0x00};
+			rt__queue_copy(conn, ping, sizeof(ping));
 		}
 		conn->flags |= RT_CONN_F_AWAIT_PONG;
 		conn->deadline = hub->now + hub->cfg.ping_interval;
-		rt__pump(conn);
 		break;
 	default:
 		break;

@@ -9,6 +9,7 @@
 
 #include "hub/buf.h"
 #include "hub/channel.h"
+#include "hub/frame.h"
 #include "hub/http.h"
 #include "hub/server.h"
 
@@ -40,7 +41,8 @@ typedef struct rt_conn {
 	struct rt_conn *prev, *next;  /* hub->conns */
 	struct rt_conn *dirty_next;
 	rt_http_req *http;            /* only during the handshake */
-	wslay_event_context_ptr ws;
+	wslay_event_context_ptr ws;   /* NULL between messages of an idle client */
+	rt_frame_scan scan;
 	const uint8_t *rbuf;          /* bytes wslay is reading from */
 	size_t rlen;
 
@@ -49,7 +51,7 @@ typedef struct rt_conn {
 	uint32_t out_off;             /* bytes of the head frame already written */
 	uint32_t inflight;            /* frames owned by the uv_write in flight */
 	size_t out_bytes;
-	uv_write_t wreq;
+	uv_write_t *wreq;             /* only while the socket is full */
 
 	rt_sub **subs;
 	uint32_t sub_count, sub_cap;

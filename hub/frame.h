@@ -19,6 +19,20 @@ size_t rt_frame_header(uint8_t *out, uint8_t opcode, uint64_t payload_len);
 /* A complete frame holding payload. NULL when out of memory. */
 rt_buf *rt_frame_new(uint8_t opcode, const void *payload, size_t len);
 
+/* Follows frame boundaries in a client's byte stream without decoding
+ * payloads, so the hub knows when the WebSocket parser holds no state and
+ * may be let go between messages (it costs several KB per connection). */
+typedef struct rt_frame_scan {
+	uint64_t payload_left;
+	uint8_t hdr[14];
+	uint8_t hdr_len;
+	uint8_t in_message;   /* a fragmented data message is under way */
+} rt_frame_scan;
+
+void rt_frame_scan_feed(rt_frame_scan *s, const uint8_t *data, size_t len);
+/* 1 between frames and outside any fragmented message. */
+int rt_frame_scan_idle(const rt_frame_scan *s);
+
 /* 1 when s is valid UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
 int rt_utf8_valid(const uint8_t *s, size_t len);
 

@@ -126,11 +126,13 @@ static void rt__error(rt_conn *conn, int code, const char *message)
 	rt__send(conn, &sb);
 }
 
-/* pusher:error with code, then the close handshake with the same code. */
+/* pusher:error with code and message, then the close handshake with the
+ * same code and a short reason (a close frame holds at most 123 bytes). */
 static void rt__refuse(rt_conn *conn, int code, const char *message)
 {
 	rt__error(conn, code, message);
-	rt_conn_close_ws(conn, (uint16_t) code, message);
+	rt_conn_close_ws(conn, (uint16_t) code,
+			code == RT_PUSHER_APP_UNKNOWN ? "unknown app key" : "unauthorized");
 }
 
 /* pusher:subscription_error in the shape Laravel Echo's .error() gets,
@@ -238,7 +240,8 @@ static void rt__on_open(rt_conn *conn)
 	/* The upgrade was routed here for "/app/" and a key without '/'. */
 	if (path == NULL || path_len != 5 + key_len || memcmp(path + 5, cfg->app_key, key_len) != 0) {
 		char message[300];
-		int n = path != NULL && path_len > 5 && path_len - 5 < 200 ? (int) (path_len - 5) : 0;
+		int n = path != NULL && path_len > 5 && path_len - 5 < 200
+				&& rt_utf8_valid((const uint8_t *) path + 5, path_len - 5) ? (int) (path_len - 5) : 0;
 		snprintf(message, sizeof(message), "App key %.*s does not exist", n, n ? path + 5 : "");
 		rt__refuse(conn, RT_PUSHER_APP_UNKNOWN, message);
 		return;
@@ -365,9 +368,12 @@ static void rt__subscribe(rt_conn *conn, const json_t *data)
 	}
 	name = json_string_value(channel);
 	len = json_string_length(channel);
+	if (len == 0 || len > RT_CHANNEL_MAX) {
+		rt__error(conn, -1, "a channel name is 1 to 200 characters");
+		return;
+	}
 	if (!rt_channel_name_valid(name, len)) {
-		rt__subscription_error(conn, name, len > RT_CHANNEL_MAX ? RT_CHANNEL_MAX : len,
-				"InvalidChannel", 400,
+		rt__subscription_error(conn, name, len, "InvalidChannel", 400,
 				"a channel name is 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ; : #");
 		return;
 	}
