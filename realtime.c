@@ -14,7 +14,8 @@
 
 zend_class_entry *realtime_ce_exception;
 
-#define RT_SETTING_COUNT 32
+/* Room for every row of rt_settings (MINIT refuses to start otherwise). */
+#define RT_SETTING_COUNT 64
 static zend_ini_entry_def rt__ini_defs[RT_SETTING_COUNT + 1];
 static char rt__ini_names[RT_SETTING_COUNT][48];
 
@@ -36,7 +37,7 @@ static ZEND_INI_MH(rt__on_modify)
 
 /* The INI table is built from hub/config.c's list, the one place that
  * names every setting and its default. */
-static void rt__build_ini_defs(void)
+static zend_result rt__build_ini_defs(void)
 {
 	int i = 0;
 
@@ -52,6 +53,7 @@ static void rt__build_ini_defs(void)
 		d->modifiable = PHP_INI_SYSTEM;
 	}
 	memset(&rt__ini_defs[i], 0, sizeof(rt__ini_defs[i]));
+	return rt_settings[i].name == NULL ? SUCCESS : FAILURE;
 }
 
 /* A bad value in php.ini or -d would otherwise fall back to the default
@@ -80,7 +82,10 @@ static zend_result rt__check_configured_values(void)
 PHP_MINIT_FUNCTION(realtime)
 {
 	(void) type;
-	rt__build_ini_defs();
+	if (rt__build_ini_defs() == FAILURE) {
+		zend_error(E_CORE_WARNING, "realtime: more settings than RT_SETTING_COUNT");
+		return FAILURE;
+	}
 	if (rt__check_configured_values() == FAILURE) {
 		return FAILURE;
 	}
