@@ -324,6 +324,30 @@ void rt_pool_leave(rt_pool_member *m)
 	free(m);
 }
 
+/* A process that exited is gone even while its parent has not reaped it
+ * (php -S never waits for a killed worker): a zombie counts as dead. */
+static int rt__process_gone(pid_t pid)
+{
+	char path[64], buf[256];
+	const char *state;
+	FILE *f;
+	size_t n;
+
+	if (kill(pid, 0) != 0) {
+		return errno == ESRCH;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	f = fopen(path, "re");
+	if (f == NULL) {
+		return 0;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	state = strrchr(buf, ')');
+	return state != NULL && (state[2] == 'Z' || state[2] == 'X');
+}
+
 int rt_pool_reap(rt_pool *p, uint64_t app, uint32_t *dead, int max)
 {
 	int n = 0;
@@ -332,7 +356,7 @@ int rt_pool_reap(rt_pool *p, uint64_t app, uint32_t *dead, int max)
 	for (int i = 0; i < RT_POOL_SLOTS && n < max; i++) {
 		rt__slot *s = &p->slots[i];
 		int32_t pid = atomic_load(&s->pid);
-		if (pid != 0 && s->app == app && kill(pid, 0) != 0 && errno == ESRCH) {
+		if (pid != 0 && s->app == app && rt__process_gone(pid)) {
 			dead[n++] = s->node;
 			atomic_store(&s->pid, 0);
 		}

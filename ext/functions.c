@@ -401,6 +401,20 @@ static zend_result rt__token_options(HashTable *options, zval *payload, zend_lon
 			}
 			*ttl = Z_LVAL_P(v);
 		} else if (zend_string_equals_literal(key, "info")) {
+			smart_str info = {0};
+			zend_long max = zend_ini_long("realtime.max_user_info",
+					sizeof("realtime.max_user_info") - 1, 0);
+			if (rt__encode_message(&info, v) == FAILURE) {
+				smart_str_free(&info);
+				return FAILURE;
+			}
+			if ((zend_long) ZSTR_LEN(info.s) > max) {
+				zend_argument_value_error(2, "option \"info\" is %zu bytes as JSON, more than realtime.max_user_info (" ZEND_LONG_FMT ")",
+						ZSTR_LEN(info.s), max);
+				smart_str_free(&info);
+				return FAILURE;
+			}
+			smart_str_free(&info);
 			Z_TRY_ADDREF_P(v);
 			add_assoc_zval(payload, "info", v);
 		} else if (zend_string_equals_literal(key, "channels")) {

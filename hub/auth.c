@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,6 +23,20 @@ void rt_auth_check_config(const rt_config *cfg)
 		rt_log(RT_LOG_WARNING, "no client can connect: set realtime.auth_endpoint, "
 				"realtime.secret (signed tokens) or realtime.allow_anonymous=1");
 	}
+}
+
+static int rt__hex(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
 }
 
 /* The token a client presented: ?token=... or "Authorization: Bearer ...". */
@@ -103,33 +118,67 @@ static void rt__on_endpoint_answer(void *ctx, long status, const char *body, siz
 	rt_conn_auth_finished(conn, 0, id, NULL);
 }
 
+/* "Name: value" for a header of the client's request, or NULL. */
+static char *rt__forward(const rt_http_req *req, int hdr, const char *name)
+{
+	size_t len, n = strlen(name);
+	const char *v = rt_http_req_header(req, hdr, &len);
+	char *line;
+
+	if (v == NULL || (line = malloc(n + 2 + len + 1)) == NULL) {
+		return NULL;
+	}
+	memcpy(line, name, n);
+	memcpy(line + n, ": ", 2);
+	memcpy(line + n + 2, v, len);
+	line[n + 2 + len] = '\0';
+	return line;
+}
+
 static void rt__ask_endpoint(rt_conn *conn)
 {
 	const rt_config *cfg = &conn->hub->cfg;
+	char *cookie = rt__forward(conn->http, RT_HDR_COOKIE, "Cookie");
+	char *authz = rt__forward(conn->http, RT_HDR_AUTHORIZATION, "Authorization");
 	const char *headers[4] = {"Accept: application/json", NULL, NULL, NULL};
-	char cookie[4096], authz[2048];
 	rt_http_request req = {"GET", cfg->auth_endpoint, headers, NULL, 0, cfg->auth_timeout};
-	size_t len;
 	int n = 1;
-	const char *v;
 
-	v = rt_http_req_header(conn->http, RT_HDR_COOKIE, &len);
-	if (v != NULL && len + 9 < sizeof(cookie)) {
-		snprintf(cookie, sizeof(cookie), "Cookie: %.*s", (int) len, v);
+	if (cookie != NULL) {
 		headers[n++] = cookie;
 	}
-	v = rt_http_req_header(conn->http, RT_HDR_AUTHORIZATION, &len);
-	if (v != NULL && len + 16 < sizeof(authz)) {
-		snprintf(authz, sizeof(authz), "Authorization: %.*s", (int) len, v);
+	if (authz != NULL) {
 		headers[n++] = authz;
 	}
+	/* libcurl copies the header lines. */
 	conn->auth_call = rt_http_client_start(conn->hub->http, &req, rt__on_endpoint_answer, conn);
+	free(cookie);
+	free(authz);
 	if (conn->auth_call == NULL) {
 		rt_conn_auth_finished(conn, 503, NULL, "authentication service unavailable");
 		return;
 	}
 	conn->state = RT_CONN_AUTH;
 	conn->deadline = conn->hub->now + cfg->auth_timeout / 1000 + 2;
+}
+
+/* Query values may be percent-encoded; tokens use only URL-safe bytes,
+ * but clients are free to encode them. Returns the decoded length. */
+static size_t rt__percent_decode(const char *in, size_t len, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int hi, lo;
+		if (in[i] == '%' && i + 2 < len
+				&& (hi = rt__hex(in[i + 1])) >= 0 && (lo = rt__hex(in[i + 2])) >= 0) {
+			out[o++] = (char) (hi * 16 + lo);
+			i += 2;
+		} else {
+			out[o++] = in[i];
+		}
+	}
+	return o;
 }
 
 void rt_auth_begin(rt_conn *conn)
@@ -148,7 +197,13 @@ void rt_auth_begin(rt_conn *conn)
 	}
 	token = rt__find_token(conn->http, &len, &from_header);
 	if (token != NULL && cfg->secret[0]) {
-		rt_identity *id = rt_token_verify(cfg->secret, strlen(cfg->secret), token, len,
+		char decoded[RT_HTTP_HEAD_MAX];
+		rt_identity *id;
+		if (!from_header && len < sizeof(decoded)) {
+			len = rt__percent_decode(token, len, decoded);
+			token = decoded;
+		}
+		id = rt_token_verify(cfg->secret, strlen(cfg->secret), token, len,
 				time(NULL), cfg->max_user_info, err, sizeof(err));
 		if (id != NULL) {
 			rt_conn_auth_finished(conn, 0, id, NULL);

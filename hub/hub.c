@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 static void rt__dispatch(rt_hub *hub, rt_msg *msg);
+static void rt__on_synced(uv_timer_t *t);
 
 /* ---- loop callbacks ---- */
 
@@ -432,6 +433,10 @@ static void rt__begin_stop(rt_hub *hub)
 		return;
 	}
 	hub->stopping = 1;
+	if (hub->syncing) {
+		uv_timer_stop(&hub->sync_timer);
+		rt__on_synced(&hub->sync_timer);
+	}
 	if (hub->has_link) {
 		/* The others forget this hub before its clients go, so its leaving
 		 * reads as one change to them, announced by a hub that stays. */
@@ -496,6 +501,13 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 		rt__disconnect_user(hub, msg);
 		break;
 	case RT_MSG_QUERY:
+		if (hub->syncing) {
+			/* Held until the other hubs' state has had time to arrive. */
+			msg->next = NULL;
+			*hub->deferred_tail = msg;
+			hub->deferred_tail = &msg->next;
+			return;
+		}
 		rt__answer(hub, msg->query);
 		break;
 	case RT_MSG_STATE:
@@ -515,6 +527,11 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 					: rt__lowest_other(hub, msg->origin) == hub->node_id;
 			rt_view_drop_origin(&hub->view, msg->origin);
 			hub->hooks_mine = 0;
+			break;
+		}
+		if (!hub->stopping) {
+			/* Taken for dead (a missed heartbeat): say again what we hold. */
+			rt_session_report_all(hub);
 		}
 		break;
 	case RT_MSG_STOP:
@@ -620,14 +637,39 @@ void rt_hub__user_interest(rt_hub *hub, const char *id, size_t len, int on)
 
 /* ---- thread ---- */
 
+#define RT_SYNC_WINDOW_MS 150
+
+static void rt__on_synced(uv_timer_t *t)
+{
+	rt_hub *hub = t->data;
+	rt_msg *msg = hub->deferred;
+
+	hub->syncing = 0;
+	hub->deferred = NULL;
+	hub->deferred_tail = &hub->deferred;
+	while (msg != NULL) {
+		rt_msg *next = msg->next;
+		rt__dispatch(hub, msg);
+		msg = next;
+	}
+	uv_close((uv_handle_t *) t, NULL);
+}
+
 static void *rt__thread_main(void *arg)
 {
 	rt_hub *hub = arg;
 	rt_conn *conn;
 
+	hub->deferred_tail = &hub->deferred;
 	if (hub->has_link && hub->link.start(hub->link.ctx, hub, &hub->loop) != 0) {
 		rt_log(RT_LOG_ERROR, "hub cannot reach the other hubs of its app: it serves its own clients only");
 		hub->has_link = 0;
+	}
+	if (hub->has_link) {
+		hub->syncing = 1;
+		uv_timer_init(&hub->loop, &hub->sync_timer);
+		hub->sync_timer.data = hub;
+		uv_timer_start(&hub->sync_timer, rt__on_synced, RT_SYNC_WINDOW_MS, 0);
 	}
 	uv_run(&hub->loop, UV_RUN_DEFAULT);
 	if (hub->has_link) {
@@ -798,12 +840,23 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 		snprintf(err, errlen, "cannot start the event loop: %s", uv_strerror(r));
 		goto fail_loop;
 	}
+	rt__adopt_shared(hub, inherited_fd);
 	r = rt__bind(hub, share_port, err, errlen);
+	if (r == UV_EADDRINUSE && hub->has_shared_listener) {
+		/* SO_REUSEPORT groups sockets by user: workers that run as another
+		 * user than the master that bound the port serve it through the
+		 * master's socket alone. */
+		rt_log(RT_LOG_INFO, "serving %s:%d through the socket bound before the fork "
+				"(this worker's user cannot add its own)", cfg->host, cfg->port);
+		r = 0;
+	}
 	if (r != 0) {
+		if (hub->has_shared_listener) {
+			rt__close_handle((uv_handle_t *) &hub->shared_listener);
+		}
 		goto fail_handles;
 	}
 	hub->listener.data = hub;
-	rt__adopt_shared(hub, inherited_fd);
 	if (link != NULL) {
 		hub->link = *link;
 		hub->has_link = 1;

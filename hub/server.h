@@ -40,6 +40,9 @@ struct rt_hub {
 	rt_map users;         /* user id -> rt_user */
 	rt_view view;         /* the whole app's channels and members (hub/view.h) */
 	int hooks_mine;       /* this hub sends the webhooks of the state change at hand */
+	uv_timer_t sync_timer;  /* a new hub hears from the others before it answers queries */
+	int syncing;
+	rt_msg *deferred, **deferred_tail;
 	struct rt_http_client *http;  /* auth endpoint and webhooks */
 	struct rt_webhooks *webhooks; /* NULL when realtime.webhook_url is empty */
 	struct rt_conn *conns;        /* every connection, for sweeps and shutdown */

@@ -181,7 +181,8 @@ void rt_webhooks_event(struct rt_webhooks *w, rt_webhook_kind kind, const char *
 		while (*tail != NULL) {
 			tail = &(*tail)->next;
 		}
-		e->due = w->hub->now + w->hub->cfg.webhook_delay;
+		/* +1: hub->now counts whole ticks, so the hold is never shorter. */
+		e->due = w->hub->now + w->hub->cfg.webhook_delay + 1;
 		e->next = NULL;
 		*tail = e;
 		if (w->hub->cfg.webhook_delay == 0) {
@@ -259,7 +260,7 @@ static void rt__on_sent(void *ctx, long status, const char *body, size_t len, co
 		uint32_t backoff = 1u << (b->attempts - 1); /* 1, 2, 4 ... 64 s */
 		rt_log(RT_LOG_WARNING, "webhook to %s failed (%s%ld); retry in %u s",
 				w->hub->cfg.webhook_url, error ? error : "status ", error ? 0L : status, backoff);
-		b->retry_at = w->hub->now + backoff;
+		b->retry_at = w->hub->now + backoff + 1;
 		b->next = w->retries;
 		w->retries = b;
 	}
@@ -297,13 +298,15 @@ static void rt__send_next(struct rt_webhooks *w)
 	if (w->inflight != NULL) {
 		return;
 	}
-	for (rt__batch **p = &w->retries; *p != NULL; p = &(*p)->next) {
-		if ((*p)->retry_at <= w->hub->now) {
-			b = *p;
-			*p = b->next;
+	/* A batch waiting for its retry goes before anything newer: the app
+	 * sees events in the order they happened. */
+	if (w->retries != NULL) {
+		if (w->retries->retry_at <= w->hub->now) {
+			b = w->retries;
+			w->retries = b->next;
 			rt__post(w, b);
-			return;
 		}
+		return;
 	}
 	if (w->ready == NULL) {
 		return;
