@@ -18,7 +18,7 @@
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
-#include <hiredis/adapters/libuv.h>
+#include "broker/redis_uv.h"
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,12 +28,20 @@
 
 #define RT_BEAT_MS 5000
 #define RT_BEAT_TTL_MS 15000   /* a silent hub is gone after this (docs: at most 20 s) */
+#define RT_SETUP_MIN_MS 1000   /* longest wait for a connection to be usable */
+#define RT_PENDING_MAX 10000   /* state changes kept while Redis is away */
 #define RT_RETRY_MIN_MS 250
 #define RT_RETRY_MAX_MS 10000
 #define RT_KNOWN_ORIGINS 1024
 
+typedef struct rt__seen {
+	uint32_t origin;
+	uint64_t since_ms;
+} rt__seen;
+
 struct rt_broker {
 	rt_config cfg;
+	char ns[96];               /* prefix and database: Pub/Sub channels are not per database */
 	/* PHP side */
 	redisContext *sync;
 	pid_t sync_pid;
@@ -44,25 +52,45 @@ struct rt_broker {
 	redisAsyncContext *sub, *cmd;
 	int sub_up, cmd_up, down_logged, stopping;
 	uint32_t attempts;
-	uv_timer_t retry, beat;
+	uv_timer_t retry, beat, guard;
 	int timers;
 	uint64_t down_since;
+	int tearing_down;
+	/* State changes made while Redis was away, replayed when it is back. */
+	rt_msg *pending, **pending_tail;
+	size_t pending_count;
+	int pending_overflow;
+	/* When each hub was first heard of: one is taken for dead only after a
+	 * whole heartbeat lifetime without its key. */
+	rt__seen seen[RT_KNOWN_ORIGINS];
+	size_t seen_count;
 };
 
 /* ---- addresses and routes ---- */
 
-static int rt__route(const rt_config *cfg, char kind, const char *name, size_t len, char *out,
+static int rt__route(const rt_broker *b, char kind, const char *name, size_t len, char *out,
 		size_t outlen)
 {
-	int n = snprintf(out, outlen, "%s%c:%.*s", cfg->redis_prefix, kind, (int) len, name);
+	int n = snprintf(out, outlen, "%s%c:%.*s", b->ns, kind, (int) len, name);
 	return (n > 0 && (size_t) n < outlen) ? n : -1;
 }
 
-static int rt__node_route(const rt_config *cfg, const char *conn_id, size_t len, char *out,
+static int rt__node_route(const rt_broker *b, const char *conn_id, size_t len, char *out,
 		size_t outlen)
 {
 	const char *dot = memchr(conn_id, '.', len);
-	return dot ? rt__route(cfg, 'n', conn_id, (size_t) (dot - conn_id), out, outlen) : -1;
+	return dot ? rt__route(b, 'n', conn_id, (size_t) (dot - conn_id), out, outlen) : -1;
+}
+
+/* hiredis reports a timed-out socket read as EAGAIN's text. */
+static const char *rt__why(const rt_config *cfg, const char *errstr, char *buf, size_t buflen)
+{
+	if (errstr != NULL && strstr(errstr, "temporarily unavailable") != NULL) {
+		snprintf(buf, buflen, "no answer within %u ms (realtime.redis_timeout): is it a Redis server?",
+				cfg->redis_timeout);
+		return buf;
+	}
+	return errstr;
 }
 
 /* ---- PHP side: a synchronous connection per process ---- */
@@ -82,8 +110,9 @@ static redisContext *rt__connect_sync(const rt_config *cfg, char *err, size_t er
 		c = redisConnectWithTimeout(host, atoi(colon + 1), tv);
 	}
 	if (c == NULL || c->err) {
+		char why[128];
 		snprintf(err, errlen, "cannot connect to Redis at %s (realtime.redis_address): %s",
-				cfg->redis_address, c ? c->errstr : "out of memory");
+				cfg->redis_address, c ? rt__why(cfg, c->errstr, why, sizeof(why)) : "out of memory");
 		redisFree(c);
 		return NULL;
 	}
@@ -91,8 +120,9 @@ static redisContext *rt__connect_sync(const rt_config *cfg, char *err, size_t er
 	if (cfg->redis_password[0]) {
 		r = redisCommand(c, "AUTH %s", cfg->redis_password);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			char why[128];
 			snprintf(err, errlen, "Redis at %s refused the password (realtime.redis_password): %s",
-					cfg->redis_address, r ? r->str : c->errstr);
+					cfg->redis_address, r ? r->str : rt__why(cfg, c->errstr, why, sizeof(why)));
 			freeReplyObject(r);
 			redisFree(c);
 			return NULL;
@@ -101,8 +131,10 @@ static redisContext *rt__connect_sync(const rt_config *cfg, char *err, size_t er
 	}
 	r = redisCommand(c, "SELECT %u", cfg->redis_database);
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		char why[128];
 		snprintf(err, errlen, "Redis at %s: %s", cfg->redis_address,
-				r ? r->str : (c->errstr[0] ? c->errstr : "no answer: is it a Redis server?"));
+				r ? r->str : (c->errstr[0] ? rt__why(cfg, c->errstr, why, sizeof(why))
+						: "no answer: is it a Redis server?"));
 		freeReplyObject(r);
 		redisFree(c);
 		return NULL;
@@ -129,8 +161,11 @@ static int rt__publish_one(rt_broker *b, const char *route, const char *data, si
 			freeReplyObject(r);
 			return 0;
 		}
-		snprintf(err, errlen, "Redis at %s: %s", b->cfg.redis_address,
-				r ? r->str : b->sync->errstr);
+		{
+			char why[128];
+			snprintf(err, errlen, "Redis at %s: %s", b->cfg.redis_address,
+					r ? r->str : rt__why(&b->cfg, b->sync->errstr, why, sizeof(why)));
+		}
 		freeReplyObject(r);
 		/* A connection broken since the last call gets one fresh try. */
 		redisFree(b->sync);
@@ -163,7 +198,7 @@ static int rt__route_msg(rt_broker *b, const rt_msg *msg, rt__send_fn send, char
 			one.channels = &msg->channels[i];
 			one.channel_count = 1;
 			n = rt_msg_encode(&one, buf, cap);
-			if (rt__route(&b->cfg, 'c', msg->channels[i].ptr, msg->channels[i].len, route,
+			if (rt__route(b, 'c', msg->channels[i].ptr, msg->channels[i].len, route,
 					sizeof(route)) < 0) {
 				continue;
 			}
@@ -172,7 +207,7 @@ static int rt__route_msg(rt_broker *b, const rt_msg *msg, rt__send_fn send, char
 		break;
 	case RT_MSG_WHISPER:
 		n = rt_msg_encode(msg, buf, cap);
-		if (rt__route(&b->cfg, 'c', msg->channels[0].ptr, msg->channels[0].len, route,
+		if (rt__route(b, 'c', msg->channels[0].ptr, msg->channels[0].len, route,
 				sizeof(route)) >= 0) {
 			r = send(b, route, buf, n, err, errlen);
 		}
@@ -180,19 +215,19 @@ static int rt__route_msg(rt_broker *b, const rt_msg *msg, rt__send_fn send, char
 	case RT_MSG_TO_USER:
 	case RT_MSG_DISCONNECT_USER:
 		n = rt_msg_encode(msg, buf, cap);
-		if (rt__route(&b->cfg, 'u', msg->target.ptr, msg->target.len, route, sizeof(route)) >= 0) {
+		if (rt__route(b, 'u', msg->target.ptr, msg->target.len, route, sizeof(route)) >= 0) {
 			r = send(b, route, buf, n, err, errlen);
 		}
 		break;
 	case RT_MSG_TO_CONNECTION:
 		n = rt_msg_encode(msg, buf, cap);
-		if (rt__node_route(&b->cfg, msg->target.ptr, msg->target.len, route, sizeof(route)) >= 0) {
+		if (rt__node_route(b, msg->target.ptr, msg->target.len, route, sizeof(route)) >= 0) {
 			r = send(b, route, buf, n, err, errlen);
 		}
 		break;
 	default:
 		n = rt_msg_encode(msg, buf, cap);
-		snprintf(route, sizeof(route), "%sstate", b->cfg.redis_prefix);
+		snprintf(route, sizeof(route), "%sstate", b->ns);
 		r = send(b, route, buf, n, err, errlen);
 	}
 	free(buf);
@@ -202,6 +237,8 @@ static int rt__route_msg(rt_broker *b, const rt_msg *msg, rt__send_fn send, char
 /* ---- hub side ---- */
 
 static void rt__connect_async(rt_broker *b);
+static int rt__send_async(rt_broker *b, const char *route, const char *data, size_t len,
+		char *err, size_t errlen);
 
 static uint64_t rt__now_ms(rt_broker *b)
 {
@@ -233,21 +270,33 @@ static void rt__schedule_retry(rt_broker *b)
 	uv_timer_start(&b->retry, rt__on_retry, delay, 0);
 }
 
+/* Lets go of both connections at once; hiredis defers the free when
+ * called from one of its own callbacks. */
+static void rt__drop_connections(rt_broker *b)
+{
+	redisAsyncContext *sub = b->sub, *cmd = b->cmd;
+
+	b->sub = b->cmd = NULL;
+	b->sub_up = b->cmd_up = 0;
+	b->tearing_down = 1;
+	if (sub != NULL) {
+		redisAsyncFree(sub);
+	}
+	if (cmd != NULL) {
+		redisAsyncFree(cmd);
+	}
+	b->tearing_down = 0;
+}
+
 static void rt__went_down(rt_broker *b, const char *why)
 {
 	int was_up = b->sub_up && b->cmd_up;
 
-	b->sub_up = b->cmd_up = 0;
-	if (b->sub != NULL) {
-		redisAsyncContext *c = b->sub;
-		b->sub = NULL;
-		redisAsyncDisconnect(c);
+	if (b->tearing_down) {
+		return;
 	}
-	if (b->cmd != NULL) {
-		redisAsyncContext *c = b->cmd;
-		b->cmd = NULL;
-		redisAsyncDisconnect(c);
-	}
+	uv_timer_stop(&b->guard);
+	rt__drop_connections(b);
 	if (was_up || !b->down_logged) {
 		rt_log(RT_LOG_ERROR, "Redis at %s unavailable (%s): serving local clients only, "
 				"reconnecting", b->cfg.redis_address, why);
@@ -280,16 +329,23 @@ static void rt__subscribe(void *ctx, char kind, const char *name, size_t len)
 	rt_broker *b = ctx;
 	char route[320];
 
-	if (b->sub != NULL && b->sub_up && rt__route(&b->cfg, kind, name, len, route, sizeof(route)) > 0) {
+	if (b->sub != NULL && b->sub_up && rt__route(b, kind, name, len, route, sizeof(route)) > 0) {
 		redisAsyncCommand(b->sub, rt__on_message, b, "SUBSCRIBE %s", route);
 	}
+}
+
+static void rt__heartbeat(rt_broker *b)
+{
+	redisAsyncCommand(b->cmd, NULL, NULL, "SET %snode:%u 1 PX %d", b->ns, rt_hub_node_id(b->hub),
+			RT_BEAT_TTL_MS);
 }
 
 static void rt__both_up(rt_broker *b)
 {
 	char route[320];
 	rt_msg_fields f = {0};
-	rt_msg *sync;
+	rt_msg *sync, *pending;
+	char err[160];
 
 	if (b->down_logged) {
 		rt_log(RT_LOG_INFO, "Redis at %s is back after %llu ms; resubscribed",
@@ -297,12 +353,40 @@ static void rt__both_up(rt_broker *b)
 		b->down_logged = 0;
 	}
 	b->attempts = 0;
-	snprintf(route, sizeof(route), "%sstate", b->cfg.redis_prefix);
+	uv_timer_stop(&b->guard);
+	/* Alive before anyone may ask; every hub gets a new grace period. */
+	rt__heartbeat(b);
+	b->seen_count = 0;
+	snprintf(route, sizeof(route), "%sstate", b->ns);
 	redisAsyncCommand(b->sub, rt__on_message, b, "SUBSCRIBE %s", route);
-	snprintf(route, sizeof(route), "%sn:%u", b->cfg.redis_prefix, rt_hub_node_id(b->hub));
+	snprintf(route, sizeof(route), "%sn:%u", b->ns, rt_hub_node_id(b->hub));
 	redisAsyncCommand(b->sub, rt__on_message, b, "SUBSCRIBE %s", route);
 	rt_hub_each_interest(b->hub, rt__subscribe, b);
-	/* What the others hold, and what we hold, may have changed unseen. */
+	/* Changes made while Redis was away, in order (each is an absolute
+	 * count, so the last one wins); past the limit, start over cleanly. */
+	if (b->pending_overflow) {
+		rt_msg_fields g = {0};
+		rt_msg *gone;
+		g.origin = rt_hub_node_id(b->hub);
+		g.count = rt_hub_node_id(b->hub);
+		gone = rt_msg_new(RT_MSG_GONE, &g);
+		if (gone != NULL) {
+			rt__route_msg(b, gone, rt__send_async, err, sizeof(err));
+			rt_msg_free(gone);
+		}
+	}
+	pending = b->pending;
+	b->pending = NULL;
+	b->pending_tail = &b->pending;
+	b->pending_count = 0;
+	b->pending_overflow = 0;
+	while (pending != NULL) {
+		rt_msg *next = pending->next;
+		rt__route_msg(b, pending, rt__send_async, err, sizeof(err));
+		rt_msg_free(pending);
+		pending = next;
+	}
+	/* What the others hold may have changed unseen too. */
 	f.origin = rt_hub_node_id(b->hub);
 	sync = rt_msg_new(RT_MSG_SYNC, &f);
 	if (sync != NULL) {
@@ -396,14 +480,30 @@ static redisAsyncContext *rt__open_async(rt_broker *b)
 		return NULL;
 	}
 	c->data = b;
-	redisLibuvAttach(c, b->loop);
+	if (rt_redis_uv_attach(c, b->loop) != REDIS_OK) {
+		redisAsyncFree(c);
+		return NULL;
+	}
 	redisAsyncSetConnectCallback(c, rt__on_connect);
 	redisAsyncSetDisconnectCallback(c, rt__on_disconnect);
 	return c;
 }
 
+static void rt__on_guard(uv_timer_t *t)
+{
+	rt_broker *b = t->data;
+	char why[128];
+
+	if (!(b->sub_up && b->cmd_up)) {
+		snprintf(why, sizeof(why), "not ready within %u ms", (unsigned) t->timeout);
+		rt__went_down(b, why);
+	}
+}
+
 static void rt__connect_async(rt_broker *b)
 {
+	uint32_t wait = b->cfg.redis_timeout * 2;
+
 	if (b->stopping || b->sub != NULL || b->cmd != NULL) {
 		return;
 	}
@@ -411,7 +511,10 @@ static void rt__connect_async(rt_broker *b)
 	b->cmd = b->sub ? rt__open_async(b) : NULL;
 	if (b->sub == NULL || b->cmd == NULL) {
 		rt__went_down(b, "cannot open a connection");
+		return;
 	}
+	/* A server that accepts and never answers must not hold the hub. */
+	uv_timer_start(&b->guard, rt__on_guard, wait < RT_SETUP_MIN_MS ? RT_SETUP_MIN_MS : wait, 0);
 }
 
 /* Hubs whose heartbeat expired are gone: the first hub to claim one tells all. */
@@ -443,7 +546,7 @@ static void rt__on_exists(redisAsyncContext *c, void *reply, void *privdata)
 
 	if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 0 && b->cmd != NULL) {
 		redisAsyncCommand(b->cmd, rt__on_claim, privdata, "SET %sgone:%u %u NX PX 60000",
-				b->cfg.redis_prefix, origin, rt_hub_node_id(b->hub));
+				b->ns, origin, rt_hub_node_id(b->hub));
 	}
 }
 
@@ -456,12 +559,25 @@ static void rt__on_beat(uv_timer_t *t)
 	if (!(b->sub_up && b->cmd_up)) {
 		return;
 	}
-	redisAsyncCommand(b->cmd, NULL, NULL, "SET %snode:%u 1 PX %d", b->cfg.redis_prefix,
-			rt_hub_node_id(b->hub), RT_BEAT_TTL_MS);
+	rt__heartbeat(b);
 	n = rt_hub_known_origins(b->hub, origins, RT_KNOWN_ORIGINS);
 	for (size_t i = 0; i < n; i++) {
+		size_t k;
+		for (k = 0; k < b->seen_count && b->seen[k].origin != origins[i]; k++) {
+		}
+		if (k == b->seen_count) {
+			if (k < RT_KNOWN_ORIGINS) {
+				b->seen[b->seen_count].origin = origins[i];
+				b->seen[b->seen_count].since_ms = rt__now_ms(b);
+				b->seen_count++;
+			}
+			continue;
+		}
+		if (rt__now_ms(b) - b->seen[k].since_ms < RT_BEAT_TTL_MS) {
+			continue;
+		}
 		redisAsyncCommand(b->cmd, rt__on_exists, (void *) (uintptr_t) origins[i],
-				"EXISTS %snode:%u", b->cfg.redis_prefix, origins[i]);
+				"EXISTS %snode:%u", b->ns, origins[i]);
 	}
 }
 
@@ -473,7 +589,8 @@ static int rt__link_start(void *ctx, rt_hub *hub, uv_loop_t *loop)
 	b->loop = loop;
 	uv_timer_init(loop, &b->retry);
 	uv_timer_init(loop, &b->beat);
-	b->retry.data = b->beat.data = b;
+	uv_timer_init(loop, &b->guard);
+	b->retry.data = b->beat.data = b->guard.data = b;
 	b->timers = 1;
 	uv_timer_start(&b->beat, rt__on_beat, 100, RT_BEAT_MS);
 	rt__connect_async(b);
@@ -489,6 +606,29 @@ static int rt__send_async(rt_broker *b, const char *route, const char *data, siz
 	return 0;
 }
 
+static void rt__keep_pending(rt_broker *b, const rt_msg *msg)
+{
+	size_t len = rt_msg_encoded_size(msg);
+	char *buf;
+	rt_msg *copy;
+
+	if (b->pending_count >= RT_PENDING_MAX) {
+		b->pending_overflow = 1;
+		return;
+	}
+	buf = malloc(len);
+	copy = buf ? rt_msg_decode(buf, rt_msg_encode(msg, buf, len)) : NULL;
+	free(buf);
+	if (copy == NULL) {
+		b->pending_overflow = 1;
+		return;
+	}
+	copy->next = NULL;
+	*b->pending_tail = copy;
+	b->pending_tail = &copy->next;
+	b->pending_count++;
+}
+
 static void rt__link_publish(void *ctx, rt_msg *msg)
 {
 	rt_broker *b = ctx;
@@ -498,7 +638,11 @@ static void rt__link_publish(void *ctx, rt_msg *msg)
 		rt__route_msg(b, msg, rt__send_async, err, sizeof(err));
 		rt_msg_free(msg);
 	} else if (msg->type != RT_MSG_SYNC) {
-		/* Redis is away: this hub's own clients still get what is meant for them. */
+		/* Redis is away: this hub's own clients still get what is meant for
+		 * them, and state changes wait to be told to the others. */
+		if (msg->type == RT_MSG_STATE) {
+			rt__keep_pending(b, msg);
+		}
 		rt_hub_deliver(b->hub, msg);
 	} else {
 		rt_msg_free(msg);
@@ -527,11 +671,11 @@ static void rt__link_stop(void *ctx)
 	msg = rt_msg_new(RT_MSG_GONE, &f);
 	if (msg != NULL && b->cmd != NULL && b->cmd_up) {
 		rt__route_msg(b, msg, rt__send_async, err, sizeof(err));
-		redisAsyncCommand(b->cmd, NULL, NULL, "DEL %snode:%u", b->cfg.redis_prefix,
-				rt_hub_node_id(b->hub));
+		redisAsyncCommand(b->cmd, NULL, NULL, "DEL %snode:%u", b->ns, rt_hub_node_id(b->hub));
 	}
 	rt_msg_free(msg);
 	b->stopping = 1;
+	/* Disconnect (not free): the departure and the DEL are still queued. */
 	if (b->sub != NULL) {
 		redisAsyncContext *c = b->sub;
 		b->sub = NULL;
@@ -542,11 +686,18 @@ static void rt__link_stop(void *ctx)
 		b->cmd = NULL;
 		redisAsyncDisconnect(c);
 	}
+	while (b->pending != NULL) {
+		rt_msg *next = b->pending->next;
+		rt_msg_free(b->pending);
+		b->pending = next;
+	}
 	if (b->timers) {
 		uv_timer_stop(&b->retry);
 		uv_timer_stop(&b->beat);
+		uv_timer_stop(&b->guard);
 		uv_close((uv_handle_t *) &b->retry, NULL);
 		uv_close((uv_handle_t *) &b->beat, NULL);
+		uv_close((uv_handle_t *) &b->guard, NULL);
 		b->timers = 0;
 	}
 }
@@ -556,7 +707,7 @@ static void rt__link_interest(void *ctx, char kind, const char *name, size_t len
 	rt_broker *b = ctx;
 	char route[320];
 
-	if (b->sub == NULL || !b->sub_up || rt__route(&b->cfg, kind, name, len, route, sizeof(route)) < 0) {
+	if (b->sub == NULL || !b->sub_up || rt__route(b, kind, name, len, route, sizeof(route)) < 0) {
 		return; /* resubscribed from the hub's state on reconnect */
 	}
 	redisAsyncCommand(b->sub, on ? rt__on_message : NULL, b, on ? "SUBSCRIBE %s" : "UNSUBSCRIBE %s",
@@ -574,6 +725,8 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 		return -ENOMEM;
 	}
 	b->cfg = *cfg;
+	snprintf(b->ns, sizeof(b->ns), "%s%u:", cfg->redis_prefix, cfg->redis_database);
+	b->pending_tail = &b->pending;
 	b->link.ctx = b;
 	b->link.start = rt__link_start;
 	b->link.publish = rt__link_publish;
