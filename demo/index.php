@@ -1,7 +1,22 @@
 <?php
 // Chat demo page. Being PHP, this request also starts the realtime hub in
 // this PHP process; the page then connects to it from the browser.
+//
+// Who is who: login.php keeps the name in the PHP session; token.php turns
+// it into a signed token the page connects with; everyone on the presence
+// channel "presence-chat" sees who is online; typing notices are client
+// events (whispers) that never touch PHP; messages go through send.php.
 declare(strict_types=1);
+
+require __DIR__ . '/session.php';
+
+// The page is for ?as=NAME, a name this browser logged in with (each tab
+// may have its own); otherwise log in first.
+$name = demo_user($_GET['as'] ?? null);
+if ($name === null) {
+    header('Location: login.php', true, 302);
+    exit;
+}
 
 $loaded = extension_loaded('realtime');
 $listen = (string) ini_get('realtime.listen');
@@ -18,14 +33,16 @@ if ($loaded) {
     }
 }
 
-$config = ['port' => $port, 'path' => $path];
+$config = ['port' => $port, 'path' => $path, 'channel' => CHANNEL, 'me' => $name];
 $json = static fn (mixed $v): string => json_encode($v, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT);
 header('Content-Type: text/html; charset=utf-8');
+header('Cache-Control: no-store');
 ?><!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>realtime chat demo</title>
 <style>
   :root {
@@ -37,16 +54,22 @@ header('Content-Type: text/html; charset=utf-8');
     margin: 0; background: var(--bg); color: var(--ink);
     font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   }
-  main { max-width: 680px; margin: 0 auto; padding: 24px 16px; display: flex; flex-direction: column; gap: 12px; height: 100vh; }
-  header { display: flex; align-items: baseline; justify-content: space-between; gap: 12px; }
+  main {
+    max-width: 860px; margin: 0 auto; padding: 24px 16px; height: 100vh;
+    display: grid; grid-template-columns: 1fr 200px; grid-template-rows: auto auto 1fr auto auto auto; gap: 8px 12px;
+  }
+  header { grid-column: 1 / -1; display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; }
   h1 { font-size: 20px; margin: 0; }
   #status { font-size: 13px; color: var(--muted); display: flex; align-items: center; gap: 6px; }
   #status::before { content: ""; width: 8px; height: 8px; border-radius: 50%; background: var(--warn); }
   #status.online::before { background: var(--ok); }
   #status.offline::before { background: var(--bad); }
-  .notice { background: #fff7ed; border: 1px solid #fed7aa; color: var(--warn); padding: 8px 12px; border-radius: 8px; font-size: 14px; }
+  .me { margin-left: auto; font-size: 14px; color: var(--muted); display: flex; gap: 8px; align-items: baseline; }
+  .me strong { color: var(--ink); }
+  .me button { font: inherit; font-size: 13px; padding: 2px 8px; border-radius: 6px; border: 1px solid var(--line); background: var(--panel); color: var(--ink); cursor: pointer; }
+  .notice { grid-column: 1 / -1; background: #fff7ed; border: 1px solid #fed7aa; color: var(--warn); padding: 8px 12px; border-radius: 8px; font-size: 14px; margin: 0; }
   #log {
-    flex: 1; min-height: 200px; overflow-y: auto; list-style: none; margin: 0; padding: 12px;
+    grid-column: 1; grid-row: 3; min-height: 200px; overflow-y: auto; list-style: none; margin: 0; padding: 12px;
     background: var(--panel); border: 1px solid var(--line); border-radius: 10px;
   }
   #log li { padding: 6px 0; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; white-space: pre-wrap; }
@@ -55,13 +78,25 @@ header('Content-Type: text/html; charset=utf-8');
   #log .mine .who { color: var(--accent); }
   #log time { color: var(--muted); font-size: 12px; margin-left: 6px; }
   #log .sys { color: var(--muted); font-style: italic; font-size: 13px; }
-  form { display: grid; grid-template-columns: 160px 1fr auto; gap: 8px; }
+  aside { grid-column: 2; grid-row: 3; background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 12px; overflow-y: auto; }
+  aside h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin: 0 0 8px; }
+  #members { list-style: none; margin: 0; padding: 0; }
+  #members li { padding: 3px 0; display: flex; align-items: center; gap: 6px; overflow-wrap: anywhere; }
+  #members li::before { content: ""; flex: none; width: 8px; height: 8px; border-radius: 50%; background: var(--ok); }
+  #members .you { color: var(--muted); font-size: 12px; }
+  #typing { grid-column: 1 / -1; grid-row: 4; color: var(--muted); font-size: 13px; min-height: 1.3em; margin: 0; }
+  #form { grid-column: 1 / -1; grid-row: 5; display: grid; grid-template-columns: 1fr auto; gap: 8px; }
   input, button { font: inherit; padding: 9px 11px; border-radius: 8px; border: 1px solid var(--line); background: var(--panel); color: var(--ink); }
   input:focus { outline: 2px solid color-mix(in srgb, var(--accent) 40%, transparent); border-color: var(--accent); }
-  button { background: var(--accent); border-color: var(--accent); color: #fff; cursor: pointer; }
-  button:disabled { opacity: .6; cursor: default; }
-  #error { color: var(--bad); font-size: 13px; min-height: 1.2em; margin: 0; }
-  @media (max-width: 520px) { form { grid-template-columns: 1fr; } }
+  #form button { background: var(--accent); border-color: var(--accent); color: #fff; cursor: pointer; }
+  #form button:disabled { opacity: .6; cursor: default; }
+  #error { grid-column: 1 / -1; grid-row: 6; color: var(--bad); font-size: 13px; min-height: 1.2em; margin: 0; }
+  @media (max-width: 600px) {
+    main { grid-template-columns: 1fr; grid-template-rows: auto auto auto 1fr auto auto auto; }
+    aside { grid-column: 1; grid-row: 3; }
+    #log { grid-row: 4; }
+    #typing { grid-row: 5; } #form { grid-row: 6; } #error { grid-row: 7; }
+  }
 </style>
 </head>
 <body>
@@ -69,6 +104,11 @@ header('Content-Type: text/html; charset=utf-8');
   <header>
     <h1>realtime chat</h1>
     <span id="status">connecting…</span>
+    <form class="me" method="post" action="logout.php">
+      <input type="hidden" name="name" value="<?= h($name) ?>">
+      <span>Signed in as <strong><?= h($name) ?></strong></span>
+      <button type="submit">Log out</button>
+    </form>
   </header>
 <?php if (!$loaded): ?>
   <p class="notice">The realtime extension is not loaded in this PHP. Start the demo with <code>bash scripts/demo.sh</code>.</p>
@@ -76,9 +116,13 @@ header('Content-Type: text/html; charset=utf-8');
   <p class="notice">The realtime hub is not running in this PHP process (see the server's log).</p>
 <?php endif; ?>
   <ul id="log" aria-live="polite"></ul>
+  <aside>
+    <h2>Online (<span id="count">0</span>)</h2>
+    <ul id="members"></ul>
+  </aside>
+  <p id="typing" aria-live="polite"></p>
   <form id="form" autocomplete="off">
-    <input id="name" name="name" placeholder="Your name" maxlength="32" required>
-    <input id="text" name="text" placeholder="Say something…" maxlength="500" required>
+    <input id="text" name="text" placeholder="Say something…" maxlength="500" required autofocus>
     <button id="send" type="submit">Send</button>
   </form>
   <p id="error" role="alert"></p>
@@ -88,11 +132,14 @@ const RT = <?= $json($config) ?>;
 (() => {
   'use strict';
   const $ = (id) => document.getElementById(id);
-  const log = $('log'), statusEl = $('status'), form = $('form');
-  const nameEl = $('name'), textEl = $('text'), sendBtn = $('send'), errorEl = $('error');
+  const log = $('log'), statusEl = $('status'), form = $('form'), textEl = $('text');
+  const sendBtn = $('send'), errorEl = $('error'), membersEl = $('members'), countEl = $('count'), typingEl = $('typing');
 
-  nameEl.value = localStorage.getItem('chat-name') || '';
-  (nameEl.value ? textEl : nameEl).focus();
+  // Everything from the network is shown with textContent: never parsed as HTML.
+  const members = new Map(); // user id -> info
+  const typing = new Map();  // user id -> time of the last "typing" whisper
+  const leaving = new Map(); // user id -> timer of the "left" notice
+  const TYPING_SHOWN_MS = 3000, TYPING_EVERY_MS = 1500, LEAVE_QUIET_MS = 3000;
 
   function setStatus(text, cls) {
     statusEl.textContent = text;
@@ -114,7 +161,7 @@ const RT = <?= $json($config) ?>;
 
   function chat({ name, text, at }) {
     const li = document.createElement('li');
-    if (name === nameEl.value.trim()) li.className = 'mine';
+    if (name === RT.me) li.className = 'mine';
     const who = document.createElement('span');
     who.className = 'who';
     who.textContent = name;
@@ -128,56 +175,165 @@ const RT = <?= $json($config) ?>;
     append(li);
   }
 
-  // --- WebSocket with reconnect and exponential backoff -------------------
+  const nameOf = (id) => (members.get(id) && members.get(id).name) || id;
+
+  function renderMembers() {
+    const names = [...members.keys()].sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
+    membersEl.replaceChildren(...names.map((id) => {
+      const li = document.createElement('li');
+      li.textContent = nameOf(id);
+      if (id === RT.me) {
+        const you = document.createElement('span');
+        you.className = 'you';
+        you.textContent = '(you)';
+        li.append(you);
+      }
+      return li;
+    }));
+    countEl.textContent = String(members.size);
+  }
+
+  let typingTimer = null;
+  function renderTyping() {
+    const now = Date.now();
+    for (const [id, at] of typing) if (now - at > TYPING_SHOWN_MS || !members.has(id)) typing.delete(id);
+    const names = [...typing.keys()].map(nameOf);
+    typingEl.textContent =
+      names.length === 0 ? '' :
+      names.length === 1 ? `${names[0]} is typing…` :
+      names.length === 2 ? `${names[0]} and ${names[1]} are typing…` : 'Several people are typing…';
+    clearTimeout(typingTimer);
+    if (typing.size) typingTimer = setTimeout(renderTyping, 500);
+  }
+
+  // --- WebSocket: a fresh token for every (re)connect, backoff on failure ---
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const url = `${scheme}://${location.hostname}:${RT.port}${RT.path}`;
   let ws = null;
   let attempt = 0;
   let everConnected = false;
 
-  function connect() {
+  function retry(reason) {
+    // 0.5 s, 1 s, 2 s, 4 s … capped at 15 s, with jitter so tabs spread out.
+    const delay = Math.min(15000, 500 * 2 ** attempt) * (0.75 + Math.random() / 2);
+    attempt++;
+    members.clear();
+    typing.clear();
+    renderMembers();
+    renderTyping();
+    setStatus(`offline (${reason}), retrying in ${Math.ceil(delay / 1000)} s`, 'offline');
+    setTimeout(connect, delay);
+  }
+
+  async function connect() {
     setStatus(attempt ? 'reconnecting…' : 'connecting…');
-    ws = new WebSocket(url);
+    let token;
+    try {
+      const res = await fetch(`token.php?name=${encodeURIComponent(RT.me)}`, { cache: 'no-store', credentials: 'same-origin' });
+      if (res.status === 401) {
+        location.href = 'login.php';
+        return;
+      }
+      const body = await res.json();
+      if (!body.ok) throw new Error(body.error || `HTTP ${res.status}`);
+      token = body.token;
+    } catch (err) {
+      retry('no token');
+      return;
+    }
+    ws = new WebSocket(`${url}?token=${encodeURIComponent(token)}`);
     ws.onopen = () => {
-      ws.send(JSON.stringify({ action: 'subscribe', channel: 'chat', id: 'chat' }));
+      ws.send(JSON.stringify({ action: 'subscribe', channel: RT.channel, id: 'chat' }));
     };
     ws.onmessage = (ev) => {
       let msg;
       try { msg = JSON.parse(ev.data); } catch { return; }
-      if (msg.type === 'subscribed' && msg.channel === 'chat') {
-        // No history: messages sent while we were away are not replayed.
-        if (everConnected) system('Reconnected. Messages sent while offline are not shown.');
-        everConnected = true;
-        attempt = 0;
-        setStatus('live', 'online');
-      } else if (msg.type === 'message' && msg.channel === 'chat' && msg.data) {
-        chat(msg.data);
-      } else if (msg.type === 'error') {
-        system(`Server error: ${msg.code}`);
+      switch (msg.type) {
+        case 'subscribed':
+          members.clear();
+          for (const m of msg.members || []) members.set(m.id, m.info || {});
+          renderMembers();
+          // No history: messages sent while we were away are not replayed.
+          if (everConnected) system('Reconnected. Messages sent while offline are not shown.');
+          everConnected = true;
+          attempt = 0;
+          setStatus('live', 'online');
+          break;
+        case 'member_added':
+          members.set(msg.member.id, msg.member.info || {});
+          renderMembers();
+          // Back within a few seconds (a reload): say nothing.
+          if (leaving.has(msg.member.id)) {
+            clearTimeout(leaving.get(msg.member.id));
+            leaving.delete(msg.member.id);
+          } else {
+            system(`${nameOf(msg.member.id)} joined`);
+          }
+          break;
+        case 'member_removed': {
+          const id = msg.member.id, name = nameOf(id);
+          members.delete(id);
+          renderMembers();
+          renderTyping();
+          clearTimeout(leaving.get(id));
+          leaving.set(id, setTimeout(() => {
+            leaving.delete(id);
+            system(`${name} left`);
+          }, LEAVE_QUIET_MS));
+          break;
+        }
+        case 'whisper':
+          if (msg.event === 'typing' && msg.from && msg.from.user_id !== undefined && msg.from.user_id !== RT.me) {
+            typing.set(msg.from.user_id, Date.now());
+            renderTyping();
+          }
+          break;
+        case 'message':
+          if (msg.event === 'message' && msg.data) {
+            typing.delete(msg.data.name);
+            renderTyping();
+            chat(msg.data);
+          }
+          break;
+        case 'error':
+          system(`Server error: ${msg.code}`);
+          break;
       }
     };
     ws.onclose = (ev) => {
       ws = null;
-      // 0.5 s, 1 s, 2 s, 4 s … capped at 15 s, with jitter so tabs spread out.
-      const delay = Math.min(15000, 500 * 2 ** attempt) * (0.75 + Math.random() / 2);
-      attempt++;
-      setStatus(`offline (${ev.code}), retrying in ${Math.ceil(delay / 1000)} s`, 'offline');
-      setTimeout(connect, delay);
+      if (ev.code === 4009) system('The server disconnected this session.');
+      retry(ev.code);
     };
   }
   connect();
+
+  // --- Typing notices are whispers: client to clients, no PHP involved ----
+  let lastTyping = 0;
+  textEl.addEventListener('input', () => {
+    const now = Date.now();
+    if (!textEl.value.trim() || now - lastTyping < TYPING_EVERY_MS || !ws || ws.readyState !== WebSocket.OPEN) return;
+    lastTyping = now;
+    ws.send(JSON.stringify({ action: 'whisper', channel: RT.channel, event: 'typing', data: {} }));
+  });
 
   // --- Sending goes through PHP: send.php calls Realtime\broadcast() ------
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     errorEl.textContent = '';
-    localStorage.setItem('chat-name', nameEl.value.trim());
     sendBtn.disabled = true;
     try {
-      const res = await fetch('send.php', { method: 'POST', body: new FormData(form) });
-      const body = await res.json().catch(() => ({ ok: false, error: `HTTP ${res.status}` }));
-      if (!body.ok) throw new Error(body.error || `HTTP ${res.status}`);
+      const body = new FormData(form);
+      body.set('name', RT.me);
+      const res = await fetch('send.php', { method: 'POST', body, credentials: 'same-origin' });
+      if (res.status === 401) {
+        location.href = 'login.php';
+        return;
+      }
+      const answer = await res.json().catch(() => ({ ok: false, error: `HTTP ${res.status}` }));
+      if (!answer.ok) throw new Error(answer.error || `HTTP ${res.status}`);
       textEl.value = '';
+      lastTyping = 0;
     } catch (err) {
       errorEl.textContent = err.message;
     } finally {

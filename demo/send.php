@@ -1,63 +1,39 @@
 <?php
-// POST name + text: broadcasts a chat message to everyone on channel "chat".
+// POST name + text: broadcasts a chat message to everyone on the chat
+// channel, from name, which must be one this browser is logged in with.
 declare(strict_types=1);
 
-header('Content-Type: application/json');
-header('Cache-Control: no-store');
+require __DIR__ . '/session.php';
 
-const NAME_MAX = 32;   // characters
 const TEXT_MAX = 500;  // characters
-
-function reply(int $status, array $body): never
-{
-    http_response_code($status);
-    echo json_encode($body), "\n";
-    exit;
-}
-
-/** Trimmed string field, or null if missing, not a string, or not UTF-8. */
-function field(string $key): ?string
-{
-    $value = $_POST[$key] ?? null;
-    if (!is_string($value) || preg_match('//u', $value) !== 1) {
-        return null;
-    }
-    // No control characters except newlines and tabs in the text.
-    $value = preg_replace('/[^\P{Cc}\n\t]/u', '', $value);
-    return trim($value);
-}
-
-/** Length in characters (the string is known to be valid UTF-8). */
-function chars(string $s): int
-{
-    return (int) preg_match_all('/./us', $s);
-}
 
 if (($_SERVER['REQUEST_METHOD'] ?? '') !== 'POST') {
     header('Allow: POST');
-    reply(405, ['ok' => false, 'error' => 'Use POST.']);
+    demo_json(405, ['ok' => false, 'error' => 'Use POST.']);
+}
+$name = demo_user($_POST['name'] ?? null);
+if ($name === null) {
+    demo_json(401, ['ok' => false, 'error' => 'Log in first.']);
 }
 
-$name = field('name');
-$text = field('text');
-
-if ($name === null || $name === '' || chars($name) > NAME_MAX) {
-    reply(400, ['ok' => false, 'error' => 'Name must be 1 to ' . NAME_MAX . ' characters.']);
+$text = $_POST['text'] ?? null;
+if (is_string($text) && preg_match('//u', $text) === 1) {
+    // No control characters except newlines and tabs.
+    $text = trim((string) preg_replace('/[^\P{Cc}\n\t]/u', '', $text));
+} else {
+    $text = '';
 }
-// A name is one line.
-$name = preg_replace('/\s+/u', ' ', $name);
-if ($text === null || $text === '' || chars($text) > TEXT_MAX) {
-    reply(400, ['ok' => false, 'error' => 'Message must be 1 to ' . TEXT_MAX . ' characters.']);
+$length = (int) preg_match_all('/./us', $text);
+if ($length < 1 || $length > TEXT_MAX) {
+    demo_json(400, ['ok' => false, 'error' => 'A message is 1 to ' . TEXT_MAX . ' characters.']);
 }
 
 if (!extension_loaded('realtime')) {
-    reply(503, ['ok' => false, 'error' => 'The realtime extension is not loaded.']);
+    demo_json(503, ['ok' => false, 'error' => 'The realtime extension is not loaded.']);
 }
-
 try {
-    Realtime\broadcast('chat', ['name' => $name, 'text' => $text, 'at' => time()], 'message');
+    Realtime\broadcast(CHANNEL, ['name' => $name, 'text' => $text, 'at' => time()], 'message');
 } catch (Realtime\Exception $e) {
-    reply(503, ['ok' => false, 'error' => 'Realtime hub unavailable: ' . $e->getMessage()]);
+    demo_json(503, ['ok' => false, 'error' => 'Realtime hub unavailable: ' . $e->getMessage()]);
 }
-
-reply(200, ['ok' => true]);
+demo_json(200, ['ok' => true]);

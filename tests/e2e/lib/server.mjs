@@ -202,11 +202,14 @@ process.on('exit', () => {
  *   timeout   deadline for each readiness step in ms (10000)
  *   extension false for a plain php -S without the extension (no hub, no
  *             realtime.* defaults; `ini` keys are then used as given, and
- *             the /health wait is skipped), e.g. a separate app server
+ *             the /health wait is skipped), e.g. a separate app server;
+ *             a string: the path of the realtime.so to load (a private
+ *             copy) instead of EXTENSION
  */
 export async function startServer({ ini = {}, docroot = APP_DIR, warmup = '/index.php', waitHub = true, timeout = 10000, env = {}, extension = true } = {}) {
-  if (extension && !fs.existsSync(EXTENSION)) {
-    throw new Error(`extension not found at ${EXTENSION}: run "bash scripts/build.sh" first (or set REALTIME_EXTENSION)`);
+  const extensionPath = typeof extension === 'string' ? extension : EXTENSION;
+  if (extension && !fs.existsSync(extensionPath)) {
+    throw new Error(`extension not found at ${extensionPath}: run "bash scripts/build.sh" first (or set REALTIME_EXTENSION)`);
   }
   if (!extension) waitHub = false;
   const [httpPort, wsPort] = await freePorts(2);
@@ -225,7 +228,7 @@ export async function startServer({ ini = {}, docroot = APP_DIR, warmup = '/inde
     settings[key.includes('.') || !extension ? key : `realtime.${key}`] =
       typeof value === 'function' ? value({ httpPort, wsPort }) : value;
   }
-  const args = extension ? ['-n', '-d', `extension=${EXTENSION}`] : ['-n'];
+  const args = extension ? ['-n', '-d', `extension=${extensionPath}`] : ['-n'];
   for (const [key, value] of Object.entries(settings)) args.push('-d', `${key}=${value}`);
   args.push('-S', `127.0.0.1:${httpPort}`, '-t', docroot);
 
