@@ -25,20 +25,6 @@ void rt_auth_check_config(const rt_config *cfg)
 	}
 }
 
-static int rt__hex(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 /* The token a client presented: ?token=... or "Authorization: Bearer ...". */
 static const char *rt__find_token(const rt_http_req *req, size_t *len, int *from_header)
 {
@@ -162,25 +148,6 @@ static void rt__ask_endpoint(rt_conn *conn)
 	conn->deadline = conn->hub->now + cfg->auth_timeout / 1000 + 2;
 }
 
-/* Query values may be percent-encoded; tokens use only URL-safe bytes,
- * but clients are free to encode them. Returns the decoded length. */
-static size_t rt__percent_decode(const char *in, size_t len, char *out)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-		if (in[i] == '%' && i + 2 < len
-				&& (hi = rt__hex(in[i + 1])) >= 0 && (lo = rt__hex(in[i + 2])) >= 0) {
-			out[o++] = (char) (hi * 16 + lo);
-			i += 2;
-		} else {
-			out[o++] = in[i];
-		}
-	}
-	return o;
-}
-
 void rt_auth_begin(rt_conn *conn)
 {
 	const rt_config *cfg = &conn->hub->cfg;
@@ -197,10 +164,10 @@ void rt_auth_begin(rt_conn *conn)
 	}
 	token = rt__find_token(conn->http, &len, &from_header);
 	if (token != NULL && cfg->secret[0]) {
-		char decoded[RT_HTTP_HEAD_MAX];
+		char decoded[RT_HTTP_HEAD_MAX + 1];
 		rt_identity *id;
 		if (!from_header && len < sizeof(decoded)) {
-			len = rt__percent_decode(token, len, decoded);
+			len = rt_http_url_decode(token, len, 0, decoded);
 			token = decoded;
 		}
 		id = rt_token_verify(cfg->secret, strlen(cfg->secret), token, len,

@@ -205,6 +205,38 @@ const char *rt_http_req_path(const rt_http_req *req, size_t *len)
 	return url;
 }
 
+static int rt__hex(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
+
+size_t rt_http_url_decode(const char *in, size_t len, int plus, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] == '%' && i + 2 < len && rt__hex(in[i + 1]) >= 0 && rt__hex(in[i + 2]) >= 0) {
+			out[o++] = (char) (rt__hex(in[i + 1]) * 16 + rt__hex(in[i + 2]));
+			i += 2;
+		} else if (in[i] == '+' && plus) {
+			out[o++] = ' ';
+		} else {
+			out[o++] = in[i];
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
 const char *rt_http_req_query(const rt_http_req *req, const char *name, size_t *len)
 {
 	const char *url = req->buf + req->url_off;

@@ -90,39 +90,6 @@ static void rt__fail(rt_conn *conn, int status, const char *message)
 
 /* ---- URLs ---- */
 
-static int rt__hex(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-/* Percent-decodes (and '+' as space when plus) into out; returns the length.
- * out holds len + 1 bytes; a '%' not followed by two hex digits stays. */
-static size_t rt__url_decode(const char *in, size_t len, int plus, char *out)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		if (in[i] == '%' && i + 2 < len && rt__hex(in[i + 1]) >= 0 && rt__hex(in[i + 2]) >= 0) {
-			out[o++] = (char) (rt__hex(in[i + 1]) * 16 + rt__hex(in[i + 2]));
-			i += 2;
-		} else if (in[i] == '+' && plus) {
-			out[o++] = ' ';
-		} else {
-			out[o++] = in[i];
-		}
-	}
-	out[o] = '\0';
-	return o;
-}
 
 /* Splits and decodes the query string. -1 when there are too many
  * parameters, -ENOMEM. */
@@ -152,7 +119,7 @@ static int rt__params_parse(rt__params *ps, const char *query, size_t len)
 		p = &ps->p[ps->count++];
 		eq = memchr(start, '=', n);
 		p->key = cursor;
-		p->key_len = rt__url_decode(start, eq ? (size_t) (eq - start) : n, 1, cursor);
+		p->key_len = rt_http_url_decode(start, eq ? (size_t) (eq - start) : n, 1, cursor);
 		for (size_t k = 0; k < p->key_len; k++) {
 			if (p->key[k] >= 'A' && p->key[k] <= 'Z') {
 				p->key[k] = (char) (p->key[k] - 'A' + 'a');
@@ -160,7 +127,7 @@ static int rt__params_parse(rt__params *ps, const char *query, size_t len)
 		}
 		cursor += p->key_len + 1;
 		p->value = cursor;
-		p->value_len = eq ? rt__url_decode(eq + 1, n - (size_t) (eq - start) - 1, 1, cursor) : 0;
+		p->value_len = eq ? rt_http_url_decode(eq + 1, n - (size_t) (eq - start) - 1, 1, cursor) : 0;
 		if (!eq) {
 			*cursor = '\0';
 		}
@@ -322,7 +289,7 @@ static int rt__authenticate(const rt_config *cfg, const rt_http_req *req, const 
 		char *decoded = memchr(path, '%', path_len) ? malloc(path_len + 1) : NULL;
 		int ok = 0;
 		if (decoded != NULL) {
-			size_t n = rt__url_decode(path, path_len, 0, decoded);
+			size_t n = rt_http_url_decode(path, path_len, 0, decoded);
 			ok = rt__signature_matches(secret, method, decoded, n, ps, sig);
 			free(decoded);
 		}
@@ -826,7 +793,7 @@ static size_t rt__segments(const char *path, size_t len, char *mem, rt_str *seg,
 		if (n == max) {
 			return max + 1;
 		}
-		seg[n].len = rt__url_decode(path + i, end - i, 0, mem);
+		seg[n].len = rt_http_url_decode(path + i, end - i, 0, mem);
 		seg[n].ptr = mem;
 		mem += seg[n].len + 1;
 		n++;
