@@ -489,21 +489,28 @@ static redisAsyncContext *rt__open_async(rt_broker *b)
 	return c;
 }
 
+/* How long a new connection may take to become usable. */
+static uint32_t rt__guard_ms(const rt_broker *b)
+{
+	uint32_t wait = b->cfg.redis_timeout * 2;
+
+	return wait < RT_SETUP_MIN_MS ? RT_SETUP_MIN_MS : wait;
+}
+
 static void rt__on_guard(uv_timer_t *t)
 {
 	rt_broker *b = t->data;
 	char why[128];
 
 	if (!(b->sub_up && b->cmd_up)) {
-		snprintf(why, sizeof(why), "not ready within %u ms", (unsigned) t->timeout);
+		/* (t->timeout is the due time on the loop clock, not the wait.) */
+		snprintf(why, sizeof(why), "not ready within %u ms", rt__guard_ms(b));
 		rt__went_down(b, why);
 	}
 }
 
 static void rt__connect_async(rt_broker *b)
 {
-	uint32_t wait = b->cfg.redis_timeout * 2;
-
 	if (b->stopping || b->sub != NULL || b->cmd != NULL) {
 		return;
 	}
@@ -514,7 +521,7 @@ static void rt__connect_async(rt_broker *b)
 		return;
 	}
 	/* A server that accepts and never answers must not hold the hub. */
-	uv_timer_start(&b->guard, rt__on_guard, wait < RT_SETUP_MIN_MS ? RT_SETUP_MIN_MS : wait, 0);
+	uv_timer_start(&b->guard, rt__on_guard, rt__guard_ms(b), 0);
 }
 
 /* Hubs whose heartbeat expired are gone: the first hub to claim one tells all. */

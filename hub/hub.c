@@ -516,6 +516,15 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 	case RT_MSG_WHISPER:
 		rt__deliver_whisper(hub, msg);
 		break;
+	case RT_MSG_STATE_BEGIN:
+		rt_view_mark_origin(&hub->view, msg->origin);
+		break;
+	case RT_MSG_STATE_END:
+		/* The reporting hub sends the webhooks of what it no longer has. */
+		hub->hooks_mine = (msg->origin == hub->node_id);
+		rt_view_sweep_origin(&hub->view, msg->origin);
+		hub->hooks_mine = 0;
+		break;
 	case RT_MSG_SYNC:
 		if (msg->origin != hub->node_id) {
 			rt_session_report_all(hub);

@@ -22,6 +22,9 @@ typedef enum rt_msg_type {
 	RT_MSG_GONE,             /* hub `origin` stopped or died: forget what it reported */
 	RT_MSG_WHISPER,          /* a client event on channels[0] from connection `exclude`
 	                          * of user `target` */
+	RT_MSG_STATE_BEGIN,      /* hub `origin` reports its whole state: what it reported
+	                          * before and does not report again by ... */
+	RT_MSG_STATE_END,        /* ... this one, it no longer has */
 } rt_msg_type;
 
 typedef struct rt_str {

@@ -47,11 +47,26 @@ void rt_session_report_connections(rt_hub *hub)
 			(uint32_t) atomic_load_explicit(&hub->stat_connections, memory_order_relaxed));
 }
 
+static void rt__report_marker(rt_hub *hub, rt_msg_type type)
+{
+	rt_msg_fields f = {0};
+	rt_msg *msg;
+
+	f.origin = hub->node_id;
+	msg = rt_msg_new(type, &f);
+	if (msg != NULL) {
+		rt_hub__publish(hub, msg);
+	}
+}
+
 void rt_session_report_all(rt_hub *hub)
 {
 	size_t it = 0;
 	void *v;
 
+	/* A whole report, between markers: what it leaves out (gone while
+	 * messages were lost) is dropped by every hub at the end marker. */
+	rt__report_marker(hub, RT_MSG_STATE_BEGIN);
 	rt_session_report_connections(hub);
 	while (rt_map_next(&hub->registry.channels, &it, &v)) {
 		rt_channel *ch = v;
@@ -68,6 +83,7 @@ void rt_session_report_all(rt_hub *hub)
 			rt__report(hub, ch->name, ch->name_len, &id, member->conns);
 		}
 	}
+	rt__report_marker(hub, RT_MSG_STATE_END);
 }
 
 int rt_session_join(rt_conn *conn, const char *name, size_t len, const rt_identity *member,

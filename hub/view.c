@@ -31,6 +31,7 @@ static int rt__vcounts_set(rt_vcounts *c, uint32_t origin, uint32_t count, uint6
 	}
 	c->total = c->total - c->v[i].count + count;
 	c->v[i].count = count;
+	c->v[i].stale = 0;
 	if (count == 0) {
 		c->v[i] = c->v[--c->n];
 	}
@@ -203,7 +204,49 @@ int rt_view_set_member(rt_view *v, uint32_t origin, const char *name, size_t len
 	return 0;
 }
 
+static int rt__vcounts_mark(rt_vcounts *c, uint32_t origin, int mark)
+{
+	for (uint32_t i = 0; i < c->n; i++) {
+		if (c->v[i].origin == origin) {
+			if (mark) {
+				c->v[i].stale = 1;
+			}
+			return c->v[i].stale;
+		}
+	}
+	return 0;
+}
+
+void rt_view_mark_origin(rt_view *v, uint32_t origin)
+{
+	size_t it = 0;
+	void *p;
+
+	while (rt_map_next(&v->channels, &it, &p)) {
+		rt_vchannel *ch = p;
+		size_t mit = 0;
+		void *m;
+		rt__vcounts_mark(&ch->subs, origin, 1);
+		while (rt_map_next(&ch->members, &mit, &m)) {
+			rt__vcounts_mark(&((rt_vmember *) m)->origins, origin, 1);
+		}
+	}
+}
+
+static void rt__drop(rt_view *v, uint32_t origin, int stale_only);
+
+void rt_view_sweep_origin(rt_view *v, uint32_t origin)
+{
+	rt__drop(v, origin, 1);
+}
+
 void rt_view_drop_origin(rt_view *v, uint32_t origin)
+{
+	rt__drop(v, origin, 0);
+}
+
+/* Sets origin's counts to 0 everywhere (stale_only: where still marked). */
+static void rt__drop(rt_view *v, uint32_t origin, int stale_only)
 {
 	size_t it = 0;
 	void *p;
@@ -235,6 +278,9 @@ void rt_view_drop_origin(rt_view *v, uint32_t origin)
 		while (ch != NULL && ids != NULL && id_lens != NULL
 				&& rt_map_next(&ch->members, &mit, &m) && u < users) {
 			rt_vmember *vm = m;
+			if (stale_only && !rt__vcounts_mark(&vm->origins, origin, 0)) {
+				continue;
+			}
 			ids[u] = strndup(vm->member->id, vm->member->id_len);
 			id_lens[u] = vm->member->id_len;
 			if (ids[u] != NULL) {
@@ -247,7 +293,10 @@ void rt_view_drop_origin(rt_view *v, uint32_t origin)
 		}
 		free(ids);
 		free(id_lens);
-		rt_view_set_subscribers(v, origin, names[i], lens[i], 0);
+		ch = rt_map_get(&v->channels, names[i], lens[i]);
+		if (ch != NULL && (!stale_only || rt__vcounts_mark(&ch->subs, origin, 0))) {
+			rt_view_set_subscribers(v, origin, names[i], lens[i], 0);
+		}
 		free(names[i]);
 	}
 	free(names);

@@ -17,6 +17,7 @@
 typedef struct rt_vcount {
 	uint32_t origin;
 	uint32_t count;
+	uint32_t stale;       /* marked by rt_view_mark_origin, not reported since */
 } rt_vcount;
 
 /* Counts per origin, with their sum. */
@@ -63,6 +64,10 @@ int rt_view_set_member(rt_view *v, uint32_t origin, const char *channel, size_t 
 		const char *user, size_t user_len, const char *info, size_t info_len, uint32_t count);
 /* Forgets everything origin reported (a hub that stopped or died). */
 void rt_view_drop_origin(rt_view *v, uint32_t origin);
+/* origin is about to report its whole state again: mark what it reported
+ * so far; rt_view_sweep_origin() then forgets what it did not report again. */
+void rt_view_mark_origin(rt_view *v, uint32_t origin);
+void rt_view_sweep_origin(rt_view *v, uint32_t origin);
 
 const rt_vchannel *rt_view_channel(const rt_view *v, const char *name, size_t len);
 /* 1 when user is a member of the presence channel. */

@@ -4,9 +4,15 @@
 //
 // Cross-server delivery (broadcast, except, users, connections,
 // disconnectUser, client events), the app-wide view (presence, counts),
-// webhooks sent once per cluster, a Redis crash and restart, a server
-// crash, app separation by prefix and by database, bad Redis settings, and
-// a php-fpm pool next to a php -S server.
+// webhooks sent once per cluster, a server's clean stop and its crash
+// (SIGKILL: members leave within the heartbeat bound), a Redis crash and
+// restart, one server cut off from Redis (through a proxy) and back, app
+// separation by prefix and by database, bad Redis settings (password,
+// closed port, servers that are not Redis), and a php-fpm pool next to a
+// php -S server.
+//
+// Tests tied to a bug not fixed yet run as TODO (lib/redis/known-bugs.mjs);
+// RT_REDIS_STRICT=1 runs them as normal tests.
 //
 // Negative checks ("nothing else arrived") use ordering barriers instead of
 // sleeps: a marker published after the thing under test through the same
@@ -14,12 +20,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, httpRequest, waitFor } from './lib/server.mjs';
-import { startRedis } from './lib/redis/redis.mjs';
+import { startRedis, tcpProxy } from './lib/redis/redis.mjs';
 import { SECRET, closedPort, fakeRedis, privateExtension, redisIni, startApp, webhookReceiver } from './lib/redis/apps.mjs';
 import { countOf, hubLog, isDirect, isMessage, namespaceOf, stateBarrier, waitLog, waitRoute } from './lib/redis/cluster.mjs';
 import { todo } from './lib/redis/known-bugs.mjs';
 
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** waitFor() whose failure message is built when it fails (from the state then). */
+async function eventually(predicate, ms, describe) {
+  try {
+    return await waitFor(predicate, ms);
+  } catch (err) {
+    throw new Error(`${await describe()} (${err.message.split(' waiting for')[0]})`);
+  }
+}
 const ids = (users) => users.map((u) => u.id).sort();
 
 let extension;
@@ -342,15 +356,14 @@ describe('redis broker: two servers sharing one Redis', () => {
     }
   });
 
-  it('no live hub is taken for dead (a hub is heard of before its first heartbeat)', { todo: todo('liveHubClaimed') }, async () => {
+  it('no live hub is taken for dead (a hub is heard of before its first heartbeat)', async () => {
     // A and B started a moment apart: each learned of the other from its
     // state messages, possibly before the other's first heartbeat.
     for (const s of [A, B]) assert.doesNotMatch(hubLog(s), /stopped answering/, `${s.name} took a live hub for dead:\n${hubLog(s)}`);
   });
 
   // Last: it kills B.
-  // (A hub wrongly claimed earlier cannot be claimed again for 60 s.)
-  it('SIGKILL of one server: its presence members leave within 30 s', { todo: todo('liveHubClaimed') }, async (t) => {
+  it('SIGKILL of one server: its presence members leave within 30 s', async (t) => {
     const ch = 'presence-dead';
     const kim = await onA('kim');
     await kim.subscribe(ch);
@@ -402,7 +415,7 @@ describe('redis broker: Redis crashes and comes back', () => {
     await redis?.stop();
   });
 
-  it('Redis killed mid-stream and restarted on the same port: hubs reconnect, delivery resumes, no leak', { todo: todo('noReconnect', 'liveHubClaimed', 'outageLeaves') }, async (t) => {
+  it('Redis killed mid-stream and restarted on the same port: hubs reconnect, delivery resumes, no leak', async (t) => {
     const ch = 'stream';
     const pch = 'presence-outage';
     const a = await onA();
@@ -412,19 +425,13 @@ describe('redis broker: Redis crashes and comes back', () => {
     const lena = await onA('lena');
     const lenaMate = await onA('lena-mate');
     const max = await onB('max');
-    const otto = await onB('otto');
-    const bPublic = await onB();
     await lena.subscribe(pch);
     await lenaMate.subscribe('private-outage');
     await lena.subscribe('private-outage');
     await stateBarrier(A, [B]);
     await max.subscribe(pch);
-    await otto.subscribe(pch);
-    await bPublic.subscribe('outage-public');
     await lena.next((m) => m.type === 'member_added' && m.member.id === 'max');
-    await lena.next((m) => m.type === 'member_added' && m.member.id === 'otto');
     await waitRoute(redis, route('c', ch), 2);
-    await waitFor(async () => (await A.call('channels'))['outage-public'] === 1, 5000);
     let nina;
 
     // Warm up (allocator arenas, buffers), then take the baseline.
@@ -475,10 +482,7 @@ describe('redis broker: Redis crashes and comes back', () => {
       lena.send({ action: 'whisper', channel: 'private-outage', event: 'client-during-outage', data: cycle });
       await lenaMate.next((m) => m.type === 'whisper' && m.event === 'client-during-outage' && m.data === cycle, 5000);
       if (cycle === 1) {
-        // Changes the other hubs cannot hear of now: otto leaves, nina
-        // joins, and a public channel on B empties.
-        otto.close();
-        bPublic.close();
+        // A change the other hub cannot hear of now: nina joins on B.
         nina = await onB('nina');
         await nina.subscribe(pch);
       }
@@ -523,26 +527,23 @@ describe('redis broker: Redis crashes and comes back', () => {
     assert.deepEqual(missed, [], 'messages published after the recovery did not reach B');
     t.diagnostic(`published ${results.length}, failed during outages ${failed.length} (max ${Math.max(...failed.map((f) => f.ms)).toFixed(1)} ms each), delivered to B ${seenB.size}`);
 
-    // Presence and counts are reconciled by the re-sync: what changed on B
-    // during the outage reaches A (nina joined, otto left, a channel
-    // emptied), and nobody who stayed is lost, through two heartbeat periods
-    // after the restart.
+    // Presence is reconciled by the re-sync: nina, who joined on B during
+    // the outage, reaches A; nobody who stayed is lost, through a heartbeat
+    // period after the restart (no live hub taken for dead).
+    // (Leaves during an outage: the next test.)
     const members = (c) => JSON.stringify(c.received.filter((m) => m.type.startsWith('member')).map((m) => `${m.type} ${m.member.id}`));
-    await waitFor(async () => ids(await A.call('users', { channel: pch })).join() === 'lena,max,nina', 5000, {
-      message: `A's members to be lena, max, nina after the outage (otto left, nina joined during it); lena saw ${members(lena)}`,
-    });
-    assert.equal((await A.call('channels'))['outage-public'], undefined, 'a channel emptied during the outage is still occupied for A');
-    const until = lastDown + 11000;
+    await eventually(async () => ids(await A.call('users', { channel: pch })).join() === 'lena,max,nina', 5000,
+      async () => `A's members are ${ids(await A.call('users', { channel: pch }))}, not lena, max, nina after the outage (nina joined during it); lena saw ${members(lena)}`);
+    const until = lastDown + 6000;
     while (Date.now() < until) {
       assert.deepEqual(ids(await A.call('users', { channel: pch })), ['lena', 'max', 'nina'], 'A lost a member after the restart');
       assert.deepEqual(ids(await B.call('users', { channel: pch })), ['lena', 'max', 'nina'], 'B lost a member after the restart');
       await delay(500);
     }
     await lena.flush();
-    assert.equal(countOf(lena, (m) => m.type === 'member_removed' && m.member.id !== 'otto'), 0, `lena saw: ${members(lena)}`);
-    assert.equal(countOf(lena, (m) => m.type === 'member_removed' && m.member.id === 'otto'), 1, `lena saw: ${members(lena)}`);
+    assert.equal(countOf(lena, (m) => m.type === 'member_removed'), 0, `lena saw: ${members(lena)}`);
     assert.equal(countOf(lena, (m) => m.type === 'member_added' && m.member.id === 'nina'), 1, `lena saw: ${members(lena)}`);
-    assert.equal(countOf(max, (m) => m.type === 'member_removed' && m.member.id !== 'otto'), 0, `max saw: ${members(max)}`);
+    assert.equal(countOf(max, (m) => m.type === 'member_removed'), 0, `max saw: ${members(max)}`);
 
     // No crash, no leak.
     for (const s of [A, B]) {
@@ -552,6 +553,59 @@ describe('redis broker: Redis crashes and comes back', () => {
     const rss1 = { A: A.rss(), B: B.rss() };
     t.diagnostic(`RSS kB before ${JSON.stringify(rss0)} after ${JSON.stringify(rss1)}`);
     for (const s of ['A', 'B']) assert.ok(rss1[s] - rss0[s] < 16 * 1024, `${s} RSS grew from ${rss0[s]} to ${rss1[s]} kB`);
+  });
+
+  it('one server cut off from Redis catches up when it is back: joins and leaves it missed, both ways', { todo: todo('outageLeaves') }, async () => {
+    // P reaches Redis through a proxy that can cut it off; Q stays connected.
+    const proxy = await tcpProxy(redis.port);
+    const P = await startApp({ address: proxy.address }, { extension, name: 'P' });
+    const Q = B;
+    const ch = 'presence-cut';
+    const members = (c) => JSON.stringify(c.received.filter((m) => m.type.startsWith('member')).map((m) => `${m.type} ${m.member.id}`));
+    try {
+      const pia = track(await P.connectUser('pia'));
+      await pia.subscribe(ch);
+      await stateBarrier(P, [Q]);
+      const quin = await onB('quin');
+      const quade = await onB('quade');
+      const qPublic = await onB();
+      for (const c of [quin, quade]) await c.subscribe(ch);
+      await qPublic.subscribe('cut-public');
+      await stateBarrier(Q, [P]);
+      assert.deepEqual(ids(await P.call('users', { channel: ch })), ['pia', 'quade', 'quin']);
+      assert.equal((await P.call('channels'))['cut-public'], 1);
+
+      proxy.cut();
+      await waitLog(P, /Redis at \S+ unavailable/, 5000);
+      // While P is away: on Q, quade leaves, qiana joins, a channel empties;
+      // on P, pete joins. Nothing of it can cross now.
+      quade.close();
+      qPublic.close();
+      const qiana = await onB('qiana');
+      await qiana.subscribe(ch);
+      const pete = track(await P.connectUser('pete'));
+      await pete.subscribe(ch);
+      await waitFor(async () => ids(await Q.call('users', { channel: ch })).join() === 'pia,qiana,quin', 5000);
+
+      proxy.restore();
+      await waitLog(P, /Redis at \S+ is back after \d+ ms/, 15000);
+      for (const [s, who] of [
+        [P, 'P'],
+        [Q, 'Q'],
+      ]) {
+        await eventually(async () => ids(await s.call('users', { channel: ch })).join() === 'pete,pia,qiana,quin', 5000,
+          async () => `${who}'s members are ${ids(await s.call('users', { channel: ch }))}, not pete, pia, qiana, quin (quade left and qiana joined on Q, pete joined on P, while P was away); pia saw ${members(pia)}`);
+      }
+      await eventually(async () => (await P.call('channels'))['cut-public'] === undefined, 5000,
+        async () => `P still counts cut-public, emptied while it was away: ${JSON.stringify(await P.call('channels'))}`);
+      await eventually(() => countOf(pia, (m) => m.type === 'member_removed' && m.member.id === 'quade') === 1, 5000,
+        () => `pia got no member_removed quade: ${members(pia)}`);
+      assert.equal(countOf(pia, (m) => m.type === 'member_added' && m.member.id === 'qiana'), 1, members(pia));
+      await quin.next((m) => m.type === 'member_added' && m.member.id === 'pete', 5000);
+    } finally {
+      await P.stop();
+      await proxy.close();
+    }
   });
 });
 
@@ -631,7 +685,7 @@ describe('redis broker: apps sharing one Redis stay apart', () => {
     assert.deepEqual(keys.filter((k) => !/:(node|gone):\d+$/.test(k)), []);
   });
 
-  it('different realtime.redis_database with the same prefix: no shared messages or members', { todo: todo('databaseShared') }, async () => {
+  it('different realtime.redis_database with the same prefix: no shared messages or members', async () => {
     const one = await start('db-one', { 'realtime.redis_database': 1 });
     const oneMate = await start('db-one-mate', { 'realtime.redis_database': 1 });
     const two = await start('db-two', { 'realtime.redis_database': 2 });
@@ -679,7 +733,7 @@ describe('redis broker: bad Redis settings', () => {
     c.close();
   });
 
-  it('an address where nothing listens: broadcast() throws fast; the hub logs it and connects once Redis appears', { todo: todo('noReconnect') }, async () => {
+  it('an address where nothing listens: broadcast() throws fast; the hub logs it and connects once Redis appears', async () => {
     const port = await closedPort();
     const s = await start({ address: `127.0.0.1:${port}` }, 'closed-port');
     const r = await s.api('broadcast', { channel: 'news', message: 1 });
@@ -714,7 +768,7 @@ describe('redis broker: bad Redis settings', () => {
     assert.equal((await s.hub('/health')).status, 200, 'the hub still serves its clients');
   });
 
-  it('a server that never answers: broadcast() gives up within about realtime.redis_timeout; the hub does not hang', { todo: todo('timeoutMessage', 'noReconnect') }, async () => {
+  it('a server that never answers: broadcast() gives up within about realtime.redis_timeout; the hub does not hang', { todo: todo('guardWaitLogged') }, async () => {
     const fake = await fakeRedis('silent');
     others.push(fake);
     const s = await start({ address: fake.address }, 'silent');
@@ -727,7 +781,9 @@ describe('redis broker: bad Redis settings', () => {
     assert.match(r.error, /realtime\.redis_timeout|no answer|timed out/i);
     // The hub gives up on the silent peer too (it would otherwise wait forever
     // for the reply to its first command) and says so.
-    await waitLog(s, /Redis at \S+ unavailable/, 5000);
+    const logged = await waitLog(s, /Redis at \S+ unavailable \(([^)]*)\)/, 5000);
+    const waited = /(\d+) ms/.exec(logged[1]);
+    if (waited) assert.ok(Number(waited[1]) <= 2 * 300 + 1000, `the hub's log names a wait of ${waited[1]} ms: ${logged[0]}`);
     const c = await s.connectAnon();
     await c.subscribe('local');
     await c.flush();

@@ -3,37 +3,22 @@
 // the suite. When a fix lands, set the entry to null (or delete it): the
 // test must then pass.
 export const KNOWN_BUGS = {
-  // hiredis 0.14's libuv adapter (Debian 12) returns from its poll callback
-  // when libuv reports an error (status < 0), and libuv stops the handle:
-  // a refused connect is never handed to hiredis, the connect callback never
-  // runs, and the hub waits forever. So a hub whose Redis is down when it
-  // starts, or that lost Redis (a restart), never reconnects and never logs
-  // it; nor does a hub give up on a server that accepts and never answers
-  // (no timeout on the async side).
-  noReconnect: 'known bug: a hub never reconnects after Redis went away or was not there (hiredis 0.14 libuv adapter drops connect errors; no async timeout)',
+  // A hub that reconnects replays the state changes it made while Redis
+  // was away, and asks the others (SYNC) to report their state again. But a
+  // report lists only what a hub has now, not what it had before and lost:
+  // whatever another hub dropped while this one was cut off (a member who
+  // left, a channel that emptied) stays in this hub's view for good, a
+  // ghost member with no member_removed and no channel_vacated. The same
+  // happens to the replay itself when it reaches Redis before the other
+  // hubs have subscribed again (a Redis restart: each hub comes back at its
+  // own time). Fix: make a full report replace everything its origin
+  // reported before (markers around it; drop what the report left out).
+  outageLeaves: null,
 
-  // A hub sets its heartbeat key only on its first beat timer (100 ms after
-  // start, or 5 s later if not connected by then), but it is known to the
-  // others from its state messages at once; a hub whose check runs in
-  // between (or right after a Redis restart, which loses every key) claims
-  // it as dead and everyone drops its members. The claimed hub ignores the
-  // GONE about itself and stays missing from the views.
-  liveHubClaimed: 'known bug: a live hub is taken for dead when another hub checks before its first heartbeat (start, Redis restart)',
-
-  // Redis Pub/Sub channels are global to the server, not per database
-  // (SELECT does not scope them): apps with the same prefix on different
-  // realtime.redis_database values exchange messages and state, and each
-  // takes the other's hubs for dead (heartbeats are per database).
-  databaseShared: 'known bug: realtime.redis_database does not separate apps (Pub/Sub channels are not per database)',
-
-  // On reconnect a hub re-reports what it has, but not what it no longer
-  // has: members who left and channels emptied during the outage stay in
-  // the other hubs' views (ghost members, no member_removed / vacated).
-  outageLeaves: 'known bug: leaves during a Redis outage are never reconciled (ghost members after the re-sync)',
-
-  // A silent peer makes the synchronous SELECT time out with hiredis's
-  // errno text "Resource temporarily unavailable".
-  timeoutMessage: 'known bug: a Redis command timeout reads "Resource temporarily unavailable", not what happened',
+  // rt__on_guard() logs "not ready within %u ms" with t->timeout, which in
+  // libuv is the timer's due time on the loop clock, not its duration:
+  // "not ready within 3508533 ms" for a 1000 ms wait.
+  guardWaitLogged: null,
 };
 
 /**

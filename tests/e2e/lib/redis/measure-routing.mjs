@@ -22,11 +22,10 @@
 // Prints a Markdown table (and the raw numbers as JSON with --json).
 
 import { execFile } from 'node:child_process';
-import net from 'node:net';
-import { closeAll, freePort, waitFor } from '../server.mjs';
+import { closeAll, waitFor } from '../server.mjs';
 import { privateExtension, startApp } from './apps.mjs';
 import { namespaceOf } from './cluster.mjs';
-import { RespClient, startRedis } from './redis.mjs';
+import { RespClient, startRedis, tcpProxy } from './redis.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -38,44 +37,6 @@ const MESSAGES = opt('messages', 4000);
 const SIZE = opt('size', 200);
 const JSON_OUT = args.includes('--json');
 const PREFIX = 'realtime:';
-
-/** A TCP proxy to Redis that counts the bytes Redis sends downstream. */
-async function countingProxy(redisPort) {
-  const stats = { down: 0, up: 0, connections: 0 };
-  const sockets = new Set();
-  const srv = net.createServer((client) => {
-    stats.connections++;
-    const upstream = net.connect({ host: '127.0.0.1', port: redisPort });
-    sockets.add(client);
-    sockets.add(upstream);
-    client.on('data', (d) => {
-      stats.up += d.length;
-      upstream.write(d);
-    });
-    upstream.on('data', (d) => {
-      stats.down += d.length;
-      client.write(d);
-    });
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end);
-    upstream.on('close', end);
-    client.on('error', end);
-    upstream.on('error', end);
-  });
-  const port = await freePort();
-  await new Promise((resolve) => srv.listen(port, '127.0.0.1', resolve));
-  return {
-    address: `127.0.0.1:${port}`,
-    stats,
-    close() {
-      for (const s of sockets) s.destroy();
-      return new Promise((resolve) => srv.close(() => resolve()));
-    },
-  };
-}
 
 function run(cmd, argv) {
   return new Promise((resolve, reject) => {
@@ -91,8 +52,8 @@ const kb = (n) => (n / 1024).toFixed(1);
 async function main() {
   const extension = await privateExtension();
   const redis = await startRedis();
-  const proxyA = await countingProxy(redis.port);
-  const proxyB = await countingProxy(redis.port);
+  const proxyA = await tcpProxy(redis.port);
+  const proxyB = await tcpProxy(redis.port);
   const A = await startApp({ address: proxyA.address }, { extension, name: 'A' });
   const B = await startApp({ address: proxyB.address }, { extension, name: 'B' });
   const clients = [];

@@ -19,6 +19,13 @@ const live = new Set();
 process.on('exit', () => {
   for (const r of live) r.killNow();
 });
+// The test runner ends a test file that runs past --test-timeout with
+// SIGTERM, which skips 'exit' handlers: exit properly instead, so that every
+// helper's handler (these redis-servers, the php servers of server.mjs,
+// the pools of lib/pool) kills what it started.
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  if (process.listenerCount(sig) === 0) process.once(sig, () => process.exit(128 + (sig === 'SIGTERM' ? 15 : 2)));
+}
 
 /**
  * Starts redis-server. Options:
@@ -292,4 +299,70 @@ export class RespClient {
     this.closed = true;
     this.sock.destroy();
   }
+}
+
+// ---------------------------------------------------------------------------
+// A TCP proxy in front of Redis
+// ---------------------------------------------------------------------------
+
+/**
+ * Forwards connections from a free loopback port to Redis on `port`,
+ * counting the bytes each way (`stats.down`: from Redis). cut() drops every
+ * connection and refuses new ones (accepted, then closed at once) until
+ * restore(): one server loses Redis while the others keep it.
+ */
+export async function tcpProxy(port) {
+  const stats = { down: 0, up: 0, connections: 0 };
+  const sockets = new Set();
+  let cut = false;
+  const srv = net.createServer((client) => {
+    if (cut) {
+      client.destroy();
+      return;
+    }
+    stats.connections++;
+    const upstream = net.connect({ host: '127.0.0.1', port });
+    sockets.add(client);
+    sockets.add(upstream);
+    client.on('data', (d) => {
+      stats.up += d.length;
+      upstream.write(d);
+    });
+    upstream.on('data', (d) => {
+      stats.down += d.length;
+      client.write(d);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('close', end);
+    upstream.on('close', end);
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  const listenPort = await freePort();
+  await new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(listenPort, '127.0.0.1', resolve);
+  });
+  return {
+    port: listenPort,
+    address: `127.0.0.1:${listenPort}`,
+    stats,
+    cut() {
+      cut = true;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    restore() {
+      cut = false;
+    },
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => srv.close(() => resolve()));
+    },
+  };
 }
