@@ -9,6 +9,7 @@
 #include "hub/session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -728,23 +729,45 @@ static void rt__on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	}
 }
 
+/* Descriptors below FD_SETSIZE are left to PHP: php -S waits on its own
+ * sockets with select(), which cannot see a descriptor of 1024 or more, so
+ * a hub holding the low ones would stall the web server. Accepts into a
+ * scratch handle and returns a high copy of the descriptor (or the
+ * original when the limit leaves no room), -1 on failure. */
+static int rt__accept_high(rt_hub *hub, uv_stream_t *listener)
+{
+	uv_tcp_t *scratch = malloc(sizeof(*scratch));
+	uv_os_fd_t fd;
+	int high = -1;
+
+	if (scratch == NULL || uv_tcp_init(&hub->loop, scratch) != 0) {
+		free(scratch);
+		return -1;
+	}
+	if (uv_accept(listener, (uv_stream_t *) scratch) == 0
+			&& uv_fileno((uv_handle_t *) scratch, &fd) == 0) {
+		high = fd >= 1024 ? dup(fd) : fcntl(fd, F_DUPFD_CLOEXEC, 1024);
+		if (high < 0) {
+			high = dup(fd);
+		}
+	}
+	/* Closing the scratch handle closes the original descriptor. */
+	uv_close((uv_handle_t *) scratch, (uv_close_cb) free);
+	return high;
+}
+
 void rt_conn_accept(rt_hub *hub, uv_stream_t *listener)
 {
-	rt_conn *conn = calloc(1, sizeof(*conn));
+	rt_conn *conn;
+	int fd = rt__accept_high(hub, listener);
 
+	if (fd < 0) {
+		return;
+	}
+	conn = calloc(1, sizeof(*conn));
 	if (conn == NULL || (conn->http = malloc(sizeof(*conn->http))) == NULL) {
-		uv_tcp_t *sink = NULL;
 		free(conn);
-		/* Accept and drop, or the listener keeps waking for this client. */
-		sink = malloc(sizeof(*sink));
-		if (sink && uv_tcp_init(&hub->loop, sink) == 0) {
-			if (uv_accept(listener, (uv_stream_t *) sink) != 0) {
-				/* nothing to drop */
-			}
-			uv_close((uv_handle_t *) sink, (uv_close_cb) free);
-		} else {
-			free(sink);
-		}
+		close(fd);
 		return;
 	}
 	rt_http_req_init(conn->http, hub->cfg.max_request_size);
@@ -759,7 +782,8 @@ void rt_conn_accept(rt_hub *hub, uv_stream_t *listener)
 	conn->state = RT_CONN_HTTP;
 	/* +1: the sweep counts whole ticks, and the first may come at once. */
 	conn->deadline = hub->now + hub->cfg.handshake_timeout + 1;
-	if (uv_accept(listener, (uv_stream_t *) &conn->tcp) != 0) {
+	if (uv_tcp_open(&conn->tcp, fd) != 0) {
+		close(fd);
 		rt_conn_close(conn);
 		return;
 	}

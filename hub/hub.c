@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <curl/curl.h>
@@ -824,6 +825,14 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 	if (hub == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
+	{
+		/* Room for max_connections clients, above the descriptors PHP uses. */
+		struct rlimit lim;
+		if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+			lim.rlim_cur = lim.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &lim);
+		}
 	}
 	hub->cfg = *cfg;
 	if (getrandom(&hub->node_id, sizeof(hub->node_id), 0) != sizeof(hub->node_id)) {
