@@ -338,7 +338,7 @@ void rt_conn_close_ws(rt_conn *conn, uint16_t code, const char *reason)
 		code = rt_proto(conn->proto)->close_code(code);
 	}
 	if (rt__ws_ensure(conn) != 0) {
-		rt_conn_close(conn);
+		rt__close_soon(conn);
 		return;
 	}
 	wslay_event_queue_close(conn->ws, code, (const uint8_t *) reason,
