@@ -9,7 +9,15 @@
  * the client ends, so the sender also pays for waking a reader, as a real
  * server does; without it the client ends are drained untimed between
  * rounds. Prints one JSON line.
- *   floor [--pairs 8000] [--size 110] [--rounds 9] [--reader] */
+ *   floor [--pairs 8000] [--size 110] [--rounds 9] [--reader]
+ *
+ * floor --wake [--iters 400]: the cost of a wake-up, as a lone
+ * Realtime\broadcast() pays it: one 1-byte sendto() on an unbound AF_UNIX
+ * datagram socket to a thread blocked in epoll_wait() on a named one (what
+ * broker/pool.c does for an idle hub). Each send follows a 2 ms pause, so
+ * the receiver is asleep every time. The median wall-clock and CPU time of
+ * the sendto() call, with the receiver on the sender's CPU, on the other
+ * CPU, and with no thread waiting (the sender reads the byte back itself). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,9 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -171,11 +182,125 @@ static double measure(int mode, const char *msg)
 	return v[n / 2];
 }
 
+/* ---- --wake ---- */
+
+static double mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static int wake_cpu;
+
+static void *wake_receiver(void *arg)
+{
+	int fd = *(int *) arg, ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	char buf[64];
+
+	pin_to(wake_cpu);
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	for (;;) {
+		if (epoll_wait(ep, &ev, 1, -1) == 1) {
+			while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Median wall and CPU ns of one sendto(); receiver_cpu < 0: nobody waits. */
+static void wake_case(int iters, int sender_cpu, int receiver_cpu, double *wall, double *cpu)
+{
+	struct sockaddr_un addr;
+	socklen_t alen;
+	int rfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int sfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	double *w = calloc((size_t) iters, sizeof(double)), *c = calloc((size_t) iters, sizeof(double));
+	pthread_t th;
+	char buf[64];
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	alen = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1
+			+ (size_t) snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1,
+				"rt-floor-wake-%d-%d", (int) getpid(), receiver_cpu));
+	if (rfd < 0 || sfd < 0 || bind(rfd, (struct sockaddr *) &addr, alen) != 0) {
+		die("wake socket");
+	}
+	pin_to(sender_cpu);
+	if (receiver_cpu >= 0) {
+		wake_cpu = receiver_cpu;
+		pthread_create(&th, NULL, wake_receiver, &rfd);
+		usleep(50000);
+	}
+	for (int i = -20; i < iters; i++) {
+		double t0, t1, c0, c1;
+		usleep(2000);
+		c0 = thread_cpu_ns();
+		t0 = mono_ns();
+		sendto(sfd, "w", 1, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *) &addr, alen);
+		t1 = mono_ns();
+		c1 = thread_cpu_ns();
+		if (receiver_cpu < 0) {
+			while (recv(rfd, buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+			}
+		}
+		if (i >= 0) {
+			w[i] = t1 - t0;
+			c[i] = c1 - c0;
+		}
+	}
+	if (receiver_cpu >= 0) {
+		pthread_cancel(th);
+		pthread_join(th, NULL);
+	}
+	close(rfd);
+	close(sfd);
+	qsort(w, (size_t) iters, sizeof(double), cmpd);
+	qsort(c, (size_t) iters, sizeof(double), cmpd);
+	wall[0] = w[iters / 2];
+	wall[1] = w[iters * 9 / 10];
+	*cpu = c[iters / 2];
+	free(w);
+	free(c);
+}
+
+static int wake_main(int iters)
+{
+	double nw[2], sw[2], ow[2], nc, sc, oc;
+	int ncpu = (int) sysconf(_SC_NPROCESSORS_ONLN);
+
+	wake_case(iters, 0, -1, nw, &nc);
+	wake_case(iters, 0, 0, sw, &sc);
+	if (ncpu >= 2) {
+		wake_case(iters, 0, 1, ow, &oc);
+	} else {
+		ow[0] = ow[1] = oc = 0;
+	}
+	printf("{\"wake\":1,\"iters\":%d,\"nowaiter_ns\":%.0f,\"nowaiter_p90_ns\":%.0f,"
+			"\"nowaiter_cpu_ns\":%.0f,\"same_cpu_ns\":%.0f,\"same_cpu_p90_ns\":%.0f,"
+			"\"same_cpu_cpu_ns\":%.0f,\"other_cpu_ns\":%.0f,\"other_cpu_p90_ns\":%.0f,"
+			"\"other_cpu_cpu_ns\":%.0f}\n",
+			iters, nw[0], nw[1], nc, sw[0], sw[1], sc, ow[0], ow[1], oc);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char *msg;
 	pid_t reader = 0;
 	double single, sep16, batch16, writev16;
+	int wake = 0, iters = 400;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--pairs") == 0 && i + 1 < argc) {
@@ -186,12 +311,20 @@ int main(int argc, char **argv)
 			rounds = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "--reader") == 0) {
 			use_reader = 1;
+		} else if (strcmp(argv[i], "--wake") == 0) {
+			wake = 1;
+		} else if (strcmp(argv[i], "--iters") == 0 && i + 1 < argc) {
+			iters = atoi(argv[++i]);
 		} else {
-			fprintf(stderr, "usage: floor [--pairs N] [--size BYTES] [--rounds R] [--reader]\n");
+			fprintf(stderr, "usage: floor [--pairs N] [--size BYTES] [--rounds R] [--reader]\n"
+					"       floor --wake [--iters N]\n");
 			return 2;
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (wake) {
+		return wake_main(iters < 20 ? 20 : iters);
+	}
 	msg = malloc((size_t) size * 16);
 	memset(msg, 'x', (size_t) size * 16);
 	open_pairs();

@@ -6,6 +6,8 @@
  *   loadgen --name hub --workload a --ports 7001 --sub json --path /ws
  *           --pub query --pub-port 8001 --pub-path /pub.php --pids 1234
  *           --conns 10000 --channels 1 --rates 5,10,20 --duration 10
+ * --aux-pids lists processes the server depends on (a redis-server) whose
+ * CPU is reported apart (aux_cpu_s), not in server_cpu_s.
  */
 #include "client.h"
 #include "procstat.h"
@@ -57,6 +59,9 @@ static struct {
 	int slow_every, slow_rcvbuf;
 	pid_t pids[PROC_MAX_PIDS];
 	int npids;
+	pid_t aux_pids[PROC_MAX_PIDS]; /* sampled apart from the server (redis-server) */
+	int naux;
+	const char *aux_name;
 	/* state */
 	uv_loop_t *loop;
 	uv_timer_t tick, sampler;
@@ -395,9 +400,20 @@ static uint64_t total_fast(void)
 	return t;
 }
 
+static void json_doubles(const char *key, const double *v, int n)
+{
+	printf(",\"%s\":[", key);
+	for (int i = 0; i < n; i++) {
+		printf("%s%.3f", i ? "," : "", v[i]);
+	}
+	printf("]");
+}
+
 static void run_phase(publisher *pub, double rate)
 {
-	proc_sample s0, s1;
+	proc_sample s0, s1, a0, a1;
+	cpu_times c0, c1;
+	double as0, as1;
 	pub_result r;
 	hist h;
 	uint64_t expected_fast = 0, expected_slow = 0, per_op_fast = 0, per_op_slow = 0;
@@ -411,6 +427,9 @@ static void run_phase(publisher *pub, double rate)
 	}
 	ctl_wait("RESET\n");
 	proc_sample_take(G.pids, G.npids, &s0);
+	proc_sample_take(G.aux_pids, G.naux, &a0);
+	as0 = proc_sched_cpu(G.aux_pids, G.naux);
+	proc_cpu_times(&c0);
 	G.rss_peak_kb = s0.rss_kb;
 	cli0 = clients_cpu();
 	uv_timer_start(&G.sampler, on_sampler, 250, 250);
@@ -449,6 +468,9 @@ static void run_phase(publisher *pub, double rate)
 	}
 	uv_timer_stop(&G.sampler);
 	proc_sample_take(G.pids, G.npids, &s1);
+	proc_sample_take(G.aux_pids, G.naux, &a1);
+	as1 = proc_sched_cpu(G.aux_pids, G.naux);
+	proc_cpu_times(&c1);
 	if (s1.rss_kb > G.rss_peak_kb) {
 		G.rss_peak_kb = s1.rss_kb;
 	}
@@ -477,7 +499,8 @@ static void run_phase(publisher *pub, double rate)
 			"\"cpu_s_per_million\":%.3f,\"client_cpu_s\":%.2f,"
 			"\"rss_start_kb\":%llu,\"rss_peak_kb\":%llu,\"rss_end_kb\":%llu,"
 			"\"slow_expected\":%llu,\"slow_received\":%llu,\"closed\":%llu,\"slow_closed\":%llu,"
-			"\"other_msgs\":%llu,\"php_calls\":%llu,\"php_ns_per_call\":%.1f}\n",
+			"\"other_msgs\":%llu,\"php_calls\":%llu,\"php_ns_per_call\":%.1f,"
+			"\"server_sys_s\":%.2f,\"wall_s\":%.3f",
 			rate, G.count, n, G.duration,
 			(unsigned long long) r.ops_sent, (unsigned long long) r.ops_ok,
 			(unsigned long long) r.ops_failed,
@@ -498,7 +521,33 @@ static void run_phase(publisher *pub, double rate)
 			(unsigned long long) s1.rss_kb,
 			(unsigned long long) expected_slow, (unsigned long long) st[4],
 			(unsigned long long) st[3], (unsigned long long) st[5], (unsigned long long) st[2],
-			(unsigned long long) r.calls, r.calls ? (double) r.call_ns / (double) r.calls : 0.0);
+			(unsigned long long) r.calls, r.calls ? (double) r.call_ns / (double) r.calls : 0.0,
+			s1.sys_s - s0.sys_s, (double) (mono_ns() - r.first_ns) / 1e9);
+	{
+		double v[PROC_MAX_PIDS > PROC_MAX_CPUS ? PROC_MAX_PIDS : PROC_MAX_CPUS];
+		int n2 = G.npids < PROC_MAX_PIDS ? G.npids : PROC_MAX_PIDS;
+		for (int i = 0; i < n2; i++) {
+			v[i] = s1.pid_cpu_s[i] - s0.pid_cpu_s[i];
+		}
+		json_doubles("pid_cpu_s", v, n2);
+		for (int i = 0; i < c1.n; i++) {
+			v[i] = c1.busy_s[i] - c0.busy_s[i];
+		}
+		json_doubles("cpu_busy_s", v, c1.n);
+		for (int i = 0; i < c1.n; i++) {
+			v[i] = c1.steal_s[i] - c0.steal_s[i];
+		}
+		json_doubles("cpu_steal_s", v, c1.n);
+	}
+	if (G.naux > 0) {
+		/* the scheduler's ns clock when there is one: a few ticks would be all */
+		printf(",\"aux_name\":\"%s\",\"aux_cpu_s\":%.4f,\"aux_ticks_cpu_s\":%.2f,"
+				"\"aux_sys_s\":%.2f",
+				G.aux_name ? G.aux_name : "aux",
+				as0 >= 0 && as1 >= 0 ? as1 - as0 : a1.cpu_s - a0.cpu_s,
+				a1.cpu_s - a0.cpu_s, a1.sys_s - a0.sys_s);
+	}
+	printf("}\n");
 	fflush(stdout);
 	logf_("  %llu/%llu delivered, %.0f/s, p50 %.2f ms p99 %.2f ms, %.3f us server CPU a delivery",
 			(unsigned long long) st[0], (unsigned long long) expected_fast,
@@ -553,6 +602,7 @@ static void usage(void)
 		"  --path PATH          /ws, or a format with %%s for the channel (/sub/%%s)\n"
 		"  --pub query|nchan    publish request style; --pub-port, --pub-path, --pub-conns\n"
 		"  --pids LIST          server process ids to sample (CPU, RSS)\n"
+		"  --aux-pids LIST      other processes whose CPU is reported apart; --aux-name NAME\n"
 		"  --conns N --channels M --prefix S --procs K --src-ips K --concurrency N\n"
 		"  --rates R[,R..]      ops per second, one phase each (empty: idle run)\n"
 		"  --duration S --drain S --count C --chan-per-op N --payload BYTES\n"
@@ -575,6 +625,7 @@ int main(int argc, char **argv)
 		{"count", 1, 0, 'C'}, {"chan-per-op", 1, 0, 'O'}, {"payload", 1, 0, 'L'},
 		{"slow-every", 1, 0, 'E'}, {"slow-rcvbuf", 1, 0, 'R'}, {"hold", 1, 0, 'H'},
 		{"connect-timeout", 1, 0, 'T'}, {"settle", 1, 0, 'Z'}, {"after-connect", 1, 0, 'A'},
+		{"aux-pids", 1, 0, 'X'}, {"aux-name", 1, 0, 'Y'},
 		{0, 0, 0, 0},
 	};
 	int ch;
@@ -632,6 +683,8 @@ int main(int argc, char **argv)
 		case 'T': G.connect_timeout = atof(optarg); break;
 		case 'Z': G.settle = atof(optarg); break;
 		case 'A': G.after_connect = optarg; break;
+		case 'X': G.naux = proc_parse_pids(optarg, G.aux_pids, PROC_MAX_PIDS); break;
+		case 'Y': G.aux_name = optarg; break;
 		default: usage();
 		}
 	}

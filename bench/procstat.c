@@ -1,5 +1,6 @@
 #include "procstat.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,9 @@ int proc_parse_pids(const char *list, pid_t *pids, int max)
 	return n;
 }
 
-/* utime+stime (fields 14 and 15) in clock ticks; -1 if unreadable. */
-static long long proc__ticks(pid_t pid)
+/* utime+stime (fields 14 and 15) in clock ticks; -1 if unreadable; the
+ * stime part in *sys. */
+static long long proc__ticks(pid_t pid, long long *sys)
 {
 	char path[64], buf[1024];
 	FILE *f;
@@ -51,6 +53,7 @@ static long long proc__ticks(pid_t pid)
 	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) {
 		return -1;
 	}
+	*sys = (long long) st;
 	return (long long) (ut + st);
 }
 
@@ -118,19 +121,24 @@ static void proc__sockstat(uint64_t *inuse, uint64_t *mem_kb)
 
 void proc_sample_take(const pid_t *pids, int n, proc_sample *out)
 {
-	long long ticks = 0;
+	long long ticks = 0, sys_ticks = 0;
 	double hz = (double) sysconf(_SC_CLK_TCK);
 
 	memset(out, 0, sizeof(*out));
 	for (int i = 0; i < n; i++) {
-		long long t = proc__ticks(pids[i]);
+		long long sys = 0, t = proc__ticks(pids[i], &sys);
 		if (t >= 0) {
 			ticks += t;
+			sys_ticks += sys;
+			if (i < PROC_MAX_PIDS) {
+				out->pid_cpu_s[i] = (double) t / hz;
+			}
 			out->alive++;
 			out->rss_kb += proc__status_kb(pids[i], "VmRSS");
 		}
 	}
 	out->cpu_s = (double) ticks / hz;
+	out->sys_s = (double) sys_ticks / hz;
 	out->slab_kb = proc__meminfo_kb("Slab");
 	proc__sockstat(&out->tcp_inuse, &out->tcp_mem_kb);
 }
@@ -142,4 +150,68 @@ double proc_self_cpu(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6
 			+ (double) ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+void proc_cpu_times(cpu_times *out)
+{
+	char line[512];
+	double hz = (double) sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "r");
+
+	memset(out, 0, sizeof(*out));
+	if (f == NULL) {
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v[8] = {0};
+		int cpu;
+		/* cpuN user nice system idle iowait irq softirq steal */
+		if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1],
+				&v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 9 && cpu >= 0 && cpu < PROC_MAX_CPUS) {
+			out->busy_s[cpu] = (double) (v[0] + v[1] + v[2] + v[5] + v[6]) / hz;
+			out->steal_s[cpu] = (double) v[7] / hz;
+			if (cpu + 1 > out->n) {
+				out->n = cpu + 1;
+			}
+		}
+	}
+	fclose(f);
+}
+
+double proc_sched_cpu(const pid_t *pids, int n)
+{
+	unsigned long long total = 0;
+	int found = 0;
+
+	for (int i = 0; i < n; i++) {
+		char path[64];
+		struct dirent *e;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", (int) pids[i]);
+		d = opendir(path);
+		if (d == NULL) {
+			continue;
+		}
+		while ((e = readdir(d)) != NULL) {
+			char p2[300];
+			unsigned long long ns;
+			FILE *f;
+			if (e->d_name[0] == '.') {
+				continue;
+			}
+			snprintf(p2, sizeof(p2), "/proc/%d/task/%s/schedstat", (int) pids[i], e->d_name);
+			f = fopen(p2, "r");
+			if (f == NULL) {
+				continue;
+			}
+			if (fscanf(f, "%llu", &ns) == 1) {
+				total += ns;
+				found = 1;
+			}
+			fclose(f);
+		}
+		closedir(d);
+	}
+	return found ? (double) total / 1e9 : -1.0;
 }

@@ -7,7 +7,7 @@
 #   bench/run.sh            full sizes (about 15-20 minutes)
 #   bench/run.sh --quick    small sizes, a smoke test (under 3 minutes); the
 #                           report goes to bench/results/<date>-quick/ unless --out
-# Options: --servers hub,nchan,ws,uws  --workloads a,b,c,d,e,f,g  --no-build
+# Options: --servers hub,nchan,ws,uws  --workloads a,b,c,d,e,f,g,p  --no-build
 #          --no-pin (do not pin server to CPU 0 and clients to CPU 1)  --out FILE
 #
 # System changes (as root): net.core.somaxconn and net.ipv4.tcp_max_syn_backlog
@@ -18,10 +18,13 @@
 # IP_BIND_ADDRESS_NO_PORT, so each (source, server port) pair has its own
 # 28k ports.
 set -euo pipefail
+# The braces make bash read the whole script before running any of it, so
+# editing run.sh during a run cannot derail the run.
+{
 
 QUICK=0 BUILD=1 PIN=1 OUT=
 SERVERS=hub,nchan,ws,uws
-WORKLOADS=a,b,c,d,e,f,g
+WORKLOADS=a,b,c,d,e,f,g,p
 while (($#)); do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -97,6 +100,9 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v python3 >/dev/null || missing+=(python3)
 command -v gcc >/dev/null || missing+=(gcc make)
+if want g "$WORKLOADS"; then
+	command -v redis-server >/dev/null || missing+=(redis-server)
+fi
 if ((${#missing[@]})); then
 	log "installing from Debian: ${missing[*]}"
 	apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -127,7 +133,7 @@ make -C "$BENCH" >"$RUN_DIR/make.log" 2>&1 || { log "make -C bench failed"; cat 
 	echo "pin=$PIN"
 	echo "build=$BUILD_STATUS"
 	echo "git_commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
-	echo "git_dirty_files=$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -vc '^?? bench/' || true)"
+	echo "git_dirty_files=$(git -C "$ROOT" status --porcelain 2>/dev/null | awk '{print $NF}' | grep -vc '^bench/' || true)"
 	echo "so_sha256=$(sha256sum "$HUB_SO" | cut -c1-16)"
 	echo "so_mtime=$(date -r "$ROOT/modules/realtime.so" '+%Y-%m-%d %H:%M:%S')"
 	echo "started=$(date '+%Y-%m-%d %H:%M:%S %Z')"
@@ -151,23 +157,6 @@ note() { # a JSON line of our own
 	echo "$1" >> "$RESULTS"
 }
 
-# php -S polls with select() and cannot serve a connection whose descriptor
-# is >= 1024, while the hub's clients share its descriptor table. For runs
-# that publish through php -S, bench/app/hold.php holds 1100 descriptors
-# while the clients connect and lets go once they are subscribed.
-HOLD_ARGS=()
-hold_low_fds() { # http-port
-	local token="$STAMP-$RANDOM"
-	rm -f "/tmp/rt-bench-hold-$token" "/tmp/rt-bench-hold-$token.held"
-	curl -fsS -o /dev/null --max-time 900 "http://127.0.0.1:$1/hold.php?n=1100&token=$token" &
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ -f /tmp/rt-bench-hold-$token.held ]] && break
-		sleep 0.05
-	done
-	HOLD_ARGS=(--after-connect "touch /tmp/rt-bench-hold-$token; sleep 0.3")
-}
-
 # run_one WORKLOAD SERVER INSTANCES MAX_OUTBOUND [loadgen args...]
 run_one() {
 	local wl=$1 name=$2 n=$3 maxout=$4
@@ -178,15 +167,15 @@ run_one() {
 		server_stop
 		return 0
 	fi
-	HOLD_ARGS=()
-	if [[ $name == hub && " $* " == *" --rates "* ]]; then
-		hold_low_fds "$SRV_PUB_PORT"
-	fi
+	# php -S serves its HTTP requests with select(), which cannot see a
+	# descriptor of 1024 or more; the hub moves its clients' sockets above
+	# 1024, so the publish requests get through with any number of clients.
+	local aux=()
+	[[ -n $SRV_AUX_PIDS ]] && aux=(--aux-pids "$SRV_AUX_PIDS" --aux-name redis)
 	lg --name "$name" --workload "$wl" --ports "$SRV_PORTS" --sub "$SRV_SUB" --path "$SRV_PATH" \
 		--pub "$SRV_PUB" --pub-port "$SRV_PUB_PORT" --pub-path "$SRV_PUB_PATH" \
-		--pids "$SRV_PIDS" "${HOLD_ARGS[@]}" "$@"
+		--pids "$SRV_PIDS" "${aux[@]}" "$@"
 	server_stop
-	wait 2>/dev/null || true # the hold request's curl
 }
 
 # ---- sizes ----
@@ -198,6 +187,7 @@ if ((QUICK)); then
 	D_SETS=("5000 1 2")
 	E_CONNS=2000 E_RATE=20 E_DUR=5 E_CONTROL=0 E_PAYLOAD=4096
 	F_N=100000 FLOOR_PAIRS=2000
+	G_CONNS=2000 G_RATES=10,50 G_DUR=2
 else
 	A_CONNS=10000 A_RATES=2,5,10,20,40 A_DUR=8
 	B_CONNS=10000 B_CH=1000 B_RATES=2,5,10,20 B_DUR=8
@@ -205,6 +195,7 @@ else
 	D_SETS=("10000 1 5" "100000 6 10")
 	E_CONNS=10000 E_RATE=10 E_DUR=20 E_CONTROL=1 E_PAYLOAD=4096
 	F_N=1000000 FLOOR_PAIRS=8000
+	G_CONNS=10000 G_RATES=5,20,40 G_DUR=8 # G_RATES: rates of A_RATES, for the comparison
 fi
 IFS=, read -r -a SERVER_LIST <<< "$SERVERS"
 
@@ -217,6 +208,11 @@ if want floor "$WORKLOADS,floor"; then # always
 		line=$("${fl[@]}" $r 2>>"$RUN_DIR/floor.log") || line=
 		[[ -n $line ]] && note "{\"workload\":\"floor\",${line#\{}"
 	done
+	# the wake-up a lone broadcast() pays: a datagram to a thread asleep in epoll
+	fw=("$BENCH/floor" --wake)
+	[[ -n $SRV_CPU ]] && fw=(taskset -c "$SRV_CPU" "${fw[@]}")
+	line=$("${fw[@]}" 2>>"$RUN_DIR/floor.log") || line=
+	[[ -n $line ]] && note "{\"workload\":\"floor\",${line#\{}"
 fi
 
 # ---- (a) 10k subscribers on one channel, rate sweep ----
@@ -224,6 +220,34 @@ if want a "$WORKLOADS"; then
 	for s in "${SERVER_LIST[@]}"; do
 		run_one a "$s" 1 $MB --conns $A_CONNS --channels 1 --prefix a --rates $A_RATES \
 			--duration $A_DUR --payload 64
+	done
+fi
+
+# ---- p: where the CPU of a low-rate fan-out goes (perf, when installed) ----
+# (a) at its lowest rate once more, for the hub and uWebSockets.js, with
+# `perf record` attached to the server once the clients are subscribed. Not
+# part of any measured figure (sampling costs the server a little CPU).
+if want p "$WORKLOADS" && command -v perf >/dev/null; then
+	for s in "${SERVER_LIST[@]}"; do
+		[[ $s == hub || $s == uws ]] || continue
+		log "profile: perf record on $s, (a) at ${A_RATES%%,*}/s"
+		server_start "$s" 1 $MB || { server_stop; continue; }
+		pdata=$RUN_DIR/perf-$s.data
+		lg --name "$s" --workload p --ports "$SRV_PORTS" --sub "$SRV_SUB" --path "$SRV_PATH" \
+			--pub "$SRV_PUB" --pub-port "$SRV_PUB_PORT" --pub-path "$SRV_PUB_PATH" --pids "$SRV_PIDS" \
+			--conns $A_CONNS --channels 1 --prefix p --rates "${A_RATES%%,*}" --duration $A_DUR \
+			--payload 64 --settle 1 --after-connect \
+			"perf record -q -F 999 -e cpu-clock -g -p $SRV_PIDS -o $pdata -- sleep $((A_DUR + 1)) >/dev/null 2>&1 &"
+		for _ in $(seq 50); do # perf writes its file as it exits
+			pgrep -f "perf record .* -o $pdata" >/dev/null || break
+			sleep 0.2
+		done
+		server_stop
+		if [[ -s $pdata ]]; then
+			perf report -i "$pdata" --children --sort sym --stdio -g none > "$RUN_DIR/profile-$s-children.txt" 2>/dev/null || true
+			perf report -i "$pdata" --no-children --sort dso --stdio -g none > "$RUN_DIR/profile-$s-dso.txt" 2>/dev/null || true
+			rm -f "$pdata"
+		fi
 	done
 fi
 
@@ -282,6 +306,25 @@ if want e "$WORKLOADS"; then
 fi
 
 # ---- (f) Realtime\broadcast() calls per second from PHP ----
+f_single() { # variant: 200 requests of one broadcast() each (the first call of a request)
+	local tot_calls=0 tot_ns=0 i body ns all=()
+	for i in $(seq 200); do
+		body=$(curl -fsS -X POST --data-binary "TS0:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+			"http://127.0.0.1:$SRV_PUB_PORT/pub.php?p=nobody&n=1&count=1" 2>/dev/null) || continue
+		ns=$(sed -n 's/.*"ns":\([0-9]*\).*/\1/p' <<< "$body")
+		[[ -n $ns ]] && { tot_calls=$((tot_calls + 1)); tot_ns=$((tot_ns + ns)); all+=("$ns"); }
+	done
+	local med
+	med=$(printf '%s\n' "${all[@]}" | sort -n | awk '{v[NR]=$1} END{print NR ? v[int((NR+1)/2)] : 0}')
+	note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"$1\",\"resp\":{\"calls\":$tot_calls,\"ns\":$tot_ns,\"median_ns\":$med}}"
+	# the same kind of request, timing a second lone call after the hub went idle
+	local lone=()
+	for i in $(seq 100); do
+		body=$(curl -fsS "http://127.0.0.1:$SRV_PUB_PORT/lone.php" 2>/dev/null) || continue
+		[[ $body == \{* ]] && lone+=("$body")
+	done
+	note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"lone${1#request-single}\",\"samples\":[$(IFS=,; echo "${lone[*]}")]}"
+}
 if want f "$WORKLOADS" && want hub "$SERVERS"; then
 	log "workload f: broadcast() in a request and from the CLI"
 	if server_start hub 1 $MB; then
@@ -290,16 +333,18 @@ if want f "$WORKLOADS" && want hub "$SERVERS"; then
 				"http://127.0.0.1:$SRV_PUB_PORT/pub.php?p=nobody&n=1&count=$F_N" 2>/dev/null) || body=null
 			note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"request-loop\",\"run\":$i,\"resp\":$body}"
 		done
-		# one call a request: the first broadcast() of a request
-		tot_calls=0 tot_ns=0
-		for i in $(seq 200); do
-			body=$(curl -fsS -X POST --data-binary "TS0:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
-				"http://127.0.0.1:$SRV_PUB_PORT/pub.php?p=nobody&n=1&count=1" 2>/dev/null) || continue
-			ns=$(sed -n 's/.*"ns":\([0-9]*\).*/\1/p' <<< "$body")
-			[[ -n $ns ]] && { tot_calls=$((tot_calls + 1)); tot_ns=$((tot_ns + ns)); }
-		done
-		note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"request-single\",\"resp\":{\"calls\":$tot_calls,\"ns\":$tot_ns}}"
+		f_single request-single
 		server_stop
+	fi
+	# the same, php -S not pinned: its PHP thread and hub thread may run on
+	# different CPUs, so the wake-up crosses CPUs
+	if [[ -n $SRV_CPU ]]; then
+		saved_cpu=$SRV_CPU SRV_CPU=
+		if server_start hub 1 $MB; then
+			f_single request-single-unpinned
+			server_stop
+		fi
+		SRV_CPU=$saved_cpu
 	fi
 	cli_port=$(srv__pick_ports 17900 1)
 	for pin in pinned unpinned; do
@@ -317,8 +362,41 @@ if want f "$WORKLOADS" && want hub "$SERVERS"; then
 fi
 
 # ---- (g) the Redis broker path ----
-if want g "$WORKLOADS"; then
-	note '{"workload":"g","status":"not yet available","why":"the hub has no Redis broker yet (realtime.broker accepts only memory)"}'
+# (a)'s fan-out (one channel, G_CONNS subscribers) with the hubs on
+# realtime.broker=redis and a private redis-server (no persistence) on the
+# servers' CPU: one hub, then two php -S hubs sharing the Redis with the
+# subscribers split between them (client g connects to hub g % 2) and the
+# publish requests going to the first. redis-server's CPU is sampled apart.
+if want g "$WORKLOADS" && want hub "$SERVERS"; then
+	if command -v redis-server >/dev/null && redis_start; then
+		log "redis-server on 127.0.0.1:$REDIS_PORT (pid $REDIS_PID)"
+		# its CPU when nobody uses it (its timers): the baseline of what (g) reports
+		sched_ns() { cat /proc/"$REDIS_PID"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+		r0=$(sched_ns); sleep 3; r1=$(sched_ns)
+		note "{\"workload\":\"g\",\"variant\":\"redis-idle\",\"seconds\":3,\"cpu_s\":$(awk -v a="$r0" -v b="$r1" 'BEGIN {printf "%.6f", (b - a) / 1e9}')}"
+		for variant in redis-1hub redis-2hubs; do
+			hubs=${variant//[^0-9]/}
+			HUB_REDIS_PORT=$REDIS_PORT HUB_REDIS_PREFIX="bench-$variant:"
+			run_one g hub "$hubs" $MB --variant "$variant" --conns $G_CONNS --channels 1 \
+				--prefix g --rates $G_RATES --duration $G_DUR --payload 64
+		done
+		# broadcast() through Redis on an idle server: the PUBLISH round trip alone
+		HUB_REDIS_PORT=$REDIS_PORT HUB_REDIS_PREFIX="bench-idle:"
+		if server_start hub 1 $MB; then
+			body=$(curl -fsS -X POST --data-binary "TS0:$(printf 'x%.0s' {1..60})" \
+				"http://127.0.0.1:$SRV_PUB_PORT/pub.php?p=nobody&n=1&count=2000" 2>/dev/null) || body=null
+			note "{\"server\":\"hub\",\"workload\":\"g\",\"variant\":\"redis-broadcast-idle\",\"resp\":$body}"
+		fi
+		server_stop
+		HUB_REDIS_PORT= HUB_REDIS_PREFIX=
+		redis-cli -p "$REDIS_PORT" info commandstats > "$RUN_DIR/redis-commandstats.txt" 2>&1 || true
+		redis_stop
+		echo "redis_version=$(redis-server --version | sed 's/^Redis server //')" >> "$RUN_DIR/env.txt"
+	else
+		log "workload g: no redis-server (apt-get install redis-server)"
+		note '{"workload":"g","server":"hub","error":"redis-server is not installed or did not start"}'
+		redis_stop
+	fi
 fi
 
 echo "finished=$(date '+%Y-%m-%d %H:%M:%S %Z')" >> "$RUN_DIR/env.txt"
@@ -331,3 +409,5 @@ if [[ -z $OUT ]]; then
 fi
 python3 "$BENCH/report.py" --run-dir "$RUN_DIR" --out "$OUT"
 log "report: $OUT (raw results: $RUN_DIR) in $(($(date +%s) - T_START)) s"
+exit 0
+}

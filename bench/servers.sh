@@ -3,6 +3,11 @@
 #     SRV_PIDS (comma list of every process of the server), SRV_SUB, SRV_PATH,
 #     SRV_PUB, SRV_PUB_PORT, SRV_PUB_PATH (the load generator's options)
 #   server_stop                                stops what server_start started
+#   redis_start / redis_stop                   a private redis-server for the
+#     hub's Redis broker: sets REDIS_PORT and REDIS_PID. While HUB_REDIS_PORT
+#     is set, server_start hub puts every hub on the Redis broker there (one
+#     app: realtime.redis_prefix HUB_REDIS_PREFIX), publishing goes to the
+#     first hub's php -S, and SRV_AUX_PIDS names redis-server.
 # Every process is started with setsid in its own process group, recorded
 # in $RUN_DIR/pgids, and killed by group id (also by run.sh's EXIT trap).
 # Needs: RUN_DIR, ROOT, BENCH, HUB_SO, SRV_CPU (taskset list or empty).
@@ -56,15 +61,22 @@ srv__join() { local IFS=,; echo "$*"; }
 server_start() { # name instances max_outbound
 	local name=$1 n=$2 maxout=$3 base hbase i ports=() pids=()
 	SRV_GROUPS=()
+	SRV_AUX_PIDS=
 	case $name in
 	hub)
 		base=$(srv__pick_ports 17100 "$n")
 		hbase=$(srv__pick_ports 18100 "$n")
+		local broker=()
+		if [[ -n ${HUB_REDIS_PORT:-} ]]; then
+			broker=(-d realtime.broker=redis -d realtime.redis_address=127.0.0.1:$HUB_REDIS_PORT
+				-d realtime.redis_prefix="${HUB_REDIS_PREFIX:-bench:}")
+			SRV_AUX_PIDS=$REDIS_PID
+		fi
 		for ((i = 0; i < n; i++)); do
 			srv__spawn "$RUN_DIR/hub-$i.log" php -n -d extension="$HUB_SO" \
 				-d realtime.listen=127.0.0.1:$((base + i)) -d realtime.allow_anonymous=1 \
 				-d realtime.max_connections=200000 -d realtime.max_outbound="$maxout" \
-				-S 127.0.0.1:$((hbase + i)) -t "$BENCH/app"
+				"${broker[@]}" -S 127.0.0.1:$((hbase + i)) -t "$BENCH/app"
 			pids+=("$SRV_LAST_PID")
 			ports+=($((base + i)))
 		done
@@ -125,4 +137,31 @@ server_stop() {
 		kill -KILL -- "-$g" 2>/dev/null || true
 	done
 	SRV_GROUPS=()
+}
+
+REDIS_PORT= REDIS_PID= REDIS_GROUP=
+redis_start() { # a redis-server on a free loopback port, on the servers' CPU
+	REDIS_PORT=$(srv__pick_ports 16400 1)
+	local keep=("${SRV_GROUPS[@]}") i
+	srv__spawn "$RUN_DIR/redis.log" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 \
+		--save '' --appendonly no
+	REDIS_PID=$SRV_LAST_PID REDIS_GROUP=$SRV_LAST_PID
+	SRV_GROUPS=("${keep[@]}") # server_stop leaves it alone
+	for ((i = 0; i < 100; i++)); do
+		[[ $(redis-cli -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]] && return 0
+		sleep 0.1
+	done
+	echo "redis-server did not answer on port $REDIS_PORT" >&2
+	return 1
+}
+
+redis_stop() {
+	[[ -n $REDIS_GROUP ]] || return 0
+	kill -TERM -- "-$REDIS_GROUP" 2>/dev/null || true
+	for _ in $(seq 30); do
+		kill -0 -- "-$REDIS_GROUP" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL -- "-$REDIS_GROUP" 2>/dev/null || true
+	REDIS_PORT= REDIS_PID= REDIS_GROUP=
 }
