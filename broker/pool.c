@@ -261,14 +261,12 @@ uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), vo
 	atomic_store(&s->wake_pending, 0);
 	for (;;) {
 		size_t n = 0;
-		uint64_t start;
 
 		rt__lock(p);
 		if (p->head - m->rpos > p->size) {
 			lost += p->head - m->rpos;
 			m->rpos = p->head;
 		}
-		start = m->rpos;
 		/* Copy whole entries out, so the lock is held for memcpy only. */
 		while (m->rpos < p->head) {
 			uint64_t pos = m->rpos % p->size;
@@ -292,7 +290,6 @@ uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), vo
 			m->rpos += whole;
 		}
 		rt__unlock(p);
-		(void) start;
 		for (size_t off = 0; off < n;) {
 			rt__entry e;
 			rt_msg *msg;

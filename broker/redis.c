@@ -656,11 +656,6 @@ static void rt__link_publish(void *ctx, rt_msg *msg)
 	}
 }
 
-static void rt__link_tick(void *ctx)
-{
-	(void) ctx;
-}
-
 static void rt__link_stop(void *ctx)
 {
 	rt_broker *b = ctx;
@@ -737,7 +732,6 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.ctx = b;
 	b->link.start = rt__link_start;
 	b->link.publish = rt__link_publish;
-	b->link.tick = rt__link_tick;
 	b->link.stop = rt__link_stop;
 	b->link.interest = rt__link_interest;
 	*out = b;

@@ -88,7 +88,7 @@ static void rt__on_tick(uv_timer_t *handle)
 	 * wakes for something else. */
 	rt__on_flush(&hub->flush);
 	rt_webhooks_tick(hub->webhooks);
-	if (hub->has_link && !hub->stopping) {
+	if (hub->has_link && !hub->stopping && hub->link.tick != NULL) {
 		hub->link.tick(hub->link.ctx);
 	}
 }

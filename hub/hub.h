@@ -32,7 +32,7 @@ typedef struct rt_hub_link {
 	int (*start)(void *ctx, rt_hub *hub, struct uv_loop_s *loop);
 	/* Sends msg to every hub of the app, this one included; takes ownership. */
 	void (*publish)(void *ctx, rt_msg *msg);
-	/* Once a second: notice hubs that died. */
+	/* Optional, once a second: notice hubs that died. */
 	void (*tick)(void *ctx);
 	/* The hub is stopping: tell the others, then let go of the loop. */
 	void (*stop)(void *ctx);

@@ -79,11 +79,6 @@ int rt_presence_remove(rt_presence *p, const char *user_id, size_t len)
 	return 1;
 }
 
-size_t rt_presence_count(const rt_presence *p)
-{
-	return p->members.count;
-}
-
 void rt_member_json(const rt_member *m, rt_sb *out)
 {
 	rt_sb_puts(out, "{\"id\":");
@@ -97,19 +92,3 @@ void rt_member_json(const rt_member *m, rt_sb *out)
 	rt_sb_puts(out, "}");
 }
 
-void rt_presence_members_json(const rt_presence *p, rt_sb *out)
-{
-	size_t it = 0;
-	void *v;
-	int first = 1;
-
-	rt_sb_puts(out, "[");
-	while (rt_map_next(&p->members, &it, &v)) {
-		if (!first) {
-			rt_sb_puts(out, ",");
-		}
-		first = 0;
-		rt_member_json(v, out);
-	}
-	rt_sb_puts(out, "]");
-}

@@ -30,9 +30,6 @@ int rt_presence_add(rt_presence *p, const rt_identity *user, rt_member **out);
 /* Counts one connection fewer; 1 when that was the user's last (the member
  * is gone), 0 otherwise. */
 int rt_presence_remove(rt_presence *p, const char *user_id, size_t len);
-size_t rt_presence_count(const rt_presence *p);
-/* Appends [{"id":..,"info":..},...] */
-void rt_presence_members_json(const rt_presence *p, rt_sb *out);
 /* Appends {"id":..,"info":..} */
 void rt_member_json(const rt_member *m, rt_sb *out);
 

@@ -333,13 +333,3 @@ void rt_view_members_json(const rt_view *v, const char *channel, size_t len, rt_
 	rt_sb_puts(out, "]");
 }
 
-uint64_t rt_view_channel_count(const rt_view *v)
-{
-	size_t it = 0, n = 0;
-	void *p;
-
-	while (rt_map_next(&v->channels, &it, &p)) {
-		n += ((rt_vchannel *) p)->subs.total > 0;
-	}
-	return n;
-}

@@ -75,7 +75,5 @@ int rt_view_has_member(const rt_view *v, const char *channel, size_t len, const 
 		size_t user_len);
 /* Appends [{"id":..,"info":..},...] of the channel's members. */
 void rt_view_members_json(const rt_view *v, const char *channel, size_t len, rt_sb *out);
-/* Connections of every origin, all channels included. */
-uint64_t rt_view_channel_count(const rt_view *v);
 
 #endif
