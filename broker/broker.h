@@ -6,12 +6,20 @@
 #define RT_BROKER_BROKER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hub/config.h"
 #include "hub/hub.h"
 #include "hub/msg.h"
 
 typedef struct rt_broker rt_broker;
+
+/* How this process's publishes woke the hubs (realtime.batch_window). */
+typedef struct rt_broker_stats {
+	uint64_t woke;      /* the publishing thread woke the hubs itself */
+	uint64_t batched;   /* it left the wake-up to its hub's next look */
+	int watching;       /* its hub looks every realtime.batch_window ms */
+} rt_broker_stats;
 
 typedef struct rt_broker_ops {
 	const char *name;
@@ -27,6 +35,8 @@ typedef struct rt_broker_ops {
 	void (*attach)(rt_broker *b, rt_hub *hub);
 	/* Takes ownership of msg. Returns 0, or a negative errno with err set. */
 	int (*publish)(rt_broker *b, rt_msg *msg, char *err, size_t errlen);
+	/* Optional. */
+	void (*stats)(rt_broker *b, rt_broker_stats *out);
 	void (*close)(rt_broker *b);
 } rt_broker_ops;
 

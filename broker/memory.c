@@ -19,12 +19,26 @@ struct rt_broker {
 	uint64_t app;
 	_Atomic(rt_hub *) hub;
 	rt_hub_link link;
+	/* Wake-up batching (realtime.batch_window), between this process's PHP
+	 * thread and its hub thread: while the hub watches, a broadcast() only
+	 * appends and leaves the wake-up it owes to the hub's next look. */
+	_Atomic int watching;
+	_Atomic int owed;
+	_Atomic uint64_t published;
+	_Atomic uint64_t batched;
 	/* Hub thread side. */
 	rt_hub *link_hub;
 	rt_pool_member *member;
 	uv_poll_t poll;
 	int polling;
+	uv_timer_t batch;
+	int batching;
+	uint64_t seen_published;
+	uint32_t quiet_ms;
 };
+
+/* How long the hub keeps watching after its process last published. */
+#define RT_BATCH_LINGER_MS 1000
 
 /* Mapped in the server's first process, inherited by its workers. */
 static rt_pool *rt__pool;
@@ -52,18 +66,70 @@ static void rt__deliver(void *ctx, rt_msg *msg)
 	rt_hub_deliver(ctx, msg);
 }
 
-static void rt__on_wake(uv_poll_t *handle, int status, int events)
+static void rt__drain(rt_broker *b)
 {
-	rt_broker *b = handle->data;
-	uint64_t lost;
-	(void) status;
-	(void) events;
+	uint64_t lost = rt_pool_drain(b->member, rt__deliver, b->link_hub);
 
-	lost = rt_pool_drain(b->member, rt__deliver, b->link_hub);
 	if (lost > 0) {
 		rt_log(RT_LOG_ERROR, "this hub fell behind and lost %llu bytes of messages: "
 				"raise realtime.pool_memory", (unsigned long long) lost);
 	}
+}
+
+/* Pays what this process's PHP thread left owing: the other hubs get
+ * their datagram, this one reads at once. */
+static void rt__pay_owed(rt_broker *b)
+{
+	if (atomic_exchange(&b->owed, 0)) {
+		rt_pool_wake(rt__pool, b->app, b->member);
+		rt__drain(b);
+	}
+}
+
+static void rt__on_batch(uv_timer_t *timer)
+{
+	rt_broker *b = timer->data;
+	uint64_t published = atomic_load(&b->published);
+
+	rt__pay_owed(b);
+	if (published != b->seen_published) {
+		b->seen_published = published;
+		b->quiet_ms = 0;
+		return;
+	}
+	b->quiet_ms += b->cfg.batch_window;
+	if (b->quiet_ms < RT_BATCH_LINGER_MS) {
+		return;
+	}
+	uv_timer_stop(&b->batch);
+	/* The PHP thread sets owed before it looks at watching: whichever of
+	 * the two comes second sees the other's store, so nothing is left owed. */
+	atomic_store(&b->watching, 0);
+	rt__pay_owed(b);
+}
+
+/* A process that publishes is likely to publish again soon: watch for it. */
+static void rt__watch(rt_broker *b)
+{
+	uint64_t published = atomic_load(&b->published);
+
+	if (!b->batching || atomic_load(&b->watching) || published == b->seen_published) {
+		return;
+	}
+	b->seen_published = published;
+	b->quiet_ms = 0;
+	atomic_store(&b->watching, 1);
+	uv_timer_start(&b->batch, rt__on_batch, b->cfg.batch_window, b->cfg.batch_window);
+}
+
+static void rt__on_wake(uv_poll_t *handle, int status, int events)
+{
+	rt_broker *b = handle->data;
+	(void) status;
+	(void) events;
+
+	rt__drain(b);
+	rt__watch(b);
 }
 
 static void rt__publish_gone(rt_broker *b, uint32_t node, uint32_t announcer)
@@ -97,6 +163,11 @@ static int rt__link_start(void *ctx, rt_hub *hub, uv_loop_t *loop)
 	b->poll.data = b;
 	uv_poll_start(&b->poll, UV_READABLE, rt__on_wake);
 	b->polling = 1;
+	if (b->cfg.batch_window > 0) {
+		uv_timer_init(loop, &b->batch);
+		b->batch.data = b;
+		b->batching = 1;
+	}
 	/* Ask the hubs already running for what they hold. */
 	f.origin = rt_hub_node_id(hub);
 	sync = rt_msg_new(RT_MSG_SYNC, &f);
@@ -137,6 +208,13 @@ static void rt__link_stop(void *ctx)
 
 	if (b->member == NULL) {
 		return;
+	}
+	if (b->batching) {
+		uv_timer_stop(&b->batch);
+		uv_close((uv_handle_t *) &b->batch, NULL);
+		b->batching = 0;
+		atomic_store(&b->watching, 0);
+		rt__pay_owed(b);
 	}
 	rt__publish_gone(b, me, rt_pool_first_node(rt__pool, b->app, me));
 	if (b->polling) {
@@ -179,14 +257,32 @@ static void rt__attach(rt_broker *b, rt_hub *hub)
 	atomic_store(&b->hub, hub);
 }
 
+/* A lone broadcast() would otherwise pay a datagram to every idle hub,
+ * tens of microseconds in the request; a watched process pays none. */
+static void rt__wake_or_defer(rt_broker *b)
+{
+	atomic_fetch_add(&b->published, 1);
+	if (atomic_load(&b->watching)) {
+		atomic_store(&b->owed, 1);
+		if (atomic_load(&b->watching)) {
+			atomic_fetch_add_explicit(&b->batched, 1, memory_order_relaxed);
+			return;
+		}
+	}
+	rt_pool_wake(rt__pool, b->app, NULL);
+}
+
 static int rt__publish(rt_broker *b, rt_msg *msg, char *err, size_t errlen)
 {
 	rt_hub *hub;
 	int r;
 
 	if (rt__pool != NULL) {
-		r = rt_pool_publish(rt__pool, b->app, msg, err, errlen);
+		r = rt_pool_append(rt__pool, b->app, msg, err, errlen);
 		rt_msg_free(msg);
+		if (r == 0) {
+			rt__wake_or_defer(b);
+		}
 		return r;
 	}
 	hub = atomic_load(&b->hub);
@@ -202,6 +298,15 @@ static int rt__publish(rt_broker *b, rt_msg *msg, char *err, size_t errlen)
 	return r;
 }
 
+static void rt__stats(rt_broker *b, rt_broker_stats *out)
+{
+	uint64_t published = atomic_load(&b->published);
+
+	out->batched = atomic_load(&b->batched);
+	out->woke = published - out->batched;
+	out->watching = atomic_load(&b->watching);
+}
+
 static void rt__close(rt_broker *b)
 {
 	free(b);
@@ -215,5 +320,6 @@ const rt_broker_ops rt_broker_memory = {
 	.link = rt__link,
 	.attach = rt__attach,
 	.publish = rt__publish,
+	.stats = rt__stats,
 	.close = rt__close,
 };

@@ -109,17 +109,22 @@ static void rt__unlock(rt_pool *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* One unbound datagram socket per process sends the wake-ups. */
+/* One unbound datagram socket sends every wake-up: from any thread, and
+ * from forked children too, since it names its receiver on each send. */
 static int rt__wake_fd(void)
 {
-	static int fd = -1;
-	static pid_t owner;
+	static _Atomic int shared = -1;
+	int fd = atomic_load(&shared), mine, expected = -1;
 
-	if (fd < 0 || owner != getpid()) {
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		owner = getpid();
+	if (fd >= 0) {
+		return fd;
 	}
-	return fd;
+	mine = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (mine < 0 || atomic_compare_exchange_strong(&shared, &expected, mine)) {
+		return mine;
+	}
+	close(mine); /* another thread made one first */
+	return expected;
 }
 
 static void rt__wake(rt__slot *s)
@@ -146,7 +151,7 @@ static void rt__ring_write(rt_pool *p, uint64_t at, const void *data, size_t len
 	memcpy(p->ring + (at % p->size), data, len);
 }
 
-int rt_pool_publish(rt_pool *p, uint64_t app, const rt_msg *msg, char *err, size_t errlen)
+int rt_pool_append(rt_pool *p, uint64_t app, const rt_msg *msg, char *err, size_t errlen)
 {
 	size_t len = rt_msg_encoded_size(msg);
 	size_t need = sizeof(rt__entry) + rt__align8(len);
@@ -173,13 +178,28 @@ int rt_pool_publish(rt_pool *p, uint64_t app, const rt_msg *msg, char *err, size
 	atomic_thread_fence(memory_order_release);
 	p->head += need;
 	rt__unlock(p);
+	return 0;
+}
+
+void rt_pool_wake(rt_pool *p, uint64_t app, const rt_pool_member *except)
+{
 	for (int i = 0; i < RT_POOL_SLOTS; i++) {
 		rt__slot *s = &p->slots[i];
-		if (atomic_load(&s->pid) != 0 && s->app == app) {
+		if (atomic_load(&s->pid) != 0 && s->app == app
+				&& (except == NULL || except->slot != i)) {
 			rt__wake(s);
 		}
 	}
-	return 0;
+}
+
+int rt_pool_publish(rt_pool *p, uint64_t app, const rt_msg *msg, char *err, size_t errlen)
+{
+	int r = rt_pool_append(p, app, msg, err, errlen);
+
+	if (r == 0) {
+		rt_pool_wake(p, app, NULL);
+	}
+	return r;
 }
 
 int rt_pool_join(rt_pool *p, uint64_t app, uint32_t node, rt_pool_member **out,

@@ -26,6 +26,12 @@ void rt_pool_unmap(rt_pool *pool);
 
 /* Appends msg for every hub of app and wakes them. Any process, any thread. */
 int rt_pool_publish(rt_pool *pool, uint64_t app, const rt_msg *msg, char *err, size_t errlen);
+/* The two halves of rt_pool_publish, for a publisher that wakes the hubs
+ * once for several messages: appending touches no syscall, waking sends a
+ * datagram to each hub of app that is not already due to read (except one
+ * member, a hub that drains by itself). */
+int rt_pool_append(rt_pool *pool, uint64_t app, const rt_msg *msg, char *err, size_t errlen);
+void rt_pool_wake(rt_pool *pool, uint64_t app, const rt_pool_member *except);
 
 /* Registers a hub (node) of app; it reads only what is published from now on. */
 int rt_pool_join(rt_pool *pool, uint64_t app, uint32_t node, rt_pool_member **out,

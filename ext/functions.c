@@ -516,6 +516,7 @@ ZEND_FUNCTION(Realtime_status)
 {
 	rt_hub *hub;
 	rt_hub_stats stats = {0};
+	rt_broker_stats publishes = {0};
 	rt_config cfg;
 	char err[256], listen[128];
 	const char *last_error;
@@ -524,8 +525,13 @@ ZEND_FUNCTION(Realtime_status)
 
 	hub = rt_lifecycle_hub();
 	if (hub != NULL) {
+		const rt_broker_ops *ops;
+		rt_broker *broker = rt_lifecycle_broker(&ops, err, sizeof(err));
 		rt_hub_stats_get(hub, &stats);
 		cfg = *rt_hub_config(hub);
+		if (broker != NULL && ops->stats != NULL) {
+			ops->stats(broker, &publishes);
+		}
 	} else if (rt_lifecycle_read_config(&cfg, err, sizeof(err)) != 0) {
 		rt_config_defaults(&cfg);
 	}
@@ -543,6 +549,8 @@ ZEND_FUNCTION(Realtime_status)
 	add_assoc_long(return_value, "messages_published", (zend_long) stats.messages_published);
 	add_assoc_long(return_value, "frames_delivered", (zend_long) stats.frames_delivered);
 	add_assoc_long(return_value, "slow_consumers", (zend_long) stats.slow_consumers);
+	add_assoc_long(return_value, "publish_wakeups", (zend_long) publishes.woke);
+	add_assoc_long(return_value, "publish_batched", (zend_long) publishes.batched);
 	last_error = rt_lifecycle_last_error();
 	if (hub == NULL && last_error != NULL) {
 		add_assoc_string(return_value, "error", last_error);

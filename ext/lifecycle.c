@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define RT_RETRY_SECONDS 5
@@ -30,6 +31,39 @@ static const rt_broker_ops *rt__prefork_ops;
 static char rt__taken_addr[96];
 /* opcache replaces ub_write while it runs a preload script in the master. */
 static size_t (*rt__sapi_ub_write)(const char *str, size_t len);
+
+/* Every broadcast() asks whether this process forked since the hub was
+ * made, and getpid() is a system call: a page that the kernel zeroes in a
+ * forked child answers without one. */
+static pid_t *rt__pid_page;
+
+static pid_t rt__self(void)
+{
+	if (rt__pid_page == NULL) {
+		return getpid();
+	}
+	if (*rt__pid_page == 0) {
+		*rt__pid_page = getpid();
+	}
+	return *rt__pid_page;
+}
+
+static void rt__pid_page_map(void)
+{
+#ifdef MADV_WIPEONFORK
+	void *page = mmap(NULL, sizeof(pid_t), PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page == MAP_FAILED) {
+		return;
+	}
+	if (madvise(page, sizeof(pid_t), MADV_WIPEONFORK) != 0) {
+		munmap(page, sizeof(pid_t));
+		return;
+	}
+	rt__pid_page = page;
+#endif
+}
 
 static zend_result rt__on_post_startup(void)
 {
@@ -80,7 +114,7 @@ static bool rt__enabled(void)
  * without touching its memory or locks, which may be mid-use. */
 static void rt__forget_after_fork(void)
 {
-	pid_t pid = getpid();
+	pid_t pid = rt__self();
 
 	if (rt__hub != NULL && rt__hub_pid != pid) {
 		rt__hub = NULL;
@@ -108,7 +142,7 @@ rt_broker *rt_lifecycle_broker(const rt_broker_ops **ops, char *err, size_t errl
 			rt__broker = NULL;
 			return NULL;
 		}
-		rt__broker_pid = getpid();
+		rt__broker_pid = rt__self();
 		if (rt__hub != NULL) {
 			rt__broker_ops->attach(rt__broker, rt__hub);
 		}
@@ -161,7 +195,7 @@ int rt_lifecycle_start(char *err, size_t errlen)
 		}
 	}
 	if (r == 0) {
-		rt__hub_pid = getpid();
+		rt__hub_pid = rt__self();
 		ops->attach(broker, rt__hub);
 		rt__last_error[0] = '\0';
 	} else {
@@ -218,12 +252,12 @@ void rt_lifecycle_rinit(void)
 	if (rt__hub != NULL) {
 		return;
 	}
-	if (rt__last_attempt != 0 && rt__hub_pid == getpid()
+	if (rt__last_attempt != 0 && rt__hub_pid == rt__self()
 			&& time(NULL) - rt__last_attempt < RT_RETRY_SECONDS) {
 		return;
 	}
 	rt_lifecycle_start(err, sizeof(err));
-	rt__hub_pid = getpid(); /* the retry clock belongs to this process */
+	rt__hub_pid = rt__self(); /* the retry clock belongs to this process */
 }
 
 /* In a server SAPI's first process: share memory and the listening port
@@ -238,7 +272,7 @@ static void rt__prefork(void)
 			|| rt_lifecycle_read_config(&cfg, err, sizeof(err)) != 0) {
 		return;
 	}
-	rt__minit_pid = getpid();
+	rt__minit_pid = rt__self();
 	ops = rt_broker_find(cfg.broker);
 	if (ops != NULL && ops->prefork != NULL) {
 		if (ops->prefork(&cfg, err, sizeof(err)) != 0) {
@@ -264,20 +298,21 @@ zend_result rt_lifecycle_minit(void)
 	rt__prev_post_startup = zend_post_startup_cb;
 	zend_post_startup_cb = rt__on_post_startup;
 	rt__sapi_ub_write = sapi_module.ub_write;
+	rt__pid_page_map();
 	rt__prefork();
 	return SUCCESS;
 }
 
 void rt_lifecycle_mshutdown(void)
 {
-	if (rt__hub != NULL && rt__hub_pid == getpid()) {
+	if (rt__hub != NULL && rt__hub_pid == rt__self()) {
 		rt_lifecycle_stop();
 	}
-	if (rt__broker != NULL && rt__broker_pid == getpid()) {
+	if (rt__broker != NULL && rt__broker_pid == rt__self()) {
 		rt__broker_ops->close(rt__broker);
 		rt__broker = NULL;
 	}
-	if (rt__minit_pid == getpid()) {
+	if (rt__minit_pid == rt__self()) {
 		if (rt__prefork_ops != NULL) {
 			rt__prefork_ops->postfork_shutdown();
 			rt__prefork_ops = NULL;
@@ -288,4 +323,8 @@ void rt_lifecycle_mshutdown(void)
 		}
 	}
 	rt_log_close();
+	if (rt__pid_page != NULL) {
+		munmap(rt__pid_page, sizeof(pid_t));
+		rt__pid_page = NULL;
+	}
 }

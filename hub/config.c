@@ -36,6 +36,7 @@ const rt_setting rt_settings[] = {
 	{"query_timeout", "1000"},
 	{"max_request_size", "1048576"},
 	{"pool_memory", "8388608"},
+	{"batch_window", "2"},
 	{"redis_address", "127.0.0.1:6379"},
 	{"redis_password", ""},
 	{"redis_database", "0"},
@@ -254,6 +255,13 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 	if (strcmp(name, "pool_memory") == 0) {
 		if (rt__parse_uint(value, 65536, 1u << 30, &cfg->pool_memory) != 0) {
 			return rt__fail(err, errlen, name, value, "expected bytes from 65536 to 1073741824");
+		}
+		return 0;
+	}
+	if (strcmp(name, "batch_window") == 0) {
+		if (rt__parse_uint(value, 0, 1000, &cfg->batch_window) != 0) {
+			return rt__fail(err, errlen, name, value,
+					"expected milliseconds from 0 (wake at every call) to 1000");
 		}
 		return 0;
 	}

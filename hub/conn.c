@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define RT_CLOSE_GRACE 2   /* seconds a closing client gets to answer */
@@ -193,17 +194,43 @@ static void rt__consume(rt_conn *conn, size_t written)
 	}
 }
 
+/* send()/sendmsg() on the descriptor: libuv's uv_try_write() goes through
+ * write()/writev(), whose file layer costs more per call, and every
+ * delivery of a fan-out is one such call. */
+static ssize_t rt__send_now(rt_conn *conn, const uv_buf_t *bufs, uint32_t n)
+{
+	uv_os_fd_t fd;
+	ssize_t r;
+
+	if (uv_fileno((const uv_handle_t *) &conn->tcp, &fd) != 0) {
+		return UV_EBADF;
+	}
+	do {
+		if (n == 1) {
+			r = send(fd, bufs[0].base, bufs[0].len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		} else {
+			/* uv_buf_t is laid out as struct iovec on Unix. */
+			struct msghdr mh = {.msg_iov = (struct iovec *) bufs, .msg_iovlen = n};
+			r = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		}
+	} while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		return errno == EAGAIN || errno == EWOULDBLOCK ? UV_EAGAIN : -errno;
+	}
+	return r;
+}
+
 void rt_conn_flush(rt_conn *conn)
 {
 	uv_buf_t bufs[RT_WRITE_BATCH];
 	size_t total;
 	uint32_t n;
-	int r;
+	ssize_t r;
 
 	while (conn->state != RT_CONN_DEAD && !(conn->flags & RT_CONN_F_WRITING)
 			&& conn->out_count > 0) {
 		n = rt__fill_bufs(conn, bufs, &total);
-		r = uv_try_write((uv_stream_t *) &conn->tcp, bufs, n);
+		r = rt__send_now(conn, bufs, n);
 		if (r == UV_EAGAIN) {
 			r = 0;
 		} else if (r < 0) {

@@ -6,6 +6,8 @@
 #include "wsclient.h"
 
 #include <jansson.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "broker/broker.h"
 #include "hub/config.h"
@@ -314,95 +316,203 @@ RT_TEST(attached_hub_delivers)
 /* Two hubs of one app (same listen address, SO_REUSEPORT) linked through
  * the ring: a message published through either broker reaches the clients
  * of both. Threads of one process stand in for the forked workers. */
-RT_TEST(pool_spans_hubs)
-{
+/* Two hubs of one app sharing the ring, as two workers of a pool would,
+ * and clients until each hub has one (fd[0] on hub 0, fd[1] on hub 1). */
+typedef struct pool_fixture {
 	rt_config cfg;
-	rt_broker *b1 = NULL, *b2 = NULL;
-	rt_hub *h1 = NULL, *h2 = NULL;
+	rt_broker *b[2];
+	rt_hub *h[2];
+	int fds[64], nfds;
+	int fd[2];
+} pool_fixture;
+
+static void pool_down(pool_fixture *f)
+{
+	for (int i = 0; i < f->nfds; i++) {
+		close(f->fds[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (f->b[i] != NULL) {
+			rt_broker_memory.attach(f->b[i], NULL);
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		stop_hub(f->h[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (f->b[i] != NULL) {
+			rt_broker_memory.close(f->b[i]);
+		}
+	}
+	rt_broker_memory.postfork_shutdown();
+}
+
+static int pool_up(pool_fixture *f, const char *batch_window)
+{
 	char err[256] = "";
 	int port = ws_free_port();
-	int fds[64], nfds = 0, fd1 = -1, fd2 = -1;
 
-	RT_ASSERT(port > 0);
-	RT_ASSERT_EQ_INT(make_cfg(&cfg, port, NULL), 0);
-	if (rt_broker_memory.prefork(&cfg, err, sizeof(err)) != 0) {
+	memset(f, 0, sizeof(*f));
+	f->fd[0] = f->fd[1] = -1;
+	if (port <= 0) {
+		RT_FAIL_("no free port");
+		return -1;
+	}
+	if (make_cfg(&f->cfg, port, NULL) != 0 || set(&f->cfg, "batch_window", batch_window) != 0) {
+		return -1;
+	}
+	if (rt_broker_memory.prefork(&f->cfg, err, sizeof(err)) != 0) {
 		RT_FAIL_("prefork: %s", err);
-		return;
+		return -1;
 	}
-	if (rt_broker_memory.open(&b1, &cfg, err, sizeof(err)) != 0
-			|| rt_broker_memory.open(&b2, &cfg, err, sizeof(err)) != 0) {
-		RT_FAIL_("open: %s", err);
-		goto out;
+	for (int i = 0; i < 2; i++) {
+		if (rt_broker_memory.open(&f->b[i], &f->cfg, err, sizeof(err)) != 0) {
+			RT_FAIL_("open: %s", err);
+			return -1;
+		}
+		if (rt_broker_memory.link(f->b[i]) == NULL) {
+			RT_FAIL_("no link with the ring mapped");
+			return -1;
+		}
+		f->h[i] = start_hub(&f->cfg, rt_broker_memory.link(f->b[i]), 1);
+		if (f->h[i] == NULL) {
+			return -1;
+		}
+		rt_broker_memory.attach(f->b[i], f->h[i]);
 	}
-	if (rt_broker_memory.link(b1) == NULL || rt_broker_memory.link(b2) == NULL) {
-		RT_FAIL_("no link with the ring mapped");
-		goto out;
-	}
-	h1 = start_hub(&cfg, rt_broker_memory.link(b1), 1);
-	h2 = start_hub(&cfg, rt_broker_memory.link(b2), 1);
-	if (h1 == NULL || h2 == NULL) {
-		goto out;
-	}
-	rt_broker_memory.attach(b1, h1);
-	rt_broker_memory.attach(b2, h2);
-
 	/* The kernel spreads connections over the two listeners: open clients
 	 * until each hub has one. */
-	while (nfds < 64 && (fd1 < 0 || fd2 < 0)) {
+	while (f->nfds < 64 && (f->fd[0] < 0 || f->fd[1] < 0)) {
 		uint32_t node = 0;
 		int fd = client(port, "news", &node);
 		if (fd < 0) {
-			goto out;
+			return -1;
 		}
-		fds[nfds++] = fd;
-		if (node == rt_hub_node_id(h1) && fd1 < 0) {
-			fd1 = fd;
-		} else if (node == rt_hub_node_id(h2) && fd2 < 0) {
-			fd2 = fd;
+		f->fds[f->nfds++] = fd;
+		for (int i = 0; i < 2; i++) {
+			if (node == rt_hub_node_id(f->h[i]) && f->fd[i] < 0) {
+				f->fd[i] = fd;
+			}
 		}
 	}
-	if (fd1 < 0 || fd2 < 0) {
-		RT_FAIL_("%d connections all went to one hub", nfds);
-		goto out;
+	if (f->fd[0] < 0 || f->fd[1] < 0) {
+		RT_FAIL_("%d connections all went to one hub", f->nfds);
+		return -1;
+	}
+	return 0;
+}
+
+static rt_broker_stats broker_stats(rt_broker *b)
+{
+	rt_broker_stats st = {0, 0, 0};
+
+	rt_broker_memory.stats(b, &st);
+	return st;
+}
+
+RT_TEST(pool_spans_hubs)
+{
+	pool_fixture f;
+
+	if (pool_up(&f, "0") != 0) {
+		pool_down(&f);
+		return;
 	}
 	/* Everyone subscribed, on whichever hub, gets each message once. */
-	broker_publish(b1, "news", "1", 0);
-	broker_publish(b2, "news", "2", 0);
-	for (int i = 0; i < nfds; i++) {
-		expect_text(fds[i], "{\"type\":\"message\",\"channel\":\"news\",\"data\":1}");
-		expect_text(fds[i], "{\"type\":\"message\",\"channel\":\"news\",\"data\":2}");
+	broker_publish(f.b[0], "news", "1", 0);
+	broker_publish(f.b[1], "news", "2", 0);
+	for (int i = 0; i < f.nfds; i++) {
+		expect_text(f.fds[i], "{\"type\":\"message\",\"channel\":\"news\",\"data\":1}");
+		expect_text(f.fds[i], "{\"type\":\"message\",\"channel\":\"news\",\"data\":2}");
 	}
-	/* rt_hub_post is local: only hub 2's clients get 3. The next message,
-	 * through the ring again, shows hub 1's client was skipped. */
+	/* rt_hub_post is local: only hub 1's clients get 3. The next message,
+	 * through the ring again, shows hub 0's client was skipped. */
 	{
 		rt_msg *msg = publish_msg("news", "3");
 		RT_ASSERT(msg != NULL);
-		RT_ASSERT_EQ_INT(rt_hub_post(h2, msg), 0);
+		RT_ASSERT_EQ_INT(rt_hub_post(f.h[1], msg), 0);
 	}
-	expect_text(fd2, "{\"type\":\"message\",\"channel\":\"news\",\"data\":3}");
-	broker_publish(b2, "news", "4", 0);
-	expect_text(fd1, "{\"type\":\"message\",\"channel\":\"news\",\"data\":4}");
-	expect_text(fd2, "{\"type\":\"message\",\"channel\":\"news\",\"data\":4}");
+	expect_text(f.fd[1], "{\"type\":\"message\",\"channel\":\"news\",\"data\":3}");
+	broker_publish(f.b[1], "news", "4", 0);
+	expect_text(f.fd[0], "{\"type\":\"message\",\"channel\":\"news\",\"data\":4}");
+	expect_text(f.fd[1], "{\"type\":\"message\",\"channel\":\"news\",\"data\":4}");
+	/* realtime.batch_window=0: every publish woke the hubs itself. */
+	RT_ASSERT_EQ_INT(broker_stats(f.b[0]).batched + broker_stats(f.b[1]).batched, 0);
+	RT_ASSERT_EQ_INT(broker_stats(f.b[0]).woke + broker_stats(f.b[1]).woke, 3);
+	pool_down(&f);
+}
 
-out:
-	for (int i = 0; i < nfds; i++) {
-		close(fds[i]);
+/* Publishes n on hub 0's broker; every client of both hubs must get it. */
+static void publish_everywhere(pool_fixture *f, int n)
+{
+	char data[32], want[128];
+
+	snprintf(data, sizeof(data), "%d", n);
+	snprintf(want, sizeof(want), "{\"type\":\"message\",\"channel\":\"news\",\"data\":%d}", n);
+	broker_publish(f->b[0], "news", data, 0);
+	for (int i = 0; i < f->nfds; i++) {
+		expect_text(f->fds[i], want);
 	}
-	if (b1 != NULL) {
-		rt_broker_memory.attach(b1, NULL);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+RT_TEST(pool_batches_wakeups)
+{
+	pool_fixture f;
+	rt_broker_stats st;
+	int n = 0;
+	int64_t deadline;
+
+	if (pool_up(&f, "2") != 0) {
+		pool_down(&f);
+		return;
 	}
-	if (b2 != NULL) {
-		rt_broker_memory.attach(b2, NULL);
+	/* A quiet process wakes the hubs itself... */
+	publish_everywhere(&f, ++n);
+	st = broker_stats(f.b[0]);
+	RT_ASSERT_EQ_INT(st.woke, 1);
+	RT_ASSERT_EQ_INT(st.batched, 0);
+	/* ...which sets its hub watching: the next publishes only append, and
+	 * still reach both hubs' clients (the hub's window wakes the other). */
+	deadline = now_ms() + 5000;
+	while (broker_stats(f.b[0]).batched < 20 && now_ms() < deadline) {
+		publish_everywhere(&f, ++n);
 	}
-	stop_hub(h1);
-	stop_hub(h2);
-	if (b1 != NULL) {
-		rt_broker_memory.close(b1);
+	st = broker_stats(f.b[0]);
+	if (st.batched < 20) {
+		RT_FAIL_("after %d publishes only %llu were batched", n, (unsigned long long) st.batched);
 	}
-	if (b2 != NULL) {
-		rt_broker_memory.close(b2);
+	/* A batched publish whose window has not come yet, then nothing: the
+	 * hub still delivers it within the window. */
+	broker_publish(f.b[0], "news", "\"last\"", 0);
+	expect_text(f.fd[0], "{\"type\":\"message\",\"channel\":\"news\",\"data\":\"last\"}");
+	expect_text(f.fd[1], "{\"type\":\"message\",\"channel\":\"news\",\"data\":\"last\"}");
+	for (int i = 0; i < f.nfds; i++) {
+		if (f.fds[i] != f.fd[0] && f.fds[i] != f.fd[1]) {
+			expect_text(f.fds[i], "{\"type\":\"message\",\"channel\":\"news\",\"data\":\"last\"}");
+		}
 	}
-	rt_broker_memory.postfork_shutdown();
+	/* Once the process has been quiet for a while its hub stops watching
+	 * (no timer left running) and a publish wakes the hubs itself again. */
+	deadline = now_ms() + 10000;
+	while (broker_stats(f.b[0]).watching && now_ms() < deadline) {
+		struct timespec pause = {0, 20 * 1000000L};
+		nanosleep(&pause, NULL);
+	}
+	st = broker_stats(f.b[0]);
+	if (st.watching) {
+		RT_FAIL_("the hub still watches after 10 quiet seconds");
+	}
+	publish_everywhere(&f, ++n);
+	RT_ASSERT_EQ_INT(broker_stats(f.b[0]).woke, st.woke + 1);
+	pool_down(&f);
 }
 
 int main(void)
@@ -414,7 +524,8 @@ int main(void)
 	RT_RUN(no_hub_nothing_listening);
 	RT_RUN(no_hub_publishes_to_server);
 	RT_RUN(attached_hub_delivers);
-	/* Last: it maps the ring, which changes how every broker delivers. */
+	/* Last: they map the ring, which changes how every broker delivers. */
 	RT_RUN(pool_spans_hubs);
+	RT_RUN(pool_batches_wakeups);
 	return rt_test_summary();
 }

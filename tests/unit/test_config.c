@@ -196,6 +196,7 @@ RT_TEST(defaults_auth_and_apis)
 	RT_ASSERT_EQ_INT(cfg.query_timeout, 1000);
 	RT_ASSERT_EQ_INT(cfg.max_request_size, 1048576);
 	RT_ASSERT_EQ_INT(cfg.pool_memory, 8388608);
+	RT_ASSERT_EQ_INT(cfg.batch_window, 2);
 	RT_ASSERT_EQ_INT(cfg.max_event_size, 10240);
 	RT_ASSERT_EQ_STR(cfg.redis_address, "127.0.0.1:6379");
 	RT_ASSERT_EQ_STR(cfg.redis_password, "");
@@ -512,6 +513,7 @@ static const num_case num_cases[] = {
 	{"max_request_size", 1024, 67108864, offsetof(rt_config, max_request_size)},
 	{"max_event_size", 1, 67108864, offsetof(rt_config, max_event_size)},
 	{"pool_memory", 65536, 1073741824, offsetof(rt_config, pool_memory)},
+	{"batch_window", 0, 1000, offsetof(rt_config, batch_window)},
 	{"webhook_delay", 0, 60, offsetof(rt_config, webhook_delay)},
 	{"client_event_rate", 1, 1000, offsetof(rt_config, client_event_rate)},
 	{"redis_database", 0, 65535, offsetof(rt_config, redis_database)},

@@ -162,10 +162,11 @@ export async function spreadPresence(dep, prefix, channel, { nodes = 2, min = 2,
 export const ids = (users) => (users || []).map((u) => u.id).sort();
 
 /** POST publish.php (form-encoded). */
-export async function publish(dep, channel, message, { event, count, hold, timeout = 15000 } = {}) {
+export async function publish(dep, channel, message, { event, count, gap, hold, timeout = 15000 } = {}) {
   const form = new URLSearchParams({ channel, message: JSON.stringify(message) });
   if (event) form.set('event', event);
   if (count) form.set('count', String(count));
+  if (gap) form.set('gap', String(gap));
   if (hold) form.set('hold', String(hold));
   const body = form.toString();
   const res = await dep.get('/publish.php', {

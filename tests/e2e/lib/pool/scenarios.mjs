@@ -170,6 +170,29 @@ export function poolSuite(title, { start, clients = 200, minWorkers = 2, concurr
       t.diagnostic(`CLI broadcast reached all ${all.length} clients in ${Date.now() - sent} ms (process start included)`);
     });
 
+    test('(7) broadcasts from a request that keeps running reach every hub while it runs; the later ones leave the wake-up to the hub (realtime.batch_window)', {}, async (t) => {
+      const all = await fleet();
+      let ended = false;
+      // Two broadcasts 300 ms apart, then the request holds its worker 4 s.
+      // The second finds the worker's hub watching (it published 300 ms
+      // ago), so it only appends to the ring; the hub's next look, not the
+      // end of the request, must carry it to the other hubs.
+      const req = publish(dep(), 'news', { from: 'held' }, { count: 2, gap: 300, hold: 4000, timeout: 20000 }).then((r) => {
+        ended = true;
+        return r;
+      });
+      const sent = Date.now();
+      for (const seq of [0, 1]) {
+        await expectAll(all, (m) => m.type === 'message' && m.data && m.data.seq === seq && m.data.data && m.data.data.from === 'held', 15000, `broadcast ${seq} of the held request`);
+        assert.equal(ended, false, `broadcast ${seq} reached the clients only after the request ended`);
+      }
+      t.diagnostic(`both broadcasts reached all ${all.length} clients ${Date.now() - sent} ms after the request started, before it ended`);
+      const res = await req;
+      t.diagnostic(`pid ${res.pid}: ${res.woke} broadcast(s) woke the hubs, ${res.batched} batched`);
+      assert.equal(res.woke + res.batched, 2, JSON.stringify(res));
+      assert.ok(res.batched >= 1, `the second broadcast woke the hubs itself: ${JSON.stringify(res)}`);
+    });
+
     test('(6) bad input: /publish without the right secret is 401; the CLI throws Realtime\\Exception', {}, async (t) => {
       const all = await fleet();
       const badBody = JSON.stringify({ type: 'publish', channels: ['news'], data: { from: 'bad' } });
