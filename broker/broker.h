@@ -33,8 +33,9 @@ typedef struct rt_broker_ops {
 	const rt_hub_link *(*link)(rt_broker *b);
 	/* The hub of this process started (hub) or stopped (NULL). */
 	void (*attach)(rt_broker *b, rt_hub *hub);
-	/* Takes ownership of msg. Returns 0, or a negative errno with err set. */
-	int (*publish)(rt_broker *b, rt_msg *msg, char *err, size_t errlen);
+	/* Borrows msg (often an rt_msg_view): a broker that keeps it copies it.
+	 * Returns 0, or a negative errno with err set. */
+	int (*publish)(rt_broker *b, const rt_msg *msg, char *err, size_t errlen);
 	/* Optional. */
 	void (*stats)(rt_broker *b, rt_broker_stats *out);
 	void (*close)(rt_broker *b);

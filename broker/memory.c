@@ -4,6 +4,7 @@
  * with Realtime\start()) delivers to its own hub. A process with no hub (a
  * CLI script) posts to the server's /publish endpoint. */
 #include "broker/broker.h"
+#include "hub/hot.h"
 #include "broker/pool.h"
 #include "hub/log.h"
 
@@ -259,7 +260,7 @@ static void rt__attach(rt_broker *b, rt_hub *hub)
 
 /* A lone broadcast() would otherwise pay a datagram to every idle hub,
  * tens of microseconds in the request; a watched process pays none. */
-static void rt__wake_or_defer(rt_broker *b)
+RT_HOT static void rt__wake_or_defer(rt_broker *b)
 {
 	atomic_fetch_add(&b->published, 1);
 	if (atomic_load(&b->watching)) {
@@ -272,14 +273,14 @@ static void rt__wake_or_defer(rt_broker *b)
 	rt_pool_wake(rt__pool, b->app, NULL);
 }
 
-static int rt__publish(rt_broker *b, rt_msg *msg, char *err, size_t errlen)
+RT_HOT static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t errlen)
 {
 	rt_hub *hub;
+	rt_msg *copy;
 	int r;
 
 	if (rt__pool != NULL) {
 		r = rt_pool_append(rt__pool, b->app, msg, err, errlen);
-		rt_msg_free(msg);
 		if (r == 0) {
 			rt__wake_or_defer(b);
 		}
@@ -287,11 +288,14 @@ static int rt__publish(rt_broker *b, rt_msg *msg, char *err, size_t errlen)
 	}
 	hub = atomic_load(&b->hub);
 	if (hub == NULL) {
-		r = rt_remote_publish(&b->cfg, msg, err, errlen);
-		rt_msg_free(msg);
-		return r;
+		return rt_remote_publish(&b->cfg, msg, err, errlen);
 	}
-	r = rt_hub_post(hub, msg);
+	copy = rt_msg_copy(msg);
+	if (copy == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r = rt_hub_post(hub, copy);
 	if (r != 0) {
 		snprintf(err, errlen, "the hub is shutting down");
 	}

@@ -1,4 +1,5 @@
 #include "broker/pool.h"
+#include "hub/hot.h"
 #include "hub/map.h"
 
 #include <errno.h>
@@ -95,7 +96,7 @@ void rt_pool_unmap(rt_pool *p)
 	}
 }
 
-static void rt__lock(rt_pool *p)
+RT_HOT static void rt__lock(rt_pool *p)
 {
 	if (pthread_mutex_lock(&p->lock) == EOWNERDEAD) {
 		/* Its holder died mid-way; what it wrote is unpublished until head
@@ -104,7 +105,7 @@ static void rt__lock(rt_pool *p)
 	}
 }
 
-static void rt__unlock(rt_pool *p)
+RT_HOT static void rt__unlock(rt_pool *p)
 {
 	pthread_mutex_unlock(&p->lock);
 }
@@ -146,12 +147,12 @@ static void rt__wake(rt__slot *s)
 			(socklen_t) (offsetof(struct sockaddr_un, sun_path) + s->name_len));
 }
 
-static void rt__ring_write(rt_pool *p, uint64_t at, const void *data, size_t len)
+RT_HOT static void rt__ring_write(rt_pool *p, uint64_t at, const void *data, size_t len)
 {
 	memcpy(p->ring + (at % p->size), data, len);
 }
 
-int rt_pool_append(rt_pool *p, uint64_t app, const rt_msg *msg, char *err, size_t errlen)
+RT_HOT int rt_pool_append(rt_pool *p, uint64_t app, const rt_msg *msg, char *err, size_t errlen)
 {
 	size_t len = rt_msg_encoded_size(msg);
 	size_t need = sizeof(rt__entry) + rt__align8(len);

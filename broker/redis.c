@@ -755,11 +755,9 @@ static int rt__sync_send(rt_broker *b, const char *route, const char *data, size
 	return rt__publish_one(b, route, data, len, err, errlen);
 }
 
-static int rt__publish(rt_broker *b, rt_msg *msg, char *err, size_t errlen)
+static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t errlen)
 {
-	int r = rt__route_msg(b, msg, rt__sync_send, err, errlen);
-	rt_msg_free(msg);
-	return r;
+	return rt__route_msg(b, msg, rt__sync_send, err, errlen);
 }
 
 static void rt__close(rt_broker *b)

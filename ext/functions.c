@@ -1,5 +1,6 @@
 /* The PHP functions of the Realtime namespace (stubs/realtime.stub.php). */
 #include "php.h"
+#include "hub/hot.h"
 #include "ext/json/php_json.h"
 #include "zend_exceptions.h"
 #include "zend_smart_str.h"
@@ -31,7 +32,7 @@ static const char *rt__json_error(php_json_error_code code)
 
 /* JSON text of a message: a string stays the same string, everything
  * else is JSON-encoded. */
-static zend_result rt__encode_message(smart_str *out, zval *message)
+RT_HOT static zend_result rt__encode_message(smart_str *out, zval *message)
 {
 	int options = PHP_JSON_UNESCAPED_SLASHES | PHP_JSON_UNESCAPED_UNICODE
 			| PHP_JSON_PRESERVE_ZERO_FRACTION;
@@ -52,7 +53,7 @@ static zend_result rt__encode_message(smart_str *out, zval *message)
 	return SUCCESS;
 }
 
-static zend_result rt__check_channel(const zend_string *channel, uint32_t arg)
+RT_HOT static zend_result rt__check_channel(const zend_string *channel, uint32_t arg)
 {
 	if (!rt_channel_name_valid(ZSTR_VAL(channel), ZSTR_LEN(channel))) {
 		zend_argument_value_error(arg,
@@ -63,7 +64,7 @@ static zend_result rt__check_channel(const zend_string *channel, uint32_t arg)
 	return SUCCESS;
 }
 
-static zend_result rt__check_event(const zend_string *event, uint32_t arg)
+RT_HOT static zend_result rt__check_event(const zend_string *event, uint32_t arg)
 {
 	if (event != NULL && (ZSTR_LEN(event) == 0 || ZSTR_LEN(event) > RT_EVENT_MAX
 			|| !rt_utf8_valid((const uint8_t *) ZSTR_VAL(event), ZSTR_LEN(event)))) {
@@ -74,22 +75,22 @@ static zend_result rt__check_event(const zend_string *event, uint32_t arg)
 	return SUCCESS;
 }
 
-/* Hands a message to the broker; throws Realtime\Exception on failure. */
-static zend_result rt__publish(const char *function, rt_msg *msg)
+/* Hands a message to the broker; throws Realtime\Exception on failure.
+ * The message is a view of the caller's bytes: a broker copies only what
+ * it keeps, so a broadcast() into the shared ring allocates nothing. */
+RT_HOT static zend_result rt__publish(const char *function, rt_msg_type type, const rt_msg_fields *f)
 {
 	const rt_broker_ops *ops;
 	char err[256];
 	rt_broker *broker;
+	rt_msg msg;
 
-	if (msg == NULL) {
-		zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): out of memory", function);
-		return FAILURE;
-	}
 	broker = rt_lifecycle_broker(&ops, err, sizeof(err));
-	if (broker == NULL) {
-		rt_msg_free(msg);
-	} else if (ops->publish(broker, msg, err, sizeof(err)) == 0) {
-		return SUCCESS;
+	if (broker != NULL) {
+		rt_msg_view(&msg, type, f);
+		if (ops->publish(broker, &msg, err, sizeof(err)) == 0) {
+			return SUCCESS;
+		}
 	}
 	zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): %s", function, err);
 	return FAILURE;
@@ -114,7 +115,7 @@ static zend_result rt__user_id(zend_string *str, zend_long num, char *buf, size_
 	return SUCCESS;
 }
 
-static rt_str rt__opt_str(const zend_string *s)
+RT_HOT static rt_str rt__opt_str(const zend_string *s)
 {
 	rt_str r = {NULL, 0};
 
@@ -131,7 +132,7 @@ static zend_result rt__send_direct(rt_msg_type type, const char *function, rt_st
 {
 	rt_msg_fields f = {0};
 	smart_str data = {0};
-	rt_msg *msg;
+	zend_result r;
 
 	if (rt__check_event(event, 3) == FAILURE) {
 		return FAILURE;
@@ -144,12 +145,12 @@ static zend_result rt__send_direct(rt_msg_type type, const char *function, rt_st
 	f.event = rt__opt_str(event);
 	f.data.ptr = ZSTR_VAL(data.s);
 	f.data.len = ZSTR_LEN(data.s);
-	msg = rt_msg_new(type, &f);
+	r = rt__publish(function, type, &f);
 	smart_str_free(&data);
-	return rt__publish(function, msg);
+	return r;
 }
 
-ZEND_FUNCTION(Realtime_broadcast)
+RT_HOT ZEND_FUNCTION(Realtime_broadcast)
 {
 	zend_string *channel = NULL, *event = NULL, *except = NULL;
 	HashTable *channels = NULL;
@@ -158,7 +159,7 @@ ZEND_FUNCTION(Realtime_broadcast)
 	rt_msg_fields f = {0};
 	rt_str one, *list = &one;
 	uint32_t count = 0;
-	rt_msg *msg;
+	zend_result r;
 
 	ZEND_PARSE_PARAMETERS_START(2, 4)
 		Z_PARAM_ARRAY_HT_OR_STR(channels, channel)
@@ -217,12 +218,12 @@ ZEND_FUNCTION(Realtime_broadcast)
 	f.exclude = rt__opt_str(except);
 	f.data.ptr = ZSTR_VAL(data.s);
 	f.data.len = ZSTR_LEN(data.s);
-	msg = rt_msg_new(RT_MSG_PUBLISH, &f);
+	r = rt__publish("Realtime\\broadcast", RT_MSG_PUBLISH, &f);
 	smart_str_free(&data);
 	if (list != &one) {
 		efree(list);
 	}
-	if (rt__publish("Realtime\\broadcast", msg) == FAILURE) {
+	if (r == FAILURE) {
 		RETURN_THROWS();
 	}
 }
@@ -287,7 +288,7 @@ ZEND_FUNCTION(Realtime_disconnectUser)
 	if (rt__user_id(user_str, user_num, buf, sizeof(buf), &f.target, 1) == FAILURE) {
 		RETURN_THROWS();
 	}
-	if (rt__publish("Realtime\\disconnectUser", rt_msg_new(RT_MSG_DISCONNECT_USER, &f)) == FAILURE) {
+	if (rt__publish("Realtime\\disconnectUser", RT_MSG_DISCONNECT_USER, &f) == FAILURE) {
 		RETURN_THROWS();
 	}
 }

@@ -1,4 +1,5 @@
 #include "ext/lifecycle.h"
+#include "hub/hot.h"
 #include "hub/log.h"
 
 #include "SAPI.h"
@@ -7,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define RT_RETRY_SECONDS 5
@@ -33,36 +33,21 @@ static char rt__taken_addr[96];
 static size_t (*rt__sapi_ub_write)(const char *str, size_t len);
 
 /* Every broadcast() asks whether this process forked since the hub was
- * made, and getpid() is a system call: a page that the kernel zeroes in a
- * forked child answers without one. */
-static pid_t *rt__pid_page;
+ * made, and getpid() is a system call: a fork handler clears the cached
+ * pid instead. glibc drops the handler when the extension is unloaded. */
+static pid_t rt__pid;
 
-static pid_t rt__self(void)
+static void rt__on_fork_child(void)
 {
-	if (rt__pid_page == NULL) {
-		return getpid();
-	}
-	if (*rt__pid_page == 0) {
-		*rt__pid_page = getpid();
-	}
-	return *rt__pid_page;
+	rt__pid = 0;
 }
 
-static void rt__pid_page_map(void)
+RT_HOT static pid_t rt__self(void)
 {
-#ifdef MADV_WIPEONFORK
-	void *page = mmap(NULL, sizeof(pid_t), PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (page == MAP_FAILED) {
-		return;
+	if (rt__pid == 0) {
+		rt__pid = getpid();
 	}
-	if (madvise(page, sizeof(pid_t), MADV_WIPEONFORK) != 0) {
-		munmap(page, sizeof(pid_t));
-		return;
-	}
-	rt__pid_page = page;
-#endif
+	return rt__pid;
 }
 
 static zend_result rt__on_post_startup(void)
@@ -112,7 +97,7 @@ static bool rt__enabled(void)
 
 /* In a forked child the parent's hub thread does not exist: forget it
  * without touching its memory or locks, which may be mid-use. */
-static void rt__forget_after_fork(void)
+RT_HOT static void rt__forget_after_fork(void)
 {
 	pid_t pid = rt__self();
 
@@ -124,7 +109,7 @@ static void rt__forget_after_fork(void)
 	}
 }
 
-rt_broker *rt_lifecycle_broker(const rt_broker_ops **ops, char *err, size_t errlen)
+RT_HOT rt_broker *rt_lifecycle_broker(const rt_broker_ops **ops, char *err, size_t errlen)
 {
 	rt_config cfg;
 
@@ -298,7 +283,7 @@ zend_result rt_lifecycle_minit(void)
 	rt__prev_post_startup = zend_post_startup_cb;
 	zend_post_startup_cb = rt__on_post_startup;
 	rt__sapi_ub_write = sapi_module.ub_write;
-	rt__pid_page_map();
+	pthread_atfork(NULL, NULL, rt__on_fork_child);
 	rt__prefork();
 	return SUCCESS;
 }
@@ -323,8 +308,4 @@ void rt_lifecycle_mshutdown(void)
 		}
 	}
 	rt_log_close();
-	if (rt__pid_page != NULL) {
-		munmap(rt__pid_page, sizeof(pid_t));
-		rt__pid_page = NULL;
-	}
 }

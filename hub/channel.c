@@ -1,4 +1,5 @@
 #include "hub/channel.h"
+#include "hub/hot.h"
 #include "hub/config.h"
 #include "hub/identity.h"
 #include "hub/presence.h"
@@ -133,7 +134,7 @@ void rt_registry_unsubscribe(rt_registry *reg, rt_sub *sub)
 	}
 }
 
-int rt_channel_name_valid(const char *name, size_t len)
+RT_HOT int rt_channel_name_valid(const char *name, size_t len)
 {
 	if (len == 0 || len > RT_CHANNEL_MAX) {
 		return 0;

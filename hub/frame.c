@@ -1,4 +1,5 @@
 #include "hub/frame.h"
+#include "hub/hot.h"
 
 #include <string.h>
 
@@ -38,7 +39,7 @@ rt_buf *rt_frame_new(uint8_t opcode, const void *payload, size_t len)
 	return b;
 }
 
-int rt_utf8_valid(const uint8_t *s, size_t len)
+RT_HOT int rt_utf8_valid(const uint8_t *s, size_t len)
 {
 	size_t i = 0;
 

@@ -1,4 +1,5 @@
 #include "hub/msg.h"
+#include "hub/hot.h"
 #include "hub/query.h"
 
 #include <stdlib.h>
@@ -50,6 +51,42 @@ rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *f)
 	return msg;
 }
 
+RT_HOT void rt_msg_view(rt_msg *out, rt_msg_type type, const rt_msg_fields *f)
+{
+	out->next = NULL;
+	out->type = type;
+	out->channel_count = f->channel_count;
+	out->channels = (rt_str *) f->channels;
+	out->event = f->event;
+	out->data = f->data;
+	out->exclude = f->exclude;
+	out->target = f->target;
+	out->query = f->query;
+	out->origin = f->origin;
+	out->count = f->count;
+}
+
+rt_msg *rt_msg_copy(const rt_msg *msg)
+{
+	rt_msg_fields f;
+	rt_msg *copy;
+
+	f.channels = msg->channels;
+	f.channel_count = msg->channel_count;
+	f.event = msg->event;
+	f.data = msg->data;
+	f.exclude = msg->exclude;
+	f.target = msg->target;
+	f.query = msg->query;
+	f.origin = msg->origin;
+	f.count = msg->count;
+	copy = rt_msg_new(msg->type, &f);
+	if (copy != NULL && copy->query != NULL) {
+		rt_query_retain(copy->query); /* each message releases its own reference */
+	}
+	return copy;
+}
+
 void rt_msg_free(rt_msg *msg)
 {
 	if (msg != NULL && msg->query != NULL) {
@@ -65,12 +102,12 @@ void rt_msg_free(rt_msg *msg)
  * assumed alike too). */
 #define RT_ABSENT 0xffffffffu
 
-static size_t rt__str_size(rt_str s)
+RT_HOT static size_t rt__str_size(rt_str s)
 {
 	return 4 + (s.ptr ? s.len : 0);
 }
 
-size_t rt_msg_encoded_size(const rt_msg *m)
+RT_HOT size_t rt_msg_encoded_size(const rt_msg *m)
 {
 	size_t n = 1 + 4 + 4 + 2;
 
@@ -81,13 +118,13 @@ size_t rt_msg_encoded_size(const rt_msg *m)
 			+ rt__str_size(m->target);
 }
 
-static char *rt__put_u32(char *p, uint32_t v)
+RT_HOT static char *rt__put_u32(char *p, uint32_t v)
 {
 	memcpy(p, &v, 4);
 	return p + 4;
 }
 
-static char *rt__put_str(char *p, rt_str s)
+RT_HOT static char *rt__put_str(char *p, rt_str s)
 {
 	p = rt__put_u32(p, s.ptr ? (uint32_t) s.len : RT_ABSENT);
 	if (s.ptr) {
@@ -97,7 +134,7 @@ static char *rt__put_str(char *p, rt_str s)
 	return p;
 }
 
-size_t rt_msg_encode(const rt_msg *m, char *out, size_t outlen)
+RT_HOT size_t rt_msg_encode(const rt_msg *m, char *out, size_t outlen)
 {
 	size_t n = rt_msg_encoded_size(m);
 	char *p = out;

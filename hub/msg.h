@@ -62,6 +62,11 @@ typedef struct rt_msg {
 
 /* Copies every field into one allocation. NULL when out of memory. */
 rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *fields);
+/* A message that points at fields' bytes: nothing is copied or allocated,
+ * so it lives only as long as they do and is never passed to rt_msg_free. */
+void rt_msg_view(rt_msg *out, rt_msg_type type, const rt_msg_fields *fields);
+/* rt_msg_new of a message's fields. */
+rt_msg *rt_msg_copy(const rt_msg *msg);
 void rt_msg_free(rt_msg *msg);
 
 /* A byte string carrying msg between processes (queries do not travel).

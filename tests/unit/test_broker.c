@@ -153,6 +153,7 @@ static void broker_publish(rt_broker *b, const char *channel, const char *data, 
 
 	RT_ASSERT(msg != NULL);
 	r = rt_broker_memory.publish(b, msg, err, sizeof(err));
+	rt_msg_free(msg);
 	if (r != want) {
 		RT_FAIL_("publish returned %d (%s), expected %d", r, err, want);
 	}
@@ -223,6 +224,7 @@ RT_TEST(no_hub_needs_secret)
 	msg = publish_msg("news", "\"lost\"");
 	RT_ASSERT(msg != NULL);
 	RT_ASSERT_EQ_INT(rt_broker_memory.publish(b, msg, err, sizeof(err)), -EPERM);
+	rt_msg_free(msg);
 	RT_ASSERT(strstr(err, "realtime.secret") != NULL);
 	rt_broker_memory.close(b);
 }
@@ -239,6 +241,7 @@ RT_TEST(no_hub_nothing_listening)
 	msg = publish_msg("news", "\"lost\"");
 	RT_ASSERT(msg != NULL);
 	RT_ASSERT_EQ_INT(rt_broker_memory.publish(b, msg, err, sizeof(err)), -ECONNREFUSED);
+	rt_msg_free(msg);
 	RT_ASSERT(strstr(err, "realtime.listen") != NULL);
 	rt_broker_memory.close(b);
 }

@@ -439,6 +439,48 @@ RT_TEST(decode_survives_damage)
 	RT_ASSERT(decoded > 0);
 }
 
+/* A view encodes like the message it describes; a copy of it owns its bytes. */
+RT_TEST(view_encodes_like_new_and_copies)
+{
+	char ch0[] = "news", ch1[] = "sport", ev[] = "update", data[] = "{\"a\":1}", ex[] = "7.1";
+	rt_str chans[2] = {str(ch0), str(ch1)};
+	rt_msg_fields fl;
+	rt_msg view, *owned, *copy;
+	char a[256], b[256];
+	size_t na, nb;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.channels = chans;
+	fl.channel_count = 2;
+	fl.event = str(ev);
+	fl.data = str(data);
+	fl.exclude = str(ex);
+	fl.origin = 42;
+	rt_msg_view(&view, RT_MSG_PUBLISH, &fl);
+	RT_ASSERT(view.data.ptr == data); /* nothing copied */
+	owned = rt_msg_new(RT_MSG_PUBLISH, &fl);
+	RT_ASSERT(owned != NULL);
+	na = rt_msg_encode(&view, a, sizeof(a));
+	nb = rt_msg_encode(owned, b, sizeof(b));
+	RT_ASSERT(na > 0);
+	RT_ASSERT_EQ_INT(na, nb);
+	RT_ASSERT_EQ_INT(rt_msg_encoded_size(&view), na);
+	RT_ASSERT_MEM(a, b, na);
+	copy = rt_msg_copy(&view);
+	RT_ASSERT(copy != NULL);
+	memset(data, 'x', sizeof(data) - 1);
+	memset(ch1, 'y', sizeof(ch1) - 1);
+	check_str(copy->data, "{\"a\":1}", 7);
+	check_str(copy->channels[1], "sport", 5);
+	check_inside(copy, copy->data, "data");
+	check_inside(copy, copy->channels[1], "channel 1");
+	RT_ASSERT_EQ_INT(copy->origin, 42);
+	nb = rt_msg_encode(copy, b, sizeof(b));
+	RT_ASSERT_EQ_INT(nb, na);
+	rt_msg_free(copy);
+	rt_msg_free(owned);
+}
+
 RT_TEST(free_null)
 {
 	rt_msg_free(NULL);
@@ -459,6 +501,7 @@ int main(void)
 	RT_RUN(decode_rejects_truncation_and_trailing_bytes);
 	RT_RUN(decode_rejects_bad_types_and_lengths);
 	RT_RUN(decode_survives_damage);
+	RT_RUN(view_encodes_like_new_and_copies);
 	RT_RUN(free_null);
 	return rt_test_summary();
 }
