@@ -4,11 +4,16 @@
 # Writes BENCHMARKS.md (full run) and keeps every raw number under
 # bench/results/<date>/.
 #
-#   bench/run.sh            full sizes (about 15-20 minutes)
+#   bench/run.sh            full sizes (about 30 minutes with 3 repeats)
 #   bench/run.sh --quick    small sizes, a smoke test (under 3 minutes); the
 #                           report goes to bench/results/<date>-quick/ unless --out
 # Options: --servers hub,nchan,ws,uws  --workloads a,b,c,d,e,f,g,p  --no-build
 #          --no-pin (do not pin server to CPU 0 and clients to CPU 1)  --out FILE
+#          --repeats N: run (a)'s and (b)'s rate sweeps N times per server
+#            (default 3, 1 with --quick), in rounds interleaved across the
+#            servers (round 1: every server once, then round 2, ...), so that
+#            drifting load on the machine falls on every server alike; each
+#            result row carries "round":k and report.py uses the medians.
 #
 # System changes (as root): net.core.somaxconn and net.ipv4.tcp_max_syn_backlog
 # are raised to 8192 when lower (not restored); net.ipv4.tcp_wmem's maximum is
@@ -22,7 +27,7 @@ set -euo pipefail
 # editing run.sh during a run cannot derail the run.
 {
 
-QUICK=0 BUILD=1 PIN=1 OUT=
+QUICK=0 BUILD=1 PIN=1 OUT= REPEATS=
 SERVERS=hub,nchan,ws,uws
 WORKLOADS=a,b,c,d,e,f,g,p
 while (($#)); do
@@ -33,11 +38,16 @@ while (($#)); do
 	--servers) SERVERS=$2; shift ;;
 	--workloads) WORKLOADS=$2; shift ;;
 	--out) OUT=$2; shift ;;
-	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+	--repeats) REPEATS=$2; shift ;;
+	-h|--help) sed -n '2,24p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
+if [[ -z $REPEATS ]]; then
+	if ((QUICK)); then REPEATS=1; else REPEATS=3; fi
+fi
+[[ $REPEATS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --repeats wants a whole number >= 1" >&2; exit 2; }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
@@ -130,6 +140,7 @@ make -C "$BENCH" >"$RUN_DIR/make.log" 2>&1 || { log "make -C bench failed"; cat 
 
 {
 	echo "quick=$QUICK"
+	echo "repeats=$REPEATS"
 	echo "pin=$PIN"
 	echo "build=$BUILD_STATUS"
 	echo "git_commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
@@ -147,10 +158,16 @@ fi
 # shellcheck source=servers.sh
 source "$BENCH/servers.sh"
 
+ROUND= # set during (a)'s and (b)'s rounds: their rows get "round":ROUND
 lg() { # loadgen arguments...; JSON lines go to results.jsonl
 	local cmd=("$BENCH/loadgen")
 	[[ -n $CLI_CPU ]] && cmd=(taskset -c "$CLI_CPU" "${cmd[@]}")
-	"${cmd[@]}" "$@" >> "$RESULTS" 2>> "$RUN_DIR/loadgen.log" || log "loadgen exited with $?"
+	if [[ -n $ROUND ]]; then
+		"${cmd[@]}" "$@" 2>> "$RUN_DIR/loadgen.log" | sed -u "s/^{/{\"round\":$ROUND,/" >> "$RESULTS" \
+			|| log "loadgen exited with $?"
+	else
+		"${cmd[@]}" "$@" >> "$RESULTS" 2>> "$RUN_DIR/loadgen.log" || log "loadgen exited with $?"
+	fi
 }
 
 note() { # a JSON line of our own
@@ -161,9 +178,9 @@ note() { # a JSON line of our own
 run_one() {
 	local wl=$1 name=$2 n=$3 maxout=$4
 	shift 4
-	log "workload $wl on $name ($n process(es)): $*"
+	log "workload $wl on $name ($n process(es))${ROUND:+, round $ROUND of $REPEATS}: $*"
 	if ! server_start "$name" "$n" "$maxout"; then
-		note "{\"server\":\"$name\",\"workload\":\"$wl\",\"error\":\"server did not start\"}"
+		note "{${ROUND:+\"round\":$ROUND,}\"server\":\"$name\",\"workload\":\"$wl\",\"error\":\"server did not start\"}"
 		server_stop
 		return 0
 	fi
@@ -216,11 +233,16 @@ if want floor "$WORKLOADS,floor"; then # always
 fi
 
 # ---- (a) 10k subscribers on one channel, rate sweep ----
+# (a) and (b): REPEATS rounds, each running every server's sweep once, so
+# that the machine's drifting load falls on all servers alike.
 if want a "$WORKLOADS"; then
-	for s in "${SERVER_LIST[@]}"; do
-		run_one a "$s" 1 $MB --conns $A_CONNS --channels 1 --prefix a --rates $A_RATES \
-			--duration $A_DUR --payload 64
+	for ((ROUND = 1; ROUND <= REPEATS; ROUND++)); do
+		for s in "${SERVER_LIST[@]}"; do
+			run_one a "$s" 1 $MB --conns $A_CONNS --channels 1 --prefix a --rates $A_RATES \
+				--duration $A_DUR --payload 64
+		done
 	done
+	ROUND=
 fi
 
 # ---- p: where the CPU of a low-rate fan-out goes (perf, when installed) ----
@@ -253,10 +275,13 @@ fi
 
 # ---- (b) 10k clients over 1k channels: each op publishes once to every channel ----
 if want b "$WORKLOADS"; then
-	for s in "${SERVER_LIST[@]}"; do
-		run_one b "$s" 1 $MB --conns $B_CONNS --channels $B_CH --prefix b --rates $B_RATES \
-			--duration $B_DUR --payload 64
+	for ((ROUND = 1; ROUND <= REPEATS; ROUND++)); do
+		for s in "${SERVER_LIST[@]}"; do
+			run_one b "$s" 1 $MB --conns $B_CONNS --channels $B_CH --prefix b --rates $B_RATES \
+				--duration $B_DUR --payload 64
+		done
 	done
+	ROUND=
 fi
 
 # ---- (c) bursts: 100 messages back to back to 1k subscribers ----
@@ -306,19 +331,28 @@ if want e "$WORKLOADS"; then
 fi
 
 # ---- (f) Realtime\broadcast() calls per second from PHP ----
-f_single() { # variant: 200 requests of one broadcast() each (the first call of a request)
-	local tot_calls=0 tot_ns=0 i body ns all=()
+f_requests() { # page label: 200 requests of PAGE?count=1, one row "<label>" (mean and median ns)
+	local page=$1 label=$2 tot_calls=0 tot_ns=0 i body ns all=() med woke=0 batched=0 v
 	for i in $(seq 200); do
 		body=$(curl -fsS -X POST --data-binary "TS0:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
-			"http://127.0.0.1:$SRV_PUB_PORT/pub.php?p=nobody&n=1&count=1" 2>/dev/null) || continue
+			"http://127.0.0.1:$SRV_PUB_PORT/$page?p=nobody&n=1&count=1" 2>/dev/null) || continue
 		ns=$(sed -n 's/.*"ns":\([0-9]*\).*/\1/p' <<< "$body")
 		[[ -n $ns ]] && { tot_calls=$((tot_calls + 1)); tot_ns=$((tot_ns + ns)); all+=("$ns"); }
+		# how each broadcast() woke the other hubs (pub.php only)
+		v=$(sed -n 's/.*"woke":\([0-9]*\).*/\1/p' <<< "$body"); woke=$((woke + ${v:-0}))
+		v=$(sed -n 's/.*"batched":\([0-9]*\).*/\1/p' <<< "$body"); batched=$((batched + ${v:-0}))
 	done
-	local med
-	med=$(printf '%s\n' "${all[@]}" | sort -n | awk '{v[NR]=$1} END{print NR ? v[int((NR+1)/2)] : 0}')
-	note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"$1\",\"resp\":{\"calls\":$tot_calls,\"ns\":$tot_ns,\"median_ns\":$med}}"
-	# the same kind of request, timing a second lone call after the hub went idle
-	local lone=()
+	med=$( ((${#all[@]})) && printf '%s\n' "${all[@]}" | sort -n | awk '{v[NR]=$1} END{print NR ? v[int((NR+1)/2)] : 0}' || echo 0)
+	note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"$label\",\"resp\":{\"calls\":$tot_calls,\"ns\":$tot_ns,\"median_ns\":$med,\"woke\":$woke,\"batched\":$batched}}"
+}
+f_single() { # variant: 200 requests of one broadcast() each (the first call of a request)
+	f_requests pub.php "$1"
+	# the reference: the same requests with json_encode() of the payload, the
+	# work broadcast() starts with, in its place: the cold start of a
+	# request's first PHP function call, without broadcast()
+	f_requests ref.php "${1/request/ref}"
+	# the same kind of request, timing two more lone calls in it (bench/app/lone.php)
+	local lone=() i body
 	for i in $(seq 100); do
 		body=$(curl -fsS "http://127.0.0.1:$SRV_PUB_PORT/lone.php" 2>/dev/null) || continue
 		[[ $body == \{* ]] && lone+=("$body")
@@ -337,7 +371,7 @@ if want f "$WORKLOADS" && want hub "$SERVERS"; then
 		server_stop
 	fi
 	# the same, php -S not pinned: its PHP thread and hub thread may run on
-	# different CPUs, so the wake-up crosses CPUs
+	# different CPUs, so a wake-up between them, when there is one, crosses CPUs
 	if [[ -n $SRV_CPU ]]; then
 		saved_cpu=$SRV_CPU SRV_CPU=
 		if server_start hub 1 $MB; then

@@ -2,8 +2,8 @@
 // Lone Realtime\broadcast() calls, for workload (f): where the cost of one
 // call per request goes. Answers {"first":ns,"idle":ns,"next":ns}:
 //   first  the request's first call (as pub.php?count=1 measures it)
-//   idle   a call after 2 ms in which the hub thread went back to sleep
-//   next   a call right after that one, while the hub may still be awake
+//   idle   a call 2 ms after it (realtime.batch_window's default)
+//   next   a call right after that one
 // Nobody is subscribed to the channel.
 $payload = 'TS0:' . str_repeat('x', 60);
 $t = [];

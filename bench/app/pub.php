@@ -2,8 +2,11 @@
 // Publish endpoint for the load generator:
 //   POST /pub.php?p=<prefix>&from=<first>&n=<channels>&count=<messages>, body = payload
 // broadcasts `count` messages to each of channels prefix.first .. prefix.(first+n-1)
-// and answers {"calls":N,"ns":T}: T is the time spent in the broadcast loop
-// (hrtime), so T/N is the in-request cost of one Realtime\broadcast() call.
+// and answers {"calls":N,"ns":T,"woke":W,"batched":B}: T is the time spent in
+// the broadcast loop (hrtime), so T/N is the in-request cost of one
+// Realtime\broadcast() call; of the N calls, W woke the other hubs
+// themselves and B left it to this worker's hub (realtime.batch_window),
+// from Realtime\status() read outside the timed loop.
 $p = $_GET['p'] ?? 'c';
 $from = (int) ($_GET['from'] ?? 0);
 $n = max(1, (int) ($_GET['n'] ?? 1));
@@ -16,6 +19,7 @@ $names = [];
 for ($i = 0; $i < $n; $i++) {
     $names[] = $p . ($from + $i);
 }
+$before = Realtime\status();
 $t0 = hrtime(true);
 for ($k = 0; $k < $count; $k++) {
     foreach ($names as $ch) {
@@ -23,7 +27,10 @@ for ($k = 0; $k < $count; $k++) {
     }
 }
 $ns = hrtime(true) - $t0;
-$body = '{"calls":' . ($count * $n) . ',"ns":' . $ns . '}';
+$after = Realtime\status();
+$body = '{"calls":' . ($count * $n) . ',"ns":' . $ns
+    . ',"woke":' . ($after['publish_wakeups'] - $before['publish_wakeups'])
+    . ',"batched":' . ($after['publish_batched'] - $before['publish_batched']) . '}';
 header('Content-Type: application/json');
 header('Content-Length: ' . strlen($body));
 echo $body;
