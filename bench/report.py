@@ -969,7 +969,7 @@ def main():
         ref_cell = "1000 ns"
         ratio_cell = ""
         if ref:
-            ref_cell += ("; `json_encode()` of the payload as the request's first call (`bench/app/ref.php`): "
+            ref_cell += ("; `json_encode()` of the payload as the request's first call (`pub.php?ref=1`): "
                          + (f"median {ref[0]:,.0f} ns, " if ref[0] else "") + f"mean {ref[1]:,.0f} ns")
             ratio_cell = ("broadcast() − json_encode(): " + (f"median {med - ref[0]:+,.0f} ns, " if med and ref[0] else "")
                           + f"mean {mean - ref[1]:+,.0f} ns")
@@ -989,7 +989,7 @@ def main():
                 t += f" (`php -S` not pinned: {mm(unp)})"
             t += "."
             if ref:
-                t += (f" The same requests with `json_encode()` of the payload in its place (`bench/app/ref.php`; "
+                t += (f" The same requests with `json_encode()` of the payload in its place (`pub.php?ref=1`; "
                       f"`broadcast()` starts by JSON-encoding the message) took {mm(ref)} for that first call"
                       + (f" (not pinned: {mm(unp_ref)})" if unp_ref else ""))
                 if med and ref[0]:
@@ -1279,7 +1279,7 @@ def main():
             med = r["resp"].get("median_ns")
             what = ("in a request, one call per request" if v.startswith("request") else
                     "reference: `json_encode()` of the payload in `broadcast()`'s place, one call per request "
-                    "(`bench/app/ref.php`)")
+                    "(`pub.php?ref=1`)")
             frows.append([f"{what} ({r['resp']['calls']} requests; "
                           + ("`php -S` not pinned" if v.endswith("unpinned") else "`php -S` pinned to CPU 0")
                           + (f"; median {med / 1000:.1f} µs" if med else "") + ")",
@@ -1306,7 +1306,7 @@ def main():
     w("")
     w("Times are `hrtime()` around the loop in PHP, the loop itself included. In the server the PHP "
       "thread and the hub thread share CPU 0 when pinned. *One call per request*: 200 sequential requests "
-      "of `pub.php?count=1`, so the call timed is the request's first PHP function call; *ref.php*, run "
+      "of `pub.php?count=1`, so the call timed is the request's first PHP function call; *pub.php?ref=1*, run "
       "right after them on the same server, times `json_encode()` of the same payload in the same place, "
       "the work `broadcast()` starts with, to separate what `broadcast()` costs from the cold start of a "
       "request's first call. In these rows *ns per call* is the mean over the requests (the median is in "

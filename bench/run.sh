@@ -331,14 +331,14 @@ if want e "$WORKLOADS"; then
 fi
 
 # ---- (f) Realtime\broadcast() calls per second from PHP ----
-f_requests() { # page label: 200 requests of PAGE?count=1, one row "<label>" (mean and median ns)
-	local page=$1 label=$2 tot_calls=0 tot_ns=0 i body ns all=() med woke=0 batched=0 v
+f_requests() { # query label: 200 requests of pub.php?count=1&QUERY, one row "<label>" (mean and median ns)
+	local query=$1 label=$2 tot_calls=0 tot_ns=0 i body ns all=() med woke=0 batched=0 v
 	for i in $(seq 200); do
 		body=$(curl -fsS -X POST --data-binary "TS0:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
-			"http://127.0.0.1:$SRV_PUB_PORT/$page?p=nobody&n=1&count=1" 2>/dev/null) || continue
+			"http://127.0.0.1:$SRV_PUB_PORT/pub.php?p=nobody&n=1&count=1$query" 2>/dev/null) || continue
 		ns=$(sed -n 's/.*"ns":\([0-9]*\).*/\1/p' <<< "$body")
 		[[ -n $ns ]] && { tot_calls=$((tot_calls + 1)); tot_ns=$((tot_ns + ns)); all+=("$ns"); }
-		# how each broadcast() woke the other hubs (pub.php only)
+		# how each broadcast() woke the other hubs
 		v=$(sed -n 's/.*"woke":\([0-9]*\).*/\1/p' <<< "$body"); woke=$((woke + ${v:-0}))
 		v=$(sed -n 's/.*"batched":\([0-9]*\).*/\1/p' <<< "$body"); batched=$((batched + ${v:-0}))
 	done
@@ -346,11 +346,11 @@ f_requests() { # page label: 200 requests of PAGE?count=1, one row "<label>" (me
 	note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"$label\",\"resp\":{\"calls\":$tot_calls,\"ns\":$tot_ns,\"median_ns\":$med,\"woke\":$woke,\"batched\":$batched}}"
 }
 f_single() { # variant: 200 requests of one broadcast() each (the first call of a request)
-	f_requests pub.php "$1"
+	f_requests "" "$1"
 	# the reference: the same requests with json_encode() of the payload, the
 	# work broadcast() starts with, in its place: the cold start of a
 	# request's first PHP function call, without broadcast()
-	f_requests ref.php "${1/request/ref}"
+	f_requests "&ref=1" "${1/request/ref}"
 	# the same kind of request, timing two more lone calls in it (bench/app/lone.php)
 	local lone=() i body
 	for i in $(seq 100); do
