@@ -48,8 +48,13 @@ extern const rt_broker_ops rt_broker_redis;
 const rt_broker_ops *rt_broker_find(const char *name);
 
 /* Publishes through the /publish endpoint of the server listening on
- * cfg->listen, for processes that run no hub (CLI scripts). */
-int rt_remote_publish(const rt_config *cfg, const rt_msg *msg, char *err, size_t errlen);
+ * cfg->listen, for processes that run no hub (CLI scripts). *conn keeps
+ * the HTTP connection between calls (NULL at first; made on demand, and
+ * made again in a forked child); free it with rt_remote_close(). */
+typedef struct rt_remote rt_remote;
+int rt_remote_publish(rt_remote **conn, const rt_config *cfg, const rt_msg *msg,
+		char *err, size_t errlen);
+void rt_remote_close(rt_remote *conn);
 
 /* The JSON body of /publish for msg; malloc'd, NULL when out of memory. */
 char *rt_remote_body(const rt_msg *msg, size_t *len);

@@ -27,6 +27,8 @@ struct rt_broker {
 	_Atomic int owed;
 	_Atomic uint64_t published;
 	_Atomic uint64_t batched;
+	/* PHP thread side, without a hub: the connection to /publish. */
+	rt_remote *remote;
 	/* Hub thread side. */
 	rt_hub *link_hub;
 	rt_pool_member *member;
@@ -288,7 +290,7 @@ RT_HOT static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t
 	}
 	hub = atomic_load(&b->hub);
 	if (hub == NULL) {
-		return rt_remote_publish(&b->cfg, msg, err, errlen);
+		return rt_remote_publish(&b->remote, &b->cfg, msg, err, errlen);
 	}
 	copy = rt_msg_copy(msg);
 	if (copy == NULL) {
@@ -313,6 +315,7 @@ static void rt__stats(rt_broker *b, rt_broker_stats *out)
 
 static void rt__close(rt_broker *b)
 {
+	rt_remote_close(b->remote);
 	free(b);
 }
 

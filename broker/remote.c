@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RT_REMOTE_TIMEOUT_MS 3000
 
@@ -71,29 +72,65 @@ static size_t rt__sink(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-int rt_remote_publish(const rt_config *cfg, const rt_msg *msg, char *err, size_t errlen)
+struct rt_remote {
+	CURL *curl;
+	pid_t pid;
+};
+
+void rt_remote_close(rt_remote *conn)
+{
+	if (conn != NULL) {
+		curl_easy_cleanup(conn->curl);
+		free(conn);
+	}
+}
+
+/* The caller's handle, or a new one: a handle made before a fork shares
+ * its socket with the parent, so the child lets go of it. */
+static CURL *rt__handle(rt_remote **conn)
+{
+	rt_remote *r = *conn;
+
+	if (r != NULL && r->pid != getpid()) {
+		rt_remote_close(r);
+		*conn = r = NULL;
+	}
+	if (r == NULL) {
+		r = calloc(1, sizeof(*r));
+		if (r == NULL || (r->curl = curl_easy_init()) == NULL) {
+			free(r);
+			return NULL;
+		}
+		r->pid = getpid();
+		*conn = r;
+	}
+	return r->curl;
+}
+
+int rt_remote_publish(rt_remote **conn, const rt_config *cfg, const rt_msg *msg,
+		char *err, size_t errlen)
 {
 	char url[160], authz[300];
 	struct curl_slist *headers = NULL;
 	size_t len;
-	char *body = rt_remote_body(msg, &len);
+	char *body;
 	long status = 0;
 	rt_sb reply;
 	CURLcode rc;
 	CURL *c;
 	int r = 0;
 
-	if (body == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
 	if (cfg->secret[0] == '\0') {
-		free(body);
 		snprintf(err, errlen, "no hub runs in this process, and publishing to the server "
 				"needs realtime.secret (the same value the server has)");
 		return -EPERM;
 	}
-	c = curl_easy_init();
+	body = rt_remote_body(msg, &len);
+	if (body == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c = rt__handle(conn);
 	if (c == NULL) {
 		free(body);
 		snprintf(err, errlen, "cannot start an HTTP request");
@@ -134,9 +171,12 @@ int rt_remote_publish(const rt_config *cfg, const rt_msg *msg, char *err, size_t
 				reply.data ? reply.data : "");
 		r = status == 401 || status == 403 ? -EACCES : -EIO;
 	}
+	/* The handle keeps pointers to these until the next call sets new ones. */
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
 	rt_sb_free(&reply);
 	curl_slist_free_all(headers);
-	curl_easy_cleanup(c);
 	free(body);
 	return r;
 }

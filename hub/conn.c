@@ -524,19 +524,44 @@ static void rt__ws_feed(rt_conn *conn, const char *data, size_t len)
 
 /* ---- handshake ---- */
 
+/* A successful answer to a whole request whose client keeps the connection
+ * (HTTP/1.1 by default) leaves it open for the next one: a CLI script or
+ * queue worker broadcasting through /publish, or an app calling the HTTP
+ * API, pays for one connection instead of one per message. */
+static int rt__keeps_alive(const rt_conn *conn, int status)
+{
+	const rt_http_req *req = conn->http;
+
+	return conn->state == RT_CONN_HTTP && req != NULL && req->complete && req->keep_alive
+			&& !req->trailing && status < 400 && !conn->hub->stopping;
+}
+
+/* After a kept-alive answer: the connection waits for its next request
+ * as a new one would, for at most realtime.handshake_timeout. */
+static void rt__http_next(rt_conn *conn)
+{
+	if (conn->state != RT_CONN_HTTP || conn->http == NULL || !conn->http->complete) {
+		return;
+	}
+	rt_sb_free(&conn->http->body);
+	rt_http_req_init(conn->http, conn->hub->cfg.max_request_size);
+	conn->deadline = conn->hub->now + conn->hub->cfg.handshake_timeout + 1;
+}
+
 void rt_conn_http_respond(rt_conn *conn, int status, const char *content_type,
 		const char *extra_headers, const char *body, size_t body_len)
 {
 	char head[512];
+	int keep = rt__keeps_alive(conn, status);
 	int n = snprintf(head, sizeof(head),
 			"HTTP/1.1 %d %s\r\n"
 			"Content-Type: %s\r\n"
 			"Content-Length: %zu\r\n"
 			"Cache-Control: no-store\r\n"
-			"Connection: close\r\n"
+			"Connection: %s\r\n"
 			"%s\r\n",
 			status, rt_http_status_text(status), content_type, body_len,
-			extra_headers ? extra_headers : "");
+			keep ? "keep-alive" : "close", extra_headers ? extra_headers : "");
 	rt_buf *b;
 
 	if (conn->state == RT_CONN_DEAD) {
@@ -554,6 +579,9 @@ void rt_conn_http_respond(rt_conn *conn, int status, const char *content_type,
 		return;
 	}
 	rt__mark_dirty(conn);
+	if (keep) {
+		return; /* the request is reset once its handler has returned */
+	}
 	conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH;
 	conn->state = RT_CONN_CLOSING;
 	conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
@@ -642,6 +670,7 @@ static void rt__api_feed(rt_conn *conn, const char *data, size_t len)
 	}
 	conn->state = RT_CONN_HTTP;
 	rt_api_handle(conn, req, req->body.data ? req->body.data : "", req->body.len);
+	rt__http_next(conn);
 }
 
 static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
@@ -658,10 +687,14 @@ static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
 		rt__respond(conn, 400, "text/plain", NULL, "bad request\n");
 		return;
 	}
+	if (conn->http->complete && used < len) {
+		conn->http->trailing = 1;
+	}
 	rt_http_route_request(conn->http, &hub->cfg, &d);
 	switch (d.route) {
 	case RT_ROUTE_HEALTH:
 		rt__respond_health(conn);
+		rt__http_next(conn);
 		return;
 	case RT_ROUTE_ERROR: {
 		char body[160];

@@ -116,7 +116,9 @@ static int rt__on_message_complete(http_parser *p)
 	rt_http_req *req = p->data;
 
 	req->complete = 1;
-	/* One request per connection: ignore whatever is pipelined after it. */
+	req->keep_alive = http_should_keep_alive(p);
+	/* Requests are answered one at a time: the parser stops here, and a
+	 * connection that pipelined more is answered and closed. */
 	http_parser_pause(p, 1);
 	return 0;
 }
@@ -151,11 +153,14 @@ void rt_http_req_free(rt_http_req *req)
 
 int rt_http_req_feed_body(rt_http_req *req, const char *data, size_t len)
 {
-	if (!req->complete && len > 0) {
-		http_parser_execute(&req->parser, &rt__settings, data, len);
+	if (req->complete) {
+		req->trailing |= len > 0;
+	} else if (len > 0) {
+		size_t n = http_parser_execute(&req->parser, &rt__settings, data, len);
 		if (!req->complete && HTTP_PARSER_ERRNO(&req->parser) != HPE_OK) {
 			return RT_HTTP_BAD;
 		}
+		req->trailing |= req->complete && n < len;
 	}
 	return req->complete ? RT_HTTP_DONE : RT_HTTP_MORE;
 }

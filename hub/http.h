@@ -48,6 +48,8 @@ typedef struct rt_http_req {
 	size_t body_max;
 	int body_too_large;
 	int complete;             /* the whole message, body included, is in */
+	int keep_alive;           /* the client may send another request after it */
+	int trailing;             /* bytes came after it (pipelined requests) */
 	size_t len;
 	char buf[RT_HTTP_HEAD_MAX];
 } rt_http_req;

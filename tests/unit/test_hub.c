@@ -867,6 +867,74 @@ HUB_TEST(health, NULL)
 	json_decref(j);
 }
 
+/* Reads one whole answer from fd into resp; returns its status or < 0. */
+static int read_answer(int fd, char *resp, size_t cap)
+{
+	int64_t deadline = ws_deadline(WS_TIMEOUT_MS);
+	size_t n = 0;
+
+	resp[0] = '\0';
+	while (!ws_http_whole(resp, n)) {
+		ssize_t r = ws_recv_some(fd, resp + n, cap - 1 - n, deadline);
+		if (r <= 0) {
+			return r == 0 ? WS_EOF : (int) r;
+		}
+		n += (size_t) r;
+		resp[n] = '\0';
+	}
+	return ws_status(resp);
+}
+
+/* An HTTP/1.1 client keeps its connection for the next request; one that
+ * pipelines, asks to close, or speaks HTTP/1.0 gets its answer and a close. */
+HUB_TEST(http_keep_alive, NULL)
+{
+	static const char health[] = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char last[] = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	static const char old[] = "GET /health HTTP/1.0\r\n\r\n";
+	static const char two[] = "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char nowhere[] = "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n";
+	char resp[4096], more[64];
+	int fd = ws_connect(f->port);
+
+	RT_ASSERT(fd >= 0);
+	for (int i = 0; i < 3; i++) {
+		RT_ASSERT_EQ_INT(ws_send_all(fd, health, sizeof(health) - 1), 0);
+		RT_ASSERT_EQ_INT(read_answer(fd, resp, sizeof(resp)), 200);
+		RT_ASSERT(strstr(resp, "\r\nConnection: keep-alive\r\n") != NULL);
+	}
+	RT_ASSERT_EQ_INT(ws_send_all(fd, last, sizeof(last) - 1), 0);
+	RT_ASSERT_EQ_INT(read_answer(fd, resp, sizeof(resp)), 200);
+	RT_ASSERT(strstr(resp, "\r\nConnection: close\r\n") != NULL);
+	RT_ASSERT_EQ_INT(ws_recv_some(fd, more, sizeof(more), ws_deadline(WS_TIMEOUT_MS)), WS_EOF);
+	close(fd);
+
+	fd = ws_connect(f->port);
+	RT_ASSERT(fd >= 0);
+	RT_ASSERT_EQ_INT(ws_send_all(fd, old, sizeof(old) - 1), 0);
+	RT_ASSERT_EQ_INT(read_answer(fd, resp, sizeof(resp)), 200);
+	RT_ASSERT_EQ_INT(ws_recv_some(fd, more, sizeof(more), ws_deadline(WS_TIMEOUT_MS)), WS_EOF);
+	close(fd);
+
+	fd = ws_connect(f->port);
+	RT_ASSERT(fd >= 0);
+	RT_ASSERT_EQ_INT(ws_send_all(fd, two, sizeof(two) - 1), 0);
+	RT_ASSERT_EQ_INT(read_answer(fd, resp, sizeof(resp)), 200);
+	RT_ASSERT(strstr(resp, "\r\nConnection: close\r\n") != NULL);
+	RT_ASSERT_EQ_INT(ws_recv_some(fd, more, sizeof(more), ws_deadline(WS_TIMEOUT_MS)), WS_EOF);
+	close(fd);
+
+	/* An error answer on a kept connection closes it. */
+	fd = ws_connect(f->port);
+	RT_ASSERT(fd >= 0);
+	RT_ASSERT_EQ_INT(ws_send_all(fd, health, sizeof(health) - 1), 0);
+	RT_ASSERT_EQ_INT(read_answer(fd, resp, sizeof(resp)), 200);
+	RT_ASSERT_EQ_INT(ws_send_all(fd, nowhere, sizeof(nowhere) - 1), 0);
+	RT_ASSERT(read_answer(fd, resp, sizeof(resp)) >= 400);
+	RT_ASSERT_EQ_INT(ws_recv_some(fd, more, sizeof(more), ws_deadline(WS_TIMEOUT_MS)), WS_EOF);
+	close(fd);
+}
+
 static void expect_http(fx *f, const char *req, int status, const char *header)
 {
 	char resp[4096], v[128];
@@ -1359,6 +1427,7 @@ int main(void)
 	RT_RUN(client_close_is_answered);
 	RT_RUN(abrupt_disconnect_cleans_up);
 	RT_RUN(health);
+	RT_RUN(http_keep_alive);
 	RT_RUN(http_errors);
 	RT_RUN(custom_path);
 	RT_RUN(max_connections);

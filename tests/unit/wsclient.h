@@ -284,6 +284,21 @@ static inline const char *ws_header(const char *head, const char *name, char *ou
 
 /* Sends raw bytes on a new connection and reads everything the server
  * sends until it closes. Returns the status code of the answer. */
+/* Whether resp (n bytes, NUL-terminated) holds a whole HTTP answer: its
+ * head and as many body bytes as Content-Length says. */
+static inline int ws_http_whole(const char *resp, size_t n)
+{
+	const char *end = strstr(resp, "\r\n\r\n");
+	const char *cl = strstr(resp, "\r\nContent-Length:");
+
+	if (end == NULL || cl == NULL || cl > end) {
+		return 0;
+	}
+	return (size_t) (resp + n - (end + 4)) >= strtoul(cl + 17, NULL, 10);
+}
+
+/* Sends request on a new connection and reads the answer until the server
+ * closes or, on a kept-alive connection, until it is whole. */
 static inline int ws_http(int port, const char *request, size_t request_len,
 		char *resp, size_t cap, int timeout_ms)
 {
@@ -313,6 +328,10 @@ static inline int ws_http(int port, const char *request, size_t request_len,
 			WS_DIAG("HTTP answer too long");
 			close(fd);
 			return WS_ERR;
+		}
+		resp[n] = '\0';
+		if (ws_http_whole(resp, n) && strstr(resp, "\r\nConnection: keep-alive\r\n")) {
+			break;
 		}
 	}
 	resp[n] = '\0';
