@@ -1,19 +1,25 @@
 <?php
-// Workload (f), CLI side: starts the hub in this process, then times
-// Realtime\broadcast() in a loop. Run as
-//   php -n -d extension=.../realtime.so -d realtime.listen=127.0.0.1:PORT bench/broadcast_cli.php [N] [payload bytes]
+// Workload (f), CLI side: times Realtime\broadcast() in a loop. Run as
+//   php -n -d extension=.../realtime.so -d realtime.listen=127.0.0.1:PORT bench/broadcast_cli.php [N] [payload bytes] [daemon|remote]
+// daemon (the default): starts a hub in this process first, as a long-running
+// CLI server would. remote: no hub, as a queue worker or cron job: each call
+// is a POST /publish to the server on realtime.listen (needs its
+// realtime.secret), over one kept-alive connection.
 // Prints one JSON line. Nobody is subscribed: this is the publishing cost in
 // the calling thread; the hub thread still takes each message off its queue.
 $n = (int) ($argv[1] ?? 1000000);
 $size = (int) ($argv[2] ?? 64);
-Realtime\start();
-$st = Realtime\status();
-if (empty($st['running'])) {
-    fwrite(STDERR, "hub not running: " . json_encode($st) . "\n");
-    exit(1);
+$remote = ($argv[3] ?? 'daemon') === 'remote';
+if (!$remote) {
+    Realtime\start();
+    $st = Realtime\status();
+    if (empty($st['running'])) {
+        fwrite(STDERR, "hub not running: " . json_encode($st) . "\n");
+        exit(1);
+    }
 }
 $payload = str_repeat('x', $size);
-for ($i = 0; $i < 10000; $i++) {
+for ($i = 0; $i < ($remote ? 100 : 10000); $i++) {
     Realtime\broadcast('cli-warmup', $payload);
 }
 usleep(200000);
@@ -41,9 +47,11 @@ foreach (file('/proc/self/status') as $line) {
     }
 }
 echo json_encode([
-    'calls' => $n, 'payload' => $size, 'ns_per_call_median' => round($runs[1], 1),
+    'mode' => $remote ? 'remote' : 'daemon', 'calls' => $n, 'payload' => $size, 'ns_per_call_median' => round($runs[1], 1),
     'ns_per_call_runs' => array_map(fn($v) => round($v, 1), $runs),
     'calls_per_s' => round(1e9 / $runs[1]), 'empty_loop_ns' => round($loop, 1),
     'rss_kb' => $rss,
 ]), "\n";
-Realtime\stop();
+if (!$remote) {
+    Realtime\stop();
+}

@@ -1291,6 +1291,11 @@ def main():
                           + "), medians: the request's first call / a call 2 ms later / "
                           "the call right after that",
                           f"{st['first']:.0f} / {st['idle']:.0f} / {st['next']:.0f}", ""])
+        elif v == "cli-remote" and "ns_per_call_median" in r:
+            frows.append([f"CLI without a hub (a queue worker): each call a `POST /publish` to the `php -S` "
+                          f"server above over one kept-alive connection, loop of {r['calls']:,}, client on CPU 1; "
+                          f"runs {r['ns_per_call_runs']} ns",
+                          f"{r['ns_per_call_median']:.0f}", f"{r['calls_per_s']:,}"])
         elif v and v.startswith("cli") and "ns_per_call_median" in r:
             frows.append([f"CLI (`Realtime\\start()` then a loop of {r['calls']:,}), "
                           f"{'process pinned to one CPU' if v == 'cli-pinned' else 'not pinned'}; "

@@ -203,7 +203,7 @@ if ((QUICK)); then
 	C_CONNS=500 C_RATE=2 C_DUR=2
 	D_SETS=("5000 1 2")
 	E_CONNS=2000 E_RATE=20 E_DUR=5 E_CONTROL=0 E_PAYLOAD=4096
-	F_N=100000 FLOOR_PAIRS=2000
+	F_N=100000 F_REMOTE_N=500 FLOOR_PAIRS=2000
 	G_CONNS=2000 G_RATES=10,50 G_DUR=2
 else
 	A_CONNS=10000 A_RATES=2,5,10,20,40 A_DUR=8
@@ -211,7 +211,7 @@ else
 	C_CONNS=1000 C_RATE=1 C_DUR=10
 	D_SETS=("10000 1 5" "100000 6 10")
 	E_CONNS=10000 E_RATE=10 E_DUR=20 E_CONTROL=1 E_PAYLOAD=4096
-	F_N=1000000 FLOOR_PAIRS=8000
+	F_N=1000000 F_REMOTE_N=5000 FLOOR_PAIRS=8000
 	G_CONNS=10000 G_RATES=5,20,40 G_DUR=8 # G_RATES: rates of A_RATES, for the comparison
 fi
 IFS=, read -r -a SERVER_LIST <<< "$SERVERS"
@@ -368,6 +368,16 @@ if want f "$WORKLOADS" && want hub "$SERVERS"; then
 			note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"request-loop\",\"run\":$i,\"resp\":$body}"
 		done
 		f_single request-single
+		# a CLI process without a hub (a queue worker): POST /publish per call
+		cmd=(php -n -d extension="$HUB_SO" -d realtime.listen="127.0.0.1:${SRV_PORTS%%,*}"
+			-d realtime.secret="$HUB_SECRET" "$BENCH/broadcast_cli.php" "$F_REMOTE_N" 64 remote)
+		[[ -n $CLI_CPU ]] && cmd=(taskset -c "$CLI_CPU" "${cmd[@]}")
+		line=$(timeout 120 "${cmd[@]}" 2>>"$RUN_DIR/cli.log" | tail -1) || line=
+		if [[ $line == \{* ]]; then
+			note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"cli-remote\",${line#\{}"
+		else
+			note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"cli-remote\",\"error\":\"see cli.log\"}"
+		fi
 		server_stop
 	fi
 	# the same, php -S not pinned: its PHP thread and hub thread may run on

@@ -13,6 +13,7 @@
 # Needs: RUN_DIR, ROOT, BENCH, HUB_SO, SRV_CPU (taskset list or empty).
 
 SRV_GROUPS=()
+HUB_SECRET=bench-secret # authorizes POST /publish from a CLI without a hub, (f)
 
 srv__spawn() { # log-file command...
 	local log=$1; shift
@@ -75,6 +76,7 @@ server_start() { # name instances max_outbound
 		for ((i = 0; i < n; i++)); do
 			srv__spawn "$RUN_DIR/hub-$i.log" php -n -d extension="$HUB_SO" \
 				-d realtime.listen=127.0.0.1:$((base + i)) -d realtime.allow_anonymous=1 \
+				-d realtime.secret="$HUB_SECRET" \
 				-d realtime.max_connections=200000 -d realtime.max_outbound="$maxout" \
 				"${broker[@]}" -S 127.0.0.1:$((hbase + i)) -t "$BENCH/app"
 			pids+=("$SRV_LAST_PID")
