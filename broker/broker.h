@@ -49,8 +49,9 @@ const rt_broker_ops *rt_broker_find(const char *name);
 
 /* Publishes through the /publish endpoint of the server listening on
  * cfg->listen, for processes that run no hub (CLI scripts). *conn keeps
- * the HTTP connection between calls (NULL at first; made on demand, and
- * made again in a forked child); free it with rt_remote_close(). */
+ * the HTTP connection between calls (NULL at first, made on demand; one
+ * process's, never shared with a forked child); free it with
+ * rt_remote_close(). */
 typedef struct rt_remote rt_remote;
 int rt_remote_publish(rt_remote **conn, const rt_config *cfg, const rt_msg *msg,
 		char *err, size_t errlen);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define RT_REMOTE_TIMEOUT_MS 3000
 
@@ -74,7 +73,6 @@ static size_t rt__sink(char *p, size_t size, size_t n, void *ud)
 
 struct rt_remote {
 	CURL *curl;
-	pid_t pid;
 };
 
 void rt_remote_close(rt_remote *conn)
@@ -85,23 +83,18 @@ void rt_remote_close(rt_remote *conn)
 	}
 }
 
-/* The caller's handle, or a new one: a handle made before a fork shares
- * its socket with the parent, so the child lets go of it. */
+/* The caller's handle, made on first use. A forked child never sees its
+ * parent's: the PHP layer opens a new broker after a fork. */
 static CURL *rt__handle(rt_remote **conn)
 {
 	rt_remote *r = *conn;
 
-	if (r != NULL && r->pid != getpid()) {
-		rt_remote_close(r);
-		*conn = r = NULL;
-	}
 	if (r == NULL) {
 		r = calloc(1, sizeof(*r));
 		if (r == NULL || (r->curl = curl_easy_init()) == NULL) {
 			free(r);
 			return NULL;
 		}
-		r->pid = getpid();
 		*conn = r;
 	}
 	return r->curl;

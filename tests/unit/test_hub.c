@@ -867,26 +867,26 @@ HUB_TEST(health, NULL)
 	json_decref(j);
 }
 
-/* Reads one whole answer from fd into resp; returns its status or < 0. */
-static int read_answer(int fd, char *resp, size_t cap)
+/* Sends req on fd and reads its answer into resp; returns its status. */
+static int ask(int fd, const char *req, char *resp, size_t cap)
 {
-	int64_t deadline = ws_deadline(WS_TIMEOUT_MS);
-	size_t n = 0;
-
-	resp[0] = '\0';
-	while (!ws_http_whole(resp, n)) {
-		ssize_t r = ws_recv_some(fd, resp + n, cap - 1 - n, deadline);
-		if (r <= 0) {
-			return r == 0 ? WS_EOF : (int) r;
-		}
-		n += (size_t) r;
-		resp[n] = '\0';
+	if (ws_send_all(fd, req, strlen(req)) != 0) {
+		return WS_ERR;
 	}
-	return ws_status(resp);
+	return ws_http_read(fd, resp, cap, ws_deadline(WS_TIMEOUT_MS));
+}
+
+/* Whether the server has closed fd (nothing more comes). */
+static int closed_by_server(int fd)
+{
+	char more[64];
+
+	return ws_recv_some(fd, more, sizeof(more), ws_deadline(WS_TIMEOUT_MS)) == WS_EOF;
 }
 
 /* An HTTP/1.1 client keeps its connection for the next request; one that
- * pipelines, asks to close, or speaks HTTP/1.0 gets its answer and a close. */
+ * pipelines, asks to close, or speaks HTTP/1.0 gets its answer and a close,
+ * and so does a kept connection whose next request is an error. */
 HUB_TEST(http_keep_alive, NULL)
 {
 	static const char health[] = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -894,45 +894,32 @@ HUB_TEST(http_keep_alive, NULL)
 	static const char old[] = "GET /health HTTP/1.0\r\n\r\n";
 	static const char two[] = "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n";
 	static const char nowhere[] = "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n";
-	char resp[4096], more[64];
+	static const char *const closing[][2] = {{old, NULL}, {two, NULL}, {health, nowhere}};
+	char resp[4096];
 	int fd = ws_connect(f->port);
 
 	RT_ASSERT(fd >= 0);
 	for (int i = 0; i < 3; i++) {
-		RT_ASSERT_EQ_INT(ws_send_all(fd, health, sizeof(health) - 1), 0);
-		RT_ASSERT_EQ_INT(read_answer(fd, resp, sizeof(resp)), 200);
+		RT_ASSERT_EQ_INT(ask(fd, health, resp, sizeof(resp)), 200);
 		RT_ASSERT(strstr(resp, "\r\nConnection: keep-alive\r\n") != NULL);
 	}
-	RT_ASSERT_EQ_INT(ws_send_all(fd, last, sizeof(last) - 1), 0);
-	RT_ASSERT_EQ_INT(read_answer(fd, resp, sizeof(resp)), 200);
+	RT_ASSERT_EQ_INT(ask(fd, last, resp, sizeof(resp)), 200);
 	RT_ASSERT(strstr(resp, "\r\nConnection: close\r\n") != NULL);
-	RT_ASSERT_EQ_INT(ws_recv_some(fd, more, sizeof(more), ws_deadline(WS_TIMEOUT_MS)), WS_EOF);
+	RT_ASSERT(closed_by_server(fd));
 	close(fd);
 
-	fd = ws_connect(f->port);
-	RT_ASSERT(fd >= 0);
-	RT_ASSERT_EQ_INT(ws_send_all(fd, old, sizeof(old) - 1), 0);
-	RT_ASSERT_EQ_INT(read_answer(fd, resp, sizeof(resp)), 200);
-	RT_ASSERT_EQ_INT(ws_recv_some(fd, more, sizeof(more), ws_deadline(WS_TIMEOUT_MS)), WS_EOF);
-	close(fd);
-
-	fd = ws_connect(f->port);
-	RT_ASSERT(fd >= 0);
-	RT_ASSERT_EQ_INT(ws_send_all(fd, two, sizeof(two) - 1), 0);
-	RT_ASSERT_EQ_INT(read_answer(fd, resp, sizeof(resp)), 200);
-	RT_ASSERT(strstr(resp, "\r\nConnection: close\r\n") != NULL);
-	RT_ASSERT_EQ_INT(ws_recv_some(fd, more, sizeof(more), ws_deadline(WS_TIMEOUT_MS)), WS_EOF);
-	close(fd);
-
-	/* An error answer on a kept connection closes it. */
-	fd = ws_connect(f->port);
-	RT_ASSERT(fd >= 0);
-	RT_ASSERT_EQ_INT(ws_send_all(fd, health, sizeof(health) - 1), 0);
-	RT_ASSERT_EQ_INT(read_answer(fd, resp, sizeof(resp)), 200);
-	RT_ASSERT_EQ_INT(ws_send_all(fd, nowhere, sizeof(nowhere) - 1), 0);
-	RT_ASSERT(read_answer(fd, resp, sizeof(resp)) >= 400);
-	RT_ASSERT_EQ_INT(ws_recv_some(fd, more, sizeof(more), ws_deadline(WS_TIMEOUT_MS)), WS_EOF);
-	close(fd);
+	for (size_t c = 0; c < sizeof(closing) / sizeof(closing[0]); c++) {
+		const char *first = closing[c][0], *then = closing[c][1];
+		fd = ws_connect(f->port);
+		RT_ASSERT(fd >= 0);
+		RT_ASSERT_EQ_INT(ask(fd, first, resp, sizeof(resp)), 200);
+		if (then != NULL) {
+			RT_ASSERT(ask(fd, then, resp, sizeof(resp)) >= 400);
+		}
+		RT_ASSERT(strstr(resp, "\r\nConnection: close\r\n") != NULL);
+		RT_ASSERT(closed_by_server(fd));
+		close(fd);
+	}
 }
 
 static void expect_http(fx *f, const char *req, int status, const char *header)

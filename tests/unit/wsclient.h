@@ -282,8 +282,6 @@ static inline const char *ws_header(const char *head, const char *name, char *ou
 	return NULL;
 }
 
-/* Sends raw bytes on a new connection and reads everything the server
- * sends until it closes. Returns the status code of the answer. */
 /* Whether resp (n bytes, NUL-terminated) holds a whole HTTP answer: its
  * head and as many body bytes as Content-Length says. */
 static inline int ws_http_whole(const char *resp, size_t n)
@@ -297,14 +295,42 @@ static inline int ws_http_whole(const char *resp, size_t n)
 	return (size_t) (resp + n - (end + 4)) >= strtoul(cl + 17, NULL, 10);
 }
 
-/* Sends request on a new connection and reads the answer until the server
- * closes or, on a kept-alive connection, until it is whole. */
+/* Reads one answer from fd into resp: until the server closes or, on a
+ * kept-alive connection, until the answer is whole. Returns its status
+ * code, or a WS_* error. */
+static inline int ws_http_read(int fd, char *resp, size_t cap, int64_t deadline)
+{
+	size_t n = 0;
+
+	resp[0] = '\0';
+	for (;;) {
+		ssize_t r = ws_recv_some(fd, resp + n, cap - 1 - n, deadline);
+		if (r == WS_EOF) {
+			break;
+		}
+		if (r < 0) {
+			WS_DIAG("reading an HTTP answer: %s", ws_strerr((int) r));
+			return (int) r;
+		}
+		n += (size_t) r;
+		if (n + 1 >= cap) {
+			WS_DIAG("HTTP answer too long");
+			return WS_ERR;
+		}
+		resp[n] = '\0';
+		if (ws_http_whole(resp, n) && strstr(resp, "\r\nConnection: keep-alive\r\n")) {
+			break;
+		}
+	}
+	return n > 0 ? ws_status(resp) : WS_EOF;
+}
+
+/* Sends request on a new connection and reads its answer (ws_http_read). */
 static inline int ws_http(int port, const char *request, size_t request_len,
 		char *resp, size_t cap, int timeout_ms)
 {
-	int64_t deadline = ws_deadline(timeout_ms);
 	int fd = ws_connect(port);
-	size_t n = 0;
+	int status;
 
 	if (fd < 0) {
 		return WS_ERR;
@@ -313,30 +339,9 @@ static inline int ws_http(int port, const char *request, size_t request_len,
 		close(fd);
 		return WS_ERR;
 	}
-	for (;;) {
-		ssize_t r = ws_recv_some(fd, resp + n, cap - 1 - n, deadline);
-		if (r == WS_EOF) {
-			break;
-		}
-		if (r < 0) {
-			WS_DIAG("reading an HTTP answer: %s", ws_strerr((int) r));
-			close(fd);
-			return (int) r;
-		}
-		n += (size_t) r;
-		if (n + 1 >= cap) {
-			WS_DIAG("HTTP answer too long");
-			close(fd);
-			return WS_ERR;
-		}
-		resp[n] = '\0';
-		if (ws_http_whole(resp, n) && strstr(resp, "\r\nConnection: keep-alive\r\n")) {
-			break;
-		}
-	}
-	resp[n] = '\0';
+	status = ws_http_read(fd, resp, cap, ws_deadline(timeout_ms));
 	close(fd);
-	return ws_status(resp);
+	return status;
 }
 
 /* The body of a complete HTTP response, or NULL. */
