@@ -416,11 +416,34 @@ static void rt__subscribe(rt_conn *conn, const json_t *data)
 		rt__subscription_error(conn, name, len, "LimitReached", 429,
 				"this connection has reached realtime.max_subscriptions");
 		break;
+	case RT_JOIN_CHANNELS:
+		rt__subscription_error(conn, name, len, "LimitReached", 429,
+				"the server has reached realtime.max_channels; try again later");
+		break;
+	case RT_JOIN_MEMBERS:
+		rt__subscription_error(conn, name, len, "LimitReached", 429,
+				"the channel has reached realtime.max_presence_members");
+		break;
 	case RT_JOIN_FORBIDDEN:
 		rt__subscription_error(conn, name, len, "AuthError", 403, "forbidden");
 		break;
 	default:
 		rt__subscription_error(conn, name, len, "ServerError", 500, "out of memory");
+	}
+}
+
+/* Over realtime.subscribe_rate: pusher:error 4301, and for a subscribe
+ * the subscription_error that fails the client's channel. */
+static void rt__subscribe_refused(rt_conn *conn, int subscribe, const json_t *data)
+{
+	static const char msg[] = "too many subscribe and unsubscribe requests: "
+			"over realtime.subscribe_rate per second";
+	const json_t *channel = json_object_get(data, "channel");
+
+	rt__error(conn, RT_PUSHER_RATE_LIMITED, msg);
+	if (subscribe && json_is_string(channel) && json_string_length(channel) <= RT_CHANNEL_MAX) {
+		rt__subscription_error(conn, json_string_value(channel), json_string_length(channel),
+				"LimitReached", 429, msg);
 	}
 }
 
@@ -606,6 +629,9 @@ static void rt__on_message(rt_conn *conn, const char *text, size_t len)
 		rt_conn_send_text(conn, pong, sizeof(pong) - 1);
 	} else if (strcmp(name, "pusher:pong") == 0) {
 		/* any message counts as alive */
+	} else if ((strcmp(name, "pusher:subscribe") == 0 || strcmp(name, "pusher:unsubscribe") == 0)
+			&& !rt_session_take_subscribe_token(conn)) {
+		rt__subscribe_refused(conn, name[7] == 's', data);
 	} else if (strcmp(name, "pusher:subscribe") == 0) {
 		rt__subscribe(conn, data);
 	} else if (strcmp(name, "pusher:unsubscribe") == 0) {
