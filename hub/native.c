@@ -247,11 +247,6 @@ void rt_native_on_message(rt_conn *conn, const char *text, size_t len)
 				"unknown action: expected subscribe, unsubscribe, whisper or ping");
 		goto done;
 	}
-	if (act[0] != 'w' && !rt_session_take_subscribe_token(conn)) {
-		rt__error(conn, id, "rate_limited", "too many subscribe and unsubscribe requests: "
-				"the limit is realtime.subscribe_rate per second");
-		goto done;
-	}
 	channel = json_object_get(root, "channel");
 	if (!json_is_string(channel)) {
 		rt__error(conn, id, "invalid_message", "\"channel\" must be a string");
@@ -264,7 +259,10 @@ void rt_native_on_message(rt_conn *conn, const char *text, size_t len)
 				"a channel name is 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ; : #");
 		goto done;
 	}
-	if (act[0] == 's') {
+	if (act[0] != 'w' && !rt_session_take_subscribe_token(conn)) {
+		rt__error(conn, id, "rate_limited", "too many subscribe and unsubscribe requests: "
+				"the limit is realtime.subscribe_rate per second");
+	} else if (act[0] == 's') {
 		rt__subscribe(conn, id, name, name_len);
 	} else if (act[0] == 'u') {
 		rt__unsubscribe(conn, id, name, name_len);

@@ -351,6 +351,19 @@ static void rt__subscribe_user_channel(rt_conn *conn, const char *name, size_t l
 	rt__subscribed(conn, name, len, NULL);
 }
 
+/* Over realtime.subscribe_rate: pusher:error 4301, and for a subscribe
+ * the subscription_error that fails the client's channel. */
+static void rt__subscribe_refused(rt_conn *conn, const char *channel, size_t len)
+{
+	static const char msg[] = "too many subscribe and unsubscribe requests: "
+			"over realtime.subscribe_rate per second";
+
+	rt__error(conn, RT_PUSHER_RATE_LIMITED, msg);
+	if (channel != NULL) {
+		rt__subscription_error(conn, channel, len, "LimitReached", 429, msg);
+	}
+}
+
 static void rt__subscribe(rt_conn *conn, const json_t *data)
 {
 	const json_t *channel = json_object_get(data, "channel");
@@ -375,6 +388,10 @@ static void rt__subscribe(rt_conn *conn, const json_t *data)
 	if (!rt_channel_name_valid(name, len)) {
 		rt__subscription_error(conn, name, len, "InvalidChannel", 400,
 				"a channel name is 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ; : #");
+		return;
+	}
+	if (!rt_session_take_subscribe_token(conn)) {
+		rt__subscribe_refused(conn, name, len);
 		return;
 	}
 	if (rt_pusher_user_channel(name, len, &user, &user_len)) {
@@ -432,21 +449,6 @@ static void rt__subscribe(rt_conn *conn, const json_t *data)
 	}
 }
 
-/* Over realtime.subscribe_rate: pusher:error 4301, and for a subscribe
- * the subscription_error that fails the client's channel. */
-static void rt__subscribe_refused(rt_conn *conn, int subscribe, const json_t *data)
-{
-	static const char msg[] = "too many subscribe and unsubscribe requests: "
-			"over realtime.subscribe_rate per second";
-	const json_t *channel = json_object_get(data, "channel");
-
-	rt__error(conn, RT_PUSHER_RATE_LIMITED, msg);
-	if (subscribe && json_is_string(channel) && json_string_length(channel) <= RT_CHANNEL_MAX) {
-		rt__subscription_error(conn, json_string_value(channel), json_string_length(channel),
-				"LimitReached", 429, msg);
-	}
-}
-
 static void rt__unsubscribe(rt_conn *conn, const json_t *data)
 {
 	const json_t *channel = json_object_get(data, "channel");
@@ -454,6 +456,10 @@ static void rt__unsubscribe(rt_conn *conn, const json_t *data)
 
 	if (!json_is_string(channel)) {
 		rt__error(conn, -1, "pusher:unsubscribe needs data.channel");
+		return;
+	}
+	if (!rt_session_take_subscribe_token(conn)) {
+		rt__subscribe_refused(conn, NULL, 0);
 		return;
 	}
 	sub = rt_conn_find_sub(conn, json_string_value(channel), json_string_length(channel));
@@ -629,9 +635,6 @@ static void rt__on_message(rt_conn *conn, const char *text, size_t len)
 		rt_conn_send_text(conn, pong, sizeof(pong) - 1);
 	} else if (strcmp(name, "pusher:pong") == 0) {
 		/* any message counts as alive */
-	} else if ((strcmp(name, "pusher:subscribe") == 0 || strcmp(name, "pusher:unsubscribe") == 0)
-			&& !rt_session_take_subscribe_token(conn)) {
-		rt__subscribe_refused(conn, name[7] == 's', data);
 	} else if (strcmp(name, "pusher:subscribe") == 0) {
 		rt__subscribe(conn, data);
 	} else if (strcmp(name, "pusher:unsubscribe") == 0) {
