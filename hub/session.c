@@ -1,7 +1,6 @@
 #include "hub/session.h"
 #include "hub/identity.h"
 #include "hub/limits.h"
-#include "hub/log.h"
 #include "hub/native.h"
 #include "hub/presence.h"
 #include "hub/view.h"
