@@ -100,6 +100,13 @@ describe('realtime.max_connections_per_ip', () => {
   });
 
   it('counts ::1 and 127.0.0.1 as different clients on a dual-stack listener', async () => {
+    // Not skipped without IPv6: a machine without ::1 on its loopback fails
+    // here, saying so.
+    await new Promise((resolve, reject) => {
+      const probe = net.createServer();
+      probe.once('error', (err) => reject(new Error(`this test needs IPv6 on the loopback (::1): ${err.message}`)));
+      probe.listen(0, '::1', () => probe.close(resolve));
+    });
     await withHub({ ini: { max_connections_per_ip: 2, listen: ({ wsPort }) => `[::]:${wsPort}` } }, async (server) => {
       const v6Url = `ws://[::1]:${server.wsPort}/ws`;
       const clients = [];
