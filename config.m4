@@ -63,6 +63,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/http_client.c \
     hub/hub.c \
     hub/identity.c \
+    hub/limits.c \
     hub/log.c \
     hub/map.c \
     hub/msg.c \
@@ -74,6 +75,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/pusher_api.c \
     hub/query.c \
     hub/session.c \
+    hub/siphash.c \
     hub/token.c \
     hub/view.c \
     hub/webhook.c"

@@ -78,6 +78,7 @@ server_start() { # name instances max_outbound
 				-d realtime.listen=127.0.0.1:$((base + i)) -d realtime.allow_anonymous=1 \
 				-d realtime.secret="$HUB_SECRET" \
 				-d realtime.max_connections=200000 -d realtime.max_outbound="$maxout" \
+				-d realtime.max_handshakes=200000 \
 				"${broker[@]}" -S 127.0.0.1:$((hbase + i)) -t "$BENCH/app"
 			pids+=("$SRV_LAST_PID")
 			ports+=($((base + i)))

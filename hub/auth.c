@@ -2,6 +2,8 @@
 #include "hub/conn.h"
 #include "hub/http_client.h"
 #include "hub/identity.h"
+#include "hub/limits.h"
+#include "hub/server.h"
 #include "hub/log.h"
 #include "hub/proto.h"
 #include "hub/token.h"
@@ -64,6 +66,7 @@ static void rt__on_endpoint_answer(void *ctx, long status, const char *body, siz
 	char err[200];
 
 	conn->auth_call = NULL;
+	conn->hub->auth_calls--;
 	if (status == 0) {
 		rt_log(RT_LOG_WARNING, "auth endpoint %s unreachable: %s", cfg->auth_endpoint,
 				error ? error : "no response");
@@ -130,6 +133,16 @@ static void rt__ask_endpoint(rt_conn *conn)
 	rt_http_request req = {"GET", cfg->auth_endpoint, headers, NULL, 0, cfg->auth_timeout};
 	int n = 1;
 
+	/* An upgrade flood must not become a flood of requests to the app. */
+	if (conn->hub->auth_calls >= cfg->max_auth_calls) {
+		free(cookie);
+		free(authz);
+		rt_limits_refuse(conn->hub, RT_REFUSE_AUTH_CALLS, "refused a connection: %u auth "
+				"endpoint calls in flight (realtime.max_auth_calls)", conn->hub->auth_calls);
+		rt_conn_auth_finished(conn, 503, NULL,
+				"authentication service busy: realtime.max_auth_calls reached");
+		return;
+	}
 	if (cookie != NULL) {
 		headers[n++] = cookie;
 	}
@@ -144,8 +157,18 @@ static void rt__ask_endpoint(rt_conn *conn)
 		rt_conn_auth_finished(conn, 503, NULL, "authentication service unavailable");
 		return;
 	}
+	conn->hub->auth_calls++;
 	conn->state = RT_CONN_AUTH;
 	conn->deadline = conn->hub->now + cfg->auth_timeout / 1000 + 2;
+}
+
+void rt_auth_cancel(rt_conn *conn)
+{
+	if (conn->auth_call != NULL) {
+		rt_http_call_cancel(conn->auth_call);
+		conn->auth_call = NULL;
+		conn->hub->auth_calls--;
+	}
 }
 
 void rt_auth_begin(rt_conn *conn)

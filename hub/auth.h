@@ -11,6 +11,9 @@ struct rt_config;
  * Ends in rt_conn_auth_finished(), called now or when the endpoint answers. */
 void rt_auth_begin(struct rt_conn *conn);
 
+/* Ends the endpoint call a connection is waiting for, if any (it closes). */
+void rt_auth_cancel(struct rt_conn *conn);
+
 /* Logs, once at hub start, a refusal to accept anyone when nothing is configured. */
 void rt_auth_check_config(const struct rt_config *cfg);
 

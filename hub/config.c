@@ -19,6 +19,12 @@ const rt_setting rt_settings[] = {
 	{"ping_interval", "25"},
 	{"max_outbound", "1048576"},
 	{"handshake_timeout", "10"},
+	{"max_handshakes", "1000"},
+	{"max_connections_per_ip", "0"},
+	{"max_auth_calls", "64"},
+	{"subscribe_rate", "10"},
+	{"max_channels", "100000"},
+	{"max_presence_members", "1000"},
 	{"shutdown_timeout", "2000"},
 	{"log", ""},
 	{"secret", ""},
@@ -377,6 +383,44 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 	if (strcmp(name, "handshake_timeout") == 0) {
 		if (rt__parse_uint(value, 1, 3600, &cfg->handshake_timeout) != 0) {
 			return rt__fail(err, errlen, name, value, "expected seconds from 1 to 3600");
+		}
+		return 0;
+	}
+	if (strcmp(name, "max_handshakes") == 0) {
+		if (rt__parse_uint(value, 1, 10000000, &cfg->max_handshakes) != 0) {
+			return rt__fail(err, errlen, name, value, "expected a number from 1 to 10000000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "max_connections_per_ip") == 0) {
+		if (rt__parse_uint(value, 0, 10000000, &cfg->max_connections_per_ip) != 0) {
+			return rt__fail(err, errlen, name, value,
+					"expected a number from 0 (no limit) to 10000000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "max_auth_calls") == 0) {
+		if (rt__parse_uint(value, 1, 100000, &cfg->max_auth_calls) != 0) {
+			return rt__fail(err, errlen, name, value, "expected a number from 1 to 100000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "subscribe_rate") == 0) {
+		if (rt__parse_uint(value, 1, 100000, &cfg->subscribe_rate) != 0) {
+			return rt__fail(err, errlen, name, value,
+					"expected requests per second from 1 to 100000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "max_channels") == 0) {
+		if (rt__parse_uint(value, 1, 100000000, &cfg->max_channels) != 0) {
+			return rt__fail(err, errlen, name, value, "expected a number from 1 to 100000000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "max_presence_members") == 0) {
+		if (rt__parse_uint(value, 1, 10000000, &cfg->max_presence_members) != 0) {
+			return rt__fail(err, errlen, name, value, "expected a number from 1 to 10000000");
 		}
 		return 0;
 	}

@@ -24,6 +24,13 @@ typedef struct rt_config {
 	uint32_t ping_interval;     /* seconds, 0 = never ping */
 	uint32_t max_outbound;      /* bytes queued for one client before it is dropped */
 	uint32_t handshake_timeout; /* seconds */
+	/* Bounds on what clients may cost (docs/protocol.md, "Limits"). */
+	uint32_t max_handshakes;    /* connections not yet upgraded, per hub */
+	uint32_t max_connections_per_ip; /* per IPv4 address or IPv6 /64; 0 = no limit */
+	uint32_t max_auth_calls;    /* auth endpoint calls in flight, per hub */
+	uint32_t subscribe_rate;    /* subscribe + unsubscribe per connection per second */
+	uint32_t max_channels;      /* channels with a local subscriber, per hub */
+	uint32_t max_presence_members; /* users on one presence channel, per hub */
 	uint32_t shutdown_timeout;  /* milliseconds the PHP side waits for the hub to stop */
 	char log_path[512];         /* empty: stderr */
 

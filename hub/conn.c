@@ -5,6 +5,7 @@
 #include "hub/auth.h"
 #include "hub/http_client.h"
 #include "hub/identity.h"
+#include "hub/limits.h"
 #include "hub/proto.h"
 #include "hub/session.h"
 
@@ -301,10 +302,13 @@ void rt_conn_close(rt_conn *conn)
 	}
 	rt_session_leave_all(conn);
 	rt_session_user_detach(conn);
-	if (conn->auth_call != NULL) {
-		rt_http_call_cancel(conn->auth_call);
-		conn->auth_call = NULL;
+	rt_auth_cancel(conn);
+	if (conn->flags & RT_CONN_F_HANDSHAKE) {
+		conn->flags &= (uint8_t) ~RT_CONN_F_HANDSHAKE;
+		hub->handshakes--;
 	}
+	rt_limits_ip_release(hub, conn->ip);
+	conn->ip = NULL;
 	if (conn->id_len) {
 		rt_map_remove(&hub->conns_by_id, conn->id, conn->id_len);
 	}
@@ -536,16 +540,24 @@ static int rt__keeps_alive(const rt_conn *conn, int status)
 			&& !req->trailing && status < 400 && !conn->hub->stopping;
 }
 
-/* After a kept-alive answer: the connection waits for its next request
- * as a new one would, for at most realtime.handshake_timeout. */
-static void rt__http_next(rt_conn *conn)
+/* After a kept-alive answer: the connection waits for its next request.
+ * The deadline (realtime.handshake_timeout) runs from the accept and bounds
+ * every request on the connection, its head, its body and the idle time
+ * before it; only an API request the app's credentials signed (renew, with
+ * an answer under 400) starts a new one. So a client with no credentials
+ * cannot keep a connection in its handshake beyond handshake_timeout, by
+ * trickling bytes or by sending cheap requests such as /health. */
+static void rt__http_next(rt_conn *conn, int renew)
 {
 	if (conn->state != RT_CONN_HTTP || conn->http == NULL || !conn->http->complete) {
 		return;
 	}
 	rt_sb_free(&conn->http->body);
 	rt_http_req_init(conn->http, conn->hub->cfg.max_request_size);
-	conn->deadline = conn->hub->now + conn->hub->cfg.handshake_timeout + 1;
+	conn->flags |= RT_CONN_F_KEPT;
+	if (renew) {
+		conn->deadline = conn->hub->now + conn->hub->cfg.handshake_timeout + 1;
+	}
 }
 
 void rt_conn_http_respond(rt_conn *conn, int status, const char *content_type,
@@ -631,11 +643,17 @@ static int rt__open_session(rt_conn *conn, const char *accept)
 	rt__queue_copy(conn, out, (size_t) n);
 	conn->state = RT_CONN_OPEN;
 	conn->flags |= RT_CONN_F_COUNTED;
+	if (conn->flags & RT_CONN_F_HANDSHAKE) {
+		conn->flags &= (uint8_t) ~RT_CONN_F_HANDSHAKE;
+		hub->handshakes--;
+	}
 	atomic_fetch_add_explicit(&hub->stat_connections, 1, memory_order_relaxed);
 	rt_session_report_connections(hub);
 	conn->deadline = hub->cfg.ping_interval ? hub->now + hub->cfg.ping_interval : 0;
 	conn->bucket_tokens = (uint16_t) hub->cfg.client_event_rate;
 	conn->bucket_time = hub->now;
+	conn->sub_tokens = rt_session_subscribe_burst(&hub->cfg);
+	conn->sub_time = hub->now;
 	rt_proto(conn->proto)->on_open(conn);
 	rt_http_req_free(conn->http);
 	conn->http = NULL;
@@ -670,7 +688,7 @@ static void rt__api_feed(rt_conn *conn, const char *data, size_t len)
 	}
 	conn->state = RT_CONN_HTTP;
 	rt_api_handle(conn, req, req->body.data ? req->body.data : "", req->body.len);
-	rt__http_next(conn);
+	rt__http_next(conn, 1);
 }
 
 static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
@@ -694,7 +712,7 @@ static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
 	switch (d.route) {
 	case RT_ROUTE_HEALTH:
 		rt__respond_health(conn);
-		rt__http_next(conn);
+		rt__http_next(conn, 0);
 		return;
 	case RT_ROUTE_ERROR: {
 		char body[160];
@@ -819,17 +837,34 @@ static int rt__accept_high(rt_hub *hub, uv_stream_t *listener)
 void rt_conn_accept(rt_hub *hub, uv_stream_t *listener)
 {
 	rt_conn *conn;
+	rt_ip_slot *ip;
 	int fd = rt__accept_high(hub, listener);
 
 	if (fd < 0) {
 		return;
 	}
-	conn = calloc(1, sizeof(*conn));
-	if (conn == NULL || (conn->http = malloc(sizeof(*conn->http))) == NULL) {
-		free(conn);
+	/* Refused at once, before a byte is read or a buffer allocated: a
+	 * connection flood costs an accept and a close. */
+	if (hub->handshakes >= hub->cfg.max_handshakes) {
+		close(fd);
+		rt_limits_refuse(hub, RT_REFUSE_HANDSHAKES, "refused a connection: %u connections "
+				"are in their handshake (realtime.max_handshakes)", hub->handshakes);
+		return;
+	}
+	if (rt_limits_ip_acquire(hub, fd, &ip) != 0) {
 		close(fd);
 		return;
 	}
+	conn = calloc(1, sizeof(*conn));
+	if (conn == NULL || (conn->http = malloc(sizeof(*conn->http))) == NULL) {
+		free(conn);
+		rt_limits_ip_release(hub, ip);
+		close(fd);
+		return;
+	}
+	conn->ip = ip;
+	conn->flags |= RT_CONN_F_HANDSHAKE;
+	hub->handshakes++;
 	rt_http_req_init(conn->http, hub->cfg.max_request_size);
 	conn->hub = hub;
 	uv_tcp_init(&hub->loop, &conn->tcp);
@@ -864,14 +899,21 @@ void rt_conn_sweep(rt_conn *conn)
 	}
 	switch (conn->state) {
 	case RT_CONN_AUTH:
-		if (conn->auth_call != NULL) {
-			rt_http_call_cancel(conn->auth_call);
-			conn->auth_call = NULL;
-		}
+		rt_auth_cancel(conn);
 		rt_conn_auth_finished(conn, 503, NULL, "authentication service did not answer in time");
 		break;
 	case RT_CONN_HTTP:
 	case RT_CONN_BODY:
+		/* A kept connection idle between requests just ends; one that did
+		 * not finish its request in time is counted. */
+		if (conn->state == RT_CONN_BODY || !(conn->flags & RT_CONN_F_KEPT)
+				|| (conn->http != NULL && conn->http->len > 0)) {
+			rt_limits_refuse(hub, RT_REFUSE_HANDSHAKE_TIMEOUT, "closing connection: no "
+					"complete request within %u seconds (realtime.handshake_timeout)",
+					hub->cfg.handshake_timeout);
+		}
+		rt_conn_close(conn);
+		break;
 	case RT_CONN_CLOSING:
 		rt_conn_close(conn);
 		break;

@@ -28,6 +28,8 @@ enum {
 	RT_CONN_F_AWAIT_PONG = 4,
 	RT_CONN_F_CLOSE_AFTER_FLUSH = 8,
 	RT_CONN_F_COUNTED = 16,     /* counted in stat_connections */
+	RT_CONN_F_HANDSHAKE = 32,   /* counted in hub->handshakes (not yet upgraded) */
+	RT_CONN_F_KEPT = 64,        /* an HTTP request was answered and the connection kept */
 };
 
 /* Close codes of the native protocol beyond RFC 6455's (docs/protocol.md). */
@@ -61,6 +63,9 @@ typedef struct rt_conn {
 	struct rt_http_call *auth_call;
 	uint32_t bucket_time;         /* client-event rate limit: last refill */
 	uint16_t bucket_tokens;
+	uint32_t sub_time;            /* realtime.subscribe_rate: last refill */
+	uint32_t sub_tokens;
+	struct rt_ip_slot *ip;        /* realtime.max_connections_per_ip; NULL: not counted */
 
 	uint32_t deadline;            /* hub->now when the sweep looks again; 0 = never */
 	uint8_t state;

@@ -3,6 +3,7 @@
 #include "hub/conn.h"
 #include "hub/http_client.h"
 #include "hub/identity.h"
+#include "hub/limits.h"
 #include "hub/presence.h"
 #include "hub/proto.h"
 #include "hub/query.h"
@@ -87,6 +88,7 @@ static void rt__on_tick(uv_timer_t *handle)
 	/* Pings and closes queued above go out now, not when the loop next
 	 * wakes for something else. */
 	rt__on_flush(&hub->flush);
+	rt_limits_tick(hub);
 	rt_webhooks_tick(hub->webhooks);
 	if (hub->has_link && !hub->stopping && hub->link.tick != NULL) {
 		hub->link.tick(hub->link.ctx);
@@ -850,6 +852,7 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 	}
 	rt_map_init(&hub->conns_by_id);
 	rt_map_init(&hub->users);
+	rt_map_init(&hub->per_ip);
 	hub->now = 1; /* a deadline of 0 means none */
 	pthread_mutex_init(&hub->lock, NULL);
 	pthread_cond_init(&hub->stopped_cond, NULL);
@@ -934,6 +937,7 @@ fail_handles:
 fail_loop:
 	rt_view_free(&hub->view);
 	rt_map_free(&hub->users);
+	rt_limits_free(hub);
 	rt_map_free(&hub->conns_by_id);
 	rt_registry_free(&hub->registry);
 	pthread_mutex_destroy(&hub->lock);
@@ -1004,6 +1008,7 @@ int rt_hub_stop(rt_hub *hub)
 	}
 	rt_view_free(&hub->view);
 	rt_map_free(&hub->users);
+	rt_limits_free(hub);
 	rt_map_free(&hub->conns_by_id);
 	rt_registry_free(&hub->registry);
 	pthread_mutex_destroy(&hub->lock);
@@ -1021,6 +1026,9 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 	out->messages_published = atomic_load_explicit(&h->stat_published, memory_order_relaxed);
 	out->frames_delivered = atomic_load_explicit(&h->stat_delivered, memory_order_relaxed);
 	out->slow_consumers = atomic_load_explicit(&h->stat_slow, memory_order_relaxed);
+	for (int k = 0; k < RT_REFUSE_COUNT; k++) {
+		out->refused[k] = atomic_load_explicit(&h->stat_refused[k], memory_order_relaxed);
+	}
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();
 }

@@ -1,4 +1,5 @@
 #include "hub/map.h"
+#include "hub/siphash.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +17,15 @@ uint64_t rt_hash(const char *s, size_t len)
 		h ^= (unsigned char) s[i];
 		h *= 1099511628211ULL;
 	}
+	return h < 2 ? h + 2 : h;
+}
+
+/* Keys come from clients (channel names, user and connection ids): a keyed
+ * hash stops them from choosing keys that collide, which would turn every
+ * lookup of an open-addressing map into a scan. */
+uint64_t rt_map_hash(const char *s, size_t len)
+{
+	uint64_t h = rt_siphash_keyed(s, len);
 	return h < 2 ? h + 2 : h;
 }
 
@@ -81,13 +91,13 @@ static int rt__map_grow(rt_map *m)
 
 void *rt_map_get(const rt_map *m, const char *key, size_t len)
 {
-	rt_map_slot *s = rt__map_find(m, key, len, rt_hash(key, len));
+	rt_map_slot *s = rt__map_find(m, key, len, rt_map_hash(key, len));
 	return s ? s->value : NULL;
 }
 
 int rt_map_put(rt_map *m, const char *key, size_t len, void *value)
 {
-	uint64_t h = rt_hash(key, len);
+	uint64_t h = rt_map_hash(key, len);
 	rt_map_slot *s = rt__map_find(m, key, len, h);
 	size_t i, mask;
 
@@ -115,7 +125,7 @@ int rt_map_put(rt_map *m, const char *key, size_t len, void *value)
 
 void *rt_map_remove(rt_map *m, const char *key, size_t len)
 {
-	rt_map_slot *s = rt__map_find(m, key, len, rt_hash(key, len));
+	rt_map_slot *s = rt__map_find(m, key, len, rt_map_hash(key, len));
 	void *v;
 
 	if (s == NULL) {

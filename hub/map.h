@@ -30,6 +30,12 @@ void *rt_map_remove(rt_map *m, const char *key, size_t len);
 /* Iteration: for (i = 0; rt_map_next(m, &i, &v);) */
 int rt_map_next(const rt_map *m, size_t *iter, void **value);
 
+/* The map's hash: SipHash-2-4 under a per-process random key, so it differs
+ * between processes; never above 1 (the slot markers). */
+uint64_t rt_map_hash(const char *s, size_t len);
+
+/* FNV-1a, unkeyed: the same in every process, for values processes must
+ * agree on (broker/pool.c's app id). Never for a map of client input. */
 uint64_t rt_hash(const char *s, size_t len);
 
 #endif

@@ -97,6 +97,14 @@ static void rt__subscribe(rt_conn *conn, json_t *id, const char *name, size_t le
 		rt__error(conn, id, "too_many_subscriptions",
 				"this connection has reached realtime.max_subscriptions");
 		break;
+	case RT_JOIN_CHANNELS:
+		rt__error(conn, id, "too_many_channels",
+				"the server has reached realtime.max_channels; try again later");
+		break;
+	case RT_JOIN_MEMBERS:
+		rt__error(conn, id, "too_many_members",
+				"the channel has reached realtime.max_presence_members");
+		break;
 	default:
 		rt__error(conn, id, "internal_error", "out of memory");
 	}
@@ -251,7 +259,10 @@ void rt_native_on_message(rt_conn *conn, const char *text, size_t len)
 				"a channel name is 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ; : #");
 		goto done;
 	}
-	if (act[0] == 's') {
+	if (act[0] != 'w' && !rt_session_take_subscribe_token(conn)) {
+		rt__error(conn, id, "rate_limited", "too many subscribe and unsubscribe requests: "
+				"the limit is realtime.subscribe_rate per second");
+	} else if (act[0] == 's') {
 		rt__subscribe(conn, id, name, name_len);
 	} else if (act[0] == 'u') {
 		rt__unsubscribe(conn, id, name, name_len);

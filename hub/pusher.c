@@ -351,6 +351,19 @@ static void rt__subscribe_user_channel(rt_conn *conn, const char *name, size_t l
 	rt__subscribed(conn, name, len, NULL);
 }
 
+/* Over realtime.subscribe_rate: pusher:error 4301, and for a subscribe
+ * the subscription_error that fails the client's channel. */
+static void rt__subscribe_refused(rt_conn *conn, const char *channel, size_t len)
+{
+	static const char msg[] = "too many subscribe and unsubscribe requests: "
+			"over realtime.subscribe_rate per second";
+
+	rt__error(conn, RT_PUSHER_RATE_LIMITED, msg);
+	if (channel != NULL) {
+		rt__subscription_error(conn, channel, len, "LimitReached", 429, msg);
+	}
+}
+
 static void rt__subscribe(rt_conn *conn, const json_t *data)
 {
 	const json_t *channel = json_object_get(data, "channel");
@@ -375,6 +388,10 @@ static void rt__subscribe(rt_conn *conn, const json_t *data)
 	if (!rt_channel_name_valid(name, len)) {
 		rt__subscription_error(conn, name, len, "InvalidChannel", 400,
 				"a channel name is 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ; : #");
+		return;
+	}
+	if (!rt_session_take_subscribe_token(conn)) {
+		rt__subscribe_refused(conn, name, len);
 		return;
 	}
 	if (rt_pusher_user_channel(name, len, &user, &user_len)) {
@@ -416,6 +433,14 @@ static void rt__subscribe(rt_conn *conn, const json_t *data)
 		rt__subscription_error(conn, name, len, "LimitReached", 429,
 				"this connection has reached realtime.max_subscriptions");
 		break;
+	case RT_JOIN_CHANNELS:
+		rt__subscription_error(conn, name, len, "LimitReached", 429,
+				"the server has reached realtime.max_channels; try again later");
+		break;
+	case RT_JOIN_MEMBERS:
+		rt__subscription_error(conn, name, len, "LimitReached", 429,
+				"the channel has reached realtime.max_presence_members");
+		break;
 	case RT_JOIN_FORBIDDEN:
 		rt__subscription_error(conn, name, len, "AuthError", 403, "forbidden");
 		break;
@@ -431,6 +456,10 @@ static void rt__unsubscribe(rt_conn *conn, const json_t *data)
 
 	if (!json_is_string(channel)) {
 		rt__error(conn, -1, "pusher:unsubscribe needs data.channel");
+		return;
+	}
+	if (!rt_session_take_subscribe_token(conn)) {
+		rt__subscribe_refused(conn, NULL, 0);
 		return;
 	}
 	sub = rt_conn_find_sub(conn, json_string_value(channel), json_string_length(channel));

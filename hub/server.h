@@ -57,6 +57,14 @@ struct rt_hub {
 	_Atomic uint64_t stat_published;
 	_Atomic uint64_t stat_delivered;
 	_Atomic uint64_t stat_slow;
+
+	/* Limits on what clients may cost (hub/limits.h). */
+	_Atomic uint64_t stat_refused[RT_REFUSE_COUNT];
+	uint32_t refuse_logged_at[RT_REFUSE_COUNT]; /* hub->now of the last line */
+	uint64_t refuse_unlogged[RT_REFUSE_COUNT];  /* refusals since that line */
+	rt_map per_ip;                /* client address -> rt_ip_slot */
+	uint32_t handshakes;          /* connections not yet upgraded (RT_CONN_F_HANDSHAKE) */
+	uint32_t auth_calls;          /* auth endpoint calls in flight */
 };
 
 /* The connections of one user on this hub. */

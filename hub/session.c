@@ -1,5 +1,6 @@
 #include "hub/session.h"
 #include "hub/identity.h"
+#include "hub/limits.h"
 #include "hub/native.h"
 #include "hub/presence.h"
 #include "hub/view.h"
@@ -107,7 +108,25 @@ int rt_session_join(rt_conn *conn, const char *name, size_t len, const rt_identi
 		return RT_JOIN_FORBIDDEN;
 	}
 	if (conn->sub_count >= hub->cfg.max_subscriptions) {
+		rt_limits_refuse(hub, RT_REFUSE_SUBSCRIPTIONS, "refused a subscription of connection "
+				"%s: it is on %u channels (realtime.max_subscriptions)", conn->id,
+				conn->sub_count);
 		return RT_JOIN_LIMIT;
+	}
+	ch = rt_registry_find(&hub->registry, name, len);
+	if (ch == NULL && rt_registry_count(&hub->registry) >= hub->cfg.max_channels) {
+		rt_limits_refuse(hub, RT_REFUSE_CHANNELS, "refused a subscription of connection %s: "
+				"the hub has %zu channels (realtime.max_channels)", conn->id,
+				rt_registry_count(&hub->registry));
+		return RT_JOIN_CHANNELS;
+	}
+	if (ch != NULL && member != NULL && ch->presence != NULL && rt_channel_is_presence(name, len)
+			&& ch->presence->members.count >= hub->cfg.max_presence_members
+			&& rt_map_get(&ch->presence->members, member->user_id, member->user_id_len) == NULL) {
+		rt_limits_refuse(hub, RT_REFUSE_PRESENCE_MEMBERS, "refused a subscription of "
+				"connection %s: the channel has %zu members on this hub "
+				"(realtime.max_presence_members)", conn->id, ch->presence->members.count);
+		return RT_JOIN_MEMBERS;
 	}
 	if (rt_registry_subscribe(&hub->registry, conn, name, len, &sub) != 0) {
 		return RT_JOIN_NOMEM;
@@ -251,6 +270,34 @@ void rt_session_user_detach(rt_conn *conn)
 		free(user->conns);
 		free(user);
 	}
+}
+
+uint32_t rt_session_subscribe_burst(const rt_config *cfg)
+{
+	/* A client that reconnects may resubscribe to all its channels at once. */
+	return cfg->max_subscriptions > cfg->subscribe_rate ? cfg->max_subscriptions
+			: cfg->subscribe_rate;
+}
+
+int rt_session_take_subscribe_token(rt_conn *conn)
+{
+	rt_hub *hub = conn->hub;
+	uint32_t burst = rt_session_subscribe_burst(&hub->cfg);
+	uint32_t elapsed = hub->now - conn->sub_time;
+
+	if (elapsed > 0) {
+		uint64_t tokens = conn->sub_tokens + (uint64_t) elapsed * hub->cfg.subscribe_rate;
+		conn->sub_tokens = (uint32_t) (tokens > burst ? burst : tokens);
+		conn->sub_time = hub->now;
+	}
+	if (conn->sub_tokens == 0) {
+		rt_limits_refuse(hub, RT_REFUSE_SUBSCRIBE_RATE, "refused a subscribe or unsubscribe "
+				"of connection %s: over realtime.subscribe_rate (%u per second)", conn->id,
+				hub->cfg.subscribe_rate);
+		return 0;
+	}
+	conn->sub_tokens--;
+	return 1;
 }
 
 int rt_session_take_event_token(rt_conn *conn)

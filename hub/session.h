@@ -15,6 +15,8 @@ enum {
 	RT_JOIN_FORBIDDEN = -1,   /* private or presence channel the identity does not allow */
 	RT_JOIN_LIMIT = -2,       /* realtime.max_subscriptions */
 	RT_JOIN_NOMEM = -3,
+	RT_JOIN_CHANNELS = -4,    /* realtime.max_channels */
+	RT_JOIN_MEMBERS = -5,     /* realtime.max_presence_members */
 };
 
 /* Subscribes conn; on success *out is the subscription.
@@ -37,6 +39,12 @@ void rt_session_leave_all(rt_conn *conn);
 int rt_session_user_attach(rt_conn *conn);
 void rt_session_user_detach(rt_conn *conn);
 rt_user *rt_session_find_user(rt_hub *hub, const char *id, size_t len);
+
+/* Takes one token from conn's subscribe/unsubscribe bucket (refilled at
+ * realtime.subscribe_rate, holding up to rt_session_subscribe_burst());
+ * 0 when over the rate, the refusal counted and logged. */
+int rt_session_take_subscribe_token(rt_conn *conn);
+uint32_t rt_session_subscribe_burst(const rt_config *cfg);
 
 /* Takes one token from conn's client-event bucket; 0 when over the rate. */
 int rt_session_take_event_token(rt_conn *conn);

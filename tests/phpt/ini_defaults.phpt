@@ -18,6 +18,12 @@ $defaults = [
     'ping_interval' => '25',
     'max_outbound' => '1048576',
     'handshake_timeout' => '10',
+    'max_handshakes' => '1000',
+    'max_connections_per_ip' => '0',
+    'max_auth_calls' => '64',
+    'subscribe_rate' => '10',
+    'max_channels' => '100000',
+    'max_presence_members' => '1000',
     'shutdown_timeout' => '2000',
     'log' => '',
 ];
@@ -35,4 +41,4 @@ echo count($defaults), " checked; every realtime.* directive is INI_SYSTEM: ",
     var_export(count($system) === count($all), true), "\n";
 ?>
 --EXPECT--
-13 checked; every realtime.* directive is INI_SYSTEM: true
+19 checked; every realtime.* directive is INI_SYSTEM: true

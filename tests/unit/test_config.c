@@ -102,6 +102,12 @@ RT_TEST(defaults)
 	RT_ASSERT_EQ_INT(cfg.handshake_timeout, 10);
 	RT_ASSERT_EQ_INT(cfg.shutdown_timeout, 2000);
 	RT_ASSERT_EQ_STR(cfg.log_path, "");
+	RT_ASSERT_EQ_INT(cfg.max_handshakes, 1000);
+	RT_ASSERT_EQ_INT(cfg.max_connections_per_ip, 0);
+	RT_ASSERT_EQ_INT(cfg.max_auth_calls, 64);
+	RT_ASSERT_EQ_INT(cfg.subscribe_rate, 10);
+	RT_ASSERT_EQ_INT(cfg.max_channels, 100000);
+	RT_ASSERT_EQ_INT(cfg.max_presence_members, 1000);
 }
 
 /* Every default in the table parses: a typo there would be silently
@@ -516,6 +522,12 @@ static const num_case num_cases[] = {
 	{"batch_window", 0, 1000, offsetof(rt_config, batch_window)},
 	{"webhook_delay", 0, 60, offsetof(rt_config, webhook_delay)},
 	{"client_event_rate", 1, 1000, offsetof(rt_config, client_event_rate)},
+	{"max_handshakes", 1, 10000000, offsetof(rt_config, max_handshakes)},
+	{"max_connections_per_ip", 0, 10000000, offsetof(rt_config, max_connections_per_ip)},
+	{"max_auth_calls", 1, 100000, offsetof(rt_config, max_auth_calls)},
+	{"subscribe_rate", 1, 100000, offsetof(rt_config, subscribe_rate)},
+	{"max_channels", 1, 100000000, offsetof(rt_config, max_channels)},
+	{"max_presence_members", 1, 10000000, offsetof(rt_config, max_presence_members)},
 	{"redis_database", 0, 65535, offsetof(rt_config, redis_database)},
 	{"redis_timeout", 10, 60000, offsetof(rt_config, redis_timeout)},
 };

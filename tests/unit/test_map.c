@@ -329,6 +329,48 @@ RT_TEST(hash_reserved_markers)
 	RT_ASSERT(rt_hash("", 0) == 1469598103934665603ULL);
 }
 
+/* Channel names an attacker could compute offline against an unkeyed hash:
+ * FNV-1a (the map's hash before it was keyed) puts all of them in the same
+ * home slot of a table of up to 4096 slots. */
+static char collide_keys[1000][16];
+
+RT_TEST(chosen_colliding_keys_do_not_pile_up)
+{
+	rt_map m;
+	size_t found = 0, worst = 0, total = 0;
+	int vals[1];
+
+	for (unsigned n = 0; found < 1000; n++) {
+		char k[16];
+		int len = snprintf(k, sizeof(k), "c%u", n);
+		if ((rt_hash(k, (size_t) len) & 4095) == 0) {
+			memcpy(collide_keys[found++], k, (size_t) len + 1);
+		}
+	}
+	rt_map_init(&m);
+	for (size_t i = 0; i < 1000; i++) {
+		RT_ASSERT_EQ_INT(rt_map_put(&m, collide_keys[i], strlen(collide_keys[i]), vals), 0);
+	}
+	RT_ASSERT(m.cap <= 4096);
+	/* How far each key sits from its home slot: the probes a lookup of it
+	 * takes. With the keys piled on one home slot this is up to 999. */
+	for (size_t i = 0; i < m.cap; i++) {
+		if (m.slots[i].hash > 1) {
+			size_t d = (i - (size_t) m.slots[i].hash) & (m.cap - 1);
+			total += d;
+			worst = d > worst ? d : worst;
+		}
+	}
+	for (size_t i = 0; i < 1000; i++) {
+		if (rt_map_get(&m, collide_keys[i], strlen(collide_keys[i])) != vals) {
+			total = SIZE_MAX;
+		}
+	}
+	rt_map_free(&m);
+	RT_ASSERT(worst < 64);
+	RT_ASSERT(total < 1000 * 4);
+}
+
 int main(void)
 {
 	RT_RUN(empty);
@@ -341,5 +383,6 @@ int main(void)
 	RT_RUN(tombstones_do_not_grow_the_table);
 	RT_RUN(iteration_visits_each_live_value_once);
 	RT_RUN(hash_reserved_markers);
+	RT_RUN(chosen_colliding_keys_do_not_pile_up);
 	return rt_test_summary();
 }
