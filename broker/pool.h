@@ -41,6 +41,9 @@ int rt_pool_member_fd(const rt_pool_member *m);
 /* Hands every new message of the member's app to cb (which owns it).
  * Returns the number of bytes of messages lost to an overrun (0 normally). */
 uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), void *ctx);
+/* How many messages (entries of any app) the member has lost to overruns
+ * since it joined. */
+uint64_t rt_pool_member_lost(const rt_pool_member *m);
 /* Frees the member's slot. */
 void rt_pool_leave(rt_pool_member *m);
 

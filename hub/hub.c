@@ -551,13 +551,35 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 	rt_msg_free(msg);
 }
 
-void rt_hub__publish(rt_hub *hub, rt_msg *msg)
+static rt_log_limit rt__refused_log;
+
+static int rt__refused(rt_hub *hub, int r, const char *why)
 {
-	if (hub->has_link) {
-		hub->link.publish(hub->link.ctx, msg);
-	} else {
+	atomic_fetch_add_explicit(&hub->stat_refused, 1, memory_order_relaxed);
+	rt_log_limited(&rt__refused_log, RT_LOG_ERROR, "the %s broker did not take a message (%s): "
+			"not delivered", hub->cfg.broker, why ? why : strerror(-r));
+	return r;
+}
+
+int rt_hub__publish(rt_hub *hub, rt_msg *msg)
+{
+	int r;
+
+	if (!hub->has_link) {
 		rt__dispatch(hub, msg);
+		return 0;
 	}
+	r = hub->link.publish(hub->link.ctx, msg);
+	return r == 0 ? 0 : rt__refused(hub, r, NULL);
+}
+
+int rt_hub__publish_api(rt_hub *hub, rt_msg *msg)
+{
+	if (hub->has_link && hub->link.up != NULL && !hub->link.up(hub->link.ctx)) {
+		rt_msg_free(msg);
+		return rt__refused(hub, -ENOTCONN, "it cannot reach the other hubs now");
+	}
+	return rt_hub__publish(hub, msg);
 }
 
 void rt_hub_deliver(rt_hub *hub, rt_msg *msg)
@@ -1021,6 +1043,8 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 	out->messages_published = atomic_load_explicit(&h->stat_published, memory_order_relaxed);
 	out->frames_delivered = atomic_load_explicit(&h->stat_delivered, memory_order_relaxed);
 	out->slow_consumers = atomic_load_explicit(&h->stat_slow, memory_order_relaxed);
+	out->dropped_broker_refused = atomic_load_explicit(&h->stat_refused, memory_order_relaxed);
+	out->dropped_queue_full = atomic_load_explicit(&h->stat_queue_full, memory_order_relaxed);
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();
 }

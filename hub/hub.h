@@ -19,6 +19,8 @@ typedef struct rt_hub_stats {
 	uint64_t messages_published;   /* messages taken from the queue */
 	uint64_t frames_delivered;     /* frames queued to clients */
 	uint64_t slow_consumers;       /* clients closed with 4008 */
+	uint64_t dropped_broker_refused; /* messages of this hub the broker did not take */
+	uint64_t dropped_queue_full;   /* webhook events past the queue's limit */
 	uint32_t node_id;
 	int pid;
 } rt_hub_stats;
@@ -30,8 +32,12 @@ typedef struct rt_hub_link {
 	void *ctx;
 	/* The loop is running: start receiving (deliver with rt_hub_deliver). */
 	int (*start)(void *ctx, rt_hub *hub, struct uv_loop_s *loop);
-	/* Sends msg to every hub of the app, this one included; takes ownership. */
-	void (*publish)(void *ctx, rt_msg *msg);
+	/* Sends msg to every hub of the app, this one included; takes ownership.
+	 * Returns 0, or a negative errno when the broker did not take it. */
+	int (*publish)(void *ctx, rt_msg *msg);
+	/* Optional: 0 while a message published now would not reach every hub
+	 * (Redis unreachable); NULL means always 1. */
+	int (*up)(void *ctx);
 	/* Optional, once a second: notice hubs that died. */
 	void (*tick)(void *ctx);
 	/* The hub is stopping: tell the others, then let go of the loop. */
