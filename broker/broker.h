@@ -25,6 +25,7 @@ typedef struct rt_broker_stats {
 	uint64_t redis_local_only;      /* redis: messages only this hub's clients got (Redis away) */
 	uint64_t redis_unconfirmed;     /* redis: PUBLISHes Redis never answered before a reconnect */
 	uint64_t broker_outages;        /* redis: times the hub lost Redis */
+	uint64_t dropped_undecodable;   /* redis: messages on the hub's routes it could not decode */
 	int broker_connected;           /* redis: 1 or 0; -1: a broker without a connection */
 } rt_broker_stats;
 

@@ -61,6 +61,7 @@ struct rt_broker {
 	uint64_t probe_sent_ms;
 	/* Counters for status() (rt_broker_stats), written on the hub thread. */
 	_Atomic uint64_t stat_local_only, stat_unconfirmed, stat_queue_full, stat_outages;
+	_Atomic uint64_t stat_undecodable;
 	_Atomic int stat_connected;
 	uint64_t down_since;
 	int tearing_down;
@@ -334,6 +335,14 @@ static void rt__on_message(redisAsyncContext *c, void *reply, void *privdata)
 	msg = rt_msg_decode(r->element[2]->str, r->element[2]->len);
 	if (msg != NULL) {
 		rt_hub_deliver(b->hub, msg);
+	} else {
+		/* Anyone who can PUBLISH on this Redis can send bytes here. */
+		static rt_log_limit undecodable_log;
+		atomic_fetch_add_explicit(&b->stat_undecodable, 1, memory_order_relaxed);
+		rt_log_limited(&undecodable_log, RT_LOG_WARNING, "Redis at %s: dropped an undecodable "
+				"message of %zu bytes on %.*s", b->cfg.redis_address,
+				(size_t) r->element[2]->len, (int) (r->element[1]->len > 200 ? 200
+						: r->element[1]->len), r->element[1]->str);
 	}
 }
 
@@ -873,6 +882,7 @@ static void rt__stats(rt_broker *b, rt_broker_stats *out)
 	out->redis_unconfirmed = atomic_load_explicit(&b->stat_unconfirmed, memory_order_relaxed);
 	out->dropped_queue_full = atomic_load_explicit(&b->stat_queue_full, memory_order_relaxed);
 	out->broker_outages = atomic_load_explicit(&b->stat_outages, memory_order_relaxed);
+	out->dropped_undecodable = atomic_load_explicit(&b->stat_undecodable, memory_order_relaxed);
 	out->broker_connected = atomic_load(&b->stat_connected);
 }
 

@@ -570,6 +570,7 @@ ZEND_FUNCTION(Realtime_status)
 			(zend_long) (stats.dropped_queue_full + publishes.dropped_queue_full));
 	add_assoc_long(return_value, "dropped_broker_refused", (zend_long) (stats.dropped_broker_refused
 			+ atomic_load_explicit(&rt__refused, memory_order_relaxed)));
+	add_assoc_long(return_value, "dropped_undecodable", (zend_long) publishes.dropped_undecodable);
 	add_assoc_long(return_value, "redis_local_only", (zend_long) publishes.redis_local_only);
 	add_assoc_long(return_value, "redis_unconfirmed", (zend_long) publishes.redis_unconfirmed);
 	add_assoc_long(return_value, "broker_outages", (zend_long) publishes.broker_outages);

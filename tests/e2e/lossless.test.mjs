@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect, httpRequest, waitFor } from './lib/server.mjs';
 import { startRedis } from './lib/redis/redis.mjs';
 import { SECRET, privateExtension, startApp } from './lib/redis/apps.mjs';
-import { hubLog, waitLog } from './lib/redis/cluster.mjs';
+import { hubLog, namespaceOf, waitLog } from './lib/redis/cluster.mjs';
 import { cliServer } from './lib/pool/servers.mjs';
 import { nodeOf, publish, tokenFor, warmUp } from './lib/pool/clients.mjs';
 import { APP, backend } from './pusher-helpers.mjs';
@@ -151,6 +151,13 @@ describe('redis broker: Redis is down', () => {
     await sdk.trigger('news', 'e', 'up-2');
     await c.next((m) => m.type === 'message' && m.data === 'up-1');
     await c.next((m) => m.type === 'message' && m.event === 'e' && m.data === 'up-2');
+    // Bytes on the hub's channel route that no hub sent: dropped, counted, logged.
+    const ns = await namespaceOf(redis, 'realtime:');
+    assert.equal(await redis.command('PUBLISH', `${ns}c:news`, 'not a hub message'), 1);
+    await waitFor(async () => (await A.call('status')).dropped_undecodable === 1, 5000, {
+      message: 'dropped_undecodable to count the foreign message',
+    });
+    await waitLog(A, /dropped an undecodable message of 17 bytes on realtime:\S*c:news/, 5000);
 
     await redis.kill();
     await waitFor(async () => (await A.call('status')).broker_connected === false, 10000, {

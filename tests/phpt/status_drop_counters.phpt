@@ -10,7 +10,7 @@ realtime.listen=127.77.0.1:17701
 realtime.secret=
 --FILE--
 <?php
-$keys = ['dropped_ring_overrun', 'dropped_queue_full', 'dropped_broker_refused', 'redis_local_only',
+$keys = ['dropped_ring_overrun', 'dropped_queue_full', 'dropped_broker_refused', 'dropped_undecodable', 'redis_local_only',
     'redis_unconfirmed', 'broker_outages', 'broker_connected'];
 $s = Realtime\status();
 foreach ($keys as $k) {
@@ -30,6 +30,7 @@ echo 'refused: ', Realtime\status()['dropped_broker_refused'], "\n";
 dropped_ring_overrun: 0
 dropped_queue_full: 0
 dropped_broker_refused: 0
+dropped_undecodable: 0
 redis_local_only: 0
 redis_unconfirmed: 0
 broker_outages: 0
