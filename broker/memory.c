@@ -328,7 +328,10 @@ RT_HOT static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t
 		return -ENOMEM;
 	}
 	r = rt_hub_post(hub, copy);
-	if (r != 0) {
+	if (r == -ENOBUFS) {
+		snprintf(err, errlen, "the hub's queue is full: it is not keeping up (it queues at most "
+				"realtime.pool_memory bytes)");
+	} else if (r != 0) {
 		snprintf(err, errlen, "the hub is shutting down");
 	}
 	return r;

@@ -20,7 +20,7 @@ typedef struct rt_hub_stats {
 	uint64_t frames_delivered;     /* frames queued to clients */
 	uint64_t slow_consumers;       /* clients closed with 4008 */
 	uint64_t dropped_broker_refused; /* messages of this hub the broker did not take */
-	uint64_t dropped_queue_full;   /* webhook events past the queue's limit */
+	uint64_t dropped_queue_full;   /* posts to a full queue, webhook events past its limit */
 	uint32_t node_id;
 	int pid;
 } rt_hub_stats;
@@ -79,7 +79,9 @@ size_t rt_hub_known_origins(rt_hub *hub, uint32_t *out, size_t max);
 void rt_hub_report_state(rt_hub *hub);
 
 /* Hands msg to the hub thread, which frees it. Never blocks on clients.
- * Returns 0, or -ESHUTDOWN when the hub is stopping (msg is freed). */
+ * Returns 0, -ESHUTDOWN when the hub is stopping, or -ENOBUFS when messages
+ * for clients waiting in its queue would pass realtime.pool_memory bytes
+ * (counted in dropped_queue_full); msg is freed then. */
 int rt_hub_post(rt_hub *hub, rt_msg *msg);
 
 /* Closes every client with 1001 and joins the thread, waiting at most

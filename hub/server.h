@@ -32,6 +32,7 @@ struct rt_hub {
 	pthread_mutex_t lock; /* guards the inbox and the stop handshake */
 	pthread_cond_t stopped_cond;
 	rt_msg *inbox_head, *inbox_tail;
+	size_t inbox_bytes;   /* of messages for clients, at most cfg.pool_memory */
 	int accepting_posts;
 	int stopped;          /* the loop thread has finished */
 

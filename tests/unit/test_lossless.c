@@ -5,6 +5,7 @@
 #include "rt_test.h"
 #include "wsclient.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <time.h>
@@ -484,11 +485,60 @@ RT_TEST(refused_publish_answered_and_counted)
 	down(&f);
 }
 
+/* A process alone: its hub's queue holds at most realtime.pool_memory bytes
+ * of messages; past that a publish is refused, counted, not queued. */
+RT_TEST(lone_hub_queue_is_bounded)
+{
+	char err[256] = "", listen[64], *big, *got;
+	rt_config cfg;
+	rt_broker *b = NULL;
+	rt_hub *hub = NULL;
+	rt_hub_stats hs;
+	rt_msg *msg;
+	uint32_t node = 0;
+	int port = ws_free_port(), fd;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	rt_config_defaults(&cfg);
+	RT_ASSERT_EQ_INT(set(&cfg, "listen", listen), 0);
+	RT_ASSERT_EQ_INT(set(&cfg, "allow_anonymous", "1"), 0);
+	RT_ASSERT_EQ_INT(set(&cfg, "pool_memory", "65536"), 0);
+	RT_ASSERT_EQ_INT(rt_broker_memory.open(&b, &cfg, err, sizeof(err)), 0);
+	RT_ASSERT(rt_broker_memory.link(b) == NULL); /* no ring: a process alone */
+	RT_ASSERT_EQ_INT(rt_hub_start(&hub, &cfg, NULL, -1, 0, err, sizeof(err)), 0);
+	rt_broker_memory.attach(b, hub);
+	fd = client(port, &node);
+	RT_ASSERT(fd >= 0);
+	big = malloc(70003);
+	RT_ASSERT(big != NULL);
+	memset(big, 'q', 70002);
+	big[0] = big[70001] = '"';
+	big[70002] = '\0';
+	msg = publish_msg("news", big);
+	free(big);
+	RT_ASSERT(msg != NULL);
+	RT_ASSERT_EQ_INT(rt_broker_memory.publish(b, msg, err, sizeof(err)), -ENOBUFS);
+	RT_ASSERT(strstr(err, "queue is full") != NULL);
+	/* Straight to the hub too; a stop or a query is never refused. */
+	RT_ASSERT_EQ_INT(rt_hub_post(hub, msg), -ENOBUFS);
+	rt_hub_stats_get(hub, &hs);
+	RT_ASSERT_EQ_INT(hs.dropped_queue_full, 2);
+	publish(b, "\"fits\"");
+	got = recv_until(fd, "fits", WS_TIMEOUT_MS);
+	RT_ASSERT(got != NULL);
+	free(got);
+	close(fd);
+	rt_broker_memory.attach(b, NULL);
+	RT_ASSERT_EQ_INT(rt_hub_stop(hub), 0);
+	rt_broker_memory.close(b);
+}
+
 int main(void)
 {
 	RT_RUN(ring_overrun_counted_in_messages);
 	RT_RUN(log_limited_holds_repeats_back);
 	RT_RUN(hub_overtaken_counts_logs_and_resyncs);
 	RT_RUN(refused_publish_answered_and_counted);
+	RT_RUN(lone_hub_queue_is_bounded);
 	return rt_test_summary();
 }
