@@ -10,7 +10,6 @@
 #include "hub/channel.h"
 #include "hub/frame.h"
 #include "hub/identity.h"
-#include "hub/log.h"
 #include "hub/query.h"
 #include "hub/token.h"
 
@@ -78,10 +77,10 @@ RT_HOT static zend_result rt__check_event(const zend_string *event, uint32_t arg
 	return SUCCESS;
 }
 
-/* Messages of this process's PHP code that the broker refused (the caller
- * got an exception too): part of dropped_broker_refused in status(). */
+/* Messages of this process's PHP code that the broker refused: part of
+ * dropped_broker_refused in status(). Not logged: the caller gets the
+ * reason as an exception, which is the app's to log or handle. */
 static _Atomic uint64_t rt__refused;
-static rt_log_limit rt__refused_log;
 
 /* Hands a message to the broker; throws Realtime\Exception on failure.
  * The message is a view of the caller's bytes: a broker copies only what
@@ -101,7 +100,6 @@ RT_HOT static zend_result rt__publish(const char *function, rt_msg_type type, co
 		}
 	}
 	atomic_fetch_add_explicit(&rt__refused, 1, memory_order_relaxed);
-	rt_log_limited(&rt__refused_log, RT_LOG_ERROR, "%s(): not delivered: %s", function, err);
 	zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): %s", function, err);
 	return FAILURE;
 }
