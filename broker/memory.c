@@ -209,7 +209,7 @@ static int rt__link_publish(void *ctx, rt_msg *msg)
 	int r = rt_pool_publish(rt__pool, b->app, msg, err, sizeof(err));
 
 	if (r != 0) {
-		rt_log_limited(&refused_log, RT_LOG_ERROR, "%s", err);
+		rt_log_limited(&refused_log, RT_LOG_ERROR, "message not delivered: %s", err);
 	}
 	rt_msg_free(msg);
 	return r;

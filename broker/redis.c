@@ -750,7 +750,11 @@ static int rt__link_publish(void *ctx, rt_msg *msg)
 	int r = 0;
 
 	if (rt__link_up(b)) {
+		static rt_log_limit refused_log;
 		r = rt__route_msg(b, msg, rt__send_async, err, sizeof(err));
+		if (r != 0) {
+			rt_log_limited(&refused_log, RT_LOG_ERROR, "message not delivered: %s", err);
+		}
 		rt_msg_free(msg);
 	} else if (msg->type != RT_MSG_SYNC) {
 		/* Redis is away: this hub's own clients still get what is meant for

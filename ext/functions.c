@@ -91,15 +91,19 @@ RT_HOT static zend_result rt__publish(const char *function, rt_msg_type type, co
 	char err[256];
 	rt_broker *broker;
 	rt_msg msg;
+	int r = -ENOENT;
 
 	broker = rt_lifecycle_broker(&ops, err, sizeof(err));
 	if (broker != NULL) {
 		rt_msg_view(&msg, type, f);
-		if (ops->publish(broker, &msg, err, sizeof(err)) == 0) {
+		r = ops->publish(broker, &msg, err, sizeof(err));
+		if (r == 0) {
 			return SUCCESS;
 		}
 	}
-	atomic_fetch_add_explicit(&rt__refused, 1, memory_order_relaxed);
+	if (r != -ENOBUFS) { /* a full hub queue counts in dropped_queue_full */
+		atomic_fetch_add_explicit(&rt__refused, 1, memory_order_relaxed);
+	}
 	zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): %s", function, err);
 	return FAILURE;
 }

@@ -569,16 +569,6 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 	rt_msg_free(msg);
 }
 
-static rt_log_limit rt__refused_log;
-
-static int rt__refused(rt_hub *hub, int r, const char *why)
-{
-	atomic_fetch_add_explicit(&hub->stat_refused, 1, memory_order_relaxed);
-	rt_log_limited(&rt__refused_log, RT_LOG_ERROR, "the %s broker did not take a message (%s): "
-			"not delivered", hub->cfg.broker, why ? why : strerror(-r));
-	return r;
-}
-
 int rt_hub__publish(rt_hub *hub, rt_msg *msg)
 {
 	int r;
@@ -588,14 +578,23 @@ int rt_hub__publish(rt_hub *hub, rt_msg *msg)
 		return 0;
 	}
 	r = hub->link.publish(hub->link.ctx, msg);
-	return r == 0 ? 0 : rt__refused(hub, r, NULL);
+	if (r != 0) {
+		/* The broker has logged why. */
+		atomic_fetch_add_explicit(&hub->stat_refused, 1, memory_order_relaxed);
+	}
+	return r;
 }
 
 int rt_hub__publish_api(rt_hub *hub, rt_msg *msg)
 {
+	static rt_log_limit refused_log;
+
 	if (hub->has_link && hub->link.up != NULL && !hub->link.up(hub->link.ctx)) {
 		rt_msg_free(msg);
-		return rt__refused(hub, -ENOTCONN, "it cannot reach the other hubs now");
+		atomic_fetch_add_explicit(&hub->stat_refused, 1, memory_order_relaxed);
+		rt_log_limited(&refused_log, RT_LOG_ERROR, "the %s broker cannot reach the other hubs "
+				"now: HTTP API message refused (503)", hub->cfg.broker);
+		return -ENOTCONN;
 	}
 	return rt_hub__publish(hub, msg);
 }

@@ -173,10 +173,10 @@ describe('redis broker: Redis is down', () => {
     const s = await A.call('status');
     assert.equal(s.dropped_broker_refused, 3);
     assert.ok(s.broker_outages >= 1);
-    await waitLog(A, /the redis broker did not take a message \(it cannot reach the other hubs now\)/, 5000);
+    await waitLog(A, /the redis broker cannot reach the other hubs now: HTTP API message refused \(503\)/, 5000);
     // Repeated refusals do not repeat the line.
     for (let i = 0; i < 20; i++) await postPublish(A, { type: 'publish', channels: ['news'], data: 'down-more' });
-    assert.equal((hubLog(A).match(/did not take a message/g) || []).length, 1);
+    assert.equal((hubLog(A).match(/HTTP API message refused/g) || []).length, 1);
     assert.equal((await A.call('status')).dropped_broker_refused, 23);
 
     // Back: what was refused never arrived, what follows does.
