@@ -7,11 +7,15 @@
 //     API answer 503 (nobody gets the message), counted and logged;
 //   - a SIGSTOPped redis-server is detected within 2 x realtime.redis_timeout
 //     (docs/redis.md), handled as an outage (client events reach local
-//     clients only, counted), and after SIGCONT the hubs come back.
+//     clients only, counted), and after SIGCONT the hubs come back;
+//   - a proxy in front of Redis that stops forwarding without closing is
+//     detected the same way, and after it forwards again the view of the
+//     stalled hub is resynced (a member who joined elsewhere meanwhile).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { connect, httpRequest, waitFor } from './lib/server.mjs';
+import { connect, freePort, httpRequest, waitFor } from './lib/server.mjs';
 import { startRedis } from './lib/redis/redis.mjs';
 import { SECRET, privateExtension, startApp } from './lib/redis/apps.mjs';
 import { hubLog, namespaceOf, waitLog, waitRoute } from './lib/redis/cluster.mjs';
@@ -258,5 +262,114 @@ describe('redis broker: a stalled Redis (SIGSTOP)', () => {
     await cy.next((m) => m.type === 'whisper' && m.event === 'client-back', 10000);
     await A.call('broadcast', { channel: 'private-room', message: 'after' });
     await cy.next((m) => m.type === 'message' && m.data === 'after', 10000);
+  });
+});
+
+/**
+ * A TCP proxy to Redis on `port` that stall() turns into a black hole: its
+ * connections stay open and swallow everything both ways, as a dead
+ * network path or a hung middlebox does. resume() forwards again for new
+ * connections and closes the swallowed ones.
+ */
+async function stallingProxy(port) {
+  const conns = new Set();
+  let stalled = false;
+  const srv = net.createServer((client) => {
+    const upstream = net.connect({ host: '127.0.0.1', port });
+    const conn = { client, upstream, dead: stalled };
+    conns.add(conn);
+    client.on('data', (d) => conn.dead || stalled || upstream.write(d));
+    upstream.on('data', (d) => conn.dead || stalled || client.write(d));
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      conns.delete(conn);
+    };
+    for (const s of [client, upstream]) {
+      s.on('close', end);
+      s.on('error', end);
+    }
+  });
+  const listenPort = await freePort();
+  await new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(listenPort, '127.0.0.1', resolve);
+  });
+  return {
+    address: `127.0.0.1:${listenPort}`,
+    stall() {
+      stalled = true;
+      for (const c of conns) c.dead = true;
+    },
+    resume() {
+      stalled = false;
+      for (const c of conns) if (c.dead) { c.client.destroy(); c.upstream.destroy(); }
+    },
+    close() {
+      for (const c of conns) { c.client.destroy(); c.upstream.destroy(); }
+      return new Promise((resolve) => srv.close(() => resolve()));
+    },
+  };
+}
+
+describe('redis broker: a proxy to Redis that stops forwarding', () => {
+  const TIMEOUT = 400;
+  let redis;
+  let proxy;
+  let A;
+  let B;
+  const clients = [];
+
+  before(async () => {
+    const extension = await privateExtension();
+    redis = await startRedis();
+    proxy = await stallingProxy(redis.port);
+    const ini = { 'realtime.client_events': 1, 'realtime.redis_timeout': TIMEOUT };
+    // A reaches Redis through the proxy, B directly.
+    A = await startApp({ address: proxy.address }, { extension, ini, name: 'A' });
+    B = await startApp(redis, { extension, ini, name: 'B' });
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await A?.stop();
+    await B?.stop();
+    await proxy?.close();
+    await redis?.stop();
+  });
+
+  it('is taken for an outage within 2 x realtime.redis_timeout, and the view is resynced when it forwards again', async (t) => {
+    const ann = await A.connectUser('ann');
+    const bob = await A.connectUser('bob');
+    clients.push(ann, bob);
+    await ann.subscribe('presence-lobby');
+    await bob.subscribe('presence-lobby');
+    const ns = await namespaceOf(redis, 'realtime:');
+    await waitRoute(redis, `${ns}c:presence-lobby`, 1);
+
+    proxy.stall();
+    const t0 = Date.now();
+    await waitLog(A, /unavailable \(no answer within 400 ms \(realtime\.redis_timeout\)\)/, 10000);
+    const detected = Date.now() - t0;
+    t.diagnostic(`stall noticed after ${detected} ms`);
+    assert.ok(detected <= 2 * TIMEOUT + 1000, `noticed after ${detected} ms`);
+    assert.equal((await A.call('status')).broker_connected, false);
+    assert.equal((await B.call('status')).broker_connected, true);
+
+    // Meanwhile a member joins on B: A cannot hear of it.
+    const cy = await B.connectUser('cy');
+    clients.push(cy);
+    await cy.subscribe('presence-lobby');
+    ann.send({ action: 'whisper', channel: 'presence-lobby', event: 'client-local', data: 1 });
+    await bob.next((m) => m.type === 'whisper' && m.event === 'client-local');
+    assert.ok((await A.call('status')).redis_local_only >= 1);
+
+    proxy.resume();
+    await waitFor(async () => (await A.call('status')).broker_connected === true, 30000, {
+      message: 'A back on Redis through the proxy',
+    });
+    // The state report on return: A's clients hear of cy, A's view lists cy.
+    await ann.next((m) => m.type === 'member_added' && m.member.id === 'cy', 10000);
+    const users = await A.call('users', { channel: 'presence-lobby' });
+    assert.deepEqual(users.map((u) => u.id).sort(), ['ann', 'bob', 'cy']);
   });
 });
