@@ -91,6 +91,31 @@ static void rt__drain(rt_broker *b)
 	}
 }
 
+/* A departure may have been among the lost messages too, and no report
+ * will come from a hub that left: forget what the view holds of hubs that
+ * no longer have a slot. Its webhooks go from here if this is the lowest
+ * hub left (count 0), as for any departure: should the announcer have sent
+ * them already, a member_removed twice beats none. */
+static void rt__forget_departed(rt_broker *b)
+{
+	uint32_t origins[RT_POOL_SLOTS];
+	size_t n = rt_hub_known_origins(b->link_hub, origins, RT_POOL_SLOTS);
+	rt_msg_fields f = {0};
+
+	for (size_t i = 0; i < n; i++) {
+		rt_msg *gone;
+		if (rt_pool_has_node(rt__pool, b->app, origins[i])) {
+			continue;
+		}
+		f.origin = origins[i];
+		f.count = 0;
+		gone = rt_msg_new(RT_MSG_GONE, &f);
+		if (gone != NULL) {
+			rt_hub_deliver(b->link_hub, gone);
+		}
+	}
+}
+
 /* Every other hub answers a sync with a full report of its state. */
 static void rt__publish_sync(rt_broker *b)
 {
@@ -225,6 +250,7 @@ static void rt__link_tick(void *ctx)
 	 * the reports go through the same ring. */
 	if (b->resync_due) {
 		b->resync_due = 0;
+		rt__forget_departed(b);
 		rt__publish_sync(b);
 	}
 

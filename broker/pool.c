@@ -396,6 +396,17 @@ int rt_pool_reap(rt_pool *p, uint64_t app, uint32_t *dead, int max)
 	return n;
 }
 
+int rt_pool_has_node(rt_pool *p, uint64_t app, uint32_t node)
+{
+	for (int i = 0; i < RT_POOL_SLOTS; i++) {
+		rt__slot *s = &p->slots[i];
+		if (atomic_load(&s->pid) != 0 && s->app == app && s->node == node) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 uint32_t rt_pool_first_node(rt_pool *p, uint64_t app, uint32_t except)
 {
 	uint32_t best = 0;

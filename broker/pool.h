@@ -50,6 +50,8 @@ void rt_pool_leave(rt_pool_member *m);
 /* Finds hubs of app whose process is gone, frees their slots and returns
  * their node ids (at most max). Each dead hub is returned to one caller only. */
 int rt_pool_reap(rt_pool *pool, uint64_t app, uint32_t *dead, int max);
+/* Whether a hub of app with this node id holds a slot. */
+int rt_pool_has_node(rt_pool *pool, uint64_t app, uint32_t node);
 /* The lowest node id of a live hub of app other than except, or 0. */
 uint32_t rt_pool_first_node(rt_pool *pool, uint64_t app, uint32_t except);
 

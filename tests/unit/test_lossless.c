@@ -367,6 +367,7 @@ RT_TEST(hub_overtaken_counts_logs_and_resyncs)
 	fixture f;
 	int64_t deadline;
 	long total;
+	uint64_t before_second;
 	int fd = mkstemp(path);
 
 	RT_ASSERT(fd >= 0);
@@ -427,6 +428,52 @@ RT_TEST(hub_overtaken_counts_logs_and_resyncs)
 	/* Its view lost that change with the rest; the resync brings it back. */
 	RT_ASSERT_EQ_INT(wait_subscribers(f.h[0], total - 1, 5000), total - 1);
 	RT_ASSERT_EQ_INT(wait_subscribers(f.h[1], total - 1, 5000), total - 1);
+
+	/* A departure lost in an overrun: a third hub with subscribers stops
+	 * right behind another burst, and no report will ever come from it. */
+	{
+		char err[256] = "";
+		rt_broker *b2 = NULL;
+		rt_hub *h2 = NULL;
+		int on_c = 0, fds[32], n = 0;
+
+		RT_ASSERT_EQ_INT(rt_broker_memory.open(&b2, &f.cfg, err, sizeof(err)), 0);
+		RT_ASSERT_EQ_INT(rt_hub_start(&h2, &f.cfg, rt_broker_memory.link(b2), -1, 1, err,
+				sizeof(err)), 0);
+		rt_broker_memory.attach(b2, h2);
+		while (on_c == 0 && n < 32) {
+			uint32_t node = 0;
+			fds[n] = client(f.port, &node);
+			RT_ASSERT(fds[n] >= 0);
+			on_c += node == rt_hub_node_id(h2);
+			n++;
+		}
+		RT_ASSERT_EQ_INT(on_c, 1);
+		total = total - 1 + n;
+		RT_ASSERT_EQ_INT(wait_subscribers(f.h[1], total, 5000), total);
+		publish(f.b[0], "\"again\"");
+		deadline = now_ms() + 5000;
+		while (!stats_of(f.b[0]).watching && now_ms() < deadline) {
+			pause_ms(5);
+		}
+		before_second = stats_of(f.b[1]).dropped_ring_overrun;
+		for (int i = 0; i < 300; i++) {
+			publish(f.b[0], data);
+		}
+		rt_broker_memory.attach(b2, NULL);
+		RT_ASSERT_EQ_INT(rt_hub_stop(h2), 0);
+		rt_broker_memory.close(b2);
+		deadline = now_ms() + 5000;
+		while (stats_of(f.b[1]).dropped_ring_overrun == before_second && now_ms() < deadline) {
+			pause_ms(10);
+		}
+		RT_ASSERT(stats_of(f.b[1]).dropped_ring_overrun > before_second);
+		RT_ASSERT_EQ_INT(wait_subscribers(f.h[1], total - 1, 5000), total - 1);
+		RT_ASSERT_EQ_INT(wait_subscribers(f.h[0], total - 1, 5000), total - 1);
+		for (int i = 0; i < n; i++) {
+			close(fds[i]);
+		}
+	}
 	down(&f);
 	rt_log_close();
 	unlink(path);
