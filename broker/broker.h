@@ -19,6 +19,14 @@ typedef struct rt_broker_stats {
 	uint64_t woke;      /* the publishing thread woke the hubs itself */
 	uint64_t batched;   /* it left the wake-up to its hub's next look */
 	int watching;       /* its hub looks every realtime.batch_window ms */
+	/* What the hub side lost or could only deliver locally (docs/php-api.md). */
+	uint64_t dropped_ring_overrun;  /* memory: messages lost when the ring overtook the hub */
+	uint64_t dropped_queue_full;    /* redis: state changes past the outage queue's limit */
+	uint64_t redis_local_only;      /* redis: messages only this hub's clients got (Redis away) */
+	uint64_t redis_unconfirmed;     /* redis: PUBLISHes Redis never answered before a reconnect */
+	uint64_t broker_outages;        /* redis: times the hub lost Redis */
+	uint64_t dropped_undecodable;   /* redis: messages on the hub's routes it could not decode */
+	int broker_connected;           /* redis: 1 or 0; -1: a broker without a connection */
 } rt_broker_stats;
 
 typedef struct rt_broker_ops {

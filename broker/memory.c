@@ -38,6 +38,10 @@ struct rt_broker {
 	int batching;
 	uint64_t seen_published;
 	uint32_t quiet_ms;
+	/* Messages this hub lost to ring overruns (read by status()); after
+	 * one, the next tick asks every hub for its state again. */
+	_Atomic uint64_t overrun;
+	int resync_due;
 };
 
 /* How long the hub keeps watching after its process last published. */
@@ -71,11 +75,59 @@ static void rt__deliver(void *ctx, rt_msg *msg)
 
 static void rt__drain(rt_broker *b)
 {
+	static rt_log_limit overrun_log;
+	uint64_t before = rt_pool_member_lost(b->member);
 	uint64_t lost = rt_pool_drain(b->member, rt__deliver, b->link_hub);
+	uint64_t msgs = rt_pool_member_lost(b->member) - before;
 
-	if (lost > 0) {
-		rt_log(RT_LOG_ERROR, "this hub fell behind and lost %llu bytes of messages: "
-				"raise realtime.pool_memory", (unsigned long long) lost);
+	if (lost > 0 || msgs > 0) {
+		atomic_fetch_add_explicit(&b->overrun, msgs, memory_order_relaxed);
+		/* State changes of the other hubs were among them: presence and
+		 * counts are resynced from full reports (rt__link_tick). */
+		b->resync_due = 1;
+		rt_log_limited(&overrun_log, RT_LOG_ERROR, "this hub fell behind the shared ring and "
+				"lost %llu messages (%llu bytes): raise realtime.pool_memory; resyncing "
+				"presence and counts", (unsigned long long) msgs, (unsigned long long) lost);
+	}
+}
+
+/* A departure may have been among the lost messages too, and no report
+ * will come from a hub that left: forget what the view holds of hubs that
+ * no longer have a slot. Its webhooks go from here if this is the lowest
+ * hub left (count 0), as for any departure: should the announcer have sent
+ * them already, a member_removed twice beats none. */
+static void rt__forget_departed(rt_broker *b)
+{
+	uint32_t origins[RT_POOL_SLOTS];
+	size_t n = rt_hub_known_origins(b->link_hub, origins, RT_POOL_SLOTS);
+	rt_msg_fields f = {0};
+
+	for (size_t i = 0; i < n; i++) {
+		rt_msg *gone;
+		if (rt_pool_has_node(rt__pool, b->app, origins[i])) {
+			continue;
+		}
+		f.origin = origins[i];
+		f.count = 0;
+		gone = rt_msg_new(RT_MSG_GONE, &f);
+		if (gone != NULL) {
+			rt_hub_deliver(b->link_hub, gone);
+		}
+	}
+}
+
+/* Every other hub answers a sync with a full report of its state. */
+static void rt__publish_sync(rt_broker *b)
+{
+	rt_msg_fields f = {0};
+	rt_msg *sync;
+	char err[160];
+
+	f.origin = rt_hub_node_id(b->link_hub);
+	sync = rt_msg_new(RT_MSG_SYNC, &f);
+	if (sync != NULL) {
+		rt_pool_publish(rt__pool, b->app, sync, err, sizeof(err));
+		rt_msg_free(sync);
 	}
 }
 
@@ -153,8 +205,6 @@ static void rt__publish_gone(rt_broker *b, uint32_t node, uint32_t announcer)
 static int rt__link_start(void *ctx, rt_hub *hub, uv_loop_t *loop)
 {
 	rt_broker *b = ctx;
-	rt_msg_fields f = {0};
-	rt_msg *sync;
 	char err[160];
 
 	b->link_hub = hub;
@@ -172,24 +222,22 @@ static int rt__link_start(void *ctx, rt_hub *hub, uv_loop_t *loop)
 		b->batching = 1;
 	}
 	/* Ask the hubs already running for what they hold. */
-	f.origin = rt_hub_node_id(hub);
-	sync = rt_msg_new(RT_MSG_SYNC, &f);
-	if (sync != NULL) {
-		rt_pool_publish(rt__pool, b->app, sync, err, sizeof(err));
-		rt_msg_free(sync);
-	}
+	rt__publish_sync(b);
 	return 0;
 }
 
-static void rt__link_publish(void *ctx, rt_msg *msg)
+static int rt__link_publish(void *ctx, rt_msg *msg)
 {
+	static rt_log_limit refused_log;
 	rt_broker *b = ctx;
 	char err[200];
+	int r = rt_pool_publish(rt__pool, b->app, msg, err, sizeof(err));
 
-	if (rt_pool_publish(rt__pool, b->app, msg, err, sizeof(err)) != 0) {
-		rt_log(RT_LOG_ERROR, "%s", err);
+	if (r != 0) {
+		rt_log_limited(&refused_log, RT_LOG_ERROR, "message not delivered: %s", err);
 	}
 	rt_msg_free(msg);
+	return r;
 }
 
 static void rt__link_tick(void *ctx)
@@ -197,6 +245,14 @@ static void rt__link_tick(void *ctx)
 	rt_broker *b = ctx;
 	uint32_t dead[16];
 	int n = rt_pool_reap(rt__pool, b->app, dead, 16);
+
+	/* At most one resync a second, however often the ring overtakes us:
+	 * the reports go through the same ring. */
+	if (b->resync_due) {
+		b->resync_due = 0;
+		rt__forget_departed(b);
+		rt__publish_sync(b);
+	}
 
 	for (int i = 0; i < n; i++) {
 		rt_log(RT_LOG_WARNING, "hub %u of this server died; forgetting its clients", dead[i]);
@@ -298,7 +354,10 @@ RT_HOT static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t
 		return -ENOMEM;
 	}
 	r = rt_hub_post(hub, copy);
-	if (r != 0) {
+	if (r == -ENOBUFS) {
+		snprintf(err, errlen, "the hub's queue is full: it is not keeping up (it queues at most "
+				"realtime.pool_memory bytes)");
+	} else if (r != 0) {
 		snprintf(err, errlen, "the hub is shutting down");
 	}
 	return r;
@@ -311,6 +370,8 @@ static void rt__stats(rt_broker *b, rt_broker_stats *out)
 	out->batched = atomic_load(&b->batched);
 	out->woke = published - out->batched;
 	out->watching = atomic_load(&b->watching);
+	out->dropped_ring_overrun = atomic_load_explicit(&b->overrun, memory_order_relaxed);
+	out->broker_connected = -1;
 }
 
 static void rt__close(rt_broker *b)

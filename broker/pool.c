@@ -38,6 +38,7 @@ struct rt_pool {
 	uint64_t magic;
 	pthread_mutex_t lock;
 	uint64_t head;                /* bytes ever written */
+	uint64_t msgs;                /* entries ever written: an overrun is counted in messages */
 	uint64_t size;                /* ring bytes */
 	uint64_t map_len;
 	rt__slot slots[RT_POOL_SLOTS];
@@ -50,6 +51,8 @@ struct rt_pool_member {
 	int fd;
 	uint64_t app;
 	uint64_t rpos;
+	uint64_t rmsgs;               /* entries read or skipped, against pool->msgs */
+	uint64_t lost_msgs;
 	char *scratch;
 };
 
@@ -178,6 +181,7 @@ RT_HOT int rt_pool_append(rt_pool *p, uint64_t app, const rt_msg *msg, char *err
 	rt_msg_encode(msg, (char *) p->ring + ((p->head + sizeof(e)) % p->size), len);
 	atomic_thread_fence(memory_order_release);
 	p->head += need;
+	p->msgs++;
 	rt__unlock(p);
 	return 0;
 }
@@ -249,6 +253,7 @@ int rt_pool_join(rt_pool *p, uint64_t app, uint32_t node, rt_pool_member **out,
 		atomic_store(&s->wake_pending, 0);
 		atomic_store(&s->pid, (int32_t) getpid());
 		m->rpos = p->head;
+		m->rmsgs = p->msgs;
 	}
 	rt__unlock(p);
 	if (s == NULL) {
@@ -287,6 +292,8 @@ uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), vo
 		if (p->head - m->rpos > p->size) {
 			lost += p->head - m->rpos;
 			m->rpos = p->head;
+			m->lost_msgs += p->msgs - m->rmsgs;
+			m->rmsgs = p->msgs;
 		}
 		/* Copy whole entries out, so the lock is held for memcpy only. */
 		while (m->rpos < p->head) {
@@ -309,6 +316,7 @@ uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), vo
 			memcpy(m->scratch + n, p->ring + pos, whole);
 			n += whole;
 			m->rpos += whole;
+			m->rmsgs++;
 		}
 		rt__unlock(p);
 		for (size_t off = 0; off < n;) {
@@ -328,6 +336,11 @@ uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), vo
 		}
 	}
 	return lost;
+}
+
+uint64_t rt_pool_member_lost(const rt_pool_member *m)
+{
+	return m->lost_msgs;
 }
 
 void rt_pool_leave(rt_pool_member *m)
@@ -381,6 +394,17 @@ int rt_pool_reap(rt_pool *p, uint64_t app, uint32_t *dead, int max)
 	}
 	rt__unlock(p);
 	return n;
+}
+
+int rt_pool_has_node(rt_pool *p, uint64_t app, uint32_t node)
+{
+	for (int i = 0; i < RT_POOL_SLOTS; i++) {
+		rt__slot *s = &p->slots[i];
+		if (atomic_load(&s->pid) != 0 && s->app == app && s->node == node) {
+			return 1;
+		}
+	}
+	return 0;
 }
 
 uint32_t rt_pool_first_node(rt_pool *p, uint64_t app, uint32_t except)

@@ -41,12 +41,17 @@ int rt_pool_member_fd(const rt_pool_member *m);
 /* Hands every new message of the member's app to cb (which owns it).
  * Returns the number of bytes of messages lost to an overrun (0 normally). */
 uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), void *ctx);
+/* How many messages (entries of any app) the member has lost to overruns
+ * since it joined. */
+uint64_t rt_pool_member_lost(const rt_pool_member *m);
 /* Frees the member's slot. */
 void rt_pool_leave(rt_pool_member *m);
 
 /* Finds hubs of app whose process is gone, frees their slots and returns
  * their node ids (at most max). Each dead hub is returned to one caller only. */
 int rt_pool_reap(rt_pool *pool, uint64_t app, uint32_t *dead, int max);
+/* Whether a hub of app with this node id holds a slot. */
+int rt_pool_has_node(rt_pool *pool, uint64_t app, uint32_t node);
 /* The lowest node id of a live hub of app other than except, or 0. */
 uint32_t rt_pool_first_node(rt_pool *pool, uint64_t app, uint32_t except);
 

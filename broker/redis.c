@@ -33,6 +33,7 @@
 #define RT_RETRY_MIN_MS 250
 #define RT_RETRY_MAX_MS 10000
 #define RT_KNOWN_ORIGINS 1024
+#define RT_PROBE_MIN_MS 50     /* shortest period of the liveness probe */
 
 typedef struct rt__seen {
 	uint32_t origin;
@@ -52,8 +53,16 @@ struct rt_broker {
 	redisAsyncContext *sub, *cmd;
 	int sub_up, cmd_up, down_logged, stopping;
 	uint32_t attempts;
-	uv_timer_t retry, beat, guard;
+	uv_timer_t retry, beat, guard, probe;
 	int timers;
+	/* Liveness: a PING (cmd) and a repeated SUBSCRIBE (sub) out since
+	 * probe_sent_ms, each cleared by its answer. */
+	int cmd_waiting, sub_waiting;
+	uint64_t probe_sent_ms;
+	/* Counters for status() (rt_broker_stats), written on the hub thread. */
+	_Atomic uint64_t stat_local_only, stat_unconfirmed, stat_queue_full, stat_outages;
+	_Atomic uint64_t stat_undecodable;
+	_Atomic int stat_connected;
 	uint64_t down_since;
 	int tearing_down;
 	/* State changes made while Redis was away, replayed when it is back. */
@@ -296,8 +305,11 @@ static void rt__went_down(rt_broker *b, const char *why)
 		return;
 	}
 	uv_timer_stop(&b->guard);
+	uv_timer_stop(&b->probe);
+	atomic_store(&b->stat_connected, 0);
 	rt__drop_connections(b);
 	if (was_up || !b->down_logged) {
+		atomic_fetch_add_explicit(&b->stat_outages, 1, memory_order_relaxed);
 		rt_log(RT_LOG_ERROR, "Redis at %s unavailable (%s): serving local clients only, "
 				"reconnecting", b->cfg.redis_address, why);
 		b->down_logged = 1;
@@ -311,8 +323,10 @@ static void rt__on_message(redisAsyncContext *c, void *reply, void *privdata)
 	rt_broker *b = privdata;
 	redisReply *r = reply;
 	rt_msg *msg;
-	(void) c;
 
+	if (r != NULL && c == b->sub) {
+		b->sub_waiting = 0; /* any answer shows the connection alive */
+	}
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3
 			|| r->element[0]->type != REDIS_REPLY_STRING
 			|| strcmp(r->element[0]->str, "message") != 0) {
@@ -321,6 +335,14 @@ static void rt__on_message(redisAsyncContext *c, void *reply, void *privdata)
 	msg = rt_msg_decode(r->element[2]->str, r->element[2]->len);
 	if (msg != NULL) {
 		rt_hub_deliver(b->hub, msg);
+	} else {
+		/* Anyone who can PUBLISH on this Redis can send bytes here. */
+		static rt_log_limit undecodable_log;
+		atomic_fetch_add_explicit(&b->stat_undecodable, 1, memory_order_relaxed);
+		rt_log_limited(&undecodable_log, RT_LOG_WARNING, "Redis at %s: dropped an undecodable "
+				"message of %zu bytes on %.*s", b->cfg.redis_address,
+				(size_t) r->element[2]->len, (int) (r->element[1]->len > 200 ? 200
+						: r->element[1]->len), r->element[1]->str);
 	}
 }
 
@@ -340,6 +362,53 @@ static void rt__heartbeat(rt_broker *b)
 			RT_BEAT_TTL_MS);
 }
 
+/* How often both connections are probed once up. A Redis that stops
+ * answering (stopped, or behind a proxy that stopped forwarding) is taken
+ * for gone when a probe waits realtime.redis_timeout: within redis_timeout
+ * + 2 periods of the stall, that is 2 x redis_timeout (at least
+ * redis_timeout + 100 ms), as docs/redis.md says. */
+static uint32_t rt__probe_ms(const rt_broker *b)
+{
+	uint32_t p = b->cfg.redis_timeout / 2;
+
+	return p < RT_PROBE_MIN_MS ? RT_PROBE_MIN_MS : p;
+}
+
+static void rt__on_pong(redisAsyncContext *c, void *reply, void *privdata)
+{
+	rt_broker *b = privdata;
+
+	if (reply != NULL && c == b->cmd) {
+		b->cmd_waiting = 0;
+	}
+}
+
+static void rt__on_probe(uv_timer_t *t)
+{
+	rt_broker *b = t->data;
+	uint64_t now = rt__now_ms(b);
+	char route[320], why[128];
+
+	if (b->cmd == NULL || b->sub == NULL || !(b->sub_up && b->cmd_up)) {
+		return;
+	}
+	if (b->cmd_waiting || b->sub_waiting) {
+		if (now - b->probe_sent_ms >= b->cfg.redis_timeout) {
+			snprintf(why, sizeof(why), "no answer within %u ms (realtime.redis_timeout)",
+					b->cfg.redis_timeout);
+			rt__went_down(b, why);
+		}
+		return;
+	}
+	b->cmd_waiting = b->sub_waiting = 1;
+	b->probe_sent_ms = now;
+	redisAsyncCommand(b->cmd, rt__on_pong, b, "PING");
+	/* A subscribed connection answers SUBSCRIBE (again) for any version of
+	 * Redis and hiredis: this hub's own route, already subscribed. */
+	snprintf(route, sizeof(route), "%sn:%u", b->ns, rt_hub_node_id(b->hub));
+	redisAsyncCommand(b->sub, rt__on_message, b, "SUBSCRIBE %s", route);
+}
+
 static void rt__both_up(rt_broker *b)
 {
 	char route[320];
@@ -354,6 +423,9 @@ static void rt__both_up(rt_broker *b)
 	}
 	b->attempts = 0;
 	uv_timer_stop(&b->guard);
+	atomic_store(&b->stat_connected, 1);
+	b->cmd_waiting = b->sub_waiting = 0;
+	uv_timer_start(&b->probe, rt__on_probe, rt__probe_ms(b), rt__probe_ms(b));
 	/* Alive before anyone may ask; every hub gets a new grace period. */
 	rt__heartbeat(b);
 	b->seen_count = 0;
@@ -597,11 +669,28 @@ static int rt__link_start(void *ctx, rt_hub *hub, uv_loop_t *loop)
 	uv_timer_init(loop, &b->retry);
 	uv_timer_init(loop, &b->beat);
 	uv_timer_init(loop, &b->guard);
-	b->retry.data = b->beat.data = b->guard.data = b;
+	uv_timer_init(loop, &b->probe);
+	b->retry.data = b->beat.data = b->guard.data = b->probe.data = b;
 	b->timers = 1;
 	uv_timer_start(&b->beat, rt__on_beat, 100, RT_BEAT_MS);
 	rt__connect_async(b);
 	return 0;
+}
+
+/* hiredis answers a command with no reply (NULL) when it drops the
+ * connection first: Redis may or may not have had the message. */
+static void rt__on_published(redisAsyncContext *c, void *reply, void *privdata)
+{
+	static rt_log_limit unconfirmed_log;
+	rt_broker *b = privdata;
+	(void) c;
+
+	if (reply == NULL) {
+		atomic_fetch_add_explicit(&b->stat_unconfirmed, 1, memory_order_relaxed);
+		rt_log_limited(&unconfirmed_log, RT_LOG_WARNING, "Redis at %s: a message was sent "
+				"but never confirmed before the connection was dropped; it may be lost",
+				b->cfg.redis_address);
+	}
 }
 
 static int rt__send_async(rt_broker *b, const char *route, const char *data, size_t len,
@@ -609,7 +698,11 @@ static int rt__send_async(rt_broker *b, const char *route, const char *data, siz
 {
 	(void) err;
 	(void) errlen;
-	redisAsyncCommand(b->cmd, NULL, NULL, "PUBLISH %s %b", route, data, len);
+	if (redisAsyncCommand(b->cmd, rt__on_published, b, "PUBLISH %s %b", route, data, len)
+			!= REDIS_OK) {
+		snprintf(err, errlen, "Redis at %s: cannot queue the message", b->cfg.redis_address);
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -620,7 +713,13 @@ static void rt__keep_pending(rt_broker *b, const rt_msg *msg)
 	rt_msg *copy;
 
 	if (b->pending_count >= RT_PENDING_MAX) {
+		static rt_log_limit full_log;
+		/* Not lost for good: past the limit, this hub resends its whole
+		 * state on return (rt__both_up). */
 		b->pending_overflow = 1;
+		atomic_fetch_add_explicit(&b->stat_queue_full, 1, memory_order_relaxed);
+		rt_log_limited(&full_log, RT_LOG_WARNING, "more than %d state changes while Redis is "
+				"away: dropping them, a full report follows when it is back", RT_PENDING_MAX);
 		return;
 	}
 	buf = malloc(len);
@@ -636,24 +735,42 @@ static void rt__keep_pending(rt_broker *b, const rt_msg *msg)
 	b->pending_count++;
 }
 
-static void rt__link_publish(void *ctx, rt_msg *msg)
+static int rt__link_up(void *ctx)
 {
 	rt_broker *b = ctx;
-	char err[160];
 
-	if (b->cmd != NULL && b->cmd_up && b->sub_up) {
-		rt__route_msg(b, msg, rt__send_async, err, sizeof(err));
+	return b->cmd != NULL && b->cmd_up && b->sub_up;
+}
+
+static int rt__link_publish(void *ctx, rt_msg *msg)
+{
+	static rt_log_limit local_log;
+	rt_broker *b = ctx;
+	char err[160];
+	int r = 0;
+
+	if (rt__link_up(b)) {
+		static rt_log_limit refused_log;
+		r = rt__route_msg(b, msg, rt__send_async, err, sizeof(err));
+		if (r != 0) {
+			rt_log_limited(&refused_log, RT_LOG_ERROR, "message not delivered: %s", err);
+		}
 		rt_msg_free(msg);
 	} else if (msg->type != RT_MSG_SYNC) {
 		/* Redis is away: this hub's own clients still get what is meant for
 		 * them, and state changes wait to be told to the others. */
 		if (msg->type == RT_MSG_STATE) {
 			rt__keep_pending(b, msg);
+		} else if (msg->type <= RT_MSG_DISCONNECT_USER || msg->type == RT_MSG_WHISPER) {
+			atomic_fetch_add_explicit(&b->stat_local_only, 1, memory_order_relaxed);
+			rt_log_limited(&local_log, RT_LOG_WARNING, "Redis at %s is away: a message "
+					"reached this hub's clients only", b->cfg.redis_address);
 		}
 		rt_hub_deliver(b->hub, msg);
 	} else {
 		rt_msg_free(msg);
 	}
+	return r;
 }
 
 static void rt__link_stop(void *ctx)
@@ -697,9 +814,11 @@ static void rt__link_stop(void *ctx)
 		uv_timer_stop(&b->retry);
 		uv_timer_stop(&b->beat);
 		uv_timer_stop(&b->guard);
+		uv_timer_stop(&b->probe);
 		uv_close((uv_handle_t *) &b->retry, NULL);
 		uv_close((uv_handle_t *) &b->beat, NULL);
 		uv_close((uv_handle_t *) &b->guard, NULL);
+		uv_close((uv_handle_t *) &b->probe, NULL);
 		b->timers = 0;
 	}
 }
@@ -732,6 +851,7 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.ctx = b;
 	b->link.start = rt__link_start;
 	b->link.publish = rt__link_publish;
+	b->link.up = rt__link_up;
 	b->link.stop = rt__link_stop;
 	b->link.interest = rt__link_interest;
 	*out = b;
@@ -760,6 +880,16 @@ static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t errlen
 	return rt__route_msg(b, msg, rt__sync_send, err, errlen);
 }
 
+static void rt__stats(rt_broker *b, rt_broker_stats *out)
+{
+	out->redis_local_only = atomic_load_explicit(&b->stat_local_only, memory_order_relaxed);
+	out->redis_unconfirmed = atomic_load_explicit(&b->stat_unconfirmed, memory_order_relaxed);
+	out->dropped_queue_full = atomic_load_explicit(&b->stat_queue_full, memory_order_relaxed);
+	out->broker_outages = atomic_load_explicit(&b->stat_outages, memory_order_relaxed);
+	out->dropped_undecodable = atomic_load_explicit(&b->stat_undecodable, memory_order_relaxed);
+	out->broker_connected = atomic_load(&b->stat_connected);
+}
+
 static void rt__close(rt_broker *b)
 {
 	if (b->sync != NULL && b->sync_pid == getpid()) {
@@ -774,5 +904,6 @@ const rt_broker_ops rt_broker_redis = {
 	.link = rt__link,
 	.attach = rt__attach,
 	.publish = rt__publish,
+	.stats = rt__stats,
 	.close = rt__close,
 };

@@ -13,6 +13,8 @@
 #include "hub/query.h"
 #include "hub/token.h"
 
+#include <stdatomic.h>
+
 #define RT_EVENT_MAX 200
 #define RT_BROADCAST_CHANNELS_MAX 100
 
@@ -75,6 +77,11 @@ RT_HOT static zend_result rt__check_event(const zend_string *event, uint32_t arg
 	return SUCCESS;
 }
 
+/* Messages of this process's PHP code that the broker refused: part of
+ * dropped_broker_refused in status(). Not logged: the caller gets the
+ * reason as an exception, which is the app's to log or handle. */
+static _Atomic uint64_t rt__refused;
+
 /* Hands a message to the broker; throws Realtime\Exception on failure.
  * The message is a view of the caller's bytes: a broker copies only what
  * it keeps, so a broadcast() into the shared ring allocates nothing. */
@@ -84,13 +91,18 @@ RT_HOT static zend_result rt__publish(const char *function, rt_msg_type type, co
 	char err[256];
 	rt_broker *broker;
 	rt_msg msg;
+	int r = -ENOENT;
 
 	broker = rt_lifecycle_broker(&ops, err, sizeof(err));
 	if (broker != NULL) {
 		rt_msg_view(&msg, type, f);
-		if (ops->publish(broker, &msg, err, sizeof(err)) == 0) {
+		r = ops->publish(broker, &msg, err, sizeof(err));
+		if (r == 0) {
 			return SUCCESS;
 		}
+	}
+	if (r != -ENOBUFS) { /* a full hub queue counts in dropped_queue_full */
+		atomic_fetch_add_explicit(&rt__refused, 1, memory_order_relaxed);
 	}
 	zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): %s", function, err);
 	return FAILURE;
@@ -518,6 +530,7 @@ ZEND_FUNCTION(Realtime_status)
 	rt_hub *hub;
 	rt_hub_stats stats = {0};
 	rt_broker_stats publishes = {0};
+	int has_broker_stats = 0;
 	rt_config cfg;
 	char err[256], listen[128];
 	const char *last_error;
@@ -532,6 +545,7 @@ ZEND_FUNCTION(Realtime_status)
 		cfg = *rt_hub_config(hub);
 		if (broker != NULL && ops->stats != NULL) {
 			ops->stats(broker, &publishes);
+			has_broker_stats = 1;
 		}
 	} else if (rt_lifecycle_read_config(&cfg, err, sizeof(err)) != 0) {
 		rt_config_defaults(&cfg);
@@ -555,6 +569,21 @@ ZEND_FUNCTION(Realtime_status)
 	}
 	add_assoc_long(return_value, "publish_wakeups", (zend_long) publishes.woke);
 	add_assoc_long(return_value, "publish_batched", (zend_long) publishes.batched);
+	/* Every way a message can be lost, counted (docs/php-api.md). */
+	add_assoc_long(return_value, "dropped_ring_overrun", (zend_long) publishes.dropped_ring_overrun);
+	add_assoc_long(return_value, "dropped_queue_full",
+			(zend_long) (stats.dropped_queue_full + publishes.dropped_queue_full));
+	add_assoc_long(return_value, "dropped_broker_refused", (zend_long) (stats.dropped_broker_refused
+			+ atomic_load_explicit(&rt__refused, memory_order_relaxed)));
+	add_assoc_long(return_value, "dropped_undecodable", (zend_long) publishes.dropped_undecodable);
+	add_assoc_long(return_value, "redis_local_only", (zend_long) publishes.redis_local_only);
+	add_assoc_long(return_value, "redis_unconfirmed", (zend_long) publishes.redis_unconfirmed);
+	add_assoc_long(return_value, "broker_outages", (zend_long) publishes.broker_outages);
+	if (has_broker_stats && publishes.broker_connected >= 0) {
+		add_assoc_bool(return_value, "broker_connected", publishes.broker_connected != 0);
+	} else {
+		add_assoc_null(return_value, "broker_connected");
+	}
 	last_error = rt_lifecycle_last_error();
 	if (hub == NULL && last_error != NULL) {
 		add_assoc_string(return_value, "error", last_error);

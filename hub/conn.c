@@ -134,9 +134,10 @@ void rt_conn_send(rt_conn *conn, rt_buf *frame)
 		return;
 	}
 	if (conn->out_bytes + frame->len > hub->cfg.max_outbound) {
+		static rt_log_limit slow_log; /* clients can repeat this at will */
 		atomic_fetch_add_explicit(&hub->stat_slow, 1, memory_order_relaxed);
-		rt_log(RT_LOG_WARNING, "closing connection %s: slow consumer (%zu bytes queued)",
-				conn->id, conn->out_bytes);
+		rt_log_limited(&slow_log, RT_LOG_WARNING, "closing connection %s: slow consumer "
+				"(%zu bytes queued)", conn->id, conn->out_bytes);
 		rt__outq_drop_unsent(conn);
 		rt_conn_close_ws(conn, RT_CLOSE_SLOW_CONSUMER, "slow consumer");
 		return;

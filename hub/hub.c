@@ -43,14 +43,32 @@ static void rt__on_connection(uv_stream_t *server, int status)
 	rt_conn_accept(hub, server);
 }
 
+/* What a posted message costs against the inbox's bound: messages for
+ * clients count their size; control messages (a query, the stop) are
+ * never refused. */
+static size_t rt__inbox_cost(const rt_msg *msg)
+{
+	if (msg->type <= RT_MSG_DISCONNECT_USER || msg->type == RT_MSG_WHISPER) {
+		return rt_msg_encoded_size(msg);
+	}
+	return 0;
+}
+
 static void rt__on_wake(uv_async_t *handle)
 {
 	rt_hub *hub = handle->data;
 	rt_msg *msg;
+	size_t cost = 0;
 
 	pthread_mutex_lock(&hub->lock);
 	msg = hub->inbox_head;
 	hub->inbox_head = hub->inbox_tail = NULL;
+	pthread_mutex_unlock(&hub->lock);
+	for (rt_msg *m = msg; m != NULL; m = m->next) {
+		cost += rt__inbox_cost(m);
+	}
+	pthread_mutex_lock(&hub->lock);
+	hub->inbox_bytes -= cost;
 	pthread_mutex_unlock(&hub->lock);
 	while (msg != NULL) {
 		rt_msg *next = msg->next;
@@ -553,13 +571,34 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 	rt_msg_free(msg);
 }
 
-void rt_hub__publish(rt_hub *hub, rt_msg *msg)
+int rt_hub__publish(rt_hub *hub, rt_msg *msg)
 {
-	if (hub->has_link) {
-		hub->link.publish(hub->link.ctx, msg);
-	} else {
+	int r;
+
+	if (!hub->has_link) {
 		rt__dispatch(hub, msg);
+		return 0;
 	}
+	r = hub->link.publish(hub->link.ctx, msg);
+	if (r != 0) {
+		/* The broker has logged why. */
+		atomic_fetch_add_explicit(&hub->stat_broker_refused, 1, memory_order_relaxed);
+	}
+	return r;
+}
+
+int rt_hub__publish_api(rt_hub *hub, rt_msg *msg)
+{
+	static rt_log_limit refused_log;
+
+	if (hub->has_link && hub->link.up != NULL && !hub->link.up(hub->link.ctx)) {
+		rt_msg_free(msg);
+		atomic_fetch_add_explicit(&hub->stat_broker_refused, 1, memory_order_relaxed);
+		rt_log_limited(&refused_log, RT_LOG_ERROR, "the %s broker cannot reach the other hubs "
+				"now: HTTP API message refused (503)", hub->cfg.broker);
+		return -ENOTCONN;
+	}
+	return rt_hub__publish(hub, msg);
 }
 
 void rt_hub_deliver(rt_hub *hub, rt_msg *msg)
@@ -948,6 +987,9 @@ fail_loop:
 
 int rt_hub_post(rt_hub *hub, rt_msg *msg)
 {
+	static rt_log_limit full_log;
+	size_t cost = rt__inbox_cost(msg);
+
 	msg->next = NULL;
 	pthread_mutex_lock(&hub->lock);
 	if (!hub->accepting_posts) {
@@ -955,6 +997,19 @@ int rt_hub_post(rt_hub *hub, rt_msg *msg)
 		rt_msg_free(msg);
 		return -ESHUTDOWN;
 	}
+	/* A hub that does not keep up must not grow its process without end:
+	 * a process alone queues as much as a pool's ring holds. */
+	if (cost > 0 && hub->inbox_bytes + cost > hub->cfg.pool_memory) {
+		size_t queued = hub->inbox_bytes;
+		pthread_mutex_unlock(&hub->lock);
+		rt_msg_free(msg);
+		atomic_fetch_add_explicit(&hub->stat_queue_full, 1, memory_order_relaxed);
+		rt_log_limited(&full_log, RT_LOG_ERROR, "the hub's queue is full (%zu bytes waiting, "
+				"a message of %zu, realtime.pool_memory %zu): message refused", queued, cost,
+				(size_t) hub->cfg.pool_memory);
+		return -ENOBUFS;
+	}
+	hub->inbox_bytes += cost;
 	if (hub->inbox_tail) {
 		hub->inbox_tail->next = msg;
 	} else {
@@ -1029,6 +1084,8 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 	for (int k = 0; k < RT_REFUSE_COUNT; k++) {
 		out->refused[k] = atomic_load_explicit(&h->stat_refused[k], memory_order_relaxed);
 	}
+	out->dropped_broker_refused = atomic_load_explicit(&h->stat_broker_refused, memory_order_relaxed);
+	out->dropped_queue_full = atomic_load_explicit(&h->stat_queue_full, memory_order_relaxed);
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();
 }

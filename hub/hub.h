@@ -36,6 +36,8 @@ typedef struct rt_hub_stats {
 	uint64_t frames_delivered;     /* frames queued to clients */
 	uint64_t slow_consumers;       /* clients closed with 4008 */
 	uint64_t refused[RT_REFUSE_COUNT];
+	uint64_t dropped_broker_refused; /* messages of this hub the broker did not take */
+	uint64_t dropped_queue_full;   /* posts to a full queue, webhook events past its limit */
 	uint32_t node_id;
 	int pid;
 } rt_hub_stats;
@@ -47,8 +49,12 @@ typedef struct rt_hub_link {
 	void *ctx;
 	/* The loop is running: start receiving (deliver with rt_hub_deliver). */
 	int (*start)(void *ctx, rt_hub *hub, struct uv_loop_s *loop);
-	/* Sends msg to every hub of the app, this one included; takes ownership. */
-	void (*publish)(void *ctx, rt_msg *msg);
+	/* Sends msg to every hub of the app, this one included; takes ownership.
+	 * Returns 0, or a negative errno when the broker did not take it. */
+	int (*publish)(void *ctx, rt_msg *msg);
+	/* Optional: 0 while a message published now would not reach every hub
+	 * (Redis unreachable); NULL means always 1. */
+	int (*up)(void *ctx);
 	/* Optional, once a second: notice hubs that died. */
 	void (*tick)(void *ctx);
 	/* The hub is stopping: tell the others, then let go of the loop. */
@@ -90,7 +96,9 @@ size_t rt_hub_known_origins(rt_hub *hub, uint32_t *out, size_t max);
 void rt_hub_report_state(rt_hub *hub);
 
 /* Hands msg to the hub thread, which frees it. Never blocks on clients.
- * Returns 0, or -ESHUTDOWN when the hub is stopping (msg is freed). */
+ * Returns 0, -ESHUTDOWN when the hub is stopping, or -ENOBUFS when messages
+ * for clients waiting in its queue would pass realtime.pool_memory bytes
+ * (counted in dropped_queue_full); msg is freed then. */
 int rt_hub_post(rt_hub *hub, rt_msg *msg);
 
 /* Closes every client with 1001 and joins the thread, waiting at most

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -34,14 +35,44 @@ void rt_log_close(void)
 	rt__log_fd = 2;
 }
 
+static void rt__vlog(int level, unsigned long long held, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 void rt_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rt__vlog(level, 0, fmt, ap);
+	va_end(ap);
+}
+
+void rt_log_limited(rt_log_limit *lim, int level, const char *fmt, ...)
+{
+	struct timespec ts;
+	unsigned long long now, next;
+	va_list ap;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (unsigned long long) ts.tv_sec * 1000ull + (unsigned long long) ts.tv_nsec / 1000000ull;
+	next = atomic_load(&lim->next_ms);
+	/* One thread wins the slot; the others count themselves as held back. */
+	if (now < next || !atomic_compare_exchange_strong(&lim->next_ms, &next, now + RT_LOG_LIMIT_MS)) {
+		atomic_fetch_add(&lim->held, 1);
+		return;
+	}
+	va_start(ap, fmt);
+	rt__vlog(level, atomic_exchange(&lim->held, 0), fmt, ap);
+	va_end(ap);
+}
+
+static void rt__vlog(int level, unsigned long long held, const char *fmt, va_list ap)
 {
 	static const char *const names[] = {"error", "warning", "info"};
 	char line[1024];
 	struct tm tm;
 	time_t now = time(NULL);
 	size_t n;
-	va_list ap;
 	int w;
 
 	gmtime_r(&now, &tm);
@@ -49,11 +80,16 @@ void rt_log(int level, const char *fmt, ...)
 	w = snprintf(line + n, sizeof(line) - n, "realtime[%d] %s: ", (int) getpid(),
 			names[level < 0 || level > RT_LOG_INFO ? 0 : level]);
 	n += (w > 0) ? (size_t) w : 0;
-	va_start(ap, fmt);
 	w = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	va_end(ap);
 	if (w > 0) {
 		n += ((size_t) w < sizeof(line) - n - 1) ? (size_t) w : sizeof(line) - n - 2;
+	}
+	if (held > 0 && n < sizeof(line) - 2) {
+		w = snprintf(line + n, sizeof(line) - n - 1, " (and %llu more like this since the last such line)",
+				held);
+		if (w > 0) {
+			n += ((size_t) w < sizeof(line) - n - 1) ? (size_t) w : sizeof(line) - n - 2;
+		}
 	}
 	line[n++] = '\n';
 	if (write(rt__log_fd, line, n) < 0) {

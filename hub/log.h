@@ -10,4 +10,16 @@ int rt_log_open(const char *path);
 void rt_log_close(void);
 void rt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A log line that something outside can repeat at will (a drop, a refusal)
+ * goes through one of these per call site, so it cannot fill the disk: at
+ * most one line per RT_LOG_LIMIT_MS, the next one saying how many were held
+ * back. Zero-initialised; safe from any thread. */
+#define RT_LOG_LIMIT_MS 10000
+typedef struct rt_log_limit {
+	_Atomic unsigned long long next_ms;
+	_Atomic unsigned long long held;
+} rt_log_limit;
+void rt_log_limited(rt_log_limit *lim, int level, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+
 #endif

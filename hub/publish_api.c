@@ -11,6 +11,7 @@
 #include "hub/identity.h"
 #include "hub/token.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,8 +132,17 @@ void rt_publish_api_handle(rt_conn *conn, const rt_http_req *req, const char *bo
 		rt__reply(conn, 500, "{\"error\":\"out of memory\"}");
 		goto done;
 	}
-	rt_hub__publish(conn->hub, msg);
-	rt__reply(conn, 202, "{\"ok\":true}");
+	switch (rt_hub__publish_api(conn->hub, msg)) {
+	case 0:
+		rt__reply(conn, 202, "{\"ok\":true}");
+		break;
+	case -EMSGSIZE:
+		rt__reply(conn, 413, "{\"error\":\"the message is too large for the broker\"}");
+		break;
+	default:
+		/* Nobody got it: the caller may retry without duplicates. */
+		rt__reply(conn, 503, "{\"error\":\"the broker did not take the message: try again later\"}");
+	}
 done:
 	free(data_text);
 	json_decref(root);

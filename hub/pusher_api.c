@@ -438,11 +438,7 @@ static int rt__event_publish(rt_hub *hub, const rt__event *e)
 		f.target.ptr = user;
 		f.target.len = user_len;
 		msg = rt_msg_new(RT_MSG_TO_USER, &f);
-		if (msg == NULL) {
-			r = -ENOMEM;
-		} else {
-			rt_hub__publish(hub, msg);
-		}
+		r = msg == NULL ? -ENOMEM : rt_hub__publish_api(hub, msg);
 	}
 	if (n > 0 && r == 0) {
 		memset(&f, 0, sizeof(f));
@@ -454,14 +450,25 @@ static int rt__event_publish(rt_hub *hub, const rt__event *e)
 		f.data.len = data.len;
 		f.exclude = e->socket_id;
 		msg = rt_msg_new(RT_MSG_PUBLISH, &f);
-		if (msg == NULL) {
-			r = -ENOMEM;
-		} else {
-			rt_hub__publish(hub, msg);
-		}
+		r = msg == NULL ? -ENOMEM : rt_hub__publish_api(hub, msg);
 	}
 	rt_sb_free(&data);
 	return r;
+}
+
+/* The answer to a publish the broker did not take: nobody got it. */
+static int rt__publish_status(int r)
+{
+	return r == -EMSGSIZE ? 413 : 503;
+}
+
+static const char *rt__publish_error(int r)
+{
+	switch (r) {
+	case -ENOMEM: return "out of memory";
+	case -EMSGSIZE: return "the message is too large for the broker";
+	default: return "the broker did not take the message: try again later";
+	}
 }
 
 static void rt__count(rt_sb *sb, const char *name, size_t n, int *first)
@@ -551,10 +558,11 @@ static void rt__post_events(rt_conn *conn, const char *body, size_t len)
 		rt__fail(conn, status, err);
 		return;
 	}
-	if (rt__event_publish(hub, &e) != 0) {
+	status = rt__event_publish(hub, &e);
+	if (status != 0) {
 		rt__event_free(&e);
 		json_decref(root);
-		rt__fail(conn, 503, "out of memory");
+		rt__fail(conn, rt__publish_status(status), rt__publish_error(status));
 		return;
 	}
 	rt_sb_init(&sb);
@@ -609,9 +617,10 @@ static void rt__post_batch(rt_conn *conn, const char *body, size_t len)
 		info |= events[parsed].want_users || events[parsed].want_subs;
 	}
 	for (size_t i = 0; i < n && status == 0; i++) {
-		if (rt__event_publish(hub, &events[i]) != 0) {
-			status = 503;
-			snprintf(err, sizeof(err), "out of memory");
+		int r = rt__event_publish(hub, &events[i]);
+		if (r != 0) {
+			status = rt__publish_status(r);
+			snprintf(err, sizeof(err), "batch[%zu]: %s", i, rt__publish_error(r));
 		}
 	}
 	rt_sb_init(&sb);
@@ -751,6 +760,7 @@ static void rt__terminate(rt_conn *conn, const char *user, size_t len)
 	rt_msg_fields f;
 	rt_msg *msg;
 	rt_sb sb;
+	int r;
 
 	if (!rt_user_id_valid(user, len)) {
 		rt__fail(conn, 400, "invalid user id");
@@ -764,7 +774,11 @@ static void rt__terminate(rt_conn *conn, const char *user, size_t len)
 		rt__fail(conn, 503, "out of memory");
 		return;
 	}
-	rt_hub__publish(conn->hub, msg);
+	r = rt_hub__publish_api(conn->hub, msg);
+	if (r != 0) {
+		rt__fail(conn, rt__publish_status(r), rt__publish_error(r));
+		return;
+	}
 	rt_sb_init(&sb);
 	rt_sb_puts(&sb, "{}");
 	rt__reply(conn, 200, &sb);

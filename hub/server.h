@@ -32,6 +32,7 @@ struct rt_hub {
 	pthread_mutex_t lock; /* guards the inbox and the stop handshake */
 	pthread_cond_t stopped_cond;
 	rt_msg *inbox_head, *inbox_tail;
+	size_t inbox_bytes;   /* of messages for clients, at most cfg.pool_memory */
 	int accepting_posts;
 	int stopped;          /* the loop thread has finished */
 
@@ -65,6 +66,8 @@ struct rt_hub {
 	rt_map per_ip;                /* client address -> rt_ip_slot */
 	uint32_t handshakes;          /* connections not yet upgraded (RT_CONN_F_HANDSHAKE) */
 	uint32_t auth_calls;          /* auth endpoint calls in flight */
+	_Atomic uint64_t stat_broker_refused;/* the broker did not take a message */
+	_Atomic uint64_t stat_queue_full;  /* a bounded queue (webhooks) was full */
 };
 
 /* The connections of one user on this hub. */
@@ -89,10 +92,16 @@ void rt_hub__fanout(rt_hub *hub, rt_channel *ch, rt_frame_builder build, const v
 void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const struct rt_whisper *w,
 		const struct rt_conn *skip);
 
-/* Publishes from the hub thread itself (HTTP APIs): through the broker, so
- * that every hub of the app delivers it, as Realtime\broadcast() does.
- * Takes ownership of msg. */
-void rt_hub__publish(rt_hub *hub, rt_msg *msg);
+/* Publishes from the hub thread itself: through the broker, so that every
+ * hub of the app delivers it, as Realtime\broadcast() does. Takes ownership
+ * of msg. Returns 0, or a negative errno when the broker did not take it
+ * (counted in dropped_broker_refused and logged). While the broker cannot
+ * reach the other hubs, it may still deliver to this hub's clients. */
+int rt_hub__publish(rt_hub *hub, rt_msg *msg);
+/* The same for the HTTP APIs, all or nothing: while the broker cannot
+ * reach every hub it refuses (-ENOTCONN, counted), so the caller answers
+ * 503 and can retry without this hub's clients getting it twice. */
+int rt_hub__publish_api(rt_hub *hub, rt_msg *msg);
 
 /* A user gained its first (on) or lost its last (off) local connection. */
 void rt_hub__user_interest(rt_hub *hub, const char *id, size_t len, int on);

@@ -160,7 +160,9 @@ void rt_webhooks_event(struct rt_webhooks *w, rt_webhook_kind kind, const char *
 		return;
 	}
 	if (w->queued >= RT_WEBHOOK_QUEUE_MAX) {
-		rt_log(RT_LOG_WARNING, "webhook queue full (%d events): dropping %s for %.*s",
+		static rt_log_limit full_log;
+		atomic_fetch_add_explicit(&w->hub->stat_queue_full, 1, memory_order_relaxed);
+		rt_log_limited(&full_log, RT_LOG_WARNING, "webhook queue full (%d events): dropping %s for %.*s",
 				RT_WEBHOOK_QUEUE_MAX, rt__kind_names[kind], (int) clen, channel);
 		return;
 	}

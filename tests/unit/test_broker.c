@@ -407,7 +407,7 @@ static int pool_up(pool_fixture *f, const char *batch_window)
 
 static rt_broker_stats broker_stats(rt_broker *b)
 {
-	rt_broker_stats st = {0, 0, 0};
+	rt_broker_stats st = {0};
 
 	rt_broker_memory.stats(b, &st);
 	return st;
