@@ -253,8 +253,8 @@ static int rt__authenticate(const rt_config *cfg, const rt_http_req *req, const 
 	long long when;
 	time_t now = time(NULL);
 
-	if (secret[0] == '\0') {
-		snprintf(err, errlen, "the HTTP API is off: set realtime.app_secret (or realtime.secret)");
+	if (!rt_config_pusher_enabled(cfg)) {
+		snprintf(err, errlen, "the HTTP API is off: set realtime.app_key and realtime.app_secret");
 		return 403;
 	}
 	if (key == NULL || ts == NULL || version == NULL || sig == NULL) {

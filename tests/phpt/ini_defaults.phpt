@@ -20,6 +20,9 @@ $defaults = [
     'handshake_timeout' => '10',
     'shutdown_timeout' => '2000',
     'log' => '',
+    'app_key' => '',
+    'publish_key' => '',
+    'metrics_key' => '',
 ];
 $all = ini_get_all('realtime');
 foreach ($defaults as $name => $value) {
@@ -35,4 +38,4 @@ echo count($defaults), " checked; every realtime.* directive is INI_SYSTEM: ",
     var_export(count($system) === count($all), true), "\n";
 ?>
 --EXPECT--
-13 checked; every realtime.* directive is INI_SYSTEM: true
+16 checked; every realtime.* directive is INI_SYSTEM: true
