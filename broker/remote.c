@@ -4,6 +4,7 @@
 #include "broker/broker.h"
 #include "hub/api.h"
 #include "hub/buf.h"
+#include "hub/http_client.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -76,6 +77,7 @@ static size_t rt__sink(char *p, size_t size, size_t n, void *ud)
 
 struct rt_remote {
 	CURL *curl;
+	int cloexec_done;   /* curl's wake-up socketpair, made on the first call, is marked */
 };
 
 void rt_remote_close(rt_remote *conn)
@@ -158,7 +160,17 @@ int rt_remote_publish(rt_remote **conn, const rt_config *cfg, const rt_msg *msg,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rt__sink);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
-	rc = curl_easy_perform(c);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, rt_http_open_socket);
+	{
+		rt_remote *self = *conn;
+		rt_fdset before;
+		int mark = !self->cloexec_done && rt_fdset_take(&before) == 0;
+		rc = curl_easy_perform(c);
+		if (mark) {
+			rt_fdset_cloexec_new(&before);
+			self->cloexec_done = 1;
+		}
+	}
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	}

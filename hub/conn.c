@@ -847,9 +847,10 @@ static int rt__accept_high(rt_hub *hub, uv_stream_t *listener)
 	}
 	if (uv_accept(listener, (uv_stream_t *) scratch) == 0
 			&& uv_fileno((uv_handle_t *) scratch, &fd) == 0) {
-		high = fd >= 1024 ? dup(fd) : fcntl(fd, F_DUPFD_CLOEXEC, 1024);
+		/* Copies stay close-on-exec: a child PHP starts must not hold a client. */
+		high = fcntl(fd, F_DUPFD_CLOEXEC, fd >= 1024 ? 0 : 1024);
 		if (high < 0) {
-			high = dup(fd);
+			high = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 		}
 	}
 	/* Closing the scratch handle closes the original descriptor. */

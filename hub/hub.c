@@ -781,7 +781,7 @@ int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen)
 		r = uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *) &addr);
 		len = sizeof(struct sockaddr_in);
 	}
-	fd = r == 0 ? socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0) : -1;
+	fd = r == 0 ? socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) : -1;
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create a socket for %s:%d", cfg->host, cfg->port);
 		return -EINVAL;
@@ -797,7 +797,7 @@ int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen)
 		return r;
 	}
 	close(fd);
-	fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create a socket for %s:%d", cfg->host, cfg->port);
 		return -EINVAL;

@@ -28,6 +28,16 @@ export const EXTENSION =
 export const PHP_BIN = process.env.PHP_BIN || 'php';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/**
+ * Headers that sign a POST /publish body with realtime.secret, as a PHP
+ * process without a hub does: X-Realtime-Signature = hex(HMAC-SHA256(secret,
+ * timestamp "." body)). `ts` (unix seconds) defaults to now.
+ */
+export function publishSignature(secret, body, ts = Math.floor(Date.now() / 1000)) {
+  const signature = crypto.createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex');
+  return { 'X-Realtime-Timestamp': String(ts), 'X-Realtime-Signature': signature };
+}
+
 // realtime.metrics_key of every test server: health() asks for /health's detail with it.
 export const METRICS_KEY = 'e2e-metrics-key-3b9f1c27';
 const MAX_LOG = 256 * 1024;
