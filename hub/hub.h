@@ -76,9 +76,11 @@ void rt_hub_report_state(rt_hub *hub);
  * Returns 0, or -ESHUTDOWN when the hub is stopping (msg is freed). */
 int rt_hub_post(rt_hub *hub, rt_msg *msg);
 
-/* Closes every client with 1001 and joins the thread, waiting at most
- * cfg.shutdown_timeout ms. Frees the hub unless the thread failed to stop
- * in time (then it is left running, detached, and -ETIMEDOUT returned). */
+/* Closes every client with 1001 and joins the thread. The thread ends its
+ * stop by cfg.shutdown_timeout ms (force-closing what is left); this waits
+ * at most 1 s more. Frees the hub unless the thread failed to stop
+ * in time: then it is left running, detached, with its memory and this
+ * module kept loaded, and -ETIMEDOUT is returned. */
 int rt_hub_stop(rt_hub *hub);
 
 void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out);

@@ -49,8 +49,9 @@ struct rt_hub {
 	struct rt_conn *dirty;        /* connections with frames to write this turn */
 	uint32_t now;                 /* seconds since the hub started */
 	uint32_t node_id;
-	uint64_t next_conn_seq;
 	int stopping;
+	uv_timer_t stop_timer;  /* unref'd: the stop's deadline, then its last resort */
+	int stop_forced;        /* the loop was stopped with handles still open */
 
 	_Atomic uint64_t stat_connections;
 	_Atomic uint64_t stat_channels;
