@@ -550,6 +550,7 @@ ZEND_FUNCTION(Realtime_status)
 	add_assoc_long(return_value, "messages_published", (zend_long) stats.messages_published);
 	add_assoc_long(return_value, "frames_delivered", (zend_long) stats.frames_delivered);
 	add_assoc_long(return_value, "slow_consumers", (zend_long) stats.slow_consumers);
+	add_assoc_long(return_value, "unauthorized", (zend_long) stats.unauthorized);
 	add_assoc_long(return_value, "publish_wakeups", (zend_long) publishes.woke);
 	add_assoc_long(return_value, "publish_batched", (zend_long) publishes.batched);
 	last_error = rt_lifecycle_last_error();

@@ -782,6 +782,9 @@ void rt_conn_auth_finished(rt_conn *conn, int status, rt_identity *identity, con
 	}
 	conn->state = RT_CONN_HTTP;
 	if (status != 0) {
+		if (status == 401 || status == 403 || status == 404) {
+			atomic_fetch_add_explicit(&conn->hub->stat_unauthorized, 1, memory_order_relaxed);
+		}
 		snprintf(body, sizeof(body), "%s\n", reason ? reason : rt_http_status_text(status));
 		rt__respond(conn, status, "text/plain",
 				status == 503 ? "Retry-After: 5\r\n" : NULL, body);

@@ -1101,6 +1101,7 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 	out->messages_published = atomic_load_explicit(&h->stat_published, memory_order_relaxed);
 	out->frames_delivered = atomic_load_explicit(&h->stat_delivered, memory_order_relaxed);
 	out->slow_consumers = atomic_load_explicit(&h->stat_slow, memory_order_relaxed);
+	out->unauthorized = atomic_load_explicit(&h->stat_unauthorized, memory_order_relaxed);
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();
 }

@@ -19,6 +19,7 @@ typedef struct rt_hub_stats {
 	uint64_t messages_published;   /* messages taken from the queue */
 	uint64_t frames_delivered;     /* frames queued to clients */
 	uint64_t slow_consumers;       /* clients closed with 4008 */
+	uint64_t unauthorized;         /* upgrades and API requests refused for credentials */
 	uint32_t node_id;
 	int pid;
 } rt_hub_stats;

@@ -138,6 +138,7 @@ void rt_publish_api_handle(rt_conn *conn, const rt_http_req *req, const char *bo
 	if (!rt__bearer_ok(&conn->hub->cfg, req)) {
 		const char *why = rt__signature_error(&conn->hub->cfg, req, body, len);
 		char reply[300];
+		atomic_fetch_add_explicit(&conn->hub->stat_unauthorized, 1, memory_order_relaxed);
 		if (why == NULL && conn->hub->cfg.secret[0] == '\0' && conn->hub->cfg.publish_key[0] == '\0') {
 			rt__reply(conn, 403, "{\"error\":\"publishing over HTTP is off: set realtime.secret "
 					"(signed requests) or realtime.publish_key\"}");

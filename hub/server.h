@@ -58,6 +58,7 @@ struct rt_hub {
 	_Atomic uint64_t stat_published;
 	_Atomic uint64_t stat_delivered;
 	_Atomic uint64_t stat_slow;
+	_Atomic uint64_t stat_unauthorized; /* requests refused for their credentials */
 };
 
 /* The connections of one user on this hub. */

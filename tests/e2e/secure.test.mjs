@@ -52,12 +52,16 @@ describe('the Pusher side is off by default', () => {
     // allow_anonymous=1 (the harness's) and realtime.secret set: still no Pusher app.
     const s = await startServer({ ini: { secret: SECRET } });
     servers.push(s);
+    const before = (await s.status()).unauthorized;
     for (const key of ['realtime', 'app-key', '1']) {
       const res = await pusherUpgrade(s, key);
       assert.equal(res.upgraded, undefined, `/app/${key} was upgraded`);
       assert.equal(res.status, 404, `/app/${key}: ${res.status} ${res.body}`);
       assert.match(res.body, /realtime\.app_key/);
     }
+    // Counted and logged, not silent.
+    assert.equal((await s.status()).unauthorized, before + 3);
+    await waitFor(() => /refused a Pusher connection: no app is configured/.test(s.log), 5000, { message: 'the refusal in the log' });
     // The native endpoint is unaffected.
     assert.equal((await httpRequest(s.wsPort, '/ws', { headers: upgradeHeaders() })).status, 101);
   });
@@ -119,8 +123,10 @@ describe('POST /publish credentials', () => {
     const c = await connect(server.wsUrl);
     clients.push(c);
     await c.subscribe('pub-auth');
+    const before = (await server.status()).unauthorized;
     const bearer = await post(server, body(1), { Authorization: `Bearer ${SECRET}` });
     assert.equal(bearer.status, 401, `${bearer.status} ${bearer.body}`);
+    assert.equal((await server.status()).unauthorized, before + 1);
     const signed = await post(server, body(2), publishSignature(SECRET, body(2)));
     assert.equal(signed.status, 202, `${signed.status} ${signed.body}`);
     const m = await c.next((x) => x.type === 'message' && x.channel === 'pub-auth', 5000);
