@@ -65,7 +65,8 @@ static int rt__bearer_ok(const rt_config *cfg, const rt_http_req *req)
 			&& rt_secure_equals(v + 7, cfg->publish_key, n);
 }
 
-/* 0 when signed with realtime.secret within the window; else the reason. */
+/* "" when signed with realtime.secret within the window, NULL when the
+ * request carries no signature, else why the signature is refused. */
 static const char *rt__signature_error(const rt_config *cfg, const rt_http_req *req,
 		const char *body, size_t len)
 {
@@ -103,6 +104,7 @@ static const char *rt__signature_error(const rt_config *cfg, const rt_http_req *
 	}
 	return "";
 }
+
 static int rt__opt_string(json_t *root, const char *key, rt_str *out, size_t max)
 {
 	json_t *v = json_object_get(root, key);
