@@ -222,19 +222,53 @@ function tcpTable(text) {
   return map;
 }
 
+/**
+ * From a listing answered by app/fds.php or lib/cli-fds.php: a predicate
+ * telling the descriptors the extension opened (a TCP socket `tcp` accepts,
+ * any unix socket, since neither php -S nor the CLI opens one itself, an
+ * event descriptor, the log file).
+ */
+function ownedBy(json, tcp, logPath) {
+  const sockets = tcpTable(json.tcp);
+  const unixInodes = new Set(json.unix.split('\n').slice(1).map((l) => l.trim().split(/\s+/)[6]).filter(Boolean));
+  return (target) => {
+    const m = /^socket:\[(\d+)\]$/.exec(target);
+    if (m) {
+      const t = sockets.get(m[1]);
+      return t ? tcp(t) : unixInodes.has(m[1]);
+    }
+    return target.startsWith('anon_inode:') || (logPath !== undefined && target === logPath);
+  };
+}
+
+/** Asserts no child listing in json holds a descriptor `owned` names; 0-2 are the child's stdio. */
+function assertNothingInherited(json, owned) {
+  for (const how of ['proc_open', 'exec']) {
+    if (json[how] === undefined) continue;
+    // 0-2 are the child's stdio, which PHP gives it (under the test harness, php's own stdio sockets).
+    const leaked = Object.entries(json[how]).filter(([fd, target]) => Number(fd) > 2 && owned(target));
+    assert.deepEqual(leaked, [], `${how}: the child inherited ${JSON.stringify(leaked)} (all: ${JSON.stringify(json[how])})`);
+    assert.ok(Object.keys(json[how]).length >= 3, `${how}: no listing`);
+  }
+}
+
 describe('descriptors are close-on-exec', () => {
   let server;
   let endpoint; // an auth endpoint that never answers: a call stays in flight
+  let redis;
   const pending = [];
   const sockets = [];
+  const servers = [];
+  const logPath = path.join(os.tmpdir(), `realtime-secure-${process.pid}.log`);
   before(async () => {
     endpoint = http.createServer((req, res) => pending.push(res));
     await new Promise((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
     server = await startServer({
       ini: {
+        secret: SECRET,
         auth_endpoint: `http://127.0.0.1:${endpoint.address().port}/auth`,
         auth_timeout: 30000,
-        log: path.join(os.tmpdir(), `realtime-secure-${process.pid}.log`),
+        log: logPath,
       },
     });
   });
@@ -242,6 +276,8 @@ describe('descriptors are close-on-exec', () => {
     for (const s of sockets) s.destroy();
     for (const res of pending) res.destroy();
     await server?.stop();
+    for (const s of servers) await s.stop();
+    await redis?.stop();
     await new Promise((resolve) => endpoint.close(resolve));
   });
 
@@ -256,29 +292,46 @@ describe('descriptors are close-on-exec', () => {
 
     const res = await server.http('/fds.php');
     assert.equal(res.status, 200, res.body);
-    const { parent, tcp, unix } = res.json;
-    const sockets_ = tcpTable(tcp);
-    const unixInodes = new Set(unix.split('\n').slice(1).map((l) => l.trim().split(/\s+/)[6]).filter(Boolean));
-    const logPath = path.join(os.tmpdir(), `realtime-secure-${process.pid}.log`);
     const authPort = endpoint.address().port;
+    const owned = ownedBy(res.json, (t) => t.lport === server.wsPort || t.rport === authPort, logPath);
     // The worker holds what the hub opened (the test is meaningful only then).
-    const owned = (target) => {
-      const m = /^socket:\[(\d+)\]$/.exec(target);
-      if (m) {
-        const t = sockets_.get(m[1]);
-        if (t) return t.lport === server.wsPort || t.rport === authPort;
-        return unixInodes.has(m[1]); // php -S opens no unix sockets: these are the hub's
-      }
-      return target.startsWith('anon_inode:') || target === logPath;
-    };
-    const held = Object.values(parent).filter(owned);
-    assert.ok(held.some((t) => t.startsWith('socket:')), `the worker holds no hub socket: ${JSON.stringify(parent)}`);
-    assert.ok(held.includes(logPath), `the worker does not hold the log file: ${JSON.stringify(parent)}`);
-    for (const how of ['proc_open', 'exec']) {
-      // 0-2 are the child's stdio, which PHP gives it (under the test harness, php's own stdio sockets).
-      const leaked = Object.entries(res.json[how]).filter(([fd, target]) => Number(fd) > 2 && owned(target));
-      assert.deepEqual(leaked, [], `${how}: the child inherited ${JSON.stringify(leaked)} (all: ${JSON.stringify(res.json[how])})`);
-      assert.ok(Object.keys(res.json[how]).length >= 3, `${how}: no listing`);
-    }
+    const held = Object.values(res.json.parent).filter(owned);
+    assert.ok(held.some((t) => t.startsWith('socket:')), `the worker holds no hub socket: ${JSON.stringify(res.json.parent)}`);
+    assert.ok(held.includes(logPath), `the worker does not hold the log file: ${JSON.stringify(res.json.parent)}`);
+    assertNothingInherited(res.json, owned);
+  });
+
+  it('with the redis broker, no connection to Redis is inherited either', async () => {
+    const { startRedis } = await import('./lib/redis/redis.mjs');
+    redis = await startRedis();
+    const s = await startServer({ ini: { broker: 'redis', redis_address: redis.address } });
+    servers.push(s);
+    const res = await s.http('/fds.php');
+    assert.equal(res.status, 200, res.body);
+    const owned = ownedBy(res.json, (t) => t.lport === s.wsPort || t.rport === redis.port);
+    const held = Object.values(res.json.parent).filter(owned);
+    const toRedis = tcpTable(res.json.tcp);
+    const redisHeld = Object.values(res.json.parent).filter((t) => {
+      const m = /^socket:\[(\d+)\]$/.exec(t);
+      return m && toRedis.get(m[1])?.rport === redis.port;
+    });
+    // The hub's two (commands, subscriptions) and the worker's own, for broadcast().
+    assert.ok(redisHeld.length >= 3, `the worker holds ${redisHeld.length} Redis connections: ${JSON.stringify(res.json.parent)}`);
+    assert.ok(held.length > redisHeld.length);
+    assertNothingInherited(res.json, owned);
+  });
+
+  it('a CLI process without a hub: its connection to /publish is not inherited', async () => {
+    const { phpBin, run } = await import('./lib/pool/proc.mjs');
+    const { EXTENSION } = await import('./lib/server.mjs');
+    const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'lib', 'cli-fds.php');
+    const res = await run(phpBin(), ['-n', '-d', `extension=${EXTENSION}`, '-d', `realtime.listen=127.0.0.1:${server.wsPort}`,
+      '-d', `realtime.secret=${SECRET}`, script], { timeout: 20000 });
+    assert.equal(res.code, 0, `stdout: ${res.stdout}\nstderr: ${res.stderr}`);
+    const json = JSON.parse(res.stdout.trim());
+    const owned = ownedBy(json, (t) => t.rport === server.wsPort);
+    const held = Object.values(json.parent).filter(owned);
+    assert.ok(held.length >= 2, `the CLI holds no /publish connection or curl wake-up pair: ${JSON.stringify(json.parent)}`);
+    assertNothingInherited(json, owned);
   });
 });

@@ -12,6 +12,8 @@ $listing = static function (string $text): array {
     }
     return $fds;
 };
+// A broadcast first, so that a broker's connection (Redis) is open too.
+Realtime\broadcast('fds', 1);
 $p = proc_open(['ls', '-l', '/proc/self/fd'], [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'],
     2 => ['file', '/dev/null', 'w']], $pipes);
 $out = stream_get_contents($pipes[1]);
