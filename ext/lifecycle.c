@@ -306,7 +306,8 @@ void rt_lifecycle_mshutdown(void)
 		rt__broker = NULL;
 	}
 	if (rt__minit_pid == rt__self()) {
-		if (rt__prefork_ops != NULL) {
+		/* The ring stays mapped while a hub thread may still read it. */
+		if (rt__prefork_ops != NULL && !rt__hub_left_running) {
 			rt__prefork_ops->postfork_shutdown();
 			rt__prefork_ops = NULL;
 		}
