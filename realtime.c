@@ -5,6 +5,7 @@
 
 #include "php.h"
 #include "php_ini.h"
+#include "SAPI.h"
 #include "ext/standard/info.h"
 #include "ext/spl/spl_exceptions.h"
 
@@ -35,6 +36,35 @@ static ZEND_INI_MH(rt__on_modify)
 	return SUCCESS;
 }
 
+/* phpinfo() pages leak (a forgotten debug page, a support ticket): the
+ * credentials show only whether they are set. ini_get() still reads them. */
+static ZEND_INI_DISP(rt__display_hidden)
+{
+	zend_string *v = type == ZEND_INI_DISPLAY_ORIG && ini_entry->modified
+			? ini_entry->orig_value : ini_entry->value;
+
+	if (v != NULL && ZSTR_LEN(v) > 0) {
+		PUTS("********");
+	} else if (!sapi_module.phpinfo_as_text) {
+		PUTS("<i>no value</i>");
+	} else {
+		PUTS("no value");
+	}
+}
+
+static bool rt__is_credential(const char *name)
+{
+	static const char *const hidden[] = {"secret", "redis_password", "app_secret",
+		"publish_key", "metrics_key", NULL};
+
+	for (int i = 0; hidden[i]; i++) {
+		if (strcmp(name, hidden[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The INI table is built from hub/config.c's list, the one place that
  * names every setting and its default. */
 static zend_result rt__build_ini_defs(void)
@@ -51,6 +81,7 @@ static zend_result rt__build_ini_defs(void)
 		d->value_length = (uint32_t) strlen(s->default_value);
 		d->on_modify = rt__on_modify;
 		d->modifiable = PHP_INI_SYSTEM;
+		d->displayer = rt__is_credential(s->name) ? rt__display_hidden : NULL;
 	}
 	memset(&rt__ini_defs[i], 0, sizeof(rt__ini_defs[i]));
 	return rt_settings[i].name == NULL ? SUCCESS : FAILURE;

@@ -16,6 +16,7 @@
 #include "hub/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
 #include "broker/redis_uv.h"
@@ -104,6 +105,17 @@ static const char *rt__why(const rt_config *cfg, const char *errstr, char *buf, 
 
 /* ---- PHP side: a synchronous connection per process ---- */
 
+/* hiredis opens its sockets without close-on-exec; set it at once, so a
+ * child PHP starts (proc_open, exec) does not inherit the Redis connection. */
+static void rt__cloexec(int fd)
+{
+	int flags = fd >= 0 ? fcntl(fd, F_GETFD) : -1;
+
+	if (flags >= 0) {
+		fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+	}
+}
+
 static redisContext *rt__connect_sync(const rt_config *cfg, char *err, size_t errlen)
 {
 	struct timeval tv = {cfg->redis_timeout / 1000, (cfg->redis_timeout % 1000) * 1000};
@@ -126,6 +138,7 @@ static redisContext *rt__connect_sync(const rt_config *cfg, char *err, size_t er
 		return NULL;
 	}
 	redisSetTimeout(c, tv);
+	rt__cloexec(c->fd);
 	if (cfg->redis_password[0]) {
 		r = redisCommand(c, "AUTH %s", cfg->redis_password);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
@@ -552,6 +565,7 @@ static redisAsyncContext *rt__open_async(rt_broker *b)
 		return NULL;
 	}
 	c->data = b;
+	rt__cloexec(c->c.fd);
 	if (rt_redis_uv_attach(c, b->loop) != REDIS_OK) {
 		redisAsyncFree(c);
 		return NULL;

@@ -567,6 +567,7 @@ ZEND_FUNCTION(Realtime_status)
 	for (int k = 0; k < RT_REFUSE_COUNT; k++) {
 		add_assoc_long(return_value, rt_refusal_names[k], (zend_long) stats.refused[k]);
 	}
+	add_assoc_long(return_value, "unauthorized", (zend_long) stats.unauthorized);
 	add_assoc_long(return_value, "publish_wakeups", (zend_long) publishes.woke);
 	add_assoc_long(return_value, "publish_batched", (zend_long) publishes.batched);
 	/* Every way a message can be lost, counted (docs/php-api.md). */

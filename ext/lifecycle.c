@@ -19,6 +19,9 @@ static rt_broker *rt__broker;
 static const rt_broker_ops *rt__broker_ops;
 static pid_t rt__broker_pid;
 static time_t rt__last_attempt;
+/* A hub thread outlived its stop: what it uses (the broker, the log) is
+ * never freed in this process. */
+static bool rt__hub_left_running;
 static char rt__last_error[256];
 static bool rt__post_startup;
 static zend_result (*rt__prev_post_startup)(void);
@@ -207,7 +210,12 @@ bool rt_lifecycle_stop(void)
 	if (hub == NULL) {
 		return false;
 	}
-	rt_hub_stop(hub);
+	if (rt_hub_stop(hub) == -ETIMEDOUT) {
+		pthread_mutex_lock(&rt__lock);
+		rt__hub_left_running = true;
+		rt__broker = NULL; /* its link is the running thread's: a new hub gets a new one */
+		pthread_mutex_unlock(&rt__lock);
+	}
 	return true;
 }
 
@@ -298,7 +306,8 @@ void rt_lifecycle_mshutdown(void)
 		rt__broker = NULL;
 	}
 	if (rt__minit_pid == rt__self()) {
-		if (rt__prefork_ops != NULL) {
+		/* The ring stays mapped while a hub thread may still read it. */
+		if (rt__prefork_ops != NULL && !rt__hub_left_running) {
 			rt__prefork_ops->postfork_shutdown();
 			rt__prefork_ops = NULL;
 		}
@@ -307,5 +316,7 @@ void rt_lifecycle_mshutdown(void)
 			rt__prebound_fd = -1;
 		}
 	}
-	rt_log_close();
+	if (!rt__hub_left_running) {
+		rt_log_close();
+	}
 }

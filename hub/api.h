@@ -18,5 +18,9 @@ void rt_pusher_api_handle(struct rt_conn *conn, const rt_http_req *req, const ch
 /* POST /publish (hub/publish_api.c). */
 void rt_publish_api_handle(struct rt_conn *conn, const rt_http_req *req, const char *body,
 		size_t len);
+/* The signature of a /publish request: hex(HMAC-SHA256(secret, ts "." body))
+ * into out. Returns 0, or -ENOMEM. */
+int rt_publish_sign(const char *secret, const char *ts, size_t ts_len, const char *body,
+		size_t len, char out[65]);
 
 #endif

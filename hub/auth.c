@@ -179,10 +179,14 @@ void rt_auth_begin(rt_conn *conn)
 	int from_header;
 	char err[200];
 
-	if (conn->proto == RT_PROTO_PUSHER) {
-		/* Pusher clients prove who they are per channel (signed
-		 * subscriptions) and by pusher:signin, not at the upgrade. */
-		rt_conn_auth_finished(conn, 0, NULL, NULL);
+	/* Pusher clients go through the same gate as native ones (a token, the
+	 * auth endpoint, or allow_anonymous); they may then sign in and join
+	 * private channels with signatures. Without an app there is no Pusher
+	 * endpoint at all, so no default key opens it. */
+	if (conn->proto == RT_PROTO_PUSHER && !rt_config_pusher_enabled(cfg)) {
+		rt_log(RT_LOG_INFO, "refused a Pusher connection: no app is configured");
+		rt_conn_auth_finished(conn, 404, NULL, "the Pusher protocol is off: "
+				"set realtime.app_key and realtime.app_secret");
 		return;
 	}
 	token = rt__find_token(conn->http, &len, &from_header);

@@ -37,7 +37,7 @@ const rt_setting rt_settings[] = {
 	{"client_events", "0"},
 	{"client_event_rate", "10"},
 	{"app_id", "1"},
-	{"app_key", "realtime"},
+	{"app_key", ""},
 	{"app_secret", ""},
 	{"query_timeout", "1000"},
 	{"max_request_size", "1048576"},
@@ -49,6 +49,8 @@ const rt_setting rt_settings[] = {
 	{"redis_prefix", "realtime:"},
 	{"redis_timeout", "1000"},
 	{"max_event_size", "10240"},
+	{"publish_key", ""},
+	{"metrics_key", ""},
 	{NULL, NULL},
 };
 
@@ -226,7 +228,8 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 	if (strcmp(name, "app_id") == 0 || strcmp(name, "app_key") == 0) {
 		char *dst = name[4] == 'i' ? cfg->app_id : cfg->app_key;
 		size_t size = name[4] == 'i' ? sizeof(cfg->app_id) : sizeof(cfg->app_key);
-		if (*value == '\0' || strpbrk(value, " /?#%\t\r\n") != NULL
+		/* An empty app_key (the default) keeps the Pusher side off. */
+		if ((*value == '\0' && name[4] == 'i') || strpbrk(value, " /?#%\t\r\n") != NULL
 				|| rt__parse_string(dst, size, value) != 0) {
 			return rt__fail(err, errlen, name, value,
 					"expected a short name without spaces, '/', '?', '#' or '%'");
@@ -279,6 +282,16 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 				|| rt__parse_string(cfg->redis_address, sizeof(cfg->redis_address), value) != 0) {
 			return rt__fail(err, errlen, name, value,
 					"expected host:port, such as 127.0.0.1:6379, or the path of a unix socket");
+		}
+		return 0;
+	}
+	if (strcmp(name, "publish_key") == 0 || strcmp(name, "metrics_key") == 0) {
+		char *dst = name[0] == 'p' ? cfg->publish_key : cfg->metrics_key;
+		size_t n = strlen(value);
+		/* A bearer key is the whole credential: a short one is guessable. */
+		if ((n > 0 && n < RT_BEARER_KEY_MIN) || rt__parse_string(dst, sizeof(cfg->publish_key), value) != 0) {
+			return rt__fail(err, errlen, name, "(hidden)",
+					"expected nothing (off) or a key of 16 to 255 bytes");
 		}
 		return 0;
 	}
@@ -444,6 +457,11 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 const char *rt_config_app_secret(const rt_config *cfg)
 {
 	return cfg->app_secret[0] ? cfg->app_secret : cfg->secret;
+}
+
+int rt_config_pusher_enabled(const rt_config *cfg)
+{
+	return cfg->app_key[0] != '\0' && rt_config_app_secret(cfg)[0] != '\0';
 }
 
 /* Compares the authority part (host[:port]) of an origin with a Host header. */

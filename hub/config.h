@@ -8,6 +8,7 @@
 
 #define RT_CHANNEL_MAX 200
 #define RT_ORIGINS_MAX 32
+#define RT_BEARER_KEY_MIN 16  /* bytes of publish_key and metrics_key */
 
 typedef struct rt_config {
 	char host[64];              /* numeric address to bind */
@@ -35,7 +36,7 @@ typedef struct rt_config {
 	char log_path[512];         /* empty: stderr */
 
 	/* Who may connect (docs/protocol.md, "Authentication"). */
-	char secret[256];           /* signs tokens, webhooks and the publish API */
+	char secret[256];           /* signs tokens, webhooks and /publish requests */
 	char auth_endpoint[512];    /* the app's URL that names the user of a request */
 	uint32_t auth_timeout;      /* milliseconds */
 	int allow_anonymous;
@@ -62,6 +63,9 @@ typedef struct rt_config {
 	char redis_prefix[64];
 	uint32_t redis_timeout;     /* milliseconds, connecting and per command */
 	uint32_t max_event_size;    /* bytes of one Pusher HTTP API event's data */
+
+	char publish_key[256];      /* bearer key of POST /publish; empty: signed requests only */
+	char metrics_key[256];      /* bearer key of /health's detail; empty: never shown */
 } rt_config;
 
 /* Every setting the hub reads, in INI spelling, with its default. */
@@ -77,6 +81,10 @@ void rt_config_defaults(rt_config *cfg);
 /* The secret of Pusher signatures and webhooks: realtime.app_secret, or
  * realtime.secret when that is empty. */
 const char *rt_config_app_secret(const rt_config *cfg);
+
+/* The Pusher endpoint and HTTP API are on only when the app named a key
+ * (realtime.app_key, empty by default) and a secret to sign with. */
+int rt_config_pusher_enabled(const rt_config *cfg);
 
 /* Parses one INI setting (name without the "realtime." prefix) into cfg.
  * Returns 0, or -EINVAL with a message naming the setting and value. */

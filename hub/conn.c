@@ -8,6 +8,7 @@
 #include "hub/limits.h"
 #include "hub/proto.h"
 #include "hub/session.h"
+#include "hub/token.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -607,11 +610,26 @@ static void rt__respond(rt_conn *conn, int status, const char *content_type,
 	rt_conn_http_respond(conn, status, content_type, extra, body, strlen(body));
 }
 
+/* A load balancer needs the status alone; the detail (pid, node id,
+ * counts) helps an attacker size the server, so it needs
+ * "Authorization: Bearer <realtime.metrics_key>". */
 static void rt__respond_health(rt_conn *conn)
 {
 	rt_hub *hub = conn->hub;
+	const char *key = hub->cfg.metrics_key;
+	size_t len, n = strlen(key);
+	const char *v = conn->http ? rt_http_req_header(conn->http, RT_HDR_AUTHORIZATION, &len) : NULL;
 	char body[256];
 
+	if (hub->stopping) {
+		rt__respond(conn, 503, "application/json", NULL, "{\"status\":\"stopping\"}\n");
+		return;
+	}
+	if (n == 0 || v == NULL || len != n + 7 || strncasecmp(v, "Bearer ", 7) != 0
+			|| !rt_secure_equals(v + 7, key, n)) {
+		rt__respond(conn, 200, "application/json", NULL, "{\"status\":\"ok\"}\n");
+		return;
+	}
 	snprintf(body, sizeof(body),
 			"{\"status\":\"ok\",\"pid\":%d,\"node\":%" PRIu32 ",\"connections\":%" PRIu64
 			",\"channels\":%" PRIu64 "}\n",
@@ -619,6 +637,31 @@ static void rt__respond_health(rt_conn *conn)
 			atomic_load_explicit(&hub->stat_connections, memory_order_relaxed),
 			(uint64_t) rt_registry_count(&hub->registry));
 	rt__respond(conn, 200, "application/json", NULL, body);
+}
+
+/* "<node>.<18 random digits>": a connection id lets its holder exclude
+ * it from a broadcast or message it directly (Pusher's socket_id), so it is
+ * drawn from the kernel's generator, not counted. The shape (digits, dot,
+ * digits) is what pusher-js checks. */
+static int rt__new_id(rt_conn *conn)
+{
+	rt_hub *hub = conn->hub;
+
+	for (int tries = 0; tries < 8; tries++) {
+		uint64_t r;
+		int n;
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t) sizeof(r)) {
+			rt_log(RT_LOG_ERROR, "refused a connection: no random bytes for its id");
+			return -EIO;
+		}
+		n = snprintf(conn->id, sizeof(conn->id), "%" PRIu32 ".%018" PRIu64,
+				hub->node_id, (uint64_t) (r % UINT64_C(1000000000000000000)));
+		conn->id_len = (uint8_t) n;
+		if (rt_map_get(&hub->conns_by_id, conn->id, conn->id_len) == NULL) {
+			return 0;
+		}
+	}
+	return -EEXIST;
 }
 
 static int rt__open_session(rt_conn *conn, const char *accept)
@@ -630,9 +673,7 @@ static int rt__open_session(rt_conn *conn, const char *accept)
 	if (rt_session_user_attach(conn) != 0) {
 		return -ENOMEM;
 	}
-	conn->id_len = (uint8_t) snprintf(conn->id, sizeof(conn->id), "%" PRIu32 ".%" PRIu64,
-			hub->node_id, ++hub->next_conn_seq);
-	if (rt_map_put(&hub->conns_by_id, conn->id, conn->id_len, conn) != 0) {
+	if (rt__new_id(conn) != 0 || rt_map_put(&hub->conns_by_id, conn->id, conn->id_len, conn) != 0) {
 		conn->id_len = 0;
 		return -ENOMEM;
 	}
@@ -760,6 +801,9 @@ void rt_conn_auth_finished(rt_conn *conn, int status, rt_identity *identity, con
 	}
 	conn->state = RT_CONN_HTTP;
 	if (status != 0) {
+		if (status == 401 || status == 403 || status == 404) {
+			atomic_fetch_add_explicit(&conn->hub->stat_unauthorized, 1, memory_order_relaxed);
+		}
 		snprintf(body, sizeof(body), "%s\n", reason ? reason : rt_http_status_text(status));
 		rt__respond(conn, status, "text/plain",
 				status == 503 ? "Retry-After: 5\r\n" : NULL, body);
@@ -825,9 +869,10 @@ static int rt__accept_high(rt_hub *hub, uv_stream_t *listener)
 	}
 	if (uv_accept(listener, (uv_stream_t *) scratch) == 0
 			&& uv_fileno((uv_handle_t *) scratch, &fd) == 0) {
-		high = fd >= 1024 ? dup(fd) : fcntl(fd, F_DUPFD_CLOEXEC, 1024);
+		/* Copies stay close-on-exec: a child PHP starts must not hold a client. */
+		high = fcntl(fd, F_DUPFD_CLOEXEC, fd >= 1024 ? 0 : 1024);
 		if (high < 0) {
-			high = dup(fd);
+			high = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 		}
 	}
 	/* Closing the scratch handle closes the original descriptor. */

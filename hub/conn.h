@@ -72,7 +72,7 @@ typedef struct rt_conn {
 	uint8_t flags;
 	uint8_t proto;                /* RT_PROTO_* */
 	uint8_t id_len;
-	char id[23];                  /* "<node>.<seq>", also Pusher's socket_id shape */
+	char id[32];                  /* "<node>.<random>", also Pusher's socket_id shape */
 } rt_conn;
 
 /* Accepts a pending connection on one of the hub's listeners. */

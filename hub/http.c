@@ -11,6 +11,7 @@
 static const char *const rt__header_names[RT_HDR_COUNT] = {
 	"host", "upgrade", "connection", "sec-websocket-key",
 	"sec-websocket-version", "origin", "cookie", "authorization",
+	"x-realtime-signature", "x-realtime-timestamp",
 };
 
 static int rt__append(rt_http_req *req, const char *at, size_t len)

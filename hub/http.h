@@ -27,6 +27,8 @@ enum {
 	RT_HDR_ORIGIN,
 	RT_HDR_COOKIE,
 	RT_HDR_AUTHORIZATION,
+	RT_HDR_RT_SIGNATURE,      /* X-Realtime-Signature: signed POST /publish */
+	RT_HDR_RT_TIMESTAMP,      /* X-Realtime-Timestamp */
 	RT_HDR_COUNT
 };
 

@@ -2,9 +2,12 @@
 #include "hub/buf.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define RT_RESPONSE_MAX (256 * 1024)
 
@@ -171,11 +174,18 @@ static size_t rt__on_data(char *ptr, size_t size, size_t n, void *userdata)
 int rt_http_client_new(rt_http_client **out, uv_loop_t *loop)
 {
 	rt_http_client *c = calloc(1, sizeof(*c));
+	rt_fdset before;
+	int have_before;
 
 	if (c == NULL) {
 		return -ENOMEM;
 	}
+	have_before = rt_fdset_take(&before) == 0;
+
 	c->multi = curl_multi_init();
+	if (have_before) {
+		rt_fdset_cloexec_new(&before);
+	}
 	if (c->multi == NULL) {
 		free(c);
 		return -ENOMEM;
@@ -237,6 +247,7 @@ rt_http_call *rt_http_client_start(rt_http_client *c, const rt_http_request *req
 	curl_easy_setopt(call->easy, CURLOPT_WRITEDATA, call);
 	curl_easy_setopt(call->easy, CURLOPT_PRIVATE, call);
 	curl_easy_setopt(call->easy, CURLOPT_USERAGENT, "realtime-hub");
+	curl_easy_setopt(call->easy, CURLOPT_OPENSOCKETFUNCTION, rt_http_open_socket);
 	if (req->method != NULL && strcmp(req->method, "POST") == 0) {
 		call->body = malloc(req->body_len + 1);
 		if (call->body == NULL) {
@@ -266,4 +277,84 @@ rt_http_call *rt_http_client_start(rt_http_client *c, const rt_http_request *req
 void rt_http_call_cancel(rt_http_call *call)
 {
 	rt__call_free(call);
+}
+
+curl_socket_t rt_http_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	int fd;
+	(void) ud;
+	(void) purpose;
+
+	fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+	return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+/* Reads /proc/self/fd; the directory's own descriptor is left out. */
+static int rt__fds_now(int **out, size_t *count)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	size_t n = 0, cap = 64;
+	int *fds, self;
+
+	if (d == NULL) {
+		return -errno;
+	}
+	self = dirfd(d);
+	fds = malloc(cap * sizeof(*fds));
+	while (fds != NULL && (e = readdir(d)) != NULL) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || *end != '\0' || fd == self) {
+			continue;
+		}
+		if (n == cap) {
+			int *more = realloc(fds, 2 * cap * sizeof(*fds));
+			if (more == NULL) {
+				free(fds);
+				fds = NULL;
+				break;
+			}
+			fds = more;
+			cap *= 2;
+		}
+		fds[n++] = (int) fd;
+	}
+	closedir(d);
+	if (fds == NULL) {
+		return -ENOMEM;
+	}
+	*out = fds;
+	*count = n;
+	return 0;
+}
+
+int rt_fdset_take(rt_fdset *set)
+{
+	return rt__fds_now(&set->fds, &set->count);
+}
+
+void rt_fdset_cloexec_new(rt_fdset *set)
+{
+	int *now;
+	size_t n;
+
+	if (rt__fds_now(&now, &n) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			size_t j = 0;
+			while (j < set->count && set->fds[j] != now[i]) {
+				j++;
+			}
+			if (j == set->count) {
+				int flags = fcntl(now[i], F_GETFD);
+				if (flags >= 0 && !(flags & FD_CLOEXEC)) {
+					fcntl(now[i], F_SETFD, flags | FD_CLOEXEC);
+				}
+			}
+		}
+		free(now);
+	}
+	free(set->fds);
+	set->fds = NULL;
+	set->count = 0;
 }

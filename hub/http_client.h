@@ -5,6 +5,7 @@
 #define RT_HUB_HTTP_CLIENT_H
 
 #include <stddef.h>
+#include <curl/curl.h>
 #include <uv.h>
 
 typedef struct rt_http_client rt_http_client;
@@ -33,5 +34,21 @@ rt_http_call *rt_http_client_start(rt_http_client *client, const rt_http_request
 		rt_http_done_cb cb, void *ctx);
 /* Abandons a call; its callback is not called. */
 void rt_http_call_cancel(rt_http_call *call);
+
+/* CURLOPT_OPENSOCKETFUNCTION for every handle of ours: the socket is made
+ * close-on-exec atomically, so a child PHP starts (proc_open, exec) never
+ * inherits a connection to the auth endpoint, a webhook or /publish. */
+curl_socket_t rt_http_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr);
+
+/* The descriptors open now. libcurl opens a socketpair (its wake-up) in
+ * every multi handle, the one inside curl_easy_perform too, without
+ * close-on-exec and without a hook: take a set before, then
+ * rt_fdset_cloexec_new() marks what appeared since and frees the set. */
+typedef struct rt_fdset {
+	int *fds;
+	size_t count;
+} rt_fdset;
+int rt_fdset_take(rt_fdset *set);
+void rt_fdset_cloexec_new(rt_fdset *set);
 
 #endif

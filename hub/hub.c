@@ -1,3 +1,6 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* dladdr */
+#endif
 #include "hub/hub.h"
 #include "hub/auth.h"
 #include "hub/conn.h"
@@ -13,6 +16,7 @@
 #include "hub/native.h"
 #include "hub/server.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -446,6 +450,49 @@ void rt_hub__all_closed(rt_hub *hub)
 	rt__close_handle((uv_handle_t *) &hub->tick);
 }
 
+/* A stop is bounded by realtime.shutdown_timeout: every grace it gives
+ * (a client reading its close frame, the close handshake, a webhook or an
+ * auth call in flight) ends there. Then what is left is cut: sockets are
+ * closed with their unsent bytes, outbound HTTP calls cancelled. If the
+ * loop still has work after RT_STOP_STUCK_MS (a handle that is not ours,
+ * such as a Redis connection waiting on replies), it is stopped as is. */
+#define RT_STOP_STUCK_MS 250
+#define RT_STOP_SLACK_MS 1000  /* PHP's wait beyond shutdown_timeout */
+
+static void rt__on_stop_stuck(uv_timer_t *t)
+{
+	rt_hub *hub = t->data;
+
+	rt_log(RT_LOG_ERROR, "hub still busy %d ms after realtime.shutdown_timeout: "
+			"stopping its loop with handles open", RT_STOP_STUCK_MS);
+	hub->stop_forced = 1;
+	uv_stop(&hub->loop);
+}
+
+static void rt__on_stop_deadline(uv_timer_t *t)
+{
+	rt_hub *hub = t->data;
+	unsigned open = 0;
+	rt_conn *conn;
+
+	for (conn = hub->conns; conn != NULL; conn = conn->next) {
+		if (conn->state != RT_CONN_DEAD) {
+			open++;
+			rt_conn_close(conn);
+		}
+	}
+	if (open > 0 || hub->http != NULL) {
+		rt_log(RT_LOG_WARNING, "stopping: realtime.shutdown_timeout (%u ms) reached; "
+				"force-closed %u connection(s), cancelled outbound HTTP calls",
+				hub->cfg.shutdown_timeout, open);
+	}
+	rt_webhooks_free(hub->webhooks);
+	hub->webhooks = NULL;
+	rt_http_client_free(hub->http);
+	hub->http = NULL;
+	uv_timer_start(&hub->stop_timer, rt__on_stop_stuck, RT_STOP_STUCK_MS, 0);
+}
+
 static void rt__begin_stop(rt_hub *hub)
 {
 	rt_conn *conn;
@@ -454,6 +501,7 @@ static void rt__begin_stop(rt_hub *hub)
 		return;
 	}
 	hub->stopping = 1;
+	uv_timer_start(&hub->stop_timer, rt__on_stop_deadline, hub->cfg.shutdown_timeout, 0);
 	if (hub->syncing) {
 		uv_timer_stop(&hub->sync_timer);
 		rt__on_synced(&hub->sync_timer);
@@ -723,6 +771,8 @@ static void *rt__thread_main(void *arg)
 		uv_timer_start(&hub->sync_timer, rt__on_synced, RT_SYNC_WINDOW_MS, 0);
 	}
 	uv_run(&hub->loop, UV_RUN_DEFAULT);
+	uv_timer_stop(&hub->stop_timer);
+	rt__close_handle((uv_handle_t *) &hub->stop_timer);
 	if (hub->has_link) {
 		hub->link.stop(hub->link.ctx);
 		hub->has_link = 0;
@@ -740,8 +790,16 @@ static void *rt__thread_main(void *arg)
 	hub->webhooks = NULL;
 	rt_http_client_free(hub->http);
 	hub->http = NULL;
-	uv_run(&hub->loop, UV_RUN_DEFAULT);
-	uv_loop_close(&hub->loop);
+	if (!hub->stop_forced) {
+		uv_run(&hub->loop, UV_RUN_DEFAULT);
+	} else {
+		/* What is ours closes within a few turns; what is stuck stays. */
+		for (int turn = 0; turn < 16 && uv_run(&hub->loop, UV_RUN_NOWAIT) != 0; turn++) {
+		}
+	}
+	if (uv_loop_close(&hub->loop) != 0) {
+		rt_log(RT_LOG_WARNING, "hub stopped with handles still open; they are left as they are");
+	}
 
 	pthread_mutex_lock(&hub->lock);
 	hub->stopped = 1;
@@ -822,7 +880,7 @@ int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen)
 		r = uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *) &addr);
 		len = sizeof(struct sockaddr_in);
 	}
-	fd = r == 0 ? socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0) : -1;
+	fd = r == 0 ? socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) : -1;
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create a socket for %s:%d", cfg->host, cfg->port);
 		return -EINVAL;
@@ -838,7 +896,7 @@ int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen)
 		return r;
 	}
 	close(fd);
-	fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create a socket for %s:%d", cfg->host, cfg->port);
 		return -EINVAL;
@@ -929,6 +987,9 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 	uv_timer_init(&hub->loop, &hub->tick);
 	hub->tick.data = hub;
 	uv_timer_start(&hub->tick, rt__on_tick, 1000, 1000);
+	uv_timer_init(&hub->loop, &hub->stop_timer);
+	hub->stop_timer.data = hub;
+	uv_unref((uv_handle_t *) &hub->stop_timer);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (rt_http_client_new(&hub->http, &hub->loop) != 0) {
 		r = -ENOMEM;
@@ -939,6 +1000,7 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 		rt__close_handle((uv_handle_t *) &hub->wake);
 		rt__close_handle((uv_handle_t *) &hub->flush);
 		rt__close_handle((uv_handle_t *) &hub->tick);
+		rt__close_handle((uv_handle_t *) &hub->stop_timer);
 		rt__close_handle((uv_handle_t *) &hub->listener);
 		goto fail_handles;
 	}
@@ -962,6 +1024,7 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 		rt__close_handle((uv_handle_t *) &hub->wake);
 		rt__close_handle((uv_handle_t *) &hub->flush);
 		rt__close_handle((uv_handle_t *) &hub->tick);
+		rt__close_handle((uv_handle_t *) &hub->stop_timer);
 		rt__close_handle((uv_handle_t *) &hub->listener);
 		goto fail_handles;
 	}
@@ -1021,6 +1084,17 @@ int rt_hub_post(rt_hub *hub, rt_msg *msg)
 	return 0;
 }
 
+/* Keeps this shared object mapped when PHP unloads the extension. */
+static void rt__pin_module(void)
+{
+	Dl_info info;
+
+	if (dladdr((void *) rt__pin_module, &info) == 0 || info.dli_fname == NULL
+			|| dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) == NULL) {
+		rt_log(RT_LOG_ERROR, "cannot keep the extension loaded for its hub thread");
+	}
+}
+
 int rt_hub_stop(rt_hub *hub)
 {
 	static const rt_msg_fields none;
@@ -1032,9 +1106,11 @@ int rt_hub_stop(rt_hub *hub)
 	if (stop == NULL || rt_hub_post(hub, stop) != 0) {
 		return -ESHUTDOWN;
 	}
+	/* The thread cuts its own stop at shutdown_timeout (rt__on_stop_deadline);
+	 * the slack is for that cut to finish. */
 	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += hub->cfg.shutdown_timeout / 1000;
-	deadline.tv_nsec += (long) (hub->cfg.shutdown_timeout % 1000) * 1000000L;
+	deadline.tv_sec += (hub->cfg.shutdown_timeout + RT_STOP_SLACK_MS) / 1000;
+	deadline.tv_nsec += (long) ((hub->cfg.shutdown_timeout + RT_STOP_SLACK_MS) % 1000) * 1000000L;
 	if (deadline.tv_nsec >= 1000000000L) {
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;
@@ -1049,8 +1125,12 @@ int rt_hub_stop(rt_hub *hub)
 	stopped = hub->stopped;
 	pthread_mutex_unlock(&hub->lock);
 	if (!stopped) {
-		rt_log(RT_LOG_WARNING, "hub did not stop within %u ms (realtime.shutdown_timeout); leaving it",
-				hub->cfg.shutdown_timeout);
+		/* The thread may still run: its memory, and this module's code,
+		 * must outlive it. Leak both rather than free under it. */
+		rt_log(RT_LOG_ERROR, "hub thread did not end within %u ms (realtime.shutdown_timeout "
+				"+ %d ms); leaving it running, its memory and this module loaded",
+				hub->cfg.shutdown_timeout, RT_STOP_SLACK_MS);
+		rt__pin_module();
 		pthread_detach(hub->thread);
 		return -ETIMEDOUT;
 	}
@@ -1086,6 +1166,7 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 	}
 	out->dropped_broker_refused = atomic_load_explicit(&h->stat_broker_refused, memory_order_relaxed);
 	out->dropped_queue_full = atomic_load_explicit(&h->stat_queue_full, memory_order_relaxed);
+	out->unauthorized = atomic_load_explicit(&h->stat_unauthorized, memory_order_relaxed);
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();
 }

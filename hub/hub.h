@@ -38,6 +38,7 @@ typedef struct rt_hub_stats {
 	uint64_t refused[RT_REFUSE_COUNT];
 	uint64_t dropped_broker_refused; /* messages of this hub the broker did not take */
 	uint64_t dropped_queue_full;   /* posts to a full queue, webhook events past its limit */
+	uint64_t unauthorized;         /* upgrades and API requests refused for credentials */
 	uint32_t node_id;
 	int pid;
 } rt_hub_stats;
@@ -101,9 +102,11 @@ void rt_hub_report_state(rt_hub *hub);
  * (counted in dropped_queue_full); msg is freed then. */
 int rt_hub_post(rt_hub *hub, rt_msg *msg);
 
-/* Closes every client with 1001 and joins the thread, waiting at most
- * cfg.shutdown_timeout ms. Frees the hub unless the thread failed to stop
- * in time (then it is left running, detached, and -ETIMEDOUT returned). */
+/* Closes every client with 1001 and joins the thread. The thread ends its
+ * stop by cfg.shutdown_timeout ms (force-closing what is left); this waits
+ * at most 1 s more. Frees the hub unless the thread failed to stop
+ * in time: then it is left running, detached, with its memory and this
+ * module kept loaded, and -ETIMEDOUT is returned. */
 int rt_hub_stop(rt_hub *hub);
 
 void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out);

@@ -1,6 +1,13 @@
 /* POST /publish: messages from processes that run no hub (CLI scripts,
- * queue workers, other languages on this host). Authenticated with
- * "Authorization: Bearer <realtime.secret>"; the body is JSON:
+ * queue workers, other languages on this host). A request proves itself in
+ * one of two ways, never with realtime.secret itself on the wire:
+ *   - signed (what PHP without a hub sends):
+ *       X-Realtime-Timestamp: <unix seconds>
+ *       X-Realtime-Signature: hex(HMAC-SHA256(realtime.secret, timestamp "." body))
+ *     accepted within RT_PUBLISH_WINDOW seconds of the hub's clock;
+ *   - "Authorization: Bearer <realtime.publish_key>", when that is set
+ *     (curl and clients that cannot sign).
+ * The body is JSON:
  *   {"type":"publish","channels":[..],"event":..,"data":<any JSON>,"except":<connection id>}
  *   {"type":"user","target":<user id>,"event":..,"data":..}
  *   {"type":"connection","target":<connection id>,"event":..,"data":..}
@@ -9,6 +16,7 @@
 #include "hub/api.h"
 #include "hub/conn.h"
 #include "hub/identity.h"
+#include "hub/log.h"
 #include "hub/token.h"
 
 #include <errno.h>
@@ -17,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define RT_PUBLISH_CHANNELS_MAX 100
 
@@ -25,14 +34,75 @@ static void rt__reply(rt_conn *conn, int status, const char *body)
 	rt_conn_http_respond(conn, status, "application/json", NULL, body, strlen(body));
 }
 
-static int rt__authorized(const rt_conn *conn, const rt_http_req *req)
+int rt_publish_sign(const char *secret, const char *ts, size_t ts_len, const char *body,
+		size_t len, char out[65])
 {
-	const char *secret = conn->hub->cfg.secret;
-	size_t len, n = strlen(secret);
+	char *subject = malloc(ts_len + 1 + len + 1);
+
+	if (subject == NULL) {
+		return -ENOMEM;
+	}
+	memcpy(subject, ts, ts_len);
+	subject[ts_len] = '.';
+	if (len > 0) {
+		memcpy(subject + ts_len + 1, body, len);
+	}
+	rt_hmac_sha256_hex(secret, strlen(secret), subject, ts_len + 1 + len, out);
+	free(subject);
+	return 0;
+}
+
+/* A signed request is good this long either side of the hub's clock: a
+ * captured one can be replayed only within it. */
+#define RT_PUBLISH_WINDOW 30
+
+static int rt__bearer_ok(const rt_config *cfg, const rt_http_req *req)
+{
+	size_t len, n = strlen(cfg->publish_key);
 	const char *v = rt_http_req_header(req, RT_HDR_AUTHORIZATION, &len);
 
-	return v != NULL && len == n + 7 && strncasecmp(v, "Bearer ", 7) == 0
-			&& rt_secure_equals(v + 7, secret, n);
+	return n > 0 && v != NULL && len == n + 7 && strncasecmp(v, "Bearer ", 7) == 0
+			&& rt_secure_equals(v + 7, cfg->publish_key, n);
+}
+
+/* "" when signed with realtime.secret within the window, NULL when the
+ * request carries no signature, else why the signature is refused. */
+static const char *rt__signature_error(const rt_config *cfg, const rt_http_req *req,
+		const char *body, size_t len)
+{
+	size_t ts_len, sig_len;
+	const char *ts = rt_http_req_header(req, RT_HDR_RT_TIMESTAMP, &ts_len);
+	const char *sig = rt_http_req_header(req, RT_HDR_RT_SIGNATURE, &sig_len);
+	long long when = 0;
+	time_t now = time(NULL);
+	char expected[65];
+
+	if (ts == NULL || sig == NULL) {
+		return NULL;
+	}
+	if (cfg->secret[0] == '\0') {
+		return "signed requests need realtime.secret on the server";
+	}
+	/* At most 12 digits: no overflow, and the header is bounded before use. */
+	if (ts_len == 0 || ts_len > 12) {
+		return "X-Realtime-Timestamp must be unix seconds";
+	}
+	for (size_t i = 0; i < ts_len; i++) {
+		if (ts[i] < '0' || ts[i] > '9') {
+			return "X-Realtime-Timestamp must be unix seconds";
+		}
+		when = when * 10 + (ts[i] - '0');
+	}
+	if (when < (long long) now - RT_PUBLISH_WINDOW || when > (long long) now + RT_PUBLISH_WINDOW) {
+		return "X-Realtime-Timestamp is not within 30 seconds of the server's clock";
+	}
+	if (rt_publish_sign(cfg->secret, ts, ts_len, body, len, expected) != 0) {
+		return "out of memory";
+	}
+	if (sig_len != 64 || !rt_secure_equals(sig, expected, 64)) {
+		return "X-Realtime-Signature does not match";
+	}
+	return "";
 }
 
 static int rt__opt_string(json_t *root, const char *key, rt_str *out, size_t max)
@@ -67,13 +137,24 @@ void rt_publish_api_handle(rt_conn *conn, const rt_http_req *req, const char *bo
 		rt__reply(conn, 405, "{\"error\":\"use POST\"}");
 		return;
 	}
-	if (conn->hub->cfg.secret[0] == '\0') {
-		rt__reply(conn, 403, "{\"error\":\"publishing over HTTP is off: set realtime.secret\"}");
-		return;
-	}
-	if (!rt__authorized(conn, req)) {
-		rt__reply(conn, 401, "{\"error\":\"send Authorization: Bearer <realtime.secret>\"}");
-		return;
+	if (!rt__bearer_ok(&conn->hub->cfg, req)) {
+		const char *why = rt__signature_error(&conn->hub->cfg, req, body, len);
+		char reply[300];
+		atomic_fetch_add_explicit(&conn->hub->stat_unauthorized, 1, memory_order_relaxed);
+		if (why == NULL && conn->hub->cfg.secret[0] == '\0' && conn->hub->cfg.publish_key[0] == '\0') {
+			rt__reply(conn, 403, "{\"error\":\"publishing over HTTP is off: set realtime.secret "
+					"(signed requests) or realtime.publish_key\"}");
+			return;
+		}
+		if (why == NULL || why[0] != '\0') {
+			rt_log(RT_LOG_INFO, "refused a /publish request: %s",
+					why ? why : "no credentials");
+			snprintf(reply, sizeof(reply), "{\"error\":\"%s\"}", why ? why
+					: "sign the request (X-Realtime-Timestamp, X-Realtime-Signature) "
+					  "or send Authorization: Bearer <realtime.publish_key>");
+			rt__reply(conn, 401, reply);
+			return;
+		}
 	}
 	root = json_loadb(body, len, 0, &jerr);
 	type = json_object_get(root, "type");

@@ -18,6 +18,7 @@
 #include "hub/msg.h"
 #include "hub/presence.h"
 #include "hub/pusher.h"
+#include "hub/log.h"
 #include "hub/server.h"
 #include "hub/token.h"
 #include "hub/view.h"
@@ -253,8 +254,8 @@ static int rt__authenticate(const rt_config *cfg, const rt_http_req *req, const 
 	long long when;
 	time_t now = time(NULL);
 
-	if (secret[0] == '\0') {
-		snprintf(err, errlen, "the HTTP API is off: set realtime.app_secret (or realtime.secret)");
+	if (!rt_config_pusher_enabled(cfg)) {
+		snprintf(err, errlen, "the HTTP API is off: set realtime.app_key and realtime.app_secret");
 		return 403;
 	}
 	if (key == NULL || ts == NULL || version == NULL || sig == NULL) {
@@ -881,6 +882,8 @@ void rt_pusher_api_handle(struct rt_conn *conn, const rt_http_req *req, const ch
 	}
 	status = rt__authenticate(cfg, req, path, path_len, &ps, body, len, err, sizeof(err));
 	if (status != 0) {
+		atomic_fetch_add_explicit(&conn->hub->stat_unauthorized, 1, memory_order_relaxed);
+		rt_log(RT_LOG_INFO, "refused a Pusher HTTP API request: %s", err);
 		rt__fail(conn, status, err);
 		goto done;
 	}

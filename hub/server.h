@@ -50,8 +50,9 @@ struct rt_hub {
 	struct rt_conn *dirty;        /* connections with frames to write this turn */
 	uint32_t now;                 /* seconds since the hub started */
 	uint32_t node_id;
-	uint64_t next_conn_seq;
 	int stopping;
+	uv_timer_t stop_timer;  /* unref'd: the stop's deadline, then its last resort */
+	int stop_forced;        /* the loop was stopped with handles still open */
 
 	_Atomic uint64_t stat_connections;
 	_Atomic uint64_t stat_channels;
@@ -68,6 +69,7 @@ struct rt_hub {
 	uint32_t auth_calls;          /* auth endpoint calls in flight */
 	_Atomic uint64_t stat_broker_refused;/* the broker did not take a message */
 	_Atomic uint64_t stat_queue_full;  /* a bounded queue (webhooks) was full */
+	_Atomic uint64_t stat_unauthorized; /* requests refused for their credentials */
 };
 
 /* The connections of one user on this hub. */

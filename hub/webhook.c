@@ -273,7 +273,9 @@ static void rt__post(struct rt_webhooks *w, rt__batch *b)
 {
 	const rt_config *cfg = &w->hub->cfg;
 	char key[160], sig[96], hex[65];
-	const char *headers[] = {"Content-Type: application/json", key, sig, NULL};
+	/* Without an app key (the default) the header is left out, not sent empty. */
+	const char *headers[] = {"Content-Type: application/json", sig,
+		cfg->app_key[0] ? key : NULL, NULL};
 	rt_http_request req = {"POST", cfg->webhook_url, headers, b->body, b->len,
 		RT_WEBHOOK_TIMEOUT_MS};
 

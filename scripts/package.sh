@@ -22,7 +22,7 @@ list_files() {
       echo "src $f"
     elif [[ $f =~ ^tests/phpt/[^/]+\.(phpt|inc)$ ]]; then
       echo "test $f"
-    elif [[ $f =~ ^(README\.md|LICENSE|docs/[^/]+\.md)$ ]]; then
+    elif [[ $f =~ ^(README\.md|SECURITY\.md|LICENSE|docs/[^/]+\.md)$ ]]; then
       echo "doc $f"
     fi
   done

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import net from 'node:net';
-import { closeAll, connect, httpRequest, rawRequest, rawWebSocket, startServer, waitFor, withTimeout } from './lib/server.mjs';
+import { METRICS_KEY, closeAll, connect, httpRequest, rawRequest, rawWebSocket, startServer, waitFor, withTimeout } from './lib/server.mjs';
 
 const upgradeHeaders = (extra = {}) => ({
   Upgrade: 'websocket',
@@ -26,8 +26,8 @@ describe('hub HTTP endpoints (default settings)', () => {
     await server?.stop();
   });
 
-  it('GET /health answers 200 with status, pid, connections and channels', async () => {
-    const res = await server.hub('/health');
+  it('GET /health answers 200 with status, pid, connections and channels (asked with realtime.metrics_key)', async () => {
+    const res = await server.hub('/health', { headers: { authorization: `Bearer ${METRICS_KEY}` } });
     assert.equal(res.status, 200);
     assert.match(res.headers['content-type'] || '', /application\/json/);
     assert.equal(res.json.status, 'ok');

@@ -12,6 +12,8 @@ import { phpBin, run } from './lib/pool/proc.mjs';
 
 const LIB = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib');
 const SECRET = 'keepalive-test-secret';
+// Raw requests authenticate with realtime.publish_key; the CLI signs with SECRET.
+const PUBLISH_KEY = 'keepalive-publish-key-0123';
 
 /** Sends raw HTTP/1.1 requests on one socket; resolves with what came back before the server closed. */
 function rawExchange(port, requests, { timeout = 5000 } = {}) {
@@ -40,7 +42,7 @@ describe('POST /publish keeps its connection (HTTP keep-alive)', () => {
   const clients = [];
 
   before(async () => {
-    server = await startServer({ ini: { 'realtime.secret': SECRET, 'realtime.handshake_timeout': '1' } });
+    server = await startServer({ ini: { 'realtime.secret': SECRET, 'realtime.publish_key': PUBLISH_KEY, 'realtime.handshake_timeout': '1' } });
   });
   after(async () => {
     closeAll(clients);
@@ -50,7 +52,7 @@ describe('POST /publish keeps its connection (HTTP keep-alive)', () => {
   it('answers several requests on one connection, then closes it when asked', async () => {
     const body = JSON.stringify({ type: 'publish', channels: ['ka-raw'], data: { n: 1 } });
     const post = (extra = '') =>
-      `POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${SECRET}\r\nContent-Type: application/json\r\n` +
+      `POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${PUBLISH_KEY}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
     const c = await connect(server.wsUrl);
     clients.push(c);
@@ -88,12 +90,12 @@ describe('POST /publish keeps its connection (HTTP keep-alive)', () => {
     }
   });
 
-  it('pipelined requests and bad secrets get their answer and a close', async () => {
+  it('pipelined requests and bad keys get their answer and a close', async () => {
     const body = JSON.stringify({ type: 'publish', channels: ['ka-pipe'], data: 1 });
     const post = (secret) =>
       `POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${secret}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-    const piped = await rawExchange(server.wsPort, [post(SECRET), post(SECRET)]);
+    const piped = await rawExchange(server.wsPort, [post(PUBLISH_KEY), post(PUBLISH_KEY)]);
     assert.equal((piped.match(/HTTP\/1\.1 /g) || []).length, 1, piped);
     assert.match(piped, /\r\nConnection: close\r\n/);
     const denied = await rawExchange(server.wsPort, [post('wrong')]);

@@ -41,6 +41,9 @@ before(async () => {
   extension = await privateExtension();
 });
 
+// realtime.app_key of the webhook tests' servers: X-Pusher-Key names it.
+const HOOK_KEY = 'redis-e2e-app-key';
+
 describe('redis broker: two servers sharing one Redis', () => {
   let redis;
   let hooks;
@@ -60,6 +63,7 @@ describe('redis broker: two servers sharing one Redis', () => {
       'realtime.client_events': 1,
       'realtime.webhook_url': hooks.url,
       'realtime.webhook_delay': 1,
+      'realtime.app_key': HOOK_KEY,
     };
     A = await startApp(redis, { extension, ini, name: 'A' });
     B = await startApp(redis, { extension, ini, name: 'B' });
@@ -321,7 +325,7 @@ describe('redis broker: two servers sharing one Redis', () => {
       assert.equal(hooks.matching(n, c, u).length, 1, `${n} ${c} ${u ?? ''}: ${JSON.stringify(hooks.events.filter((e) => e.channel === c))}`);
     }
     for (const b of hooks.batches) {
-      assert.equal(b.headers['x-pusher-key'], 'realtime');
+      assert.equal(b.headers['x-pusher-key'], HOOK_KEY);
       assert.match(String(b.headers['x-pusher-signature']), /^[0-9a-f]{64}$/);
     }
     // The signature is HMAC-SHA256 of the body with the shared secret.

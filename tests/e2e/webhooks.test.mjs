@@ -14,6 +14,7 @@ import { connectWithToken, hmacHex, issueToken } from './lib/identity.mjs';
 
 const SECRET = 'webhook-token-secret';
 const APP_KEY = 'hook-key';
+const FALLBACK_KEY = 'fallback-hook-key'; // realtime.app_key of the hub signed with realtime.secret
 const APP_SECRET = 'hook-app-secret';
 
 async function startReceiver() {
@@ -93,7 +94,7 @@ describe('webhooks', () => {
           ping_interval: 1,
         },
       }),
-      startServer({ ini: { secret: SECRET, allow_anonymous: 0, webhook_url: receiver.url('/fallback'), webhook_delay: 1 } }),
+      startServer({ ini: { secret: SECRET, allow_anonymous: 0, webhook_url: receiver.url('/fallback'), webhook_delay: 1, app_key: FALLBACK_KEY } }),
     ]);
   });
   after(async () => {
@@ -205,7 +206,7 @@ describe('webhooks', () => {
     // Without realtime.app_secret, realtime.secret signs.
     for (const r of receiver.to(p)) {
       assert.equal(r.headers['x-pusher-signature'], hmacHex(SECRET, r.body));
-      assert.equal(r.headers['x-pusher-key'], 'realtime'); // the default realtime.app_key
+      assert.equal(r.headers['x-pusher-key'], FALLBACK_KEY);
     }
   });
 

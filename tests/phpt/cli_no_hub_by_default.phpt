@@ -12,7 +12,7 @@ realtime.path=/socket
 <?php
 $s = Realtime\status();
 $documented = ['running', 'pid', 'listen', 'path', 'broker', 'node_id', 'connections', 'channels',
-    'messages_published', 'frames_delivered', 'slow_consumers', 'error'];
+    'messages_published', 'frames_delivered', 'slow_consumers', 'unauthorized', 'error'];
 echo 'missing keys: ', implode(', ', array_diff($documented, array_keys($s))) ?: 'none', "\n";
 var_dump($s['running'], $s['pid'] === getmypid(), $s['listen'], $s['path'], $s['broker'], $s['node_id'],
     $s['connections'], $s['channels'], $s['messages_published'], $s['frames_delivered'],

@@ -9,6 +9,7 @@ pcre.jit=0
 realtime.listen=127.77.0.2:17701
 realtime.log=/dev/null
 realtime.allow_anonymous=1
+realtime.metrics_key=phpt-metrics-key-8d2e41
 --FILE--
 <?php
 require __DIR__ . '/ws_client.inc';

@@ -26,6 +26,9 @@ $defaults = [
     'max_presence_members' => '1000',
     'shutdown_timeout' => '2000',
     'log' => '',
+    'app_key' => '',
+    'publish_key' => '',
+    'metrics_key' => '',
 ];
 $all = ini_get_all('realtime');
 foreach ($defaults as $name => $value) {
@@ -41,4 +44,4 @@ echo count($defaults), " checked; every realtime.* directive is INI_SYSTEM: ",
     var_export(count($system) === count($all), true), "\n";
 ?>
 --EXPECT--
-19 checked; every realtime.* directive is INI_SYSTEM: true
+22 checked; every realtime.* directive is INI_SYSTEM: true

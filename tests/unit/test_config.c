@@ -197,7 +197,7 @@ RT_TEST(defaults_auth_and_apis)
 	RT_ASSERT_EQ_INT(cfg.client_events, 0);
 	RT_ASSERT_EQ_INT(cfg.client_event_rate, 10);
 	RT_ASSERT_EQ_STR(cfg.app_id, "1");
-	RT_ASSERT_EQ_STR(cfg.app_key, "realtime");
+	RT_ASSERT_EQ_STR(cfg.app_key, "");
 	RT_ASSERT_EQ_STR(cfg.app_secret, "");
 	RT_ASSERT_EQ_INT(cfg.query_timeout, 1000);
 	RT_ASSERT_EQ_INT(cfg.max_request_size, 1048576);
@@ -370,8 +370,58 @@ RT_TEST(app_names)
 		static const char *const bad[] = {"", "a b", "a/b", "a?b", "a#b", "a%20b", "a\tb", "a\nb"};
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			expect_invalid("app_id", bad[i]);
-			expect_invalid("app_key", bad[i]);
+			if (bad[i][0] != '\0') {
+				expect_invalid("app_key", bad[i]);
+			}
 		}
+	}
+	/* An empty key turns the Pusher side off again. */
+	RT_ASSERT_EQ_INT(set(cfg, "app_key", ""), 0);
+	RT_ASSERT_EQ_STR(cfg->app_key, "");
+}
+
+/* Pusher needs both a key and a secret (app_secret, or secret). */
+RT_TEST(pusher_needs_key_and_secret)
+{
+	rt_config *cfg = fresh();
+
+	RT_ASSERT_EQ_INT(rt_config_pusher_enabled(cfg), 0);
+	RT_ASSERT_EQ_INT(set(cfg, "app_key", "k3y"), 0);
+	RT_ASSERT_EQ_INT(rt_config_pusher_enabled(cfg), 0);
+	RT_ASSERT_EQ_INT(set(cfg, "secret", "main"), 0);
+	RT_ASSERT_EQ_INT(rt_config_pusher_enabled(cfg), 1);
+	RT_ASSERT_EQ_INT(set(cfg, "secret", ""), 0);
+	RT_ASSERT_EQ_INT(set(cfg, "app_secret", "pusher"), 0);
+	RT_ASSERT_EQ_INT(rt_config_pusher_enabled(cfg), 1);
+	RT_ASSERT_EQ_INT(set(cfg, "app_key", ""), 0);
+	RT_ASSERT_EQ_INT(rt_config_pusher_enabled(cfg), 0);
+}
+
+/* Bearer keys: off when empty, else 16 to 255 bytes, never echoed. */
+RT_TEST(bearer_keys)
+{
+	static const char *const names[] = {"publish_key", "metrics_key"};
+	char value[300];
+
+	memset(value, 'K', sizeof(value));
+	memcpy(value, "TOPSECRET", 9);
+	value[sizeof(value) - 1] = '\0';
+	for (int n = 0; n < 2; n++) {
+		rt_config *cfg = fresh();
+		char *field = n == 0 ? cfg->publish_key : cfg->metrics_key;
+		RT_ASSERT_EQ_INT(set(cfg, names[n], "0123456789abcdef"), 0);
+		RT_ASSERT_EQ_STR(field, "0123456789abcdef");
+		RT_ASSERT_EQ_INT(set(cfg, names[n], "TOPSECRET-short"), -EINVAL);
+		RT_ASSERT(strstr(err_, names[n]) != NULL);
+		RT_ASSERT(strstr(err_, "TOPSECRET") == NULL);
+		RT_ASSERT_EQ_INT(set(cfg, names[n], value), -EINVAL);
+		RT_ASSERT(strstr(err_, "TOPSECRET") == NULL);
+		value[255] = '\0';
+		RT_ASSERT_EQ_INT(set(cfg, names[n], value), 0);
+		RT_ASSERT_EQ_INT(strlen(field), 255);
+		value[255] = 'K';
+		RT_ASSERT_EQ_INT(set(cfg, names[n], ""), 0);
+		RT_ASSERT_EQ_STR(field, "");
 	}
 }
 
@@ -828,6 +878,8 @@ int main(void)
 	RT_RUN(booleans);
 	RT_RUN(secrets_are_not_echoed);
 	RT_RUN(app_secret_falls_back_to_secret);
+	RT_RUN(pusher_needs_key_and_secret);
+	RT_RUN(bearer_keys);
 	RT_RUN(urls);
 	RT_RUN(app_names);
 	RT_RUN(listen_ipv4);

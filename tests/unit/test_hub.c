@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <sys/ioctl.h>
+#include <time.h>
 
 #include "hub/config.h"
 #include "hub/hub.h"
@@ -841,9 +843,81 @@ HUB_TEST(abrupt_disconnect_cleans_up, NULL)
 
 /* ---- HTTP ---- */
 
-HUB_TEST(health, NULL)
+/* ---- stopping ---- */
+
+static int64_t now_ms(void)
 {
-	static const char req[] = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A client that never reads, with the kernel's buffers full and a frame
+ * half written, cannot hold a stop: at realtime.shutdown_timeout the hub
+ * closes it, and rt_hub_stop returns 0 (joined, freed) soon after. */
+HUB_TEST(stop_bounded_by_shutdown_timeout, "shutdown_timeout", "300", "ping_interval", "0",
+		"max_outbound", "268435456", NULL)
+{
+	static char data[32 * 1024 + 3];
+	int fd = open_client(f, NULL, 0);
+	int pending = -1, flat = 0, r;
+	int64_t deadline, t0, ms;
+
+	RT_ASSERT(fd >= 0);
+	subscribe(fd, "stuck");
+	memset(data, 'x', sizeof(data) - 1);
+	data[0] = '"';
+	data[sizeof(data) - 2] = '"';
+	/* 32 MB: more than loopback's buffers hold, so the hub keeps the rest. */
+	for (int i = 0; i < 1024; i++) {
+		publish(f, "stuck", data);
+	}
+	/* The client's receive queue stops growing once the window is shut. */
+	deadline = now_ms() + 10000;
+	while (flat < 5 && now_ms() < deadline) {
+		int n = 0;
+		struct timespec pause = {0, 20 * 1000000L};
+		RT_ASSERT_EQ_INT(ioctl(fd, FIONREAD, &n), 0);
+		flat = n > 0 && n == pending ? flat + 1 : 0;
+		pending = n;
+		nanosleep(&pause, NULL);
+	}
+	RT_ASSERT(flat >= 5);
+	t0 = now_ms();
+	r = rt_hub_stop(f->hub);
+	ms = now_ms() - t0;
+	f->hub = NULL;
+	RT_ASSERT_EQ_INT(r, 0);
+	/* It waited for the deadline (the client had its grace), then cut. */
+	if (ms < 250 || ms > 300 + 1000) {
+		RT_FAIL_("rt_hub_stop took %lld ms with shutdown_timeout 300", (long long) ms);
+	}
+}
+
+#define HEALTH_KEY "unit-metrics-key-0123"
+
+/* Without realtime.metrics_key: the status and nothing else. */
+HUB_TEST(health_without_key, "metrics_key", HEALTH_KEY, NULL)
+{
+	static const char *const reqs[] = {
+		"GET /health HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " HEALTH_KEY "x\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer unit-metrics-key-012\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: x\r\nAuthorization: " HEALTH_KEY "\r\n\r\n",
+	};
+	char resp[4096];
+
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		RT_ASSERT_EQ_INT(ws_http(f->port, reqs[i], strlen(reqs[i]), resp, sizeof(resp), WS_TIMEOUT_MS), 200);
+		RT_ASSERT(ws_body(resp) != NULL);
+		RT_ASSERT_EQ_STR(ws_body(resp), "{\"status\":\"ok\"}\n");
+	}
+}
+
+HUB_TEST(health, "metrics_key", HEALTH_KEY, NULL)
+{
+	static const char req[] = "GET /health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " HEALTH_KEY "\r\n\r\n";
 	char resp[4096], ct[64];
 	json_error_t jerr;
 	json_t *j;
@@ -1414,6 +1488,8 @@ int main(void)
 	RT_RUN(client_close_is_answered);
 	RT_RUN(abrupt_disconnect_cleans_up);
 	RT_RUN(health);
+	RT_RUN(stop_bounded_by_shutdown_timeout);
+	RT_RUN(health_without_key);
 	RT_RUN(http_keep_alive);
 	RT_RUN(http_errors);
 	RT_RUN(custom_path);

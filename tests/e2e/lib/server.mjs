@@ -28,6 +28,18 @@ export const EXTENSION =
 export const PHP_BIN = process.env.PHP_BIN || 'php';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/**
+ * Headers that sign a POST /publish body with realtime.secret, as a PHP
+ * process without a hub does: X-Realtime-Signature = hex(HMAC-SHA256(secret,
+ * timestamp "." body)). `ts` (unix seconds) defaults to now.
+ */
+export function publishSignature(secret, body, ts = Math.floor(Date.now() / 1000)) {
+  const signature = crypto.createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex');
+  return { 'X-Realtime-Timestamp': String(ts), 'X-Realtime-Signature': signature };
+}
+
+// realtime.metrics_key of every test server: health() asks for /health's detail with it.
+export const METRICS_KEY = 'e2e-metrics-key-3b9f1c27';
 const MAX_LOG = 256 * 1024;
 
 // ---------------------------------------------------------------------------
@@ -220,6 +232,7 @@ export async function startServer({ ini = {}, docroot = APP_DIR, warmup = '/inde
         // authentication by default accept anonymous clients with this; builds
         // without the setting ignore it.
         'realtime.allow_anonymous': 1,
+        'realtime.metrics_key': METRICS_KEY,
       }
     : {};
   for (const [key, value] of Object.entries(ini)) {
@@ -287,7 +300,7 @@ export async function startServer({ ini = {}, docroot = APP_DIR, warmup = '/inde
       return httpRequest(wsPort, reqPath, opts);
     },
     async health() {
-      const res = await httpRequest(wsPort, '/health', { timeout: 2000 });
+      const res = await httpRequest(wsPort, '/health', { timeout: 2000, headers: { authorization: `Bearer ${METRICS_KEY}` } });
       if (res.status !== 200) throw new Error(`/health answered ${res.status}: ${res.body}`);
       return res.json;
     },

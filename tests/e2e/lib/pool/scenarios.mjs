@@ -5,7 +5,7 @@
 //   (2) getChannelUsers() in a request lists presence members of every hub,
 //       whichever worker answers; member_added crosses hubs
 //   (3) a CLI script's broadcast() (POST /publish) reaches all 200
-//   (6) bad input: /publish with a wrong or no secret is 401, the CLI with a
+//   (6) bad input: /publish not signed with the secret is 401, the CLI with a
 //       wrong secret or no server throws Realtime\Exception
 //   (4) kill -9 one worker: the other hubs keep delivering, its clients see
 //       the socket close and reconnect to another hub
@@ -18,7 +18,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { httpRequest, waitFor } from '../server.mjs';
+import { httpRequest, publishSignature, waitFor } from '../server.mjs';
 import {
   cliPublish,
   connectMany,
@@ -193,21 +193,24 @@ export function poolSuite(title, { start, clients = 200, minWorkers = 2, concurr
       assert.ok(res.batched >= 1, `the second broadcast woke the hubs itself: ${JSON.stringify(res)}`);
     });
 
-    test('(6) bad input: /publish without the right secret is 401; the CLI throws Realtime\\Exception', {}, async (t) => {
+    test('(6) bad input: /publish not signed with the right secret is 401; the CLI throws Realtime\\Exception', {}, async (t) => {
       const all = await fleet();
       const badBody = JSON.stringify({ type: 'publish', channels: ['news'], data: { from: 'bad' } });
-      const post = (authorization, body = badBody) =>
+      const post = (auth, body = badBody) =>
         httpRequest(dep().hubPort, '/publish', {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...(authorization ? { Authorization: authorization } : {}) },
+          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...(auth || {}) },
           body,
         });
       // Every hub answers the same: try a few connections (they land on different hubs).
       for (let i = 0; i < 4; i++) {
-        const wrong = await post(`Bearer ${dep().secret}-wrong`);
+        const wrong = await post(publishSignature(`${dep().secret}-wrong`, badBody));
         assert.equal(wrong.status, 401, `wrong secret: ${wrong.status} ${wrong.body}`);
         const none = await post(undefined);
         assert.equal(none.status, 401, `no secret: ${none.status} ${none.body}`);
+        // The secret itself is not a credential on the wire.
+        const bearer = await post({ Authorization: `Bearer ${dep().secret}` });
+        assert.equal(bearer.status, 401, `the secret as a bearer token: ${bearer.status} ${bearer.body}`);
       }
 
       const bad = await cliPublish({ extension: dep().extension, listen: dep().hubAddr, secret: 'not-the-secret' }, 'news', { from: 'bad' });
@@ -222,7 +225,8 @@ export function poolSuite(title, { start, clients = 200, minWorkers = 2, concurr
       assert.match(dead.result.error, /no realtime server is listening/);
 
       // The right secret works, and none of the refused messages went out.
-      const good = await post(`Bearer ${dep().secret}`, JSON.stringify({ type: 'publish', channels: ['news'], data: { from: 'authorized' } }));
+      const goodBody = JSON.stringify({ type: 'publish', channels: ['news'], data: { from: 'authorized' } });
+      const good = await post(publishSignature(dep().secret, goodBody), goodBody);
       assert.equal(good.status, 202, `right secret: ${good.status} ${good.body}`);
       await expectAll(all, (m) => m.type === 'message' && m.data && m.data.from === 'authorized', 15000, 'the authorized POST /publish');
       // Had a refused message gone out, it would have arrived before this one.

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { freePorts, httpRequest, waitFor } from '../server.mjs';
+import { METRICS_KEY, freePorts, httpRequest, waitFor } from '../server.mjs';
 import {
   DOCROOT,
   childrenOf,
@@ -56,6 +56,7 @@ export function phpIni({ extension, hubAddr, secret = SECRET, log, errorLog, ext
     HUB_ADDR: hubAddr,
     SECRET: secret,
     LOG: log,
+    METRICS_KEY,
     ERROR_LOG: errorLog,
     EXTRA: extra,
   });
@@ -214,7 +215,7 @@ function deployment({ kind, dir, extension, hubPort, frontPort, wsUrl, groups, s
       node = String(node);
       if (!dep.nodes.has(node)) {
         await waitFor(async () => {
-          const res = await httpRequest(hubPort, '/health', { timeout: 2000 });
+          const res = await httpRequest(hubPort, '/health', { timeout: 2000, headers: { authorization: `Bearer ${METRICS_KEY}` } });
           dep.learn(res.json);
           return dep.nodes.has(node);
         }, ms, { interval: 5, message: `a /health answer from hub node ${node}` });
