@@ -38,6 +38,7 @@ struct rt_broker {
 	int batching;
 	uint64_t seen_published;
 	uint32_t quiet_ms;
+	char max_setting[48];   /* link.max_message_setting */
 };
 
 /* How long the hub keeps watching after its process last published. */
@@ -71,11 +72,28 @@ static void rt__deliver(void *ctx, rt_msg *msg)
 
 static void rt__drain(rt_broker *b)
 {
-	uint64_t lost = rt_pool_drain(b->member, rt__deliver, b->link_hub);
+	rt_pool_loss loss;
+	uint64_t lost = rt_pool_drain_ex(b->member, rt__deliver, b->link_hub, &loss);
 
-	if (lost > 0) {
+	if (lost == 0) {
+		return;
+	}
+	rt_hub_count_lost(b->link_hub, lost);
+	if (loss.overrun > 0) {
 		rt_log(RT_LOG_ERROR, "this hub fell behind and lost %llu bytes of messages: "
-				"raise realtime.pool_memory", (unsigned long long) lost);
+				"raise realtime.pool_memory", (unsigned long long) loss.overrun);
+	}
+	if (loss.corrupt > 0) {
+		rt_log(RT_LOG_ERROR, "the shared ring held a malformed entry: skipped %llu bytes "
+				"of messages to the newest", (unsigned long long) loss.corrupt);
+	}
+	if (loss.nomem > 0) {
+		rt_log(RT_LOG_ERROR, "out of memory reading a message from the shared ring: "
+				"lost %llu bytes", (unsigned long long) loss.nomem);
+	}
+	if (loss.undecodable > 0) {
+		rt_log(RT_LOG_ERROR, "the shared ring held %llu bytes that are not a well-formed "
+				"message: dropped", (unsigned long long) loss.undecodable);
 	}
 }
 
@@ -246,6 +264,12 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.publish = rt__link_publish;
 	b->link.tick = rt__link_tick;
 	b->link.stop = rt__link_stop;
+	if (rt__pool != NULL) {
+		b->link.max_message = rt_pool_max_message(rt__pool);
+		snprintf(b->max_setting, sizeof(b->max_setting), "realtime.pool_memory=%u",
+				cfg->pool_memory);
+		b->link.max_message_setting = b->max_setting;
+	}
 	*out = b;
 	return 0;
 }

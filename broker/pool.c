@@ -16,6 +16,8 @@
 
 #define RT_POOL_MAGIC 0x72745f706f6f6c31ULL /* "rt_pool1" */
 #define RT_ENTRY_PAD 1u
+/* Entries copied out per lock; one larger entry is copied out alone, into
+ * a scratch buffer grown to its size (at most rt__max_entry). */
 #define RT_DRAIN_CHUNK (256 * 1024)
 
 typedef struct rt__slot {
@@ -51,11 +53,27 @@ struct rt_pool_member {
 	uint64_t app;
 	uint64_t rpos;
 	char *scratch;
+	size_t scratch_cap;
 };
 
 static size_t rt__align8(size_t n)
 {
 	return (n + 7) & ~(size_t) 7;
+}
+
+/* The largest entry, header included, the writer accepts: a quarter of the
+ * ring, so that a hub a little behind still finds whole messages. */
+static uint64_t rt__max_entry(const rt_pool *p)
+{
+	return p->size / 4;
+}
+
+size_t rt_pool_max_message(const rt_pool *p)
+{
+	uint64_t max = rt__max_entry(p);
+
+	/* need = header + align8(len) <= max  <=>  len <= (max - header) & ~7 */
+	return max <= sizeof(rt__entry) ? 0 : (size_t) ((max - sizeof(rt__entry)) & ~(uint64_t) 7);
 }
 
 uint64_t rt_pool_app_id(const char *host, int port)
@@ -159,9 +177,10 @@ RT_HOT int rt_pool_append(rt_pool *p, uint64_t app, const rt_msg *msg, char *err
 	rt__entry e = {(uint32_t) len, 0, app};
 	uint64_t pos;
 
-	if (need > p->size / 4) {
-		snprintf(err, errlen, "a message of %zu bytes is too large for realtime.pool_memory "
-				"(%llu bytes; a message may use a quarter)", len, (unsigned long long) p->size);
+	if (need > rt__max_entry(p) || len > UINT32_MAX) {
+		snprintf(err, errlen, "a message of %zu bytes is larger than %zu bytes, the most "
+				"realtime.pool_memory=%llu carries (a message may use a quarter of it)",
+				len, rt_pool_max_message(p), (unsigned long long) p->size);
 		return -EMSGSIZE;
 	}
 	rt__lock(p);
@@ -260,6 +279,7 @@ int rt_pool_join(rt_pool *p, uint64_t app, uint32_t node, rt_pool_member **out,
 	}
 	m->pool = p;
 	m->app = app;
+	m->scratch_cap = RT_DRAIN_CHUNK;
 	*out = m;
 	return 0;
 }
@@ -269,13 +289,62 @@ int rt_pool_member_fd(const rt_pool_member *m)
 	return m->fd;
 }
 
-uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), void *ctx)
+/* What an entry at pos claims, checked against the ring before anything is
+ * copied: the segment is shared with every process of the server, so a
+ * length read from it is trusted no more than one read from the network.
+ * Returns the bytes the entry spans (a pad: to the ring's end), or 0 when
+ * it is not a well-formed entry. */
+static uint64_t rt__entry_span(const rt_pool *p, uint64_t rpos, rt__entry *e)
+{
+	uint64_t pos = rpos % p->size, to_end = p->size - pos, span;
+
+	memset(e, 0, sizeof(*e));
+	if (to_end < sizeof(rt__entry)) {
+		span = to_end; /* the writer skips a tail too short for a header */
+	} else {
+		memcpy(e, p->ring + pos, sizeof(*e));
+		if (e->flags == RT_ENTRY_PAD) {
+			span = to_end;
+			if (e->len != to_end - sizeof(rt__entry)) {
+				return 0;
+			}
+		} else if (e->flags == 0) {
+			span = sizeof(rt__entry) + rt__align8(e->len);
+			if (span > rt__max_entry(p) || span > to_end) {
+				return 0;
+			}
+		} else {
+			return 0;
+		}
+	}
+	return span <= p->head - rpos ? span : 0;
+}
+
+static int rt__scratch_fit(rt_pool_member *m, size_t need)
+{
+	char *bigger;
+
+	if (need <= m->scratch_cap) {
+		return 0;
+	}
+	bigger = realloc(m->scratch, need);
+	if (bigger == NULL) {
+		return -ENOMEM;
+	}
+	m->scratch = bigger;
+	m->scratch_cap = need;
+	return 0;
+}
+
+uint64_t rt_pool_drain_ex(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), void *ctx,
+		rt_pool_loss *loss)
 {
 	rt_pool *p = m->pool;
 	rt__slot *s = &p->slots[m->slot];
 	char buf[64];
 	uint64_t lost = 0;
 
+	memset(loss, 0, sizeof(*loss));
 	while (recv(m->fd, buf, sizeof(buf), 0) > 0) {
 	}
 	/* Cleared before reading: a message published after the read wakes us again. */
@@ -285,30 +354,37 @@ uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), vo
 
 		rt__lock(p);
 		if (p->head - m->rpos > p->size) {
-			lost += p->head - m->rpos;
+			loss->overrun += p->head - m->rpos;
 			m->rpos = p->head;
 		}
 		/* Copy whole entries out, so the lock is held for memcpy only. */
 		while (m->rpos < p->head) {
-			uint64_t pos = m->rpos % p->size;
 			rt__entry e;
-			size_t whole;
-			if (p->size - pos < sizeof(rt__entry)) {
-				m->rpos += p->size - pos;
-				continue;
-			}
-			memcpy(&e, p->ring + pos, sizeof(e));
-			whole = sizeof(e) + rt__align8(e.len);
-			if (e.flags & RT_ENTRY_PAD) {
-				m->rpos += p->size - pos;
-				continue;
-			}
-			if (n + whole > RT_DRAIN_CHUNK) {
+			uint64_t span = rt__entry_span(p, m->rpos, &e);
+			if (span == 0) {
+				/* Nothing after a bad entry can be framed: skip to the
+				 * writer's position, which is always an entry boundary. */
+				loss->corrupt += p->head - m->rpos;
+				m->rpos = p->head;
 				break;
 			}
-			memcpy(m->scratch + n, p->ring + pos, whole);
-			n += whole;
-			m->rpos += whole;
+			if (span < sizeof(rt__entry) || e.flags == RT_ENTRY_PAD) {
+				m->rpos += span;
+				continue;
+			}
+			if (n + span > m->scratch_cap) {
+				if (n > 0) {
+					break; /* hand over what is out, then come back for it */
+				}
+				if (rt__scratch_fit(m, (size_t) span) != 0) {
+					loss->nomem += span;
+					m->rpos += span;
+					continue;
+				}
+			}
+			memcpy(m->scratch + n, p->ring + m->rpos % p->size, (size_t) span);
+			n += (size_t) span;
+			m->rpos += span;
 		}
 		rt__unlock(p);
 		for (size_t off = 0; off < n;) {
@@ -319,6 +395,8 @@ uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), vo
 				msg = rt_msg_decode(m->scratch + off + sizeof(e), e.len);
 				if (msg != NULL) {
 					cb(ctx, msg);
+				} else {
+					loss->undecodable += sizeof(e) + e.len;
 				}
 			}
 			off += sizeof(e) + rt__align8(e.len);
@@ -327,7 +405,23 @@ uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), vo
 			break;
 		}
 	}
+	if (m->scratch_cap > RT_DRAIN_CHUNK) {
+		/* A large message is rare: do not keep its buffer for good. */
+		char *small = realloc(m->scratch, RT_DRAIN_CHUNK);
+		if (small != NULL) {
+			m->scratch = small;
+			m->scratch_cap = RT_DRAIN_CHUNK;
+		}
+	}
+	lost = loss->overrun + loss->corrupt + loss->nomem + loss->undecodable;
 	return lost;
+}
+
+uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), void *ctx)
+{
+	rt_pool_loss loss;
+
+	return rt_pool_drain_ex(m, cb, ctx, &loss);
 }
 
 void rt_pool_leave(rt_pool_member *m)

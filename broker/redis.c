@@ -313,15 +313,29 @@ static void rt__on_message(redisAsyncContext *c, void *reply, void *privdata)
 	rt_msg *msg;
 	(void) c;
 
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3
-			|| r->element[0]->type != REDIS_REPLY_STRING
-			|| strcmp(r->element[0]->str, "message") != 0) {
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element == NULL
+			|| r->element[0] == NULL || r->element[0]->type != REDIS_REPLY_STRING
+			|| r->element[0]->str == NULL || r->element[0]->len != 7
+			|| memcmp(r->element[0]->str, "message", 7) != 0) {
+		return; /* subscribe confirmations and the like */
+	}
+	/* What a Redis server sends is checked as any network input is: the
+	 * payload must be a string whose length the reply itself vouches for. */
+	if (r->element[2] == NULL || r->element[2]->type != REDIS_REPLY_STRING
+			|| r->element[2]->str == NULL) {
+		rt_log(RT_LOG_ERROR, "Redis at %s sent a message that is not a string: dropped",
+				b->cfg.redis_address);
 		return;
 	}
 	msg = rt_msg_decode(r->element[2]->str, r->element[2]->len);
-	if (msg != NULL) {
-		rt_hub_deliver(b->hub, msg);
+	if (msg == NULL) {
+		rt_hub_count_lost(b->hub, r->element[2]->len);
+		rt_log(RT_LOG_ERROR, "Redis at %s sent %zu bytes that are not a well-formed message "
+				"(another program on the channel, or a hub of another version): dropped",
+				b->cfg.redis_address, r->element[2]->len);
+		return;
 	}
+	rt_hub_deliver(b->hub, msg);
 }
 
 static void rt__subscribe(void *ctx, char kind, const char *name, size_t len)
