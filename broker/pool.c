@@ -76,6 +76,13 @@ size_t rt_pool_max_message(const rt_pool *p)
 	return max <= sizeof(rt__entry) ? 0 : (size_t) ((max - sizeof(rt__entry)) & ~(uint64_t) 7);
 }
 
+unsigned char *rt_pool_ring(rt_pool *p, uint64_t *size, uint64_t *head)
+{
+	*size = p->size;
+	*head = p->head;
+	return p->ring;
+}
+
 uint64_t rt_pool_app_id(const char *host, int port)
 {
 	char key[96];

@@ -61,6 +61,10 @@ int rt_pool_reap(rt_pool *pool, uint64_t app, uint32_t *dead, int max);
 /* The lowest node id of a live hub of app other than except, or 0. */
 uint32_t rt_pool_first_node(rt_pool *pool, uint64_t app, uint32_t except);
 
+/* The ring's bytes, its size and the write position (bytes ever written),
+ * for tests that play a broken or hostile process sharing the segment. */
+unsigned char *rt_pool_ring(rt_pool *pool, uint64_t *size, uint64_t *head);
+
 /* The app id of a listen address: hubs share messages only within one app. */
 uint64_t rt_pool_app_id(const char *host, int port);
 

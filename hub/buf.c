@@ -68,7 +68,9 @@ void rt_sb_append(rt_sb *sb, const void *data, size_t len)
 	if (rt__sb_reserve(sb, len) != 0) {
 		return;
 	}
-	memcpy(sb->data + sb->len, data, len);
+	if (len > 0) { /* data may be NULL then */
+		memcpy(sb->data + sb->len, data, len);
+	}
 	sb->len += len;
 	sb->data[sb->len] = '\0';
 }
