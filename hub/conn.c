@@ -440,6 +440,9 @@ static int rt__replace_pong(rt_conn *conn, const uint8_t *frame, size_t len)
  * and CLOSE). A PONG counts against realtime.max_outbound like any frame. */
 static void rt__queue_control(rt_conn *conn, const uint8_t *frame, size_t len)
 {
+	if (conn->flags & RT_CONN_F_ABORTED) {
+		return; /* nothing may follow the close frame already queued */
+	}
 	if (frame[0] == RT_WS_OP_PONG) {
 		if (rt__replace_pong(conn, frame, len)) {
 			return;
@@ -573,7 +576,7 @@ static void rt__pump(rt_conn *conn)
 		rt_conn_close(conn);
 		return;
 	}
-	if (conn->flags & RT_CONN_F_OVER_BUDGET) {
+	if ((conn->flags & RT_CONN_F_OVER_BUDGET) && !(conn->flags & RT_CONN_F_ABORTED)) {
 		rt__over_budget(conn);
 		return;
 	}
@@ -595,7 +598,7 @@ static void rt__abort_ws(rt_conn *conn, uint16_t code)
 
 	rt__outq_drop_unsent(conn);
 	rt__queue_copy(conn, frame, sizeof(frame));
-	conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH;
+	conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH | RT_CONN_F_ABORTED;
 	conn->state = RT_CONN_CLOSING;
 	conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
 	uv_read_stop((uv_stream_t *) &conn->tcp);

@@ -29,6 +29,7 @@ enum {
 	RT_CONN_F_CLOSE_AFTER_FLUSH = 8,
 	RT_CONN_F_COUNTED = 16,     /* counted in stat_connections */
 	RT_CONN_F_OVER_BUDGET = 32, /* its control frames would pass realtime.max_outbound */
+	RT_CONN_F_ABORTED = 64,     /* our own close frame is queued: wslay's frames are dropped */
 };
 
 /* Close codes of the native protocol beyond RFC 6455's (docs/protocol.md). */

@@ -11,21 +11,26 @@ const rt_proto_ops *rt_proto(int proto)
 
 size_t rt_proto_message_frame_max(const rt_msg *msg)
 {
-	rt_str none = {NULL, 0};
-	size_t max = 0;
+	rt_str ch = {NULL, 0};
+	size_t max = 0, widest = 0;
 
-	for (int p = 0; p < RT_PROTO_COUNT; p++) {
-		const rt_proto_ops *ops = rt_proto(p);
-		size_t n;
-		if (msg->type == RT_MSG_PUBLISH) {
-			for (uint32_t i = 0; i < msg->channel_count; i++) {
-				n = rt_frame_size(ops->message_size(msg, msg->channels[i]));
-				max = n > max ? n : max;
+	/* Frames differ between channels by the channel's name alone: the
+	 * widest one makes the largest, and data is measured once per protocol. */
+	if (msg->type == RT_MSG_PUBLISH) {
+		for (uint32_t i = 0; i < msg->channel_count; i++) {
+			size_t w = rt_json_string_size(msg->channels[i].ptr, msg->channels[i].len);
+			if (ch.ptr == NULL || w > widest) {
+				ch = msg->channels[i];
+				widest = w;
 			}
-		} else {
-			n = rt_frame_size(ops->message_size(msg, none));
-			max = n > max ? n : max;
 		}
+		if (ch.ptr == NULL) {
+			return 0; /* no channel: nothing is framed */
+		}
+	}
+	for (int p = 0; p < RT_PROTO_COUNT; p++) {
+		size_t n = rt_frame_size(rt_proto(p)->message_size(msg, ch));
+		max = n > max ? n : max;
 	}
 	return max;
 }
