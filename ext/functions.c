@@ -564,7 +564,7 @@ ZEND_FUNCTION(Realtime_status)
 	add_assoc_long(return_value, "messages_published", (zend_long) stats.messages_published);
 	add_assoc_long(return_value, "frames_delivered", (zend_long) stats.frames_delivered);
 	add_assoc_long(return_value, "slow_consumers", (zend_long) stats.slow_consumers);
-	add_assoc_long(return_value, "ring_lost_bytes", (zend_long) stats.ring_lost_bytes);
+	add_assoc_long(return_value, "broker_lost_bytes", (zend_long) stats.broker_lost_bytes);
 	add_assoc_long(return_value, "publish_wakeups", (zend_long) publishes.woke);
 	add_assoc_long(return_value, "publish_batched", (zend_long) publishes.batched);
 	last_error = rt_lifecycle_last_error();

@@ -1031,7 +1031,7 @@ int rt_hub_check_publish(const rt_hub *hub, const rt_msg *msg, char *err, size_t
 
 void rt_hub_count_lost(rt_hub *hub, uint64_t bytes)
 {
-	atomic_fetch_add_explicit(&hub->stat_ring_lost, bytes, memory_order_relaxed);
+	atomic_fetch_add_explicit(&hub->stat_broker_lost, bytes, memory_order_relaxed);
 }
 
 void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
@@ -1043,7 +1043,7 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 	out->messages_published = atomic_load_explicit(&h->stat_published, memory_order_relaxed);
 	out->frames_delivered = atomic_load_explicit(&h->stat_delivered, memory_order_relaxed);
 	out->slow_consumers = atomic_load_explicit(&h->stat_slow, memory_order_relaxed);
-	out->ring_lost_bytes = atomic_load_explicit(&h->stat_ring_lost, memory_order_relaxed);
+	out->broker_lost_bytes = atomic_load_explicit(&h->stat_broker_lost, memory_order_relaxed);
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();
 }

@@ -19,7 +19,7 @@ typedef struct rt_hub_stats {
 	uint64_t messages_published;   /* messages taken from the queue */
 	uint64_t frames_delivered;     /* frames queued to clients */
 	uint64_t slow_consumers;       /* clients closed with 4008 */
-	uint64_t ring_lost_bytes;      /* bytes of messages lost between hubs (rt_hub_count_lost) */
+	uint64_t broker_lost_bytes;    /* bytes of messages lost between hubs (rt_hub_count_lost) */
 	uint32_t node_id;
 	int pid;
 } rt_hub_stats;
@@ -65,7 +65,7 @@ int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen);
 /* On the hub thread: handles a message that came through the link. */
 void rt_hub_deliver(rt_hub *hub, rt_msg *msg);
 /* On the hub thread: a broker lost bytes of messages meant for this hub
- * (Realtime\status() ring_lost_bytes); the broker logs why. */
+ * (Realtime\status() broker_lost_bytes); the broker logs why. */
 void rt_hub_count_lost(rt_hub *hub, uint64_t bytes);
 /* On the hub thread: 0 when msg, published from here, can reach every
  * subscriber (its frames fit realtime.max_outbound, and the broker carries

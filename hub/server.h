@@ -57,7 +57,7 @@ struct rt_hub {
 	_Atomic uint64_t stat_published;
 	_Atomic uint64_t stat_delivered;
 	_Atomic uint64_t stat_slow;
-	_Atomic uint64_t stat_ring_lost;  /* bytes of messages the broker could not hand over */
+	_Atomic uint64_t stat_broker_lost;  /* bytes of messages the broker could not hand over */
 };
 
 /* The connections of one user on this hub. */

@@ -19,7 +19,9 @@
 //       byte more makes broadcast() throw, /publish and the Pusher HTTP API
 //       answer 413; subscribers stay connected and keep receiving.
 //   (3) The redis broker with a real redis-server: the largest message
-//       under max_outbound crosses from one server to another.
+//       under max_outbound crosses from one server to another; bytes on a
+//       hub's channel that are not a message are dropped, counted in
+//       broker_lost_bytes, and delivery goes on.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { closeAll, connect, httpRequest } from './lib/server.mjs';
@@ -28,6 +30,7 @@ import { connectMany, expectAll, spread, warmUp } from './lib/pool/clients.mjs';
 import { APP, NATIVE_SECRET, signedPath, startPusherServer } from './pusher-helpers.mjs';
 import { startRedis } from './lib/redis/redis.mjs';
 import { privateExtension, startApp } from './lib/redis/apps.mjs';
+import { namespaceOf } from './lib/redis/cluster.mjs';
 
 const KB = 1024;
 
@@ -240,5 +243,21 @@ describe('(3) the redis broker', () => {
     await A.call('broadcast', { channel: 'big', message: 'next' });
     await client.next((m) => m.type === 'message' && m.data === 'next', 10000);
     assert.ok(client.isOpen);
+  });
+
+  it('bytes on a hub\'s Redis channel that are not a message are dropped and counted; delivery goes on', async () => {
+    const ns = await namespaceOf(redis, 'realtime:');
+    const before = (await B.call('status')).broker_lost_bytes;
+    assert.equal(typeof before, 'number');
+    // Truncated headers, a count of channels the bytes cannot hold, lengths past the end.
+    const garbage = ['x', '\u0001\u0000\u0000\u0000\u0000', `\u0001${'\u0000'.repeat(8)}\u00ff\u00ff`, `\u0001${'\u0000'.repeat(8)}\u0001\u0000\u00ff\u00ff\u00ff\u007f`, 'z'.repeat(100)];
+    for (const g of garbage) await redis.command('PUBLISH', `${ns}c:big`, g);
+    // Published after the garbage: once it arrives, B has read all of it.
+    await A.call('broadcast', { channel: 'big', message: 'still' });
+    await client.next((m) => m.type === 'message' && m.data === 'still', 10000);
+    const lost = (await B.call('status')).broker_lost_bytes - before;
+    assert.equal(lost, garbage.reduce((n, g) => n + Buffer.byteLength(g), 0));
+    assert.ok(client.isOpen);
+    assert.ok(!client.inbox.some((m) => m.type === 'message'), `left over: ${JSON.stringify(client.inbox).slice(0, 200)}`);
   });
 });
