@@ -25,6 +25,9 @@
  * PONGs are coalesced into ours. */
 #define RT_WS_SLICE 4096
 #define RT_WS_OP_PONG 0x8a  /* first byte of a final PONG frame */
+/* PONGs of one read queued one per PING before they are coalesced: a
+ * client that pings a few times at once gets every answer. */
+#define RT_PONG_BURST 16
 
 /* Every read lands in one buffer per hub thread: reads are handled to the
  * end before the next one, so connections need no buffer of their own. */
@@ -402,16 +405,21 @@ static ssize_t rt__ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len
 	return (ssize_t) len;
 }
 
+/* PONGs queued by the read being handled (rt__ws_feed). */
+static __thread uint32_t rt__pongs_this_read;
+
 /* Replaces the PONG at the tail of the queue, if no write has started on
  * it, with a newer one: RFC 6455 5.5.3 lets an endpoint answer only the
  * most recent of several PINGs, so a client that pings and never reads
- * holds one PONG here, not one per PING. Returns whether it did. */
+ * holds one PONG here, not one per PING. That happens once its socket is
+ * full, or past RT_PONG_BURST PONGs in one read. Returns whether it did. */
 static int rt__replace_pong(rt_conn *conn, const uint8_t *frame, size_t len)
 {
 	uint32_t i;
 	rt_buf *tail, *b;
 
-	if (conn->out_count == 0) {
+	if (conn->out_count == 0 || (!(conn->flags & RT_CONN_F_WRITING)
+			&& rt__pongs_this_read < RT_PONG_BURST)) {
 		return 0;
 	}
 	i = conn->out_count - 1;
@@ -451,6 +459,7 @@ static void rt__queue_control(rt_conn *conn, const uint8_t *frame, size_t len)
 			conn->flags |= RT_CONN_F_OVER_BUDGET;
 			return;
 		}
+		rt__pongs_this_read++;
 	}
 	rt__queue_copy(conn, frame, len);
 }
@@ -622,6 +631,7 @@ static void rt__over_budget(rt_conn *conn)
 
 static void rt__ws_feed(rt_conn *conn, const char *data, size_t len)
 {
+	rt__pongs_this_read = 0;
 	conn->flags &= (uint8_t) ~RT_CONN_F_AWAIT_PONG;
 	rt_frame_scan_feed(&conn->scan, (const uint8_t *) data, len);
 	if (rt__ws_ensure(conn) != 0) {

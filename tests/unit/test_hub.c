@@ -1120,6 +1120,31 @@ HUB_TEST(ping_flood_pongs_coalesced, NULL)
 	RT_ASSERT_EQ_INT(s.connections, 1);
 }
 
+/* A few PINGs at once (as Autobahn's case 2.10 sends them) each get their
+ * PONG, in order: coalescing starts only past a burst. */
+HUB_TEST(ping_burst_each_ponged, NULL)
+{
+	uint8_t all[10 * 18];
+	size_t n = 0;
+	int fd = open_client(f, NULL, 0);
+
+	RT_ASSERT(fd >= 0);
+	for (uint32_t i = 1; i <= 10; i++) {
+		n += ws_build_frame(all + n, sizeof(all) - n, 0x89, &i, sizeof(i), 1);
+	}
+	RT_ASSERT_EQ_INT(ws_send_all(fd, all, n), 0);
+	for (uint32_t i = 1; i <= 10; i++) {
+		ws_frame fr;
+		uint32_t got = 0;
+		RT_ASSERT_EQ_INT(ws_recv_frame(fd, &fr, WS_TIMEOUT_MS), 0);
+		if (fr.b0 == 0x8a && fr.len == 4) {
+			memcpy(&got, fr.payload, 4);
+		}
+		ws_frame_free(&fr);
+		RT_ASSERT_EQ_INT(got, i);
+	}
+}
+
 /* ---- stats ---- */
 
 HUB_TEST(stats_counters, NULL)
@@ -1474,6 +1499,7 @@ int main(void)
 	RT_RUN(ping_timeout_closes_4000);
 	RT_RUN(slow_consumer_closes_4008);
 	RT_RUN(ping_flood_pongs_coalesced);
+	RT_RUN(ping_burst_each_ponged);
 	RT_RUN(stats_counters);
 	RT_RUN(stop_closes_clients_1001);
 	RT_RUN(stop_with_half_open_handshake);
