@@ -42,6 +42,7 @@ struct rt_broker {
 	 * one, the next tick asks every hub for its state again. */
 	_Atomic uint64_t overrun;
 	int resync_due;
+	char max_setting[48];   /* link.max_message_setting */
 };
 
 /* How long the hub keeps watching after its process last published. */
@@ -75,19 +76,40 @@ static void rt__deliver(void *ctx, rt_msg *msg)
 
 static void rt__drain(rt_broker *b)
 {
-	static rt_log_limit overrun_log;
+	static rt_log_limit overrun_log, corrupt_log, nomem_log, undecodable_log;
+	rt_pool_loss loss;
 	uint64_t before = rt_pool_member_lost(b->member);
-	uint64_t lost = rt_pool_drain(b->member, rt__deliver, b->link_hub);
+	uint64_t lost = rt_pool_drain_ex(b->member, rt__deliver, b->link_hub, &loss);
 	uint64_t msgs = rt_pool_member_lost(b->member) - before;
 
-	if (lost > 0 || msgs > 0) {
+	if (lost == 0 && msgs == 0) {
+		return;
+	}
+	rt_hub_count_lost(b->link_hub, lost);
+	if (loss.overrun > 0 || loss.corrupt > 0 || msgs > 0) {
 		atomic_fetch_add_explicit(&b->overrun, msgs, memory_order_relaxed);
 		/* State changes of the other hubs were among them: presence and
 		 * counts are resynced from full reports (rt__link_tick). */
 		b->resync_due = 1;
+	}
+	if (loss.overrun > 0) {
 		rt_log_limited(&overrun_log, RT_LOG_ERROR, "this hub fell behind the shared ring and "
 				"lost %llu messages (%llu bytes): raise realtime.pool_memory; resyncing "
-				"presence and counts", (unsigned long long) msgs, (unsigned long long) lost);
+				"presence and counts", (unsigned long long) msgs,
+				(unsigned long long) loss.overrun);
+	}
+	if (loss.corrupt > 0) {
+		rt_log_limited(&corrupt_log, RT_LOG_ERROR, "the shared ring held a malformed entry: "
+				"skipped %llu bytes of messages to the newest; resyncing presence and counts",
+				(unsigned long long) loss.corrupt);
+	}
+	if (loss.nomem > 0) {
+		rt_log_limited(&nomem_log, RT_LOG_ERROR, "out of memory reading a message from the "
+				"shared ring: lost %llu bytes", (unsigned long long) loss.nomem);
+	}
+	if (loss.undecodable > 0) {
+		rt_log_limited(&undecodable_log, RT_LOG_ERROR, "the shared ring held %llu bytes that "
+				"are not a well-formed message: dropped", (unsigned long long) loss.undecodable);
 	}
 }
 
@@ -302,6 +324,12 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.publish = rt__link_publish;
 	b->link.tick = rt__link_tick;
 	b->link.stop = rt__link_stop;
+	if (rt__pool != NULL) {
+		b->link.max_message = rt_pool_max_message(rt__pool);
+		snprintf(b->max_setting, sizeof(b->max_setting), "realtime.pool_memory=%u",
+				cfg->pool_memory);
+		b->link.max_message_setting = b->max_setting;
+	}
 	*out = b;
 	return 0;
 }

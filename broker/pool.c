@@ -16,6 +16,8 @@
 
 #define RT_POOL_MAGIC 0x72745f706f6f6c31ULL /* "rt_pool1" */
 #define RT_ENTRY_PAD 1u
+/* Entries copied out per lock; one larger entry is copied out alone, into
+ * a scratch buffer grown to its size (at most rt__max_entry). */
 #define RT_DRAIN_CHUNK (256 * 1024)
 
 typedef struct rt__slot {
@@ -34,15 +36,23 @@ typedef struct rt__entry {
 	uint64_t app;
 } rt__entry;
 
-struct rt_pool {
+/* The shared segment. Everything in it may be written by any process of
+ * the server, so no length read from it is used unchecked. */
+typedef struct rt__shared {
 	uint64_t magic;
 	pthread_mutex_t lock;
 	uint64_t head;                /* bytes ever written */
 	uint64_t msgs;                /* entries ever written: an overrun is counted in messages */
-	uint64_t size;                /* ring bytes */
-	uint64_t map_len;
 	rt__slot slots[RT_POOL_SLOTS];
 	_Alignas(8) unsigned char ring[];
+} rt__shared;
+
+/* A process's handle on the segment: the ring's size stays in private
+ * memory (inherited by forked workers), out of reach of the others. */
+struct rt_pool {
+	rt__shared *s;
+	uint64_t size;                /* ring bytes */
+	size_t map_len;
 };
 
 struct rt_pool_member {
@@ -51,14 +61,37 @@ struct rt_pool_member {
 	int fd;
 	uint64_t app;
 	uint64_t rpos;
-	uint64_t rmsgs;               /* entries read or skipped, against pool->msgs */
+	uint64_t rmsgs;               /* entries read or skipped, against the ring's msgs */
 	uint64_t lost_msgs;
 	char *scratch;
+	size_t scratch_cap;
 };
 
 static size_t rt__align8(size_t n)
 {
 	return (n + 7) & ~(size_t) 7;
+}
+
+/* The largest entry, header included, the writer accepts: a quarter of the
+ * ring, so that a hub a little behind still finds whole messages. */
+static uint64_t rt__max_entry(const rt_pool *p)
+{
+	return p->size / 4;
+}
+
+size_t rt_pool_max_message(const rt_pool *p)
+{
+	uint64_t max = rt__max_entry(p);
+
+	/* need = header + align8(len) <= max  <=>  len <= (max - header) & ~7 */
+	return max <= sizeof(rt__entry) ? 0 : (size_t) ((max - sizeof(rt__entry)) & ~(uint64_t) 7);
+}
+
+unsigned char *rt_pool_ring(rt_pool *p, uint64_t *size, uint64_t *head)
+{
+	*size = p->size;
+	*head = p->s->head;
+	return p->s->ring;
 }
 
 uint64_t rt_pool_app_id(const char *host, int port)
@@ -70,24 +103,32 @@ uint64_t rt_pool_app_id(const char *host, int port)
 
 int rt_pool_map(rt_pool **out, size_t ring_size, char *err, size_t errlen)
 {
-	size_t len = sizeof(rt_pool) + rt__align8(ring_size);
+	size_t len = sizeof(rt__shared) + rt__align8(ring_size);
 	pthread_mutexattr_t attr;
-	rt_pool *p;
+	rt_pool *p = malloc(sizeof(*p));
+	rt__shared *sh;
 
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		snprintf(err, errlen, "cannot map %zu bytes of shared memory: %s", len, strerror(errno));
-		return -errno;
+	if (p == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
-	memset(p, 0, sizeof(*p));
+	sh = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED) {
+		int e = errno;
+		snprintf(err, errlen, "cannot map %zu bytes of shared memory: %s", len, strerror(e));
+		free(p);
+		return -e;
+	}
+	memset(sh, 0, sizeof(*sh));
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
 	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	pthread_mutex_init(&p->lock, &attr);
+	pthread_mutex_init(&sh->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
+	sh->magic = RT_POOL_MAGIC;
+	p->s = sh;
 	p->size = rt__align8(ring_size);
 	p->map_len = len;
-	p->magic = RT_POOL_MAGIC;
 	*out = p;
 	return 0;
 }
@@ -95,22 +136,23 @@ int rt_pool_map(rt_pool **out, size_t ring_size, char *err, size_t errlen)
 void rt_pool_unmap(rt_pool *p)
 {
 	if (p != NULL) {
-		munmap(p, p->map_len);
+		munmap(p->s, p->map_len);
+		free(p);
 	}
 }
 
 RT_HOT static void rt__lock(rt_pool *p)
 {
-	if (pthread_mutex_lock(&p->lock) == EOWNERDEAD) {
+	if (pthread_mutex_lock(&p->s->lock) == EOWNERDEAD) {
 		/* Its holder died mid-way; what it wrote is unpublished until head
 		 * moves, so the ring is consistent as it stands. */
-		pthread_mutex_consistent(&p->lock);
+		pthread_mutex_consistent(&p->s->lock);
 	}
 }
 
 RT_HOT static void rt__unlock(rt_pool *p)
 {
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->s->lock);
 }
 
 /* One unbound datagram socket sends every wake-up: from any thread, and
@@ -134,10 +176,15 @@ static int rt__wake_fd(void)
 static void rt__wake(rt__slot *s)
 {
 	struct sockaddr_un addr;
+	socklen_t name_len = s->name_len;
 	int fd;
 
 	if (atomic_exchange(&s->wake_pending, 1) != 0) {
 		return; /* it has not read since the last wake-up: it will see this too */
+	}
+	/* Read once from shared memory, and checked before it sizes a copy. */
+	if (name_len == 0 || name_len > sizeof(s->name)) {
+		return;
 	}
 	fd = rt__wake_fd();
 	if (fd < 0) {
@@ -145,14 +192,9 @@ static void rt__wake(rt__slot *s)
 	}
 	memset(&addr, 0, sizeof(addr));
 	addr.sun_family = AF_UNIX;
-	memcpy(addr.sun_path, s->name, s->name_len);
+	memcpy(addr.sun_path, s->name, name_len);
 	sendto(fd, "w", 1, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *) &addr,
-			(socklen_t) (offsetof(struct sockaddr_un, sun_path) + s->name_len));
-}
-
-RT_HOT static void rt__ring_write(rt_pool *p, uint64_t at, const void *data, size_t len)
-{
-	memcpy(p->ring + (at % p->size), data, len);
+			(socklen_t) (offsetof(struct sockaddr_un, sun_path) + name_len));
 }
 
 RT_HOT int rt_pool_append(rt_pool *p, uint64_t app, const rt_msg *msg, char *err, size_t errlen)
@@ -160,28 +202,33 @@ RT_HOT int rt_pool_append(rt_pool *p, uint64_t app, const rt_msg *msg, char *err
 	size_t len = rt_msg_encoded_size(msg);
 	size_t need = sizeof(rt__entry) + rt__align8(len);
 	rt__entry e = {(uint32_t) len, 0, app};
-	uint64_t pos;
+	uint64_t head, pos;
 
-	if (need > p->size / 4) {
-		snprintf(err, errlen, "a message of %zu bytes is too large for realtime.pool_memory "
-				"(%llu bytes; a message may use a quarter)", len, (unsigned long long) p->size);
+	if (need > rt__max_entry(p) || len > UINT32_MAX) {
+		snprintf(err, errlen, "a message of %zu bytes is larger than %zu bytes, the most "
+				"realtime.pool_memory=%llu carries (a message may use a quarter of it)",
+				len, rt_pool_max_message(p), (unsigned long long) p->size);
 		return -EMSGSIZE;
 	}
 	rt__lock(p);
-	pos = p->head % p->size;
+	/* Where to write is worked out once, from the private size: the
+	 * entry lies within the ring whatever head says. */
+	head = p->s->head;
+	pos = head % p->size;
 	if (pos + need > p->size) {
 		/* Entries never wrap: pad to the end of the ring. */
 		if (p->size - pos >= sizeof(rt__entry)) {
 			rt__entry pad = {(uint32_t) (p->size - pos - sizeof(rt__entry)), RT_ENTRY_PAD, 0};
-			rt__ring_write(p, p->head, &pad, sizeof(pad));
+			memcpy(p->s->ring + pos, &pad, sizeof(pad));
 		}
-		p->head += p->size - pos;
+		head += p->size - pos;
+		pos = 0;
 	}
-	rt__ring_write(p, p->head, &e, sizeof(e));
-	rt_msg_encode(msg, (char *) p->ring + ((p->head + sizeof(e)) % p->size), len);
+	memcpy(p->s->ring + pos, &e, sizeof(e));
+	rt_msg_encode(msg, (char *) p->s->ring + pos + sizeof(e), len);
 	atomic_thread_fence(memory_order_release);
-	p->head += need;
-	p->msgs++;
+	p->s->head = head + need;
+	p->s->msgs++;
 	rt__unlock(p);
 	return 0;
 }
@@ -189,7 +236,7 @@ RT_HOT int rt_pool_append(rt_pool *p, uint64_t app, const rt_msg *msg, char *err
 void rt_pool_wake(rt_pool *p, uint64_t app, const rt_pool_member *except)
 {
 	for (int i = 0; i < RT_POOL_SLOTS; i++) {
-		rt__slot *s = &p->slots[i];
+		rt__slot *s = &p->s->slots[i];
 		if (atomic_load(&s->pid) != 0 && s->app == app
 				&& (except == NULL || except->slot != i)) {
 			rt__wake(s);
@@ -238,8 +285,8 @@ int rt_pool_join(rt_pool *p, uint64_t app, uint32_t node, rt_pool_member **out,
 	}
 	rt__lock(p);
 	for (int i = 0; i < RT_POOL_SLOTS; i++) {
-		if (atomic_load(&p->slots[i].pid) == 0) {
-			s = &p->slots[i];
+		if (atomic_load(&p->s->slots[i].pid) == 0) {
+			s = &p->s->slots[i];
 			m->slot = i;
 			break;
 		}
@@ -252,8 +299,8 @@ int rt_pool_join(rt_pool *p, uint64_t app, uint32_t node, rt_pool_member **out,
 		s->name_len = name_len;
 		atomic_store(&s->wake_pending, 0);
 		atomic_store(&s->pid, (int32_t) getpid());
-		m->rpos = p->head;
-		m->rmsgs = p->msgs;
+		m->rpos = p->s->head;
+		m->rmsgs = p->s->msgs;
 	}
 	rt__unlock(p);
 	if (s == NULL) {
@@ -265,6 +312,7 @@ int rt_pool_join(rt_pool *p, uint64_t app, uint32_t node, rt_pool_member **out,
 	}
 	m->pool = p;
 	m->app = app;
+	m->scratch_cap = RT_DRAIN_CHUNK;
 	*out = m;
 	return 0;
 }
@@ -274,13 +322,74 @@ int rt_pool_member_fd(const rt_pool_member *m)
 	return m->fd;
 }
 
-uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), void *ctx)
+/* What an entry at pos claims, checked against the ring before anything is
+ * copied: the segment is shared with every process of the server, so a
+ * length read from it is trusted no more than one read from the network.
+ * Returns the bytes the entry spans (a pad: to the ring's end), or 0 when
+ * it is not a well-formed entry. */
+static uint64_t rt__entry_span(const rt_pool *p, uint64_t rpos, rt__entry *e)
+{
+	uint64_t pos = rpos % p->size, to_end = p->size - pos, span;
+
+	memset(e, 0, sizeof(*e));
+	if (to_end < sizeof(rt__entry)) {
+		span = to_end; /* the writer skips a tail too short for a header */
+	} else {
+		memcpy(e, p->s->ring + pos, sizeof(*e));
+		if (e->flags == RT_ENTRY_PAD) {
+			span = to_end;
+			if (e->len != to_end - sizeof(rt__entry)) {
+				return 0;
+			}
+		} else if (e->flags == 0) {
+			span = sizeof(rt__entry) + rt__align8(e->len);
+			if (span > rt__max_entry(p) || span > to_end) {
+				return 0;
+			}
+		} else {
+			return 0;
+		}
+	}
+	return span <= p->s->head - rpos ? span : 0;
+}
+
+static int rt__scratch_fit(rt_pool_member *m, size_t need)
+{
+	char *bigger;
+
+	if (need <= m->scratch_cap) {
+		return 0;
+	}
+	bigger = realloc(m->scratch, need);
+	if (bigger == NULL) {
+		return -ENOMEM;
+	}
+	m->scratch = bigger;
+	m->scratch_cap = need;
+	return 0;
+}
+
+/* Counts the entries a skip to the writer's position passed over. The
+ * shared count is only a statistic: one that went backwards counts none. */
+static void rt__skip_to_newest(rt_pool_member *m)
+{
+	uint64_t msgs = m->pool->s->msgs;
+
+	if (msgs > m->rmsgs) {
+		m->lost_msgs += msgs - m->rmsgs;
+	}
+	m->rmsgs = msgs;
+}
+
+uint64_t rt_pool_drain_ex(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), void *ctx,
+		rt_pool_loss *loss)
 {
 	rt_pool *p = m->pool;
-	rt__slot *s = &p->slots[m->slot];
+	rt__slot *s = &p->s->slots[m->slot];
 	char buf[64];
 	uint64_t lost = 0;
 
+	memset(loss, 0, sizeof(*loss));
 	while (recv(m->fd, buf, sizeof(buf), 0) > 0) {
 	}
 	/* Cleared before reading: a message published after the read wakes us again. */
@@ -289,33 +398,45 @@ uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), vo
 		size_t n = 0;
 
 		rt__lock(p);
-		if (p->head - m->rpos > p->size) {
-			lost += p->head - m->rpos;
-			m->rpos = p->head;
-			m->lost_msgs += p->msgs - m->rmsgs;
-			m->rmsgs = p->msgs;
+		if (p->s->head - m->rpos > p->size) {
+			loss->overrun += p->s->head - m->rpos;
+			m->rpos = p->s->head;
+			rt__skip_to_newest(m);
 		}
 		/* Copy whole entries out, so the lock is held for memcpy only. */
-		while (m->rpos < p->head) {
-			uint64_t pos = m->rpos % p->size;
+		while (m->rpos < p->s->head) {
 			rt__entry e;
-			size_t whole;
-			if (p->size - pos < sizeof(rt__entry)) {
-				m->rpos += p->size - pos;
-				continue;
-			}
-			memcpy(&e, p->ring + pos, sizeof(e));
-			whole = sizeof(e) + rt__align8(e.len);
-			if (e.flags & RT_ENTRY_PAD) {
-				m->rpos += p->size - pos;
-				continue;
-			}
-			if (n + whole > RT_DRAIN_CHUNK) {
+			uint64_t span = rt__entry_span(p, m->rpos, &e);
+			if (span == 0) {
+				/* Nothing after a bad entry can be framed: skip to the
+				 * writer's position, which is always an entry boundary. */
+				loss->corrupt += p->s->head - m->rpos;
+				m->rpos = p->s->head;
+				rt__skip_to_newest(m);
 				break;
 			}
-			memcpy(m->scratch + n, p->ring + pos, whole);
-			n += whole;
-			m->rpos += whole;
+			if (span < sizeof(rt__entry) || e.flags == RT_ENTRY_PAD) {
+				m->rpos += span;
+				continue;
+			}
+			if (n + span > m->scratch_cap) {
+				if (n > 0) {
+					break; /* hand over what is out, then come back for it */
+				}
+				if (rt__scratch_fit(m, (size_t) span) != 0) {
+					loss->nomem += span;
+					m->rpos += span;
+					m->rmsgs++;
+					m->lost_msgs++;
+					continue;
+				}
+			}
+			memcpy(m->scratch + n, p->s->ring + m->rpos % p->size, (size_t) span);
+			/* The header as checked, not as it may read now: the copy is
+			 * walked by these lengths once the lock is released. */
+			memcpy(m->scratch + n, &e, sizeof(e));
+			n += (size_t) span;
+			m->rpos += span;
 			m->rmsgs++;
 		}
 		rt__unlock(p);
@@ -327,6 +448,8 @@ uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), vo
 				msg = rt_msg_decode(m->scratch + off + sizeof(e), e.len);
 				if (msg != NULL) {
 					cb(ctx, msg);
+				} else {
+					loss->undecodable += sizeof(e) + e.len;
 				}
 			}
 			off += sizeof(e) + rt__align8(e.len);
@@ -335,6 +458,15 @@ uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), vo
 			break;
 		}
 	}
+	if (m->scratch_cap > RT_DRAIN_CHUNK) {
+		/* A large message is rare: do not keep its buffer for good. */
+		char *small = realloc(m->scratch, RT_DRAIN_CHUNK);
+		if (small != NULL) {
+			m->scratch = small;
+			m->scratch_cap = RT_DRAIN_CHUNK;
+		}
+	}
+	lost = loss->overrun + loss->corrupt + loss->nomem + loss->undecodable;
 	return lost;
 }
 
@@ -343,12 +475,19 @@ uint64_t rt_pool_member_lost(const rt_pool_member *m)
 	return m->lost_msgs;
 }
 
+uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), void *ctx)
+{
+	rt_pool_loss loss;
+
+	return rt_pool_drain_ex(m, cb, ctx, &loss);
+}
+
 void rt_pool_leave(rt_pool_member *m)
 {
 	rt_pool *p = m->pool;
 
 	rt__lock(p);
-	atomic_store(&p->slots[m->slot].pid, 0);
+	atomic_store(&p->s->slots[m->slot].pid, 0);
 	rt__unlock(p);
 	close(m->fd);
 	free(m->scratch);
@@ -385,9 +524,9 @@ int rt_pool_reap(rt_pool *p, uint64_t app, uint32_t *dead, int max)
 
 	rt__lock(p);
 	for (int i = 0; i < RT_POOL_SLOTS && n < max; i++) {
-		rt__slot *s = &p->slots[i];
+		rt__slot *s = &p->s->slots[i];
 		int32_t pid = atomic_load(&s->pid);
-		if (pid != 0 && s->app == app && rt__process_gone(pid)) {
+		if (pid > 0 && s->app == app && rt__process_gone(pid)) {
 			dead[n++] = s->node;
 			atomic_store(&s->pid, 0);
 		}
@@ -399,7 +538,7 @@ int rt_pool_reap(rt_pool *p, uint64_t app, uint32_t *dead, int max)
 int rt_pool_has_node(rt_pool *p, uint64_t app, uint32_t node)
 {
 	for (int i = 0; i < RT_POOL_SLOTS; i++) {
-		rt__slot *s = &p->slots[i];
+		rt__slot *s = &p->s->slots[i];
 		if (atomic_load(&s->pid) != 0 && s->app == app && s->node == node) {
 			return 1;
 		}
@@ -412,7 +551,7 @@ uint32_t rt_pool_first_node(rt_pool *p, uint64_t app, uint32_t except)
 	uint32_t best = 0;
 
 	for (int i = 0; i < RT_POOL_SLOTS; i++) {
-		rt__slot *s = &p->slots[i];
+		rt__slot *s = &p->s->slots[i];
 		if (atomic_load(&s->pid) != 0 && s->app == app && s->node != except
 				&& (best == 0 || s->node < best)) {
 			best = s->node;

@@ -39,10 +39,21 @@ int rt_pool_join(rt_pool *pool, uint64_t app, uint32_t node, rt_pool_member **ou
 /* The socket that becomes readable when there is something to drain. */
 int rt_pool_member_fd(const rt_pool_member *m);
 /* Hands every new message of the member's app to cb (which owns it).
- * Returns the number of bytes of messages lost to an overrun (0 normally). */
+ * Returns the number of bytes of messages lost (0 normally). */
 uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), void *ctx);
+/* Bytes lost by one drain, by cause. */
+typedef struct rt_pool_loss {
+	uint64_t overrun;     /* the writer lapped this hub */
+	uint64_t corrupt;     /* an entry whose header does not fit the ring: skipped to head */
+	uint64_t nomem;       /* no memory to copy a large entry out */
+	uint64_t undecodable; /* an entry that is not a well-formed message */
+} rt_pool_loss;
+uint64_t rt_pool_drain_ex(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), void *ctx,
+		rt_pool_loss *loss);
+/* The largest encoded message (rt_msg_encoded_size) the ring carries. */
+size_t rt_pool_max_message(const rt_pool *pool);
 /* How many messages (entries of any app) the member has lost to overruns
- * since it joined. */
+ * and skips since it joined. */
 uint64_t rt_pool_member_lost(const rt_pool_member *m);
 /* Frees the member's slot. */
 void rt_pool_leave(rt_pool_member *m);
@@ -54,6 +65,10 @@ int rt_pool_reap(rt_pool *pool, uint64_t app, uint32_t *dead, int max);
 int rt_pool_has_node(rt_pool *pool, uint64_t app, uint32_t node);
 /* The lowest node id of a live hub of app other than except, or 0. */
 uint32_t rt_pool_first_node(rt_pool *pool, uint64_t app, uint32_t except);
+
+/* The ring's bytes, its size and the write position (bytes ever written),
+ * for tests that play a broken or hostile process sharing the segment. */
+unsigned char *rt_pool_ring(rt_pool *pool, uint64_t *size, uint64_t *head);
 
 /* The app id of a listen address: hubs share messages only within one app. */
 uint64_t rt_pool_app_id(const char *host, int port);

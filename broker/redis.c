@@ -340,23 +340,33 @@ static void rt__on_message(redisAsyncContext *c, void *reply, void *privdata)
 	if (r != NULL && c == b->sub) {
 		b->sub_waiting = 0; /* any answer shows the connection alive */
 	}
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3
-			|| r->element[0]->type != REDIS_REPLY_STRING
-			|| strcmp(r->element[0]->str, "message") != 0) {
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element == NULL
+			|| r->element[0] == NULL || r->element[0]->type != REDIS_REPLY_STRING
+			|| r->element[0]->str == NULL || r->element[0]->len != 7
+			|| memcmp(r->element[0]->str, "message", 7) != 0) {
+		return; /* subscribe confirmations and the like */
+	}
+	/* What a Redis server sends is checked as any network input is (anyone
+	 * who can PUBLISH on this Redis can send bytes here): the payload must
+	 * be a string whose length the reply itself vouches for. */
+	msg = (r->element[2] != NULL && r->element[2]->type == REDIS_REPLY_STRING
+			&& r->element[2]->str != NULL)
+			? rt_msg_decode(r->element[2]->str, r->element[2]->len) : NULL;
+	if (msg == NULL) {
+		static rt_log_limit undecodable_log;
+		size_t len = r->element[2] != NULL && r->element[2]->str != NULL ? r->element[2]->len : 0;
+		atomic_fetch_add_explicit(&b->stat_undecodable, 1, memory_order_relaxed);
+		rt_hub_count_lost(b->hub, len);
+		int route_ok = r->element[1] != NULL && r->element[1]->type == REDIS_REPLY_STRING
+				&& r->element[1]->str != NULL;
+		rt_log_limited(&undecodable_log, RT_LOG_WARNING, "Redis at %s: dropped an undecodable "
+				"message of %zu bytes on %.*s (another program on the channel, or a hub of "
+				"another version)", b->cfg.redis_address, len,
+				route_ok ? (int) (r->element[1]->len > 200 ? 200 : r->element[1]->len) : 1,
+				route_ok ? r->element[1]->str : "?");
 		return;
 	}
-	msg = rt_msg_decode(r->element[2]->str, r->element[2]->len);
-	if (msg != NULL) {
-		rt_hub_deliver(b->hub, msg);
-	} else {
-		/* Anyone who can PUBLISH on this Redis can send bytes here. */
-		static rt_log_limit undecodable_log;
-		atomic_fetch_add_explicit(&b->stat_undecodable, 1, memory_order_relaxed);
-		rt_log_limited(&undecodable_log, RT_LOG_WARNING, "Redis at %s: dropped an undecodable "
-				"message of %zu bytes on %.*s", b->cfg.redis_address,
-				(size_t) r->element[2]->len, (int) (r->element[1]->len > 200 ? 200
-						: r->element[1]->len), r->element[1]->str);
-	}
+	rt_hub_deliver(b->hub, msg);
 }
 
 static void rt__subscribe(void *ctx, char kind, const char *name, size_t len)

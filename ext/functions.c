@@ -10,6 +10,7 @@
 #include "hub/channel.h"
 #include "hub/frame.h"
 #include "hub/identity.h"
+#include "hub/proto.h"
 #include "hub/query.h"
 #include "hub/token.h"
 
@@ -92,10 +93,24 @@ RT_HOT static zend_result rt__publish(const char *function, rt_msg_type type, co
 	rt_broker *broker;
 	rt_msg msg;
 	int r = -ENOENT;
+	rt_hub *hub;
+	zend_long max_outbound;
 
+	rt_msg_view(&msg, type, f);
+	/* A message whose frame no client queue could hold is refused here:
+	 * sent, it would close every subscriber as a slow consumer. The
+	 * broker refuses what it cannot carry (realtime.pool_memory). */
+	hub = rt_lifecycle_hub();
+	max_outbound = hub != NULL ? (zend_long) rt_hub_config(hub)->max_outbound
+			: zend_ini_long("realtime.max_outbound", sizeof("realtime.max_outbound") - 1, 0);
+	if (max_outbound > 0 && max_outbound <= UINT32_MAX
+			&& rt_proto_check_outbound(&msg, (uint32_t) max_outbound, err, sizeof(err)) != 0) {
+		atomic_fetch_add_explicit(&rt__refused, 1, memory_order_relaxed);
+		zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): %s", function, err);
+		return FAILURE;
+	}
 	broker = rt_lifecycle_broker(&ops, err, sizeof(err));
 	if (broker != NULL) {
-		rt_msg_view(&msg, type, f);
 		r = ops->publish(broker, &msg, err, sizeof(err));
 		if (r == 0) {
 			return SUCCESS;
@@ -568,6 +583,7 @@ ZEND_FUNCTION(Realtime_status)
 		add_assoc_long(return_value, rt_refusal_names[k], (zend_long) stats.refused[k]);
 	}
 	add_assoc_long(return_value, "unauthorized", (zend_long) stats.unauthorized);
+	add_assoc_long(return_value, "broker_lost_bytes", (zend_long) stats.broker_lost_bytes);
 	add_assoc_long(return_value, "publish_wakeups", (zend_long) publishes.woke);
 	add_assoc_long(return_value, "publish_batched", (zend_long) publishes.batched);
 	/* Every way a message can be lost, counted (docs/php-api.md). */

@@ -68,7 +68,9 @@ void rt_sb_append(rt_sb *sb, const void *data, size_t len)
 	if (rt__sb_reserve(sb, len) != 0) {
 		return;
 	}
-	memcpy(sb->data + sb->len, data, len);
+	if (len > 0) { /* data may be NULL then */
+		memcpy(sb->data + sb->len, data, len);
+	}
 	sb->len += len;
 	sb->data[sb->len] = '\0';
 }
@@ -76,6 +78,20 @@ void rt_sb_append(rt_sb *sb, const void *data, size_t len)
 void rt_sb_puts(rt_sb *sb, const char *s)
 {
 	rt_sb_append(sb, s, strlen(s));
+}
+
+size_t rt_json_string_size(const char *s, size_t len)
+{
+	size_t n = len + 2;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char) s[i];
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			continue;
+		}
+		n += (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t') ? 1 : 5;
+	}
+	return n;
 }
 
 void rt_sb_json_string(rt_sb *sb, const char *s, size_t len)

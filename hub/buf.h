@@ -37,5 +37,7 @@ void rt_sb_append(rt_sb *sb, const void *data, size_t len);
 void rt_sb_puts(rt_sb *sb, const char *s);
 /* Appends s as a quoted JSON string. */
 void rt_sb_json_string(rt_sb *sb, const char *s, size_t len);
+/* The bytes rt_sb_json_string appends for s, quotes included. */
+size_t rt_json_string_size(const char *s, size_t len);
 
 #endif

@@ -24,6 +24,14 @@
 
 #define RT_CLOSE_GRACE 2   /* seconds a closing client gets to answer */
 #define RT_WRITE_BATCH 64  /* frames per write call */
+/* Bytes of a read handed to wslay at a time: it queues a PONG per PING it
+ * parses, so a slice bounds that queue (a PING is 6 bytes) before the
+ * PONGs are coalesced into ours. */
+#define RT_WS_SLICE 4096
+#define RT_WS_OP_PONG 0x8a  /* first byte of a final PONG frame */
+/* PONGs of one read queued one per PING before they are coalesced: a
+ * client that pings a few times at once gets every answer. */
+#define RT_PONG_BURST 16
 
 /* Every read lands in one buffer per hub thread: reads are handled to the
  * end before the next one, so connections need no buffer of their own. */
@@ -31,6 +39,7 @@ static __thread char rt__read_buf[64 * 1024];
 
 static void rt__on_closed(uv_handle_t *handle);
 static void rt__pump(rt_conn *conn);
+static void rt__over_budget(rt_conn *conn);
 static int rt__ws_ensure(rt_conn *conn);
 static void rt__alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
 static void rt__on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
@@ -261,7 +270,7 @@ void rt_conn_flush(rt_conn *conn)
 		if (uv_write(conn->wreq, (uv_stream_t *) &conn->tcp, bufs, n, rt__on_written) != 0) {
 			free(conn->wreq);
 			conn->wreq = NULL;
-			conn->flags &= (uint8_t) ~RT_CONN_F_WRITING;
+			conn->flags &= (uint16_t) ~RT_CONN_F_WRITING;
 			conn->inflight = 0;
 			rt_conn_close(conn);
 		}
@@ -280,7 +289,7 @@ static void rt__on_written(uv_write_t *req, int status)
 
 	free(req);
 	conn->wreq = NULL;
-	conn->flags &= (uint8_t) ~RT_CONN_F_WRITING;
+	conn->flags &= (uint16_t) ~RT_CONN_F_WRITING;
 	conn->inflight = 0;
 	while (n-- > 0 && conn->out_count > 0) {
 		rt__outq_pop(conn);
@@ -308,7 +317,7 @@ void rt_conn_close(rt_conn *conn)
 	rt_session_user_detach(conn);
 	rt_auth_cancel(conn);
 	if (conn->flags & RT_CONN_F_HANDSHAKE) {
-		conn->flags &= (uint8_t) ~RT_CONN_F_HANDSHAKE;
+		conn->flags &= (uint16_t) ~RT_CONN_F_HANDSHAKE;
 		hub->handshakes--;
 	}
 	rt_limits_ip_release(hub, conn->ip);
@@ -404,14 +413,103 @@ static ssize_t rt__ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len
 	return (ssize_t) len;
 }
 
+/* PONGs queued by the read being handled (rt__ws_feed). */
+static __thread uint32_t rt__pongs_this_read;
+
+/* Replaces the PONG at the tail of the queue, if no write has started on
+ * it, with a newer one: RFC 6455 5.5.3 lets an endpoint answer only the
+ * most recent of several PINGs, so a client that pings and never reads
+ * holds one PONG here, not one per PING. That happens once its socket is
+ * full, or past RT_PONG_BURST PONGs in one read. Returns whether it did. */
+static int rt__replace_pong(rt_conn *conn, const uint8_t *frame, size_t len)
+{
+	uint32_t i;
+	rt_buf *tail, *b;
+
+	if (conn->out_count == 0 || (!(conn->flags & RT_CONN_F_WRITING)
+			&& rt__pongs_this_read < RT_PONG_BURST)) {
+		return 0;
+	}
+	i = conn->out_count - 1;
+	if (i < conn->inflight || (i == 0 && conn->out_off > 0)) {
+		return 0;
+	}
+	tail = rt__outq_at(conn, i);
+	if (tail->len < 2 || (uint8_t) tail->data[0] != RT_WS_OP_PONG || tail->refs != 1) {
+		return 0;
+	}
+	if (tail->len != len) {
+		b = rt_buf_new(len);
+		if (b == NULL) {
+			return 0;
+		}
+		conn->outq[(conn->out_head + i) & (conn->out_cap - 1)] = b;
+		conn->out_bytes = conn->out_bytes - tail->len + len;
+		rt_buf_unref(tail);
+		tail = b;
+	}
+	memcpy(tail->data, frame, len);
+	return 1;
+}
+
+/* One whole control frame from wslay (the only frames it writes: PONG
+ * and CLOSE). A PONG counts against realtime.max_outbound like any frame. */
+static void rt__queue_control(rt_conn *conn, const uint8_t *frame, size_t len)
+{
+	if (conn->flags & RT_CONN_F_ABORTED) {
+		return; /* nothing may follow the close frame already queued */
+	}
+	if (frame[0] == RT_WS_OP_PONG) {
+		if (rt__replace_pong(conn, frame, len)) {
+			return;
+		}
+		if (conn->out_bytes + len > conn->hub->cfg.max_outbound) {
+			conn->flags |= RT_CONN_F_OVER_BUDGET;
+			return;
+		}
+		rt__pongs_this_read++;
+	}
+	rt__queue_copy(conn, frame, len);
+}
+
+/* wslay hands a frame over in pieces (header, then payload) within one
+ * wslay_event_send, and never a control frame over 127 bytes: pieces are
+ * put together here so that the queue holds whole frames. */
+static __thread uint8_t rt__ctl[2 + 125];
+static __thread size_t rt__ctl_len;
+
 static ssize_t rt__ws_send(wslay_event_context_ptr ctx, const uint8_t *data,
 		size_t len, int flags, void *user)
 {
 	rt_conn *conn = user;
-	(void) ctx;
+	size_t left = len;
 	(void) flags;
 
-	rt__queue_copy(conn, data, len);
+	while (left > 0) {
+		size_t take = sizeof(rt__ctl) - rt__ctl_len, whole;
+		if (take > left) {
+			take = left;
+		}
+		memcpy(rt__ctl + rt__ctl_len, data, take);
+		rt__ctl_len += take;
+		data += take;
+		left -= take;
+		while (rt__ctl_len >= 2) {
+			whole = 2 + (size_t) (rt__ctl[1] & 0x7f);
+			if ((rt__ctl[1] & 0x80) || whole > sizeof(rt__ctl)) {
+				/* Not a frame wslay writes for a server: refuse it. */
+				rt__ctl_len = 0;
+				wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+				return -1;
+			}
+			if (rt__ctl_len < whole) {
+				break;
+			}
+			rt__queue_control(conn, rt__ctl, whole);
+			memmove(rt__ctl, rt__ctl + whole, rt__ctl_len - whole);
+			rt__ctl_len -= whole;
+		}
+	}
 	return (ssize_t) len;
 }
 
@@ -438,7 +536,7 @@ static void rt__ws_on_msg(wslay_event_context_ptr ctx,
 				"binary messages are not supported");
 		break;
 	case WSLAY_PONG:
-		conn->flags &= (uint8_t) ~RT_CONN_F_AWAIT_PONG;
+		conn->flags &= (uint16_t) ~RT_CONN_F_AWAIT_PONG;
 		break;
 	case WSLAY_CONNECTION_CLOSE:
 		if (conn->state == RT_CONN_OPEN) {
@@ -489,8 +587,14 @@ static void rt__pump(rt_conn *conn)
 	if (conn->state == RT_CONN_DEAD || conn->ws == NULL) {
 		return;
 	}
-	if (wslay_event_send(conn->ws) != 0) {
+	rt__ctl_len = 0;
+	if (wslay_event_send(conn->ws) != 0 || rt__ctl_len != 0) {
+		rt__ctl_len = 0;
 		rt_conn_close(conn);
+		return;
+	}
+	if ((conn->flags & RT_CONN_F_OVER_BUDGET) && !(conn->flags & RT_CONN_F_ABORTED)) {
+		rt__over_budget(conn);
 		return;
 	}
 	if (!wslay_event_want_read(conn->ws) && !wslay_event_want_write(conn->ws)) {
@@ -503,30 +607,66 @@ static void rt__pump(rt_conn *conn)
 	}
 }
 
+/* Ends the session with a close frame of our own making, after what is
+ * already being written: wslay's state no longer matters. */
+static void rt__abort_ws(rt_conn *conn, uint16_t code)
+{
+	uint8_t frame[4] = {0x88, 0x02, (uint8_t) (code >> 8), (uint8_t) code};
+
+	rt__outq_drop_unsent(conn);
+	rt__queue_copy(conn, frame, sizeof(frame));
+	conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH | RT_CONN_F_ABORTED;
+	conn->state = RT_CONN_CLOSING;
+	conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
+	uv_read_stop((uv_stream_t *) &conn->tcp);
+}
+
+/* A client whose control frames (PONGs it does not read) would take more
+ * than realtime.max_outbound: closed as a slow consumer, not buffered. */
+static void rt__over_budget(rt_conn *conn)
+{
+	uint16_t code = RT_CLOSE_SLOW_CONSUMER;
+
+	atomic_fetch_add_explicit(&conn->hub->stat_slow, 1, memory_order_relaxed);
+	rt_log(RT_LOG_WARNING, "closing connection %s: slow consumer (%zu bytes queued, "
+			"control frames over realtime.max_outbound=%u)", conn->id, conn->out_bytes,
+			conn->hub->cfg.max_outbound);
+	if (conn->state == RT_CONN_OPEN && rt_proto(conn->proto)->close_code != NULL) {
+		code = rt_proto(conn->proto)->close_code(code);
+	}
+	rt__abort_ws(conn, code);
+}
+
 static void rt__ws_feed(rt_conn *conn, const char *data, size_t len)
 {
-	conn->rbuf = (const uint8_t *) data;
-	conn->rlen = len;
-	conn->flags &= (uint8_t) ~RT_CONN_F_AWAIT_PONG;
+	rt__pongs_this_read = 0;
+	conn->flags &= (uint16_t) ~RT_CONN_F_AWAIT_PONG;
 	rt_frame_scan_feed(&conn->scan, (const uint8_t *) data, len);
 	if (rt__ws_ensure(conn) != 0) {
 		rt_conn_close(conn);
 		return;
 	}
-	if (wslay_event_recv(conn->ws) != 0) {
-		/* A frame wslay could not take (an oversized or fragmented control
-		 * frame): say 1002 ourselves, since what wslay queued has no code. */
-		static const uint8_t close_1002[] = {0x88, 0x02, 0x03, 0xea};
-		rt__outq_drop_unsent(conn);
-		rt__queue_copy(conn, close_1002, sizeof(close_1002));
-		conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH;
-		conn->state = RT_CONN_CLOSING;
-		conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
-		uv_read_stop((uv_stream_t *) &conn->tcp);
-		return;
+	while (len > 0) {
+		size_t n = len < RT_WS_SLICE ? len : RT_WS_SLICE;
+		conn->rbuf = (const uint8_t *) data;
+		conn->rlen = n;
+		if (wslay_event_recv(conn->ws) != 0) {
+			/* A frame wslay could not take (an oversized or fragmented control
+			 * frame): say 1002 ourselves, since what wslay queued has no code. */
+			conn->rlen = 0;
+			rt__abort_ws(conn, 1002);
+			return;
+		}
+		conn->rlen = 0;
+		data += n;
+		len -= n;
+		rt__pump(conn);
+		if (conn->state == RT_CONN_DEAD || conn->ws == NULL
+				|| (conn->flags & RT_CONN_F_OVER_BUDGET)
+				|| !wslay_event_get_read_enabled(conn->ws)) {
+			return;
+		}
 	}
-	conn->rlen = 0;
-	rt__pump(conn);
 	rt__ws_release_if_idle(conn);
 }
 
@@ -686,7 +826,7 @@ static int rt__open_session(rt_conn *conn, const char *accept)
 	conn->state = RT_CONN_OPEN;
 	conn->flags |= RT_CONN_F_COUNTED;
 	if (conn->flags & RT_CONN_F_HANDSHAKE) {
-		conn->flags &= (uint8_t) ~RT_CONN_F_HANDSHAKE;
+		conn->flags &= (uint16_t) ~RT_CONN_F_HANDSHAKE;
 		hub->handshakes--;
 	}
 	atomic_fetch_add_explicit(&hub->stat_connections, 1, memory_order_relaxed);

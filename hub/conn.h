@@ -30,6 +30,8 @@ enum {
 	RT_CONN_F_COUNTED = 16,     /* counted in stat_connections */
 	RT_CONN_F_HANDSHAKE = 32,   /* counted in hub->handshakes (not yet upgraded) */
 	RT_CONN_F_KEPT = 64,        /* an HTTP request was answered and the connection kept */
+	RT_CONN_F_OVER_BUDGET = 128, /* its control frames would pass realtime.max_outbound */
+	RT_CONN_F_ABORTED = 256,    /* our own close frame is queued: wslay's frames are dropped */
 };
 
 /* Close codes of the native protocol beyond RFC 6455's (docs/protocol.md). */
@@ -68,8 +70,8 @@ typedef struct rt_conn {
 	struct rt_ip_slot *ip;        /* realtime.max_connections_per_ip; NULL: not counted */
 
 	uint32_t deadline;            /* hub->now when the sweep looks again; 0 = never */
+	uint16_t flags;
 	uint8_t state;
-	uint8_t flags;
 	uint8_t proto;                /* RT_PROTO_* */
 	uint8_t id_len;
 	char id[32];                  /* "<node>.<random>", also Pusher's socket_id shape */

@@ -23,6 +23,11 @@ size_t rt_frame_header(uint8_t *out, uint8_t opcode, uint64_t len)
 	return 10;
 }
 
+size_t rt_frame_size(size_t len)
+{
+	return len + (len < 126 ? 2 : len <= 0xffff ? 4 : 10);
+}
+
 rt_buf *rt_frame_new(uint8_t opcode, const void *payload, size_t len)
 {
 	uint8_t header[10];

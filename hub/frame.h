@@ -18,6 +18,8 @@ size_t rt_frame_header(uint8_t *out, uint8_t opcode, uint64_t payload_len);
 
 /* A complete frame holding payload. NULL when out of memory. */
 rt_buf *rt_frame_new(uint8_t opcode, const void *payload, size_t len);
+/* The size of the frame rt_frame_new makes of a payload of len bytes. */
+size_t rt_frame_size(size_t len);
 
 /* Follows frame boundaries in a client's byte stream without decoding
  * payloads, so the hub knows when the WebSocket parser holds no state and

@@ -89,7 +89,7 @@ static void rt__on_flush(uv_check_t *handle)
 	hub->dirty = NULL;
 	while (conn != NULL) {
 		rt_conn *next = conn->dirty_next;
-		conn->flags &= (uint8_t) ~RT_CONN_F_DIRTY;
+		conn->flags &= (uint16_t) ~RT_CONN_F_DIRTY;
 		conn->dirty_next = NULL;
 		rt_conn_flush(conn);
 		conn = next;
@@ -1152,6 +1152,28 @@ int rt_hub_stop(rt_hub *hub)
 	return 0;
 }
 
+int rt_hub_check_publish(const rt_hub *hub, const rt_msg *msg, char *err, size_t errlen)
+{
+	size_t len;
+
+	if (rt_proto_check_outbound(msg, hub->cfg.max_outbound, err, errlen) != 0) {
+		return -EMSGSIZE;
+	}
+	len = rt_msg_encoded_size(msg);
+	if (hub->has_link && hub->link.max_message > 0 && len > hub->link.max_message) {
+		snprintf(err, errlen, "the message is too large: %zu bytes, over the %zu bytes the "
+				"broker carries (%s)", len, hub->link.max_message,
+				hub->link.max_message_setting ? hub->link.max_message_setting : "realtime.broker");
+		return -EMSGSIZE;
+	}
+	return 0;
+}
+
+void rt_hub_count_lost(rt_hub *hub, uint64_t bytes)
+{
+	atomic_fetch_add_explicit(&hub->stat_broker_lost, bytes, memory_order_relaxed);
+}
+
 void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 {
 	rt_hub *h = (rt_hub *) hub;
@@ -1167,6 +1189,7 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 	out->dropped_broker_refused = atomic_load_explicit(&h->stat_broker_refused, memory_order_relaxed);
 	out->dropped_queue_full = atomic_load_explicit(&h->stat_queue_full, memory_order_relaxed);
 	out->unauthorized = atomic_load_explicit(&h->stat_unauthorized, memory_order_relaxed);
+	out->broker_lost_bytes = atomic_load_explicit(&h->stat_broker_lost, memory_order_relaxed);
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();
 }

@@ -39,6 +39,7 @@ typedef struct rt_hub_stats {
 	uint64_t dropped_broker_refused; /* messages of this hub the broker did not take */
 	uint64_t dropped_queue_full;   /* posts to a full queue, webhook events past its limit */
 	uint64_t unauthorized;         /* upgrades and API requests refused for credentials */
+	uint64_t broker_lost_bytes;    /* bytes of messages lost between hubs (rt_hub_count_lost) */
 	uint32_t node_id;
 	int pid;
 } rt_hub_stats;
@@ -60,6 +61,10 @@ typedef struct rt_hub_link {
 	void (*tick)(void *ctx);
 	/* The hub is stopping: tell the others, then let go of the loop. */
 	void (*stop)(void *ctx);
+	/* The largest encoded message (rt_msg_encoded_size) the broker carries,
+	 * and the setting that decides it; 0: no limit of its own. */
+	size_t max_message;
+	const char *max_message_setting;
 	/* Optional: this hub now has (on) or no longer has (off) local clients on
 	 * a channel (kind 'c') or of a user (kind 'u'), for brokers that route
 	 * messages only where they are needed. */
@@ -83,6 +88,13 @@ int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen);
 
 /* On the hub thread: handles a message that came through the link. */
 void rt_hub_deliver(rt_hub *hub, rt_msg *msg);
+/* On the hub thread: a broker lost bytes of messages meant for this hub
+ * (Realtime\status() broker_lost_bytes); the broker logs why. */
+void rt_hub_count_lost(rt_hub *hub, uint64_t bytes);
+/* On the hub thread: 0 when msg, published from here, can reach every
+ * subscriber (its frames fit realtime.max_outbound, and the broker carries
+ * it); otherwise -EMSGSIZE with err naming the setting and its value. */
+int rt_hub_check_publish(const rt_hub *hub, const rt_msg *msg, char *err, size_t errlen);
 uint32_t rt_hub_node_id(const rt_hub *hub);
 
 /* On the hub thread: calls fn for every channel and user with local

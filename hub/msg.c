@@ -2,35 +2,51 @@
 #include "hub/hot.h"
 #include "hub/query.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void rt__copy(char **cursor, rt_str *dst, rt_str src)
+/* Copies src and a NUL to *cursor, never past end. */
+static int rt__copy(char **cursor, const char *end, rt_str *dst, rt_str src)
 {
 	if (src.ptr == NULL) {
 		dst->ptr = NULL;
 		dst->len = 0;
-		return;
+		return 0;
+	}
+	if (src.len >= (size_t) (end - *cursor)) {
+		return -1;
 	}
 	memcpy(*cursor, src.ptr, src.len);
 	(*cursor)[src.len] = '\0';
 	dst->ptr = *cursor;
 	dst->len = src.len;
 	*cursor += src.len + 1;
+	return 0;
+}
+
+/* a + b, or SIZE_MAX when it overflows (no allocation is that large). */
+static size_t rt__add(size_t a, size_t b)
+{
+	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
 }
 
 rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *f)
 {
-	size_t size = sizeof(rt_msg) + f->channel_count * sizeof(rt_str)
-			+ f->event.len + f->data.len + f->exclude.len + f->target.len + 4;
+	size_t size = sizeof(rt_msg);
+	const rt_str *strs[4] = {&f->event, &f->data, &f->exclude, &f->target};
 	rt_msg *msg;
-	char *cursor;
+	char *cursor, *end;
+	int bad = 0;
 
+	size = rt__add(size, (size_t) f->channel_count * sizeof(rt_str));
 	for (uint32_t i = 0; i < f->channel_count; i++) {
-		size += f->channels[i].len + 1;
+		size = rt__add(size, rt__add(f->channels[i].len, 1));
 	}
-	msg = malloc(size);
-	if (msg == NULL) {
+	for (int i = 0; i < 4; i++) {
+		size = rt__add(size, rt__add(strs[i]->len, 1));
+	}
+	if (size == SIZE_MAX || (msg = malloc(size)) == NULL) {
 		return NULL;
 	}
 	msg->next = NULL;
@@ -38,13 +54,18 @@ rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *f)
 	msg->channel_count = f->channel_count;
 	msg->channels = (rt_str *) (msg + 1);
 	cursor = (char *) (msg->channels + f->channel_count);
+	end = (char *) msg + size;
 	for (uint32_t i = 0; i < f->channel_count; i++) {
-		rt__copy(&cursor, &msg->channels[i], f->channels[i]);
+		bad |= rt__copy(&cursor, end, &msg->channels[i], f->channels[i]);
 	}
-	rt__copy(&cursor, &msg->event, f->event);
-	rt__copy(&cursor, &msg->data, f->data);
-	rt__copy(&cursor, &msg->exclude, f->exclude);
-	rt__copy(&cursor, &msg->target, f->target);
+	bad |= rt__copy(&cursor, end, &msg->event, f->event);
+	bad |= rt__copy(&cursor, end, &msg->data, f->data);
+	bad |= rt__copy(&cursor, end, &msg->exclude, f->exclude);
+	bad |= rt__copy(&cursor, end, &msg->target, f->target);
+	if (bad) {
+		free(msg); /* cannot happen: size counted every byte */
+		return NULL;
+	}
 	msg->query = f->query;
 	msg->origin = f->origin;
 	msg->count = f->count;
@@ -212,15 +233,23 @@ rt_msg *rt_msg_decode(const char *in, size_t len)
 	}
 	f.origin = rt__get_u32(&r);
 	f.count = rt__get_u32(&r);
+	if (r.bad || r.end - r.p < 2) {
+		return NULL;
+	}
 	memcpy(&cc, r.p, 2);
 	r.p += 2;
+	/* Each channel takes at least its length word: a count the bytes
+	 * cannot hold is refused before anything is allocated for it. */
+	if ((size_t) (r.end - r.p) / 4 < cc) {
+		return NULL;
+	}
 	if (cc > 0) {
 		channels = calloc(cc, sizeof(*channels));
 		if (channels == NULL) {
 			return NULL;
 		}
 	}
-	for (uint16_t i = 0; i < cc; i++) {
+	for (uint16_t i = 0; i < cc && !r.bad; i++) {
 		channels[i] = rt__get_str(&r);
 		if (channels[i].ptr == NULL) {
 			r.bad = 1;

@@ -273,6 +273,20 @@ done:
 	json_decref(root);
 }
 
+/* Keep in step with rt__frame_message. */
+static size_t rt__message_size(const rt_msg *msg, rt_str channel)
+{
+	size_t n = sizeof("{\"type\":\"message\"") - 1 + sizeof(",\"data\":") - 1 + msg->data.len + 1;
+
+	if (channel.ptr != NULL) {
+		n += sizeof(",\"channel\":") - 1 + rt_json_string_size(channel.ptr, channel.len);
+	}
+	if (msg->event.ptr != NULL) {
+		n += sizeof(",\"event\":") - 1 + rt_json_string_size(msg->event.ptr, msg->event.len);
+	}
+	return n;
+}
+
 static rt_buf *rt__frame_message(const rt_msg *msg, rt_str channel)
 {
 	rt_sb sb;
@@ -324,6 +338,7 @@ const rt_proto_ops rt_proto_native = {
 	.on_open = rt_native_on_open,
 	.on_message = rt_native_on_message,
 	.frame_message = rt__frame_message,
+	.message_size = rt__message_size,
 	.frame_member_added = rt__frame_member_added,
 	.frame_member_removed = rt__frame_member_removed,
 	.frame_whisper = rt__frame_whisper,

@@ -35,6 +35,8 @@ typedef struct rt_proto_ops {
 	/* Frames for fan-out; NULL when out of memory. channel.ptr NULL: a
 	 * message addressed to a user or connection rather than a channel. */
 	rt_buf *(*frame_message)(const rt_msg *msg, rt_str channel);
+	/* The payload bytes frame_message makes, without making it. */
+	size_t (*message_size)(const rt_msg *msg, rt_str channel);
 	rt_buf *(*frame_member_added)(const rt_channel *ch, const rt_member *m);
 	rt_buf *(*frame_member_removed)(const rt_channel *ch, const char *user_id, size_t len);
 	rt_buf *(*frame_whisper)(const rt_whisper *w);
@@ -47,6 +49,14 @@ extern const rt_proto_ops rt_proto_native;
 extern const rt_proto_ops rt_proto_pusher;
 
 const rt_proto_ops *rt_proto(int proto);
+
+/* The largest frame, header included, that any protocol makes of a
+ * message for clients (publish, to a user or a connection) on any of its
+ * channels: what a client's queue must hold (realtime.max_outbound). */
+size_t rt_proto_message_frame_max(const rt_msg *msg);
+/* 0 when every subscriber can be sent msg; otherwise -EMSGSIZE with err
+ * naming realtime.max_outbound and its value. Any thread. */
+int rt_proto_check_outbound(const rt_msg *msg, uint32_t max_outbound, char *err, size_t errlen);
 
 /* Builds each protocol's frame on first need, so a message is framed at
  * most once per protocol whatever the number of subscribers. */

@@ -208,6 +208,23 @@ void rt_publish_api_handle(rt_conn *conn, const rt_http_req *req, const char *bo
 		f.data.ptr = data_text;
 		f.data.len = strlen(data_text);
 	}
+	{
+		/* A message no subscriber could be sent is refused here, before
+		 * it reaches a client queue it would overflow. */
+		rt_msg view;
+		char why[240];
+		rt_sb reply;
+		rt_msg_view(&view, kinds[kind], &f);
+		if (rt_hub_check_publish(conn->hub, &view, why, sizeof(why)) != 0) {
+			rt_sb_init(&reply);
+			rt_sb_puts(&reply, "{\"error\":");
+			rt_sb_json_string(&reply, why, strlen(why));
+			rt_sb_puts(&reply, "}");
+			rt__reply(conn, 413, reply.failed ? "{\"error\":\"message too large\"}" : reply.data);
+			rt_sb_free(&reply);
+			goto done;
+		}
+	}
 	msg = rt_msg_new(kinds[kind], &f);
 	if (msg == NULL) {
 		rt__reply(conn, 500, "{\"error\":\"out of memory\"}");

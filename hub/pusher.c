@@ -665,6 +665,32 @@ static void rt__append_data(rt_sb *sb, const rt_str *data)
 	}
 }
 
+/* Keep in step with rt__frame_message, rt__begin and rt__append_data. */
+static size_t rt__message_size(const rt_msg *msg, rt_str channel)
+{
+	size_t n = sizeof("{\"event\":") - 1 + sizeof(",\"data\":") - 1 + 1;
+	const rt_str *data = &msg->data;
+
+	n += msg->event.ptr != NULL ? rt_json_string_size(msg->event.ptr, msg->event.len)
+			: sizeof("\"message\"") - 1;
+	if (channel.ptr != NULL) {
+		n += sizeof(",\"channel\":") - 1 + rt_json_string_size(channel.ptr, channel.len);
+	} else if (msg->type == RT_MSG_TO_USER) {
+		/* The user channel's name is the prefix and a user id, whose
+		 * characters may need escaping. */
+		n += sizeof(",\"channel\":") - 1 + RT_PUSHER_USER_PREFIX_LEN
+				+ rt_json_string_size(msg->target.ptr ? msg->target.ptr : "", msg->target.len);
+	}
+	if (data->ptr == NULL) {
+		n += sizeof("\"null\"") - 1;
+	} else if (data->len > 0 && data->ptr[0] == '"') {
+		n += data->len;
+	} else {
+		n += rt_json_string_size(data->ptr, data->len);
+	}
+	return n;
+}
+
 static rt_buf *rt__frame_message(const rt_msg *msg, rt_str channel)
 {
 	rt_str event = msg->event;
@@ -769,6 +795,7 @@ const rt_proto_ops rt_proto_pusher = {
 	.on_open = rt__on_open,
 	.on_message = rt__on_message,
 	.frame_message = rt__frame_message,
+	.message_size = rt__message_size,
 	.frame_member_added = rt__frame_member_added,
 	.frame_member_removed = rt__frame_member_removed,
 	.frame_whisper = rt__frame_whisper,

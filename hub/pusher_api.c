@@ -403,6 +403,57 @@ static int rt__event_parse(const rt_config *cfg, json_t *obj, rt__event *e, char
 	return 0;
 }
 
+/* 0 when every message the event makes can reach its subscribers, or 413
+ * (503: out of memory) with err set. */
+static int rt__event_check(const rt_hub *hub, const rt__event *e, char *err, size_t errlen)
+{
+	rt_str list[RT_API_CHANNELS_MAX];
+	rt_msg_fields f;
+	uint32_t n = 0;
+	rt_msg view;
+	rt_sb data;
+	int status = 0;
+
+	rt_sb_init(&data);
+	rt_sb_json_string(&data, e->data, e->data_len);
+	if (data.failed) {
+		snprintf(err, errlen, "out of memory");
+		return 503;
+	}
+	memset(&f, 0, sizeof(f));
+	f.event.ptr = e->name;
+	f.event.len = e->name_len;
+	f.data.ptr = data.data;
+	f.data.len = data.len;
+	for (uint32_t c = 0; c < e->channel_count && status == 0; c++) {
+		const char *user;
+		size_t user_len;
+		if (!rt_pusher_user_channel(e->channels[c].ptr, e->channels[c].len, &user, &user_len)) {
+			list[n++] = e->channels[c];
+			continue;
+		}
+		f.target.ptr = user;
+		f.target.len = user_len;
+		rt_msg_view(&view, RT_MSG_TO_USER, &f);
+		if (rt_hub_check_publish(hub, &view, err, errlen) != 0) {
+			status = 413;
+		}
+	}
+	if (n > 0 && status == 0) {
+		f.target.ptr = NULL;
+		f.target.len = 0;
+		f.channels = list;
+		f.channel_count = n;
+		f.exclude = e->socket_id;
+		rt_msg_view(&view, RT_MSG_PUBLISH, &f);
+		if (rt_hub_check_publish(hub, &view, err, errlen) != 0) {
+			status = 413;
+		}
+	}
+	rt_sb_free(&data);
+	return status;
+}
+
 /* Hands the event to the hub: one message for its channels and one per
  * user channel, delivered to that user's connections whatever protocol
  * they speak. 0 or -ENOMEM. */
@@ -553,6 +604,9 @@ static void rt__post_events(rt_conn *conn, const char *body, size_t len)
 		return;
 	}
 	status = rt__event_parse(&hub->cfg, root, &e, err, sizeof(err));
+	if (status == 0) {
+		status = rt__event_check(hub, &e, err, sizeof(err));
+	}
 	if (status != 0) {
 		rt__event_free(&e);
 		json_decref(root);
@@ -612,6 +666,9 @@ static void rt__post_batch(rt_conn *conn, const char *body, size_t len)
 		char why[200];
 		status = rt__event_parse(&hub->cfg, json_array_get(batch, parsed), &events[parsed], why,
 				sizeof(why));
+		if (status == 0) {
+			status = rt__event_check(hub, &events[parsed], why, sizeof(why));
+		}
 		if (status != 0) {
 			snprintf(err, sizeof(err), "batch[%zu]: %s", parsed, why);
 		}

@@ -70,6 +70,7 @@ struct rt_hub {
 	_Atomic uint64_t stat_broker_refused;/* the broker did not take a message */
 	_Atomic uint64_t stat_queue_full;  /* a bounded queue (webhooks) was full */
 	_Atomic uint64_t stat_unauthorized; /* requests refused for their credentials */
+	_Atomic uint64_t stat_broker_lost;  /* bytes of messages the broker could not hand over */
 };
 
 /* The connections of one user on this hub. */

@@ -1144,6 +1144,81 @@ HUB_TEST(slow_consumer_closes_4008, "max_outbound", "1024", NULL)
 	wait_connections(f, 0);
 }
 
+/* A client that pings without end and never reads: the hub answers the
+ * most recent PING (RFC 6455 5.5.3) instead of queueing a PONG per PING,
+ * so what it holds for the client stays bounded. */
+HUB_TEST(ping_flood_pongs_coalesced, NULL)
+{
+	enum { PINGS = 100000 };
+	int fd = open_client(f, NULL, 0);
+	uint8_t *all;
+	size_t n = 0;
+	uint32_t pongs = 0, last = 0;
+	int seen_text = 0;
+	rt_hub_stats s;
+
+	RT_ASSERT(fd >= 0);
+	all = malloc((size_t) PINGS * 10 + 14);
+	RT_ASSERT(all != NULL);
+	for (uint32_t i = 1; i <= PINGS; i++) {
+		n += ws_build_frame(all + n, (size_t) PINGS * 10 + 14 - n, 0x89, &i, sizeof(i), 1);
+	}
+	RT_ASSERT_EQ_INT(n, (size_t) PINGS * 10);
+	RT_ASSERT_EQ_INT(ws_send_all(fd, all, n), 0);
+	free(all);
+	/* Answered once the hub has read every PING before it; the PONG of the
+	 * last PING may come just after. */
+	RT_ASSERT_EQ_INT(ws_send_text(fd, "{\"action\":\"ping\"}"), 0);
+	while (!seen_text || last != PINGS) {
+		ws_frame fr;
+		RT_ASSERT_EQ_INT(ws_recv_frame(fd, &fr, WS_TIMEOUT_MS), 0);
+		if (fr.b0 == 0x8a) {
+			pongs++;
+			if (fr.len == 4) {
+				memcpy(&last, fr.payload, 4);
+			}
+		} else if (fr.b0 == 0x81 && strstr(fr.payload, "\"pong\"") != NULL) {
+			seen_text = 1;
+		} else {
+			RT_FAIL_("unexpected frame 0x%02x", fr.b0);
+			ws_frame_free(&fr);
+			return;
+		}
+		ws_frame_free(&fr);
+	}
+	if (pongs == 0 || pongs > 1000) {
+		RT_FAIL_("%u PONGs for %u PINGs: expected them coalesced", pongs, (unsigned) PINGS);
+	}
+	stats(f, &s);
+	RT_ASSERT_EQ_INT(s.slow_consumers, 0);
+	RT_ASSERT_EQ_INT(s.connections, 1);
+}
+
+/* A few PINGs at once (as Autobahn's case 2.10 sends them) each get their
+ * PONG, in order: coalescing starts only past a burst. */
+HUB_TEST(ping_burst_each_ponged, NULL)
+{
+	uint8_t all[10 * 18];
+	size_t n = 0;
+	int fd = open_client(f, NULL, 0);
+
+	RT_ASSERT(fd >= 0);
+	for (uint32_t i = 1; i <= 10; i++) {
+		n += ws_build_frame(all + n, sizeof(all) - n, 0x89, &i, sizeof(i), 1);
+	}
+	RT_ASSERT_EQ_INT(ws_send_all(fd, all, n), 0);
+	for (uint32_t i = 1; i <= 10; i++) {
+		ws_frame fr;
+		uint32_t got = 0;
+		RT_ASSERT_EQ_INT(ws_recv_frame(fd, &fr, WS_TIMEOUT_MS), 0);
+		if (fr.b0 == 0x8a && fr.len == 4) {
+			memcpy(&got, fr.payload, 4);
+		}
+		ws_frame_free(&fr);
+		RT_ASSERT_EQ_INT(got, i);
+	}
+}
+
 /* ---- stats ---- */
 
 HUB_TEST(stats_counters, NULL)
@@ -1499,6 +1574,8 @@ int main(void)
 	RT_RUN(ping_interval_1_answered);
 	RT_RUN(ping_timeout_closes_4000);
 	RT_RUN(slow_consumer_closes_4008);
+	RT_RUN(ping_flood_pongs_coalesced);
+	RT_RUN(ping_burst_each_ponged);
 	RT_RUN(stats_counters);
 	RT_RUN(stop_closes_clients_1001);
 	RT_RUN(stop_with_half_open_handshake);
