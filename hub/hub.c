@@ -1152,21 +1152,26 @@ int rt_hub_stop(rt_hub *hub)
 	return 0;
 }
 
-int rt_hub_check_publish(const rt_hub *hub, const rt_msg *msg, char *err, size_t errlen)
+int rt_hub_check_publish(rt_hub *hub, const rt_msg *msg, char *err, size_t errlen)
 {
+	static rt_log_limit refused_log;
 	size_t len;
 
 	if (rt_proto_check_outbound(msg, hub->cfg.max_outbound, err, errlen) != 0) {
-		return -EMSGSIZE;
+		goto refused;
 	}
 	len = rt_msg_encoded_size(msg);
 	if (hub->has_link && hub->link.max_message > 0 && len > hub->link.max_message) {
 		snprintf(err, errlen, "the message is too large: %zu bytes, over the %zu bytes the "
 				"broker carries (%s)", len, hub->link.max_message,
 				hub->link.max_message_setting ? hub->link.max_message_setting : "realtime.broker");
-		return -EMSGSIZE;
+		goto refused;
 	}
 	return 0;
+refused:
+	atomic_fetch_add_explicit(&hub->stat_broker_refused, 1, memory_order_relaxed);
+	rt_log_limited(&refused_log, RT_LOG_WARNING, "HTTP API message refused (413): %s", err);
+	return -EMSGSIZE;
 }
 
 void rt_hub_count_lost(rt_hub *hub, uint64_t bytes)

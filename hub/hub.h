@@ -94,7 +94,7 @@ void rt_hub_count_lost(rt_hub *hub, uint64_t bytes);
 /* On the hub thread: 0 when msg, published from here, can reach every
  * subscriber (its frames fit realtime.max_outbound, and the broker carries
  * it); otherwise -EMSGSIZE with err naming the setting and its value. */
-int rt_hub_check_publish(const rt_hub *hub, const rt_msg *msg, char *err, size_t errlen);
+int rt_hub_check_publish(rt_hub *hub, const rt_msg *msg, char *err, size_t errlen);
 uint32_t rt_hub_node_id(const rt_hub *hub);
 
 /* On the hub thread: calls fn for every channel and user with local

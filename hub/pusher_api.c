@@ -405,7 +405,7 @@ static int rt__event_parse(const rt_config *cfg, json_t *obj, rt__event *e, char
 
 /* 0 when every message the event makes can reach its subscribers, or 413
  * (503: out of memory) with err set. */
-static int rt__event_check(const rt_hub *hub, const rt__event *e, char *err, size_t errlen)
+static int rt__event_check(rt_hub *hub, const rt__event *e, char *err, size_t errlen)
 {
 	rt_str list[RT_API_CHANNELS_MAX];
 	rt_msg_fields f;

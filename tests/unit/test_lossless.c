@@ -20,6 +20,7 @@
 #include "hub/query.h"
 
 #define SECRET "unit-test-secret"
+#define PUBLISH_KEY "unit-test-publish-key"
 #define RING 65536 /* the smallest realtime.pool_memory */
 
 static rt_msg *publish_msg(const char *channel, const char *data)
@@ -258,6 +259,7 @@ static int up(fixture *f, const char *batch_window)
 	rt_config_defaults(&f->cfg);
 	if (set(&f->cfg, "listen", listen) != 0 || set(&f->cfg, "allow_anonymous", "1") != 0
 			|| set(&f->cfg, "ping_interval", "0") != 0 || set(&f->cfg, "secret", SECRET) != 0
+			|| set(&f->cfg, "publish_key", PUBLISH_KEY) != 0
 			|| set(&f->cfg, "pool_memory", "65536") != 0
 			|| set(&f->cfg, "batch_window", batch_window) != 0) {
 		return -1;
@@ -490,7 +492,7 @@ static int post_publish(int port, const char *data_json, char *resp, size_t cap)
 		return -1;
 	}
 	n = snprintf(req, body_len + 512, "POST /publish HTTP/1.1\r\nHost: x\r\n"
-			"Authorization: Bearer " SECRET "\r\nContent-Type: application/json\r\n"
+			"Authorization: Bearer " PUBLISH_KEY "\r\nContent-Type: application/json\r\n"
 			"Connection: close\r\nContent-Length: %zu\r\n\r\n"
 			"{\"type\":\"publish\",\"channels\":[\"news\"],\"data\":%s}",
 			strlen(data_json) + strlen("{\"type\":\"publish\",\"channels\":[\"news\"],\"data\":}"),
