@@ -24,7 +24,7 @@
 //       broker_lost_bytes, and delivery goes on.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { closeAll, connect, httpRequest } from './lib/server.mjs';
+import { closeAll, connect, httpRequest, publishSignature } from './lib/server.mjs';
 import { cliServer } from './lib/pool/servers.mjs';
 import { connectMany, expectAll, spread, warmUp } from './lib/pool/clients.mjs';
 import { APP, NATIVE_SECRET, signedPath, startPusherServer } from './pusher-helpers.mjs';
@@ -129,7 +129,7 @@ describe('(1) a pool of php -S workers, memory broker', () => {
     const body = JSON.stringify({ type: 'publish', channels: ['big'], data: 'z'.repeat(n + 1) });
     const api = await httpRequest(dep.hubPort, '/publish', {
       method: 'POST',
-      headers: { Authorization: `Bearer ${dep.secret}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+      headers: { ...publishSignature(dep.secret, body), 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
       body,
       timeout: 15000,
     });
@@ -176,7 +176,7 @@ describe('(2) a lone server: realtime.max_outbound', () => {
       const body = JSON.stringify({ type: 'publish', channels: ['big'], data });
       return server.hub('/publish', {
         method: 'POST',
-        headers: { Authorization: `Bearer ${NATIVE_SECRET}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        headers: { ...publishSignature(NATIVE_SECRET, body), 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
         body,
       });
     };

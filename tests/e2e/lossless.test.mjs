@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { connect, freePort, httpRequest, waitFor } from './lib/server.mjs';
+import { connect, freePort, httpRequest, waitFor, publishSignature } from './lib/server.mjs';
 import { startRedis } from './lib/redis/redis.mjs';
 import { SECRET, privateExtension, startApp } from './lib/redis/apps.mjs';
 import { hubLog, namespaceOf, waitLog, waitRoute } from './lib/redis/cluster.mjs';
@@ -30,7 +30,7 @@ function postPublish(server, body) {
   return httpRequest(server.wsPort, '/publish', {
     method: 'POST',
     headers: {
-      Authorization: `Bearer ${SECRET}`,
+      ...publishSignature(SECRET, text),
       'Content-Type': 'application/json',
       'Content-Length': Buffer.byteLength(text),
     },
