@@ -1004,7 +1004,21 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 		rt__close_handle((uv_handle_t *) &hub->listener);
 		goto fail_handles;
 	}
-	hub->webhooks = rt_webhooks_new(hub);
+	if (rt_webhooks_new(hub, &hub->webhooks) != 0) {
+		/* Started without them, the app would silently get no webhooks. */
+		r = -ENOMEM;
+		snprintf(err, errlen, "cannot start the webhooks of realtime.webhook_url: out of memory");
+		rt_http_client_free(hub->http);
+		if (hub->has_shared_listener) {
+			rt__close_handle((uv_handle_t *) &hub->shared_listener);
+		}
+		rt__close_handle((uv_handle_t *) &hub->wake);
+		rt__close_handle((uv_handle_t *) &hub->flush);
+		rt__close_handle((uv_handle_t *) &hub->tick);
+		rt__close_handle((uv_handle_t *) &hub->stop_timer);
+		rt__close_handle((uv_handle_t *) &hub->listener);
+		goto fail_handles;
+	}
 	rt_auth_check_config(cfg);
 	hub->accepting_posts = 1;
 

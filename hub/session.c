@@ -1,6 +1,7 @@
 #include "hub/session.h"
 #include "hub/identity.h"
 #include "hub/limits.h"
+#include "hub/log.h"
 #include "hub/native.h"
 #include "hub/presence.h"
 #include "hub/view.h"
@@ -14,6 +15,20 @@ static void rt__update_channel_stat(rt_hub *hub)
 {
 	atomic_store_explicit(&hub->stat_channels, rt_registry_count(&hub->registry),
 			memory_order_relaxed);
+}
+
+/* The other hubs' view of this one is wrong until the next whole report
+ * (after a broker outage): say so, since nothing else will. */
+static void rt__report_lost(const char *channel, size_t len)
+{
+	static rt_log_limit lost_log; /* clients' joins and leaves can repeat it */
+
+	if (channel == NULL) {
+		rt_log_limited(&lost_log, RT_LOG_ERROR, "state report marker dropped: out of memory");
+	} else {
+		rt_log_limited(&lost_log, RT_LOG_ERROR, "state report of channel \"%.*s\" dropped: "
+				"out of memory", (int) (len > 200 ? 200 : len), channel);
+	}
 }
 
 /* Tells every hub of the app, this one included, how many connections
@@ -37,9 +52,11 @@ static void rt__report(rt_hub *hub, const char *channel, size_t len, const rt_id
 		f.data.len = user->user_info_len;
 	}
 	msg = rt_msg_new(RT_MSG_STATE, &f);
-	if (msg != NULL) {
-		rt_hub__publish(hub, msg);
+	if (msg == NULL) {
+		rt__report_lost(channel, len);
+		return;
 	}
+	rt_hub__publish(hub, msg);
 }
 
 void rt_session_report_connections(rt_hub *hub)
@@ -55,9 +72,11 @@ static void rt__report_marker(rt_hub *hub, rt_msg_type type)
 
 	f.origin = hub->node_id;
 	msg = rt_msg_new(type, &f);
-	if (msg != NULL) {
-		rt_hub__publish(hub, msg);
+	if (msg == NULL) {
+		rt__report_lost(NULL, 0);
+		return;
 	}
+	rt_hub__publish(hub, msg);
 }
 
 void rt_session_report_all(rt_hub *hub)

@@ -4,6 +4,7 @@
 #include "hub/log.h"
 #include "hub/token.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,16 +60,17 @@ static void rt__batch_free(rt__batch *b)
 	free(b);
 }
 
-struct rt_webhooks *rt_webhooks_new(rt_hub *hub)
+int rt_webhooks_new(rt_hub *hub, struct rt_webhooks **out)
 {
 	struct rt_webhooks *w;
 
+	*out = NULL;
 	if (hub->cfg.webhook_url[0] == '\0') {
-		return NULL;
+		return 0;
 	}
 	w = calloc(1, sizeof(*w));
 	if (w == NULL) {
-		return NULL;
+		return -ENOMEM;
 	}
 	w->hub = hub;
 	w->ready_tail = &w->ready;
@@ -76,7 +78,8 @@ struct rt_webhooks *rt_webhooks_new(rt_hub *hub)
 		rt_log(RT_LOG_WARNING, "webhooks to %s are unsigned: realtime.secret is not set",
 				hub->cfg.webhook_url);
 	}
-	return w;
+	*out = w;
+	return 0;
 }
 
 void rt_webhooks_free(struct rt_webhooks *w)

@@ -21,8 +21,9 @@ typedef enum rt_webhook_kind {
 
 struct rt_webhooks;
 
-/* NULL when no webhook URL is configured (then every call below is a no-op). */
-struct rt_webhooks *rt_webhooks_new(rt_hub *hub);
+/* *out is NULL when no webhook URL is configured (then every call below is
+ * a no-op). Returns 0, or -ENOMEM with *out NULL. */
+int rt_webhooks_new(rt_hub *hub, struct rt_webhooks **out);
 void rt_webhooks_free(struct rt_webhooks *w);
 
 void rt_webhooks_event(struct rt_webhooks *w, rt_webhook_kind kind, const char *channel,
