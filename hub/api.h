@@ -1,23 +1,27 @@
 /* HTTP endpoints on the hub port besides the WebSocket paths: the Pusher
- * HTTP API under /apps/{id}/ and the local publish endpoint /publish. */
+ * HTTP API under /apps/{id}/, the local publish endpoint /publish and
+ * /health. Handlers do no I/O: they fill an answer (hub/http.h) that the
+ * connection writes. */
 #ifndef RT_HUB_API_H
 #define RT_HUB_API_H
 
 #include <stddef.h>
 
+#include "hub/hub.h"
 #include "hub/http.h"
 
-struct rt_conn;
-
-/* Answers one request whose body has been read in full. */
-void rt_api_handle(struct rt_conn *conn, const rt_http_req *req, const char *body, size_t len);
+/* Answers one API request whose body has been read in full. */
+void rt_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t len,
+		rt_http_answer *ans);
+/* GET /health. */
+void rt_api_health(rt_hub *hub, const rt_http_req *req, rt_http_answer *ans);
 
 /* The Pusher HTTP API (hub/pusher_api.c). */
-void rt_pusher_api_handle(struct rt_conn *conn, const rt_http_req *req, const char *body,
-		size_t len);
+void rt_pusher_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t len,
+		rt_http_answer *ans);
 /* POST /publish (hub/publish_api.c). */
-void rt_publish_api_handle(struct rt_conn *conn, const rt_http_req *req, const char *body,
-		size_t len);
+void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t len,
+		rt_http_answer *ans);
 /* The signature of a /publish request: hex(HMAC-SHA256(secret, ts "." body))
  * into out. Returns 0, or -ENOMEM. */
 int rt_publish_sign(const char *secret, const char *ts, size_t ts_len, const char *body,

@@ -46,45 +46,56 @@ static const char *rt__find_token(const rt_http_req *req, size_t *len, int *from
 	return NULL;
 }
 
-static void rt__anonymous_or_refuse(rt_conn *conn, int status, const char *reason)
+static void rt__anonymous_or_refuse(rt_conn *conn, rt_auth_done done, int status,
+		const char *reason)
 {
 	if (conn->hub->cfg.allow_anonymous) {
-		rt_conn_auth_finished(conn, 0, NULL, NULL);
+		done(conn, 0, NULL, NULL);
 	} else {
-		rt_conn_auth_finished(conn, status, NULL, reason);
+		done(conn, status, NULL, reason);
 	}
 }
+
+/* A question to the endpoint in flight. */
+struct rt_auth_call {
+	rt_http_call *http;
+	rt_conn *conn;
+	rt_auth_done done;
+};
 
 static void rt__on_endpoint_answer(void *ctx, long status, const char *body, size_t len,
 		const char *error)
 {
-	rt_conn *conn = ctx;
+	struct rt_auth_call *call = ctx;
+	rt_conn *conn = call->conn;
+	rt_auth_done done = call->done;
 	const rt_config *cfg = &conn->hub->cfg;
 	json_error_t jerr;
 	json_t *root;
 	rt_identity *id;
 	char err[200];
 
+	free(call);
 	conn->auth_call = NULL;
 	conn->hub->auth_calls--;
 	if (status == 0) {
 		rt_log(RT_LOG_WARNING, "auth endpoint %s unreachable: %s", cfg->auth_endpoint,
 				error ? error : "no response");
-		rt_conn_auth_finished(conn, 503, NULL, "authentication service unavailable");
+		done(conn, 503, NULL, "authentication service unavailable");
 		return;
 	}
 	if (status == 401 || status == 403) {
-		rt__anonymous_or_refuse(conn, (int) status,
+		rt__anonymous_or_refuse(conn, done, (int) status,
 				status == 401 ? "not authenticated" : "forbidden");
 		return;
 	}
 	if (status >= 400 && status < 500) {
-		rt__anonymous_or_refuse(conn, 403, "forbidden");
+		rt__anonymous_or_refuse(conn, done, 403, "forbidden");
 		return;
 	}
 	if (status < 200 || status >= 300) {
 		rt_log(RT_LOG_WARNING, "auth endpoint %s answered %ld", cfg->auth_endpoint, status);
-		rt_conn_auth_finished(conn, 503, NULL, "authentication service unavailable");
+		done(conn, 503, NULL, "authentication service unavailable");
 		return;
 	}
 	root = json_loadb(body, len, 0, &jerr);
@@ -92,7 +103,7 @@ static void rt__on_endpoint_answer(void *ctx, long status, const char *body, siz
 		rt_log(RT_LOG_WARNING, "auth endpoint %s answered %ld with no JSON object", cfg->auth_endpoint,
 				status);
 		json_decref(root);
-		rt_conn_auth_finished(conn, 503, NULL, "authentication service answered badly");
+		done(conn, 503, NULL, "authentication service answered badly");
 		return;
 	}
 	id = rt_identity_from_json(json_object_get(root, "user_id"),
@@ -101,10 +112,10 @@ static void rt__on_endpoint_answer(void *ctx, long status, const char *body, siz
 	json_decref(root);
 	if (id == NULL) {
 		rt_log(RT_LOG_WARNING, "auth endpoint %s: %s", cfg->auth_endpoint, err);
-		rt_conn_auth_finished(conn, 503, NULL, "authentication service answered badly");
+		done(conn, 503, NULL, "authentication service answered badly");
 		return;
 	}
-	rt_conn_auth_finished(conn, 0, id, NULL);
+	done(conn, 0, id, NULL);
 }
 
 /* "Name: value" for a header of the client's request, or NULL. */
@@ -124,13 +135,14 @@ static char *rt__forward(const rt_http_req *req, int hdr, const char *name)
 	return line;
 }
 
-static void rt__ask_endpoint(rt_conn *conn)
+static void rt__ask_endpoint(rt_conn *conn, rt_auth_done done)
 {
 	const rt_config *cfg = &conn->hub->cfg;
 	char *cookie = rt__forward(conn->http, RT_HDR_COOKIE, "Cookie");
 	char *authz = rt__forward(conn->http, RT_HDR_AUTHORIZATION, "Authorization");
 	const char *headers[4] = {"Accept: application/json", NULL, NULL, NULL};
 	rt_http_request req = {"GET", cfg->auth_endpoint, headers, NULL, 0, cfg->auth_timeout};
+	struct rt_auth_call *call;
 	int n = 1;
 
 	/* An upgrade flood must not become a flood of requests to the app. */
@@ -139,7 +151,7 @@ static void rt__ask_endpoint(rt_conn *conn)
 		free(authz);
 		rt_limits_refuse(conn->hub, RT_REFUSE_AUTH_CALLS, "refused a connection: %u auth "
 				"endpoint calls in flight (realtime.max_auth_calls)", conn->hub->auth_calls);
-		rt_conn_auth_finished(conn, 503, NULL,
+		done(conn, 503, NULL,
 				"authentication service busy: realtime.max_auth_calls reached");
 		return;
 	}
@@ -150,13 +162,23 @@ static void rt__ask_endpoint(rt_conn *conn)
 		headers[n++] = authz;
 	}
 	/* libcurl copies the header lines. */
-	conn->auth_call = rt_http_client_start(conn->hub->http, &req, rt__on_endpoint_answer, conn);
+	call = malloc(sizeof(*call));
+	if (call != NULL) {
+		call->conn = conn;
+		call->done = done;
+		call->http = rt_http_client_start(conn->hub->http, &req, rt__on_endpoint_answer, call);
+		if (call->http == NULL) {
+			free(call);
+			call = NULL;
+		}
+	}
 	free(cookie);
 	free(authz);
-	if (conn->auth_call == NULL) {
-		rt_conn_auth_finished(conn, 503, NULL, "authentication service unavailable");
+	if (call == NULL) {
+		done(conn, 503, NULL, "authentication service unavailable");
 		return;
 	}
+	conn->auth_call = call;
 	conn->hub->auth_calls++;
 	conn->state = RT_CONN_AUTH;
 	conn->deadline = conn->hub->now + cfg->auth_timeout / 1000 + 2;
@@ -165,13 +187,14 @@ static void rt__ask_endpoint(rt_conn *conn)
 void rt_auth_cancel(rt_conn *conn)
 {
 	if (conn->auth_call != NULL) {
-		rt_http_call_cancel(conn->auth_call);
+		rt_http_call_cancel(conn->auth_call->http);
+		free(conn->auth_call);
 		conn->auth_call = NULL;
 		conn->hub->auth_calls--;
 	}
 }
 
-void rt_auth_begin(rt_conn *conn)
+void rt_auth_begin(rt_conn *conn, rt_auth_done done)
 {
 	const rt_config *cfg = &conn->hub->cfg;
 	const char *token;
@@ -185,7 +208,7 @@ void rt_auth_begin(rt_conn *conn)
 	 * endpoint at all, so no default key opens it. */
 	if (conn->proto == RT_PROTO_PUSHER && !rt_config_pusher_enabled(cfg)) {
 		rt_log(RT_LOG_INFO, "refused a Pusher connection: no app is configured");
-		rt_conn_auth_finished(conn, 404, NULL, "the Pusher protocol is off: "
+		done(conn, 404, NULL, "the Pusher protocol is off: "
 				"set realtime.app_key and realtime.app_secret");
 		return;
 	}
@@ -200,27 +223,27 @@ void rt_auth_begin(rt_conn *conn)
 		id = rt_token_verify(cfg->secret, strlen(cfg->secret), token, len,
 				time(NULL), cfg->max_user_info, err, sizeof(err));
 		if (id != NULL) {
-			rt_conn_auth_finished(conn, 0, id, NULL);
+			done(conn, 0, id, NULL);
 			return;
 		}
 		if (!from_header || !cfg->auth_endpoint[0]) {
 			rt_log(RT_LOG_INFO, "refused a connection: %s", err);
-			rt_conn_auth_finished(conn, 401, NULL, err);
+			done(conn, 401, NULL, err);
 			return;
 		}
 	} else if (token != NULL && !from_header) {
-		rt_conn_auth_finished(conn, 401, NULL, "tokens are not accepted: realtime.secret is not set");
+		done(conn, 401, NULL, "tokens are not accepted: realtime.secret is not set");
 		return;
 	}
 	if (cfg->auth_endpoint[0]) {
-		rt__ask_endpoint(conn);
+		rt__ask_endpoint(conn, done);
 		return;
 	}
 	if (cfg->allow_anonymous) {
-		rt_conn_auth_finished(conn, 0, NULL, NULL);
+		done(conn, 0, NULL, NULL);
 		return;
 	}
-	rt_conn_auth_finished(conn, 401, NULL, rt__can_anyone_connect(cfg)
+	done(conn, 401, NULL, rt__can_anyone_connect(cfg)
 			? "authentication required: connect with ?token="
 			: "authentication required, and the server has no way to authenticate "
 			  "(realtime.auth_endpoint, realtime.secret or realtime.allow_anonymous)");

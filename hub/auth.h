@@ -6,10 +6,18 @@
 
 struct rt_conn;
 struct rt_config;
+struct rt_identity;
+
+/* How a decision ends: status 0 admits the client as identity (NULL:
+ * anonymous; the callee owns it), otherwise refuses it with an HTTP status
+ * and a reason. */
+typedef void (*rt_auth_done)(struct rt_conn *conn, int status, struct rt_identity *identity,
+		const char *reason);
 
 /* Starts deciding for a connection whose upgrade request is in conn->http.
- * Ends in rt_conn_auth_finished(), called now or when the endpoint answers. */
-void rt_auth_begin(struct rt_conn *conn);
+ * Ends in done, called now or when the endpoint answers; never after
+ * rt_auth_cancel. */
+void rt_auth_begin(struct rt_conn *conn, rt_auth_done done);
 
 /* Ends the endpoint call a connection is waiting for, if any (it closes). */
 void rt_auth_cancel(struct rt_conn *conn);

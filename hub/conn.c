@@ -1,14 +1,8 @@
 #include "hub/conn.h"
 #include "hub/frame.h"
 #include "hub/log.h"
-#include "hub/api.h"
-#include "hub/auth.h"
-#include "hub/http_client.h"
 #include "hub/identity.h"
 #include "hub/limits.h"
-#include "hub/proto.h"
-#include "hub/session.h"
-#include "hub/token.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +26,9 @@
 /* PONGs of one read queued one per PING before they are coalesced: a
  * client that pings a few times at once gets every answer. */
 #define RT_PONG_BURST 16
+
+/* The layer above (hub/conn.h). */
+#define RT__UP(conn) ((conn)->hub->conn_handlers)
 
 /* Every read lands in one buffer per hub thread: reads are handled to the
  * end before the next one, so connections need no buffer of their own. */
@@ -313,9 +310,10 @@ void rt_conn_close(rt_conn *conn)
 	if (conn->state == RT_CONN_DEAD) {
 		return;
 	}
-	rt_session_leave_all(conn);
-	rt_session_user_detach(conn);
-	rt_auth_cancel(conn);
+	if (conn->flags & RT_CONN_F_COUNTED) {
+		atomic_fetch_sub_explicit(&hub->stat_connections, 1, memory_order_relaxed);
+	}
+	RT__UP(conn)->close(conn);
 	if (conn->flags & RT_CONN_F_HANDSHAKE) {
 		conn->flags &= (uint16_t) ~RT_CONN_F_HANDSHAKE;
 		hub->handshakes--;
@@ -324,10 +322,6 @@ void rt_conn_close(rt_conn *conn)
 	conn->ip = NULL;
 	if (conn->id_len) {
 		rt_map_remove(&hub->conns_by_id, conn->id, conn->id_len);
-	}
-	if (conn->flags & RT_CONN_F_COUNTED) {
-		atomic_fetch_sub_explicit(&hub->stat_connections, 1, memory_order_relaxed);
-		rt_session_report_connections(hub);
 	}
 	conn->state = RT_CONN_DEAD;
 	uv_close((uv_handle_t *) &conn->tcp, rt__on_closed);
@@ -378,8 +372,8 @@ void rt_conn_close_ws(rt_conn *conn, uint16_t code, const char *reason)
 		}
 		return;
 	}
-	if (rt_proto(conn->proto)->close_code != NULL) {
-		code = rt_proto(conn->proto)->close_code(code);
+	if (RT__UP(conn)->close_code != NULL) {
+		code = RT__UP(conn)->close_code(conn, code);
 	}
 	if (rt__ws_ensure(conn) != 0) {
 		rt__close_soon(conn);
@@ -529,7 +523,7 @@ static void rt__ws_on_msg(wslay_event_context_ptr ctx,
 					"invalid UTF-8");
 			return;
 		}
-		rt_proto(conn->proto)->on_message(conn, (const char *) arg->msg, arg->msg_length);
+		RT__UP(conn)->message(conn, (const char *) arg->msg, arg->msg_length);
 		break;
 	case WSLAY_BINARY_FRAME:
 		rt_conn_close_ws(conn, WSLAY_CODE_UNSUPPORTED_DATA,
@@ -631,8 +625,8 @@ static void rt__over_budget(rt_conn *conn)
 	rt_log(RT_LOG_WARNING, "closing connection %s: slow consumer (%zu bytes queued, "
 			"control frames over realtime.max_outbound=%u)", conn->id, conn->out_bytes,
 			conn->hub->cfg.max_outbound);
-	if (conn->state == RT_CONN_OPEN && rt_proto(conn->proto)->close_code != NULL) {
-		code = rt_proto(conn->proto)->close_code(code);
+	if (conn->state == RT_CONN_OPEN && RT__UP(conn)->close_code != NULL) {
+		code = RT__UP(conn)->close_code(conn, code);
 	}
 	rt__abort_ws(conn, code);
 }
@@ -704,31 +698,19 @@ static void rt__http_next(rt_conn *conn, int renew)
 	}
 }
 
-void rt_conn_http_respond(rt_conn *conn, int status, const char *content_type,
-		const char *extra_headers, const char *body, size_t body_len)
+void rt_conn_http_answer(rt_conn *conn, const rt_http_answer *ans)
 {
-	char head[512];
-	int keep = rt__keeps_alive(conn, status);
-	int n = snprintf(head, sizeof(head),
-			"HTTP/1.1 %d %s\r\n"
-			"Content-Type: %s\r\n"
-			"Content-Length: %zu\r\n"
-			"Cache-Control: no-store\r\n"
-			"Connection: %s\r\n"
-			"%s\r\n",
-			status, rt_http_status_text(status), content_type, body_len,
-			keep ? "keep-alive" : "close", extra_headers ? extra_headers : "");
+	int keep = rt__keeps_alive(conn, ans->status);
 	rt_buf *b;
 
 	if (conn->state == RT_CONN_DEAD) {
 		return;
 	}
-	if (n < 0 || (size_t) n >= sizeof(head) || (b = rt_buf_new((size_t) n + body_len)) == NULL) {
+	b = rt_http_answer_write(ans, keep);
+	if (b == NULL) {
 		rt_conn_close(conn);
 		return;
 	}
-	memcpy(b->data, head, (size_t) n);
-	memcpy(b->data + n, body, body_len);
 	if (rt__outq_push(conn, b) != 0) {
 		rt_buf_unref(b);
 		rt_conn_close(conn);
@@ -744,39 +726,34 @@ void rt_conn_http_respond(rt_conn *conn, int status, const char *content_type,
 	uv_read_stop((uv_stream_t *) &conn->tcp);
 }
 
+/* The hub's own short answers (errors of the handshake). extra: one
+ * header line or NULL. */
 static void rt__respond(rt_conn *conn, int status, const char *content_type,
 		const char *extra, const char *body)
 {
-	rt_conn_http_respond(conn, status, content_type, extra, body, strlen(body));
+	rt_http_answer ans;
+
+	rt_http_answer_init(&ans);
+	rt_http_answer_set(&ans, status, content_type, body, strlen(body));
+	if (extra != NULL) {
+		rt_http_answer_header(&ans, extra);
+	}
+	rt_conn_http_answer(conn, &ans);
+	rt_http_answer_free(&ans);
 }
 
-/* A load balancer needs the status alone; the detail (pid, node id,
- * counts) helps an attacker size the server, so it needs
- * "Authorization: Bearer <realtime.metrics_key>". */
-static void rt__respond_health(rt_conn *conn)
+/* A request the layer above answers (API, health). */
+static void rt__request(rt_conn *conn, int route, const char *body, size_t len)
 {
-	rt_hub *hub = conn->hub;
-	const char *key = hub->cfg.metrics_key;
-	size_t len, n = strlen(key);
-	const char *v = conn->http ? rt_http_req_header(conn->http, RT_HDR_AUTHORIZATION, &len) : NULL;
-	char body[256];
+	rt_http_answer ans;
 
-	if (hub->stopping) {
-		rt__respond(conn, 503, "application/json", NULL, "{\"status\":\"stopping\"}\n");
-		return;
+	rt_http_answer_init(&ans);
+	RT__UP(conn)->request(conn, route, body, len, &ans);
+	if (ans.status == 0) {
+		rt_http_answer_set(&ans, 500, "text/plain", "no answer\n", 10);
 	}
-	if (n == 0 || v == NULL || len != n + 7 || strncasecmp(v, "Bearer ", 7) != 0
-			|| !rt_secure_equals(v + 7, key, n)) {
-		rt__respond(conn, 200, "application/json", NULL, "{\"status\":\"ok\"}\n");
-		return;
-	}
-	snprintf(body, sizeof(body),
-			"{\"status\":\"ok\",\"pid\":%d,\"node\":%" PRIu32 ",\"connections\":%" PRIu64
-			",\"channels\":%" PRIu64 "}\n",
-			(int) getpid(), hub->node_id,
-			atomic_load_explicit(&hub->stat_connections, memory_order_relaxed),
-			(uint64_t) rt_registry_count(&hub->registry));
-	rt__respond(conn, 200, "application/json", NULL, body);
+	rt_conn_http_answer(conn, &ans);
+	rt_http_answer_free(&ans);
 }
 
 /* "<node>.<18 random digits>": a connection id lets its holder exclude
@@ -810,7 +787,7 @@ static int rt__open_session(rt_conn *conn, const char *accept)
 	char out[256];
 	int n;
 
-	if (rt_session_user_attach(conn) != 0) {
+	if (RT__UP(conn)->admit(conn) != 0) {
 		return -ENOMEM;
 	}
 	if (rt__new_id(conn) != 0 || rt_map_put(&hub->conns_by_id, conn->id, conn->id_len, conn) != 0) {
@@ -830,13 +807,8 @@ static int rt__open_session(rt_conn *conn, const char *accept)
 		hub->handshakes--;
 	}
 	atomic_fetch_add_explicit(&hub->stat_connections, 1, memory_order_relaxed);
-	rt_session_report_connections(hub);
 	conn->deadline = hub->cfg.ping_interval ? hub->now + hub->cfg.ping_interval : 0;
-	conn->bucket_tokens = (uint16_t) hub->cfg.client_event_rate;
-	conn->bucket_time = hub->now;
-	conn->sub_tokens = rt_session_subscribe_burst(&hub->cfg);
-	conn->sub_time = hub->now;
-	rt_proto(conn->proto)->on_open(conn);
+	RT__UP(conn)->open(conn);
 	rt_http_req_free(conn->http);
 	conn->http = NULL;
 	return 0;
@@ -869,7 +841,7 @@ static void rt__api_feed(rt_conn *conn, const char *data, size_t len)
 		return;
 	}
 	conn->state = RT_CONN_HTTP;
-	rt_api_handle(conn, req, req->body.data ? req->body.data : "", req->body.len);
+	rt__request(conn, RT_ROUTE_API, req->body.data ? req->body.data : "", req->body.len);
 	rt__http_next(conn, 1);
 }
 
@@ -893,15 +865,21 @@ static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
 	rt_http_route_request(conn->http, &hub->cfg, &d);
 	switch (d.route) {
 	case RT_ROUTE_HEALTH:
-		rt__respond_health(conn);
+		rt__request(conn, RT_ROUTE_HEALTH, "", 0);
 		rt__http_next(conn, 0);
 		return;
 	case RT_ROUTE_ERROR: {
 		char body[160];
+		rt_http_answer ans;
 		snprintf(body, sizeof(body), "%s\n", d.reason);
-		rt__respond(conn, d.status, "text/plain",
-				d.status == 426 ? "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n" : NULL,
-				body);
+		rt_http_answer_init(&ans);
+		rt_http_answer_set(&ans, d.status, "text/plain", body, strlen(body));
+		if (d.status == 426) {
+			rt_http_answer_header(&ans, "Upgrade: websocket");
+			rt_http_answer_header(&ans, "Sec-WebSocket-Version: 13");
+		}
+		rt_conn_http_answer(conn, &ans);
+		rt_http_answer_free(&ans);
 		return;
 	}
 	case RT_ROUTE_API:
@@ -917,7 +895,7 @@ static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
 	}
 	if (atomic_load_explicit(&hub->stat_connections, memory_order_relaxed)
 			>= hub->cfg.max_connections) {
-		rt__respond(conn, 503, "text/plain", "Retry-After: 5\r\n",
+		rt__respond(conn, 503, "text/plain", "Retry-After: 5",
 				"server full: realtime.max_connections reached\n");
 		return;
 	}
@@ -928,7 +906,7 @@ static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
 	}
 	memcpy(conn->http->ws_accept, d.accept, sizeof(d.accept));
 	uv_read_stop((uv_stream_t *) &conn->tcp);
-	rt_auth_begin(conn);
+	RT__UP(conn)->upgrade(conn);
 }
 
 void rt_conn_auth_finished(rt_conn *conn, int status, rt_identity *identity, const char *reason)
@@ -946,7 +924,7 @@ void rt_conn_auth_finished(rt_conn *conn, int status, rt_identity *identity, con
 		}
 		snprintf(body, sizeof(body), "%s\n", reason ? reason : rt_http_status_text(status));
 		rt__respond(conn, status, "text/plain",
-				status == 503 ? "Retry-After: 5\r\n" : NULL, body);
+				status == 503 ? "Retry-After: 5" : NULL, body);
 		return;
 	}
 	conn->identity = identity;
@@ -1085,8 +1063,7 @@ void rt_conn_sweep(rt_conn *conn)
 	}
 	switch (conn->state) {
 	case RT_CONN_AUTH:
-		rt_auth_cancel(conn);
-		rt_conn_auth_finished(conn, 503, NULL, "authentication service did not answer in time");
+		RT__UP(conn)->upgrade_expired(conn);
 		break;
 	case RT_CONN_HTTP:
 	case RT_CONN_BODY:

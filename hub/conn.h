@@ -62,7 +62,7 @@ typedef struct rt_conn {
 
 	struct rt_identity *identity; /* NULL: anonymous */
 	rt_user *user;
-	struct rt_http_call *auth_call;
+	struct rt_auth_call *auth_call; /* owned by hub/auth.c */
 	uint32_t bucket_time;         /* client-event rate limit: last refill */
 	uint16_t bucket_tokens;
 	uint32_t sub_time;            /* realtime.subscribe_rate: last refill */
@@ -76,6 +76,33 @@ typedef struct rt_conn {
 	uint8_t id_len;
 	char id[32];                  /* "<node>.<random>", also Pusher's socket_id shape */
 } rt_conn;
+
+struct rt_identity;
+
+/* What the layers above do with a connection: set once per hub
+ * (hub->conn_handlers); a connection calls these and nothing above it. */
+typedef struct rt_conn_handlers {
+	/* A whole HTTP request for route (RT_ROUTE_API, its body read in full,
+	 * or RT_ROUTE_HEALTH): fills ans, which the connection writes. */
+	void (*request)(rt_conn *conn, int route, const char *body, size_t len,
+			rt_http_answer *ans);
+	/* An upgrade request passed its checks (it is in conn->http): decides
+	 * who the client is, ending in rt_conn_auth_finished now or later. */
+	void (*upgrade)(rt_conn *conn);
+	/* The deadline passed while upgrade was still deciding. */
+	void (*upgrade_expired)(rt_conn *conn);
+	/* Before the 101 is queued: 0, or a negative errno to answer 503. */
+	int (*admit)(rt_conn *conn);
+	/* After the 101 is queued: the session starts. */
+	void (*open)(rt_conn *conn);
+	/* One whole text message, valid UTF-8. */
+	void (*message)(rt_conn *conn, const char *text, size_t len);
+	/* Optional: the close code this connection's protocol uses for a hub
+	 * close code (rt_conn_close_ws). */
+	uint16_t (*close_code)(const rt_conn *conn, uint16_t code);
+	/* The connection ends: undoes what upgrade, admit and open did. */
+	void (*close)(rt_conn *conn);
+} rt_conn_handlers;
 
 /* Accepts a pending connection on one of the hub's listeners. */
 void rt_conn_accept(rt_hub *hub, uv_stream_t *listener);
@@ -102,9 +129,10 @@ void rt_conn_sweep(rt_conn *conn);
 void rt_conn_auth_finished(rt_conn *conn, int status, struct rt_identity *identity,
 		const char *reason);
 
-/* Answers an HTTP request (API, health, errors) and closes after the write. */
-void rt_conn_http_respond(rt_conn *conn, int status, const char *content_type,
-		const char *extra_headers, const char *body, size_t body_len);
+/* Sends an HTTP answer (API, health, errors): the one writer of them all.
+ * Keeps the connection for its next request when the client asked and the
+ * answer is a success; otherwise closes it after the write. */
+void rt_conn_http_answer(rt_conn *conn, const rt_http_answer *ans);
 
 rt_conn *rt_conn_find(rt_hub *hub, const char *id, size_t len);
 rt_sub *rt_conn_find_sub(const rt_conn *conn, const char *channel, size_t len);

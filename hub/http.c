@@ -1,5 +1,5 @@
 #include "hub/http.h"
-#include "hub/proto.h"
+#include <errno.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,7 +346,7 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 		return;
 	}
 	if (path_len > 5 && memcmp(path, "/app/", 5) == 0 && memchr(path + 5, '/', path_len - 5) == NULL) {
-		out->proto = RT_PROTO_PUSHER;
+		out->proto = RT_HTTP_WS_PUSHER;
 	} else if (path_len != strlen(cfg->path) || memcmp(path, cfg->path, path_len) != 0) {
 		rt__error(out, 404, "not found");
 		return;
@@ -428,24 +428,75 @@ const char *rt_http_status_text(int status)
 	}
 }
 
-size_t rt_http_response(char *out, size_t outlen, int status,
-		const char *content_type, const char *extra_headers, const char *body)
+void rt_http_answer_init(rt_http_answer *a)
 {
-	size_t body_len = body ? strlen(body) : 0;
-	int n = snprintf(out, outlen,
+	a->status = 0;
+	a->content_type = "text/plain";
+	a->headers[0] = '\0';
+	a->headers_len = 0;
+	rt_sb_init(&a->body);
+}
+
+void rt_http_answer_free(rt_http_answer *a)
+{
+	rt_sb_free(&a->body);
+}
+
+void rt_http_answer_set(rt_http_answer *a, int status, const char *content_type,
+		const char *body, size_t len)
+{
+	a->status = status;
+	a->content_type = content_type;
+	rt_sb_free(&a->body);
+	rt_sb_init(&a->body);
+	rt_sb_append(&a->body, body, len);
+}
+
+int rt_http_answer_header(rt_http_answer *a, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (a->headers_len + n + 2 >= sizeof(a->headers)) {
+		return -ENOSPC;
+	}
+	memcpy(a->headers + a->headers_len, line, n);
+	memcpy(a->headers + a->headers_len + n, "\r\n", 3);
+	a->headers_len += n + 2;
+	return 0;
+}
+
+rt_buf *rt_http_answer_write(const rt_http_answer *a, int keep_alive)
+{
+	static const char oom[] = "{\"error\":\"out of memory\",\"code\":503}";
+	char head[160 + RT_HTTP_ANSWER_HEADERS];
+	int status = a->status;
+	const char *type = a->content_type ? a->content_type : "text/plain";
+	const char *body = a->body.data ? a->body.data : "";
+	size_t body_len = a->body.len;
+	rt_buf *b;
+	int n;
+
+	if (a->body.failed) {
+		status = 503;
+		type = "application/json";
+		body = oom;
+		body_len = sizeof(oom) - 1;
+	}
+	n = snprintf(head, sizeof(head),
 			"HTTP/1.1 %d %s\r\n"
 			"Content-Type: %s\r\n"
 			"Content-Length: %zu\r\n"
 			"Cache-Control: no-store\r\n"
-			"Connection: close\r\n"
-			"%s"
-			"\r\n"
-			"%s",
-			status, rt_http_status_text(status), content_type, body_len,
-			extra_headers ? extra_headers : "", body ? body : "");
-
-	if (n < 0) {
-		return 0;
+			"Connection: %s\r\n"
+			"%s\r\n",
+			status, rt_http_status_text(status), type, body_len,
+			keep_alive ? "keep-alive" : "close", a->headers);
+	if (n < 0 || (size_t) n >= sizeof(head) || (b = rt_buf_new((size_t) n + body_len)) == NULL) {
+		return NULL;
 	}
-	return (size_t) n < outlen ? (size_t) n : outlen - 1;
+	memcpy(b->data, head, (size_t) n);
+	if (body_len > 0) {
+		memcpy(b->data + n, body, body_len);
+	}
+	return b;
 }

@@ -1,6 +1,6 @@
 /* The HTTP/1.1 side of a connection: parses one request head with
  * http_parser, decides what it is (WebSocket upgrade, health check, or an
- * error) and writes the response. Does no I/O. */
+ * error) and frames the answer. Does no I/O. */
 #ifndef RT_HUB_HTTP_H
 #define RT_HUB_HTTP_H
 
@@ -82,9 +82,16 @@ typedef enum rt_http_route {
 	RT_ROUTE_ERROR,
 } rt_http_route;
 
+/* Which WebSocket path an upgrade asked for; hub/proto.h numbers its
+ * protocols the same way. */
+enum {
+	RT_HTTP_WS_NATIVE = 0,  /* realtime.path */
+	RT_HTTP_WS_PUSHER = 1,  /* /app/{key} */
+};
+
 typedef struct rt_http_decision {
 	rt_http_route route;
-	int proto;              /* RT_PROTO_* for upgrades */
+	int proto;              /* RT_HTTP_WS_* (= RT_PROTO_*) for upgrades */
 	int status;             /* for RT_ROUTE_ERROR */
 	const char *reason;     /* short body for errors */
 	char accept[32];        /* Sec-WebSocket-Accept for upgrades */
@@ -97,9 +104,28 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 /* Sec-WebSocket-Accept for a key: base64(SHA-1(key + GUID)). out >= 29 bytes. */
 void rt_http_accept_key(const char *key, size_t key_len, char *out);
 
-/* Writes a complete response into out; returns its length (truncated to outlen). */
-size_t rt_http_response(char *out, size_t outlen, int status,
-		const char *content_type, const char *extra_headers, const char *body);
+/* An HTTP answer as a handler fills it, with no I/O; the connection sends
+ * it with rt_http_answer_write. status 0: no answer yet. */
+#define RT_HTTP_ANSWER_HEADERS 256
+typedef struct rt_http_answer {
+	int status;
+	const char *content_type;          /* a static string */
+	char headers[RT_HTTP_ANSWER_HEADERS]; /* extra lines, each ending "\r\n" */
+	size_t headers_len;
+	rt_sb body;
+} rt_http_answer;
+
+void rt_http_answer_init(rt_http_answer *a);
+void rt_http_answer_free(rt_http_answer *a);
+/* Sets status, content type and a copy of the body, replacing any body. */
+void rt_http_answer_set(rt_http_answer *a, int status, const char *content_type,
+		const char *body, size_t len);
+/* Adds one header line ("Name: value", no CRLF). Returns 0, or -ENOSPC. */
+int rt_http_answer_header(rt_http_answer *a, const char *line);
+/* The whole response, head and body, as one buffer; keep_alive picks the
+ * Connection header. A body that ran out of memory is answered 503. NULL
+ * when out of memory. */
+rt_buf *rt_http_answer_write(const rt_http_answer *a, int keep_alive);
 const char *rt_http_status_text(int status);
 
 #endif

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* dladdr */
 #endif
 #include "hub/hub.h"
+#include "hub/api.h"
 #include "hub/auth.h"
 #include "hub/conn.h"
 #include "hub/http_client.h"
@@ -33,6 +34,61 @@
 
 static void rt__dispatch(rt_hub *hub, rt_msg *msg);
 static void rt__on_synced(uv_timer_t *t);
+
+/* ---- what connections call above them (hub/conn.h) ---- */
+
+static void rt__conn_request(rt_conn *conn, int route, const char *body, size_t len,
+		rt_http_answer *ans)
+{
+	if (route == RT_ROUTE_HEALTH) {
+		rt_api_health(conn->hub, conn->http, ans);
+	} else {
+		rt_api_handle(conn->hub, conn->http, body, len, ans);
+	}
+}
+
+static void rt__conn_upgrade(rt_conn *conn)
+{
+	rt_auth_begin(conn, rt_conn_auth_finished);
+}
+
+static void rt__conn_upgrade_expired(rt_conn *conn)
+{
+	rt_auth_cancel(conn);
+	rt_conn_auth_finished(conn, 503, NULL, "authentication service did not answer in time");
+}
+
+static void rt__conn_message(rt_conn *conn, const char *text, size_t len)
+{
+	rt_proto(conn->proto)->on_message(conn, text, len);
+}
+
+static uint16_t rt__conn_close_code(const rt_conn *conn, uint16_t code)
+{
+	const rt_proto_ops *ops = rt_proto(conn->proto);
+
+	return ops->close_code != NULL ? ops->close_code(code) : code;
+}
+
+static void rt__conn_close(rt_conn *conn)
+{
+	rt_session_close(conn);
+	rt_auth_cancel(conn);
+	if (conn->flags & RT_CONN_F_COUNTED) {
+		rt_session_report_connections(conn->hub);
+	}
+}
+
+static const rt_conn_handlers rt__conn_handlers = {
+	.request = rt__conn_request,
+	.upgrade = rt__conn_upgrade,
+	.upgrade_expired = rt__conn_upgrade_expired,
+	.admit = rt_session_user_attach,
+	.open = rt_session_open,
+	.message = rt__conn_message,
+	.close_code = rt__conn_close_code,
+	.close = rt__conn_close,
+};
 
 /* ---- loop callbacks ---- */
 
@@ -934,6 +990,7 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 		}
 	}
 	hub->cfg = *cfg;
+	hub->conn_handlers = &rt__conn_handlers;
 	if (getrandom(&hub->node_id, sizeof(hub->node_id), 0) != sizeof(hub->node_id)) {
 		hub->node_id = (uint32_t) time(NULL) ^ (uint32_t) getpid();
 	}

@@ -9,12 +9,14 @@
 
 #include "hub/buf.h"
 #include "hub/channel.h"
+#include "hub/http.h"
 #include "hub/msg.h"
 #include "hub/presence.h"
 
+/* Numbered as the WebSocket paths that lead to them (hub/http.h). */
 enum {
-	RT_PROTO_NATIVE = 0,
-	RT_PROTO_PUSHER = 1,
+	RT_PROTO_NATIVE = RT_HTTP_WS_NATIVE,
+	RT_PROTO_PUSHER = RT_HTTP_WS_PUSHER,
 	RT_PROTO_COUNT
 };
 

@@ -14,7 +14,7 @@
  *   {"type":"disconnect","target":<user id>}
  * The message goes through the broker, so every hub of the app delivers it. */
 #include "hub/api.h"
-#include "hub/conn.h"
+#include "hub/server.h"
 #include "hub/identity.h"
 #include "hub/log.h"
 #include "hub/token.h"
@@ -29,9 +29,9 @@
 
 #define RT_PUBLISH_CHANNELS_MAX 100
 
-static void rt__reply(rt_conn *conn, int status, const char *body)
+static void rt__reply(rt_http_answer *ans, int status, const char *body)
 {
-	rt_conn_http_respond(conn, status, "application/json", NULL, body, strlen(body));
+	rt_http_answer_set(ans, status, "application/json", body, strlen(body));
 }
 
 int rt_publish_sign(const char *secret, const char *ts, size_t ts_len, const char *body,
@@ -120,7 +120,8 @@ static int rt__opt_string(json_t *root, const char *key, rt_str *out, size_t max
 	return 0;
 }
 
-void rt_publish_api_handle(rt_conn *conn, const rt_http_req *req, const char *body, size_t len)
+void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t len,
+		rt_http_answer *ans)
 {
 	static const char *const types[] = {"publish", "user", "connection", "disconnect"};
 	static const rt_msg_type kinds[] = {RT_MSG_PUBLISH, RT_MSG_TO_USER, RT_MSG_TO_CONNECTION,
@@ -134,15 +135,15 @@ void rt_publish_api_handle(rt_conn *conn, const rt_http_req *req, const char *bo
 	rt_msg *msg;
 
 	if (req->method != HTTP_POST) {
-		rt__reply(conn, 405, "{\"error\":\"use POST\"}");
+		rt__reply(ans, 405, "{\"error\":\"use POST\"}");
 		return;
 	}
-	if (!rt__bearer_ok(&conn->hub->cfg, req)) {
-		const char *why = rt__signature_error(&conn->hub->cfg, req, body, len);
+	if (!rt__bearer_ok(&hub->cfg, req)) {
+		const char *why = rt__signature_error(&hub->cfg, req, body, len);
 		char reply[300];
-		atomic_fetch_add_explicit(&conn->hub->stat_unauthorized, 1, memory_order_relaxed);
-		if (why == NULL && conn->hub->cfg.secret[0] == '\0' && conn->hub->cfg.publish_key[0] == '\0') {
-			rt__reply(conn, 403, "{\"error\":\"publishing over HTTP is off: set realtime.secret "
+		atomic_fetch_add_explicit(&hub->stat_unauthorized, 1, memory_order_relaxed);
+		if (why == NULL && hub->cfg.secret[0] == '\0' && hub->cfg.publish_key[0] == '\0') {
+			rt__reply(ans, 403, "{\"error\":\"publishing over HTTP is off: set realtime.secret "
 					"(signed requests) or realtime.publish_key\"}");
 			return;
 		}
@@ -152,7 +153,7 @@ void rt_publish_api_handle(rt_conn *conn, const rt_http_req *req, const char *bo
 			snprintf(reply, sizeof(reply), "{\"error\":\"%s\"}", why ? why
 					: "sign the request (X-Realtime-Timestamp, X-Realtime-Signature) "
 					  "or send Authorization: Bearer <realtime.publish_key>");
-			rt__reply(conn, 401, reply);
+			rt__reply(ans, 401, reply);
 			return;
 		}
 	}
@@ -164,7 +165,7 @@ void rt_publish_api_handle(rt_conn *conn, const rt_http_req *req, const char *bo
 		}
 	}
 	if (!json_is_object(root) || kind < 0) {
-		rt__reply(conn, 400, "{\"error\":\"expected a JSON object with type publish, user, connection or disconnect\"}");
+		rt__reply(ans, 400, "{\"error\":\"expected a JSON object with type publish, user, connection or disconnect\"}");
 		json_decref(root);
 		return;
 	}
@@ -174,13 +175,13 @@ void rt_publish_api_handle(rt_conn *conn, const rt_http_req *req, const char *bo
 		json_t *v;
 		if (!json_is_array(list) || json_array_size(list) == 0
 				|| json_array_size(list) > RT_PUBLISH_CHANNELS_MAX) {
-			rt__reply(conn, 400, "{\"error\":\"channels must list 1 to 100 channel names\"}");
+			rt__reply(ans, 400, "{\"error\":\"channels must list 1 to 100 channel names\"}");
 			goto done;
 		}
 		json_array_foreach(list, i, v) {
 			if (!json_is_string(v) || !rt_channel_name_valid(json_string_value(v),
 					json_string_length(v))) {
-				rt__reply(conn, 400, "{\"error\":\"invalid channel name\"}");
+				rt__reply(ans, 400, "{\"error\":\"invalid channel name\"}");
 				goto done;
 			}
 			channels[i].ptr = json_string_value(v);
@@ -190,19 +191,19 @@ void rt_publish_api_handle(rt_conn *conn, const rt_http_req *req, const char *bo
 		f.channel_count = (uint32_t) json_array_size(list);
 	} else if (rt__opt_string(root, "target", &f.target, RT_USER_ID_MAX) != 0
 			|| f.target.ptr == NULL) {
-		rt__reply(conn, 400, "{\"error\":\"target must be a user or connection id\"}");
+		rt__reply(ans, 400, "{\"error\":\"target must be a user or connection id\"}");
 		goto done;
 	}
 	if (rt__opt_string(root, "event", &f.event, 200) != 0
 			|| rt__opt_string(root, "except", &f.exclude, 64) != 0) {
-		rt__reply(conn, 400, "{\"error\":\"event and except must be short strings\"}");
+		rt__reply(ans, 400, "{\"error\":\"event and except must be short strings\"}");
 		goto done;
 	}
 	data = json_object_get(root, "data");
 	if (kinds[kind] != RT_MSG_DISCONNECT_USER) {
 		data_text = json_dumps(data ? data : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
 		if (data_text == NULL) {
-			rt__reply(conn, 500, "{\"error\":\"out of memory\"}");
+			rt__reply(ans, 500, "{\"error\":\"out of memory\"}");
 			goto done;
 		}
 		f.data.ptr = data_text;
@@ -215,31 +216,31 @@ void rt_publish_api_handle(rt_conn *conn, const rt_http_req *req, const char *bo
 		char why[240];
 		rt_sb reply;
 		rt_msg_view(&view, kinds[kind], &f);
-		if (rt_hub_check_publish(conn->hub, &view, why, sizeof(why)) != 0) {
+		if (rt_hub_check_publish(hub, &view, why, sizeof(why)) != 0) {
 			rt_sb_init(&reply);
 			rt_sb_puts(&reply, "{\"error\":");
 			rt_sb_json_string(&reply, why, strlen(why));
 			rt_sb_puts(&reply, "}");
-			rt__reply(conn, 413, reply.failed ? "{\"error\":\"message too large\"}" : reply.data);
+			rt__reply(ans, 413, reply.failed ? "{\"error\":\"message too large\"}" : reply.data);
 			rt_sb_free(&reply);
 			goto done;
 		}
 	}
 	msg = rt_msg_new(kinds[kind], &f);
 	if (msg == NULL) {
-		rt__reply(conn, 500, "{\"error\":\"out of memory\"}");
+		rt__reply(ans, 500, "{\"error\":\"out of memory\"}");
 		goto done;
 	}
-	switch (rt_hub__publish_api(conn->hub, msg)) {
+	switch (rt_hub__publish_api(hub, msg)) {
 	case 0:
-		rt__reply(conn, 202, "{\"ok\":true}");
+		rt__reply(ans, 202, "{\"ok\":true}");
 		break;
 	case -EMSGSIZE:
-		rt__reply(conn, 413, "{\"error\":\"the message is too large for the broker\"}");
+		rt__reply(ans, 413, "{\"error\":\"the message is too large for the broker\"}");
 		break;
 	default:
 		/* Nobody got it: the caller may retry without duplicates. */
-		rt__reply(conn, 503, "{\"error\":\"the broker did not take the message: try again later\"}");
+		rt__reply(ans, 503, "{\"error\":\"the broker did not take the message: try again later\"}");
 	}
 done:
 	free(data_text);

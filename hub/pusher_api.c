@@ -13,7 +13,6 @@
  * {"error":"..","code":status}. Counts and members come from the app-wide
  * view (hub/view.h), so they cover every hub of the app. */
 #include "hub/api.h"
-#include "hub/conn.h"
 #include "hub/identity.h"
 #include "hub/msg.h"
 #include "hub/presence.h"
@@ -65,18 +64,17 @@ typedef struct rt__event {
 
 /* ---- answers ---- */
 
-static void rt__reply(rt_conn *conn, int status, rt_sb *sb)
+/* Hands sb to the answer; a body that ran out of memory is answered 503
+ * by the writer (rt_http_answer_write). */
+static void rt__reply(rt_http_answer *ans, int status, rt_sb *sb)
 {
-	if (sb->failed) {
-		static const char oom[] = "{\"error\":\"out of memory\",\"code\":503}";
-		rt_conn_http_respond(conn, 503, "application/json", NULL, oom, sizeof(oom) - 1);
-	} else {
-		rt_conn_http_respond(conn, status, "application/json", NULL, sb->data, sb->len);
-	}
-	rt_sb_free(sb);
+	ans->status = status;
+	ans->content_type = "application/json";
+	rt_sb_free(&ans->body);
+	ans->body = *sb;
 }
 
-static void rt__fail(rt_conn *conn, int status, const char *message)
+static void rt__fail(rt_http_answer *ans, int status, const char *message)
 {
 	rt_sb sb;
 	char num[16];
@@ -86,7 +84,7 @@ static void rt__fail(rt_conn *conn, int status, const char *message)
 	rt_sb_json_string(&sb, message, strlen(message));
 	snprintf(num, sizeof(num), ",\"code\":%d}", status);
 	rt_sb_puts(&sb, num);
-	rt__reply(conn, status, &sb);
+	rt__reply(ans, status, &sb);
 }
 
 /* ---- URLs ---- */
@@ -575,7 +573,7 @@ static void rt__event_info(rt_hub *hub, const rt__event *e, rt_sb *sb)
 	rt_sb_puts(sb, "}");
 }
 
-static json_t *rt__body_object(rt_conn *conn, const char *body, size_t len)
+static json_t *rt__body_object(rt_http_answer *ans, const char *body, size_t len)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(body, len, 0, &jerr);
@@ -585,16 +583,15 @@ static json_t *rt__body_object(rt_conn *conn, const char *body, size_t len)
 		snprintf(err, sizeof(err), "the body must be a JSON object%s%s", root ? "" : ": ",
 				root ? "" : jerr.text);
 		json_decref(root);
-		rt__fail(conn, 400, err);
+		rt__fail(ans, 400, err);
 		return NULL;
 	}
 	return root;
 }
 
-static void rt__post_events(rt_conn *conn, const char *body, size_t len)
+static void rt__post_events(rt_hub *hub, rt_http_answer *ans, const char *body, size_t len)
 {
-	rt_hub *hub = conn->hub;
-	json_t *root = rt__body_object(conn, body, len);
+	json_t *root = rt__body_object(ans, body, len);
 	rt__event e;
 	char err[200];
 	rt_sb sb;
@@ -610,14 +607,14 @@ static void rt__post_events(rt_conn *conn, const char *body, size_t len)
 	if (status != 0) {
 		rt__event_free(&e);
 		json_decref(root);
-		rt__fail(conn, status, err);
+		rt__fail(ans, status, err);
 		return;
 	}
 	status = rt__event_publish(hub, &e);
 	if (status != 0) {
 		rt__event_free(&e);
 		json_decref(root);
-		rt__fail(conn, rt__publish_status(status), rt__publish_error(status));
+		rt__fail(ans, rt__publish_status(status), rt__publish_error(status));
 		return;
 	}
 	rt_sb_init(&sb);
@@ -630,13 +627,12 @@ static void rt__post_events(rt_conn *conn, const char *body, size_t len)
 	}
 	rt__event_free(&e);
 	json_decref(root);
-	rt__reply(conn, 200, &sb);
+	rt__reply(ans, 200, &sb);
 }
 
-static void rt__post_batch(rt_conn *conn, const char *body, size_t len)
+static void rt__post_batch(rt_hub *hub, rt_http_answer *ans, const char *body, size_t len)
 {
-	rt_hub *hub = conn->hub;
-	json_t *root = rt__body_object(conn, body, len);
+	json_t *root = rt__body_object(ans, body, len);
 	json_t *batch;
 	rt__event *events;
 	size_t n, parsed = 0;
@@ -652,13 +648,13 @@ static void rt__post_batch(rt_conn *conn, const char *body, size_t len)
 	if (!json_is_array(batch) || n == 0 || n > RT_API_BATCH_MAX) {
 		json_decref(root);
 		snprintf(err, sizeof(err), "batch must be a list of 1 to %d events", RT_API_BATCH_MAX);
-		rt__fail(conn, 400, err);
+		rt__fail(ans, 400, err);
 		return;
 	}
 	events = calloc(n, sizeof(*events));
 	if (events == NULL) {
 		json_decref(root);
-		rt__fail(conn, 503, "out of memory");
+		rt__fail(ans, 503, "out of memory");
 		return;
 	}
 	/* Every event is checked before any is sent. */
@@ -702,17 +698,16 @@ static void rt__post_batch(rt_conn *conn, const char *body, size_t len)
 	json_decref(root);
 	if (status != 0) {
 		rt_sb_free(&sb);
-		rt__fail(conn, status, err);
+		rt__fail(ans, status, err);
 		return;
 	}
-	rt__reply(conn, 200, &sb);
+	rt__reply(ans, 200, &sb);
 }
 
 /* ---- queries ---- */
 
-static void rt__get_channels(rt_conn *conn, const rt__params *ps)
+static void rt__get_channels(rt_hub *hub, rt_http_answer *ans, const rt__params *ps)
 {
-	rt_hub *hub = conn->hub;
 	const rt__param *prefix = rt__param_get(ps, "filter_by_prefix");
 	const rt__param *info = rt__param_get(ps, "info");
 	int users = info != NULL && rt__list_has(info->value, info->value_len, "user_count");
@@ -722,7 +717,7 @@ static void rt__get_channels(rt_conn *conn, const rt__params *ps)
 	rt_sb sb;
 
 	if (users && (prefix == NULL || strncmp(prefix->value, "presence-", 9) != 0)) {
-		rt__fail(conn, 400, "info=user_count needs filter_by_prefix=presence-");
+		rt__fail(ans, 400, "info=user_count needs filter_by_prefix=presence-");
 		return;
 	}
 	rt_sb_init(&sb);
@@ -749,12 +744,11 @@ static void rt__get_channels(rt_conn *conn, const rt__params *ps)
 		rt_sb_puts(&sb, "}");
 	}
 	rt_sb_puts(&sb, "}}");
-	rt__reply(conn, 200, &sb);
+	rt__reply(ans, 200, &sb);
 }
 
-static void rt__get_channel(rt_conn *conn, const rt__params *ps, const char *name, size_t len)
+static void rt__get_channel(rt_hub *hub, rt_http_answer *ans, const rt__params *ps, const char *name, size_t len)
 {
-	rt_hub *hub = conn->hub;
 	const rt__param *info = rt__param_get(ps, "info");
 	int users = info != NULL && rt__list_has(info->value, info->value_len, "user_count");
 	int subs = info != NULL && rt__list_has(info->value, info->value_len, "subscription_count");
@@ -763,11 +757,11 @@ static void rt__get_channel(rt_conn *conn, const rt__params *ps, const char *nam
 	rt_sb sb;
 
 	if (!rt_channel_name_valid(name, len)) {
-		rt__fail(conn, 400, "invalid channel name");
+		rt__fail(ans, 400, "invalid channel name");
 		return;
 	}
 	if (users && !rt_channel_is_presence(name, len)) {
-		rt__fail(conn, 400, "info=user_count is only for presence channels");
+		rt__fail(ans, 400, "info=user_count is only for presence channels");
 		return;
 	}
 	vch = rt_view_channel(&hub->view, name, len);
@@ -780,12 +774,11 @@ static void rt__get_channel(rt_conn *conn, const rt__params *ps, const char *nam
 		rt__count(&sb, "subscription_count", (size_t) rt__subscriptions(vch), &first);
 	}
 	rt_sb_puts(&sb, "}");
-	rt__reply(conn, 200, &sb);
+	rt__reply(ans, 200, &sb);
 }
 
-static void rt__get_users(rt_conn *conn, const char *name, size_t len)
+static void rt__get_users(rt_hub *hub, rt_http_answer *ans, const char *name, size_t len)
 {
-	rt_hub *hub = conn->hub;
 	const rt_vchannel *vch;
 	size_t it = 0;
 	void *v;
@@ -793,7 +786,7 @@ static void rt__get_users(rt_conn *conn, const char *name, size_t len)
 	rt_sb sb;
 
 	if (!rt_channel_name_valid(name, len) || !rt_channel_is_presence(name, len)) {
-		rt__fail(conn, 400, "users are listed for presence channels only");
+		rt__fail(ans, 400, "users are listed for presence channels only");
 		return;
 	}
 	vch = rt_view_channel(&hub->view, name, len);
@@ -810,10 +803,10 @@ static void rt__get_users(rt_conn *conn, const char *name, size_t len)
 		rt_sb_puts(&sb, "}");
 	}
 	rt_sb_puts(&sb, "]}");
-	rt__reply(conn, 200, &sb);
+	rt__reply(ans, 200, &sb);
 }
 
-static void rt__terminate(rt_conn *conn, const char *user, size_t len)
+static void rt__terminate(rt_hub *hub, rt_http_answer *ans, const char *user, size_t len)
 {
 	rt_msg_fields f;
 	rt_msg *msg;
@@ -821,7 +814,7 @@ static void rt__terminate(rt_conn *conn, const char *user, size_t len)
 	int r;
 
 	if (!rt_user_id_valid(user, len)) {
-		rt__fail(conn, 400, "invalid user id");
+		rt__fail(ans, 400, "invalid user id");
 		return;
 	}
 	memset(&f, 0, sizeof(f));
@@ -829,17 +822,17 @@ static void rt__terminate(rt_conn *conn, const char *user, size_t len)
 	f.target.len = len;
 	msg = rt_msg_new(RT_MSG_DISCONNECT_USER, &f);
 	if (msg == NULL) {
-		rt__fail(conn, 503, "out of memory");
+		rt__fail(ans, 503, "out of memory");
 		return;
 	}
-	r = rt_hub__publish_api(conn->hub, msg);
+	r = rt_hub__publish_api(hub, msg);
 	if (r != 0) {
-		rt__fail(conn, rt__publish_status(r), rt__publish_error(r));
+		rt__fail(ans, rt__publish_status(r), rt__publish_error(r));
 		return;
 	}
 	rt_sb_init(&sb);
 	rt_sb_puts(&sb, "{}");
-	rt__reply(conn, 200, &sb);
+	rt__reply(ans, 200, &sb);
 }
 
 /* ---- routing ---- */
@@ -879,10 +872,10 @@ static int rt__is(rt_str s, const char *word)
 	return s.len == strlen(word) && memcmp(s.ptr, word, s.len) == 0;
 }
 
-void rt_pusher_api_handle(struct rt_conn *conn, const rt_http_req *req, const char *body,
-		size_t len)
+void rt_pusher_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t len,
+		rt_http_answer *ans)
 {
-	const rt_config *cfg = &conn->hub->cfg;
+	const rt_config *cfg = &hub->cfg;
 	size_t path_len, n;
 	const char *path = rt_http_req_path(req, &path_len);
 	const char *url = req->buf + req->url_off;
@@ -894,14 +887,14 @@ void rt_pusher_api_handle(struct rt_conn *conn, const rt_http_req *req, const ch
 
 	memset(&ps, 0, sizeof(ps));
 	if (mem == NULL) {
-		rt__fail(conn, 503, "out of memory");
+		rt__fail(ans, 503, "out of memory");
 		return;
 	}
 	n = rt__segments(path, path_len, mem, seg, RT_API_SEGMENTS_MAX);
 	/* seg[0] is "apps", seg[1] the app id. */
 	if (n < 3 || n > RT_API_SEGMENTS_MAX || strlen(cfg->app_id) != seg[1].len
 			|| memcmp(cfg->app_id, seg[1].ptr, seg[1].len) != 0) {
-		rt__fail(conn, 404, n >= 2 && n <= RT_API_SEGMENTS_MAX ? "unknown app id" : "not found");
+		rt__fail(ans, 404, n >= 2 && n <= RT_API_SEGMENTS_MAX ? "unknown app id" : "not found");
 		goto done;
 	}
 	if (n == 3 && rt__is(seg[2], "events")) {
@@ -917,13 +910,13 @@ void rt_pusher_api_handle(struct rt_conn *conn, const rt_http_req *req, const ch
 	} else if (n == 5 && rt__is(seg[2], "users") && rt__is(seg[4], "terminate_connections")) {
 		route = RT__TERMINATE;
 	} else {
-		rt__fail(conn, 404, "not found");
+		rt__fail(ans, 404, "not found");
 		goto done;
 	}
 	method = (route == RT__EVENTS || route == RT__BATCH || route == RT__TERMINATE)
 			? HTTP_POST : HTTP_GET;
 	if (req->method != method) {
-		rt__fail(conn, 405, method == HTTP_GET ? "method not allowed: use GET"
+		rt__fail(ans, 405, method == HTTP_GET ? "method not allowed: use GET"
 				: "method not allowed: use POST");
 		goto done;
 	}
@@ -933,35 +926,35 @@ void rt_pusher_api_handle(struct rt_conn *conn, const rt_http_req *req, const ch
 		r = rt__params_parse(&ps, q ? q + 1 : "", qlen);
 	}
 	if (r != 0) {
-		rt__fail(conn, r == -ENOMEM ? 503 : 400, r == -ENOMEM ? "out of memory"
+		rt__fail(ans, r == -ENOMEM ? 503 : 400, r == -ENOMEM ? "out of memory"
 				: "too many query parameters");
 		goto done;
 	}
 	status = rt__authenticate(cfg, req, path, path_len, &ps, body, len, err, sizeof(err));
 	if (status != 0) {
-		atomic_fetch_add_explicit(&conn->hub->stat_unauthorized, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&hub->stat_unauthorized, 1, memory_order_relaxed);
 		rt_log(RT_LOG_INFO, "refused a Pusher HTTP API request: %s", err);
-		rt__fail(conn, status, err);
+		rt__fail(ans, status, err);
 		goto done;
 	}
 	switch (route) {
 	case RT__EVENTS:
-		rt__post_events(conn, body, len);
+		rt__post_events(hub, ans, body, len);
 		break;
 	case RT__BATCH:
-		rt__post_batch(conn, body, len);
+		rt__post_batch(hub, ans, body, len);
 		break;
 	case RT__CHANNELS:
-		rt__get_channels(conn, &ps);
+		rt__get_channels(hub, ans, &ps);
 		break;
 	case RT__CHANNEL:
-		rt__get_channel(conn, &ps, seg[3].ptr, seg[3].len);
+		rt__get_channel(hub, ans, &ps, seg[3].ptr, seg[3].len);
 		break;
 	case RT__USERS:
-		rt__get_users(conn, seg[3].ptr, seg[3].len);
+		rt__get_users(hub, ans, seg[3].ptr, seg[3].len);
 		break;
 	default:
-		rt__terminate(conn, seg[3].ptr, seg[3].len);
+		rt__terminate(hub, ans, seg[3].ptr, seg[3].len);
 	}
 done:
 	free(ps.mem);

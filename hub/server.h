@@ -15,9 +15,11 @@
 #include "hub/view.h"
 
 struct rt_conn;
+struct rt_conn_handlers;
 
 struct rt_hub {
 	rt_config cfg;
+	const struct rt_conn_handlers *conn_handlers; /* what connections call above them */
 	uv_loop_t loop;
 	uv_tcp_t listener;
 	uv_tcp_t shared_listener;  /* inherited from the server's parent process */

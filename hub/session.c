@@ -4,6 +4,7 @@
 #include "hub/log.h"
 #include "hub/native.h"
 #include "hub/presence.h"
+#include "hub/proto.h"
 #include "hub/view.h"
 #include "hub/webhook.h"
 
@@ -335,4 +336,22 @@ int rt_session_take_event_token(rt_conn *conn)
 	}
 	conn->bucket_tokens--;
 	return 1;
+}
+
+void rt_session_open(rt_conn *conn)
+{
+	rt_hub *hub = conn->hub;
+
+	rt_session_report_connections(hub);
+	conn->bucket_tokens = (uint16_t) hub->cfg.client_event_rate;
+	conn->bucket_time = hub->now;
+	conn->sub_tokens = rt_session_subscribe_burst(&hub->cfg);
+	conn->sub_time = hub->now;
+	rt_proto(conn->proto)->on_open(conn);
+}
+
+void rt_session_close(rt_conn *conn)
+{
+	rt_session_leave_all(conn);
+	rt_session_user_detach(conn);
 }

@@ -35,6 +35,12 @@ void rt_session_report_connections(rt_hub *hub);
 void rt_session_report_all(rt_hub *hub);
 void rt_session_leave_all(rt_conn *conn);
 
+/* The WebSocket session of conn opened: its buckets fill, the app hears of
+ * one more connection, its protocol greets the client. */
+void rt_session_open(rt_conn *conn);
+/* conn ends: it leaves every channel and its user. */
+void rt_session_close(rt_conn *conn);
+
 /* Registers an open connection under its user (if it has one). */
 int rt_session_user_attach(rt_conn *conn);
 void rt_session_user_detach(rt_conn *conn);

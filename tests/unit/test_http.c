@@ -1,11 +1,12 @@
 /* hub/http.c: request head parsing, upgrade routing, responses. */
 #include "rt_test.h"
 
+#include <errno.h>
+
 #include <stdlib.h>
 
 #include "hub/config.h"
 #include "hub/http.h"
-#include "hub/proto.h"
 
 #define BODY_MAX 4096
 
@@ -664,11 +665,11 @@ RT_TEST(route_protocols)
 	rt_http_decision d = route(variant("start", "GET /app/realtime?protocol=7 HTTP/1.1"));
 
 	RT_ASSERT_EQ_INT(d.route, RT_ROUTE_UPGRADE);
-	RT_ASSERT_EQ_INT(d.proto, RT_PROTO_PUSHER);
+	RT_ASSERT_EQ_INT(d.proto, RT_HTTP_WS_PUSHER);
 	RT_ASSERT_EQ_STR(d.accept, RFC_ACCEPT);
 	d = route(variant("", ""));
 	RT_ASSERT_EQ_INT(d.route, RT_ROUTE_UPGRADE);
-	RT_ASSERT_EQ_INT(d.proto, RT_PROTO_NATIVE);
+	RT_ASSERT_EQ_INT(d.proto, RT_HTTP_WS_NATIVE);
 	expect_status("start", "GET /app/ HTTP/1.1", 404);
 	expect_status("start", "GET /app/key/more HTTP/1.1", 404);
 	expect_status("start", "POST /app/key HTTP/1.1", 405);
@@ -833,29 +834,43 @@ RT_TEST(bad_body_framing)
 
 /* ---- responses ---- */
 
+/* The one writer of every HTTP answer the hub sends. */
+static void check_answer(const rt_http_answer *a, int keep, const char *want)
+{
+	rt_buf *b = rt_http_answer_write(a, keep);
+
+	RT_ASSERT(b != NULL);
+	RT_ASSERT_EQ_INT(b->len, strlen(want));
+	RT_ASSERT(memcmp(b->data, want, b->len) == 0);
+	rt_buf_unref(b);
+}
+
 RT_TEST(response_format)
 {
-	char out[512];
-	size_t n = rt_http_response(out, sizeof(out), 404, "text/plain", NULL, "not found\n");
-	const char *want =
+	rt_http_answer a;
+
+	rt_http_answer_init(&a);
+	rt_http_answer_set(&a, 404, "text/plain", "not found\n", 10);
+	check_answer(&a, 0,
 			"HTTP/1.1 404 Not Found\r\n"
 			"Content-Type: text/plain\r\n"
 			"Content-Length: 10\r\n"
 			"Cache-Control: no-store\r\n"
 			"Connection: close\r\n"
 			"\r\n"
-			"not found\n";
-
-	RT_ASSERT_EQ_STR(out, want);
-	RT_ASSERT_EQ_INT(n, strlen(want));
+			"not found\n");
+	rt_http_answer_free(&a);
 }
 
 RT_TEST(response_extra_headers_and_empty_body)
 {
-	char out[512];
-	size_t n = rt_http_response(out, sizeof(out), 426, "text/plain",
-			"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", NULL);
-	const char *want =
+	rt_http_answer a;
+
+	rt_http_answer_init(&a);
+	rt_http_answer_set(&a, 426, "text/plain", "", 0);
+	RT_ASSERT_EQ_INT(rt_http_answer_header(&a, "Upgrade: websocket"), 0);
+	RT_ASSERT_EQ_INT(rt_http_answer_header(&a, "Sec-WebSocket-Version: 13"), 0);
+	check_answer(&a, 0,
 			"HTTP/1.1 426 Upgrade Required\r\n"
 			"Content-Type: text/plain\r\n"
 			"Content-Length: 0\r\n"
@@ -863,23 +878,67 @@ RT_TEST(response_extra_headers_and_empty_body)
 			"Connection: close\r\n"
 			"Upgrade: websocket\r\n"
 			"Sec-WebSocket-Version: 13\r\n"
-			"\r\n";
-
-	RT_ASSERT_EQ_STR(out, want);
-	RT_ASSERT_EQ_INT(n, strlen(want));
+			"\r\n");
+	rt_http_answer_free(&a);
 }
 
-RT_TEST(response_truncated)
+RT_TEST(response_keep_alive)
 {
-	char out[20];
-	size_t n;
+	rt_http_answer a;
 
-	memset(out, 'x', sizeof(out));
-	n = rt_http_response(out, sizeof(out), 200, "application/json", NULL, "{}");
-	RT_ASSERT_EQ_INT(n, sizeof(out) - 1);
-	RT_ASSERT_EQ_INT(out[sizeof(out) - 1], '\0');
-	RT_ASSERT_EQ_INT(strlen(out), n);
-	RT_ASSERT(strncmp(out, "HTTP/1.1 200 OK\r\n", n < 17 ? n : 17) == 0);
+	rt_http_answer_init(&a);
+	rt_http_answer_set(&a, 200, "application/json", "{}", 2);
+	check_answer(&a, 1,
+			"HTTP/1.1 200 OK\r\n"
+			"Content-Type: application/json\r\n"
+			"Content-Length: 2\r\n"
+			"Cache-Control: no-store\r\n"
+			"Connection: keep-alive\r\n"
+			"\r\n"
+			"{}");
+	rt_http_answer_free(&a);
+}
+
+/* Header lines are bounded: one that does not fit is refused whole, and
+ * what was added before it stays intact. */
+RT_TEST(response_headers_bounded)
+{
+	rt_http_answer a;
+	char line[RT_HTTP_ANSWER_HEADERS];
+
+	rt_http_answer_init(&a);
+	rt_http_answer_set(&a, 503, "text/plain", "x", 1);
+	RT_ASSERT_EQ_INT(rt_http_answer_header(&a, "Retry-After: 5"), 0);
+	memset(line, 'a', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	RT_ASSERT_EQ_INT(rt_http_answer_header(&a, line), -ENOSPC);
+	line[sizeof(line) - 19] = '\0'; /* with the 16 bytes before it and CRLF: the last byte fits */
+	RT_ASSERT_EQ_INT(rt_http_answer_header(&a, line), 0);
+	RT_ASSERT_EQ_INT(rt_http_answer_header(&a, line), -ENOSPC);
+	RT_ASSERT_EQ_INT(strncmp(a.headers, "Retry-After: 5\r\naaa", 19), 0);
+	RT_ASSERT_EQ_INT(strlen(a.headers), a.headers_len);
+	rt_http_answer_free(&a);
+}
+
+/* A body whose assembly ran out of memory is never sent cut short. */
+RT_TEST(response_body_out_of_memory)
+{
+	rt_http_answer a;
+	const char *oom = "{\"error\":\"out of memory\",\"code\":503}";
+	char want[256];
+
+	rt_http_answer_init(&a);
+	rt_http_answer_set(&a, 200, "application/json", "{\"partial\"", 10);
+	a.body.failed = 1;
+	snprintf(want, sizeof(want),
+			"HTTP/1.1 503 Service Unavailable\r\n"
+			"Content-Type: application/json\r\n"
+			"Content-Length: %zu\r\n"
+			"Cache-Control: no-store\r\n"
+			"Connection: close\r\n"
+			"\r\n%s", strlen(oom), oom);
+	check_answer(&a, 0, want);
+	rt_http_answer_free(&a);
 }
 
 RT_TEST(status_texts)
@@ -937,7 +996,9 @@ int main(void)
 	RT_RUN(bad_body_framing);
 	RT_RUN(response_format);
 	RT_RUN(response_extra_headers_and_empty_body);
-	RT_RUN(response_truncated);
+	RT_RUN(response_keep_alive);
+	RT_RUN(response_headers_bounded);
+	RT_RUN(response_body_out_of_memory);
 	RT_RUN(status_texts);
 	return rt_test_summary();
 }
