@@ -75,6 +75,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/pusher_api.c \
     hub/query.c \
     hub/session.c \
+    hub/session_image.c \
     hub/siphash.c \
     hub/token.c \
     hub/view.c \

@@ -355,3 +355,40 @@ void rt_session_close(rt_conn *conn)
 	rt_session_leave_all(conn);
 	rt_session_user_detach(conn);
 }
+
+int rt_session_serialize(const rt_conn *conn, rt_sb *out)
+{
+	rt_session_image img;
+	int r;
+
+	memset(&img, 0, sizeof(img));
+	img.proto = conn->proto;
+	img.id_len = conn->id_len;
+	memcpy(img.id, conn->id, conn->id_len);
+	img.identity = conn->identity;
+	img.bucket_time = conn->bucket_time;
+	img.bucket_tokens = conn->bucket_tokens;
+	img.sub_time = conn->sub_time;
+	img.sub_tokens = conn->sub_tokens;
+	if (conn->sub_count > 0 && (img.subs = calloc(conn->sub_count, sizeof(*img.subs))) == NULL) {
+		return -ENOMEM;
+	}
+	/* The image borrows the connection's strings: nothing is copied twice. */
+	for (uint32_t i = 0; i < conn->sub_count; i++) {
+		rt_channel *ch = conn->subs[i]->channel;
+		img.subs[i].name = ch->name;
+		img.subs[i].name_len = ch->name_len;
+		img.subs[i].member = conn->subs[i]->member;
+	}
+	img.sub_count = conn->sub_count;
+	r = rt_session_image_encode(&img, out);
+	free(img.subs);
+	return r;
+}
+
+void rt_session_limits_get(const rt_hub *hub, rt_session_limits *out)
+{
+	out->protocols = RT_PROTO_COUNT;
+	out->max_subscriptions = hub->cfg.max_subscriptions;
+	out->max_user_info = hub->cfg.max_user_info;
+}

@@ -8,6 +8,7 @@
 
 #include "hub/conn.h"
 #include "hub/identity.h"
+#include "hub/session_image.h"
 
 enum {
 	RT_JOIN_OK = 0,
@@ -40,6 +41,12 @@ void rt_session_leave_all(rt_conn *conn);
 void rt_session_open(rt_conn *conn);
 /* conn ends: it leaves every channel and its user. */
 void rt_session_close(rt_conn *conn);
+
+/* Appends conn's session as bytes (hub/session_image.h): what another
+ * process needs to go on serving the same client. Returns 0 or -ENOMEM. */
+int rt_session_serialize(const rt_conn *conn, rt_sb *out);
+/* The limits a session image must keep to be restored on hub. */
+void rt_session_limits_get(const rt_hub *hub, struct rt_session_limits *out);
 
 /* Registers an open connection under its user (if it has one). */
 int rt_session_user_attach(rt_conn *conn);
