@@ -66,7 +66,7 @@ static void rt__channel_free(rt_registry *reg, rt_channel *ch)
 	free(ch);
 }
 
-int rt_registry_subscribe(rt_registry *reg, struct rt_conn *conn,
+int rt_registry_subscribe(rt_registry *reg, struct rt_session *session,
 		const char *name, size_t len, rt_sub **out)
 {
 	rt_channel *ch = rt_registry_find(reg, name, len);
@@ -94,7 +94,7 @@ int rt_registry_subscribe(rt_registry *reg, struct rt_conn *conn,
 		goto fail;
 	}
 	sub->channel = ch;
-	sub->conn = conn;
+	sub->session = session;
 	sub->member = NULL;
 	sub->index = ch->count;
 	ch->subs[ch->count++] = sub;

@@ -1,4 +1,4 @@
-/* The channel registry: which connections are subscribed to which channel.
+/* The channel registry: which sessions are subscribed to which channel.
  * Both wire protocols share it. Subscribing, unsubscribing and walking a
  * channel's subscribers are O(1) per subscriber, with no allocation on the
  * fan-out path. */
@@ -11,13 +11,13 @@
 #include "hub/config.h"
 #include "hub/map.h"
 
-struct rt_conn;
+struct rt_session;
 
 typedef struct rt_channel rt_channel;
 
 typedef struct rt_sub {
 	rt_channel *channel;
-	struct rt_conn *conn;
+	struct rt_session *session;
 	struct rt_identity *member; /* who it counts as on a presence channel; owned */
 	uint32_t index;             /* position in channel->subs */
 } rt_sub;
@@ -47,8 +47,8 @@ rt_channel *rt_registry_find(const rt_registry *reg, const char *name, size_t le
 size_t rt_registry_count(const rt_registry *reg);
 
 /* Returns 0 and the new subscription, or -ENOMEM. Does not check for a
- * duplicate: callers look at the connection's own list first. */
-int rt_registry_subscribe(rt_registry *reg, struct rt_conn *conn,
+ * duplicate: callers look at the session's own list first. */
+int rt_registry_subscribe(rt_registry *reg, struct rt_session *session,
 		const char *name, size_t len, rt_sub **out);
 /* Frees sub; frees its channel when the channel becomes empty. */
 void rt_registry_unsubscribe(rt_registry *reg, rt_sub *sub);

@@ -320,9 +320,6 @@ void rt_conn_close(rt_conn *conn)
 	}
 	rt_limits_ip_release(hub, conn->ip);
 	conn->ip = NULL;
-	if (conn->id_len) {
-		rt_map_remove(&hub->conns_by_id, conn->id, conn->id_len);
-	}
 	conn->state = RT_CONN_DEAD;
 	uv_close((uv_handle_t *) &conn->tcp, rt__on_closed);
 }
@@ -352,9 +349,7 @@ static void rt__on_closed(uv_handle_t *handle)
 		rt__outq_pop(conn);
 	}
 	free(conn->outq);
-	free(conn->subs);
 	rt_http_req_free(conn->http);
-	rt_identity_free(conn->identity);
 	if (conn->ws) {
 		wslay_event_context_free(conn->ws);
 	}
@@ -756,42 +751,13 @@ static void rt__request(rt_conn *conn, int route, const char *body, size_t len)
 	rt_http_answer_free(&ans);
 }
 
-/* "<node>.<18 random digits>": a connection id lets its holder exclude
- * it from a broadcast or message it directly (Pusher's socket_id), so it is
- * drawn from the kernel's generator, not counted. The shape (digits, dot,
- * digits) is what pusher-js checks. */
-static int rt__new_id(rt_conn *conn)
-{
-	rt_hub *hub = conn->hub;
-
-	for (int tries = 0; tries < 8; tries++) {
-		uint64_t r;
-		int n;
-		if (getrandom(&r, sizeof(r), 0) != (ssize_t) sizeof(r)) {
-			rt_log(RT_LOG_ERROR, "refused a connection: no random bytes for its id");
-			return -EIO;
-		}
-		n = snprintf(conn->id, sizeof(conn->id), "%" PRIu32 ".%018" PRIu64,
-				hub->node_id, (uint64_t) (r % UINT64_C(1000000000000000000)));
-		conn->id_len = (uint8_t) n;
-		if (rt_map_get(&hub->conns_by_id, conn->id, conn->id_len) == NULL) {
-			return 0;
-		}
-	}
-	return -EEXIST;
-}
-
-static int rt__open_session(rt_conn *conn, const char *accept)
+static int rt__open_session(rt_conn *conn, const char *accept, rt_identity *identity)
 {
 	rt_hub *hub = conn->hub;
 	char out[256];
 	int n;
 
-	if (RT__UP(conn)->admit(conn) != 0) {
-		return -ENOMEM;
-	}
-	if (rt__new_id(conn) != 0 || rt_map_put(&hub->conns_by_id, conn->id, conn->id_len, conn) != 0) {
-		conn->id_len = 0;
+	if (RT__UP(conn)->admit(conn, identity) != 0) {
 		return -ENOMEM;
 	}
 	n = snprintf(out, sizeof(out),
@@ -927,8 +893,7 @@ void rt_conn_auth_finished(rt_conn *conn, int status, rt_identity *identity, con
 				status == 503 ? "Retry-After: 5" : NULL, body);
 		return;
 	}
-	conn->identity = identity;
-	if (rt__open_session(conn, conn->http->ws_accept) != 0
+	if (rt__open_session(conn, conn->http->ws_accept, identity) != 0
 			|| uv_read_start((uv_stream_t *) &conn->tcp, rt__alloc, rt__on_read) != 0) {
 		rt__respond(conn, 503, "text/plain", NULL, "out of memory\n");
 	}
@@ -1098,48 +1063,48 @@ void rt_conn_sweep(rt_conn *conn)
 	}
 }
 
-/* ---- subscriptions ---- */
+/* ---- as a session's transport ---- */
 
-rt_conn *rt_conn_find(rt_hub *hub, const char *id, size_t len)
+static void rt__t_send(void *t, rt_buf *frame)
 {
-	if (id == NULL) {
-		return NULL;
-	}
-	return rt_map_get(&hub->conns_by_id, id, len);
+	rt_conn_send(t, frame);
 }
 
-rt_sub *rt_conn_find_sub(const rt_conn *conn, const char *channel, size_t len)
+static void rt__t_send_text(void *t, const char *text, size_t len)
 {
-	for (uint32_t i = 0; i < conn->sub_count; i++) {
-		const rt_channel *ch = conn->subs[i]->channel;
-		if (ch->name_len == len && memcmp(ch->name, channel, len) == 0) {
-			return conn->subs[i];
-		}
-	}
-	return NULL;
+	rt_conn_send_text(t, text, len);
 }
 
-int rt_conn_add_sub(rt_conn *conn, rt_sub *sub)
+static void rt__t_close(void *t, uint16_t code, const char *reason)
 {
-	if (conn->sub_count == conn->sub_cap) {
-		uint32_t cap = conn->sub_cap ? conn->sub_cap * 2 : 4;
-		rt_sub **subs = realloc(conn->subs, cap * sizeof(*subs));
-		if (subs == NULL) {
-			return -ENOMEM;
-		}
-		conn->subs = subs;
-		conn->sub_cap = cap;
-	}
-	conn->subs[conn->sub_count++] = sub;
-	return 0;
+	rt_conn_close_ws(t, code, reason);
 }
 
-void rt_conn_remove_sub(rt_conn *conn, rt_sub *sub)
+static void rt__t_abort(void *t)
 {
-	for (uint32_t i = 0; i < conn->sub_count; i++) {
-		if (conn->subs[i] == sub) {
-			conn->subs[i] = conn->subs[--conn->sub_count];
-			return;
-		}
+	rt_conn_close(t);
+}
+
+/* A paused connection reads nothing: what the client sends waits in the
+ * kernel (as a session being handed to another process needs). */
+static void rt__t_pause(void *t, int paused)
+{
+	rt_conn *conn = t;
+
+	if (conn->state != RT_CONN_OPEN && conn->state != RT_CONN_CLOSING) {
+		return;
+	}
+	if (paused) {
+		uv_read_stop((uv_stream_t *) &conn->tcp);
+	} else if (uv_read_start((uv_stream_t *) &conn->tcp, rt__alloc, rt__on_read) != 0) {
+		rt_conn_close(conn);
 	}
 }
+
+const rt_transport_ops rt_conn_transport = {
+	.send = rt__t_send,
+	.send_text = rt__t_send_text,
+	.close = rt__t_close,
+	.abort = rt__t_abort,
+	.pause = rt__t_pause,
+};

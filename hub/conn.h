@@ -1,5 +1,7 @@
-/* One client connection: its HTTP handshake, its WebSocket session (wslay),
- * its subscriptions and its outbound queue of shared frames. */
+/* One client connection: its HTTP handshake, its WebSocket framing (wslay)
+ * and its outbound queue of shared frames. Transport only: what the client
+ * is lives in its session (hub/session.h), which reaches it through
+ * rt_conn_transport; what it does above that, through rt_conn_handlers. */
 #ifndef RT_HUB_CONN_H
 #define RT_HUB_CONN_H
 
@@ -12,6 +14,7 @@
 #include "hub/frame.h"
 #include "hub/http.h"
 #include "hub/server.h"
+#include "hub/transport.h"
 
 enum {
 	RT_CONN_HTTP,     /* reading the request head */
@@ -34,14 +37,10 @@ enum {
 	RT_CONN_F_ABORTED = 256,    /* our own close frame is queued: wslay's frames are dropped */
 };
 
-/* Close codes of the native protocol beyond RFC 6455's (docs/protocol.md). */
-#define RT_CLOSE_PING_TIMEOUT 4000
-#define RT_CLOSE_SLOW_CONSUMER 4008
-#define RT_CLOSE_DISCONNECTED 4009     /* Realtime\disconnectUser() */
-
 typedef struct rt_conn {
 	uv_tcp_t tcp;
 	rt_hub *hub;
+	struct rt_session *session;   /* the client it carries, once upgraded */
 	struct rt_conn *prev, *next;  /* hub->conns */
 	struct rt_conn *dirty_next;
 	rt_http_req *http;            /* only during the handshake */
@@ -57,24 +56,15 @@ typedef struct rt_conn {
 	size_t out_bytes;
 	uv_write_t *wreq;             /* only while the socket is full */
 
-	rt_sub **subs;
-	uint32_t sub_count, sub_cap;
-
-	struct rt_identity *identity; /* NULL: anonymous */
-	rt_user *user;
 	struct rt_auth_call *auth_call; /* owned by hub/auth.c */
-	uint32_t bucket_time;         /* client-event rate limit: last refill */
-	uint16_t bucket_tokens;
-	uint32_t sub_time;            /* realtime.subscribe_rate: last refill */
-	uint32_t sub_tokens;
 	struct rt_ip_slot *ip;        /* realtime.max_connections_per_ip; NULL: not counted */
 
 	uint32_t deadline;            /* hub->now when the sweep looks again; 0 = never */
 	uint16_t flags;
 	uint8_t state;
-	uint8_t proto;                /* RT_PROTO_* */
+	uint8_t proto;                /* RT_HTTP_WS_*: the path its upgrade asked for */
 	uint8_t id_len;
-	char id[32];                  /* "<node>.<random>", also Pusher's socket_id shape */
+	char id[32];                  /* its session's id, for log lines */
 } rt_conn;
 
 struct rt_identity;
@@ -91,8 +81,10 @@ typedef struct rt_conn_handlers {
 	void (*upgrade)(rt_conn *conn);
 	/* The deadline passed while upgrade was still deciding. */
 	void (*upgrade_expired)(rt_conn *conn);
-	/* Before the 101 is queued: 0, or a negative errno to answer 503. */
-	int (*admit)(rt_conn *conn);
+	/* Before the 101 is queued: makes conn->session for identity (taken
+	 * over; NULL: anonymous) and sets conn->id. 0, or a negative errno to
+	 * answer 503. */
+	int (*admit)(rt_conn *conn, struct rt_identity *identity);
 	/* After the 101 is queued: the session starts. */
 	void (*open)(rt_conn *conn);
 	/* One whole text message, valid UTF-8. */
@@ -134,9 +126,7 @@ void rt_conn_auth_finished(rt_conn *conn, int status, struct rt_identity *identi
  * answer is a success; otherwise closes it after the write. */
 void rt_conn_http_answer(rt_conn *conn, const rt_http_answer *ans);
 
-rt_conn *rt_conn_find(rt_hub *hub, const char *id, size_t len);
-rt_sub *rt_conn_find_sub(const rt_conn *conn, const char *channel, size_t len);
-int rt_conn_add_sub(rt_conn *conn, rt_sub *sub);
-void rt_conn_remove_sub(rt_conn *conn, rt_sub *sub);
+/* How a session reaches a connection (transport: the rt_conn). */
+extern const rt_transport_ops rt_conn_transport;
 
 #endif

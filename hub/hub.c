@@ -58,9 +58,26 @@ static void rt__conn_upgrade_expired(rt_conn *conn)
 	rt_conn_auth_finished(conn, 503, NULL, "authentication service did not answer in time");
 }
 
+static int rt__conn_admit(rt_conn *conn, rt_identity *identity)
+{
+	int r = rt_session_new(conn->hub, &rt_conn_transport, conn, conn->proto, identity,
+			&conn->session);
+
+	if (r == 0) {
+		memcpy(conn->id, conn->session->id, sizeof(conn->id));
+		conn->id_len = conn->session->id_len;
+	}
+	return r;
+}
+
+static void rt__conn_open(rt_conn *conn)
+{
+	rt_session_open(conn->session, conn->http);
+}
+
 static void rt__conn_message(rt_conn *conn, const char *text, size_t len)
 {
-	rt_proto(conn->proto)->on_message(conn, text, len);
+	rt_proto(conn->session->proto)->on_message(conn->session, text, len);
 }
 
 static uint16_t rt__conn_close_code(const rt_conn *conn, uint16_t code)
@@ -72,7 +89,8 @@ static uint16_t rt__conn_close_code(const rt_conn *conn, uint16_t code)
 
 static void rt__conn_close(rt_conn *conn)
 {
-	rt_session_close(conn);
+	rt_session_free(conn->session);
+	conn->session = NULL;
 	rt_auth_cancel(conn);
 	if (conn->flags & RT_CONN_F_COUNTED) {
 		rt_session_report_connections(conn->hub);
@@ -83,8 +101,8 @@ static const rt_conn_handlers rt__conn_handlers = {
 	.request = rt__conn_request,
 	.upgrade = rt__conn_upgrade,
 	.upgrade_expired = rt__conn_upgrade_expired,
-	.admit = rt_session_user_attach,
-	.open = rt_session_open,
+	.admit = rt__conn_admit,
+	.open = rt__conn_open,
 	.message = rt__conn_message,
 	.close_code = rt__conn_close_code,
 	.close = rt__conn_close,
@@ -178,18 +196,18 @@ static void rt__on_tick(uv_timer_t *handle)
 /* Sends to every subscriber of ch but skip and the subscribers that count
  * as user skip_user (who need no news of themselves). */
 static void rt__fanout(rt_channel *ch, rt_frame_builder build, const void *arg,
-		const rt_conn *skip, const rt_member *skip_user)
+		const rt_session *skip, const rt_member *skip_user)
 {
 	rt_buf *frames[RT_PROTO_COUNT] = {NULL};
 	int built[RT_PROTO_COUNT] = {0};
 
-	/* Sends never close a connection on the spot (see rt_conn_send), so the
+	/* Sends never close a transport on the spot (rt_transport_ops), so the
 	 * subscriber list stays as it is while it is walked. */
 	for (uint32_t i = 0; i < ch->count; i++) {
 		const rt_sub *sub = ch->subs[i];
-		rt_conn *conn = sub->conn;
-		int p = conn->proto;
-		if (conn == skip || (skip_user != NULL && sub->member != NULL
+		rt_session *s = sub->session;
+		int p = s->proto;
+		if (s == skip || (skip_user != NULL && sub->member != NULL
 				&& sub->member->user_id_len == skip_user->id_len
 				&& memcmp(sub->member->user_id, skip_user->id, skip_user->id_len) == 0)) {
 			continue;
@@ -199,7 +217,7 @@ static void rt__fanout(rt_channel *ch, rt_frame_builder build, const void *arg,
 			frames[p] = build(rt_proto(p), arg);
 		}
 		if (frames[p] != NULL) {
-			rt_conn_send(conn, frames[p]);
+			rt_session_send(s, frames[p]);
 		}
 	}
 	for (int p = 0; p < RT_PROTO_COUNT; p++) {
@@ -208,7 +226,7 @@ static void rt__fanout(rt_channel *ch, rt_frame_builder build, const void *arg,
 }
 
 void rt_hub__fanout(rt_hub *hub, rt_channel *ch, rt_frame_builder build, const void *arg,
-		const rt_conn *skip)
+		const rt_session *skip)
 {
 	(void) hub;
 	rt__fanout(ch, build, arg, skip, NULL);
@@ -250,7 +268,7 @@ static rt_buf *rt__build_whisper(const rt_proto_ops *ops, const void *arg)
 
 /* Client events go through the broker like any message, so the channel's
  * subscribers on every hub get them, once. */
-void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const rt_whisper *w, const rt_conn *skip)
+void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const rt_whisper *w, const rt_session *skip)
 {
 	rt_msg_fields f = {0};
 	rt_str name = {ch->name, ch->name_len};
@@ -286,16 +304,16 @@ static void rt__deliver_whisper(rt_hub *hub, const rt_msg *msg)
 	w.data = msg->data;
 	w.connection_id = msg->exclude;
 	w.user_id = msg->target;
-	rt__fanout(ch, rt__build_whisper, &w, rt_conn_find(hub, msg->exclude.ptr, msg->exclude.len),
+	rt__fanout(ch, rt__build_whisper, &w, rt_session_find(hub, msg->exclude.ptr, msg->exclude.len),
 			NULL);
 }
 
 static void rt__publish(rt_hub *hub, const rt_msg *msg)
 {
-	const rt_conn *skip = NULL;
+	const rt_session *skip = NULL;
 
 	if (msg->exclude.ptr != NULL) {
-		skip = rt_conn_find(hub, msg->exclude.ptr, msg->exclude.len);
+		skip = rt_session_find(hub, msg->exclude.ptr, msg->exclude.len);
 	}
 	for (uint32_t c = 0; c < msg->channel_count; c++) {
 		rt__publish_arg a = {msg, msg->channels[c]};
@@ -306,21 +324,21 @@ static void rt__publish(rt_hub *hub, const rt_msg *msg)
 	}
 }
 
-/* Sends a user- or connection-addressed message to each of conns. */
-static void rt__direct(const rt_msg *msg, rt_conn *const *conns, uint32_t count)
+/* Sends a user- or connection-addressed message to each of sessions. */
+static void rt__direct(const rt_msg *msg, rt_session *const *sessions, uint32_t count)
 {
 	rt_buf *frames[RT_PROTO_COUNT] = {NULL};
 	int built[RT_PROTO_COUNT] = {0};
 	rt_str direct = {NULL, 0};
 
 	for (uint32_t i = 0; i < count; i++) {
-		int p = conns[i]->proto;
+		int p = sessions[i]->proto;
 		if (!built[p]) {
 			built[p] = 1;
 			frames[p] = rt_proto(p)->frame_message(msg, direct);
 		}
 		if (frames[p] != NULL) {
-			rt_conn_send(conns[i], frames[p]);
+			rt_session_send(sessions[i], frames[p]);
 		}
 	}
 	for (int p = 0; p < RT_PROTO_COUNT; p++) {
@@ -333,16 +351,16 @@ static void rt__to_user(rt_hub *hub, const rt_msg *msg)
 	rt_user *user = rt_session_find_user(hub, msg->target.ptr, msg->target.len);
 
 	if (user != NULL) {
-		rt__direct(msg, user->conns, user->count);
+		rt__direct(msg, user->sessions, user->count);
 	}
 }
 
 static void rt__to_connection(rt_hub *hub, const rt_msg *msg)
 {
-	rt_conn *conn = rt_conn_find(hub, msg->target.ptr, msg->target.len);
+	rt_session *s = rt_session_find(hub, msg->target.ptr, msg->target.len);
 
-	if (conn != NULL) {
-		rt__direct(msg, &conn, 1);
+	if (s != NULL) {
+		rt__direct(msg, &s, 1);
 	}
 }
 
@@ -350,10 +368,10 @@ static void rt__disconnect_user(rt_hub *hub, const rt_msg *msg)
 {
 	rt_user *user = rt_session_find_user(hub, msg->target.ptr, msg->target.len);
 
-	/* Closing detaches the connection from the user only when the socket
+	/* Closing detaches the session from the user only when its transport
 	 * ends; the close handshake just starts here. */
 	for (uint32_t i = 0; user != NULL && i < user->count; i++) {
-		rt_conn_close_ws(user->conns[i], RT_CLOSE_DISCONNECTED, "disconnected by the app");
+		rt_session_close_ws(user->sessions[i], RT_CLOSE_DISCONNECTED, "disconnected by the app");
 	}
 }
 
@@ -1004,7 +1022,7 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 			rt__on_view_member_added, rt__on_view_member_removed, hub};
 		rt_view_init(&hub->view, &ev);
 	}
-	rt_map_init(&hub->conns_by_id);
+	rt_map_init(&hub->sessions_by_id);
 	rt_map_init(&hub->users);
 	rt_map_init(&hub->per_ip);
 	hub->now = 1; /* a deadline of 0 means none */
@@ -1111,7 +1129,7 @@ fail_loop:
 	rt_view_free(&hub->view);
 	rt_map_free(&hub->users);
 	rt_limits_free(hub);
-	rt_map_free(&hub->conns_by_id);
+	rt_map_free(&hub->sessions_by_id);
 	rt_registry_free(&hub->registry);
 	pthread_mutex_destroy(&hub->lock);
 	pthread_cond_destroy(&hub->stopped_cond);
@@ -1215,7 +1233,7 @@ int rt_hub_stop(rt_hub *hub)
 	rt_view_free(&hub->view);
 	rt_map_free(&hub->users);
 	rt_limits_free(hub);
-	rt_map_free(&hub->conns_by_id);
+	rt_map_free(&hub->sessions_by_id);
 	rt_registry_free(&hub->registry);
 	pthread_mutex_destroy(&hub->lock);
 	pthread_cond_destroy(&hub->stopped_cond);

@@ -1,5 +1,4 @@
 #include "hub/native.h"
-#include "hub/conn.h"
 #include "hub/frame.h"
 #include "hub/identity.h"
 #include "hub/session.h"
@@ -7,12 +6,12 @@
 #include <jansson.h>
 #include <string.h>
 
-static void rt__reply(rt_conn *conn, rt_sb *sb)
+static void rt__reply(rt_session *s, rt_sb *sb)
 {
 	if (sb->failed) {
-		rt_conn_close(conn);
+		rt_session_abort(s);
 	} else {
-		rt_conn_send_text(conn, sb->data, sb->len);
+		rt_session_send_text(s, sb->data, sb->len);
 	}
 	rt_sb_free(sb);
 }
@@ -34,7 +33,7 @@ static void rt__reply_begin(rt_sb *sb, const char *type, json_t *id)
 	}
 }
 
-static void rt__error(rt_conn *conn, json_t *id, const char *code, const char *message)
+static void rt__error(rt_session *s, json_t *id, const char *code, const char *message)
 {
 	rt_sb sb;
 
@@ -44,10 +43,10 @@ static void rt__error(rt_conn *conn, json_t *id, const char *code, const char *m
 	rt_sb_puts(&sb, "\",\"message\":");
 	rt_sb_json_string(&sb, message, strlen(message));
 	rt_sb_puts(&sb, "}");
-	rt__reply(conn, &sb);
+	rt__reply(s, &sb);
 }
 
-static void rt__channel_reply(rt_conn *conn, json_t *id, const char *type, const char *channel,
+static void rt__channel_reply(rt_session *s, json_t *id, const char *type, const char *channel,
 		size_t len, const rt_sub *presence)
 {
 	rt_sb sb;
@@ -57,67 +56,68 @@ static void rt__channel_reply(rt_conn *conn, json_t *id, const char *type, const
 	rt_sb_json_string(&sb, channel, len);
 	if (presence != NULL) {
 		rt_sb_puts(&sb, ",\"members\":");
-		rt_session_members_json(conn, presence, &sb);
+		rt_session_members_json(s, presence, &sb);
 	}
 	rt_sb_puts(&sb, "}");
-	rt__reply(conn, &sb);
+	rt__reply(s, &sb);
 }
 
-void rt_native_on_open(rt_conn *conn)
+void rt_native_on_open(rt_session *s, const rt_http_req *upgrade)
 {
+	(void) upgrade;
 	rt_sb sb;
 
 	rt__reply_begin(&sb, "connected", NULL);
 	rt_sb_puts(&sb, ",\"connection_id\":");
-	rt_sb_json_string(&sb, conn->id, conn->id_len);
-	if (conn->identity != NULL) {
+	rt_sb_json_string(&sb, s->id, s->id_len);
+	if (s->identity != NULL) {
 		rt_sb_puts(&sb, ",\"user_id\":");
-		rt_sb_json_string(&sb, conn->identity->user_id, conn->identity->user_id_len);
+		rt_sb_json_string(&sb, s->identity->user_id, s->identity->user_id_len);
 	}
 	rt_sb_puts(&sb, "}");
-	rt__reply(conn, &sb);
+	rt__reply(s, &sb);
 }
 
-static void rt__subscribe(rt_conn *conn, json_t *id, const char *name, size_t len)
+static void rt__subscribe(rt_session *s, json_t *id, const char *name, size_t len)
 {
 	rt_sub *sub;
 
-	switch (rt_session_join(conn, name, len, NULL, 0, &sub)) {
+	switch (rt_session_join(s, name, len, NULL, 0, &sub)) {
 	case RT_JOIN_OK:
 	case RT_JOIN_ALREADY:
-		rt__channel_reply(conn, id, "subscribed", name, len,
+		rt__channel_reply(s, id, "subscribed", name, len,
 				rt_channel_is_presence(name, len) ? sub : NULL);
 		break;
 	case RT_JOIN_FORBIDDEN:
-		rt__error(conn, id, "forbidden", conn->identity == NULL
+		rt__error(s, id, "forbidden", s->identity == NULL
 				? "private and presence channels need an authenticated connection"
 				: "this user may not join this channel");
 		break;
 	case RT_JOIN_LIMIT:
-		rt__error(conn, id, "too_many_subscriptions",
+		rt__error(s, id, "too_many_subscriptions",
 				"this connection has reached realtime.max_subscriptions");
 		break;
 	case RT_JOIN_CHANNELS:
-		rt__error(conn, id, "too_many_channels",
+		rt__error(s, id, "too_many_channels",
 				"the server has reached realtime.max_channels; try again later");
 		break;
 	case RT_JOIN_MEMBERS:
-		rt__error(conn, id, "too_many_members",
+		rt__error(s, id, "too_many_members",
 				"the channel has reached realtime.max_presence_members");
 		break;
 	default:
-		rt__error(conn, id, "internal_error", "out of memory");
+		rt__error(s, id, "internal_error", "out of memory");
 	}
 }
 
-static void rt__unsubscribe(rt_conn *conn, json_t *id, const char *name, size_t len)
+static void rt__unsubscribe(rt_session *s, json_t *id, const char *name, size_t len)
 {
-	rt_sub *sub = rt_conn_find_sub(conn, name, len);
+	rt_sub *sub = rt_session_find_sub(s, name, len);
 
 	if (sub != NULL) {
-		rt_session_leave(conn, sub);
+		rt_session_leave(s, sub);
 	}
-	rt__channel_reply(conn, id, "unsubscribed", name, len, NULL);
+	rt__channel_reply(s, id, "unsubscribed", name, len, NULL);
 }
 
 /* Turns an assembled message into a frame and frees the builder. */
@@ -129,42 +129,42 @@ static rt_buf *rt__frame(rt_sb *sb)
 	return frame;
 }
 
-static void rt__whisper(rt_conn *conn, json_t *id, json_t *root, const char *name, size_t len)
+static void rt__whisper(rt_session *s, json_t *id, json_t *root, const char *name, size_t len)
 {
-	rt_hub *hub = conn->hub;
+	rt_hub *hub = s->hub;
 	json_t *event = json_object_get(root, "event");
 	rt_whisper w = {0};
 	rt_sub *sub;
 	char *data;
 
 	if (!hub->cfg.client_events) {
-		rt__error(conn, id, "client_events_disabled",
+		rt__error(s, id, "client_events_disabled",
 				"client events are off on this server (realtime.client_events)");
 		return;
 	}
 	if (!rt_channel_is_private(name, len)) {
-		rt__error(conn, id, "forbidden", "client events need a private or presence channel");
+		rt__error(s, id, "forbidden", "client events need a private or presence channel");
 		return;
 	}
-	sub = rt_conn_find_sub(conn, name, len);
+	sub = rt_session_find_sub(s, name, len);
 	if (sub == NULL) {
-		rt__error(conn, id, "not_subscribed", "subscribe to the channel first");
+		rt__error(s, id, "not_subscribed", "subscribe to the channel first");
 		return;
 	}
 	if (!json_is_string(event) || json_string_length(event) == 0
 			|| json_string_length(event) > 200) {
-		rt__error(conn, id, "invalid_message", "\"event\" must be a string of 1 to 200 bytes");
+		rt__error(s, id, "invalid_message", "\"event\" must be a string of 1 to 200 bytes");
 		return;
 	}
-	if (!rt_session_take_event_token(conn)) {
-		rt__error(conn, id, "rate_limited",
+	if (!rt_session_take_event_token(s)) {
+		rt__error(s, id, "rate_limited",
 				"too many client events: the limit is realtime.client_event_rate per second");
 		return;
 	}
 	data = json_dumps(json_object_get(root, "data") ? json_object_get(root, "data") : json_null(),
 			JSON_COMPACT | JSON_ENCODE_ANY);
 	if (data == NULL) {
-		rt__error(conn, id, "internal_error", "out of memory");
+		rt__error(s, id, "internal_error", "out of memory");
 		return;
 	}
 	w.channel.ptr = name;
@@ -173,13 +173,13 @@ static void rt__whisper(rt_conn *conn, json_t *id, json_t *root, const char *nam
 	w.event.len = json_string_length(event);
 	w.data.ptr = data;
 	w.data.len = strlen(data);
-	w.connection_id.ptr = conn->id;
-	w.connection_id.len = conn->id_len;
-	if (conn->identity != NULL) {
-		w.user_id.ptr = conn->identity->user_id;
-		w.user_id.len = conn->identity->user_id_len;
+	w.connection_id.ptr = s->id;
+	w.connection_id.len = s->id_len;
+	if (s->identity != NULL) {
+		w.user_id.ptr = s->identity->user_id;
+		w.user_id.len = s->identity->user_id_len;
 	}
-	rt_hub__whisper(hub, sub->channel, &w, conn);
+	rt_hub__whisper(hub, sub->channel, &w, s);
 	free(data);
 }
 
@@ -204,7 +204,7 @@ static rt_buf *rt__frame_whisper(const rt_whisper *w)
 	return rt__frame(&sb);
 }
 
-void rt_native_on_message(rt_conn *conn, const char *text, size_t len)
+void rt_native_on_message(rt_session *s, const char *text, size_t len)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
@@ -213,11 +213,11 @@ void rt_native_on_message(rt_conn *conn, const char *text, size_t len)
 	size_t name_len;
 
 	if (root == NULL) {
-		rt__error(conn, NULL, "invalid_json", jerr.text);
+		rt__error(s, NULL, "invalid_json", jerr.text);
 		return;
 	}
 	if (!json_is_object(root)) {
-		rt__error(conn, NULL, "invalid_message", "a message must be a JSON object");
+		rt__error(s, NULL, "invalid_message", "a message must be a JSON object");
 		goto done;
 	}
 	id = json_object_get(root, "id");
@@ -226,48 +226,48 @@ void rt_native_on_message(rt_conn *conn, const char *text, size_t len)
 	}
 	action = json_object_get(root, "action");
 	if (!json_is_string(action)) {
-		rt__error(conn, id, "invalid_message", "\"action\" must be a string");
+		rt__error(s, id, "invalid_message", "\"action\" must be a string");
 		goto done;
 	}
 	act = json_string_value(action);
 	if (strlen(act) != json_string_length(action)) {
-		rt__error(conn, id, "unknown_action", "unknown action");
+		rt__error(s, id, "unknown_action", "unknown action");
 		goto done;
 	}
 	if (strcmp(act, "ping") == 0) {
 		rt_sb sb;
 		rt__reply_begin(&sb, "pong", id);
 		rt_sb_puts(&sb, "}");
-		rt__reply(conn, &sb);
+		rt__reply(s, &sb);
 		goto done;
 	}
 	if (strcmp(act, "subscribe") != 0 && strcmp(act, "unsubscribe") != 0
 			&& strcmp(act, "whisper") != 0) {
-		rt__error(conn, id, "unknown_action",
+		rt__error(s, id, "unknown_action",
 				"unknown action: expected subscribe, unsubscribe, whisper or ping");
 		goto done;
 	}
 	channel = json_object_get(root, "channel");
 	if (!json_is_string(channel)) {
-		rt__error(conn, id, "invalid_message", "\"channel\" must be a string");
+		rt__error(s, id, "invalid_message", "\"channel\" must be a string");
 		goto done;
 	}
 	name = json_string_value(channel);
 	name_len = json_string_length(channel);
 	if (!rt_channel_name_valid(name, name_len)) {
-		rt__error(conn, id, "invalid_channel",
+		rt__error(s, id, "invalid_channel",
 				"a channel name is 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ; : #");
 		goto done;
 	}
-	if (act[0] != 'w' && !rt_session_take_subscribe_token(conn)) {
-		rt__error(conn, id, "rate_limited", "too many subscribe and unsubscribe requests: "
+	if (act[0] != 'w' && !rt_session_take_subscribe_token(s)) {
+		rt__error(s, id, "rate_limited", "too many subscribe and unsubscribe requests: "
 				"the limit is realtime.subscribe_rate per second");
 	} else if (act[0] == 's') {
-		rt__subscribe(conn, id, name, name_len);
+		rt__subscribe(s, id, name, name_len);
 	} else if (act[0] == 'u') {
-		rt__unsubscribe(conn, id, name, name_len);
+		rt__unsubscribe(s, id, name, name_len);
 	} else {
-		rt__whisper(conn, id, root, name, name_len);
+		rt__whisper(s, id, root, name, name_len);
 	}
 done:
 	json_decref(root);

@@ -10,12 +10,12 @@
 #include "hub/msg.h"
 #include "hub/presence.h"
 #include "hub/proto.h"
-#include "hub/server.h"
+#include "hub/http.h"
 
-struct rt_conn;
+struct rt_session;
 
-void rt_native_on_open(struct rt_conn *conn);
-void rt_native_on_message(struct rt_conn *conn, const char *text, size_t len);
+void rt_native_on_open(struct rt_session *s, const rt_http_req *upgrade);
+void rt_native_on_message(struct rt_session *s, const char *text, size_t len);
 
 /* Its frames are those of rt_proto_native (hub/proto.h). */
 

@@ -20,20 +20,21 @@ enum {
 	RT_PROTO_COUNT
 };
 
-struct rt_conn;
+struct rt_session;
 
 typedef struct rt_whisper {
 	rt_str channel;
 	rt_str event;
 	rt_str data;            /* JSON text */
-	rt_str connection_id;   /* the sender */
+	rt_str connection_id;   /* the sender's session id */
 	rt_str user_id;         /* ptr NULL: anonymous sender */
 } rt_whisper;
 
 typedef struct rt_proto_ops {
 	const char *name;
-	void (*on_open)(struct rt_conn *conn);
-	void (*on_message)(struct rt_conn *conn, const char *text, size_t len);
+	/* upgrade: the request that opened the session. */
+	void (*on_open)(struct rt_session *s, const rt_http_req *upgrade);
+	void (*on_message)(struct rt_session *s, const char *text, size_t len);
 	/* Frames for fan-out; NULL when out of memory. channel.ptr NULL: a
 	 * message addressed to a user or connection rather than a channel. */
 	rt_buf *(*frame_message)(const rt_msg *msg, rt_str channel);
@@ -43,7 +44,7 @@ typedef struct rt_proto_ops {
 	rt_buf *(*frame_member_removed)(const rt_channel *ch, const char *user_id, size_t len);
 	rt_buf *(*frame_whisper)(const rt_whisper *w);
 	/* Optional: the close code this protocol's clients get for a hub close
-	 * code (rt_conn_close_ws); NULL keeps every code as it is. */
+	 * code (rt_session_close_ws); NULL keeps every code as it is. */
 	uint16_t (*close_code)(uint16_t code);
 } rt_proto_ops;
 

@@ -4,7 +4,6 @@
  * app secret; the hub checks it and joins the channel through the session
  * layer, which both protocols share. */
 #include "hub/pusher.h"
-#include "hub/conn.h"
 #include "hub/frame.h"
 #include "hub/identity.h"
 #include "hub/presence.h"
@@ -69,12 +68,12 @@ static rt_buf *rt__frame(rt_sb *sb)
 	return frame;
 }
 
-static void rt__send(rt_conn *conn, rt_sb *sb)
+static void rt__send(rt_session *s, rt_sb *sb)
 {
 	if (sb->failed) {
-		rt_conn_close(conn);
+		rt_session_abort(s);
 	} else {
-		rt_conn_send_text(conn, sb->data, sb->len);
+		rt_session_send_text(s, sb->data, sb->len);
 	}
 	rt_sb_free(sb);
 }
@@ -107,7 +106,7 @@ static void rt__append_encoded(rt_sb *sb, rt_sb *inner)
 }
 
 /* pusher:error; code < 0 sends "code":null (an error that closes nothing). */
-static void rt__error(rt_conn *conn, int code, const char *message)
+static void rt__error(rt_session *s, int code, const char *message)
 {
 	rt_sb sb;
 	char num[16];
@@ -123,21 +122,21 @@ static void rt__error(rt_conn *conn, int code, const char *message)
 	rt_sb_puts(&sb, ",\"message\":");
 	rt_sb_json_string(&sb, message, strlen(message));
 	rt_sb_puts(&sb, "}}");
-	rt__send(conn, &sb);
+	rt__send(s, &sb);
 }
 
 /* pusher:error with code and message, then the close handshake with the
  * same code and a short reason (a close frame holds at most 123 bytes). */
-static void rt__refuse(rt_conn *conn, int code, const char *message)
+static void rt__refuse(rt_session *s, int code, const char *message)
 {
-	rt__error(conn, code, message);
-	rt_conn_close_ws(conn, (uint16_t) code,
+	rt__error(s, code, message);
+	rt_session_close_ws(s, (uint16_t) code,
 			code == RT_PUSHER_APP_UNKNOWN ? "unknown app key" : "unauthorized");
 }
 
 /* pusher:subscription_error in the shape Laravel Echo's .error() gets,
  * as pusher-js itself emits it when its auth request fails. */
-static void rt__subscription_error(rt_conn *conn, const char *channel, size_t len,
+static void rt__subscription_error(rt_session *s, const char *channel, size_t len,
 		const char *type, int status, const char *error)
 {
 	rt_sb sb;
@@ -152,7 +151,7 @@ static void rt__subscription_error(rt_conn *conn, const char *channel, size_t le
 	rt_sb_puts(&sb, ",\"status\":");
 	rt_sb_puts(&sb, num);
 	rt_sb_puts(&sb, "}}");
-	rt__send(conn, &sb);
+	rt__send(s, &sb);
 }
 
 static void rt__member_info(rt_sb *out, const char *info, size_t len)
@@ -167,9 +166,9 @@ static void rt__member_info(rt_sb *out, const char *info, size_t len)
 /* {"presence":{"ids":[..],"hash":{id: info},"count":N}} of the app-wide
  * member list, which may not have the joiner yet (it learns of joins
  * through the broker). */
-static void rt__presence_data(rt_conn *conn, const rt_sub *sub, rt_sb *out)
+static void rt__presence_data(rt_session *s, const rt_sub *sub, rt_sb *out)
 {
-	const rt_view *view = &conn->hub->view;
+	const rt_view *view = &s->hub->view;
 	const rt_channel *ch = sub->channel;
 	const rt_vchannel *vch = rt_view_channel(view, ch->name, ch->name_len);
 	const rt_identity *me = sub->member;
@@ -210,29 +209,29 @@ static void rt__presence_data(rt_conn *conn, const rt_sub *sub, rt_sb *out)
 }
 
 /* subscription_succeeded; presence: the subscription, for the member list. */
-static void rt__subscribed(rt_conn *conn, const char *channel, size_t len, const rt_sub *presence)
+static void rt__subscribed(rt_session *s, const char *channel, size_t len, const rt_sub *presence)
 {
 	rt_sb sb, inner;
 
 	rt__begin(&sb, "pusher_internal:subscription_succeeded", 38, channel, len);
 	if (presence != NULL) {
 		rt_sb_init(&inner);
-		rt__presence_data(conn, presence, &inner);
+		rt__presence_data(s, presence, &inner);
 		rt__append_encoded(&sb, &inner);
 	} else {
 		rt_sb_puts(&sb, "\"{}\"");
 	}
 	rt_sb_puts(&sb, "}");
-	rt__send(conn, &sb);
+	rt__send(s, &sb);
 }
 
 /* ---- connecting ---- */
 
-static void rt__on_open(rt_conn *conn)
+static void rt__on_open(rt_session *s, const rt_http_req *upgrade)
 {
-	const rt_config *cfg = &conn->hub->cfg;
+	const rt_config *cfg = &s->hub->cfg;
 	size_t path_len = 0, key_len = strlen(cfg->app_key);
-	const char *path = conn->http != NULL ? rt_http_req_path(conn->http, &path_len) : NULL;
+	const char *path = upgrade != NULL ? rt_http_req_path(upgrade, &path_len) : NULL;
 	uint32_t timeout = cfg->ping_interval ? cfg->ping_interval : 120;
 	rt_sb sb, inner;
 	char num[16];
@@ -243,12 +242,12 @@ static void rt__on_open(rt_conn *conn)
 		int n = path != NULL && path_len > 5 && path_len - 5 < 200
 				&& rt_utf8_valid((const uint8_t *) path + 5, path_len - 5) ? (int) (path_len - 5) : 0;
 		snprintf(message, sizeof(message), "App key %.*s does not exist", n, n ? path + 5 : "");
-		rt__refuse(conn, RT_PUSHER_APP_UNKNOWN, message);
+		rt__refuse(s, RT_PUSHER_APP_UNKNOWN, message);
 		return;
 	}
 	rt_sb_init(&inner);
 	rt_sb_puts(&inner, "{\"socket_id\":");
-	rt_sb_json_string(&inner, conn->id, conn->id_len);
+	rt_sb_json_string(&inner, s->id, s->id_len);
 	snprintf(num, sizeof(num), "%u", (unsigned) timeout);
 	rt_sb_puts(&inner, ",\"activity_timeout\":");
 	rt_sb_puts(&inner, num);
@@ -256,17 +255,17 @@ static void rt__on_open(rt_conn *conn)
 	rt__begin(&sb, "pusher:connection_established", 29, NULL, 0);
 	rt__append_encoded(&sb, &inner);
 	rt_sb_puts(&sb, "}");
-	rt__send(conn, &sb);
+	rt__send(s, &sb);
 }
 
 /* ---- signatures ---- */
 
 /* Checks auth = "<app key>:<hex HMAC-SHA256(app secret, subject)>". On
  * failure, returns 0 with a reason in err. */
-static int rt__check_auth(rt_conn *conn, const json_t *auth, const rt_sb *subject, char *err,
+static int rt__check_auth(rt_session *s, const json_t *auth, const rt_sb *subject, char *err,
 		size_t errlen)
 {
-	const rt_config *cfg = &conn->hub->cfg;
+	const rt_config *cfg = &s->hub->cfg;
 	const char *secret = rt_config_app_secret(cfg);
 	const char *a, *colon;
 	size_t len, key_len = strlen(cfg->app_key);
@@ -301,11 +300,11 @@ static int rt__check_auth(rt_conn *conn, const json_t *auth, const rt_sb *subjec
 }
 
 /* "<socket id>:<a>[:<b>]" or, with sep "::user::", "<socket id>::user::<a>" */
-static void rt__subject(rt_sb *sb, const rt_conn *conn, const char *sep, const char *a,
+static void rt__subject(rt_sb *sb, const rt_session *s, const char *sep, const char *a,
 		size_t a_len, const char *b, size_t b_len)
 {
 	rt_sb_init(sb);
-	rt_sb_append(sb, conn->id, conn->id_len);
+	rt_sb_append(sb, s->id, s->id_len);
 	rt_sb_puts(sb, sep);
 	rt_sb_append(sb, a, a_len);
 	if (b != NULL) {
@@ -318,7 +317,7 @@ static void rt__subject(rt_sb *sb, const rt_conn *conn, const char *sep, const c
 
 /* The member a presence subscription names in its channel_data:
  * {"user_id":..,"user_info":..}. NULL with err set when it is not valid. */
-static rt_identity *rt__presence_member(rt_conn *conn, const json_t *channel_data, char *err,
+static rt_identity *rt__presence_member(rt_session *s, const json_t *channel_data, char *err,
 		size_t errlen)
 {
 	json_t *root = json_loadb(json_string_value(channel_data), json_string_length(channel_data),
@@ -329,42 +328,42 @@ static rt_identity *rt__presence_member(rt_conn *conn, const json_t *channel_dat
 		snprintf(err, errlen, "channel_data must be a JSON object with user_id");
 	} else {
 		id = rt_identity_from_json(json_object_get(root, "user_id"),
-				json_object_get(root, "user_info"), NULL, conn->hub->cfg.max_user_info,
+				json_object_get(root, "user_info"), NULL, s->hub->cfg.max_user_info,
 				err, errlen);
 	}
 	json_decref(root);
 	return id;
 }
 
-static void rt__subscribe_user_channel(rt_conn *conn, const char *name, size_t len,
+static void rt__subscribe_user_channel(rt_session *s, const char *name, size_t len,
 		const char *user, size_t user_len)
 {
-	const rt_identity *id = conn->identity;
+	const rt_identity *id = s->identity;
 
 	/* Messages to the user reach the connection through its user, so the
 	 * channel itself is only acknowledged. */
 	if (id == NULL || id->user_id_len != user_len || memcmp(id->user_id, user, user_len) != 0) {
-		rt__subscription_error(conn, name, len, "AuthError", 403,
+		rt__subscription_error(s, name, len, "AuthError", 403,
 				"only the signed-in user may subscribe to its #server-to-user- channel");
 		return;
 	}
-	rt__subscribed(conn, name, len, NULL);
+	rt__subscribed(s, name, len, NULL);
 }
 
 /* Over realtime.subscribe_rate: pusher:error 4301, and for a subscribe
  * the subscription_error that fails the client's channel. */
-static void rt__subscribe_refused(rt_conn *conn, const char *channel, size_t len)
+static void rt__subscribe_refused(rt_session *s, const char *channel, size_t len)
 {
 	static const char msg[] = "too many subscribe and unsubscribe requests: "
 			"over realtime.subscribe_rate per second";
 
-	rt__error(conn, RT_PUSHER_RATE_LIMITED, msg);
+	rt__error(s, RT_PUSHER_RATE_LIMITED, msg);
 	if (channel != NULL) {
-		rt__subscription_error(conn, channel, len, "LimitReached", 429, msg);
+		rt__subscription_error(s, channel, len, "LimitReached", 429, msg);
 	}
 }
 
-static void rt__subscribe(rt_conn *conn, const json_t *data)
+static void rt__subscribe(rt_session *s, const json_t *data)
 {
 	const json_t *channel = json_object_get(data, "channel");
 	const json_t *channel_data = json_object_get(data, "channel_data");
@@ -376,26 +375,26 @@ static void rt__subscribe(rt_conn *conn, const json_t *data)
 	int r;
 
 	if (!json_is_string(channel)) {
-		rt__error(conn, -1, "pusher:subscribe needs data.channel");
+		rt__error(s, -1, "pusher:subscribe needs data.channel");
 		return;
 	}
 	name = json_string_value(channel);
 	len = json_string_length(channel);
 	if (len == 0 || len > RT_CHANNEL_MAX) {
-		rt__error(conn, -1, "a channel name is 1 to 200 characters");
+		rt__error(s, -1, "a channel name is 1 to 200 characters");
 		return;
 	}
 	if (!rt_channel_name_valid(name, len)) {
-		rt__subscription_error(conn, name, len, "InvalidChannel", 400,
+		rt__subscription_error(s, name, len, "InvalidChannel", 400,
 				"a channel name is 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ; : #");
 		return;
 	}
-	if (!rt_session_take_subscribe_token(conn)) {
-		rt__subscribe_refused(conn, name, len);
+	if (!rt_session_take_subscribe_token(s)) {
+		rt__subscribe_refused(s, name, len);
 		return;
 	}
 	if (rt_pusher_user_channel(name, len, &user, &user_len)) {
-		rt__subscribe_user_channel(conn, name, len, user, user_len);
+		rt__subscribe_user_channel(s, name, len, user, user_len);
 		return;
 	}
 	if (rt_channel_is_private(name, len)) {
@@ -404,73 +403,73 @@ static void rt__subscribe(rt_conn *conn, const json_t *data)
 		int ok;
 
 		if (presence && !json_is_string(channel_data)) {
-			rt__subscription_error(conn, name, len, "AuthError", 401,
+			rt__subscription_error(s, name, len, "AuthError", 401,
 					"a presence subscription needs channel_data (a JSON string)");
 			return;
 		}
-		rt__subject(&subject, conn, ":", name, len,
+		rt__subject(&subject, s, ":", name, len,
 				presence ? json_string_value(channel_data) : NULL,
 				presence ? json_string_length(channel_data) : 0);
-		ok = rt__check_auth(conn, json_object_get(data, "auth"), &subject, err, sizeof(err));
+		ok = rt__check_auth(s, json_object_get(data, "auth"), &subject, err, sizeof(err));
 		rt_sb_free(&subject);
 		if (!ok) {
-			rt__subscription_error(conn, name, len, "AuthError", 401, err);
+			rt__subscription_error(s, name, len, "AuthError", 401, err);
 			return;
 		}
-		if (presence && (member = rt__presence_member(conn, channel_data, err, sizeof(err))) == NULL) {
-			rt__subscription_error(conn, name, len, "AuthError", 400, err);
+		if (presence && (member = rt__presence_member(s, channel_data, err, sizeof(err))) == NULL) {
+			rt__subscription_error(s, name, len, "AuthError", 400, err);
 			return;
 		}
 	}
-	r = rt_session_join(conn, name, len, member, 1, &sub);
+	r = rt_session_join(s, name, len, member, 1, &sub);
 	rt_identity_free(member);
 	switch (r) {
 	case RT_JOIN_OK:
 	case RT_JOIN_ALREADY:
-		rt__subscribed(conn, name, len, rt_channel_is_presence(name, len) ? sub : NULL);
+		rt__subscribed(s, name, len, rt_channel_is_presence(name, len) ? sub : NULL);
 		break;
 	case RT_JOIN_LIMIT:
-		rt__subscription_error(conn, name, len, "LimitReached", 429,
+		rt__subscription_error(s, name, len, "LimitReached", 429,
 				"this connection has reached realtime.max_subscriptions");
 		break;
 	case RT_JOIN_CHANNELS:
-		rt__subscription_error(conn, name, len, "LimitReached", 429,
+		rt__subscription_error(s, name, len, "LimitReached", 429,
 				"the server has reached realtime.max_channels; try again later");
 		break;
 	case RT_JOIN_MEMBERS:
-		rt__subscription_error(conn, name, len, "LimitReached", 429,
+		rt__subscription_error(s, name, len, "LimitReached", 429,
 				"the channel has reached realtime.max_presence_members");
 		break;
 	case RT_JOIN_FORBIDDEN:
-		rt__subscription_error(conn, name, len, "AuthError", 403, "forbidden");
+		rt__subscription_error(s, name, len, "AuthError", 403, "forbidden");
 		break;
 	default:
-		rt__subscription_error(conn, name, len, "ServerError", 500, "out of memory");
+		rt__subscription_error(s, name, len, "ServerError", 500, "out of memory");
 	}
 }
 
-static void rt__unsubscribe(rt_conn *conn, const json_t *data)
+static void rt__unsubscribe(rt_session *s, const json_t *data)
 {
 	const json_t *channel = json_object_get(data, "channel");
 	rt_sub *sub;
 
 	if (!json_is_string(channel)) {
-		rt__error(conn, -1, "pusher:unsubscribe needs data.channel");
+		rt__error(s, -1, "pusher:unsubscribe needs data.channel");
 		return;
 	}
-	if (!rt_session_take_subscribe_token(conn)) {
-		rt__subscribe_refused(conn, NULL, 0);
+	if (!rt_session_take_subscribe_token(s)) {
+		rt__subscribe_refused(s, NULL, 0);
 		return;
 	}
-	sub = rt_conn_find_sub(conn, json_string_value(channel), json_string_length(channel));
+	sub = rt_session_find_sub(s, json_string_value(channel), json_string_length(channel));
 	if (sub != NULL) {
-		rt_session_leave(conn, sub);
+		rt_session_leave(s, sub);
 	}
 }
 
 /* ---- user sign-in ---- */
 
-static void rt__signin(rt_conn *conn, const json_t *data)
+static void rt__signin(rt_session *s, const json_t *data)
 {
 	const json_t *user_data = json_object_get(data, "user_data");
 	json_t *root, *uid;
@@ -480,46 +479,46 @@ static void rt__signin(rt_conn *conn, const json_t *data)
 	int ok;
 
 	if (!json_is_string(user_data)) {
-		rt__refuse(conn, RT_PUSHER_UNAUTHORIZED, "pusher:signin needs data.user_data (a JSON string)");
+		rt__refuse(s, RT_PUSHER_UNAUTHORIZED, "pusher:signin needs data.user_data (a JSON string)");
 		return;
 	}
-	rt__subject(&subject, conn, "::user::", json_string_value(user_data),
+	rt__subject(&subject, s, "::user::", json_string_value(user_data),
 			json_string_length(user_data), NULL, 0);
-	ok = rt__check_auth(conn, json_object_get(data, "auth"), &subject, err, sizeof(err));
+	ok = rt__check_auth(s, json_object_get(data, "auth"), &subject, err, sizeof(err));
 	rt_sb_free(&subject);
 	if (!ok) {
-		rt__refuse(conn, RT_PUSHER_UNAUTHORIZED, err);
+		rt__refuse(s, RT_PUSHER_UNAUTHORIZED, err);
 		return;
 	}
 	root = json_loadb(json_string_value(user_data), json_string_length(user_data), 0, NULL);
 	uid = json_object_get(root, "id");
 	if (!json_is_string(uid) || json_string_length(uid) == 0) {
 		json_decref(root);
-		rt__refuse(conn, RT_PUSHER_UNAUTHORIZED, "user_data must be a JSON object whose id is a non-empty string");
+		rt__refuse(s, RT_PUSHER_UNAUTHORIZED, "user_data must be a JSON object whose id is a non-empty string");
 		return;
 	}
 	id = rt_identity_from_json(uid, json_object_get(root, "user_info"), NULL,
-			conn->hub->cfg.max_user_info, err, sizeof(err));
+			s->hub->cfg.max_user_info, err, sizeof(err));
 	json_decref(root);
 	if (id == NULL) {
-		rt__refuse(conn, RT_PUSHER_UNAUTHORIZED, err);
+		rt__refuse(s, RT_PUSHER_UNAUTHORIZED, err);
 		return;
 	}
-	if (conn->identity != NULL) {
-		int same = conn->identity->user_id_len == id->user_id_len
-				&& memcmp(conn->identity->user_id, id->user_id, id->user_id_len) == 0;
+	if (s->identity != NULL) {
+		int same = s->identity->user_id_len == id->user_id_len
+				&& memcmp(s->identity->user_id, id->user_id, id->user_id_len) == 0;
 		if (!same) {
 			rt_identity_free(id);
-			rt__error(conn, -1, "this connection is signed in as another user");
+			rt__error(s, -1, "this connection is signed in as another user");
 			return;
 		}
 		rt_identity_free(id); /* signing in again as the same user: nothing changes */
 	} else {
-		conn->identity = id;
-		if (rt_session_user_attach(conn) != 0) {
-			conn->identity = NULL;
+		s->identity = id;
+		if (rt_session_user_attach(s) != 0) {
+			s->identity = NULL;
 			rt_identity_free(id);
-			rt__error(conn, -1, "out of memory");
+			rt__error(s, -1, "out of memory");
 			return;
 		}
 	}
@@ -527,14 +526,14 @@ static void rt__signin(rt_conn *conn, const json_t *data)
 	rt_sb_puts(&sb, "{\"user_data\":");
 	rt_sb_json_string(&sb, json_string_value(user_data), json_string_length(user_data));
 	rt_sb_puts(&sb, "}}");
-	rt__send(conn, &sb);
+	rt__send(s, &sb);
 }
 
 /* ---- client events ---- */
 
-static void rt__client_event(rt_conn *conn, const json_t *root, const char *event, size_t event_len)
+static void rt__client_event(rt_session *s, const json_t *root, const char *event, size_t event_len)
 {
-	rt_hub *hub = conn->hub;
+	rt_hub *hub = s->hub;
 	const json_t *channel = json_object_get(root, "channel");
 	const json_t *data = json_object_get(root, "data");
 	const char *name;
@@ -544,40 +543,40 @@ static void rt__client_event(rt_conn *conn, const json_t *root, const char *even
 	char *text;
 
 	if (!hub->cfg.client_events) {
-		rt__error(conn, -1, "client events are disabled on this server (realtime.client_events)");
+		rt__error(s, -1, "client events are disabled on this server (realtime.client_events)");
 		return;
 	}
 	if (!json_is_string(channel)) {
-		rt__error(conn, -1, "a client event needs a channel");
+		rt__error(s, -1, "a client event needs a channel");
 		return;
 	}
 	name = json_string_value(channel);
 	len = json_string_length(channel);
 	if (!rt_channel_is_private(name, len)) {
-		rt__error(conn, -1, "client event rejected: only supported on private and presence channels");
+		rt__error(s, -1, "client event rejected: only supported on private and presence channels");
 		return;
 	}
 	if (rt__has_prefix(name, len, "private-encrypted-", 18)) {
-		rt__error(conn, -1, "client event rejected: not supported on encrypted channels");
+		rt__error(s, -1, "client event rejected: not supported on encrypted channels");
 		return;
 	}
-	sub = rt_conn_find_sub(conn, name, len);
+	sub = rt_session_find_sub(s, name, len);
 	if (sub == NULL) {
-		rt__error(conn, -1, "client event rejected: subscribe to the channel first");
+		rt__error(s, -1, "client event rejected: subscribe to the channel first");
 		return;
 	}
 	if (event_len <= RT_CLIENT_PREFIX_LEN || event_len > RT_PUSHER_EVENT_MAX) {
-		rt__error(conn, -1, "client event rejected: the name is client- and 1 to 193 more bytes");
+		rt__error(s, -1, "client event rejected: the name is client- and 1 to 193 more bytes");
 		return;
 	}
-	if (!rt_session_take_event_token(conn)) {
-		rt__error(conn, RT_PUSHER_RATE_LIMITED,
+	if (!rt_session_take_event_token(s)) {
+		rt__error(s, RT_PUSHER_RATE_LIMITED,
 				"client event rejected: over realtime.client_event_rate per second");
 		return;
 	}
 	text = json_dumps(data != NULL ? data : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
 	if (text == NULL) {
-		rt__error(conn, -1, "out of memory");
+		rt__error(s, -1, "out of memory");
 		return;
 	}
 	/* Native clients see "client-typing" as the whisper "typing". */
@@ -587,22 +586,22 @@ static void rt__client_event(rt_conn *conn, const json_t *root, const char *even
 	w.event.len = event_len - RT_CLIENT_PREFIX_LEN;
 	w.data.ptr = text;
 	w.data.len = strlen(text);
-	w.connection_id.ptr = conn->id;
-	w.connection_id.len = conn->id_len;
+	w.connection_id.ptr = s->id;
+	w.connection_id.len = s->id_len;
 	if (sub->member != NULL) {
 		w.user_id.ptr = sub->member->user_id;
 		w.user_id.len = sub->member->user_id_len;
-	} else if (conn->identity != NULL) {
-		w.user_id.ptr = conn->identity->user_id;
-		w.user_id.len = conn->identity->user_id_len;
+	} else if (s->identity != NULL) {
+		w.user_id.ptr = s->identity->user_id;
+		w.user_id.len = s->identity->user_id_len;
 	}
-	rt_hub__whisper(hub, sub->channel, &w, conn);
+	rt_hub__whisper(hub, sub->channel, &w, s);
 	free(text);
 }
 
 /* ---- what the client sends ---- */
 
-static void rt__on_message(rt_conn *conn, const char *text, size_t len)
+static void rt__on_message(rt_session *s, const char *text, size_t len)
 {
 	json_t *root = json_loadb(text, len, 0, NULL);
 	json_t *event, *data, *decoded = NULL;
@@ -610,18 +609,18 @@ static void rt__on_message(rt_conn *conn, const char *text, size_t len)
 	size_t name_len;
 
 	if (!json_is_object(root)) {
-		rt__error(conn, -1, "invalid message: expected a JSON object with an event");
+		rt__error(s, -1, "invalid message: expected a JSON object with an event");
 		goto done;
 	}
 	event = json_object_get(root, "event");
 	if (!json_is_string(event)) {
-		rt__error(conn, -1, "invalid message: event must be a string");
+		rt__error(s, -1, "invalid message: event must be a string");
 		goto done;
 	}
 	name = json_string_value(event);
 	name_len = json_string_length(event);
 	if (rt__has_prefix(name, name_len, RT_CLIENT_PREFIX, RT_CLIENT_PREFIX_LEN)) {
-		rt__client_event(conn, root, name, name_len);
+		rt__client_event(s, root, name, name_len);
 		goto done;
 	}
 	/* The protocol's own events may carry their data encoded as a string. */
@@ -632,17 +631,17 @@ static void rt__on_message(rt_conn *conn, const char *text, size_t len)
 	}
 	if (strcmp(name, "pusher:ping") == 0) {
 		static const char pong[] = "{\"event\":\"pusher:pong\",\"data\":{}}";
-		rt_conn_send_text(conn, pong, sizeof(pong) - 1);
+		rt_session_send_text(s, pong, sizeof(pong) - 1);
 	} else if (strcmp(name, "pusher:pong") == 0) {
 		/* any message counts as alive */
 	} else if (strcmp(name, "pusher:subscribe") == 0) {
-		rt__subscribe(conn, data);
+		rt__subscribe(s, data);
 	} else if (strcmp(name, "pusher:unsubscribe") == 0) {
-		rt__unsubscribe(conn, data);
+		rt__unsubscribe(s, data);
 	} else if (strcmp(name, "pusher:signin") == 0) {
-		rt__signin(conn, data);
+		rt__signin(s, data);
 	} else {
-		rt__error(conn, -1, "unsupported event: expected pusher:subscribe, pusher:unsubscribe, "
+		rt__error(s, -1, "unsupported event: expected pusher:subscribe, pusher:unsubscribe, "
 				"pusher:signin, pusher:ping or a client- event");
 	}
 done:

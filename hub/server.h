@@ -39,7 +39,7 @@ struct rt_hub {
 	int stopped;          /* the loop thread has finished */
 
 	rt_registry registry;
-	rt_map conns_by_id;   /* connection id -> rt_conn */
+	rt_map sessions_by_id; /* connection id -> rt_session (hub/session.h) */
 	rt_map users;         /* user id -> rt_user */
 	rt_view view;         /* the whole app's channels and members (hub/view.h) */
 	int hooks_mine;       /* this hub sends the webhooks of the state change at hand */
@@ -75,10 +75,11 @@ struct rt_hub {
 	_Atomic uint64_t stat_broker_lost;  /* bytes of messages the broker could not hand over */
 };
 
-/* The connections of one user on this hub. */
+/* The sessions of one user on this hub. */
+struct rt_session;
 typedef struct rt_user {
 	uint32_t count, cap;
-	struct rt_conn **conns;
+	struct rt_session **sessions;
 	size_t id_len;
 	char id[];
 } rt_user;
@@ -91,11 +92,11 @@ struct rt_member;
  * frame of one protocol; it runs at most once per protocol. */
 typedef struct rt_buf *(*rt_frame_builder)(const struct rt_proto_ops *ops, const void *arg);
 void rt_hub__fanout(rt_hub *hub, rt_channel *ch, rt_frame_builder build, const void *arg,
-		const struct rt_conn *skip);
+		const struct rt_session *skip);
 
 /* Client events, in every protocol's own shape. */
 void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const struct rt_whisper *w,
-		const struct rt_conn *skip);
+		const struct rt_session *skip);
 
 /* Publishes from the hub thread itself: through the broker, so that every
  * hub of the app delivers it, as Realtime\broadcast() does. Takes ownership

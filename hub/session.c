@@ -9,8 +9,14 @@
 #include "hub/webhook.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
+
+static int rt__add_sub(rt_session *s, rt_sub *sub);
+static void rt__remove_sub(rt_session *s, rt_sub *sub);
 
 static void rt__update_channel_stat(rt_hub *hub)
 {
@@ -107,36 +113,36 @@ void rt_session_report_all(rt_hub *hub)
 	rt__report_marker(hub, RT_MSG_STATE_END);
 }
 
-int rt_session_join(rt_conn *conn, const char *name, size_t len, const rt_identity *member,
+int rt_session_join(rt_session *s, const char *name, size_t len, const rt_identity *member,
 		int authorized, rt_sub **out)
 {
-	rt_hub *hub = conn->hub;
+	rt_hub *hub = s->hub;
 	rt_member *m = NULL;
 	rt_channel *ch;
 	rt_sub *sub;
 
-	if ((*out = rt_conn_find_sub(conn, name, len)) != NULL) {
+	if ((*out = rt_session_find_sub(s, name, len)) != NULL) {
 		return RT_JOIN_ALREADY;
 	}
 	if (member == NULL) {
-		member = conn->identity;
+		member = s->identity;
 	}
-	if (!authorized && !rt_identity_may_join(conn->identity, name, len)) {
+	if (!authorized && !rt_identity_may_join(s->identity, name, len)) {
 		return RT_JOIN_FORBIDDEN;
 	}
 	if (rt_channel_is_presence(name, len) && member == NULL) {
 		return RT_JOIN_FORBIDDEN;
 	}
-	if (conn->sub_count >= hub->cfg.max_subscriptions) {
+	if (s->sub_count >= hub->cfg.max_subscriptions) {
 		rt_limits_refuse(hub, RT_REFUSE_SUBSCRIPTIONS, "refused a subscription of connection "
-				"%s: it is on %u channels (realtime.max_subscriptions)", conn->id,
-				conn->sub_count);
+				"%s: it is on %u channels (realtime.max_subscriptions)", s->id,
+				s->sub_count);
 		return RT_JOIN_LIMIT;
 	}
 	ch = rt_registry_find(&hub->registry, name, len);
 	if (ch == NULL && rt_registry_count(&hub->registry) >= hub->cfg.max_channels) {
 		rt_limits_refuse(hub, RT_REFUSE_CHANNELS, "refused a subscription of connection %s: "
-				"the hub has %zu channels (realtime.max_channels)", conn->id,
+				"the hub has %zu channels (realtime.max_channels)", s->id,
 				rt_registry_count(&hub->registry));
 		return RT_JOIN_CHANNELS;
 	}
@@ -145,20 +151,20 @@ int rt_session_join(rt_conn *conn, const char *name, size_t len, const rt_identi
 			&& rt_map_get(&ch->presence->members, member->user_id, member->user_id_len) == NULL) {
 		rt_limits_refuse(hub, RT_REFUSE_PRESENCE_MEMBERS, "refused a subscription of "
 				"connection %s: the channel has %zu members on this hub "
-				"(realtime.max_presence_members)", conn->id, ch->presence->members.count);
+				"(realtime.max_presence_members)", s->id, ch->presence->members.count);
 		return RT_JOIN_MEMBERS;
 	}
-	if (rt_registry_subscribe(&hub->registry, conn, name, len, &sub) != 0) {
+	if (rt_registry_subscribe(&hub->registry, s, name, len, &sub) != 0) {
 		return RT_JOIN_NOMEM;
 	}
 	ch = sub->channel;
 	/* Users are counted on every channel (Realtime\getChannelUsers());
 	 * only presence channels announce them. */
-	if (rt_conn_add_sub(conn, sub) != 0
+	if (rt__add_sub(s, sub) != 0
 			|| (member && (sub->member = rt_identity_dup_user(member)) == NULL)
 			|| (member && ch->presence == NULL && (ch->presence = rt_presence_new()) == NULL)
 			|| (member && rt_presence_add(ch->presence, sub->member, &m) < 0)) {
-		rt_conn_remove_sub(conn, sub);
+		rt__remove_sub(s, sub);
 		rt_registry_unsubscribe(&hub->registry, sub);
 		rt__update_channel_stat(hub);
 		return RT_JOIN_NOMEM;
@@ -172,13 +178,13 @@ int rt_session_join(rt_conn *conn, const char *name, size_t len, const rt_identi
 	return RT_JOIN_OK;
 }
 
-void rt_session_leave(rt_conn *conn, rt_sub *sub)
+void rt_session_leave(rt_session *s, rt_sub *sub)
 {
-	rt_hub *hub = conn->hub;
+	rt_hub *hub = s->hub;
 	rt_channel *ch = sub->channel;
 	const rt_identity *id = sub->member;
 
-	rt_conn_remove_sub(conn, sub);
+	rt__remove_sub(s, sub);
 	/* Report while the channel still exists: unsubscribing its last
 	 * subscriber frees it. */
 	if (ch->presence != NULL && id != NULL) {
@@ -192,9 +198,9 @@ void rt_session_leave(rt_conn *conn, rt_sub *sub)
 	rt__update_channel_stat(hub);
 }
 
-void rt_session_members_json(rt_conn *conn, const rt_sub *sub, rt_sb *out)
+void rt_session_members_json(rt_session *s, const rt_sub *sub, rt_sb *out)
 {
-	rt_hub *hub = conn->hub;
+	rt_hub *hub = s->hub;
 	const rt_channel *ch = sub->channel;
 	const rt_identity *me = sub->member;
 
@@ -217,10 +223,136 @@ void rt_session_members_json(rt_conn *conn, const rt_sub *sub, rt_sb *out)
 	rt_view_members_json(&hub->view, ch->name, ch->name_len, out);
 }
 
-void rt_session_leave_all(rt_conn *conn)
+/* ---- the session itself ---- */
+
+static int rt__add_sub(rt_session *s, rt_sub *sub)
 {
-	while (conn->sub_count > 0) {
-		rt_session_leave(conn, conn->subs[conn->sub_count - 1]);
+	if (s->sub_count == s->sub_cap) {
+		uint32_t cap = s->sub_cap ? s->sub_cap * 2 : 4;
+		rt_sub **subs = realloc(s->subs, cap * sizeof(*subs));
+		if (subs == NULL) {
+			return -ENOMEM;
+		}
+		s->subs = subs;
+		s->sub_cap = cap;
+	}
+	s->subs[s->sub_count++] = sub;
+	return 0;
+}
+
+static void rt__remove_sub(rt_session *s, rt_sub *sub)
+{
+	for (uint32_t i = 0; i < s->sub_count; i++) {
+		if (s->subs[i] == sub) {
+			s->subs[i] = s->subs[--s->sub_count];
+			return;
+		}
+	}
+}
+
+rt_sub *rt_session_find_sub(const rt_session *s, const char *channel, size_t len)
+{
+	for (uint32_t i = 0; i < s->sub_count; i++) {
+		const rt_channel *ch = s->subs[i]->channel;
+		if (ch->name_len == len && memcmp(ch->name, channel, len) == 0) {
+			return s->subs[i];
+		}
+	}
+	return NULL;
+}
+
+rt_session *rt_session_find(rt_hub *hub, const char *id, size_t len)
+{
+	if (id == NULL) {
+		return NULL;
+	}
+	return rt_map_get(&hub->sessions_by_id, id, len);
+}
+
+/* "<node>.<18 random digits>": a connection id lets its holder exclude
+ * it from a broadcast or message it directly (Pusher's socket_id), so it is
+ * drawn from the kernel's generator, not counted. The shape (digits, dot,
+ * digits) is what pusher-js checks. */
+static int rt__new_id(rt_session *s)
+{
+	rt_hub *hub = s->hub;
+
+	for (int tries = 0; tries < 8; tries++) {
+		uint64_t r;
+		int n;
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t) sizeof(r)) {
+			rt_log(RT_LOG_ERROR, "refused a connection: no random bytes for its id");
+			return -EIO;
+		}
+		n = snprintf(s->id, sizeof(s->id), "%" PRIu32 ".%018" PRIu64,
+				hub->node_id, (uint64_t) (r % UINT64_C(1000000000000000000)));
+		s->id_len = (uint8_t) n;
+		if (rt_map_get(&hub->sessions_by_id, s->id, s->id_len) == NULL) {
+			return 0;
+		}
+	}
+	return -EEXIST;
+}
+
+int rt_session_new(rt_hub *hub, const rt_transport_ops *ops, void *transport, int proto,
+		rt_identity *identity, rt_session **out)
+{
+	rt_session *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (s == NULL) {
+		rt_identity_free(identity);
+		return -ENOMEM;
+	}
+	s->hub = hub;
+	s->ops = ops;
+	s->transport = transport;
+	s->proto = (uint8_t) proto;
+	s->identity = identity;
+	if (rt_session_user_attach(s) != 0) {
+		rt_session_free(s);
+		return -ENOMEM;
+	}
+	if (rt__new_id(s) != 0 || rt_map_put(&hub->sessions_by_id, s->id, s->id_len, s) != 0) {
+		s->id_len = 0;
+		rt_session_free(s);
+		return -ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+void rt_session_open(rt_session *s, const struct rt_http_req *upgrade)
+{
+	rt_hub *hub = s->hub;
+
+	rt_session_report_connections(hub);
+	s->bucket_tokens = (uint16_t) hub->cfg.client_event_rate;
+	s->bucket_time = hub->now;
+	s->sub_tokens = rt_session_subscribe_burst(&hub->cfg);
+	s->sub_time = hub->now;
+	rt_proto(s->proto)->on_open(s, upgrade);
+}
+
+void rt_session_free(rt_session *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	rt_session_leave_all(s);
+	rt_session_user_detach(s);
+	if (s->id_len) {
+		rt_map_remove(&s->hub->sessions_by_id, s->id, s->id_len);
+	}
+	free(s->subs);
+	rt_identity_free(s->identity);
+	free(s);
+}
+
+void rt_session_leave_all(rt_session *s)
+{
+	while (s->sub_count > 0) {
+		rt_session_leave(s, s->subs[s->sub_count - 1]);
 	}
 }
 
@@ -229,10 +361,10 @@ rt_user *rt_session_find_user(rt_hub *hub, const char *id, size_t len)
 	return rt_map_get(&hub->users, id, len);
 }
 
-int rt_session_user_attach(rt_conn *conn)
+int rt_session_user_attach(rt_session *s)
 {
-	rt_hub *hub = conn->hub;
-	const rt_identity *id = conn->identity;
+	rt_hub *hub = s->hub;
+	const rt_identity *id = s->identity;
 	rt_user *user;
 
 	if (id == NULL) {
@@ -254,40 +386,40 @@ int rt_session_user_attach(rt_conn *conn)
 	}
 	if (user->count == user->cap) {
 		uint32_t cap = user->cap ? user->cap * 2 : 2;
-		rt_conn **conns = realloc(user->conns, cap * sizeof(*conns));
-		if (conns == NULL) {
+		rt_session **sessions = realloc(user->sessions, cap * sizeof(*sessions));
+		if (sessions == NULL) {
 			if (user->count == 0) {
 				rt_map_remove(&hub->users, user->id, user->id_len);
 				free(user);
 			}
 			return -ENOMEM;
 		}
-		user->conns = conns;
+		user->sessions = sessions;
 		user->cap = cap;
 	}
-	user->conns[user->count++] = conn;
-	conn->user = user;
+	user->sessions[user->count++] = s;
+	s->user = user;
 	return 0;
 }
 
-void rt_session_user_detach(rt_conn *conn)
+void rt_session_user_detach(rt_session *s)
 {
-	rt_user *user = conn->user;
+	rt_user *user = s->user;
 
 	if (user == NULL) {
 		return;
 	}
 	for (uint32_t i = 0; i < user->count; i++) {
-		if (user->conns[i] == conn) {
-			user->conns[i] = user->conns[--user->count];
+		if (user->sessions[i] == s) {
+			user->sessions[i] = user->sessions[--user->count];
 			break;
 		}
 	}
-	conn->user = NULL;
+	s->user = NULL;
 	if (user->count == 0) {
-		rt_hub__user_interest(conn->hub, user->id, user->id_len, 0);
-		rt_map_remove(&conn->hub->users, user->id, user->id_len);
-		free(user->conns);
+		rt_hub__user_interest(s->hub, user->id, user->id_len, 0);
+		rt_map_remove(&s->hub->users, user->id, user->id_len);
+		free(user->sessions);
 		free(user);
 	}
 }
@@ -299,88 +431,70 @@ uint32_t rt_session_subscribe_burst(const rt_config *cfg)
 			: cfg->subscribe_rate;
 }
 
-int rt_session_take_subscribe_token(rt_conn *conn)
+int rt_session_take_subscribe_token(rt_session *s)
 {
-	rt_hub *hub = conn->hub;
+	rt_hub *hub = s->hub;
 	uint32_t burst = rt_session_subscribe_burst(&hub->cfg);
-	uint32_t elapsed = hub->now - conn->sub_time;
+	uint32_t elapsed = hub->now - s->sub_time;
 
 	if (elapsed > 0) {
-		uint64_t tokens = conn->sub_tokens + (uint64_t) elapsed * hub->cfg.subscribe_rate;
-		conn->sub_tokens = (uint32_t) (tokens > burst ? burst : tokens);
-		conn->sub_time = hub->now;
+		uint64_t tokens = s->sub_tokens + (uint64_t) elapsed * hub->cfg.subscribe_rate;
+		s->sub_tokens = (uint32_t) (tokens > burst ? burst : tokens);
+		s->sub_time = hub->now;
 	}
-	if (conn->sub_tokens == 0) {
+	if (s->sub_tokens == 0) {
 		rt_limits_refuse(hub, RT_REFUSE_SUBSCRIBE_RATE, "refused a subscribe or unsubscribe "
-				"of connection %s: over realtime.subscribe_rate (%u per second)", conn->id,
+				"of connection %s: over realtime.subscribe_rate (%u per second)", s->id,
 				hub->cfg.subscribe_rate);
 		return 0;
 	}
-	conn->sub_tokens--;
+	s->sub_tokens--;
 	return 1;
 }
 
-int rt_session_take_event_token(rt_conn *conn)
+int rt_session_take_event_token(rt_session *s)
 {
-	rt_hub *hub = conn->hub;
+	rt_hub *hub = s->hub;
 	uint32_t rate = hub->cfg.client_event_rate;
-	uint32_t elapsed = hub->now - conn->bucket_time;
+	uint32_t elapsed = hub->now - s->bucket_time;
 
 	if (elapsed > 0) {
-		uint64_t tokens = conn->bucket_tokens + (uint64_t) elapsed * rate;
-		conn->bucket_tokens = (uint16_t) (tokens > rate ? rate : tokens);
-		conn->bucket_time = hub->now;
+		uint64_t tokens = s->bucket_tokens + (uint64_t) elapsed * rate;
+		s->bucket_tokens = (uint16_t) (tokens > rate ? rate : tokens);
+		s->bucket_time = hub->now;
 	}
-	if (conn->bucket_tokens == 0) {
+	if (s->bucket_tokens == 0) {
 		return 0;
 	}
-	conn->bucket_tokens--;
+	s->bucket_tokens--;
 	return 1;
 }
 
-void rt_session_open(rt_conn *conn)
-{
-	rt_hub *hub = conn->hub;
-
-	rt_session_report_connections(hub);
-	conn->bucket_tokens = (uint16_t) hub->cfg.client_event_rate;
-	conn->bucket_time = hub->now;
-	conn->sub_tokens = rt_session_subscribe_burst(&hub->cfg);
-	conn->sub_time = hub->now;
-	rt_proto(conn->proto)->on_open(conn);
-}
-
-void rt_session_close(rt_conn *conn)
-{
-	rt_session_leave_all(conn);
-	rt_session_user_detach(conn);
-}
-
-int rt_session_serialize(const rt_conn *conn, rt_sb *out)
+int rt_session_serialize(const rt_session *s, rt_sb *out)
 {
 	rt_session_image img;
 	int r;
 
 	memset(&img, 0, sizeof(img));
-	img.proto = conn->proto;
-	img.id_len = conn->id_len;
-	memcpy(img.id, conn->id, conn->id_len);
-	img.identity = conn->identity;
-	img.bucket_time = conn->bucket_time;
-	img.bucket_tokens = conn->bucket_tokens;
-	img.sub_time = conn->sub_time;
-	img.sub_tokens = conn->sub_tokens;
-	if (conn->sub_count > 0 && (img.subs = calloc(conn->sub_count, sizeof(*img.subs))) == NULL) {
+	img.proto = s->proto;
+	img.id_len = s->id_len;
+	memcpy(img.id, s->id, s->id_len);
+	img.identity = s->identity;
+	img.bucket_time = s->bucket_time;
+	img.bucket_tokens = s->bucket_tokens;
+	img.sub_time = s->sub_time;
+	img.sub_tokens = s->sub_tokens;
+	if (s->sub_count > 0 && (img.subs = calloc(s->sub_count, sizeof(*img.subs))) == NULL) {
 		return -ENOMEM;
 	}
-	/* The image borrows the connection's strings: nothing is copied twice. */
-	for (uint32_t i = 0; i < conn->sub_count; i++) {
-		rt_channel *ch = conn->subs[i]->channel;
+	/* The image borrows the session's strings: nothing is copied twice. */
+	for (uint32_t i = 0; i < s->sub_count; i++) {
+		rt_channel *ch = s->subs[i]->channel;
 		img.subs[i].name = ch->name;
 		img.subs[i].name_len = ch->name_len;
-		img.subs[i].member = conn->subs[i]->member;
+		img.subs[i].member = s->subs[i]->member;
 	}
-	img.sub_count = conn->sub_count;
+	img.sub_count = s->sub_count;
 	r = rt_session_image_encode(&img, out);
 	free(img.subs);
 	return r;

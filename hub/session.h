@@ -1,14 +1,78 @@
-/* What a connection does in the hub, whatever protocol it speaks: join and
- * leave channels (with permission checks, presence and webhooks), belong to
- * a user, send client events. Protocol modules call these. */
+/* A session is the client, whatever carries it: its protocol, connection
+ * id, identity, subscriptions (with presence membership) and rate buckets.
+ * It reaches its transport (a WebSocket connection today, hub/conn.h)
+ * only through rt_transport_ops, so another transport can carry it and it
+ * can be serialized apart from its socket (hub/session_image.h). Here too:
+ * join and leave channels (permission checks, presence, webhooks), belong
+ * to a user, send client events. Protocol modules call these. */
 #ifndef RT_HUB_SESSION_H
 #define RT_HUB_SESSION_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include "hub/conn.h"
+#include "hub/buf.h"
+#include "hub/channel.h"
 #include "hub/identity.h"
+#include "hub/server.h"
 #include "hub/session_image.h"
+#include "hub/transport.h"
+
+struct rt_http_req;
+
+typedef struct rt_session {
+	rt_hub *hub;
+	const rt_transport_ops *ops;
+	void *transport;
+	rt_identity *identity;        /* NULL: anonymous */
+	rt_user *user;
+	rt_sub **subs;
+	uint32_t sub_count, sub_cap;
+	uint32_t bucket_time;         /* client-event rate limit: last refill */
+	uint16_t bucket_tokens;
+	uint32_t sub_time;            /* realtime.subscribe_rate: last refill */
+	uint32_t sub_tokens;
+	uint8_t proto;                /* RT_PROTO_* */
+	uint8_t id_len;
+	char id[32];                  /* "<node>.<random>", also Pusher's socket_id */
+} rt_session;
+
+static inline void rt_session_send(rt_session *s, rt_buf *frame)
+{
+	s->ops->send(s->transport, frame);
+}
+
+static inline void rt_session_send_text(rt_session *s, const char *text, size_t len)
+{
+	s->ops->send_text(s->transport, text, len);
+}
+
+static inline void rt_session_close_ws(rt_session *s, uint16_t code, const char *reason)
+{
+	s->ops->close(s->transport, code, reason);
+}
+
+static inline void rt_session_abort(rt_session *s)
+{
+	s->ops->abort(s->transport);
+}
+
+/* A new session for a client its transport admitted, as identity (taken
+ * over; NULL: anonymous), speaking proto: gets its id, is registered under
+ * it and under its user. Returns 0 with *out, or a negative errno (identity
+ * freed). */
+int rt_session_new(rt_hub *hub, const rt_transport_ops *ops, void *transport, int proto,
+		rt_identity *identity, rt_session **out);
+/* The session starts: its buckets fill, the app hears of one more
+ * connection, its protocol greets the client (upgrade: the request that
+ * opened it, for what the protocol reads of it). */
+void rt_session_open(rt_session *s, const struct rt_http_req *upgrade);
+/* The transport ends: the session leaves every channel and its user, and
+ * is freed. NULL is a no-op. */
+void rt_session_free(rt_session *s);
+
+rt_session *rt_session_find(rt_hub *hub, const char *id, size_t len);
+rt_sub *rt_session_find_sub(const rt_session *s, const char *channel, size_t len);
 
 enum {
 	RT_JOIN_OK = 0,
@@ -20,46 +84,40 @@ enum {
 	RT_JOIN_MEMBERS = -5,     /* realtime.max_presence_members */
 };
 
-/* Subscribes conn; on success *out is the subscription.
- * member: who conn counts as on a presence channel; NULL means its identity.
+/* Subscribes s; on success *out is the subscription.
+ * member: who s counts as on a presence channel; NULL means its identity.
  * authorized: the protocol has checked the permission itself (Pusher's
  * signed subscriptions); otherwise the identity's channel patterns decide.
  * On a presence channel the others get member_added when this user had no
  * connection there yet. */
-int rt_session_join(rt_conn *conn, const char *name, size_t len, const rt_identity *member,
+int rt_session_join(rt_session *s, const char *name, size_t len, const rt_identity *member,
 		int authorized, rt_sub **out);
-void rt_session_leave(rt_conn *conn, rt_sub *sub);
+void rt_session_leave(rt_session *s, rt_sub *sub);
 /* The channel's members app-wide, as [{"id":..,"info":..},...], the joiner included. */
-void rt_session_members_json(rt_conn *conn, const rt_sub *sub, rt_sb *out);
+void rt_session_members_json(rt_session *s, const rt_sub *sub, rt_sb *out);
 /* Reports this hub's open connections / whole state to the app (hub/view.h). */
 void rt_session_report_connections(rt_hub *hub);
 void rt_session_report_all(rt_hub *hub);
-void rt_session_leave_all(rt_conn *conn);
+void rt_session_leave_all(rt_session *s);
 
-/* The WebSocket session of conn opened: its buckets fill, the app hears of
- * one more connection, its protocol greets the client. */
-void rt_session_open(rt_conn *conn);
-/* conn ends: it leaves every channel and its user. */
-void rt_session_close(rt_conn *conn);
-
-/* Appends conn's session as bytes (hub/session_image.h): what another
+/* Appends s as bytes (hub/session_image.h): what another
  * process needs to go on serving the same client. Returns 0 or -ENOMEM. */
-int rt_session_serialize(const rt_conn *conn, rt_sb *out);
+int rt_session_serialize(const rt_session *s, rt_sb *out);
 /* The limits a session image must keep to be restored on hub. */
 void rt_session_limits_get(const rt_hub *hub, struct rt_session_limits *out);
 
-/* Registers an open connection under its user (if it has one). */
-int rt_session_user_attach(rt_conn *conn);
-void rt_session_user_detach(rt_conn *conn);
+/* Registers s under its user (if it has one). */
+int rt_session_user_attach(rt_session *s);
+void rt_session_user_detach(rt_session *s);
 rt_user *rt_session_find_user(rt_hub *hub, const char *id, size_t len);
 
-/* Takes one token from conn's subscribe/unsubscribe bucket (refilled at
+/* Takes one token from s's subscribe/unsubscribe bucket (refilled at
  * realtime.subscribe_rate, holding up to rt_session_subscribe_burst());
  * 0 when over the rate, the refusal counted and logged. */
-int rt_session_take_subscribe_token(rt_conn *conn);
+int rt_session_take_subscribe_token(rt_session *s);
 uint32_t rt_session_subscribe_burst(const rt_config *cfg);
 
-/* Takes one token from conn's client-event bucket; 0 when over the rate. */
-int rt_session_take_event_token(rt_conn *conn);
+/* Takes one token from s's client-event bucket; 0 when over the rate. */
+int rt_session_take_event_token(rt_session *s);
 
 #endif

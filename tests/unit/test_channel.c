@@ -6,9 +6,9 @@
 #include "hub/channel.h"
 #include "hub/config.h" /* RT_CHANNEL_MAX; channel.h names it but does not include it */
 
-/* The registry never dereferences a connection: distinct addresses do. */
+/* The registry never dereferences a session: distinct addresses do. */
 static char dummy_conns[1000];
-#define CONN(i) ((struct rt_conn *) &dummy_conns[(i)])
+#define CONN(i) ((struct rt_session *) &dummy_conns[(i)])
 
 typedef struct events {
 	int occupied, vacated;
@@ -86,7 +86,7 @@ RT_TEST(subscribe_creates_channel)
 	RT_ASSERT_EQ_INT(ch->count, 1);
 	RT_ASSERT(ch->subs[0] == sub);
 	RT_ASSERT(sub->channel == ch);
-	RT_ASSERT(sub->conn == CONN(1));
+	RT_ASSERT(sub->session == CONN(1));
 	RT_ASSERT_EQ_INT(sub->index, 0);
 
 	rt_registry_unsubscribe(&reg, sub);
@@ -190,7 +190,7 @@ RT_TEST(swap_remove_keeps_indexes)
 			return;
 		}
 		for (uint32_t i = 0; i < ch->count; i++) {
-			int c = (int) ((char *) ch->subs[i]->conn - dummy_conns);
+			int c = (int) ((char *) ch->subs[i]->session - dummy_conns);
 			RT_ASSERT(c >= 0 && c < N);
 			RT_ASSERT(present[c]);
 			RT_ASSERT(subs[c] == ch->subs[i]);
