@@ -77,6 +77,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/session.c \
     hub/session_image.c \
     hub/siphash.c \
+    hub/text.c \
     hub/token.c \
     hub/view.c \
     hub/webhook.c"

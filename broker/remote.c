@@ -27,18 +27,15 @@ static void rt__opt(rt_sb *sb, const char *key, rt_str v)
 
 char *rt_remote_body(const rt_msg *msg, size_t *len)
 {
-	static const char *const types[] = {
-		[RT_MSG_PUBLISH] = "publish", [RT_MSG_TO_USER] = "user",
-		[RT_MSG_TO_CONNECTION] = "connection", [RT_MSG_DISCONNECT_USER] = "disconnect",
-	};
+	const char *type = rt_msg_api_name(msg->type);
 	rt_sb sb;
 
-	if (msg->type > RT_MSG_DISCONNECT_USER) {
+	if (type == NULL) {
 		return NULL;
 	}
 	rt_sb_init(&sb);
 	rt_sb_puts(&sb, "{\"type\":\"");
-	rt_sb_puts(&sb, types[msg->type]);
+	rt_sb_puts(&sb, type);
 	rt_sb_puts(&sb, "\"");
 	if (msg->channel_count > 0) {
 		rt_sb_puts(&sb, ",\"channels\":[");

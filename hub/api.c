@@ -1,11 +1,11 @@
 #include "hub/api.h"
+#include "hub/text.h"
 #include "hub/server.h"
 #include "hub/token.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 void rt_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t len,
@@ -14,7 +14,7 @@ void rt_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t
 	size_t path_len;
 	const char *path = rt_http_req_path(req, &path_len);
 
-	if (path_len >= 6 && memcmp(path, "/apps/", 6) == 0) {
+	if (rt_has_prefix(path, path_len, "/apps/")) {
 		rt_pusher_api_handle(hub, req, body, len, ans);
 	} else {
 		rt_publish_api_handle(hub, req, body, len, ans);
@@ -33,15 +33,14 @@ void rt_api_health(rt_hub *hub, const rt_http_req *req, rt_http_answer *ans)
 {
 	const char *key = hub->cfg.metrics_key;
 	size_t len, n = strlen(key);
-	const char *v = req ? rt_http_req_header(req, RT_HDR_AUTHORIZATION, &len) : NULL;
+	const char *v = req ? rt_http_req_bearer(req, &len) : NULL;
 	char body[256];
 
 	if (hub->stopping) {
 		rt__json(ans, 503, "{\"status\":\"stopping\"}\n");
 		return;
 	}
-	if (n == 0 || v == NULL || len != n + 7 || strncasecmp(v, "Bearer ", 7) != 0
-			|| !rt_secure_equals(v + 7, key, n)) {
+	if (n == 0 || v == NULL || len != n || !rt_secure_equals(v, key, n)) {
 		rt__json(ans, 200, "{\"status\":\"ok\"}\n");
 		return;
 	}

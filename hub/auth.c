@@ -36,12 +36,10 @@ static const char *rt__find_token(const rt_http_req *req, size_t *len, int *from
 	if (v != NULL) {
 		return v;
 	}
-	v = rt_http_req_header(req, RT_HDR_AUTHORIZATION, len);
-	if (v != NULL && *len > 7 && strncasecmp(v, "Bearer ", 7) == 0
-			&& memchr(v + 7, '.', *len - 7) != NULL) {
+	v = rt_http_req_bearer(req, len);
+	if (v != NULL && *len > 0 && memchr(v, '.', *len) != NULL) {
 		*from_header = 1;
-		*len -= 7;
-		return v + 7;
+		return v;
 	}
 	return NULL;
 }

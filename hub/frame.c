@@ -23,6 +23,14 @@ size_t rt_frame_header(uint8_t *out, uint8_t opcode, uint64_t len)
 	return 10;
 }
 
+rt_buf *rt_frame_text_sb(rt_sb *sb)
+{
+	rt_buf *frame = sb->failed ? NULL : rt_frame_new(RT_FRAME_TEXT, sb->data, sb->len);
+
+	rt_sb_free(sb);
+	return frame;
+}
+
 size_t rt_frame_size(size_t len)
 {
 	return len + (len < 126 ? 2 : len <= 0xffff ? 4 : 10);

@@ -18,6 +18,9 @@ size_t rt_frame_header(uint8_t *out, uint8_t opcode, uint64_t payload_len);
 
 /* A complete frame holding payload. NULL when out of memory. */
 rt_buf *rt_frame_new(uint8_t opcode, const void *payload, size_t len);
+/* A text frame of what sb holds; frees sb. NULL when out of memory (the
+ * frame's, or sb's while it was assembled). */
+rt_buf *rt_frame_text_sb(rt_sb *sb);
 /* The size of the frame rt_frame_new makes of a payload of len bytes. */
 size_t rt_frame_size(size_t len);
 

@@ -1,4 +1,5 @@
 #include "hub/http.h"
+#include "hub/text.h"
 #include <errno.h>
 
 #include <stdio.h>
@@ -225,6 +226,18 @@ static int rt__hex(char c)
 	return -1;
 }
 
+const char *rt_http_req_bearer(const rt_http_req *req, size_t *len)
+{
+	size_t n;
+	const char *v = rt_http_req_header(req, RT_HDR_AUTHORIZATION, &n);
+
+	if (v == NULL || n < 7 || strncasecmp(v, "Bearer ", 7) != 0) {
+		return NULL;
+	}
+	*len = n - 7;
+	return v + 7;
+}
+
 size_t rt_http_url_decode(const char *in, size_t len, int plus, char *out)
 {
 	size_t o = 0;
@@ -340,12 +353,12 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 		out->route = RT_ROUTE_HEALTH;
 		return;
 	}
-	if ((path_len >= 6 && memcmp(path, "/apps/", 6) == 0)
+	if (rt_has_prefix(path, path_len, "/apps/")
 			|| (path_len == 8 && memcmp(path, "/publish", 8) == 0)) {
 		out->route = RT_ROUTE_API;
 		return;
 	}
-	if (path_len > 5 && memcmp(path, "/app/", 5) == 0 && memchr(path + 5, '/', path_len - 5) == NULL) {
+	if (path_len > 5 && rt_has_prefix(path, path_len, "/app/") && memchr(path + 5, '/', path_len - 5) == NULL) {
 		out->proto = RT_HTTP_WS_PUSHER;
 	} else if (path_len != strlen(cfg->path) || memcmp(path, cfg->path, path_len) != 0) {
 		rt__error(out, 404, "not found");

@@ -72,6 +72,10 @@ const char *rt_http_req_path(const rt_http_req *req, size_t *len);
  * decoded length; out is NUL-terminated. */
 size_t rt_http_url_decode(const char *in, size_t len, int plus, char *out);
 
+/* The credentials of "Authorization: Bearer <credentials>" (the scheme in
+ * any case), or NULL when the request has no such header. */
+const char *rt_http_req_bearer(const rt_http_req *req, size_t *len);
+
 /* The raw value of a query parameter, or NULL. */
 const char *rt_http_req_query(const rt_http_req *req, const char *name, size_t *len);
 

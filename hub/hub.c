@@ -194,42 +194,30 @@ static void rt__on_tick(uv_timer_t *handle)
 /* ---- fan-out ---- */
 
 /* Sends to every subscriber of ch but skip and the subscribers that count
- * as user skip_user (who need no news of themselves). */
+ * as user skip_user (who need no news of themselves); build makes the frame
+ * of one protocol, at most once per protocol. */
 static void rt__fanout(rt_channel *ch, rt_frame_builder build, const void *arg,
 		const rt_session *skip, const rt_member *skip_user)
 {
-	rt_buf *frames[RT_PROTO_COUNT] = {NULL};
-	int built[RT_PROTO_COUNT] = {0};
+	rt_frames frames = {0};
 
 	/* Sends never close a transport on the spot (rt_transport_ops), so the
 	 * subscriber list stays as it is while it is walked. */
 	for (uint32_t i = 0; i < ch->count; i++) {
 		const rt_sub *sub = ch->subs[i];
 		rt_session *s = sub->session;
-		int p = s->proto;
+		rt_buf *frame;
 		if (s == skip || (skip_user != NULL && sub->member != NULL
 				&& sub->member->user_id_len == skip_user->id_len
 				&& memcmp(sub->member->user_id, skip_user->id, skip_user->id_len) == 0)) {
 			continue;
 		}
-		if (!built[p]) {
-			built[p] = 1;
-			frames[p] = build(rt_proto(p), arg);
-		}
-		if (frames[p] != NULL) {
-			rt_session_send(s, frames[p]);
+		frame = rt_frames_get(&frames, s->proto, build, arg);
+		if (frame != NULL) {
+			rt_session_send(s, frame);
 		}
 	}
-	for (int p = 0; p < RT_PROTO_COUNT; p++) {
-		rt_buf_unref(frames[p]);
-	}
-}
-
-void rt_hub__fanout(rt_hub *hub, rt_channel *ch, rt_frame_builder build, const void *arg,
-		const rt_session *skip)
-{
-	(void) hub;
-	rt__fanout(ch, build, arg, skip, NULL);
+	rt_frames_release(&frames);
 }
 
 typedef struct rt__publish_arg {
@@ -319,7 +307,7 @@ static void rt__publish(rt_hub *hub, const rt_msg *msg)
 		rt__publish_arg a = {msg, msg->channels[c]};
 		rt_channel *ch = rt_registry_find(&hub->registry, a.channel.ptr, a.channel.len);
 		if (ch != NULL) {
-			rt_hub__fanout(hub, ch, rt__build_message, &a, skip);
+			rt__fanout(ch, rt__build_message, &a, skip, NULL);
 		}
 	}
 }
@@ -327,23 +315,16 @@ static void rt__publish(rt_hub *hub, const rt_msg *msg)
 /* Sends a user- or connection-addressed message to each of sessions. */
 static void rt__direct(const rt_msg *msg, rt_session *const *sessions, uint32_t count)
 {
-	rt_buf *frames[RT_PROTO_COUNT] = {NULL};
-	int built[RT_PROTO_COUNT] = {0};
-	rt_str direct = {NULL, 0};
+	rt__publish_arg a = {msg, {NULL, 0}};
+	rt_frames frames = {0};
 
 	for (uint32_t i = 0; i < count; i++) {
-		int p = sessions[i]->proto;
-		if (!built[p]) {
-			built[p] = 1;
-			frames[p] = rt_proto(p)->frame_message(msg, direct);
-		}
-		if (frames[p] != NULL) {
-			rt_session_send(sessions[i], frames[p]);
+		rt_buf *frame = rt_frames_get(&frames, sessions[i]->proto, rt__build_message, &a);
+		if (frame != NULL) {
+			rt_session_send(sessions[i], frame);
 		}
 	}
-	for (int p = 0; p < RT_PROTO_COUNT; p++) {
-		rt_buf_unref(frames[p]);
-	}
+	rt_frames_release(&frames);
 }
 
 static void rt__to_user(rt_hub *hub, const rt_msg *msg)
@@ -882,6 +863,18 @@ static void *rt__thread_main(void *arg)
 	return NULL;
 }
 
+/* realtime.listen as a socket address; *len is its size. 0 or a libuv error. */
+static int rt__listen_addr(const rt_config *cfg, struct sockaddr_storage *addr, socklen_t *len)
+{
+	memset(addr, 0, sizeof(*addr));
+	if (strchr(cfg->host, ':') != NULL) {
+		*len = sizeof(struct sockaddr_in6);
+		return uv_ip6_addr(cfg->host, cfg->port, (struct sockaddr_in6 *) addr);
+	}
+	*len = sizeof(struct sockaddr_in);
+	return uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *) addr);
+}
+
 /* share: other hubs of this server bind the same port (SO_REUSEPORT);
  * otherwise the port must be free, so two unrelated servers never split
  * one port's clients between them. */
@@ -889,13 +882,9 @@ static int rt__bind(rt_hub *hub, int share, char *err, size_t errlen)
 {
 	const rt_config *cfg = &hub->cfg;
 	struct sockaddr_storage addr;
-	int r;
+	socklen_t len;
+	int r = rt__listen_addr(cfg, &addr, &len);
 
-	if (strchr(cfg->host, ':') != NULL) {
-		r = uv_ip6_addr(cfg->host, cfg->port, (struct sockaddr_in6 *) &addr);
-	} else {
-		r = uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *) &addr);
-	}
 	if (r == 0) {
 		r = uv_tcp_init_ex(&hub->loop, &hub->listener, addr.ss_family);
 	}
@@ -946,14 +935,7 @@ int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen)
 	socklen_t len;
 	int fd, one = 1, r;
 
-	memset(&addr, 0, sizeof(addr));
-	if (strchr(cfg->host, ':') != NULL) {
-		r = uv_ip6_addr(cfg->host, cfg->port, (struct sockaddr_in6 *) &addr);
-		len = sizeof(struct sockaddr_in6);
-	} else {
-		r = uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *) &addr);
-		len = sizeof(struct sockaddr_in);
-	}
+	r = rt__listen_addr(cfg, &addr, &len);
 	fd = r == 0 ? socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) : -1;
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create a socket for %s:%d", cfg->host, cfg->port);

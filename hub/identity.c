@@ -1,4 +1,5 @@
 #include "hub/identity.h"
+#include "hub/text.h"
 #include "hub/frame.h"
 
 #include <jansson.h>
@@ -6,20 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int rt__has_prefix(const char *s, size_t len, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	return len >= n && memcmp(s, prefix, n) == 0;
-}
-
 int rt_channel_is_presence(const char *name, size_t len)
 {
-	return rt__has_prefix(name, len, "presence-");
+	return rt_has_prefix(name, len, "presence-");
 }
 
 int rt_channel_is_private(const char *name, size_t len)
 {
-	return rt__has_prefix(name, len, "private-") || rt_channel_is_presence(name, len);
+	return rt_has_prefix(name, len, "private-") || rt_channel_is_presence(name, len);
 }
 
 int rt_user_id_valid(const char *id, size_t len)

@@ -31,6 +31,28 @@ static size_t rt__add(size_t a, size_t b)
 	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
 }
 
+static const char *const rt__api_names[] = {
+	[RT_MSG_PUBLISH] = "publish",
+	[RT_MSG_TO_USER] = "user",
+	[RT_MSG_TO_CONNECTION] = "connection",
+	[RT_MSG_DISCONNECT_USER] = "disconnect",
+};
+
+const char *rt_msg_api_name(rt_msg_type type)
+{
+	return type >= RT_MSG_PUBLISH && type <= RT_MSG_DISCONNECT_USER ? rt__api_names[type] : NULL;
+}
+
+rt_msg_type rt_msg_api_type(const char *name, size_t len)
+{
+	for (int t = RT_MSG_PUBLISH; t <= RT_MSG_DISCONNECT_USER; t++) {
+		if (strlen(rt__api_names[t]) == len && memcmp(rt__api_names[t], name, len) == 0) {
+			return (rt_msg_type) t;
+		}
+	}
+	return 0;
+}
+
 rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *f)
 {
 	size_t size = sizeof(rt_msg);

@@ -32,6 +32,13 @@ typedef struct rt_str {
 	size_t len;
 } rt_str;
 
+/* The "type" of the messages the HTTP publish API takes (and the remote
+ * broker sends it): "publish", "user", "connection", "disconnect"; NULL for
+ * the other types. */
+const char *rt_msg_api_name(rt_msg_type type);
+/* The type of such a name; 0 when it is none. */
+rt_msg_type rt_msg_api_type(const char *name, size_t len);
+
 struct rt_query;
 
 typedef struct rt_msg_fields {

@@ -6,16 +6,6 @@
 #include <jansson.h>
 #include <string.h>
 
-static void rt__reply(rt_session *s, rt_sb *sb)
-{
-	if (sb->failed) {
-		rt_session_abort(s);
-	} else {
-		rt_session_send_text(s, sb->data, sb->len);
-	}
-	rt_sb_free(sb);
-}
-
 /* Starts a reply object {"type":"<type>" and echoes the request's id. */
 static void rt__reply_begin(rt_sb *sb, const char *type, json_t *id)
 {
@@ -43,7 +33,7 @@ static void rt__error(rt_session *s, json_t *id, const char *code, const char *m
 	rt_sb_puts(&sb, "\",\"message\":");
 	rt_sb_json_string(&sb, message, strlen(message));
 	rt_sb_puts(&sb, "}");
-	rt__reply(s, &sb);
+	rt_session_send_sb(s, &sb);
 }
 
 static void rt__channel_reply(rt_session *s, json_t *id, const char *type, const char *channel,
@@ -59,7 +49,7 @@ static void rt__channel_reply(rt_session *s, json_t *id, const char *type, const
 		rt_session_members_json(s, presence, &sb);
 	}
 	rt_sb_puts(&sb, "}");
-	rt__reply(s, &sb);
+	rt_session_send_sb(s, &sb);
 }
 
 void rt_native_on_open(rt_session *s, const rt_http_req *upgrade)
@@ -75,7 +65,7 @@ void rt_native_on_open(rt_session *s, const rt_http_req *upgrade)
 		rt_sb_json_string(&sb, s->identity->user_id, s->identity->user_id_len);
 	}
 	rt_sb_puts(&sb, "}");
-	rt__reply(s, &sb);
+	rt_session_send_sb(s, &sb);
 }
 
 static void rt__subscribe(rt_session *s, json_t *id, const char *name, size_t len)
@@ -120,67 +110,38 @@ static void rt__unsubscribe(rt_session *s, json_t *id, const char *name, size_t 
 	rt__channel_reply(s, id, "unsubscribed", name, len, NULL);
 }
 
-/* Turns an assembled message into a frame and frees the builder. */
-static rt_buf *rt__frame(rt_sb *sb)
-{
-	rt_buf *frame = sb->failed ? NULL : rt_frame_new(RT_FRAME_TEXT, sb->data, sb->len);
-
-	rt_sb_free(sb);
-	return frame;
-}
-
 static void rt__whisper(rt_session *s, json_t *id, json_t *root, const char *name, size_t len)
 {
-	rt_hub *hub = s->hub;
 	json_t *event = json_object_get(root, "event");
-	rt_whisper w = {0};
-	rt_sub *sub;
-	char *data;
+	int name_ok = json_is_string(event) && json_string_length(event) > 0
+			&& json_string_length(event) <= 200;
+	rt_str ev = {name_ok ? json_string_value(event) : NULL, name_ok ? json_string_length(event) : 0};
 
-	if (!hub->cfg.client_events) {
+	switch (rt_session_client_event(s, name, len, 1, name_ok, ev, json_object_get(root, "data"))) {
+	case RT_CLIENT_EVENT_OK:
+		break;
+	case RT_CLIENT_EVENT_OFF:
 		rt__error(s, id, "client_events_disabled",
 				"client events are off on this server (realtime.client_events)");
-		return;
-	}
-	if (!rt_channel_is_private(name, len)) {
+		break;
+	case RT_CLIENT_EVENT_PUBLIC:
+	case RT_CLIENT_EVENT_CHANNEL:
+	case RT_CLIENT_EVENT_NO_CHANNEL:
 		rt__error(s, id, "forbidden", "client events need a private or presence channel");
-		return;
-	}
-	sub = rt_session_find_sub(s, name, len);
-	if (sub == NULL) {
+		break;
+	case RT_CLIENT_EVENT_NOT_SUBSCRIBED:
 		rt__error(s, id, "not_subscribed", "subscribe to the channel first");
-		return;
-	}
-	if (!json_is_string(event) || json_string_length(event) == 0
-			|| json_string_length(event) > 200) {
+		break;
+	case RT_CLIENT_EVENT_NAME:
 		rt__error(s, id, "invalid_message", "\"event\" must be a string of 1 to 200 bytes");
-		return;
-	}
-	if (!rt_session_take_event_token(s)) {
+		break;
+	case RT_CLIENT_EVENT_RATE:
 		rt__error(s, id, "rate_limited",
 				"too many client events: the limit is realtime.client_event_rate per second");
-		return;
-	}
-	data = json_dumps(json_object_get(root, "data") ? json_object_get(root, "data") : json_null(),
-			JSON_COMPACT | JSON_ENCODE_ANY);
-	if (data == NULL) {
+		break;
+	default:
 		rt__error(s, id, "internal_error", "out of memory");
-		return;
 	}
-	w.channel.ptr = name;
-	w.channel.len = len;
-	w.event.ptr = json_string_value(event);
-	w.event.len = json_string_length(event);
-	w.data.ptr = data;
-	w.data.len = strlen(data);
-	w.connection_id.ptr = s->id;
-	w.connection_id.len = s->id_len;
-	if (s->identity != NULL) {
-		w.user_id.ptr = s->identity->user_id;
-		w.user_id.len = s->identity->user_id_len;
-	}
-	rt_hub__whisper(hub, sub->channel, &w, s);
-	free(data);
 }
 
 static rt_buf *rt__frame_whisper(const rt_whisper *w)
@@ -201,7 +162,7 @@ static rt_buf *rt__frame_whisper(const rt_whisper *w)
 		rt_sb_json_string(&sb, w->user_id.ptr, w->user_id.len);
 	}
 	rt_sb_puts(&sb, "}}");
-	return rt__frame(&sb);
+	return rt_frame_text_sb(&sb);
 }
 
 void rt_native_on_message(rt_session *s, const char *text, size_t len)
@@ -238,7 +199,7 @@ void rt_native_on_message(rt_session *s, const char *text, size_t len)
 		rt_sb sb;
 		rt__reply_begin(&sb, "pong", id);
 		rt_sb_puts(&sb, "}");
-		rt__reply(s, &sb);
+		rt_session_send_sb(s, &sb);
 		goto done;
 	}
 	if (strcmp(act, "subscribe") != 0 && strcmp(act, "unsubscribe") != 0
@@ -304,7 +265,7 @@ static rt_buf *rt__frame_message(const rt_msg *msg, rt_str channel)
 	rt_sb_puts(&sb, ",\"data\":");
 	rt_sb_append(&sb, msg->data.ptr, msg->data.len);
 	rt_sb_puts(&sb, "}");
-	return rt__frame(&sb);
+	return rt_frame_text_sb(&sb);
 }
 
 static rt_buf *rt__frame_member_added(const rt_channel *ch, const rt_member *m)
@@ -317,7 +278,7 @@ static rt_buf *rt__frame_member_added(const rt_channel *ch, const rt_member *m)
 	rt_sb_puts(&sb, ",\"member\":");
 	rt_member_json(m, &sb);
 	rt_sb_puts(&sb, "}");
-	return rt__frame(&sb);
+	return rt_frame_text_sb(&sb);
 }
 
 static rt_buf *rt__frame_member_removed(const rt_channel *ch, const char *user_id, size_t len)
@@ -330,7 +291,7 @@ static rt_buf *rt__frame_member_removed(const rt_channel *ch, const char *user_i
 	rt_sb_puts(&sb, ",\"member\":{\"id\":");
 	rt_sb_json_string(&sb, user_id, len);
 	rt_sb_puts(&sb, "}}");
-	return rt__frame(&sb);
+	return rt_frame_text_sb(&sb);
 }
 
 const rt_proto_ops rt_proto_native = {

@@ -61,11 +61,34 @@ size_t rt_proto_message_frame_max(const rt_msg *msg);
  * naming realtime.max_outbound and its value. Any thread. */
 int rt_proto_check_outbound(const rt_msg *msg, uint32_t max_outbound, char *err, size_t errlen);
 
+/* Makes the frame of one protocol for what arg describes. */
+typedef rt_buf *(*rt_frame_builder)(const rt_proto_ops *ops, const void *arg);
+
 /* Builds each protocol's frame on first need, so a message is framed at
- * most once per protocol whatever the number of subscribers. */
+ * most once per protocol whatever the number of recipients. Zero-initialise,
+ * get frames, then release. */
 typedef struct rt_frames {
 	rt_buf *frame[RT_PROTO_COUNT];
-	int failed[RT_PROTO_COUNT];
+	uint8_t built[RT_PROTO_COUNT];
 } rt_frames;
+
+/* The frame for protocol p; NULL when building it failed (not retried). */
+static inline rt_buf *rt_frames_get(rt_frames *f, int p, rt_frame_builder build, const void *arg)
+{
+	if (!f->built[p]) {
+		f->built[p] = 1;
+		f->frame[p] = build(rt_proto(p), arg);
+	}
+	return f->frame[p];
+}
+
+static inline void rt_frames_release(rt_frames *f)
+{
+	for (int p = 0; p < RT_PROTO_COUNT; p++) {
+		rt_buf_unref(f->frame[p]);
+		f->frame[p] = NULL;
+		f->built[p] = 0;
+	}
+}
 
 #endif

@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #define RT_PUBLISH_CHANNELS_MAX 100
@@ -59,10 +58,9 @@ int rt_publish_sign(const char *secret, const char *ts, size_t ts_len, const cha
 static int rt__bearer_ok(const rt_config *cfg, const rt_http_req *req)
 {
 	size_t len, n = strlen(cfg->publish_key);
-	const char *v = rt_http_req_header(req, RT_HDR_AUTHORIZATION, &len);
+	const char *v = rt_http_req_bearer(req, &len);
 
-	return n > 0 && v != NULL && len == n + 7 && strncasecmp(v, "Bearer ", 7) == 0
-			&& rt_secure_equals(v + 7, cfg->publish_key, n);
+	return n > 0 && v != NULL && len == n && rt_secure_equals(v, cfg->publish_key, n);
 }
 
 /* "" when signed with realtime.secret within the window, NULL when the
@@ -123,15 +121,12 @@ static int rt__opt_string(json_t *root, const char *key, rt_str *out, size_t max
 void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t len,
 		rt_http_answer *ans)
 {
-	static const char *const types[] = {"publish", "user", "connection", "disconnect"};
-	static const rt_msg_type kinds[] = {RT_MSG_PUBLISH, RT_MSG_TO_USER, RT_MSG_TO_CONNECTION,
-		RT_MSG_DISCONNECT_USER};
 	rt_str channels[RT_PUBLISH_CHANNELS_MAX];
 	rt_msg_fields f = {0};
 	json_error_t jerr;
 	json_t *root, *type, *list, *data;
 	char *data_text = NULL;
-	int kind = -1;
+	rt_msg_type kind = 0;
 	rt_msg *msg;
 
 	if (req->method != HTTP_POST) {
@@ -159,18 +154,16 @@ void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body
 	}
 	root = json_loadb(body, len, 0, &jerr);
 	type = json_object_get(root, "type");
-	for (int i = 0; json_is_string(type) && i < 4; i++) {
-		if (strcmp(json_string_value(type), types[i]) == 0) {
-			kind = i;
-		}
+	if (json_is_string(type)) {
+		kind = rt_msg_api_type(json_string_value(type), json_string_length(type));
 	}
-	if (!json_is_object(root) || kind < 0) {
+	if (!json_is_object(root) || kind == 0) {
 		rt__reply(ans, 400, "{\"error\":\"expected a JSON object with type publish, user, connection or disconnect\"}");
 		json_decref(root);
 		return;
 	}
 	list = json_object_get(root, "channels");
-	if (kinds[kind] == RT_MSG_PUBLISH) {
+	if (kind == RT_MSG_PUBLISH) {
 		size_t i;
 		json_t *v;
 		if (!json_is_array(list) || json_array_size(list) == 0
@@ -200,7 +193,7 @@ void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body
 		goto done;
 	}
 	data = json_object_get(root, "data");
-	if (kinds[kind] != RT_MSG_DISCONNECT_USER) {
+	if (kind != RT_MSG_DISCONNECT_USER) {
 		data_text = json_dumps(data ? data : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
 		if (data_text == NULL) {
 			rt__reply(ans, 500, "{\"error\":\"out of memory\"}");
@@ -215,7 +208,7 @@ void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body
 		rt_msg view;
 		char why[240];
 		rt_sb reply;
-		rt_msg_view(&view, kinds[kind], &f);
+		rt_msg_view(&view, kind, &f);
 		if (rt_hub_check_publish(hub, &view, why, sizeof(why)) != 0) {
 			rt_sb_init(&reply);
 			rt_sb_puts(&reply, "{\"error\":");
@@ -226,7 +219,7 @@ void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body
 			goto done;
 		}
 	}
-	msg = rt_msg_new(kinds[kind], &f);
+	msg = rt_msg_new(kind, &f);
 	if (msg == NULL) {
 		rt__reply(ans, 500, "{\"error\":\"out of memory\"}");
 		goto done;

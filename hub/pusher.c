@@ -4,6 +4,7 @@
  * app secret; the hub checks it and joins the channel through the session
  * layer, which both protocols share. */
 #include "hub/pusher.h"
+#include "hub/text.h"
 #include "hub/frame.h"
 #include "hub/identity.h"
 #include "hub/presence.h"
@@ -28,14 +29,9 @@
 #define RT_PUSHER_PONG_TIMEOUT 4201    /* reconnect at once */
 #define RT_PUSHER_RATE_LIMITED 4301
 
-static int rt__has_prefix(const char *s, size_t len, const char *prefix, size_t prefix_len)
-{
-	return len >= prefix_len && memcmp(s, prefix, prefix_len) == 0;
-}
-
 int rt_pusher_user_channel(const char *name, size_t len, const char **user, size_t *user_len)
 {
-	if (!rt__has_prefix(name, len, RT_PUSHER_USER_PREFIX, RT_PUSHER_USER_PREFIX_LEN)) {
+	if (!rt_has_prefix(name, len, RT_PUSHER_USER_PREFIX)) {
 		return 0;
 	}
 	*user = name + RT_PUSHER_USER_PREFIX_LEN;
@@ -59,24 +55,6 @@ int rt_pusher_socket_id_valid(const char *id, size_t len)
 }
 
 /* ---- what the hub sends ---- */
-
-static rt_buf *rt__frame(rt_sb *sb)
-{
-	rt_buf *frame = sb->failed ? NULL : rt_frame_new(RT_FRAME_TEXT, sb->data, sb->len);
-
-	rt_sb_free(sb);
-	return frame;
-}
-
-static void rt__send(rt_session *s, rt_sb *sb)
-{
-	if (sb->failed) {
-		rt_session_abort(s);
-	} else {
-		rt_session_send_text(s, sb->data, sb->len);
-	}
-	rt_sb_free(sb);
-}
 
 /* Starts {"event":..,"channel":..,"data": — the caller appends the data
  * value and the closing brace. channel NULL: none. */
@@ -122,7 +100,7 @@ static void rt__error(rt_session *s, int code, const char *message)
 	rt_sb_puts(&sb, ",\"message\":");
 	rt_sb_json_string(&sb, message, strlen(message));
 	rt_sb_puts(&sb, "}}");
-	rt__send(s, &sb);
+	rt_session_send_sb(s, &sb);
 }
 
 /* pusher:error with code and message, then the close handshake with the
@@ -151,7 +129,7 @@ static void rt__subscription_error(rt_session *s, const char *channel, size_t le
 	rt_sb_puts(&sb, ",\"status\":");
 	rt_sb_puts(&sb, num);
 	rt_sb_puts(&sb, "}}");
-	rt__send(s, &sb);
+	rt_session_send_sb(s, &sb);
 }
 
 static void rt__member_info(rt_sb *out, const char *info, size_t len)
@@ -222,7 +200,7 @@ static void rt__subscribed(rt_session *s, const char *channel, size_t len, const
 		rt_sb_puts(&sb, "\"{}\"");
 	}
 	rt_sb_puts(&sb, "}");
-	rt__send(s, &sb);
+	rt_session_send_sb(s, &sb);
 }
 
 /* ---- connecting ---- */
@@ -255,7 +233,7 @@ static void rt__on_open(rt_session *s, const rt_http_req *upgrade)
 	rt__begin(&sb, "pusher:connection_established", 29, NULL, 0);
 	rt__append_encoded(&sb, &inner);
 	rt_sb_puts(&sb, "}");
-	rt__send(s, &sb);
+	rt_session_send_sb(s, &sb);
 }
 
 /* ---- signatures ---- */
@@ -526,77 +504,50 @@ static void rt__signin(rt_session *s, const json_t *data)
 	rt_sb_puts(&sb, "{\"user_data\":");
 	rt_sb_json_string(&sb, json_string_value(user_data), json_string_length(user_data));
 	rt_sb_puts(&sb, "}}");
-	rt__send(s, &sb);
+	rt_session_send_sb(s, &sb);
 }
 
 /* ---- client events ---- */
 
 static void rt__client_event(rt_session *s, const json_t *root, const char *event, size_t event_len)
 {
-	rt_hub *hub = s->hub;
 	const json_t *channel = json_object_get(root, "channel");
-	const json_t *data = json_object_get(root, "data");
-	const char *name;
-	size_t len;
-	rt_whisper w = {0};
-	rt_sub *sub;
-	char *text;
+	const char *name = json_is_string(channel) ? json_string_value(channel) : NULL;
+	size_t len = name != NULL ? json_string_length(channel) : 0;
+	/* Native clients see "client-typing" as the whisper "typing". */
+	rt_str ev = {event + RT_CLIENT_PREFIX_LEN, event_len - RT_CLIENT_PREFIX_LEN};
 
-	if (!hub->cfg.client_events) {
+	switch (rt_session_client_event(s, name, len,
+			!rt_has_prefix(name, len, "private-encrypted-"),
+			event_len > RT_CLIENT_PREFIX_LEN && event_len <= RT_PUSHER_EVENT_MAX, ev,
+			json_object_get(root, "data"))) {
+	case RT_CLIENT_EVENT_OK:
+		break;
+	case RT_CLIENT_EVENT_OFF:
 		rt__error(s, -1, "client events are disabled on this server (realtime.client_events)");
-		return;
-	}
-	if (!json_is_string(channel)) {
+		break;
+	case RT_CLIENT_EVENT_NO_CHANNEL:
 		rt__error(s, -1, "a client event needs a channel");
-		return;
-	}
-	name = json_string_value(channel);
-	len = json_string_length(channel);
-	if (!rt_channel_is_private(name, len)) {
+		break;
+	case RT_CLIENT_EVENT_PUBLIC:
 		rt__error(s, -1, "client event rejected: only supported on private and presence channels");
-		return;
-	}
-	if (rt__has_prefix(name, len, "private-encrypted-", 18)) {
+		break;
+	case RT_CLIENT_EVENT_CHANNEL:
 		rt__error(s, -1, "client event rejected: not supported on encrypted channels");
-		return;
-	}
-	sub = rt_session_find_sub(s, name, len);
-	if (sub == NULL) {
+		break;
+	case RT_CLIENT_EVENT_NOT_SUBSCRIBED:
 		rt__error(s, -1, "client event rejected: subscribe to the channel first");
-		return;
-	}
-	if (event_len <= RT_CLIENT_PREFIX_LEN || event_len > RT_PUSHER_EVENT_MAX) {
+		break;
+	case RT_CLIENT_EVENT_NAME:
 		rt__error(s, -1, "client event rejected: the name is client- and 1 to 193 more bytes");
-		return;
-	}
-	if (!rt_session_take_event_token(s)) {
+		break;
+	case RT_CLIENT_EVENT_RATE:
 		rt__error(s, RT_PUSHER_RATE_LIMITED,
 				"client event rejected: over realtime.client_event_rate per second");
-		return;
-	}
-	text = json_dumps(data != NULL ? data : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
-	if (text == NULL) {
+		break;
+	default:
 		rt__error(s, -1, "out of memory");
-		return;
 	}
-	/* Native clients see "client-typing" as the whisper "typing". */
-	w.channel.ptr = name;
-	w.channel.len = len;
-	w.event.ptr = event + RT_CLIENT_PREFIX_LEN;
-	w.event.len = event_len - RT_CLIENT_PREFIX_LEN;
-	w.data.ptr = text;
-	w.data.len = strlen(text);
-	w.connection_id.ptr = s->id;
-	w.connection_id.len = s->id_len;
-	if (sub->member != NULL) {
-		w.user_id.ptr = sub->member->user_id;
-		w.user_id.len = sub->member->user_id_len;
-	} else if (s->identity != NULL) {
-		w.user_id.ptr = s->identity->user_id;
-		w.user_id.len = s->identity->user_id_len;
-	}
-	rt_hub__whisper(hub, sub->channel, &w, s);
-	free(text);
 }
 
 /* ---- what the client sends ---- */
@@ -619,7 +570,7 @@ static void rt__on_message(rt_session *s, const char *text, size_t len)
 	}
 	name = json_string_value(event);
 	name_len = json_string_length(event);
-	if (rt__has_prefix(name, name_len, RT_CLIENT_PREFIX, RT_CLIENT_PREFIX_LEN)) {
+	if (rt_has_prefix(name, name_len, RT_CLIENT_PREFIX)) {
 		rt__client_event(s, root, name, name_len);
 		goto done;
 	}
@@ -715,7 +666,7 @@ static rt_buf *rt__frame_message(const rt_msg *msg, rt_str channel)
 	rt__begin(&sb, event.ptr, event.len, channel.ptr, channel.len);
 	rt__append_data(&sb, &msg->data);
 	rt_sb_puts(&sb, "}");
-	frame = rt__frame(&sb);
+	frame = rt_frame_text_sb(&sb);
 	rt_sb_free(&user_channel);
 	return frame;
 }
@@ -733,7 +684,7 @@ static rt_buf *rt__frame_member_added(const rt_channel *ch, const rt_member *m)
 	rt__begin(&sb, "pusher_internal:member_added", 28, ch->name, ch->name_len);
 	rt__append_encoded(&sb, &inner);
 	rt_sb_puts(&sb, "}");
-	return rt__frame(&sb);
+	return rt_frame_text_sb(&sb);
 }
 
 static rt_buf *rt__frame_member_removed(const rt_channel *ch, const char *user_id, size_t len)
@@ -747,7 +698,7 @@ static rt_buf *rt__frame_member_removed(const rt_channel *ch, const char *user_i
 	rt__begin(&sb, "pusher_internal:member_removed", 30, ch->name, ch->name_len);
 	rt__append_encoded(&sb, &inner);
 	rt_sb_puts(&sb, "}");
-	return rt__frame(&sb);
+	return rt_frame_text_sb(&sb);
 }
 
 static rt_buf *rt__frame_whisper(const rt_whisper *w)
@@ -756,7 +707,7 @@ static rt_buf *rt__frame_whisper(const rt_whisper *w)
 
 	/* A native whisper "typing" is the client event "client-typing". */
 	rt_sb_init(&event);
-	if (!rt__has_prefix(w->event.ptr, w->event.len, RT_CLIENT_PREFIX, RT_CLIENT_PREFIX_LEN)) {
+	if (!rt_has_prefix(w->event.ptr, w->event.len, RT_CLIENT_PREFIX)) {
 		rt_sb_puts(&event, RT_CLIENT_PREFIX);
 	}
 	rt_sb_append(&event, w->event.ptr, w->event.len);
@@ -772,7 +723,7 @@ static rt_buf *rt__frame_whisper(const rt_whisper *w)
 		rt_sb_json_string(&sb, w->user_id.ptr, w->user_id.len);
 	}
 	rt_sb_puts(&sb, "}");
-	return rt__frame(&sb);
+	return rt_frame_text_sb(&sb);
 }
 
 static uint16_t rt__close_code(uint16_t code)

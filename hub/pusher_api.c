@@ -13,6 +13,7 @@
  * {"error":"..","code":status}. Counts and members come from the app-wide
  * view (hub/view.h), so they cover every hub of the app. */
 #include "hub/api.h"
+#include "hub/text.h"
 #include "hub/identity.h"
 #include "hub/msg.h"
 #include "hub/presence.h"
@@ -180,7 +181,6 @@ static int rt__list_has(const char *list, size_t len, const char *item)
 
 static void rt__md5_hex(const char *data, size_t len, char out[33])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
 
@@ -188,11 +188,7 @@ static void rt__md5_hex(const char *data, size_t len, char out[33])
 		memset(out, 0, 33);
 		return;
 	}
-	for (unsigned i = 0; i < 16; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[32] = '\0';
+	rt_hex_encode(md, 16, out);
 }
 
 /* hex(HMAC-SHA256(secret, METHOD \n PATH \n sorted params without
@@ -716,7 +712,7 @@ static void rt__get_channels(rt_hub *hub, rt_http_answer *ans, const rt__params 
 	int first = 1;
 	rt_sb sb;
 
-	if (users && (prefix == NULL || strncmp(prefix->value, "presence-", 9) != 0)) {
+	if (users && (prefix == NULL || !rt_has_prefix(prefix->value, prefix->value_len, "presence-"))) {
 		rt__fail(ans, 400, "info=user_count needs filter_by_prefix=presence-");
 		return;
 	}

@@ -88,12 +88,6 @@ struct rt_proto_ops;
 struct rt_whisper;
 struct rt_member;
 
-/* Queues a frame for every subscriber of ch but skip. build makes the
- * frame of one protocol; it runs at most once per protocol. */
-typedef struct rt_buf *(*rt_frame_builder)(const struct rt_proto_ops *ops, const void *arg);
-void rt_hub__fanout(rt_hub *hub, rt_channel *ch, rt_frame_builder build, const void *arg,
-		const struct rt_session *skip);
-
 /* Client events, in every protocol's own shape. */
 void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const struct rt_whisper *w,
 		const struct rt_session *skip);

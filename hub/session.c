@@ -9,6 +9,7 @@
 #include "hub/webhook.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <sys/random.h>
@@ -505,4 +506,68 @@ void rt_session_limits_get(const rt_hub *hub, rt_session_limits *out)
 	out->protocols = RT_PROTO_COUNT;
 	out->max_subscriptions = hub->cfg.max_subscriptions;
 	out->max_user_info = hub->cfg.max_user_info;
+}
+
+void rt_session_send_sb(rt_session *s, rt_sb *sb)
+{
+	if (sb->failed) {
+		rt_session_abort(s);
+	} else {
+		rt_session_send_text(s, sb->data, sb->len);
+	}
+	rt_sb_free(sb);
+}
+
+int rt_session_client_event(rt_session *s, const char *channel, size_t len, int channel_ok,
+		int name_ok, rt_str event, const json_t *data)
+{
+	rt_whisper w = {0};
+	rt_sub *sub;
+	char *text;
+
+	if (!s->hub->cfg.client_events) {
+		return RT_CLIENT_EVENT_OFF;
+	}
+	if (channel == NULL) {
+		return RT_CLIENT_EVENT_NO_CHANNEL;
+	}
+	if (!rt_channel_is_private(channel, len)) {
+		return RT_CLIENT_EVENT_PUBLIC;
+	}
+	if (!channel_ok) {
+		return RT_CLIENT_EVENT_CHANNEL;
+	}
+	sub = rt_session_find_sub(s, channel, len);
+	if (sub == NULL) {
+		return RT_CLIENT_EVENT_NOT_SUBSCRIBED;
+	}
+	if (!name_ok) {
+		return RT_CLIENT_EVENT_NAME;
+	}
+	if (!rt_session_take_event_token(s)) {
+		return RT_CLIENT_EVENT_RATE;
+	}
+	text = json_dumps(data != NULL ? data : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
+	if (text == NULL) {
+		return RT_CLIENT_EVENT_NOMEM;
+	}
+	w.channel.ptr = channel;
+	w.channel.len = len;
+	w.event = event;
+	w.data.ptr = text;
+	w.data.len = strlen(text);
+	w.connection_id.ptr = s->id;
+	w.connection_id.len = s->id_len;
+	/* Who it counts as on the channel: its identity's user, or on Pusher
+	 * the member its signed subscription named. */
+	if (sub->member != NULL) {
+		w.user_id.ptr = sub->member->user_id;
+		w.user_id.len = sub->member->user_id_len;
+	} else if (s->identity != NULL) {
+		w.user_id.ptr = s->identity->user_id;
+		w.user_id.len = s->identity->user_id_len;
+	}
+	rt_hub__whisper(s->hub, sub->channel, &w, s);
+	free(text);
+	return RT_CLIENT_EVENT_OK;
 }

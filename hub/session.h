@@ -57,6 +57,10 @@ static inline void rt_session_abort(rt_session *s)
 	s->ops->abort(s->transport);
 }
 
+/* Sends what sb holds as one text message and frees sb; a reply that ran
+ * out of memory ends the transport rather than go out cut short. */
+void rt_session_send_sb(rt_session *s, rt_sb *sb);
+
 /* A new session for a client its transport admitted, as identity (taken
  * over; NULL: anonymous), speaking proto: gets its id, is registered under
  * it and under its user. Returns 0 with *out, or a negative errno (identity
@@ -116,6 +120,27 @@ rt_user *rt_session_find_user(rt_hub *hub, const char *id, size_t len);
  * 0 when over the rate, the refusal counted and logged. */
 int rt_session_take_subscribe_token(rt_session *s);
 uint32_t rt_session_subscribe_burst(const rt_config *cfg);
+
+/* Why a client event is refused, in the order the checks run. */
+enum {
+	RT_CLIENT_EVENT_OK = 0,
+	RT_CLIENT_EVENT_OFF,            /* realtime.client_events is off */
+	RT_CLIENT_EVENT_NO_CHANNEL,     /* no channel given */
+	RT_CLIENT_EVENT_PUBLIC,         /* not a private or presence channel */
+	RT_CLIENT_EVENT_CHANNEL,        /* the protocol's own check of the channel failed */
+	RT_CLIENT_EVENT_NOT_SUBSCRIBED,
+	RT_CLIENT_EVENT_NAME,           /* the protocol's own check of the event name failed */
+	RT_CLIENT_EVENT_RATE,           /* over realtime.client_event_rate */
+	RT_CLIENT_EVENT_NOMEM,
+};
+
+struct json_t;
+/* A client event of s, whatever its protocol: checks it (channel NULL: none
+ * given; channel_ok and name_ok: the protocol's own checks, reported in
+ * their place in the order above) and sends event with data (any JSON) to
+ * the channel's subscribers on every hub but s. Returns RT_CLIENT_EVENT_*. */
+int rt_session_client_event(rt_session *s, const char *channel, size_t len, int channel_ok,
+		int name_ok, rt_str event, const struct json_t *data);
 
 /* Takes one token from s's client-event bucket; 0 when over the rate. */
 int rt_session_take_event_token(rt_session *s);

@@ -1,4 +1,5 @@
 #include "hub/token.h"
+#include "hub/text.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -86,15 +87,10 @@ static void rt__hmac(const char *key, size_t key_len, const void *data, size_t l
 
 void rt_hmac_sha256_hex(const char *key, size_t key_len, const void *data, size_t len, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char mac[32];
 
 	rt__hmac(key, key_len, data, len, mac);
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hex[mac[i] >> 4];
-		out[2 * i + 1] = hex[mac[i] & 15];
-	}
-	out[64] = '\0';
+	rt_hex_encode(mac, sizeof(mac), out);
 }
 
 char *rt_token_sign(const char *secret, size_t secret_len, const char *payload, size_t len)
