@@ -146,7 +146,7 @@ static void rt__member_info(rt_sb *out, const char *info, size_t len)
  * through the broker). */
 static void rt__presence_data(rt_session *s, const rt_sub *sub, rt_sb *out)
 {
-	const rt_view *view = &s->hub->view;
+	const rt_view *view = s->view;
 	const rt_channel *ch = sub->channel;
 	const rt_vchannel *vch = rt_view_channel(view, ch->name, ch->name_len);
 	const rt_identity *me = sub->member;
@@ -207,7 +207,7 @@ static void rt__subscribed(rt_session *s, const char *channel, size_t len, const
 
 static void rt__on_open(rt_session *s, const rt_http_req *upgrade)
 {
-	const rt_config *cfg = &s->hub->cfg;
+	const rt_config *cfg = s->cfg;
 	size_t path_len = 0, key_len = strlen(cfg->app_key);
 	const char *path = upgrade != NULL ? rt_http_req_path(upgrade, &path_len) : NULL;
 	uint32_t timeout = cfg->ping_interval ? cfg->ping_interval : 120;
@@ -240,13 +240,11 @@ static void rt__on_open(rt_session *s, const rt_http_req *upgrade)
 
 /* Checks auth = "<app key>:<hex HMAC-SHA256(app secret, subject)>". On
  * failure, returns 0 with a reason in err. */
-static int rt__check_auth(rt_session *s, const json_t *auth, const rt_sb *subject, char *err,
-		size_t errlen)
+int rt_pusher_auth_valid(const char *app_key, const char *secret, const char *auth,
+		size_t len, const char *subject, size_t subject_len, char *err, size_t errlen)
 {
-	const rt_config *cfg = &s->hub->cfg;
-	const char *secret = rt_config_app_secret(cfg);
-	const char *a, *colon;
-	size_t len, key_len = strlen(cfg->app_key);
+	size_t key_len = strlen(app_key);
+	const char *colon;
 	char expected[65];
 
 	if (secret[0] == '\0') {
@@ -254,27 +252,36 @@ static int rt__check_auth(rt_session *s, const json_t *auth, const rt_sb *subjec
 				"set realtime.app_secret (or realtime.secret)");
 		return 0;
 	}
-	if (subject->failed) {
-		snprintf(err, errlen, "out of memory");
-		return 0;
-	}
-	if (!json_is_string(auth) || json_string_length(auth) == 0) {
+	if (auth == NULL || len == 0) {
 		snprintf(err, errlen, "an auth signature is required");
 		return 0;
 	}
-	a = json_string_value(auth);
-	len = json_string_length(auth);
-	colon = memchr(a, ':', len);
-	if (colon == NULL || (size_t) (colon - a) != key_len || memcmp(a, cfg->app_key, key_len) != 0) {
+	colon = memchr(auth, ':', len);
+	if (colon == NULL || (size_t) (colon - auth) != key_len || memcmp(auth, app_key, key_len) != 0) {
 		snprintf(err, errlen, "invalid auth: the key before ':' must be the app key");
 		return 0;
 	}
-	rt_hmac_sha256_hex(secret, strlen(secret), subject->data, subject->len, expected);
+	rt_hmac_sha256_hex(secret, strlen(secret), subject, subject_len, expected);
 	if (len - key_len - 1 != 64 || !rt_secure_equals(colon + 1, expected, 64)) {
 		snprintf(err, errlen, "invalid signature");
 		return 0;
 	}
 	return 1;
+}
+
+static int rt__check_auth(rt_session *s, const json_t *auth, const rt_sb *subject, char *err,
+		size_t errlen)
+{
+	const char *secret = rt_config_app_secret(s->cfg);
+
+	if (secret[0] != '\0' && subject->failed) {
+		snprintf(err, errlen, "out of memory");
+		return 0;
+	}
+	return rt_pusher_auth_valid(s->cfg->app_key, secret,
+			json_is_string(auth) ? json_string_value(auth) : NULL,
+			json_is_string(auth) ? json_string_length(auth) : 0,
+			subject->data ? subject->data : "", subject->len, err, errlen);
 }
 
 /* "<socket id>:<a>[:<b>]" or, with sep "::user::", "<socket id>::user::<a>" */
@@ -306,7 +313,7 @@ static rt_identity *rt__presence_member(rt_session *s, const json_t *channel_dat
 		snprintf(err, errlen, "channel_data must be a JSON object with user_id");
 	} else {
 		id = rt_identity_from_json(json_object_get(root, "user_id"),
-				json_object_get(root, "user_info"), NULL, s->hub->cfg.max_user_info,
+				json_object_get(root, "user_info"), NULL, s->cfg->max_user_info,
 				err, errlen);
 	}
 	json_decref(root);
@@ -476,7 +483,7 @@ static void rt__signin(rt_session *s, const json_t *data)
 		return;
 	}
 	id = rt_identity_from_json(uid, json_object_get(root, "user_info"), NULL,
-			s->hub->cfg.max_user_info, err, sizeof(err));
+			s->cfg->max_user_info, err, sizeof(err));
 	json_decref(root);
 	if (id == NULL) {
 		rt__refuse(s, RT_PUSHER_UNAUTHORIZED, err);

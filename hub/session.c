@@ -306,6 +306,8 @@ int rt_session_new(rt_hub *hub, const rt_transport_ops *ops, void *transport, in
 		return -ENOMEM;
 	}
 	s->hub = hub;
+	s->cfg = &hub->cfg;
+	s->view = &hub->view;
 	s->ops = ops;
 	s->transport = transport;
 	s->proto = (uint8_t) proto;

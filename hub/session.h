@@ -20,8 +20,13 @@
 
 struct rt_http_req;
 
+struct rt_view;
+
 typedef struct rt_session {
 	rt_hub *hub;
+	/* What protocols read, passed down so they need not reach into the hub. */
+	const rt_config *cfg;
+	const struct rt_view *view;   /* the app's channels and members */
 	const rt_transport_ops *ops;
 	void *transport;
 	rt_identity *identity;        /* NULL: anonymous */
