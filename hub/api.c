@@ -36,7 +36,7 @@ void rt_api_health(rt_hub *hub, const rt_http_req *req, rt_http_answer *ans)
 	const char *v = req ? rt_http_req_bearer(req, &len) : NULL;
 	char body[256];
 
-	if (hub->stopping) {
+	if (hub->net.stopping) {
 		rt__json(ans, 503, "{\"status\":\"stopping\"}\n");
 		return;
 	}
@@ -48,7 +48,7 @@ void rt_api_health(rt_hub *hub, const rt_http_req *req, rt_http_answer *ans)
 			"{\"status\":\"ok\",\"pid\":%d,\"node\":%" PRIu32 ",\"connections\":%" PRIu64
 			",\"channels\":%" PRIu64 "}\n",
 			(int) getpid(), hub->node_id,
-			atomic_load_explicit(&hub->stat_connections, memory_order_relaxed),
+			atomic_load_explicit(&hub->net.stat_connections, memory_order_relaxed),
 			(uint64_t) rt_registry_count(&hub->registry));
 	rt__json(ans, 200, body);
 }

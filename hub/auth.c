@@ -147,7 +147,7 @@ static void rt__ask_endpoint(rt_conn *conn, rt_auth_done done)
 	if (conn->hub->auth_calls >= cfg->max_auth_calls) {
 		free(cookie);
 		free(authz);
-		rt_limits_refuse(conn->hub, RT_REFUSE_AUTH_CALLS, "refused a connection: %u auth "
+		rt_limits_refuse(&conn->hub->net, RT_REFUSE_AUTH_CALLS, "refused a connection: %u auth "
 				"endpoint calls in flight (realtime.max_auth_calls)", conn->hub->auth_calls);
 		done(conn, 503, NULL,
 				"authentication service busy: realtime.max_auth_calls reached");
@@ -179,7 +179,7 @@ static void rt__ask_endpoint(rt_conn *conn, rt_auth_done done)
 	conn->auth_call = call;
 	conn->hub->auth_calls++;
 	conn->state = RT_CONN_AUTH;
-	conn->deadline = conn->hub->now + cfg->auth_timeout / 1000 + 2;
+	conn->deadline = conn->hub->net.now + cfg->auth_timeout / 1000 + 2;
 }
 
 void rt_auth_cancel(rt_conn *conn)

@@ -28,7 +28,7 @@
 #define RT_PONG_BURST 16
 
 /* The layer above (hub/conn.h). */
-#define RT__UP(conn) ((conn)->hub->conn_handlers)
+#define RT__UP(conn) ((conn)->net->handlers)
 
 /* Every read lands in one buffer per hub thread: reads are handled to the
  * end before the next one, so connections need no buffer of their own. */
@@ -101,8 +101,8 @@ static void rt__mark_dirty(rt_conn *conn)
 {
 	if (conn->state != RT_CONN_DEAD && !(conn->flags & RT_CONN_F_DIRTY)) {
 		conn->flags |= RT_CONN_F_DIRTY;
-		conn->dirty_next = conn->hub->dirty;
-		conn->hub->dirty = conn;
+		conn->dirty_next = conn->net->dirty;
+		conn->net->dirty = conn;
 	}
 }
 
@@ -112,7 +112,7 @@ static void rt__close_soon(rt_conn *conn)
 {
 	if (conn->state != RT_CONN_DEAD) {
 		conn->state = RT_CONN_CLOSING;
-		conn->deadline = conn->hub->now;
+		conn->deadline = conn->net->now;
 	}
 }
 
@@ -137,14 +137,14 @@ static void rt__queue_copy(rt_conn *conn, const void *data, size_t len)
 
 void rt_conn_send(rt_conn *conn, rt_buf *frame)
 {
-	rt_hub *hub = conn->hub;
+	rt_net *net = conn->net;
 
 	if (conn->state != RT_CONN_OPEN) {
 		return;
 	}
-	if (conn->out_bytes + frame->len > hub->cfg.max_outbound) {
+	if (conn->out_bytes + frame->len > net->cfg->max_outbound) {
 		static rt_log_limit slow_log; /* clients can repeat this at will */
-		atomic_fetch_add_explicit(&hub->stat_slow, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&net->stat_slow, 1, memory_order_relaxed);
 		rt_log_limited(&slow_log, RT_LOG_WARNING, "closing connection %s: slow consumer "
 				"(%zu bytes queued)", conn->id, conn->out_bytes);
 		rt__outq_drop_unsent(conn);
@@ -156,7 +156,7 @@ void rt_conn_send(rt_conn *conn, rt_buf *frame)
 		rt__close_soon(conn);
 		return;
 	}
-	atomic_fetch_add_explicit(&hub->stat_delivered, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&net->stat_delivered, 1, memory_order_relaxed);
 	rt__mark_dirty(conn);
 }
 
@@ -305,20 +305,20 @@ static void rt__on_written(uv_write_t *req, int status)
 
 void rt_conn_close(rt_conn *conn)
 {
-	rt_hub *hub = conn->hub;
+	rt_net *net = conn->net;
 
 	if (conn->state == RT_CONN_DEAD) {
 		return;
 	}
 	if (conn->flags & RT_CONN_F_COUNTED) {
-		atomic_fetch_sub_explicit(&hub->stat_connections, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&net->stat_connections, 1, memory_order_relaxed);
 	}
 	RT__UP(conn)->close(conn);
 	if (conn->flags & RT_CONN_F_HANDSHAKE) {
 		conn->flags &= (uint16_t) ~RT_CONN_F_HANDSHAKE;
-		hub->handshakes--;
+		net->handshakes--;
 	}
-	rt_limits_ip_release(hub, conn->ip);
+	rt_limits_ip_release(net, conn->ip);
 	conn->ip = NULL;
 	conn->state = RT_CONN_DEAD;
 	uv_close((uv_handle_t *) &conn->tcp, rt__on_closed);
@@ -327,19 +327,19 @@ void rt_conn_close(rt_conn *conn)
 static void rt__on_closed(uv_handle_t *handle)
 {
 	rt_conn *conn = handle->data;
-	rt_hub *hub = conn->hub;
+	rt_net *net = conn->net;
 
 	if (conn->prev) {
 		conn->prev->next = conn->next;
 	} else {
-		hub->conns = conn->next;
+		net->conns = conn->next;
 	}
 	if (conn->next) {
 		conn->next->prev = conn->prev;
 	}
 	/* A dirty connection stays on the list until the flush pass skips it. */
 	if (conn->flags & RT_CONN_F_DIRTY) {
-		rt_conn **p = &hub->dirty;
+		rt_conn **p = &net->dirty;
 		while (*p != conn) {
 			p = &(*p)->dirty_next;
 		}
@@ -354,8 +354,8 @@ static void rt__on_closed(uv_handle_t *handle)
 		wslay_event_context_free(conn->ws);
 	}
 	free(conn);
-	if (hub->stopping && hub->conns == NULL) {
-		rt_hub__all_closed(hub);
+	if (net->stopping && net->conns == NULL) {
+		net->handlers->drained(net->owner);
 	}
 }
 
@@ -377,7 +377,7 @@ void rt_conn_close_ws(rt_conn *conn, uint16_t code, const char *reason)
 	wslay_event_queue_close(conn->ws, code, (const uint8_t *) reason,
 			reason ? strlen(reason) : 0);
 	conn->state = RT_CONN_CLOSING;
-	conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
+	conn->deadline = conn->net->now + RT_CLOSE_GRACE;
 	rt__pump(conn);
 }
 
@@ -452,7 +452,7 @@ static void rt__queue_control(rt_conn *conn, const uint8_t *frame, size_t len)
 		if (rt__replace_pong(conn, frame, len)) {
 			return;
 		}
-		if (conn->out_bytes + len > conn->hub->cfg.max_outbound) {
+		if (conn->out_bytes + len > conn->net->cfg->max_outbound) {
 			conn->flags |= RT_CONN_F_OVER_BUDGET;
 			return;
 		}
@@ -530,7 +530,7 @@ static void rt__ws_on_msg(wslay_event_context_ptr ctx,
 	case WSLAY_CONNECTION_CLOSE:
 		if (conn->state == RT_CONN_OPEN) {
 			conn->state = RT_CONN_CLOSING;
-			conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
+			conn->deadline = conn->net->now + RT_CLOSE_GRACE;
 		}
 		break;
 	default:
@@ -555,7 +555,7 @@ static int rt__ws_ensure(rt_conn *conn)
 		conn->ws = NULL;
 		return -ENOMEM;
 	}
-	wslay_event_config_set_max_recv_msg_length(conn->ws, conn->hub->cfg.max_message_size);
+	wslay_event_config_set_max_recv_msg_length(conn->ws, conn->net->cfg->max_message_size);
 	return 0;
 }
 
@@ -590,7 +590,7 @@ static void rt__pump(rt_conn *conn)
 		conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH;
 		if (conn->state == RT_CONN_OPEN) {
 			conn->state = RT_CONN_CLOSING;
-			conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
+			conn->deadline = conn->net->now + RT_CLOSE_GRACE;
 		}
 		rt__mark_dirty(conn);
 	}
@@ -606,7 +606,7 @@ static void rt__abort_ws(rt_conn *conn, uint16_t code)
 	rt__queue_copy(conn, frame, sizeof(frame));
 	conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH | RT_CONN_F_ABORTED;
 	conn->state = RT_CONN_CLOSING;
-	conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
+	conn->deadline = conn->net->now + RT_CLOSE_GRACE;
 	uv_read_stop((uv_stream_t *) &conn->tcp);
 }
 
@@ -616,10 +616,10 @@ static void rt__over_budget(rt_conn *conn)
 {
 	uint16_t code = RT_CLOSE_SLOW_CONSUMER;
 
-	atomic_fetch_add_explicit(&conn->hub->stat_slow, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&conn->net->stat_slow, 1, memory_order_relaxed);
 	rt_log(RT_LOG_WARNING, "closing connection %s: slow consumer (%zu bytes queued, "
 			"control frames over realtime.max_outbound=%u)", conn->id, conn->out_bytes,
-			conn->hub->cfg.max_outbound);
+			conn->net->cfg->max_outbound);
 	if (conn->state == RT_CONN_OPEN && RT__UP(conn)->close_code != NULL) {
 		code = RT__UP(conn)->close_code(conn, code);
 	}
@@ -670,7 +670,7 @@ static int rt__keeps_alive(const rt_conn *conn, int status)
 	const rt_http_req *req = conn->http;
 
 	return conn->state == RT_CONN_HTTP && req != NULL && req->complete && req->keep_alive
-			&& !req->trailing && status < 400 && !conn->hub->stopping;
+			&& !req->trailing && status < 400 && !conn->net->stopping;
 }
 
 /* After a kept-alive answer: the connection waits for its next request.
@@ -686,10 +686,10 @@ static void rt__http_next(rt_conn *conn, int renew)
 		return;
 	}
 	rt_sb_free(&conn->http->body);
-	rt_http_req_init(conn->http, conn->hub->cfg.max_request_size);
+	rt_http_req_init(conn->http, conn->net->cfg->max_request_size);
 	conn->flags |= RT_CONN_F_KEPT;
 	if (renew) {
-		conn->deadline = conn->hub->now + conn->hub->cfg.handshake_timeout + 1;
+		conn->deadline = conn->net->now + conn->net->cfg->handshake_timeout + 1;
 	}
 }
 
@@ -717,7 +717,7 @@ void rt_conn_http_answer(rt_conn *conn, const rt_http_answer *ans)
 	}
 	conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH;
 	conn->state = RT_CONN_CLOSING;
-	conn->deadline = conn->hub->now + RT_CLOSE_GRACE;
+	conn->deadline = conn->net->now + RT_CLOSE_GRACE;
 	uv_read_stop((uv_stream_t *) &conn->tcp);
 }
 
@@ -753,7 +753,7 @@ static void rt__request(rt_conn *conn, int route, const char *body, size_t len)
 
 static int rt__open_session(rt_conn *conn, const char *accept, rt_identity *identity)
 {
-	rt_hub *hub = conn->hub;
+	rt_net *net = conn->net;
 	char out[256];
 	int n;
 
@@ -770,10 +770,10 @@ static int rt__open_session(rt_conn *conn, const char *accept, rt_identity *iden
 	conn->flags |= RT_CONN_F_COUNTED;
 	if (conn->flags & RT_CONN_F_HANDSHAKE) {
 		conn->flags &= (uint16_t) ~RT_CONN_F_HANDSHAKE;
-		hub->handshakes--;
+		net->handshakes--;
 	}
-	atomic_fetch_add_explicit(&hub->stat_connections, 1, memory_order_relaxed);
-	conn->deadline = hub->cfg.ping_interval ? hub->now + hub->cfg.ping_interval : 0;
+	atomic_fetch_add_explicit(&net->stat_connections, 1, memory_order_relaxed);
+	conn->deadline = net->cfg->ping_interval ? net->now + net->cfg->ping_interval : 0;
 	RT__UP(conn)->open(conn);
 	rt_http_req_free(conn->http);
 	conn->http = NULL;
@@ -798,7 +798,7 @@ static void rt__api_feed(rt_conn *conn, const char *data, size_t len)
 		char body[160];
 		snprintf(body, sizeof(body),
 				"{\"error\":\"request body over %u bytes (realtime.max_request_size)\"}",
-				conn->hub->cfg.max_request_size);
+				conn->net->cfg->max_request_size);
 		rt__respond(conn, 413, "application/json", NULL, body);
 		return;
 	}
@@ -813,7 +813,7 @@ static void rt__api_feed(rt_conn *conn, const char *data, size_t len)
 
 static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
 {
-	rt_hub *hub = conn->hub;
+	rt_net *net = conn->net;
 	rt_http_decision d;
 	size_t used;
 	int r = rt_http_req_feed(conn->http, data, len, &used);
@@ -828,7 +828,7 @@ static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
 	if (conn->http->complete && used < len) {
 		conn->http->trailing = 1;
 	}
-	rt_http_route_request(conn->http, &hub->cfg, &d);
+	rt_http_route_request(conn->http, net->cfg, &d);
 	switch (d.route) {
 	case RT_ROUTE_HEALTH:
 		rt__request(conn, RT_ROUTE_HEALTH, "", 0);
@@ -855,12 +855,12 @@ static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
 		conn->proto = (uint8_t) d.proto;
 		break;
 	}
-	if (hub->stopping) {
+	if (net->stopping) {
 		rt__respond(conn, 503, "text/plain", NULL, "server shutting down\n");
 		return;
 	}
-	if (atomic_load_explicit(&hub->stat_connections, memory_order_relaxed)
-			>= hub->cfg.max_connections) {
+	if (atomic_load_explicit(&net->stat_connections, memory_order_relaxed)
+			>= net->cfg->max_connections) {
 		rt__respond(conn, 503, "text/plain", "Retry-After: 5",
 				"server full: realtime.max_connections reached\n");
 		return;
@@ -886,7 +886,7 @@ void rt_conn_auth_finished(rt_conn *conn, int status, rt_identity *identity, con
 	conn->state = RT_CONN_HTTP;
 	if (status != 0) {
 		if (status == 401 || status == 403 || status == 404) {
-			atomic_fetch_add_explicit(&conn->hub->stat_unauthorized, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&conn->net->stat_unauthorized, 1, memory_order_relaxed);
 		}
 		snprintf(body, sizeof(body), "%s\n", reason ? reason : rt_http_status_text(status));
 		rt__respond(conn, status, "text/plain",
@@ -940,13 +940,13 @@ static void rt__on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
  * a hub holding the low ones would stall the web server. Accepts into a
  * scratch handle and returns a high copy of the descriptor (or the
  * original when the limit leaves no room), -1 on failure. */
-static int rt__accept_high(rt_hub *hub, uv_stream_t *listener)
+static int rt__accept_high(rt_net *net, uv_stream_t *listener)
 {
 	uv_tcp_t *scratch = malloc(sizeof(*scratch));
 	uv_os_fd_t fd;
 	int high = -1;
 
-	if (scratch == NULL || uv_tcp_init(&hub->loop, scratch) != 0) {
+	if (scratch == NULL || uv_tcp_init(net->loop, scratch) != 0) {
 		free(scratch);
 		return -1;
 	}
@@ -963,49 +963,50 @@ static int rt__accept_high(rt_hub *hub, uv_stream_t *listener)
 	return high;
 }
 
-void rt_conn_accept(rt_hub *hub, uv_stream_t *listener)
+void rt_conn_accept(rt_net *net, uv_stream_t *listener)
 {
 	rt_conn *conn;
 	rt_ip_slot *ip;
-	int fd = rt__accept_high(hub, listener);
+	int fd = rt__accept_high(net, listener);
 
 	if (fd < 0) {
 		return;
 	}
 	/* Refused at once, before a byte is read or a buffer allocated: a
 	 * connection flood costs an accept and a close. */
-	if (hub->handshakes >= hub->cfg.max_handshakes) {
+	if (net->handshakes >= net->cfg->max_handshakes) {
 		close(fd);
-		rt_limits_refuse(hub, RT_REFUSE_HANDSHAKES, "refused a connection: %u connections "
-				"are in their handshake (realtime.max_handshakes)", hub->handshakes);
+		rt_limits_refuse(net, RT_REFUSE_HANDSHAKES, "refused a connection: %u connections "
+				"are in their handshake (realtime.max_handshakes)", net->handshakes);
 		return;
 	}
-	if (rt_limits_ip_acquire(hub, fd, &ip) != 0) {
+	if (rt_limits_ip_acquire(net, fd, &ip) != 0) {
 		close(fd);
 		return;
 	}
 	conn = calloc(1, sizeof(*conn));
 	if (conn == NULL || (conn->http = malloc(sizeof(*conn->http))) == NULL) {
 		free(conn);
-		rt_limits_ip_release(hub, ip);
+		rt_limits_ip_release(net, ip);
 		close(fd);
 		return;
 	}
 	conn->ip = ip;
 	conn->flags |= RT_CONN_F_HANDSHAKE;
-	hub->handshakes++;
-	rt_http_req_init(conn->http, hub->cfg.max_request_size);
-	conn->hub = hub;
-	uv_tcp_init(&hub->loop, &conn->tcp);
+	net->handshakes++;
+	rt_http_req_init(conn->http, net->cfg->max_request_size);
+	conn->net = net;
+	conn->hub = net->owner;
+	uv_tcp_init(net->loop, &conn->tcp);
 	conn->tcp.data = conn;
-	conn->next = hub->conns;
-	if (hub->conns) {
-		hub->conns->prev = conn;
+	conn->next = net->conns;
+	if (net->conns) {
+		net->conns->prev = conn;
 	}
-	hub->conns = conn;
+	net->conns = conn;
 	conn->state = RT_CONN_HTTP;
 	/* +1: the sweep counts whole ticks, and the first may come at once. */
-	conn->deadline = hub->now + hub->cfg.handshake_timeout + 1;
+	conn->deadline = net->now + net->cfg->handshake_timeout + 1;
 	if (uv_tcp_open(&conn->tcp, fd) != 0) {
 		close(fd);
 		rt_conn_close(conn);
@@ -1021,9 +1022,9 @@ void rt_conn_accept(rt_hub *hub, uv_stream_t *listener)
 
 void rt_conn_sweep(rt_conn *conn)
 {
-	rt_hub *hub = conn->hub;
+	rt_net *net = conn->net;
 
-	if (conn->deadline == 0 || conn->deadline > hub->now) {
+	if (conn->deadline == 0 || conn->deadline > net->now) {
 		return;
 	}
 	switch (conn->state) {
@@ -1036,9 +1037,9 @@ void rt_conn_sweep(rt_conn *conn)
 		 * not finish its request in time is counted. */
 		if (conn->state == RT_CONN_BODY || !(conn->flags & RT_CONN_F_KEPT)
 				|| (conn->http != NULL && conn->http->len > 0)) {
-			rt_limits_refuse(hub, RT_REFUSE_HANDSHAKE_TIMEOUT, "closing connection: no "
+			rt_limits_refuse(net, RT_REFUSE_HANDSHAKE_TIMEOUT, "closing connection: no "
 					"complete request within %u seconds (realtime.handshake_timeout)",
-					hub->cfg.handshake_timeout);
+					net->cfg->handshake_timeout);
 		}
 		rt_conn_close(conn);
 		break;
@@ -1056,7 +1057,7 @@ void rt_conn_sweep(rt_conn *conn)
 			rt__queue_copy(conn, ping, sizeof(ping));
 		}
 		conn->flags |= RT_CONN_F_AWAIT_PONG;
-		conn->deadline = hub->now + hub->cfg.ping_interval;
+		conn->deadline = net->now + net->cfg->ping_interval;
 		break;
 	default:
 		break;

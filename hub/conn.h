@@ -10,10 +10,9 @@
 #include <wslay/wslay.h>
 
 #include "hub/buf.h"
-#include "hub/channel.h"
 #include "hub/frame.h"
 #include "hub/http.h"
-#include "hub/server.h"
+#include "hub/net.h"
 #include "hub/transport.h"
 
 enum {
@@ -39,9 +38,10 @@ enum {
 
 typedef struct rt_conn {
 	uv_tcp_t tcp;
-	rt_hub *hub;
+	rt_net *net;
+	struct rt_hub *hub;           /* net->owner: opaque here, for the layers above */
 	struct rt_session *session;   /* the client it carries, once upgraded */
-	struct rt_conn *prev, *next;  /* hub->conns */
+	struct rt_conn *prev, *next;  /* net->conns */
 	struct rt_conn *dirty_next;
 	rt_http_req *http;            /* only during the handshake */
 	wslay_event_context_ptr ws;   /* NULL between messages of an idle client */
@@ -59,7 +59,7 @@ typedef struct rt_conn {
 	struct rt_auth_call *auth_call; /* owned by hub/auth.c */
 	struct rt_ip_slot *ip;        /* realtime.max_connections_per_ip; NULL: not counted */
 
-	uint32_t deadline;            /* hub->now when the sweep looks again; 0 = never */
+	uint32_t deadline;            /* net->now when the sweep looks again; 0 = never */
 	uint16_t flags;
 	uint8_t state;
 	uint8_t proto;                /* RT_HTTP_WS_*: the path its upgrade asked for */
@@ -94,10 +94,12 @@ typedef struct rt_conn_handlers {
 	uint16_t (*close_code)(const rt_conn *conn, uint16_t code);
 	/* The connection ends: undoes what upgrade, admit and open did. */
 	void (*close)(rt_conn *conn);
+	/* The last connection went while net->stopping. */
+	void (*drained)(struct rt_hub *owner);
 } rt_conn_handlers;
 
 /* Accepts a pending connection on one of the hub's listeners. */
-void rt_conn_accept(rt_hub *hub, uv_stream_t *listener);
+void rt_conn_accept(rt_net *net, uv_stream_t *listener);
 
 /* Queues a shared frame (takes a reference). Closes the connection as a
  * slow consumer when its queue would exceed realtime.max_outbound. */

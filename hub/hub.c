@@ -14,7 +14,6 @@
 #include "hub/session.h"
 #include "hub/webhook.h"
 #include "hub/log.h"
-#include "hub/native.h"
 #include "hub/server.h"
 
 #include <dlfcn.h>
@@ -97,6 +96,8 @@ static void rt__conn_close(rt_conn *conn)
 	}
 }
 
+static void rt__all_closed(rt_hub *hub);
+
 static const rt_conn_handlers rt__conn_handlers = {
 	.request = rt__conn_request,
 	.upgrade = rt__conn_upgrade,
@@ -106,6 +107,7 @@ static const rt_conn_handlers rt__conn_handlers = {
 	.message = rt__conn_message,
 	.close_code = rt__conn_close_code,
 	.close = rt__conn_close,
+	.drained = rt__all_closed,
 };
 
 /* ---- loop callbacks ---- */
@@ -118,7 +120,7 @@ static void rt__on_connection(uv_stream_t *server, int status)
 		rt_log(RT_LOG_WARNING, "accept failed: %s", uv_strerror(status));
 		return;
 	}
-	rt_conn_accept(hub, server);
+	rt_conn_accept(&hub->net, server);
 }
 
 /* What a posted message costs against the inbox's bound: messages for
@@ -158,9 +160,9 @@ static void rt__on_wake(uv_async_t *handle)
 static void rt__on_flush(uv_check_t *handle)
 {
 	rt_hub *hub = handle->data;
-	rt_conn *conn = hub->dirty;
+	rt_conn *conn = hub->net.dirty;
 
-	hub->dirty = NULL;
+	hub->net.dirty = NULL;
 	while (conn != NULL) {
 		rt_conn *next = conn->dirty_next;
 		conn->flags &= (uint16_t) ~RT_CONN_F_DIRTY;
@@ -173,9 +175,9 @@ static void rt__on_flush(uv_check_t *handle)
 static void rt__on_tick(uv_timer_t *handle)
 {
 	rt_hub *hub = handle->data;
-	rt_conn *conn = hub->conns;
+	rt_conn *conn = hub->net.conns;
 
-	hub->now++;
+	hub->net.now++;
 	while (conn != NULL) {
 		rt_conn *next = conn->next;
 		rt_conn_sweep(conn);
@@ -184,9 +186,9 @@ static void rt__on_tick(uv_timer_t *handle)
 	/* Pings and closes queued above go out now, not when the loop next
 	 * wakes for something else. */
 	rt__on_flush(&hub->flush);
-	rt_limits_tick(hub);
+	rt_limits_tick(&hub->net);
 	rt_webhooks_tick(hub->webhooks);
-	if (hub->has_link && !hub->stopping && hub->link.tick != NULL) {
+	if (hub->has_link && !hub->net.stopping && hub->link.tick != NULL) {
 		hub->link.tick(hub->link.ctx);
 	}
 }
@@ -498,7 +500,7 @@ static void rt__close_handle(uv_handle_t *h)
 	}
 }
 
-void rt_hub__all_closed(rt_hub *hub)
+static void rt__all_closed(rt_hub *hub)
 {
 	rt__close_handle((uv_handle_t *) &hub->wake);
 	rt__close_handle((uv_handle_t *) &hub->flush);
@@ -530,7 +532,7 @@ static void rt__on_stop_deadline(uv_timer_t *t)
 	unsigned open = 0;
 	rt_conn *conn;
 
-	for (conn = hub->conns; conn != NULL; conn = conn->next) {
+	for (conn = hub->net.conns; conn != NULL; conn = conn->next) {
 		if (conn->state != RT_CONN_DEAD) {
 			open++;
 			rt_conn_close(conn);
@@ -552,10 +554,10 @@ static void rt__begin_stop(rt_hub *hub)
 {
 	rt_conn *conn;
 
-	if (hub->stopping) {
+	if (hub->net.stopping) {
 		return;
 	}
-	hub->stopping = 1;
+	hub->net.stopping = 1;
 	uv_timer_start(&hub->stop_timer, rt__on_stop_deadline, hub->cfg.shutdown_timeout, 0);
 	if (hub->syncing) {
 		uv_timer_stop(&hub->sync_timer);
@@ -571,7 +573,7 @@ static void rt__begin_stop(rt_hub *hub)
 	if (hub->has_shared_listener) {
 		rt__close_handle((uv_handle_t *) &hub->shared_listener);
 	}
-	for (conn = hub->conns; conn != NULL; conn = conn->next) {
+	for (conn = hub->net.conns; conn != NULL; conn = conn->next) {
 		if (conn->state == RT_CONN_OPEN) {
 			rt_conn_close_ws(conn, 1001, "server shutting down");
 			/* No grace for the reply: the process is leaving. */
@@ -582,8 +584,8 @@ static void rt__begin_stop(rt_hub *hub)
 	}
 	/* Make sure the close frames reach the sockets this turn. */
 	rt__on_flush(&hub->flush);
-	if (hub->conns == NULL) {
-		rt_hub__all_closed(hub);
+	if (hub->net.conns == NULL) {
+		rt__all_closed(hub);
 	}
 }
 
@@ -604,7 +606,7 @@ static uint32_t rt__lowest_other(rt_hub *hub, uint32_t gone)
 
 static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 {
-	if (hub->stopping && msg->type != RT_MSG_QUERY && msg->type != RT_MSG_STATE) {
+	if (hub->net.stopping && msg->type != RT_MSG_QUERY && msg->type != RT_MSG_STATE) {
 		rt_msg_free(msg);
 		return;
 	}
@@ -662,7 +664,7 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 			hub->hooks_mine = 0;
 			break;
 		}
-		if (!hub->stopping) {
+		if (!hub->net.stopping) {
 			/* Taken for dead (a missed heartbeat): say again what we hold. */
 			rt_session_report_all(hub);
 		}
@@ -833,10 +835,10 @@ static void *rt__thread_main(void *arg)
 		hub->has_link = 0;
 	}
 	/* Connections still open when stop gave up waiting; close them here. */
-	for (conn = hub->conns; conn != NULL; conn = conn->next) {
+	for (conn = hub->net.conns; conn != NULL; conn = conn->next) {
 		rt_conn_close(conn);
 	}
-	rt_hub__all_closed(hub);
+	rt__all_closed(hub);
 	rt__close_handle((uv_handle_t *) &hub->listener);
 	if (hub->has_shared_listener) {
 		rt__close_handle((uv_handle_t *) &hub->shared_listener);
@@ -990,7 +992,10 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 		}
 	}
 	hub->cfg = *cfg;
-	hub->conn_handlers = &rt__conn_handlers;
+	hub->net.handlers = &rt__conn_handlers;
+	hub->net.loop = &hub->loop;
+	hub->net.cfg = &hub->cfg;
+	hub->net.owner = hub;
 	if (getrandom(&hub->node_id, sizeof(hub->node_id), 0) != sizeof(hub->node_id)) {
 		hub->node_id = (uint32_t) time(NULL) ^ (uint32_t) getpid();
 	}
@@ -1006,8 +1011,8 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 	}
 	rt_map_init(&hub->sessions_by_id);
 	rt_map_init(&hub->users);
-	rt_map_init(&hub->per_ip);
-	hub->now = 1; /* a deadline of 0 means none */
+	rt_map_init(&hub->net.per_ip);
+	hub->net.now = 1; /* a deadline of 0 means none */
 	pthread_mutex_init(&hub->lock, NULL);
 	pthread_cond_init(&hub->stopped_cond, NULL);
 	r = uv_loop_init(&hub->loop);
@@ -1110,7 +1115,7 @@ fail_handles:
 fail_loop:
 	rt_view_free(&hub->view);
 	rt_map_free(&hub->users);
-	rt_limits_free(hub);
+	rt_limits_free(&hub->net);
 	rt_map_free(&hub->sessions_by_id);
 	rt_registry_free(&hub->registry);
 	pthread_mutex_destroy(&hub->lock);
@@ -1214,7 +1219,7 @@ int rt_hub_stop(rt_hub *hub)
 	}
 	rt_view_free(&hub->view);
 	rt_map_free(&hub->users);
-	rt_limits_free(hub);
+	rt_limits_free(&hub->net);
 	rt_map_free(&hub->sessions_by_id);
 	rt_registry_free(&hub->registry);
 	pthread_mutex_destroy(&hub->lock);
@@ -1254,17 +1259,17 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 {
 	rt_hub *h = (rt_hub *) hub;
 
-	out->connections = atomic_load_explicit(&h->stat_connections, memory_order_relaxed);
+	out->connections = atomic_load_explicit(&h->net.stat_connections, memory_order_relaxed);
 	out->channels = atomic_load_explicit(&h->stat_channels, memory_order_relaxed);
 	out->messages_published = atomic_load_explicit(&h->stat_published, memory_order_relaxed);
-	out->frames_delivered = atomic_load_explicit(&h->stat_delivered, memory_order_relaxed);
-	out->slow_consumers = atomic_load_explicit(&h->stat_slow, memory_order_relaxed);
+	out->frames_delivered = atomic_load_explicit(&h->net.stat_delivered, memory_order_relaxed);
+	out->slow_consumers = atomic_load_explicit(&h->net.stat_slow, memory_order_relaxed);
 	for (int k = 0; k < RT_REFUSE_COUNT; k++) {
-		out->refused[k] = atomic_load_explicit(&h->stat_refused[k], memory_order_relaxed);
+		out->refused[k] = atomic_load_explicit(&h->net.stat_refused[k], memory_order_relaxed);
 	}
 	out->dropped_broker_refused = atomic_load_explicit(&h->stat_broker_refused, memory_order_relaxed);
 	out->dropped_queue_full = atomic_load_explicit(&h->stat_queue_full, memory_order_relaxed);
-	out->unauthorized = atomic_load_explicit(&h->stat_unauthorized, memory_order_relaxed);
+	out->unauthorized = atomic_load_explicit(&h->net.stat_unauthorized, memory_order_relaxed);
 	out->broker_lost_bytes = atomic_load_explicit(&h->stat_broker_lost, memory_order_relaxed);
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();

@@ -1,6 +1,6 @@
 #include "hub/limits.h"
 #include "hub/log.h"
-#include "hub/server.h"
+#include "hub/net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,31 +22,31 @@ const char *const rt_refusal_names[RT_REFUSE_COUNT] = {
 	[RT_REFUSE_PRESENCE_MEMBERS] = "refused_presence_members",
 };
 
-void rt_limits_refuse(rt_hub *hub, int kind, const char *fmt, ...)
+void rt_limits_refuse(rt_net *net, int kind, const char *fmt, ...)
 {
 	char line[400];
 	va_list ap;
 
-	atomic_fetch_add_explicit(&hub->stat_refused[kind], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&net->stat_refused[kind], 1, memory_order_relaxed);
 	/* A flood must not become a flood of log lines: one a second per kind. */
-	if (hub->refuse_logged_at[kind] == hub->now) {
-		hub->refuse_unlogged[kind]++;
+	if (net->refuse_logged_at[kind] == net->now) {
+		net->refuse_unlogged[kind]++;
 		return;
 	}
-	hub->refuse_logged_at[kind] = hub->now;
+	net->refuse_logged_at[kind] = net->now;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	rt_log(RT_LOG_WARNING, "%s", line);
 }
 
-void rt_limits_tick(rt_hub *hub)
+void rt_limits_tick(rt_net *net)
 {
 	for (int k = 0; k < RT_REFUSE_COUNT; k++) {
-		if (hub->refuse_unlogged[k] > 0 && hub->refuse_logged_at[k] != hub->now) {
+		if (net->refuse_unlogged[k] > 0 && net->refuse_logged_at[k] != net->now) {
 			rt_log(RT_LOG_WARNING, "%llu more refusals in the last second (%s)",
-					(unsigned long long) hub->refuse_unlogged[k], rt_refusal_names[k]);
-			hub->refuse_unlogged[k] = 0;
+					(unsigned long long) net->refuse_unlogged[k], rt_refusal_names[k]);
+			net->refuse_unlogged[k] = 0;
 		}
 	}
 }
@@ -84,7 +84,7 @@ static size_t rt__ip_key(const struct sockaddr_storage *sa, char key[9], char *t
 	return 0;
 }
 
-int rt_limits_ip_acquire(rt_hub *hub, int fd, rt_ip_slot **out)
+int rt_limits_ip_acquire(rt_net *net, int fd, rt_ip_slot **out)
 {
 	struct sockaddr_storage sa;
 	socklen_t sa_len = sizeof(sa);
@@ -93,14 +93,14 @@ int rt_limits_ip_acquire(rt_hub *hub, int fd, rt_ip_slot **out)
 	rt_ip_slot *slot;
 
 	*out = NULL;
-	if (hub->cfg.max_connections_per_ip == 0
+	if (net->cfg->max_connections_per_ip == 0
 			|| getpeername(fd, (struct sockaddr *) &sa, &sa_len) != 0
 			|| (key_len = rt__ip_key(&sa, key, text, sizeof(text))) == 0) {
 		return 0;
 	}
-	slot = rt_map_get(&hub->per_ip, key, key_len);
-	if (slot != NULL && slot->count >= hub->cfg.max_connections_per_ip) {
-		rt_limits_refuse(hub, RT_REFUSE_PER_IP, "refused a connection from %s: it has %u "
+	slot = rt_map_get(&net->per_ip, key, key_len);
+	if (slot != NULL && slot->count >= net->cfg->max_connections_per_ip) {
+		rt_limits_refuse(net, RT_REFUSE_PER_IP, "refused a connection from %s: it has %u "
 				"connections (realtime.max_connections_per_ip)", text, slot->count);
 		return -EUSERS;
 	}
@@ -111,7 +111,7 @@ int rt_limits_ip_acquire(rt_hub *hub, int fd, rt_ip_slot **out)
 		}
 		memcpy(slot->key, key, key_len);
 		slot->key_len = (uint8_t) key_len;
-		if (rt_map_put(&hub->per_ip, slot->key, key_len, slot) != 0) {
+		if (rt_map_put(&net->per_ip, slot->key, key_len, slot) != 0) {
 			free(slot);
 			return -ENOMEM;
 		}
@@ -121,21 +121,21 @@ int rt_limits_ip_acquire(rt_hub *hub, int fd, rt_ip_slot **out)
 	return 0;
 }
 
-void rt_limits_ip_release(rt_hub *hub, rt_ip_slot *slot)
+void rt_limits_ip_release(rt_net *net, rt_ip_slot *slot)
 {
 	if (slot != NULL && --slot->count == 0) {
-		rt_map_remove(&hub->per_ip, slot->key, slot->key_len);
+		rt_map_remove(&net->per_ip, slot->key, slot->key_len);
 		free(slot);
 	}
 }
 
-void rt_limits_free(rt_hub *hub)
+void rt_limits_free(rt_net *net)
 {
 	size_t it = 0;
 	void *v;
 
-	while (rt_map_next(&hub->per_ip, &it, &v)) {
+	while (rt_map_next(&net->per_ip, &it, &v)) {
 		free(v);
 	}
-	rt_map_free(&hub->per_ip);
+	rt_map_free(&net->per_ip);
 }

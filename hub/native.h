@@ -5,10 +5,6 @@
 
 #include <stddef.h>
 
-#include "hub/buf.h"
-#include "hub/channel.h"
-#include "hub/msg.h"
-#include "hub/presence.h"
 #include "hub/proto.h"
 #include "hub/http.h"
 

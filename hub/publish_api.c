@@ -136,7 +136,7 @@ void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body
 	if (!rt__bearer_ok(&hub->cfg, req)) {
 		const char *why = rt__signature_error(&hub->cfg, req, body, len);
 		char reply[300];
-		atomic_fetch_add_explicit(&hub->stat_unauthorized, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&hub->net.stat_unauthorized, 1, memory_order_relaxed);
 		if (why == NULL && hub->cfg.secret[0] == '\0' && hub->cfg.publish_key[0] == '\0') {
 			rt__reply(ans, 403, "{\"error\":\"publishing over HTTP is off: set realtime.secret "
 					"(signed requests) or realtime.publish_key\"}");

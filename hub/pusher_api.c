@@ -928,7 +928,7 @@ void rt_pusher_api_handle(rt_hub *hub, const rt_http_req *req, const char *body,
 	}
 	status = rt__authenticate(cfg, req, path, path_len, &ps, body, len, err, sizeof(err));
 	if (status != 0) {
-		atomic_fetch_add_explicit(&hub->stat_unauthorized, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&hub->net.stat_unauthorized, 1, memory_order_relaxed);
 		rt_log(RT_LOG_INFO, "refused a Pusher HTTP API request: %s", err);
 		rt__fail(ans, status, err);
 		goto done;

@@ -12,6 +12,7 @@
 #include "hub/hub.h"
 #include "hub/map.h"
 #include "hub/msg.h"
+#include "hub/net.h"
 #include "hub/view.h"
 
 struct rt_conn;
@@ -19,7 +20,7 @@ struct rt_conn_handlers;
 
 struct rt_hub {
 	rt_config cfg;
-	const struct rt_conn_handlers *conn_handlers; /* what connections call above them */
+	rt_net net;            /* the connections (hub/net.h) */
 	uv_loop_t loop;
 	uv_tcp_t listener;
 	uv_tcp_t shared_listener;  /* inherited from the server's parent process */
@@ -48,30 +49,17 @@ struct rt_hub {
 	rt_msg *deferred, **deferred_tail;
 	struct rt_http_client *http;  /* auth endpoint and webhooks */
 	struct rt_webhooks *webhooks; /* NULL when realtime.webhook_url is empty */
-	struct rt_conn *conns;        /* every connection, for sweeps and shutdown */
-	struct rt_conn *dirty;        /* connections with frames to write this turn */
-	uint32_t now;                 /* seconds since the hub started */
 	uint32_t node_id;
-	int stopping;
 	uv_timer_t stop_timer;  /* unref'd: the stop's deadline, then its last resort */
 	int stop_forced;        /* the loop was stopped with handles still open */
 
-	_Atomic uint64_t stat_connections;
 	_Atomic uint64_t stat_channels;
 	_Atomic uint64_t stat_published;
-	_Atomic uint64_t stat_delivered;
-	_Atomic uint64_t stat_slow;
 
 	/* Limits on what clients may cost (hub/limits.h). */
-	_Atomic uint64_t stat_refused[RT_REFUSE_COUNT];
-	uint32_t refuse_logged_at[RT_REFUSE_COUNT]; /* hub->now of the last line */
-	uint64_t refuse_unlogged[RT_REFUSE_COUNT];  /* refusals since that line */
-	rt_map per_ip;                /* client address -> rt_ip_slot */
-	uint32_t handshakes;          /* connections not yet upgraded (RT_CONN_F_HANDSHAKE) */
 	uint32_t auth_calls;          /* auth endpoint calls in flight */
 	_Atomic uint64_t stat_broker_refused;/* the broker did not take a message */
 	_Atomic uint64_t stat_queue_full;  /* a bounded queue (webhooks) was full */
-	_Atomic uint64_t stat_unauthorized; /* requests refused for their credentials */
 	_Atomic uint64_t stat_broker_lost;  /* bytes of messages the broker could not hand over */
 };
 
@@ -106,7 +94,5 @@ int rt_hub__publish_api(rt_hub *hub, rt_msg *msg);
 /* A user gained its first (on) or lost its last (off) local connection. */
 void rt_hub__user_interest(rt_hub *hub, const char *id, size_t len, int on);
 
-/* Called when the last connection has closed during a stop. */
-void rt_hub__all_closed(rt_hub *hub);
 
 #endif

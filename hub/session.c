@@ -2,11 +2,9 @@
 #include "hub/identity.h"
 #include "hub/limits.h"
 #include "hub/log.h"
-#include "hub/native.h"
 #include "hub/presence.h"
 #include "hub/proto.h"
 #include "hub/view.h"
-#include "hub/webhook.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -70,7 +68,7 @@ static void rt__report(rt_hub *hub, const char *channel, size_t len, const rt_id
 void rt_session_report_connections(rt_hub *hub)
 {
 	rt__report(hub, "", 0, NULL,
-			(uint32_t) atomic_load_explicit(&hub->stat_connections, memory_order_relaxed));
+			(uint32_t) atomic_load_explicit(&hub->net.stat_connections, memory_order_relaxed));
 }
 
 static void rt__report_marker(rt_hub *hub, rt_msg_type type)
@@ -135,14 +133,14 @@ int rt_session_join(rt_session *s, const char *name, size_t len, const rt_identi
 		return RT_JOIN_FORBIDDEN;
 	}
 	if (s->sub_count >= hub->cfg.max_subscriptions) {
-		rt_limits_refuse(hub, RT_REFUSE_SUBSCRIPTIONS, "refused a subscription of connection "
+		rt_limits_refuse(&hub->net, RT_REFUSE_SUBSCRIPTIONS, "refused a subscription of connection "
 				"%s: it is on %u channels (realtime.max_subscriptions)", s->id,
 				s->sub_count);
 		return RT_JOIN_LIMIT;
 	}
 	ch = rt_registry_find(&hub->registry, name, len);
 	if (ch == NULL && rt_registry_count(&hub->registry) >= hub->cfg.max_channels) {
-		rt_limits_refuse(hub, RT_REFUSE_CHANNELS, "refused a subscription of connection %s: "
+		rt_limits_refuse(&hub->net, RT_REFUSE_CHANNELS, "refused a subscription of connection %s: "
 				"the hub has %zu channels (realtime.max_channels)", s->id,
 				rt_registry_count(&hub->registry));
 		return RT_JOIN_CHANNELS;
@@ -150,7 +148,7 @@ int rt_session_join(rt_session *s, const char *name, size_t len, const rt_identi
 	if (ch != NULL && member != NULL && ch->presence != NULL && rt_channel_is_presence(name, len)
 			&& ch->presence->members.count >= hub->cfg.max_presence_members
 			&& rt_map_get(&ch->presence->members, member->user_id, member->user_id_len) == NULL) {
-		rt_limits_refuse(hub, RT_REFUSE_PRESENCE_MEMBERS, "refused a subscription of "
+		rt_limits_refuse(&hub->net, RT_REFUSE_PRESENCE_MEMBERS, "refused a subscription of "
 				"connection %s: the channel has %zu members on this hub "
 				"(realtime.max_presence_members)", s->id, ch->presence->members.count);
 		return RT_JOIN_MEMBERS;
@@ -331,9 +329,9 @@ void rt_session_open(rt_session *s, const struct rt_http_req *upgrade)
 
 	rt_session_report_connections(hub);
 	s->bucket_tokens = (uint16_t) hub->cfg.client_event_rate;
-	s->bucket_time = hub->now;
+	s->bucket_time = hub->net.now;
 	s->sub_tokens = rt_session_subscribe_burst(&hub->cfg);
-	s->sub_time = hub->now;
+	s->sub_time = hub->net.now;
 	rt_proto(s->proto)->on_open(s, upgrade);
 }
 
@@ -438,15 +436,15 @@ int rt_session_take_subscribe_token(rt_session *s)
 {
 	rt_hub *hub = s->hub;
 	uint32_t burst = rt_session_subscribe_burst(&hub->cfg);
-	uint32_t elapsed = hub->now - s->sub_time;
+	uint32_t elapsed = hub->net.now - s->sub_time;
 
 	if (elapsed > 0) {
 		uint64_t tokens = s->sub_tokens + (uint64_t) elapsed * hub->cfg.subscribe_rate;
 		s->sub_tokens = (uint32_t) (tokens > burst ? burst : tokens);
-		s->sub_time = hub->now;
+		s->sub_time = hub->net.now;
 	}
 	if (s->sub_tokens == 0) {
-		rt_limits_refuse(hub, RT_REFUSE_SUBSCRIBE_RATE, "refused a subscribe or unsubscribe "
+		rt_limits_refuse(&hub->net, RT_REFUSE_SUBSCRIBE_RATE, "refused a subscribe or unsubscribe "
 				"of connection %s: over realtime.subscribe_rate (%u per second)", s->id,
 				hub->cfg.subscribe_rate);
 		return 0;
@@ -459,12 +457,12 @@ int rt_session_take_event_token(rt_session *s)
 {
 	rt_hub *hub = s->hub;
 	uint32_t rate = hub->cfg.client_event_rate;
-	uint32_t elapsed = hub->now - s->bucket_time;
+	uint32_t elapsed = hub->net.now - s->bucket_time;
 
 	if (elapsed > 0) {
 		uint64_t tokens = s->bucket_tokens + (uint64_t) elapsed * rate;
 		s->bucket_tokens = (uint16_t) (tokens > rate ? rate : tokens);
-		s->bucket_time = hub->now;
+		s->bucket_time = hub->net.now;
 	}
 	if (s->bucket_tokens == 0) {
 		return 0;

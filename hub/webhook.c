@@ -19,7 +19,7 @@
 typedef struct rt__event {
 	struct rt__event *next;
 	rt_webhook_kind kind;
-	uint32_t due;            /* hub->now when it may go out */
+	uint32_t due;            /* hub->net.now when it may go out */
 	size_t channel_len, user_len;
 	char *channel;
 	char *user;              /* NULL for channel events */
@@ -186,8 +186,8 @@ void rt_webhooks_event(struct rt_webhooks *w, rt_webhook_kind kind, const char *
 		while (*tail != NULL) {
 			tail = &(*tail)->next;
 		}
-		/* +1: hub->now counts whole ticks, so the hold is never shorter. */
-		e->due = w->hub->now + w->hub->cfg.webhook_delay + 1;
+		/* +1: hub->net.now counts whole ticks, so the hold is never shorter. */
+		e->due = w->hub->net.now + w->hub->cfg.webhook_delay + 1;
 		e->next = NULL;
 		*tail = e;
 		if (w->hub->cfg.webhook_delay == 0) {
@@ -265,7 +265,7 @@ static void rt__on_sent(void *ctx, long status, const char *body, size_t len, co
 		uint32_t backoff = 1u << (b->attempts - 1); /* 1, 2, 4 ... 64 s */
 		rt_log(RT_LOG_WARNING, "webhook to %s failed (%s%ld); retry in %u s",
 				w->hub->cfg.webhook_url, error ? error : "status ", error ? 0L : status, backoff);
-		b->retry_at = w->hub->now + backoff + 1;
+		b->retry_at = w->hub->net.now + backoff + 1;
 		b->next = w->retries;
 		w->retries = b;
 	}
@@ -291,7 +291,7 @@ static void rt__post(struct rt_webhooks *w, rt__batch *b)
 	w->inflight = rt_http_client_start(w->hub->http, &req, rt__on_sent, w);
 	if (w->inflight == NULL) {
 		w->inflight_batch = NULL;
-		b->retry_at = w->hub->now + 1;
+		b->retry_at = w->hub->net.now + 1;
 		b->next = w->retries;
 		w->retries = b;
 	}
@@ -308,7 +308,7 @@ static void rt__send_next(struct rt_webhooks *w)
 	/* A batch waiting for its retry goes before anything newer: the app
 	 * sees events in the order they happened. */
 	if (w->retries != NULL) {
-		if (w->retries->retry_at <= w->hub->now) {
+		if (w->retries->retry_at <= w->hub->net.now) {
 			b = w->retries;
 			w->retries = b->next;
 			rt__post(w, b);
@@ -332,7 +332,7 @@ static void rt__release_held(struct rt_webhooks *w, int all)
 
 	while (*p != NULL) {
 		rt__event *e = *p;
-		if (all || e->due <= w->hub->now) {
+		if (all || e->due <= w->hub->net.now) {
 			*p = e->next;
 			rt__append_ready(w, e);
 		} else {
