@@ -2,7 +2,7 @@
  * server's /publish endpoint, signed with realtime.secret (the secret itself
  * never goes on the wire; see hub/publish_api.c). */
 #include "broker/broker.h"
-#include "hub/api.h"
+#include "hub/token.h"
 #include "hub/buf.h"
 #include "hub/http_client.h"
 

@@ -22,9 +22,5 @@ void rt_pusher_api_handle(rt_hub *hub, const rt_http_req *req, const char *body,
 /* POST /publish (hub/publish_api.c). */
 void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t len,
 		rt_http_answer *ans);
-/* The signature of a /publish request: hex(HMAC-SHA256(secret, ts "." body))
- * into out. Returns 0, or -ENOMEM. */
-int rt_publish_sign(const char *secret, const char *ts, size_t ts_len, const char *body,
-		size_t len, char out[65]);
 
 #endif

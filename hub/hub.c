@@ -59,8 +59,8 @@ static void rt__conn_upgrade_expired(rt_conn *conn)
 
 static int rt__conn_admit(rt_conn *conn, rt_identity *identity)
 {
-	int r = rt_session_new(conn->hub, &rt_conn_transport, conn, conn->proto, identity,
-			&conn->session);
+	int r = rt_session_new(conn->hub, &rt_conn_transport, conn, conn->proto,
+			rt_proto(conn->proto), identity, &conn->session);
 
 	if (r == 0) {
 		memcpy(conn->id, conn->session->id, sizeof(conn->id));
@@ -76,7 +76,7 @@ static void rt__conn_open(rt_conn *conn)
 
 static void rt__conn_message(rt_conn *conn, const char *text, size_t len)
 {
-	rt_proto(conn->session->proto)->on_message(conn->session, text, len);
+	conn->session->protocol->on_message(conn->session, text, len);
 }
 
 static uint16_t rt__conn_close_code(const rt_conn *conn, uint16_t code)
@@ -97,6 +97,16 @@ static void rt__conn_close(rt_conn *conn)
 }
 
 static void rt__all_closed(rt_hub *hub);
+static int rt__publish_msg(rt_hub *hub, rt_msg *msg);
+static int rt__publish_api(rt_hub *hub, rt_msg *msg);
+static void rt__user_interest(rt_hub *hub, const char *id, size_t len, int on);
+
+static const rt_hub_hooks rt__hooks = {
+	.publish = rt__publish_msg,
+	.publish_api = rt__publish_api,
+	.check_publish = rt_hub_check_publish,
+	.user_interest = rt__user_interest,
+};
 
 static const rt_conn_handlers rt__conn_handlers = {
 	.request = rt__conn_request,
@@ -254,27 +264,6 @@ static rt_buf *rt__build_member_removed(const rt_proto_ops *ops, const void *arg
 static rt_buf *rt__build_whisper(const rt_proto_ops *ops, const void *arg)
 {
 	return ops->frame_whisper(arg);
-}
-
-/* Client events go through the broker like any message, so the channel's
- * subscribers on every hub get them, once. */
-void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const rt_whisper *w, const rt_session *skip)
-{
-	rt_msg_fields f = {0};
-	rt_str name = {ch->name, ch->name_len};
-	rt_msg *msg;
-
-	f.channels = &name;
-	f.channel_count = 1;
-	f.event = w->event;
-	f.data = w->data;
-	f.exclude.ptr = skip ? skip->id : NULL;
-	f.exclude.len = skip ? skip->id_len : 0;
-	f.target = w->user_id;
-	msg = rt_msg_new(RT_MSG_WHISPER, &f);
-	if (msg != NULL) {
-		rt_hub__publish(hub, msg);
-	}
 }
 
 static void rt__deliver_whisper(rt_hub *hub, const rt_msg *msg)
@@ -676,7 +665,7 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 	rt_msg_free(msg);
 }
 
-int rt_hub__publish(rt_hub *hub, rt_msg *msg)
+static int rt__publish_msg(rt_hub *hub, rt_msg *msg)
 {
 	int r;
 
@@ -692,7 +681,7 @@ int rt_hub__publish(rt_hub *hub, rt_msg *msg)
 	return r;
 }
 
-int rt_hub__publish_api(rt_hub *hub, rt_msg *msg)
+static int rt__publish_api(rt_hub *hub, rt_msg *msg)
 {
 	static rt_log_limit refused_log;
 
@@ -703,7 +692,7 @@ int rt_hub__publish_api(rt_hub *hub, rt_msg *msg)
 				"now: HTTP API message refused (503)", hub->cfg.broker);
 		return -ENOTCONN;
 	}
-	return rt_hub__publish(hub, msg);
+	return rt__publish_msg(hub, msg);
 }
 
 void rt_hub_deliver(rt_hub *hub, rt_msg *msg)
@@ -784,7 +773,7 @@ static void rt__on_vacated(void *ctx, const rt_channel *ch)
 	}
 }
 
-void rt_hub__user_interest(rt_hub *hub, const char *id, size_t len, int on)
+static void rt__user_interest(rt_hub *hub, const char *id, size_t len, int on)
 {
 	if (hub->has_link && hub->link.interest != NULL) {
 		hub->link.interest(hub->link.ctx, 'u', id, len, on);
@@ -993,6 +982,7 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 	}
 	hub->cfg = *cfg;
 	hub->net.handlers = &rt__conn_handlers;
+	hub->hooks = &rt__hooks;
 	hub->net.loop = &hub->loop;
 	hub->net.cfg = &hub->cfg;
 	hub->net.owner = hub;

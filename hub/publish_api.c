@@ -33,24 +33,6 @@ static void rt__reply(rt_http_answer *ans, int status, const char *body)
 	rt_http_answer_set(ans, status, "application/json", body, strlen(body));
 }
 
-int rt_publish_sign(const char *secret, const char *ts, size_t ts_len, const char *body,
-		size_t len, char out[65])
-{
-	char *subject = malloc(ts_len + 1 + len + 1);
-
-	if (subject == NULL) {
-		return -ENOMEM;
-	}
-	memcpy(subject, ts, ts_len);
-	subject[ts_len] = '.';
-	if (len > 0) {
-		memcpy(subject + ts_len + 1, body, len);
-	}
-	rt_hmac_sha256_hex(secret, strlen(secret), subject, ts_len + 1 + len, out);
-	free(subject);
-	return 0;
-}
-
 /* A signed request is good this long either side of the hub's clock: a
  * captured one can be replayed only within it. */
 #define RT_PUBLISH_WINDOW 30
@@ -209,7 +191,7 @@ void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body
 		char why[240];
 		rt_sb reply;
 		rt_msg_view(&view, kind, &f);
-		if (rt_hub_check_publish(hub, &view, why, sizeof(why)) != 0) {
+		if (hub->hooks->check_publish(hub, &view, why, sizeof(why)) != 0) {
 			rt_sb_init(&reply);
 			rt_sb_puts(&reply, "{\"error\":");
 			rt_sb_json_string(&reply, why, strlen(why));
@@ -224,7 +206,7 @@ void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body
 		rt__reply(ans, 500, "{\"error\":\"out of memory\"}");
 		goto done;
 	}
-	switch (rt_hub__publish_api(hub, msg)) {
+	switch (hub->hooks->publish_api(hub, msg)) {
 	case 0:
 		rt__reply(ans, 202, "{\"ok\":true}");
 		break;

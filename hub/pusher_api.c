@@ -429,7 +429,7 @@ static int rt__event_check(rt_hub *hub, const rt__event *e, char *err, size_t er
 		f.target.ptr = user;
 		f.target.len = user_len;
 		rt_msg_view(&view, RT_MSG_TO_USER, &f);
-		if (rt_hub_check_publish(hub, &view, err, errlen) != 0) {
+		if (hub->hooks->check_publish(hub, &view, err, errlen) != 0) {
 			status = 413;
 		}
 	}
@@ -440,7 +440,7 @@ static int rt__event_check(rt_hub *hub, const rt__event *e, char *err, size_t er
 		f.channel_count = n;
 		f.exclude = e->socket_id;
 		rt_msg_view(&view, RT_MSG_PUBLISH, &f);
-		if (rt_hub_check_publish(hub, &view, err, errlen) != 0) {
+		if (hub->hooks->check_publish(hub, &view, err, errlen) != 0) {
 			status = 413;
 		}
 	}
@@ -484,7 +484,7 @@ static int rt__event_publish(rt_hub *hub, const rt__event *e)
 		f.target.ptr = user;
 		f.target.len = user_len;
 		msg = rt_msg_new(RT_MSG_TO_USER, &f);
-		r = msg == NULL ? -ENOMEM : rt_hub__publish_api(hub, msg);
+		r = msg == NULL ? -ENOMEM : hub->hooks->publish_api(hub, msg);
 	}
 	if (n > 0 && r == 0) {
 		memset(&f, 0, sizeof(f));
@@ -496,7 +496,7 @@ static int rt__event_publish(rt_hub *hub, const rt__event *e)
 		f.data.len = data.len;
 		f.exclude = e->socket_id;
 		msg = rt_msg_new(RT_MSG_PUBLISH, &f);
-		r = msg == NULL ? -ENOMEM : rt_hub__publish_api(hub, msg);
+		r = msg == NULL ? -ENOMEM : hub->hooks->publish_api(hub, msg);
 	}
 	rt_sb_free(&data);
 	return r;
@@ -821,7 +821,7 @@ static void rt__terminate(rt_hub *hub, rt_http_answer *ans, const char *user, si
 		rt__fail(ans, 503, "out of memory");
 		return;
 	}
-	r = rt_hub__publish_api(hub, msg);
+	r = hub->hooks->publish_api(hub, msg);
 	if (r != 0) {
 		rt__fail(ans, rt__publish_status(r), rt__publish_error(r));
 		return;

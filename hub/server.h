@@ -21,6 +21,7 @@ struct rt_conn_handlers;
 struct rt_hub {
 	rt_config cfg;
 	rt_net net;            /* the connections (hub/net.h) */
+	const struct rt_hub_hooks *hooks; /* what the layers below ask of hub/hub.c */
 	uv_loop_t loop;
 	uv_tcp_t listener;
 	uv_tcp_t shared_listener;  /* inherited from the server's parent process */
@@ -72,27 +73,24 @@ typedef struct rt_user {
 	char id[];
 } rt_user;
 
-struct rt_proto_ops;
-struct rt_whisper;
-struct rt_member;
-
-/* Client events, in every protocol's own shape. */
-void rt_hub__whisper(rt_hub *hub, rt_channel *ch, const struct rt_whisper *w,
-		const struct rt_session *skip);
-
-/* Publishes from the hub thread itself: through the broker, so that every
- * hub of the app delivers it, as Realtime\broadcast() does. Takes ownership
- * of msg. Returns 0, or a negative errno when the broker did not take it
- * (counted in dropped_broker_refused and logged). While the broker cannot
- * reach the other hubs, it may still deliver to this hub's clients. */
-int rt_hub__publish(rt_hub *hub, rt_msg *msg);
-/* The same for the HTTP APIs, all or nothing: while the broker cannot
- * reach every hub it refuses (-ENOTCONN, counted), so the caller answers
- * 503 and can retry without this hub's clients getting it twice. */
-int rt_hub__publish_api(rt_hub *hub, rt_msg *msg);
-
-/* A user gained its first (on) or lost its last (off) local connection. */
-void rt_hub__user_interest(rt_hub *hub, const char *id, size_t len, int on);
-
+/* What the layers under the hub's loop (sessions, the HTTP APIs) ask of
+ * it; hub/hub.c sets these, so those layers never call up into it. */
+typedef struct rt_hub_hooks {
+	/* Publishes from the hub thread itself: through the broker, so that
+	 * every hub of the app delivers it, as Realtime\broadcast() does. Takes
+	 * ownership of msg. Returns 0, or a negative errno when the broker did
+	 * not take it (counted in dropped_broker_refused and logged). While the
+	 * broker cannot reach the other hubs, it may still deliver to this
+	 * hub's clients. */
+	int (*publish)(rt_hub *hub, rt_msg *msg);
+	/* The same for the HTTP APIs, all or nothing: while the broker cannot
+	 * reach every hub it refuses (-ENOTCONN, counted), so the caller answers
+	 * 503 and can retry without this hub's clients getting it twice. */
+	int (*publish_api)(rt_hub *hub, rt_msg *msg);
+	/* rt_hub_check_publish (hub/hub.h). */
+	int (*check_publish)(rt_hub *hub, const rt_msg *msg, char *err, size_t errlen);
+	/* A user gained its first (on) or lost its last (off) local session. */
+	void (*user_interest)(rt_hub *hub, const char *id, size_t len, int on);
+} rt_hub_hooks;
 
 #endif

@@ -62,7 +62,7 @@ static void rt__report(rt_hub *hub, const char *channel, size_t len, const rt_id
 		rt__report_lost(channel, len);
 		return;
 	}
-	rt_hub__publish(hub, msg);
+	hub->hooks->publish(hub, msg);
 }
 
 void rt_session_report_connections(rt_hub *hub)
@@ -82,7 +82,7 @@ static void rt__report_marker(rt_hub *hub, rt_msg_type type)
 		rt__report_lost(NULL, 0);
 		return;
 	}
-	rt_hub__publish(hub, msg);
+	hub->hooks->publish(hub, msg);
 }
 
 void rt_session_report_all(rt_hub *hub)
@@ -294,7 +294,7 @@ static int rt__new_id(rt_session *s)
 }
 
 int rt_session_new(rt_hub *hub, const rt_transport_ops *ops, void *transport, int proto,
-		rt_identity *identity, rt_session **out)
+		const rt_proto_ops *protocol, rt_identity *identity, rt_session **out)
 {
 	rt_session *s = calloc(1, sizeof(*s));
 
@@ -309,6 +309,7 @@ int rt_session_new(rt_hub *hub, const rt_transport_ops *ops, void *transport, in
 	s->ops = ops;
 	s->transport = transport;
 	s->proto = (uint8_t) proto;
+	s->protocol = protocol;
 	s->identity = identity;
 	if (rt_session_user_attach(s) != 0) {
 		rt_session_free(s);
@@ -332,7 +333,7 @@ void rt_session_open(rt_session *s, const struct rt_http_req *upgrade)
 	s->bucket_time = hub->net.now;
 	s->sub_tokens = rt_session_subscribe_burst(&hub->cfg);
 	s->sub_time = hub->net.now;
-	rt_proto(s->proto)->on_open(s, upgrade);
+	s->protocol->on_open(s, upgrade);
 }
 
 void rt_session_free(rt_session *s)
@@ -383,7 +384,7 @@ int rt_session_user_attach(rt_session *s)
 			free(user);
 			return -ENOMEM;
 		}
-		rt_hub__user_interest(hub, user->id, user->id_len, 1);
+		hub->hooks->user_interest(hub, user->id, user->id_len, 1);
 	}
 	if (user->count == user->cap) {
 		uint32_t cap = user->cap ? user->cap * 2 : 2;
@@ -418,7 +419,7 @@ void rt_session_user_detach(rt_session *s)
 	}
 	s->user = NULL;
 	if (user->count == 0) {
-		rt_hub__user_interest(s->hub, user->id, user->id_len, 0);
+		s->hub->hooks->user_interest(s->hub, user->id, user->id_len, 0);
 		rt_map_remove(&s->hub->users, user->id, user->id_len);
 		free(user->sessions);
 		free(user);
@@ -522,6 +523,8 @@ int rt_session_client_event(rt_session *s, const char *channel, size_t len, int 
 		int name_ok, rt_str event, const json_t *data)
 {
 	rt_whisper w = {0};
+	rt_msg_fields f = {0};
+	rt_msg *msg;
 	rt_sub *sub;
 	char *text;
 
@@ -567,7 +570,19 @@ int rt_session_client_event(rt_session *s, const char *channel, size_t len, int 
 		w.user_id.ptr = s->identity->user_id;
 		w.user_id.len = s->identity->user_id_len;
 	}
-	rt_hub__whisper(s->hub, sub->channel, &w, s);
+	/* Through the broker like any message, so the channel's subscribers on
+	 * every hub get it, once. */
+	f.channels = &w.channel;
+	f.channel_count = 1;
+	f.event = w.event;
+	f.data = w.data;
+	f.exclude = w.connection_id;
+	f.target = w.user_id;
+	msg = rt_msg_new(RT_MSG_WHISPER, &f);
 	free(text);
+	if (msg == NULL) {
+		return RT_CLIENT_EVENT_NOMEM;
+	}
+	s->hub->hooks->publish(s->hub, msg);
 	return RT_CLIENT_EVENT_OK;
 }

@@ -37,7 +37,8 @@ typedef struct rt_session {
 	uint16_t bucket_tokens;
 	uint32_t sub_time;            /* realtime.subscribe_rate: last refill */
 	uint32_t sub_tokens;
-	uint8_t proto;                /* RT_PROTO_* */
+	const struct rt_proto_ops *protocol; /* how it speaks (hub/proto.h) */
+	uint8_t proto;                /* RT_PROTO_*: protocol's index, for rt_frames */
 	uint8_t id_len;
 	char id[32];                  /* "<node>.<random>", also Pusher's socket_id */
 } rt_session;
@@ -67,11 +68,11 @@ static inline void rt_session_abort(rt_session *s)
 void rt_session_send_sb(rt_session *s, rt_sb *sb);
 
 /* A new session for a client its transport admitted, as identity (taken
- * over; NULL: anonymous), speaking proto: gets its id, is registered under
- * it and under its user. Returns 0 with *out, or a negative errno (identity
- * freed). */
+ * over; NULL: anonymous), speaking protocol number proto (ops: protocol):
+ * gets its id, is registered under it and under its user. Returns 0 with
+ * *out, or a negative errno (identity freed). */
 int rt_session_new(rt_hub *hub, const rt_transport_ops *ops, void *transport, int proto,
-		rt_identity *identity, rt_session **out);
+		const struct rt_proto_ops *protocol, rt_identity *identity, rt_session **out);
 /* The session starts: its buckets fill, the app hears of one more
  * connection, its protocol greets the client (upgrade: the request that
  * opened it, for what the protocol reads of it). */

@@ -1,6 +1,7 @@
 #include "hub/token.h"
 #include "hub/text.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -158,4 +159,22 @@ rt_identity *rt_token_verify(const char *secret, size_t secret_len, const char *
 	}
 	json_decref(root);
 	return id;
+}
+
+int rt_publish_sign(const char *secret, const char *ts, size_t ts_len, const char *body,
+		size_t len, char out[65])
+{
+	char *subject = malloc(ts_len + 1 + len + 1);
+
+	if (subject == NULL) {
+		return -ENOMEM;
+	}
+	memcpy(subject, ts, ts_len);
+	subject[ts_len] = '.';
+	if (len > 0) {
+		memcpy(subject + ts_len + 1, body, len);
+	}
+	rt_hmac_sha256_hex(secret, strlen(secret), subject, ts_len + 1 + len, out);
+	free(subject);
+	return 0;
 }

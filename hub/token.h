@@ -27,6 +27,12 @@ long rt_base64url_decode(const char *in, size_t len, unsigned char *out);
 /* Constant-time comparison. */
 int rt_secure_equals(const void *a, const void *b, size_t len);
 
+/* The signature of a POST /publish request (hub/publish_api.c, and the
+ * remote broker that sends them): hex(HMAC-SHA256(secret, ts "." body))
+ * into out. Returns 0, or -ENOMEM. */
+int rt_publish_sign(const char *secret, const char *ts, size_t ts_len, const char *body,
+		size_t len, char out[65]);
+
 /* hex(HMAC-SHA256(key, data)) into out (65 bytes). */
 void rt_hmac_sha256_hex(const char *key, size_t key_len, const void *data, size_t len, char *out);
 

@@ -92,6 +92,21 @@ RT_TEST(hmac_sha256_hex)
 	RT_ASSERT_EQ_STR(out, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+/* A /publish signature signs the timestamp and the body, with a dot between. */
+RT_TEST(publish_signature)
+{
+	char a[65], b[65];
+
+	RT_ASSERT_EQ_INT(rt_publish_sign("k", "123", 3, "{}", 2, a), 0);
+	rt_hmac_sha256_hex("k", 1, "123.{}", 6, b);
+	RT_ASSERT_EQ_STR(a, b);
+	RT_ASSERT_EQ_INT(rt_publish_sign("k", "124", 3, "{}", 2, b), 0);
+	RT_ASSERT(strcmp(a, b) != 0);
+	RT_ASSERT_EQ_INT(rt_publish_sign("k", "123", 3, "", 0, a), 0);
+	rt_hmac_sha256_hex("k", 1, "123.", 4, b);
+	RT_ASSERT_EQ_STR(a, b);
+}
+
 RT_TEST(secure_equals)
 {
 	RT_ASSERT(rt_secure_equals("abc", "abc", 3));
@@ -106,6 +121,7 @@ int main(void)
 	RT_RUN(user_info_limit);
 	RT_RUN(base64url);
 	RT_RUN(hmac_sha256_hex);
+	RT_RUN(publish_signature);
 	RT_RUN(secure_equals);
 	return rt_test_summary();
 }
