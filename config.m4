@@ -79,6 +79,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/siphash.c \
     hub/text.c \
     hub/token.c \
+    hub/utf8.c \
     hub/view.c \
     hub/webhook.c"
 

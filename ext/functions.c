@@ -8,7 +8,7 @@
 #include "php_realtime.h"
 #include "ext/lifecycle.h"
 #include "hub/channel.h"
-#include "hub/frame.h"
+#include "hub/utf8.h"
 #include "hub/identity.h"
 #include "hub/proto.h"
 #include "hub/query.h"

@@ -1,5 +1,6 @@
 #include "hub/conn.h"
 #include "hub/frame.h"
+#include "hub/utf8.h"
 #include "hub/log.h"
 #include "hub/identity.h"
 #include "hub/limits.h"

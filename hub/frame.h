@@ -38,7 +38,4 @@ void rt_frame_scan_feed(rt_frame_scan *s, const uint8_t *data, size_t len);
 /* 1 between frames and outside any fragmented message. */
 int rt_frame_scan_idle(const rt_frame_scan *s);
 
-/* 1 when s is valid UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
-int rt_utf8_valid(const uint8_t *s, size_t len);
-
 #endif

@@ -1,6 +1,6 @@
 #include "hub/identity.h"
 #include "hub/text.h"
-#include "hub/frame.h"
+#include "hub/utf8.h"
 
 #include <jansson.h>
 #include <stdio.h>

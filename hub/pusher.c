@@ -6,6 +6,7 @@
 #include "hub/pusher.h"
 #include "hub/text.h"
 #include "hub/frame.h"
+#include "hub/utf8.h"
 #include "hub/identity.h"
 #include "hub/presence.h"
 #include "hub/proto.h"
