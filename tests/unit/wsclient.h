@@ -5,7 +5,8 @@
  *
  * Functions return 0 (or a length / fd / status) on success and a negative
  * value on failure, after printing a "#   ws: ..." diagnostic line, so test
- * bodies can just RT_ASSERT on the result. */
+ * bodies can just RT_ASSERT on the result. Frames are built and their
+ * headers read by bench/wscodec.h, the codec the load generator uses. */
 #ifndef RT_WSCLIENT_H
 #define RT_WSCLIENT_H
 
@@ -19,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "bench/wscodec.h"
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -427,33 +430,11 @@ static inline size_t ws_build_frame(uint8_t *out, size_t cap, uint8_t b0,
 		const void *payload, size_t len, int masked)
 {
 	static const uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
-	const uint8_t *p = payload;
-	size_t h = 0;
 
 	if (cap < len + 14) {
 		return 0;
 	}
-	out[h++] = b0;
-	if (len < 126) {
-		out[h++] = (uint8_t) ((masked ? 0x80 : 0) | len);
-	} else if (len <= 0xffff) {
-		out[h++] = (uint8_t) ((masked ? 0x80 : 0) | 126);
-		out[h++] = (uint8_t) (len >> 8);
-		out[h++] = (uint8_t) len;
-	} else {
-		out[h++] = (uint8_t) ((masked ? 0x80 : 0) | 127);
-		for (int i = 7; i >= 0; i--) {
-			out[h++] = (uint8_t) ((uint64_t) len >> (8 * i));
-		}
-	}
-	if (masked) {
-		memcpy(out + h, key, 4);
-		h += 4;
-	}
-	for (size_t i = 0; i < len; i++) {
-		out[h + i] = masked ? (uint8_t) (p[i] ^ key[i & 3]) : p[i];
-	}
-	return h + len;
+	return ws_frame_build(out, b0, payload, len, masked ? key : NULL);
 }
 
 static inline int ws_send_frame(int fd, uint8_t b0, const void *payload, size_t len, int masked)
@@ -502,8 +483,8 @@ static inline void ws_frame_free(ws_frame *f)
 static inline int ws_recv_frame(int fd, ws_frame *f, int timeout_ms)
 {
 	int64_t deadline = ws_deadline(timeout_ms);
-	uint8_t h[8], mask[4] = {0, 0, 0, 0};
-	uint64_t len;
+	uint8_t h[14];
+	ws_head head;
 	int r;
 
 	memset(f, 0, sizeof(*f));
@@ -511,33 +492,20 @@ static inline int ws_recv_frame(int fd, ws_frame *f, int timeout_ms)
 	if (r != 0) {
 		return r;
 	}
-	f->b0 = h[0];
-	f->opcode = h[0] & 0x0f;
-	f->fin = (h[0] & 0x80) != 0;
-	f->masked = (h[1] & 0x80) != 0;
-	len = h[1] & 0x7f;
-	if (len == 126) {
-		if ((r = ws_recv_exact(fd, h, 2, deadline)) != 0) {
-			return r;
-		}
-		len = ((uint64_t) h[0] << 8) | h[1];
-	} else if (len == 127) {
-		if ((r = ws_recv_exact(fd, h, 8, deadline)) != 0) {
-			return r;
-		}
-		len = 0;
-		for (int i = 0; i < 8; i++) {
-			len = (len << 8) | h[i];
-		}
-	}
-	if (len > (64u << 20)) {
-		WS_DIAG("frame of %llu bytes: too large for the test client", (unsigned long long) len);
-		return WS_ERR;
-	}
-	if (f->masked && (r = ws_recv_exact(fd, mask, 4, deadline)) != 0) {
+	if (!ws_head_parse(h, 2, &head)
+			&& (r = ws_recv_exact(fd, h + 2, head.size - 2, deadline)) != 0) {
 		return r;
 	}
-	f->len = (size_t) len;
+	ws_head_parse(h, head.size, &head);
+	f->b0 = head.b0;
+	f->opcode = head.opcode;
+	f->fin = head.fin;
+	f->masked = head.masked;
+	if (head.len > (64u << 20)) {
+		WS_DIAG("frame of %llu bytes: too large for the test client", (unsigned long long) head.len);
+		return WS_ERR;
+	}
+	f->len = (size_t) head.len;
 	f->payload = malloc(f->len + 1);
 	if (f->payload == NULL) {
 		return WS_ERR;
@@ -546,8 +514,8 @@ static inline int ws_recv_frame(int fd, ws_frame *f, int timeout_ms)
 		ws_frame_free(f);
 		return r;
 	}
-	for (size_t i = 0; i < f->len; i++) {
-		f->payload[i] ^= (char) mask[i & 3];
+	for (size_t i = 0; f->masked && i < f->len; i++) {
+		f->payload[i] ^= (char) head.mask[i & 3];
 	}
 	f->payload[f->len] = '\0';
 	return 0;
