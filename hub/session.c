@@ -482,9 +482,9 @@ int rt_session_serialize(const rt_session *s, rt_sb *out)
 	img.id_len = s->id_len;
 	memcpy(img.id, s->id, s->id_len);
 	img.identity = s->identity;
-	img.bucket_time = s->bucket_time;
+	img.bucket_age = s->hub->net.now - s->bucket_time;
 	img.bucket_tokens = s->bucket_tokens;
-	img.sub_time = s->sub_time;
+	img.sub_age = s->hub->net.now - s->sub_time;
 	img.sub_tokens = s->sub_tokens;
 	if (s->sub_count > 0 && (img.subs = calloc(s->sub_count, sizeof(*img.subs))) == NULL) {
 		return -ENOMEM;
@@ -507,6 +507,8 @@ void rt_session_limits_get(const rt_hub *hub, rt_session_limits *out)
 	out->protocols = RT_PROTO_COUNT;
 	out->max_subscriptions = hub->cfg.max_subscriptions;
 	out->max_user_info = hub->cfg.max_user_info;
+	out->event_burst = hub->cfg.client_event_rate;
+	out->subscribe_burst = rt_session_subscribe_burst(&hub->cfg);
 }
 
 void rt_session_send_sb(rt_session *s, rt_sb *sb)

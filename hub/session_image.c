@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Format, big-endian: "RTS1", u8 proto, u8 id_len + id, u32 bucket_time,
- * u16 bucket_tokens, u32 sub_time, u32 sub_tokens, identity, u32 sub_count,
+/* Format, big-endian: "RTS1", u8 proto, u8 id_len + id, u32 bucket_age,
+ * u16 bucket_tokens, u32 sub_age, u32 sub_tokens, identity, u32 sub_count,
  * then per subscription: u16 name_len + name, u8 has_member, member.
  * identity (and member): u8 present; if 1: u16 user_id_len + user_id,
  * u32 user_info_len + user_info (0: none), u16 pattern_count, then per
@@ -60,9 +60,9 @@ int rt_session_image_encode(const rt_session_image *img, rt_sb *out)
 	rt__u8(out, img->proto);
 	rt__u8(out, img->id_len);
 	rt_sb_append(out, img->id, img->id_len);
-	rt__u32(out, img->bucket_time);
+	rt__u32(out, img->bucket_age);
 	rt__u16(out, img->bucket_tokens);
-	rt__u32(out, img->sub_time);
+	rt__u32(out, img->sub_age);
 	rt__u32(out, img->sub_tokens);
 	rt__identity(out, img->identity);
 	rt__u32(out, img->sub_count);
@@ -312,6 +312,16 @@ static int rt__get_subs(rt__reader *r, rt_session_image *img, const rt_session_l
 	return 0;
 }
 
+/* A bucket fuller than this hub's settings allow would lift its limit. */
+static int rt__check_tokens(rt__reader *r, const rt_session_image *img,
+		const rt_session_limits *lim)
+{
+	if (img->bucket_tokens > lim->event_burst || img->sub_tokens > lim->subscribe_burst) {
+		return rt__fail(r, "a rate bucket over its burst");
+	}
+	return 0;
+}
+
 int rt_session_image_decode(rt_session_image *img, const void *data, size_t len,
 		const rt_session_limits *lim, char *err, size_t errlen)
 {
@@ -324,10 +334,11 @@ int rt_session_image_decode(rt_session_image *img, const void *data, size_t len,
 	} else if (rt__get_u8(&r, &img->proto) == 0 && img->proto >= lim->protocols) {
 		rt__fail(&r, "unknown protocol");
 	} else if (r.why == NULL && rt__get_id(&r, img) == 0
-			&& rt__get_u32(&r, &img->bucket_time) == 0
+			&& rt__get_u32(&r, &img->bucket_age) == 0
 			&& rt__get_u16(&r, &img->bucket_tokens) == 0
-			&& rt__get_u32(&r, &img->sub_time) == 0
+			&& rt__get_u32(&r, &img->sub_age) == 0
 			&& rt__get_u32(&r, &img->sub_tokens) == 0
+			&& rt__check_tokens(&r, img, lim) == 0
 			&& rt__get_identity(&r, lim, 1, &img->identity) == 0
 			&& rt__get_subs(&r, img, lim) == 0 && r.p != r.end) {
 		rt__fail(&r, "bytes after the end");

@@ -25,9 +25,11 @@ typedef struct rt_session_image {
 	uint8_t id_len;
 	char id[RT_SESSION_ID_MAX + 1];
 	rt_identity *identity;   /* NULL: anonymous */
-	uint32_t bucket_time;    /* client-event bucket */
+	/* The rate buckets: tokens, and seconds since their last refill (each
+	 * hub keeps its own clock, so an age travels, not a time). */
+	uint32_t bucket_age;     /* client events */
 	uint16_t bucket_tokens;
-	uint32_t sub_time;       /* subscribe bucket */
+	uint32_t sub_age;        /* subscribes and unsubscribes */
 	uint32_t sub_tokens;
 	rt_session_image_sub *subs;
 	uint32_t sub_count;
@@ -38,6 +40,8 @@ typedef struct rt_session_limits {
 	uint8_t protocols;          /* proto < protocols */
 	uint32_t max_subscriptions; /* realtime.max_subscriptions */
 	size_t max_user_info;       /* realtime.max_user_info */
+	uint32_t event_burst;       /* the most client-event tokens a bucket holds */
+	uint32_t subscribe_burst;   /* the most subscribe tokens a bucket holds */
 } rt_session_limits;
 
 /* Appends img's bytes to out. Returns 0, or -ENOMEM (out->failed). */

@@ -8,7 +8,7 @@
 #include "hub/config.h"
 #include "hub/session_image.h"
 
-static const rt_session_limits lim = {2, 8, 256};
+static const rt_session_limits lim = {2, 8, 256, 10, 8};
 
 static rt_identity *identity(const char *user, const char *info, const char **patterns, size_t n)
 {
@@ -39,9 +39,9 @@ static void sample(rt_session_image *img)
 	img->id_len = (uint8_t) strlen("7.123456789012345678");
 	memcpy(img->id, "7.123456789012345678", img->id_len);
 	img->identity = identity("alice", "{\"name\":\"Alice\"}", patterns, 2);
-	img->bucket_time = 1234;
+	img->bucket_age = 1234;
 	img->bucket_tokens = 9;
-	img->sub_time = 77;
+	img->sub_age = 77;
 	img->sub_tokens = 3;
 	img->subs = calloc(3, sizeof(*img->subs));
 	for (int i = 0; i < 3; i++) {
@@ -69,9 +69,9 @@ RT_TEST(round_trip)
 	RT_ASSERT_EQ_INT(rt_session_image_decode(&b, sb.data, sb.len, &lim, err, sizeof(err)), 0);
 	RT_ASSERT_EQ_INT(b.proto, 1);
 	RT_ASSERT_EQ_STR(b.id, "7.123456789012345678");
-	RT_ASSERT_EQ_INT(b.bucket_time, 1234);
+	RT_ASSERT_EQ_INT(b.bucket_age, 1234);
 	RT_ASSERT_EQ_INT(b.bucket_tokens, 9);
-	RT_ASSERT_EQ_INT(b.sub_time, 77);
+	RT_ASSERT_EQ_INT(b.sub_age, 77);
 	RT_ASSERT_EQ_INT(b.sub_tokens, 3);
 	RT_ASSERT(b.identity != NULL);
 	RT_ASSERT_EQ_STR(b.identity->user_id, "alice");
@@ -210,6 +210,12 @@ RT_TEST(limits)
 	l = lim;
 	l.protocols = 1;
 	expect_refused(&a, &l, "unknown protocol");
+	l = lim;
+	l.event_burst = 8; /* the sample holds 9 */
+	expect_refused(&a, &l, "over its burst");
+	l = lim;
+	l.subscribe_burst = 2; /* the sample holds 3 */
+	expect_refused(&a, &l, "over its burst");
 	saved = a.subs[1].name[0];
 	a.subs[1].name[0] = ' ';
 	expect_refused(&a, &lim, "invalid channel name");
