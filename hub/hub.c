@@ -71,7 +71,8 @@ static int rt__conn_admit(rt_conn *conn, rt_identity *identity)
 
 static void rt__conn_open(rt_conn *conn)
 {
-	rt_session_open(conn->session, conn->http);
+	rt_session_open(conn->session);
+	conn->session->protocol->on_open(conn->session, conn->http);
 }
 
 static void rt__conn_message(rt_conn *conn, const char *text, size_t len)

@@ -3,7 +3,6 @@
 #include "hub/limits.h"
 #include "hub/log.h"
 #include "hub/presence.h"
-#include "hub/proto.h"
 #include "hub/view.h"
 
 #include <errno.h>
@@ -294,7 +293,7 @@ static int rt__new_id(rt_session *s)
 }
 
 int rt_session_new(rt_hub *hub, const rt_transport_ops *ops, void *transport, int proto,
-		const rt_proto_ops *protocol, rt_identity *identity, rt_session **out)
+		const struct rt_proto_ops *protocol, rt_identity *identity, rt_session **out)
 {
 	rt_session *s = calloc(1, sizeof(*s));
 
@@ -324,7 +323,7 @@ int rt_session_new(rt_hub *hub, const rt_transport_ops *ops, void *transport, in
 	return 0;
 }
 
-void rt_session_open(rt_session *s, const struct rt_http_req *upgrade)
+void rt_session_open(rt_session *s)
 {
 	rt_hub *hub = s->hub;
 
@@ -333,7 +332,6 @@ void rt_session_open(rt_session *s, const struct rt_http_req *upgrade)
 	s->bucket_time = hub->net.now;
 	s->sub_tokens = rt_session_subscribe_burst(&hub->cfg);
 	s->sub_time = hub->net.now;
-	s->protocol->on_open(s, upgrade);
 }
 
 void rt_session_free(rt_session *s)
@@ -502,9 +500,9 @@ int rt_session_serialize(const rt_session *s, rt_sb *out)
 	return r;
 }
 
-void rt_session_limits_get(const rt_hub *hub, rt_session_limits *out)
+void rt_session_limits_get(const rt_hub *hub, uint8_t protocols, rt_session_limits *out)
 {
-	out->protocols = RT_PROTO_COUNT;
+	out->protocols = protocols;
 	out->max_subscriptions = hub->cfg.max_subscriptions;
 	out->max_user_info = hub->cfg.max_user_info;
 	out->event_burst = hub->cfg.client_event_rate;
@@ -524,7 +522,7 @@ void rt_session_send_sb(rt_session *s, rt_sb *sb)
 int rt_session_client_event(rt_session *s, const char *channel, size_t len, int channel_ok,
 		int name_ok, rt_str event, const json_t *data)
 {
-	rt_whisper w = {0};
+	rt_str name = {channel, len};
 	rt_msg_fields f = {0};
 	rt_msg *msg;
 	rt_sub *sub;
@@ -556,30 +554,25 @@ int rt_session_client_event(rt_session *s, const char *channel, size_t len, int 
 	if (text == NULL) {
 		return RT_CLIENT_EVENT_NOMEM;
 	}
-	w.channel.ptr = channel;
-	w.channel.len = len;
-	w.event = event;
-	w.data.ptr = text;
-	w.data.len = strlen(text);
-	w.connection_id.ptr = s->id;
-	w.connection_id.len = s->id_len;
+	/* Through the broker like any message, so the channel's subscribers on
+	 * every hub get it, once, each protocol framing it its own way
+	 * (rt_proto_ops.frame_whisper). */
+	f.channels = &name;
+	f.channel_count = 1;
+	f.event = event;
+	f.data.ptr = text;
+	f.data.len = strlen(text);
+	f.exclude.ptr = s->id;           /* the sender */
+	f.exclude.len = s->id_len;
 	/* Who it counts as on the channel: its identity's user, or on Pusher
 	 * the member its signed subscription named. */
 	if (sub->member != NULL) {
-		w.user_id.ptr = sub->member->user_id;
-		w.user_id.len = sub->member->user_id_len;
+		f.target.ptr = sub->member->user_id;
+		f.target.len = sub->member->user_id_len;
 	} else if (s->identity != NULL) {
-		w.user_id.ptr = s->identity->user_id;
-		w.user_id.len = s->identity->user_id_len;
+		f.target.ptr = s->identity->user_id;
+		f.target.len = s->identity->user_id_len;
 	}
-	/* Through the broker like any message, so the channel's subscribers on
-	 * every hub get it, once. */
-	f.channels = &w.channel;
-	f.channel_count = 1;
-	f.event = w.event;
-	f.data = w.data;
-	f.exclude = w.connection_id;
-	f.target = w.user_id;
 	msg = rt_msg_new(RT_MSG_WHISPER, &f);
 	free(text);
 	if (msg == NULL) {

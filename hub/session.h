@@ -18,8 +18,7 @@
 #include "hub/session_image.h"
 #include "hub/transport.h"
 
-struct rt_http_req;
-
+struct rt_proto_ops;
 struct rt_view;
 
 typedef struct rt_session {
@@ -74,9 +73,8 @@ void rt_session_send_sb(rt_session *s, rt_sb *sb);
 int rt_session_new(rt_hub *hub, const rt_transport_ops *ops, void *transport, int proto,
 		const struct rt_proto_ops *protocol, rt_identity *identity, rt_session **out);
 /* The session starts: its buckets fill, the app hears of one more
- * connection, its protocol greets the client (upgrade: the request that
- * opened it, for what the protocol reads of it). */
-void rt_session_open(rt_session *s, const struct rt_http_req *upgrade);
+ * connection. Its protocol greets the client next (on_open). */
+void rt_session_open(rt_session *s);
 /* The transport ends: the session leaves every channel and its user, and
  * is freed. NULL is a no-op. */
 void rt_session_free(rt_session *s);
@@ -113,8 +111,9 @@ void rt_session_leave_all(rt_session *s);
 /* Appends s as bytes (hub/session_image.h): what another
  * process needs to go on serving the same client. Returns 0 or -ENOMEM. */
 int rt_session_serialize(const rt_session *s, rt_sb *out);
-/* The limits a session image must keep to be restored on hub. */
-void rt_session_limits_get(const rt_hub *hub, struct rt_session_limits *out);
+/* The limits a session image must keep to be restored on hub, which
+ * speaks protocols protocols. */
+void rt_session_limits_get(const rt_hub *hub, uint8_t protocols, struct rt_session_limits *out);
 
 /* Registers s under its user (if it has one). */
 int rt_session_user_attach(rt_session *s);

@@ -1,6 +1,5 @@
 #include "hub/session_image.h"
 #include "hub/channel.h"
-#include "hub/frame.h"
 
 #include <errno.h>
 #include <jansson.h>
