@@ -755,18 +755,25 @@ static void rt__request(rt_conn *conn, int route, const char *body, size_t len)
 static int rt__open_session(rt_conn *conn, const char *accept, rt_identity *identity)
 {
 	rt_net *net = conn->net;
-	char out[256];
-	int n;
+	rt_http_answer ans;
+	char line[64];
+	rt_buf *b;
 
 	if (RT__UP(conn)->admit(conn, identity) != 0) {
 		return -ENOMEM;
 	}
-	n = snprintf(out, sizeof(out),
-			"HTTP/1.1 101 Switching Protocols\r\n"
-			"Upgrade: websocket\r\n"
-			"Connection: Upgrade\r\n"
-			"Sec-WebSocket-Accept: %s\r\n\r\n", accept);
-	rt__queue_copy(conn, out, (size_t) n);
+	rt_http_answer_init(&ans);
+	ans.status = 101;
+	snprintf(line, sizeof(line), "Sec-WebSocket-Accept: %s", accept);
+	rt_http_answer_header(&ans, line);
+	b = rt_http_answer_write(&ans, 0);
+	rt_http_answer_free(&ans);
+	if (b == NULL || rt__outq_push(conn, b) != 0) {
+		rt_buf_unref(b);
+		rt__close_soon(conn);
+	} else {
+		rt__mark_dirty(conn);
+	}
 	conn->state = RT_CONN_OPEN;
 	conn->flags |= RT_CONN_F_COUNTED;
 	if (conn->flags & RT_CONN_F_HANDSHAKE) {

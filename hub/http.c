@@ -489,6 +489,19 @@ rt_buf *rt_http_answer_write(const rt_http_answer *a, int keep_alive)
 	rt_buf *b;
 	int n;
 
+	if (status == 101) {
+		/* The WebSocket upgrade: no body, and the connection stays. */
+		n = snprintf(head, sizeof(head),
+				"HTTP/1.1 101 Switching Protocols\r\n"
+				"Upgrade: websocket\r\n"
+				"Connection: Upgrade\r\n"
+				"%s\r\n", a->headers);
+		if (n < 0 || (size_t) n >= sizeof(head) || (b = rt_buf_new((size_t) n)) == NULL) {
+			return NULL;
+		}
+		memcpy(b->data, head, (size_t) n);
+		return b;
+	}
 	if (a->body.failed) {
 		status = 503;
 		type = "application/json";

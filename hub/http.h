@@ -127,8 +127,9 @@ void rt_http_answer_set(rt_http_answer *a, int status, const char *content_type,
 /* Adds one header line ("Name: value", no CRLF). Returns 0, or -ENOSPC. */
 int rt_http_answer_header(rt_http_answer *a, const char *line);
 /* The whole response, head and body, as one buffer; keep_alive picks the
- * Connection header. A body that ran out of memory is answered 503. NULL
- * when out of memory. */
+ * Connection header. A body that ran out of memory is answered 503. Status
+ * 101 is the WebSocket upgrade: its headers and no body. NULL when out of
+ * memory. */
 rt_buf *rt_http_answer_write(const rt_http_answer *a, int keep_alive);
 const char *rt_http_status_text(int status);
 

@@ -920,6 +920,23 @@ RT_TEST(response_headers_bounded)
 	rt_http_answer_free(&a);
 }
 
+/* The WebSocket upgrade's answer goes through the same writer. */
+RT_TEST(response_upgrade)
+{
+	rt_http_answer a;
+
+	rt_http_answer_init(&a);
+	a.status = 101;
+	RT_ASSERT_EQ_INT(rt_http_answer_header(&a, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), 0);
+	check_answer(&a, 0,
+			"HTTP/1.1 101 Switching Protocols\r\n"
+			"Upgrade: websocket\r\n"
+			"Connection: Upgrade\r\n"
+			"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+			"\r\n");
+	rt_http_answer_free(&a);
+}
+
 /* A body whose assembly ran out of memory is never sent cut short. */
 RT_TEST(response_body_out_of_memory)
 {
@@ -999,6 +1016,7 @@ int main(void)
 	RT_RUN(response_keep_alive);
 	RT_RUN(response_headers_bounded);
 	RT_RUN(response_body_out_of_memory);
+	RT_RUN(response_upgrade);
 	RT_RUN(status_texts);
 	return rt_test_summary();
 }
