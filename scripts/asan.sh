@@ -42,7 +42,9 @@ ${CC:-gcc} -shared -fPIC -O2 -Wall -Wextra -o "$bin/nodeepbind.so" "$root/tests/
   { echo "asan: cannot build tests/asan/nodeepbind.c" >&2; exit 1; }
 preload="$bin/nodeepbind.so $preload"
 
-export ASAN_OPTIONS="verify_asan_link_order=0:log_path=$logdir/asan:halt_on_error=1:exitcode=86:detect_leaks=1:disable_coredump=1:handle_abort=1:detect_odr_violation=0"
+# quarantine_size_mb: as tests/e2e/lib/sanitizer.mjs assumes for RSS bounds
+export ASAN_OPTIONS="verify_asan_link_order=0:log_path=$logdir/asan:halt_on_error=1:exitcode=86:detect_leaks=1:disable_coredump=1:handle_abort=1:detect_odr_violation=0:quarantine_size_mb=64"
+export RT_SANITIZER=asan
 export UBSAN_OPTIONS="log_path=$logdir/ubsan:halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$root/tests/asan/lsan.supp:print_suppressions=0"
 # Zend's allocator hides emalloc'd blocks from ASan: use malloc instead.

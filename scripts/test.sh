@@ -5,6 +5,8 @@
 #   scripts/test.sh unit|phpt|e2e ...   only those suites
 #   scripts/test.sh asan         phpt and e2e again on the ASan + UBSan build
 #                                (scripts/build.sh --asan, scripts/asan.sh)
+#   scripts/test.sh conformance  RFC 6455 cases against an echo testee built
+#                                from hub/ (tests/conformance, docs/conformance.md)
 #
 # No test skips: a skipped test counts as a failure (scripts/deps.sh installs
 # everything every test needs). A node:test `todo` test is optional: it runs,
@@ -20,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-all_suites=(unit phpt e2e asan)
+all_suites=(unit phpt e2e asan conformance)
 if (($#)); then suites=("$@"); else suites=("${all_suites[@]}"); fi
 for s in "${suites[@]}"; do
   [[ " ${all_suites[*]} " == *" $s "* ]] || { echo "usage: $0 [$(IFS="|"; echo "${all_suites[*]}")]..." >&2; exit 2; }
@@ -144,6 +146,25 @@ run_asan() {
   fail=$((fail + reports))
   ((rc == 0 || fail > 0)) || { echo "asan e2e: exited with status $rc"; fail=1; }
   record asan-e2e "$pass" "$fail" "$skip" "$todo"
+}
+
+# WebSocket conformance: tests/conformance's echo testee (hub/ code, ASan +
+# UBSan) driven over raw sockets by node --test.
+run_conformance() {
+  local log=$tmp/conformance.log rc
+  if ! timed make --no-print-directory -C tests/conformance >"$tmp/conformance-build.log" 2>&1; then
+    cat "$tmp/conformance-build.log"
+    record conformance 0 1
+    return
+  fi
+  if timed node --test --test-reporter=tap tests/conformance/ 2>&1 | tee "$log"; then rc=0; else rc=${PIPESTATUS[0]}; fi
+  local pass fail skip todo
+  pass=$(sum_field "$log" '^# pass ([0-9]+)$')
+  fail=$(sum_field "$log" '^# (fail|cancelled) ([0-9]+)$' 2)
+  skip=$(sum_field "$log" '^# skipped ([0-9]+)$')
+  todo=$(sum_field "$log" '^# todo ([0-9]+)$')
+  ((rc == 0 || fail > 0)) || { echo "conformance: node --test exited with status $rc"; fail=1; }
+  record conformance "$pass" "$fail" "$skip" "$todo"
 }
 
 echo "== deps"
