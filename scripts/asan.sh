@@ -8,9 +8,10 @@
 # every php, php-fpm and apache2 process, through wrappers that PHP_BIN,
 # PHP_FPM_BIN and APACHE_BIN (the e2e harness's variables) and TEST_PHP_EXECUTABLE
 # point at. CMD itself (node, make) runs unsanitized. Any error is fatal and
-# every report goes to LOGDIR/{asan,ubsan}.PID; leaks are checked at each
-# process's exit, with tests/asan/lsan.supp naming only PHP's and other
-# libraries' own allocations. The exit status is CMD's, or 1 when CMD
+# every report goes to LOGDIR/asan.PID (UBSan checks trap, and ASan reports
+# the trap with its stack); leaks are checked at the exit of each process
+# that loaded the extension, with tests/asan/lsan.supp naming only PHP's own
+# allocations. The exit status is CMD's, or 1 when CMD
 # succeeded but a report was found.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,10 +26,9 @@ rm -f "$logdir"/asan.* "$logdir"/ubsan.*
 so=$root/build-asan/modules/realtime.so
 [[ -f $so ]] || { echo "asan: $so not found: run scripts/build.sh --asan" >&2; exit 1; }
 
-# The runtimes the module was linked against, asan first (it must come first
-# in the process's library list).
+# The runtime the module was linked against (UBSan traps: no runtime of its own).
 preload=
-for lib in libasan.so libubsan.so; do
+for lib in libasan.so; do
   path=$(${CC:-gcc} -print-file-name=$lib)
   [[ -e $path ]] || { echo "asan: $lib not found (${CC:-gcc} -print-file-name)" >&2; exit 1; }
   preload+="${preload:+ }$(readlink -f "$path")"
@@ -43,7 +43,7 @@ ${CC:-gcc} -shared -fPIC -O2 -Wall -Wextra -o "$bin/nodeepbind.so" "$root/tests/
 preload="$bin/nodeepbind.so $preload"
 
 # quarantine_size_mb: as tests/e2e/lib/sanitizer.mjs assumes for RSS bounds
-export ASAN_OPTIONS="verify_asan_link_order=0:log_path=$logdir/asan:halt_on_error=1:exitcode=86:detect_leaks=1:disable_coredump=1:handle_abort=1:detect_odr_violation=0:quarantine_size_mb=64"
+export ASAN_OPTIONS="verify_asan_link_order=0:log_path=$logdir/asan:halt_on_error=1:exitcode=86:detect_leaks=1:disable_coredump=1:handle_abort=1:detect_odr_violation=0:quarantine_size_mb=64:handle_sigill=1"
 export RT_SANITIZER=asan
 export UBSAN_OPTIONS="log_path=$logdir/ubsan:halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$root/tests/asan/lsan.supp:print_suppressions=0"

@@ -17,16 +17,21 @@ if [[ ${1:-} == --asan ]]; then
   root=$PWD
   mkdir -p build-asan
   cd build-asan
-  if [[ ! -f Makefile || ../configure -nt Makefile ]]; then
+  # -O1 keeps stack traces usable; _FORTIFY_SOURCE=0 because glibc's _chk
+  # wrappers would hide accesses from ASan's interceptors (config.m4 then
+  # adds no fortify, the other hardening flags stay on). UBSan traps: its
+  # own runtime, loaded beside ASan's into PHP, loses its log_path in php
+  # processes and reports on stderr only; a trap (SIGILL) is reported by
+  # ASan, with the faulting line, into the log scripts/asan.sh scans.
+  san="-fsanitize=address,undefined -fsanitize-undefined-trap-on-error -fno-omit-frame-pointer"
+  flags="CFLAGS=-g -O1 $san -D_FORTIFY_SOURCE=0 -Wall -Wextra LDFLAGS=$san"
+  if [[ ! -f Makefile || ../configure -nt Makefile || $(cat .flags 2>/dev/null) != "$flags" ]]; then
     echo "build: build-asan/ ./configure --enable-realtime (ASan + UBSan)"
-    # -O1 keeps stack traces usable; _FORTIFY_SOURCE=0 because glibc's _chk
-    # wrappers would hide accesses from ASan's interceptors (config.m4 then
-    # adds no fortify, the other hardening flags stay on).
-    san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
     CFLAGS="-g -O1 $san -D_FORTIFY_SOURCE=0 -Wall -Wextra" LDFLAGS="$san" \
       "$root/configure" --enable-realtime --with-php-config="${PHP_CONFIG:-php-config}" >/dev/null ||
       { echo "build: configure failed; see build-asan/config.log" >&2; exit 1; }
     make clean >/dev/null
+    echo "$flags" >.flags
   fi
   echo "build: build-asan/ make -j2"
   make -j2 >/dev/null || { echo "build: make failed in build-asan/" >&2; exit 1; }
