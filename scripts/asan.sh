@@ -4,15 +4,15 @@
 #
 #   scripts/asan.sh LOGDIR CMD...
 #
-# PHP itself is not sanitized, so the sanitizer runtimes are LD_PRELOADed into
+# PHP itself is not sanitized, so the sanitizer runtime is LD_PRELOADed into
 # every php, php-fpm and apache2 process, through wrappers that PHP_BIN,
 # PHP_FPM_BIN and APACHE_BIN (the e2e harness's variables) and TEST_PHP_EXECUTABLE
 # point at. CMD itself (node, make) runs unsanitized. Any error is fatal and
 # every report goes to LOGDIR/asan.PID (UBSan checks trap, and ASan reports
 # the trap with its stack); leaks are checked at the exit of each process
 # that loaded the extension, with tests/asan/lsan.supp naming only PHP's own
-# allocations. The exit status is CMD's, or 1 when CMD
-# succeeded but a report was found.
+# allocations. The exit status is CMD's, or 1 when CMD succeeded but a report
+# was found.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -27,12 +27,8 @@ so=$root/build-asan/modules/realtime.so
 [[ -f $so ]] || { echo "asan: $so not found: run scripts/build.sh --asan" >&2; exit 1; }
 
 # The runtime the module was linked against (UBSan traps: no runtime of its own).
-preload=
-for lib in libasan.so; do
-  path=$(${CC:-gcc} -print-file-name=$lib)
-  [[ -e $path ]] || { echo "asan: $lib not found (${CC:-gcc} -print-file-name)" >&2; exit 1; }
-  preload+="${preload:+ }$(readlink -f "$path")"
-done
+libasan=$(${CC:-gcc} -print-file-name=libasan.so)
+[[ -e $libasan ]] || { echo "asan: libasan.so not found (${CC:-gcc} -print-file-name)" >&2; exit 1; }
 
 bin=$logdir/bin
 mkdir -p "$bin"
@@ -40,11 +36,12 @@ mkdir -p "$bin"
 # a shim ahead of libasan drops the flag (hence verify_asan_link_order=0).
 ${CC:-gcc} -shared -fPIC -O2 -Wall -Wextra -o "$bin/nodeepbind.so" "$root/tests/asan/nodeepbind.c" ||
   { echo "asan: cannot build tests/asan/nodeepbind.c" >&2; exit 1; }
-preload="$bin/nodeepbind.so $preload"
+preload="$bin/nodeepbind.so $(readlink -f "$libasan")"
 
 # quarantine_size_mb: as tests/e2e/lib/sanitizer.mjs assumes for RSS bounds
 export ASAN_OPTIONS="verify_asan_link_order=0:log_path=$logdir/asan:halt_on_error=1:exitcode=86:detect_leaks=1:disable_coredump=1:handle_abort=1:detect_odr_violation=0:quarantine_size_mb=64:handle_sigill=1"
 export RT_SANITIZER=asan
+# for a UBSan runtime, should a build use one
 export UBSAN_OPTIONS="log_path=$logdir/ubsan:halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$root/tests/asan/lsan.supp:print_suppressions=0"
 # Zend's allocator hides emalloc'd blocks from ASan: use malloc instead.
@@ -57,7 +54,7 @@ if command -v llvm-symbolizer >/dev/null; then
   export ASAN_SYMBOLIZER_PATH
 fi
 
-# wrap NAME REAL: a script that runs REAL with the runtimes preloaded
+# wrap NAME REAL: a script that runs REAL with the runtime preloaded
 wrap() {
   local real
   real=$(command -v "$2") || { echo "asan: $2 not found" >&2; exit 1; }

@@ -15,19 +15,23 @@
 
 void *dlopen(const char *file, int mode)
 {
-    static void *(*next)(const char *, int);
-    if (next == NULL)
-        next = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
-    return next(file, mode & ~RTLD_DEEPBIND);
+	static void *(*next)(const char *, int);
+
+	if (next == NULL) {
+		next = (void *(*)(const char *, int)) dlsym(RTLD_NEXT, "dlopen");
+	}
+	return next(file, mode & ~RTLD_DEEPBIND);
 }
 
+/* Also matches the e2e pool tests' private copies (<tmp>/realtime.so). */
 static int rt__is_extension(struct dl_phdr_info *info, size_t size, void *data)
 {
-    (void)size;
-    (void)data;
-    const char *name = info->dlpi_name;
-    size_t n = name != NULL ? strlen(name) : 0;
-    return n >= 12 && strcmp(name + n - 12, "/realtime.so") == 0;
+	const char *name = info->dlpi_name;
+	size_t n = name != NULL ? strlen(name) : 0;
+
+	(void) size;
+	(void) data;
+	return n >= 12 && strcmp(name + n - 12, "/realtime.so") == 0;
 }
 
 /* LeakSanitizer's hook, looked up through the dynamic linker: the preload
@@ -36,5 +40,5 @@ static int rt__is_extension(struct dl_phdr_info *info, size_t size, void *data)
  * exit-time leak check; errors other than leaks are reported everywhere. */
 int __lsan_is_turned_off(void)
 {
-    return !dl_iterate_phdr(rt__is_extension, NULL);
+	return !dl_iterate_phdr(rt__is_extension, NULL);
 }
