@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs deps, builds, runs every suite.
 #
-#   scripts/test.sh              unit, phpt and e2e
+#   scripts/test.sh              every suite below
 #   scripts/test.sh unit|phpt|e2e ...   only those suites
 #   scripts/test.sh asan         phpt and e2e again on the ASan + UBSan build
 #                                (scripts/build.sh --asan, scripts/asan.sh)
