@@ -115,6 +115,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/native.c \
     hub/presence.c \
     hub/proto.c \
+    hub/proto_size.c \
     hub/publish_api.c \
     hub/pusher.c \
     hub/pusher_api.c \
