@@ -166,8 +166,14 @@ void rt_auth_begin(rt_conn *conn)
 	if (token != NULL && cfg->secret[0]) {
 		char decoded[RT_HTTP_HEAD_MAX + 1];
 		rt_identity *id;
-		if (!from_header && len < sizeof(decoded)) {
-			len = rt_http_url_decode(token, len, 0, decoded);
+		if (!from_header) {
+			long n = rt_http_url_decode(token, len, 0, decoded, sizeof(decoded));
+			if (n < 0) {
+				rt_log(RT_LOG_INFO, "refused a connection: token too long");
+				rt_conn_auth_finished(conn, 401, NULL, "malformed token");
+				return;
+			}
+			len = (size_t) n;
 			token = decoded;
 		}
 		id = rt_token_verify(cfg->secret, strlen(cfg->secret), token, len,
