@@ -214,6 +214,11 @@ rt_msg *rt_msg_decode(const char *in, size_t len)
 	f.count = rt__get_u32(&r);
 	memcpy(&cc, r.p, 2);
 	r.p += 2;
+	/* Each channel takes at least its 4-byte length: a count the bytes
+	 * cannot hold must not cost an allocation of its size. */
+	if (cc > (size_t) (r.end - r.p) / 4) {
+		return NULL;
+	}
 	if (cc > 0) {
 		channels = calloc(cc, sizeof(*channels));
 		if (channels == NULL) {

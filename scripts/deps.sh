@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # build-essential (compiler), git (package.sh) and valgrind (make -C
-# tests/unit valgrind) are not in a bare Debian image either.
+# tests/unit valgrind) are not in a bare Debian image either; clang and
+# its runtime (libFuzzer) build tests/fuzz.
 packages=(
   build-essential git
   php8.2-dev php8.2-cli php8.2-fpm php-pear php-parser
@@ -13,6 +14,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev pkg-config
   nginx redis-server apache2 libapache2-mod-php8.2 libnginx-mod-nchan
   valgrind
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,0 +1,48 @@
+/* Native protocol messages (hub/native.c, hub/session.c, presence, client
+ * events): each line of the input is one text message of a connection
+ * authenticated with a token that may join every channel. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "live.h"
+
+static char target[512];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char *token;
+	(void) argc;
+	(void) argv;
+	rt_fuzz_live_start();
+	token = rt_fuzz_live_token("fuzzer");
+	snprintf(target, sizeof(target), "/ws?token=%s", token);
+	free(token);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *) data, *end = p + size;
+	char hello[4096];
+	int fd;
+
+	if (size > 65536) {
+		return 0;
+	}
+	fd = rt_fuzz_live_ws(target);
+	if (fd < 0 || rt_fuzz_live_text(fd, hello, sizeof(hello)) < 0) {
+		abort(); /* the hub refused a valid upgrade, or sent no welcome */
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		size_t n = nl ? (size_t) (nl - p) : (size_t) (end - p);
+		if (rt_fuzz_live_frame(fd, 0x81, p, n) != 0) {
+			break;
+		}
+		p += n + 1;
+	}
+	rt_fuzz_live_finish(fd);
+	return 0;
+}
