@@ -315,7 +315,8 @@ static void rt__on_message(redisAsyncContext *c, void *reply, void *privdata)
 
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3
 			|| r->element[0]->type != REDIS_REPLY_STRING
-			|| strcmp(r->element[0]->str, "message") != 0) {
+			|| strcmp(r->element[0]->str, "message") != 0
+			|| r->element[2]->type != REDIS_REPLY_STRING) {
 		return;
 	}
 	msg = rt_msg_decode(r->element[2]->str, r->element[2]->len);

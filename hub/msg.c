@@ -196,16 +196,20 @@ static rt_str rt__get_str(rt__reader *r)
 
 rt_msg *rt_msg_decode(const char *in, size_t len)
 {
-	rt__reader r = {in, in + len, 0};
+	rt__reader r;
 	rt_msg_fields f = {0};
 	rt_str *channels = NULL;
 	rt_msg_type type;
 	uint16_t cc;
 	rt_msg *msg;
 
-	if (len < 11) {
+	/* Before any pointer arithmetic: in may be NULL when len is 0. */
+	if (in == NULL || len < 11) {
 		return NULL;
 	}
+	r.p = in;
+	r.end = in + len;
+	r.bad = 0;
 	type = (rt_msg_type) (unsigned char) *r.p++;
 	if (type < RT_MSG_PUBLISH || type > RT_MSG_STATE_END || type == RT_MSG_QUERY || type == RT_MSG_STOP) {
 		return NULL;

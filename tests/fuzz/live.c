@@ -17,7 +17,7 @@
 #include "hub/token.h"
 
 /* How long the hub may take over one input before it counts as hung. */
-#define RT_FUZZ_WAIT_MS 5000
+#define RT_FUZZ_WAIT_MS 15000
 
 static rt_hub *rt__hub;
 static rt_config rt__cfg;
