@@ -8,17 +8,24 @@
 #   --logs DIR   keep each harness's libFuzzer output in DIR/<harness>.log
 #   harness      names as in tests/fuzz/fuzz_<name>.c (default: all)
 #
+# RT_FUZZ_BUILD (default tests/fuzz/build) is where binaries, the working
+# corpus and crashes go, so that two runs can keep apart.
 # Each harness first replays tests/fuzz/regressions/<harness>/ (inputs that
 # once crashed it), then fuzzes from the committed seed corpus
 # (tests/fuzz/corpus/<harness>/) plus a working corpus kept between runs in
-# tests/fuzz/build/corpus/<harness>/. A crash, leak, timeout or sanitizer
-# report is saved in tests/fuzz/build/crashes/<harness>/ and counts as a
+# $RT_FUZZ_BUILD/corpus/<harness>/. A crash, leak, timeout or sanitizer
+# report is saved in $RT_FUZZ_BUILD/crashes/<harness>/ and counts as a
 # failure. One line per harness ("ok" or "CRASH"), then "N passed, N failed";
 # the exit status is 0 only when nothing failed.
 set -euo pipefail
+# One group, parsed whole before it runs: editing this file while a long
+# run is under way cannot change what the run does next.
+{
 cd "$(dirname "$0")/.."
 root=$PWD
 fz=$root/tests/fuzz
+build=${RT_FUZZ_BUILD:-$fz/build}
+[[ $build == /* ]] || build=$root/$build
 
 seconds=600
 jobs=1
@@ -30,7 +37,7 @@ while (($#)); do
     -j) jobs=$2; shift 2 ;;
     -j*) jobs=${1#-j}; shift ;;
     --logs) logs=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     -*) echo "usage: $0 [--seconds N] [-j JOBS] [--logs DIR] [harness...]" >&2; exit 2 ;;
     *) harnesses+=("$1"); shift ;;
   esac
@@ -45,8 +52,8 @@ done
 
 echo "fuzz: building ${#harnesses[@]} harness(es)"
 targets=()
-for h in "${harnesses[@]}"; do targets+=("build/fuzz_$h"); done
-if ! make --no-print-directory -s -C "$fz" -j"$(nproc)" "${targets[@]}"; then
+for h in "${harnesses[@]}"; do targets+=("$build/fuzz_$h"); done
+if ! make --no-print-directory -s -C "$fz" B="$build" -j"$(nproc)" "${targets[@]}"; then
   echo "fuzz: the build failed"
   echo "0 passed, ${#harnesses[@]} failed"
   exit 1
@@ -66,8 +73,8 @@ max_len() {
 
 # run_one HARNESS: writes its summary line to $tmp/HARNESS.result
 run_one() {
-  local h=$1 bin=$fz/build/fuzz_$h log=$tmp/$h.log status=ok why=
-  local work=$fz/build/corpus/$h crashes=$fz/build/crashes/$h/
+  local h=$1 bin=$build/fuzz_$h log=$tmp/$h.log status=ok why=
+  local work=$build/corpus/$h crashes=$build/crashes/$h/
   mkdir -p "$work" "$crashes"
   local -a regressions=()
   if [[ -d $fz/regressions/$h ]]; then
@@ -126,3 +133,5 @@ for h in "${harnesses[@]}"; do
 done
 echo "$pass passed, $fail failed"
 ((fail == 0))
+exit
+}

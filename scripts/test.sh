@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: installs deps, builds, runs every suite.
 #
-#   scripts/test.sh              unit, phpt and e2e
-#   scripts/test.sh unit|phpt|e2e ...   only those suites
+#   scripts/test.sh              unit, phpt, e2e and fuzz
+#   scripts/test.sh unit|phpt|e2e|fuzz ...   only those suites
 #
 # Every suite runs even if another failed. The last line is the total,
 # "N passed, N failed"; the exit status is 0 only if nothing failed and at
@@ -14,10 +14,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-all_suites=(unit phpt e2e)
+all_suites=(unit phpt e2e fuzz)
 if (($#)); then suites=("$@"); else suites=("${all_suites[@]}"); fi
 for s in "${suites[@]}"; do
-  [[ " ${all_suites[*]} " == *" $s "* ]] || { echo "usage: $0 [unit|phpt|e2e]..." >&2; exit 2; }
+  [[ " ${all_suites[*]} " == *" $s "* ]] || { echo "usage: $0 [unit|phpt|e2e|fuzz]..." >&2; exit 2; }
 done
 
 tmp=$(mktemp -d)
@@ -58,6 +58,18 @@ run_unit() {
   fail=$(sum_field "$log" '^# [0-9]+ passed, ([0-9]+) failed$')
   ((rc == 0 || fail > 0)) || { echo "unit: make -C tests/unit exited with status $rc"; fail=1; }
   record unit "$pass" "$fail"
+}
+
+# Replays tests/fuzz/regressions, then fuzzes each harness RT_FUZZ_SECONDS
+# (default 10), two at a time; one pass or failure per harness.
+run_fuzz() {
+  local log=$tmp/fuzz.log rc
+  if timed bash scripts/fuzz.sh --seconds "${RT_FUZZ_SECONDS:-10}" -j2 2>&1 | tee "$log"; then rc=0; else rc=${PIPESTATUS[0]}; fi
+  local pass fail
+  pass=$(sum_field "$log" '^([0-9]+) passed, [0-9]+ failed$')
+  fail=$(sum_field "$log" '^[0-9]+ passed, ([0-9]+) failed$')
+  ((rc == 0 || fail > 0)) || { echo "fuzz: scripts/fuzz.sh exited with status $rc"; fail=1; }
+  record fuzz "$pass" "$fail"
 }
 
 run_phpt() {
@@ -111,7 +123,7 @@ fi
 
 for s in "${suites[@]}"; do
   echo "== $s"
-  if [[ $s != unit ]] && ((!built)); then
+  if [[ $s != unit && $s != fuzz ]] && ((!built)); then
     echo "$s: not run, the build failed"
     continue
   fi
