@@ -100,9 +100,26 @@ int rt_fuzz_live_connect(void)
 	a.sin_family = AF_INET;
 	a.sin_port = htons((uint16_t) rt__port);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *) &a, sizeof(a)) != 0) {
-		fprintf(stderr, "fuzz: cannot connect to the hub: %s\n", strerror(errno));
+	if (fd < 0) {
 		abort();
+	}
+	if (connect(fd, (struct sockaddr *) &a, sizeof(a)) != 0) {
+		/* libFuzzer's timers interrupt system calls; the connect goes on. */
+		struct pollfd p = {fd, POLLOUT, 0};
+		int err = errno, r;
+		socklen_t elen = sizeof(err);
+		while (err == EINTR || err == EINPROGRESS) {
+			do {
+				r = poll(&p, 1, RT_FUZZ_WAIT_MS);
+			} while (r < 0 && errno == EINTR);
+			if (r <= 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0) {
+				err = ETIMEDOUT;
+			}
+		}
+		if (err != 0) {
+			fprintf(stderr, "fuzz: cannot connect to the hub: %s\n", strerror(err));
+			abort();
+		}
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
