@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
+#include "broker/redis_reader.h"
 #include "broker/redis_uv.h"
 #include <stdatomic.h>
 #include <stdio.h>
@@ -117,6 +118,7 @@ static redisContext *rt__connect_sync(const rt_config *cfg, char *err, size_t er
 		return NULL;
 	}
 	redisSetTimeout(c, tv);
+	rt_redis_reader_limit(c->reader);
 	if (cfg->redis_password[0]) {
 		r = redisCommand(c, "AUTH %s", cfg->redis_password);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
@@ -481,6 +483,7 @@ static redisAsyncContext *rt__open_async(rt_broker *b)
 		return NULL;
 	}
 	c->data = b;
+	rt_redis_reader_limit(c->c.reader);
 	if (rt_redis_uv_attach(c, b->loop) != REDIS_OK) {
 		redisAsyncFree(c);
 		return NULL;

@@ -1,13 +1,15 @@
 /* Messages from Redis (broker/redis.c): the bytes of a Redis connection go
- * through hiredis's reply parser, and a pub/sub "message" reply through the
- * same checks as the broker's subscriber callback, then rt_msg_decode. The
- * broker's callback is bound to a live broker, so its few shape checks are
- * repeated here; the decoder is the real one. */
+ * through hiredis's reply parser with the broker's limits
+ * (broker/redis_reader.c), and a pub/sub "message" reply through the shape
+ * checks of the broker's subscriber callback, then rt_msg_decode. That
+ * callback is bound to a live broker, so its checks are repeated here, all
+ * but the payload's type: the decoder sees whatever hiredis gives. */
 #include <hiredis/hiredis.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/redis_reader.h"
 #include "hub/msg.h"
 
 static void on_reply(const redisReply *r)
@@ -39,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (reader == NULL) {
 		return 0;
 	}
+	rt_redis_reader_limit(reader);
 	if (redisReaderFeed(reader, (const char *) data, size) == REDIS_OK) {
 		while (redisReaderGetReply(reader, &reply) == REDIS_OK && reply != NULL) {
 			on_reply(reply);

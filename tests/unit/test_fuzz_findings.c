@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include <hiredis/hiredis.h>
+
+#include "broker/redis_reader.h"
 #include "hub/msg.h"
 
 /* fuzz_redis: a pub/sub reply whose payload is not a string (an integer or
@@ -63,9 +66,49 @@ RT_TEST(msg_decode_refuses_a_channel_count_its_bytes_cannot_hold)
 	}
 }
 
+/* fuzz_redis: "*333333333" made hiredis 0.14 calloc 2.7 GB for the element
+ * pointers before a single element arrived. The broker's readers now refuse
+ * arrays longer than the replies it expects, and nested ones, while the
+ * pub/sub messages it lives on still go through. */
+RT_TEST(redis_reader_refuses_huge_and_nested_arrays)
+{
+	static const char message[] = "*3\r\n$7\r\nmessage\r\n$4\r\nrt:c\r\n$2\r\nhi\r\n";
+	static const char *const refused[] = {"*333333333\r\n", "*9\r\n", "*2\r\n*1\r\n:1\r\n:2\r\n"};
+	int hooked = __sanitizer_install_malloc_and_free_hooks != NULL
+			&& __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free) != 0;
+	redisReader *r;
+	redisReply *reply;
+	void *got;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		r = redisReaderCreate();
+		rt_redis_reader_limit(r);
+		largest_alloc = 0;
+		RT_ASSERT_EQ_INT(redisReaderFeed(r, refused[i], strlen(refused[i])), REDIS_OK);
+		got = NULL;
+		RT_ASSERT_EQ_INT(redisReaderGetReply(r, &got), REDIS_ERR);
+		RT_ASSERT(got == NULL);
+		if (hooked) {
+			RT_ASSERT(largest_alloc < 64 * 1024);
+		}
+		redisReaderFree(r);
+	}
+	r = redisReaderCreate();
+	rt_redis_reader_limit(r);
+	RT_ASSERT_EQ_INT(redisReaderFeed(r, message, sizeof(message) - 1), REDIS_OK);
+	got = NULL;
+	RT_ASSERT_EQ_INT(redisReaderGetReply(r, &got), REDIS_OK);
+	reply = got;
+	RT_ASSERT(reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3);
+	RT_ASSERT_EQ_STR(reply->element[2]->str, "hi");
+	freeReplyObject(reply);
+	redisReaderFree(r);
+}
+
 int main(void)
 {
 	RT_RUN(msg_decode_of_null_is_refused);
 	RT_RUN(msg_decode_refuses_a_channel_count_its_bytes_cannot_hold);
+	RT_RUN(redis_reader_refuses_huge_and_nested_arrays);
 	return rt_test_summary();
 }
