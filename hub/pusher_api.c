@@ -793,8 +793,9 @@ enum {
 	RT__TERMINATE,
 };
 
-/* Splits path (without its query) into decoded segments held in mem;
- * returns their number, max + 1 when there are more than max. */
+/* Splits path (without its query) into decoded segments held in mem (cap
+ * bytes); returns their number, max + 1 when there are more than max or
+ * they would not fit. */
 static size_t rt__segments(const char *path, size_t len, char *mem, size_t cap, rt_str *seg,
 		size_t max)
 {
