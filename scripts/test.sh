@@ -5,6 +5,8 @@
 #   scripts/test.sh unit|phpt|e2e ...   only those suites
 #   scripts/test.sh asan         phpt and e2e again on the ASan + UBSan build
 #                                (scripts/build.sh --asan, scripts/asan.sh)
+#   scripts/test.sh fuzz         every libFuzzer harness briefly, regressions
+#                                replayed (tests/fuzz, docs/fuzzing.md)
 #   scripts/test.sh conformance  RFC 6455 cases against an echo testee built
 #                                from hub/ (tests/conformance, docs/conformance.md)
 #
@@ -22,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-all_suites=(unit phpt e2e asan conformance)
+all_suites=(unit phpt e2e asan conformance fuzz)
 if (($#)); then suites=("$@"); else suites=("${all_suites[@]}"); fi
 for s in "${suites[@]}"; do
   [[ " ${all_suites[*]} " == *" $s "* ]] || { echo "usage: $0 [$(IFS="|"; echo "${all_suites[*]}")]..." >&2; exit 2; }
@@ -69,6 +71,18 @@ run_unit() {
   fail=$(sum_field "$log" '^# [0-9]+ passed, ([0-9]+) failed$')
   ((rc == 0 || fail > 0)) || { echo "unit: make -C tests/unit exited with status $rc"; fail=1; }
   record unit "$pass" "$fail"
+}
+
+# Replays tests/fuzz/regressions, then fuzzes each harness RT_FUZZ_SECONDS
+# (default 10), two at a time; one pass or failure per harness.
+run_fuzz() {
+  local log=$tmp/fuzz.log rc
+  if timed bash scripts/fuzz.sh --seconds "${RT_FUZZ_SECONDS:-10}" -j2 2>&1 | tee "$log"; then rc=0; else rc=${PIPESTATUS[0]}; fi
+  local pass fail
+  pass=$(sum_field "$log" '^([0-9]+) passed, [0-9]+ failed$')
+  fail=$(sum_field "$log" '^[0-9]+ passed, ([0-9]+) failed$')
+  ((rc == 0 || fail > 0)) || { echo "fuzz: scripts/fuzz.sh exited with status $rc"; fail=1; }
+  record fuzz "$pass" "$fail"
 }
 
 run_phpt() {
@@ -178,7 +192,7 @@ fi
 
 for s in "${suites[@]}"; do
   echo "== $s"
-  if [[ $s != unit ]] && ((!built)); then
+  if [[ $s != unit && $s != fuzz ]] && ((!built)); then
     echo "$s: not run, the build failed"
     continue
   fi
