@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # build-essential (compiler), git (package.sh) and valgrind (make -C
-  valgrind chromium llvm
-  clang libclang-rt-14-dev
+# tests/unit valgrind) are not in a bare Debian image either. chromium runs
+# the pusher-js browser test (playwright-core drives it; no browser download);
+# llvm gives llvm-symbolizer for readable sanitizer reports (scripts/asan.sh);
+# clang and its runtime (libFuzzer) build tests/fuzz.
 packages=(
   build-essential git
   php8.2-dev php8.2-cli php8.2-fpm php-pear php-parser
