@@ -917,6 +917,8 @@ static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
 	}
 	if (atomic_load_explicit(&hub->stat_connections, memory_order_relaxed)
 			>= hub->cfg.max_connections) {
+		rt_limits_refuse(hub, RT_REFUSE_CONNECTIONS, "refused an upgrade: realtime.max_connections=%u "
+				"reached", hub->cfg.max_connections);
 		rt__respond(conn, 503, "text/plain", "Retry-After: 5\r\n",
 				"server full: realtime.max_connections reached\n");
 		return;
