@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	n = snprintf(head, sizeof(head),
 			"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-			"Authorization: Bearer " RT_FUZZ_SECRET "\r\nContent-Type: application/json\r\n"
+			"Authorization: Bearer " RT_FUZZ_PUBLISH_KEY "\r\nContent-Type: application/json\r\n"
 			"Content-Length: %zu\r\nConnection: close\r\n\r\n", size);
 	fd = rt_fuzz_live_connect();
 	if (send(fd, head, (size_t) n, MSG_NOSIGNAL) == n && size > 0) {

@@ -70,6 +70,8 @@ void rt_fuzz_live_start(void)
 		rt__set("ping_interval", "0");
 		rt__set("allow_anonymous", "1");
 		rt__set("secret", RT_FUZZ_SECRET);
+		rt__set("publish_key", RT_FUZZ_PUBLISH_KEY);
+		rt__set("subscribe_rate", "1000");
 		rt__set("app_id", RT_FUZZ_APP_ID);
 		rt__set("app_key", RT_FUZZ_APP_KEY);
 		rt__set("app_secret", RT_FUZZ_APP_SECRET);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #define RT_FUZZ_SECRET "fuzz-secret"
+#define RT_FUZZ_PUBLISH_KEY "fuzz-publish-key-0123"
 #define RT_FUZZ_APP_ID "77"
 #define RT_FUZZ_APP_KEY "fuzzkey"
 #define RT_FUZZ_APP_SECRET "fuzz-app-secret"
