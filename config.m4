@@ -5,6 +5,12 @@ PHP_ARG_ENABLE([realtime],
   [AS_HELP_STRING([--enable-realtime], [Enable the realtime extension])],
   [no])
 
+PHP_ARG_ENABLE([realtime-hardening],
+  [whether to build realtime with hardening flags],
+  [AS_HELP_STRING([--disable-realtime-hardening],
+    [Build realtime without -fstack-protector-strong, -D_FORTIFY_SOURCE=2 and -Wl,-z,relro,-z,now])],
+  [yes], [no])
+
 dnl RT_REQUIRE_PKG(pkg-config name, header, library, function, Debian package)
 dnl pkg-config first; where a package ships no .pc file, look for the header
 dnl and the library directly.
@@ -41,6 +47,45 @@ if test "$PHP_REALTIME" != "no"; then
   RT_REQUIRE_PKG([libcurl], [curl/curl.h], [curl], [curl_multi_socket_action], [libcurl4-openssl-dev])
 
   PHP_ADD_LIBRARY([pthread], 1, [REALTIME_SHARED_LIBADD])
+
+  dnl The flags Debian's own extension builds get (dpkg-buildflags). The hub
+  dnl parses network input inside the PHP worker, so its memory is the
+  dnl application server's memory.
+  RT_HARDENING_CFLAGS=
+  if test "$PHP_REALTIME_HARDENING" != "no"; then
+    AC_LANG_PUSH([C])
+    rt_save_CFLAGS=$CFLAGS
+    CFLAGS="$CFLAGS -fstack-protector-strong"
+    AC_MSG_CHECKING([whether $CC accepts -fstack-protector-strong])
+    AC_COMPILE_IFELSE([AC_LANG_PROGRAM([], [])],
+      [AC_MSG_RESULT([yes]); RT_HARDENING_CFLAGS="-fstack-protector-strong"],
+      [AC_MSG_RESULT([no])])
+    CFLAGS=$rt_save_CFLAGS
+
+    dnl _FORTIFY_SOURCE does nothing without optimisation (glibc warns), and
+    dnl defining it again over the compiler's or the user's own definition
+    dnl warns too: add it only when the flags optimise and leave it unset.
+    AC_MSG_CHECKING([whether to add -D_FORTIFY_SOURCE=2])
+    rt_save_CFLAGS=$CFLAGS
+    CFLAGS="$CPPFLAGS $CFLAGS"
+    AC_COMPILE_IFELSE([AC_LANG_PROGRAM([[
+#if !defined(__OPTIMIZE__) || defined(_FORTIFY_SOURCE)
+#error no fortify: not optimising, or already set
+#endif
+]], [])],
+      [AC_MSG_RESULT([yes]); RT_HARDENING_CFLAGS="$RT_HARDENING_CFLAGS -D_FORTIFY_SOURCE=2"],
+      [AC_MSG_RESULT([no (no optimisation, or _FORTIFY_SOURCE already set)])])
+    CFLAGS=$rt_save_CFLAGS
+
+    rt_save_LDFLAGS=$LDFLAGS
+    LDFLAGS="$LDFLAGS -Wl,-z,relro,-z,now"
+    AC_MSG_CHECKING([whether the linker accepts -z relro -z now])
+    AC_LINK_IFELSE([AC_LANG_PROGRAM([], [])],
+      [AC_MSG_RESULT([yes]); REALTIME_SHARED_LIBADD="$REALTIME_SHARED_LIBADD -Wl,-z,relro,-z,now"],
+      [AC_MSG_RESULT([no])])
+    LDFLAGS=$rt_save_LDFLAGS
+    AC_LANG_POP([C])
+  fi
   PHP_SUBST([REALTIME_SHARED_LIBADD])
 
   REALTIME_SOURCES="realtime.c \
@@ -48,6 +93,7 @@ if test "$PHP_REALTIME" != "no"; then
     broker/memory.c \
     broker/pool.c \
     broker/redis.c \
+    broker/redis_reader.c \
     broker/redis_uv.c \
     broker/remote.c \
     ext/functions.c \
@@ -70,6 +116,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/native.c \
     hub/presence.c \
     hub/proto.c \
+    hub/proto_size.c \
     hub/publish_api.c \
     hub/pusher.c \
     hub/pusher_api.c \
@@ -84,7 +131,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/webhook.c"
 
   PHP_NEW_EXTENSION([realtime], [$REALTIME_SOURCES], [$ext_shared],,
-    [-DZEND_ENABLE_STATIC_TSRMLS_CACHE=1 -I@ext_srcdir@])
+    [-DZEND_ENABLE_STATIC_TSRMLS_CACHE=1 -I@ext_srcdir@ $RT_HARDENING_CFLAGS])
   PHP_ADD_INCLUDE([$ext_srcdir])
   PHP_ADD_BUILD_DIR([$ext_builddir/ext], 1)
   PHP_ADD_BUILD_DIR([$ext_builddir/hub], 1)

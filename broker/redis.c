@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
+#include "broker/redis_reader.h"
 #include "broker/redis_uv.h"
 #include <stdatomic.h>
 #include <stdio.h>
@@ -139,6 +140,7 @@ static redisContext *rt__connect_sync(const rt_config *cfg, char *err, size_t er
 	}
 	redisSetTimeout(c, tv);
 	rt__cloexec(c->fd);
+	rt_redis_reader_limit(c->reader);
 	if (cfg->redis_password[0]) {
 		r = redisCommand(c, "AUTH %s", cfg->redis_password);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
@@ -576,6 +578,7 @@ static redisAsyncContext *rt__open_async(rt_broker *b)
 	}
 	c->data = b;
 	rt__cloexec(c->c.fd);
+	rt_redis_reader_limit(c->c.reader);
 	if (rt_redis_uv_attach(c, b->loop) != REDIS_OK) {
 		redisAsyncFree(c);
 		return NULL;

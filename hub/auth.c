@@ -54,6 +54,25 @@ static void rt__anonymous_or_refuse(rt_conn *conn, rt_auth_done done, int status
 	}
 }
 
+rt_identity *rt_auth_parse_reply(const char *body, size_t len, size_t max_info, char *err,
+		size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(body, len, 0, &jerr);
+	rt_identity *id;
+
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "answered with no JSON object");
+		json_decref(root);
+		return NULL;
+	}
+	id = rt_identity_from_json(json_object_get(root, "user_id"),
+			json_object_get(root, "user_info"), json_object_get(root, "channels"),
+			max_info, err, errlen);
+	json_decref(root);
+	return id;
+}
+
 /* A question to the endpoint in flight. */
 struct rt_auth_call {
 	rt_http_call *http;
@@ -68,8 +87,6 @@ static void rt__on_endpoint_answer(void *ctx, long status, const char *body, siz
 	rt_conn *conn = call->conn;
 	rt_auth_done done = call->done;
 	const rt_config *cfg = &conn->hub->cfg;
-	json_error_t jerr;
-	json_t *root;
 	rt_identity *id;
 	char err[200];
 
@@ -96,18 +113,7 @@ static void rt__on_endpoint_answer(void *ctx, long status, const char *body, siz
 		done(conn, 503, NULL, "authentication service unavailable");
 		return;
 	}
-	root = json_loadb(body, len, 0, &jerr);
-	if (!json_is_object(root)) {
-		rt_log(RT_LOG_WARNING, "auth endpoint %s answered %ld with no JSON object", cfg->auth_endpoint,
-				status);
-		json_decref(root);
-		done(conn, 503, NULL, "authentication service answered badly");
-		return;
-	}
-	id = rt_identity_from_json(json_object_get(root, "user_id"),
-			json_object_get(root, "user_info"), json_object_get(root, "channels"),
-			cfg->max_user_info, err, sizeof(err));
-	json_decref(root);
+	id = rt_auth_parse_reply(body, len, cfg->max_user_info, err, sizeof(err));
 	if (id == NULL) {
 		rt_log(RT_LOG_WARNING, "auth endpoint %s: %s", cfg->auth_endpoint, err);
 		done(conn, 503, NULL, "authentication service answered badly");
@@ -214,8 +220,14 @@ void rt_auth_begin(rt_conn *conn, rt_auth_done done)
 	if (token != NULL && cfg->secret[0]) {
 		char decoded[RT_HTTP_HEAD_MAX + 1];
 		rt_identity *id;
-		if (!from_header && len < sizeof(decoded)) {
-			len = rt_http_url_decode(token, len, 0, decoded);
+		if (!from_header) {
+			long n = rt_http_url_decode(token, len, 0, decoded, sizeof(decoded));
+			if (n < 0) {
+				rt_log(RT_LOG_INFO, "refused a connection: token too long");
+				done(conn, 401, NULL, "malformed token");
+				return;
+			}
+			len = (size_t) n;
 			token = decoded;
 		}
 		id = rt_token_verify(cfg->secret, strlen(cfg->secret), token, len,

@@ -869,6 +869,8 @@ static void rt__http_feed(rt_conn *conn, const char *data, size_t len)
 	}
 	if (atomic_load_explicit(&net->stat_connections, memory_order_relaxed)
 			>= net->cfg->max_connections) {
+		rt_limits_refuse(net, RT_REFUSE_CONNECTIONS, "refused an upgrade: realtime.max_connections=%u "
+				"reached", net->cfg->max_connections);
 		rt__respond(conn, 503, "text/plain", "Retry-After: 5",
 				"server full: realtime.max_connections reached\n");
 		return;

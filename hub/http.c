@@ -1,7 +1,8 @@
 #include "hub/http.h"
 #include "hub/text.h"
-#include <errno.h>
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,11 +239,18 @@ const char *rt_http_req_bearer(const rt_http_req *req, size_t *len)
 	return v + 7;
 }
 
-size_t rt_http_url_decode(const char *in, size_t len, int plus, char *out)
+long rt_http_url_decode(const char *in, size_t len, int plus, char *out, size_t cap)
 {
 	size_t o = 0;
 
+	if (cap == 0 || len > (size_t) LONG_MAX) {
+		return -ENOSPC;
+	}
 	for (size_t i = 0; i < len; i++) {
+		if (o + 1 >= cap) {
+			out[o] = '\0';
+			return -ENOSPC;
+		}
 		if (in[i] == '%' && i + 2 < len && rt__hex(in[i + 1]) >= 0 && rt__hex(in[i + 2]) >= 0) {
 			out[o++] = (char) (rt__hex(in[i + 1]) * 16 + rt__hex(in[i + 2]));
 			i += 2;
@@ -253,7 +261,7 @@ size_t rt_http_url_decode(const char *in, size_t len, int plus, char *out)
 		}
 	}
 	out[o] = '\0';
-	return o;
+	return (long) o;
 }
 
 const char *rt_http_req_query(const rt_http_req *req, const char *name, size_t *len)

@@ -68,9 +68,10 @@ int rt_http_req_feed(rt_http_req *req, const char *data, size_t len, size_t *use
 const char *rt_http_req_header(const rt_http_req *req, int hdr, size_t *len);
 const char *rt_http_req_path(const rt_http_req *req, size_t *len);
 /* Percent-decodes in (and '+' as a space when plus) into out, which holds
- * len + 1 bytes; a '%' not followed by two hex digits stays. Returns the
- * decoded length; out is NUL-terminated. */
-size_t rt_http_url_decode(const char *in, size_t len, int plus, char *out);
+ * cap bytes (len + 1 always suffice); a '%' not followed by two hex digits
+ * stays. Returns the decoded length, out NUL-terminated, or -ENOSPC when it
+ * would not fit (nothing is written past cap). */
+long rt_http_url_decode(const char *in, size_t len, int plus, char *out, size_t cap);
 
 /* The credentials of "Authorization: Bearer <credentials>" (the scheme in
  * any case), or NULL when the request has no such header. */

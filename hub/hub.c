@@ -1076,8 +1076,15 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 	hub->accepting_posts = 1;
 
 	/* The thread inherits a full mask: PHP's signals (timeouts, FPM's soft
-	 * quit) must land on PHP's threads, and SIGPIPE nowhere. */
+	 * quit) must land on PHP's threads, and SIGPIPE nowhere. Faults stay
+	 * open: blocked, they kill the process before any handler (a sanitizer's
+	 * report, a crash logger) can say where the hub thread failed. */
 	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGABRT);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = -pthread_create(&hub->thread, NULL, rt__thread_main, hub);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

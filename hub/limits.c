@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 const char *const rt_refusal_names[RT_REFUSE_COUNT] = {
+	[RT_REFUSE_CONNECTIONS] = "refused_connections",
 	[RT_REFUSE_HANDSHAKES] = "refused_handshakes",
 	[RT_REFUSE_PER_IP] = "refused_per_ip",
 	[RT_REFUSE_HANDSHAKE_TIMEOUT] = "handshake_timeouts",

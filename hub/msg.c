@@ -239,16 +239,20 @@ static rt_str rt__get_str(rt__reader *r)
 
 rt_msg *rt_msg_decode(const char *in, size_t len)
 {
-	rt__reader r = {in, in + len, 0};
+	rt__reader r;
 	rt_msg_fields f = {0};
 	rt_str *channels = NULL;
 	rt_msg_type type;
 	uint16_t cc;
 	rt_msg *msg;
 
-	if (len < 11) {
+	/* Before any pointer arithmetic: in may be NULL when len is 0. */
+	if (in == NULL || len < 11) {
 		return NULL;
 	}
+	r.p = in;
+	r.end = in + len;
+	r.bad = 0;
 	type = (rt_msg_type) (unsigned char) *r.p++;
 	if (type < RT_MSG_PUBLISH || type > RT_MSG_STATE_END || type == RT_MSG_QUERY || type == RT_MSG_STOP) {
 		return NULL;
@@ -260,9 +264,9 @@ rt_msg *rt_msg_decode(const char *in, size_t len)
 	}
 	memcpy(&cc, r.p, 2);
 	r.p += 2;
-	/* Each channel takes at least its length word: a count the bytes
-	 * cannot hold is refused before anything is allocated for it. */
-	if ((size_t) (r.end - r.p) / 4 < cc) {
+	/* Each channel takes at least its 4-byte length: a count the bytes
+	 * cannot hold must not cost an allocation of its size. */
+	if (cc > (size_t) (r.end - r.p) / 4) {
 		return NULL;
 	}
 	if (cc > 0) {

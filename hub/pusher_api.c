@@ -92,10 +92,11 @@ static void rt__fail(rt_http_answer *ans, int status, const char *message)
 
 
 /* Splits and decodes the query string. -1 when there are too many
- * parameters, -ENOMEM. */
+ * parameters (or they would not fit in mem), -ENOMEM. */
 static int rt__params_parse(rt__params *ps, const char *query, size_t len)
 {
-	char *cursor;
+	char *cursor, *end;
+	long r;
 	size_t i = 0;
 
 	memset(ps, 0, sizeof(*ps));
@@ -104,6 +105,7 @@ static int rt__params_parse(rt__params *ps, const char *query, size_t len)
 		return -ENOMEM;
 	}
 	cursor = ps->mem;
+	end = ps->mem + len + 2 * RT_API_PARAMS_MAX + 2;
 	while (i < len) {
 		const char *start = query + i, *amp = memchr(start, '&', len - i), *eq;
 		size_t n = amp ? (size_t) (amp - start) : len - i;
@@ -119,7 +121,12 @@ static int rt__params_parse(rt__params *ps, const char *query, size_t len)
 		p = &ps->p[ps->count++];
 		eq = memchr(start, '=', n);
 		p->key = cursor;
-		p->key_len = rt_http_url_decode(start, eq ? (size_t) (eq - start) : n, 1, cursor);
+		r = rt_http_url_decode(start, eq ? (size_t) (eq - start) : n, 1, cursor,
+				(size_t) (end - cursor));
+		if (r < 0) {
+			return -1;
+		}
+		p->key_len = (size_t) r;
 		for (size_t k = 0; k < p->key_len; k++) {
 			if (p->key[k] >= 'A' && p->key[k] <= 'Z') {
 				p->key[k] = (char) (p->key[k] - 'A' + 'a');
@@ -127,7 +134,12 @@ static int rt__params_parse(rt__params *ps, const char *query, size_t len)
 		}
 		cursor += p->key_len + 1;
 		p->value = cursor;
-		p->value_len = eq ? rt_http_url_decode(eq + 1, n - (size_t) (eq - start) - 1, 1, cursor) : 0;
+		r = eq ? rt_http_url_decode(eq + 1, n - (size_t) (eq - start) - 1, 1, cursor,
+				(size_t) (end - cursor)) : 0;
+		if (r < 0 || cursor >= end) {
+			return -1;
+		}
+		p->value_len = (size_t) r;
 		if (!eq) {
 			*cursor = '\0';
 		}
@@ -284,8 +296,8 @@ static int rt__authenticate(const rt_config *cfg, const rt_http_req *req, const 
 		char *decoded = memchr(path, '%', path_len) ? malloc(path_len + 1) : NULL;
 		int ok = 0;
 		if (decoded != NULL) {
-			size_t n = rt_http_url_decode(path, path_len, 0, decoded);
-			ok = rt__signature_matches(secret, method, decoded, n, ps, sig);
+			long n = rt_http_url_decode(path, path_len, 0, decoded, path_len + 1);
+			ok = n >= 0 && rt__signature_matches(secret, method, decoded, (size_t) n, ps, sig);
 			free(decoded);
 		}
 		if (!ok) {
@@ -842,19 +854,27 @@ enum {
 	RT__TERMINATE,
 };
 
-/* Splits path (without its query) into decoded segments held in mem;
- * returns their number, max + 1 when there are more than max. */
-static size_t rt__segments(const char *path, size_t len, char *mem, rt_str *seg, size_t max)
+/* Splits path (without its query) into decoded segments held in mem (cap
+ * bytes); returns their number, max + 1 when there are more than max or
+ * they would not fit. */
+static size_t rt__segments(const char *path, size_t len, char *mem, size_t cap, rt_str *seg,
+		size_t max)
 {
 	size_t n = 0, i = 1;
+	char *mem_end = mem + cap;
 
 	while (i <= len) {
 		const char *slash = memchr(path + i, '/', len - i);
 		size_t end = slash ? (size_t) (slash - path) : len;
+		long r;
 		if (n == max) {
 			return max + 1;
 		}
-		seg[n].len = rt_http_url_decode(path + i, end - i, 0, mem);
+		r = rt_http_url_decode(path + i, end - i, 0, mem, (size_t) (mem_end - mem));
+		if (r < 0) {
+			return max + 1;
+		}
+		seg[n].len = (size_t) r;
 		seg[n].ptr = mem;
 		mem += seg[n].len + 1;
 		n++;
@@ -886,7 +906,8 @@ void rt_pusher_api_handle(rt_hub *hub, const rt_http_req *req, const char *body,
 		rt__fail(ans, 503, "out of memory");
 		return;
 	}
-	n = rt__segments(path, path_len, mem, seg, RT_API_SEGMENTS_MAX);
+	n = rt__segments(path, path_len, mem, path_len + RT_API_SEGMENTS_MAX + 2, seg,
+			RT_API_SEGMENTS_MAX);
 	/* seg[0] is "apps", seg[1] the app id. */
 	if (n < 3 || n > RT_API_SEGMENTS_MAX || strlen(cfg->app_id) != seg[1].len
 			|| memcmp(cfg->app_id, seg[1].ptr, seg[1].len) != 0) {

@@ -5,6 +5,7 @@
 
 /* Refusals of the limits on what clients may cost (hub/limits.h). */
 enum {
+	RT_REFUSE_CONNECTIONS,       /* realtime.max_connections */
 	RT_REFUSE_HANDSHAKES,        /* realtime.max_handshakes */
 	RT_REFUSE_PER_IP,            /* realtime.max_connections_per_ip */
 	RT_REFUSE_HANDSHAKE_TIMEOUT, /* realtime.handshake_timeout */

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,19 +45,23 @@ static int rt__b64_value(char c)
 	return p ? (int) (p - rt__b64url) : -1;
 }
 
-long rt_base64url_decode(const char *in, size_t len, unsigned char *out)
+long rt_base64url_decode(const char *in, size_t len, unsigned char *out, size_t cap)
 {
 	uint32_t acc = 0;
 	int bits = 0;
-	long o = 0;
+	size_t o = 0;
 
-	if (len % 4 == 1) {
-		return -1;
+	if (len % 4 == 1 || len > (size_t) LONG_MAX) {
+		return -EINVAL;
+	}
+	/* Every 4 characters make 3 bytes; a tail of 2 or 3 makes 1 or 2. */
+	if (len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) > cap) {
+		return -ENOSPC;
 	}
 	for (size_t i = 0; i < len; i++) {
 		int v = rt__b64_value(in[i]);
 		if (v < 0) {
-			return -1;
+			return -EINVAL;
 		}
 		acc = (acc << 6) | (uint32_t) v;
 		bits += 6;
@@ -65,7 +70,7 @@ long rt_base64url_decode(const char *in, size_t len, unsigned char *out)
 			out[o++] = (unsigned char) (acc >> bits);
 		}
 	}
-	return o;
+	return (long) o;
 }
 
 int rt_secure_equals(const void *a, const void *b, size_t len)
@@ -114,7 +119,7 @@ rt_identity *rt_token_verify(const char *secret, size_t secret_len, const char *
 		size_t len, time_t now, size_t max_info, char *err, size_t errlen)
 {
 	const char *dot = memchr(token, '.', len);
-	unsigned char mac[32], given[48];
+	unsigned char mac[32], given[32];
 	unsigned char *payload;
 	long plen;
 	json_t *root, *exp;
@@ -126,7 +131,8 @@ rt_identity *rt_token_verify(const char *secret, size_t secret_len, const char *
 		return NULL;
 	}
 	if (dot == NULL || len > 16384
-			|| rt_base64url_decode(dot + 1, len - (size_t) (dot - token) - 1, given) != 32) {
+			|| rt_base64url_decode(dot + 1, len - (size_t) (dot - token) - 1, given,
+					sizeof(given)) != (long) sizeof(given)) {
 		snprintf(err, errlen, "malformed token");
 		return NULL;
 	}
@@ -140,7 +146,7 @@ rt_identity *rt_token_verify(const char *secret, size_t secret_len, const char *
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	plen = rt_base64url_decode(token, (size_t) (dot - token), payload);
+	plen = rt_base64url_decode(token, (size_t) (dot - token), payload, (size_t) (dot - token) + 1);
 	root = plen < 0 ? NULL : json_loadb((const char *) payload, (size_t) plen, 0, &jerr);
 	free(payload);
 	if (!json_is_object(root)) {

@@ -21,8 +21,10 @@ rt_identity *rt_token_verify(const char *secret, size_t secret_len, const char *
 
 /* base64url without padding. out must hold 4 * ceil(len / 3) + 1 bytes. */
 size_t rt_base64url_encode(const unsigned char *in, size_t len, char *out);
-/* Returns the decoded length, or -1 on a bad character. out holds len bytes. */
-long rt_base64url_decode(const char *in, size_t len, unsigned char *out);
+/* Decodes into out, which holds cap bytes; writes nothing past them.
+ * Returns the decoded length, -EINVAL on a bad character or length, or
+ * -ENOSPC when the result would not fit. */
+long rt_base64url_decode(const char *in, size_t len, unsigned char *out, size_t cap);
 
 /* Constant-time comparison. */
 int rt_secure_equals(const void *a, const void *b, size_t len);

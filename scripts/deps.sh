@@ -5,14 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # build-essential (compiler), git (package.sh) and valgrind (make -C
-# tests/unit valgrind) are not in a bare Debian image either.
+# tests/unit valgrind) are not in a bare Debian image either. chromium runs
+# the pusher-js browser test (playwright-core drives it; no browser download);
+# llvm gives llvm-symbolizer for readable sanitizer reports (scripts/asan.sh);
+# clang and its runtime (libFuzzer) build tests/fuzz.
 packages=(
   build-essential git
   php8.2-dev php8.2-cli php8.2-fpm php-pear php-parser
   libuv1-dev libwslay-dev libhiredis-dev libhttp-parser-dev libjansson-dev
   libcurl4-openssl-dev libssl-dev pkg-config
   nginx redis-server apache2 libapache2-mod-php8.2 libnginx-mod-nchan
-  valgrind
+  valgrind chromium llvm
+  clang libclang-rt-14-dev
 )
 
 missing=()

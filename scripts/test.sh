@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # The one test command: installs deps, builds, runs every suite.
 #
-#   scripts/test.sh              unit, phpt and e2e
+#   scripts/test.sh              every suite below
 #   scripts/test.sh unit|phpt|e2e ...   only those suites
+#   scripts/test.sh asan         phpt and e2e again on the ASan + UBSan build
+#                                (scripts/build.sh --asan, scripts/asan.sh)
+#   scripts/test.sh fuzz         every libFuzzer harness briefly, regressions
+#                                replayed (tests/fuzz, docs/fuzzing.md)
+#   scripts/test.sh conformance  RFC 6455 cases against an echo testee built
+#                                from hub/ (tests/conformance, docs/conformance.md)
+#
+# No test skips: a skipped test counts as a failure (scripts/deps.sh installs
+# everything every test needs). A node:test `todo` test is optional: it runs,
+# and its count shows as "todo (optional): N" without failing the run.
 #
 # Every suite runs even if another failed. The last line is the total,
 # "N passed, N failed"; the exit status is 0 only if nothing failed and at
@@ -14,10 +24,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-all_suites=(unit phpt e2e)
+all_suites=(unit phpt e2e asan conformance fuzz)
 if (($#)); then suites=("$@"); else suites=("${all_suites[@]}"); fi
 for s in "${suites[@]}"; do
-  [[ " ${all_suites[*]} " == *" $s "* ]] || { echo "usage: $0 [unit|phpt|e2e]..." >&2; exit 2; }
+  [[ " ${all_suites[*]} " == *" $s "* ]] || { echo "usage: $0 [$(IFS="|"; echo "${all_suites[*]}")]..." >&2; exit 2; }
 done
 
 tmp=$(mktemp -d)
@@ -28,13 +38,16 @@ total_pass=0
 total_fail=0
 results=()
 
-# record NAME PASSED FAILED [SKIPPED]
+# record NAME PASSED FAILED [SKIPPED [TODO]]: a skip counts as a failure
+# (a test that cannot run fails); the counts given are always printed
 record() {
-  local line="$1: $2 passed, $3 failed"
-  [[ -z ${4:-} || ${4:-0} == 0 ]] || line+=", $4 skipped"
+  local skip=${4:-0}
+  local line="$1: $2 passed, $(($3 + skip)) failed"
+  [[ -z ${4:-} ]] || line+=", $4 skipped$( ((skip == 0)) || echo ' (counted as failed)')"
+  [[ -z ${5:-} ]] || line+=", todo (optional): $5"
   results+=("$line")
   total_pass=$((total_pass + $2))
-  total_fail=$((total_fail + $3))
+  total_fail=$((total_fail + $3 + skip))
   echo "== $line"
 }
 
@@ -58,6 +71,18 @@ run_unit() {
   fail=$(sum_field "$log" '^# [0-9]+ passed, ([0-9]+) failed$')
   ((rc == 0 || fail > 0)) || { echo "unit: make -C tests/unit exited with status $rc"; fail=1; }
   record unit "$pass" "$fail"
+}
+
+# Replays tests/fuzz/regressions, then fuzzes each harness RT_FUZZ_SECONDS
+# (default 10), two at a time; one pass or failure per harness.
+run_fuzz() {
+  local log=$tmp/fuzz.log rc
+  if timed bash scripts/fuzz.sh --seconds "${RT_FUZZ_SECONDS:-10}" -j2 2>&1 | tee "$log"; then rc=0; else rc=${PIPESTATUS[0]}; fi
+  local pass fail
+  pass=$(sum_field "$log" '^([0-9]+) passed, [0-9]+ failed$')
+  fail=$(sum_field "$log" '^[0-9]+ passed, ([0-9]+) failed$')
+  ((rc == 0 || fail > 0)) || { echo "fuzz: scripts/fuzz.sh exited with status $rc"; fail=1; }
+  record fuzz "$pass" "$fail"
 }
 
 run_phpt() {
@@ -92,26 +117,82 @@ run_e2e() {
   fi
   local log=$tmp/e2e.log rc
   if timed node --test --test-reporter=tap tests/e2e/ 2>&1 | tee "$log"; then rc=0; else rc=${PIPESTATUS[0]}; fi
-  local pass fail skip
+  local pass fail skip todo
   pass=$(sum_field "$log" '^# pass ([0-9]+)$')
   fail=$(sum_field "$log" '^# (fail|cancelled) ([0-9]+)$' 2)
-  skip=$(sum_field "$log" '^# (skipped|todo) ([0-9]+)$' 2)
+  skip=$(sum_field "$log" '^# skipped ([0-9]+)$')
+  todo=$(sum_field "$log" '^# todo ([0-9]+)$')
   ((rc == 0 || fail > 0)) || { echo "e2e: node --test exited with status $rc"; fail=1; }
-  record e2e "$pass" "$fail" "$skip"
+  record e2e "$pass" "$fail" "$skip" "$todo"
+}
+
+# The phpt and e2e suites again, on build-asan/modules/realtime.so (ASan +
+# UBSan) with the runtimes preloaded into every php, php-fpm and apache2
+# (scripts/asan.sh). A sanitizer report (error or leak) is one more failure.
+run_asan() {
+  echo "asan: scripts/build.sh --asan"
+  timed bash scripts/build.sh --asan || { record asan-build 0 1; return; }
+  local dir=$tmp/asan log rc pass fail skip todo reports
+
+  log=$tmp/asan-phpt.log rc=0
+  NO_INTERACTION=1 REPORT_EXIT_STATUS=1 NO_COLOR=1 \
+    timed bash scripts/asan.sh "$dir/phpt" make --no-print-directory -C build-asan test \
+    PHP_EXECUTABLE="$dir/phpt/bin/php" TESTS="-q --show-diff -j2 $root/tests/phpt" >"$log" 2>&1 || rc=$?
+  pass=$(sum_field "$log" '^Tests passed +: +([0-9]+).*')
+  fail=$(sum_field "$log" '^Tests (failed|borked|leaked) +: +([0-9]+).*' 2)
+  skip=$(sum_field "$log" '^Tests skipped +: +([0-9]+).*')
+  reports=$(sum_field "$log" '^asan: ([0-9]+) sanitizer report.*')
+  fail=$((fail + reports))
+  ((rc == 0 || fail > 0)) || { echo "asan phpt: exited with status $rc"; fail=1; }
+  if ((fail > 0)); then cat "$log"; else grep -E '^(Tests|Number of tests|asan:)' "$log" || true; fi
+  record asan-phpt "$pass" "$fail" "$skip"
+
+  # package.test.mjs builds and installs its own (unsanitized) extension
+  local files
+  mapfile -t files < <(find tests/e2e -maxdepth 1 -name '*.test.mjs' ! -name package.test.mjs | sort)
+  log=$tmp/asan-e2e.log
+  if timed bash scripts/asan.sh "$dir/e2e" node --test --test-reporter=tap "${files[@]}" 2>&1 | tee "$log"; then rc=0; else rc=${PIPESTATUS[0]}; fi
+  pass=$(sum_field "$log" '^# pass ([0-9]+)$')
+  fail=$(sum_field "$log" '^# (fail|cancelled) ([0-9]+)$' 2)
+  skip=$(sum_field "$log" '^# skipped ([0-9]+)$')
+  todo=$(sum_field "$log" '^# todo ([0-9]+)$')
+  reports=$(sum_field "$log" '^asan: ([0-9]+) sanitizer report.*')
+  fail=$((fail + reports))
+  ((rc == 0 || fail > 0)) || { echo "asan e2e: exited with status $rc"; fail=1; }
+  record asan-e2e "$pass" "$fail" "$skip" "$todo"
+}
+
+# WebSocket conformance: tests/conformance's echo testee (hub/ code, ASan +
+# UBSan) driven over raw sockets by node --test.
+run_conformance() {
+  local log=$tmp/conformance.log rc
+  if ! timed make --no-print-directory -C tests/conformance >"$tmp/conformance-build.log" 2>&1; then
+    cat "$tmp/conformance-build.log"
+    record conformance 0 1
+    return
+  fi
+  if timed node --test --test-reporter=tap tests/conformance/ 2>&1 | tee "$log"; then rc=0; else rc=${PIPESTATUS[0]}; fi
+  local pass fail skip todo
+  pass=$(sum_field "$log" '^# pass ([0-9]+)$')
+  fail=$(sum_field "$log" '^# (fail|cancelled) ([0-9]+)$' 2)
+  skip=$(sum_field "$log" '^# skipped ([0-9]+)$')
+  todo=$(sum_field "$log" '^# todo ([0-9]+)$')
+  ((rc == 0 || fail > 0)) || { echo "conformance: node --test exited with status $rc"; fail=1; }
+  record conformance "$pass" "$fail" "$skip" "$todo"
 }
 
 echo "== deps"
 bash scripts/deps.sh || record deps 0 1
 
 built=1
-if [[ " ${suites[*]} " == *" phpt "* || " ${suites[*]} " == *" e2e "* ]]; then
+if [[ " ${suites[*]} " =~ " "(phpt|e2e|asan)" " ]]; then
   echo "== build"
   bash scripts/build.sh || { built=0; record build 0 1; }
 fi
 
 for s in "${suites[@]}"; do
   echo "== $s"
-  if [[ $s != unit ]] && ((!built)); then
+  if [[ $s != unit && $s != fuzz ]] && ((!built)); then
     echo "$s: not run, the build failed"
     continue
   fi

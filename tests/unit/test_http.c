@@ -973,6 +973,39 @@ RT_TEST(status_texts)
 	RT_ASSERT(rt_http_status_text(0) != NULL);
 }
 
+/* Every decoder writes through an explicit bound, so a hostile URL cannot
+ * write past its output. */
+RT_TEST(url_decode_stops_at_its_bound)
+{
+	static const struct {
+		const char *in;
+		int plus;
+		const char *out;
+	} cases[] = {
+		{"a%20b+c", 1, "a b c"},
+		{"a%20b+c", 0, "a b+c"},
+		{"%", 0, "%"},
+		{"%4", 0, "%4"},
+		{"%zz%41", 0, "%zzA"},
+		{"", 0, ""},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].in), want = strlen(cases[i].out);
+		for (size_t cap = 0; cap <= len + 1; cap++) {
+			char *out = malloc(cap ? cap : 1);
+			long got = rt_http_url_decode(cases[i].in, len, cases[i].plus, out, cap);
+			if (cap < want + 1) {
+				RT_ASSERT_EQ_INT(got, -ENOSPC);
+			} else {
+				RT_ASSERT_EQ_INT(got, (long) want);
+				RT_ASSERT_EQ_STR(out, cases[i].out);
+			}
+			free(out);
+		}
+	}
+}
+
 int main(void)
 {
 	RT_RUN(feed_whole_head_with_tail);
@@ -1018,5 +1051,6 @@ int main(void)
 	RT_RUN(response_body_out_of_memory);
 	RT_RUN(response_upgrade);
 	RT_RUN(status_texts);
+	RT_RUN(url_decode_stops_at_its_bound);
 	return rt_test_summary();
 }

@@ -1053,9 +1053,12 @@ HUB_TEST(max_connections, "max_connections", "1", NULL)
 			"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 			"Sec-WebSocket-Key: " WS_KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n";
 	int fd = open_client(f, NULL, 0);
+	rt_hub_stats st;
 
 	RT_ASSERT(fd >= 0);
 	expect_http(f, req, 503, "Retry-After");
+	rt_hub_stats_get(f->hub, &st);
+	RT_ASSERT_EQ_INT(st.refused[RT_REFUSE_CONNECTIONS], 1);
 	/* A slot frees up when the client leaves. */
 	fx_close(f, fd);
 	wait_connections(f, 0);

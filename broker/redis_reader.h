@@ -1,0 +1,16 @@
+/* Caps on what a Redis server's replies can make hiredis allocate: every
+ * reply the broker expects is a flat array of a few elements. */
+#ifndef RT_BROKER_REDIS_READER_H
+#define RT_BROKER_REDIS_READER_H
+
+#include <hiredis/read.h>
+
+/* The largest array a reply may be; the broker's are at most 4 long. */
+#define RT_REDIS_MAX_ELEMENTS 8
+
+/* Makes reader refuse (as out of memory, which ends the connection) a
+ * nested array or one longer than RT_REDIS_MAX_ELEMENTS, before hiredis
+ * allocates room for all the elements a header announces. */
+void rt_redis_reader_limit(redisReader *reader);
+
+#endif
