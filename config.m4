@@ -98,42 +98,49 @@ if test "$PHP_REALTIME" != "no"; then
     broker/remote.c \
     ext/functions.c \
     ext/lifecycle.c \
-    hub/api.c \
+    hub/api/api.c \
+    hub/api/publish_api.c \
+    hub/api/pusher_api.c \
     hub/auth.c \
-    hub/buf.c \
-    hub/channel.c \
-    hub/config.c \
-    hub/conn.c \
-    hub/frame.c \
-    hub/http.c \
-    hub/http_client.c \
+    hub/core/session.c \
     hub/hub.c \
-    hub/identity.c \
-    hub/limits.c \
-    hub/log.c \
-    hub/map.c \
-    hub/msg.c \
-    hub/native.c \
-    hub/presence.c \
-    hub/proto.c \
-    hub/proto_size.c \
-    hub/publish_api.c \
-    hub/pusher.c \
-    hub/pusher_api.c \
-    hub/query.c \
-    hub/session.c \
-    hub/session_image.c \
-    hub/siphash.c \
-    hub/text.c \
-    hub/token.c \
-    hub/utf8.c \
-    hub/view.c \
-    hub/webhook.c"
+    hub/model/config.c \
+    hub/model/identity.c \
+    hub/model/msg.c \
+    hub/model/presence.c \
+    hub/model/query.c \
+    hub/model/registry.c \
+    hub/model/session_image.c \
+    hub/model/token.c \
+    hub/model/view.c \
+    hub/net/conn.c \
+    hub/net/http_client.c \
+    hub/net/limits.c \
+    hub/proto/native.c \
+    hub/proto/proto.c \
+    hub/proto/proto_size.c \
+    hub/proto/pusher.c \
+    hub/util/buf.c \
+    hub/util/log.c \
+    hub/util/map.c \
+    hub/util/siphash.c \
+    hub/util/text.c \
+    hub/util/utf8.c \
+    hub/webhook.c \
+    hub/wire/frame.c \
+    hub/wire/http.c"
 
   PHP_NEW_EXTENSION([realtime], [$REALTIME_SOURCES], [$ext_shared],,
     [-DZEND_ENABLE_STATIC_TSRMLS_CACHE=1 -I@ext_srcdir@ $RT_HARDENING_CFLAGS])
   PHP_ADD_INCLUDE([$ext_srcdir])
   PHP_ADD_BUILD_DIR([$ext_builddir/ext], 1)
   PHP_ADD_BUILD_DIR([$ext_builddir/hub], 1)
+  PHP_ADD_BUILD_DIR([$ext_builddir/hub/api], 1)
+  PHP_ADD_BUILD_DIR([$ext_builddir/hub/core], 1)
+  PHP_ADD_BUILD_DIR([$ext_builddir/hub/model], 1)
+  PHP_ADD_BUILD_DIR([$ext_builddir/hub/net], 1)
+  PHP_ADD_BUILD_DIR([$ext_builddir/hub/proto], 1)
+  PHP_ADD_BUILD_DIR([$ext_builddir/hub/util], 1)
+  PHP_ADD_BUILD_DIR([$ext_builddir/hub/wire], 1)
   PHP_ADD_BUILD_DIR([$ext_builddir/broker], 1)
 fi

@@ -65,7 +65,7 @@ static bool rt__is_credential(const char *name)
 	return false;
 }
 
-/* The INI table is built from hub/config.c's list, the one place that
+/* The INI table is built from hub/model/config.c's list, the one place that
  * names every setting and its default. */
 static zend_result rt__build_ini_defs(void)
 {

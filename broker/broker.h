@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hub/config.h"
-#include "hub/hub.h"
-#include "hub/msg.h"
+#include "hub/model/config.h"
+#include "hub/core/hub.h"
+#include "hub/model/msg.h"
 
 typedef struct rt_broker rt_broker;
 

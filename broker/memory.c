@@ -4,9 +4,9 @@
  * with Realtime\start()) delivers to its own hub. A process with no hub (a
  * CLI script) posts to the server's /publish endpoint. */
 #include "broker/broker.h"
-#include "hub/hot.h"
+#include "hub/util/hot.h"
 #include "broker/pool.h"
-#include "hub/log.h"
+#include "hub/util/log.h"
 
 #include <errno.h>
 #include <stdatomic.h>

@@ -1,6 +1,6 @@
 #include "broker/pool.h"
-#include "hub/hot.h"
-#include "hub/map.h"
+#include "hub/util/hot.h"
+#include "hub/util/map.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hub/msg.h"
+#include "hub/model/msg.h"
 
 #define RT_POOL_SLOTS 256
 

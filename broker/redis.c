@@ -5,7 +5,7 @@
  *                local subscriber, so no host receives what it cannot use
  *   u:<user>     messages for a user's connections, likewise
  *   n:<node>     messages for one connection of hub <node>
- *   state        the app-wide view (hub/view.h): state, syncs and
+ *   state        the app-wide view (hub/model/view.h): state, syncs and
  *                departures; every hub subscribes
  *   node:<node>  a key each hub refreshes as its heartbeat
  * Pub/Sub delivers at most once: a message published while a hub is
@@ -13,7 +13,7 @@
  * PHP publishes over one synchronous connection per process; each hub
  * subscribes over hiredis's async API on its own loop. */
 #include "broker/broker.h"
-#include "hub/log.h"
+#include "hub/util/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,10 +1,10 @@
 /* Publishing from a process without a hub: an HTTP request to the local
  * server's /publish endpoint, signed with realtime.secret (the secret itself
- * never goes on the wire; see hub/publish_api.c). */
+ * never goes on the wire; see hub/api/publish_api.c). */
 #include "broker/broker.h"
-#include "hub/token.h"
-#include "hub/buf.h"
-#include "hub/http_client.h"
+#include "hub/model/token.h"
+#include "hub/util/buf.h"
+#include "hub/net/http_client.h"
 
 #include <curl/curl.h>
 #include <errno.h>

@@ -1,18 +1,18 @@
 /* The PHP functions of the Realtime namespace (stubs/realtime.stub.php). */
 #include "php.h"
-#include "hub/hot.h"
+#include "hub/util/hot.h"
 #include "ext/json/php_json.h"
 #include "zend_exceptions.h"
 #include "zend_smart_str.h"
 
 #include "php_realtime.h"
 #include "ext/lifecycle.h"
-#include "hub/channel.h"
-#include "hub/utf8.h"
-#include "hub/identity.h"
-#include "hub/proto.h"
-#include "hub/query.h"
-#include "hub/token.h"
+#include "hub/model/registry.h"
+#include "hub/util/utf8.h"
+#include "hub/model/identity.h"
+#include "hub/proto/proto.h"
+#include "hub/model/query.h"
+#include "hub/model/token.h"
 
 #include <stdatomic.h>
 

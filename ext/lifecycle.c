@@ -1,6 +1,6 @@
 #include "ext/lifecycle.h"
-#include "hub/hot.h"
-#include "hub/log.h"
+#include "hub/util/hot.h"
+#include "hub/util/log.h"
 
 #include "SAPI.h"
 #include "main/php_main.h"

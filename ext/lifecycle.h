@@ -6,7 +6,7 @@
 
 #include "php.h"
 #include "broker/broker.h"
-#include "hub/hub.h"
+#include "hub/core/hub.h"
 
 zend_result rt_lifecycle_minit(void);
 void rt_lifecycle_mshutdown(void);

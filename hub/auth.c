@@ -1,12 +1,12 @@
 #include "hub/auth.h"
-#include "hub/conn.h"
-#include "hub/http_client.h"
-#include "hub/identity.h"
-#include "hub/limits.h"
-#include "hub/server.h"
-#include "hub/log.h"
-#include "hub/proto.h"
-#include "hub/token.h"
+#include "hub/net/conn.h"
+#include "hub/net/http_client.h"
+#include "hub/model/identity.h"
+#include "hub/net/limits.h"
+#include "hub/core/server.h"
+#include "hub/util/log.h"
+#include "hub/proto/proto.h"
+#include "hub/model/token.h"
 
 #include <jansson.h>
 #include <stdio.h>

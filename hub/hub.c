@@ -1,20 +1,20 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* dladdr */
 #endif
-#include "hub/hub.h"
-#include "hub/api.h"
+#include "hub/core/hub.h"
+#include "hub/api/api.h"
 #include "hub/auth.h"
-#include "hub/conn.h"
-#include "hub/http_client.h"
-#include "hub/identity.h"
-#include "hub/limits.h"
-#include "hub/presence.h"
-#include "hub/proto.h"
-#include "hub/query.h"
-#include "hub/session.h"
+#include "hub/net/conn.h"
+#include "hub/net/http_client.h"
+#include "hub/model/identity.h"
+#include "hub/net/limits.h"
+#include "hub/model/presence.h"
+#include "hub/proto/proto.h"
+#include "hub/model/query.h"
+#include "hub/core/session.h"
 #include "hub/webhook.h"
-#include "hub/log.h"
-#include "hub/server.h"
+#include "hub/util/log.h"
+#include "hub/core/server.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -34,7 +34,7 @@
 static void rt__dispatch(rt_hub *hub, rt_msg *msg);
 static void rt__on_synced(uv_timer_t *t);
 
-/* ---- what connections call above them (hub/conn.h) ---- */
+/* ---- what connections call above them (hub/net/conn.h) ---- */
 
 static void rt__conn_request(rt_conn *conn, int route, const char *body, size_t len,
 		rt_http_answer *ans)

@@ -1,8 +1,8 @@
 #include "hub/webhook.h"
-#include "hub/buf.h"
-#include "hub/http_client.h"
-#include "hub/log.h"
-#include "hub/token.h"
+#include "hub/util/buf.h"
+#include "hub/net/http_client.h"
+#include "hub/util/log.h"
+#include "hub/model/token.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "hub/server.h"
+#include "hub/core/server.h"
 
 typedef enum rt_webhook_kind {
 	RT_WEBHOOK_CHANNEL_OCCUPIED,

@@ -1,7 +1,7 @@
 /* The conformance testee: the hub's own listener, HTTP upgrade, connection,
- * WebSocket (wslay + hub/frame.c) and session code, with one protocol
+ * WebSocket (wslay + hub/wire/frame.c) and session code, with one protocol
  * swapped in: every text message is echoed back as it came. Linked with
- * every hub/ and broker/ object except hub/proto.c, whose rt_proto() this
+ * every hub/ and broker/ object except hub/proto/proto.c, whose rt_proto() this
  * file replaces, so no production code knows about it.
  *
  *   echo [NAME=VALUE]...   realtime.NAME settings (listen=127.0.0.1:PORT)
@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hub/config.h"
-#include "hub/conn.h"
-#include "hub/session.h"
-#include "hub/hub.h"
-#include "hub/proto.h"
+#include "hub/model/config.h"
+#include "hub/net/conn.h"
+#include "hub/core/session.h"
+#include "hub/core/hub.h"
+#include "hub/proto/proto.h"
 
 static void rt__echo_open(rt_session *s, const rt_http_req *upgrade)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "hub/auth.h"
-#include "hub/identity.h"
+#include "hub/model/identity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

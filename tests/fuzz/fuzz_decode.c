@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hub/http.h"
-#include "hub/token.h"
+#include "hub/wire/http.h"
+#include "hub/model/token.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

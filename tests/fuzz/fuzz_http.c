@@ -1,12 +1,12 @@
-/* The HTTP request head and the upgrade checks (hub/http.c), as a
+/* The HTTP request head and the upgrade checks (hub/wire/http.c), as a
  * connection feeds them: the head in pieces, then the body.
  * Input: one byte choosing the piece size, then the bytes of the request. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hub/config.h"
-#include "hub/http.h"
+#include "hub/model/config.h"
+#include "hub/wire/http.h"
 
 static rt_config cfg;
 

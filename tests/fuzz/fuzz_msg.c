@@ -1,11 +1,11 @@
-/* Messages decoded from the shared ring (rt_msg_decode, hub/msg.c): the
+/* Messages decoded from the shared ring (rt_msg_decode, hub/model/msg.c): the
  * bytes come from memory every process of the server can write. What
  * decodes must encode back to the same bytes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hub/msg.h"
+#include "hub/model/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

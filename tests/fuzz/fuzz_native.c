@@ -1,4 +1,4 @@
-/* Native protocol messages (hub/native.c, hub/session.c, presence, client
+/* Native protocol messages (hub/proto/native.c, hub/core/session.c, presence, client
  * events): each line of the input is one text message of a connection
  * authenticated with a token that may join every channel. A line that
  * starts with "2>" is sent by a second connection of another user instead,

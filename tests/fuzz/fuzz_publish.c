@@ -1,4 +1,4 @@
-/* POST /publish bodies (hub/publish_api.c), authorized, through a real
+/* POST /publish bodies (hub/api/publish_api.c), authorized, through a real
  * connection to the hub. The input is the body. */
 #include <stdint.h>
 #include <stdio.h>

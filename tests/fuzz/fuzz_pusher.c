@@ -1,4 +1,4 @@
-/* Pusher protocol messages (hub/pusher.c): each line of the input is one
+/* Pusher protocol messages (hub/proto/pusher.c): each line of the input is one
  * text message of a connection to /app/<key>. A message whose data has
  * "auth":"@" gets the signature a real app server would give it (for
  * pusher:subscribe, of socket_id:channel[:channel_data]; for

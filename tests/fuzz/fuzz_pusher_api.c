@@ -1,4 +1,4 @@
-/* Pusher HTTP API requests (hub/pusher_api.c): routing, query and
+/* Pusher HTTP API requests (hub/api/pusher_api.c): routing, query and
  * signature parsing, events and batches, channel queries, through a real
  * connection to the hub. Input: a flag byte, a line "METHOD TARGET" (the
  * request target, query included), then the body. With flag bit 0 the
@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "hub/http.h"
+#include "hub/wire/http.h"
 #include "live.h"
 
 #define MAX_PARAMS 64

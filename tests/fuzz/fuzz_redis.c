@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "broker/redis_reader.h"
-#include "hub/msg.h"
+#include "hub/model/msg.h"
 
 static void on_reply(const redisReply *r)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "broker/pool.h"
-#include "hub/msg.h"
+#include "hub/model/msg.h"
 
 #define RT_FUZZ_RING (1u << 16) /* the smallest realtime.pool_memory */
 #define RT_FUZZ_APP 42

@@ -1,5 +1,5 @@
-/* A WebSocket session fed arbitrary bytes after the handshake (hub/conn.c,
- * hub/frame.c, wslay, then the protocol): frames of any shape, masked or
+/* A WebSocket session fed arbitrary bytes after the handshake (hub/net/conn.c,
+ * hub/wire/frame.c, wslay, then the protocol): frames of any shape, masked or
  * not, fragmented, control frames, bad UTF-8, closes. Input: a byte
  * choosing the protocol (native with a token, native anonymous, Pusher),
  * then the raw bytes the client sends. */

@@ -1,5 +1,5 @@
-/* Token verification (hub/token.c) and the identity it carries
- * (hub/identity.c). Input: a mode byte, then either a whole token as a
+/* Token verification (hub/model/token.c) and the identity it carries
+ * (hub/model/identity.c). Input: a mode byte, then either a whole token as a
  * client sends it (mode even), or a payload that the harness signs with
  * the hub's secret (mode odd), so that the JSON behind a valid signature
  * is explored too. */
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hub/identity.h"
-#include "hub/token.h"
+#include "hub/model/identity.h"
+#include "hub/model/token.h"
 
 static const char secret[] = "fuzz-secret";
 

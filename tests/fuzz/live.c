@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "hub/config.h"
-#include "hub/hub.h"
-#include "hub/log.h"
-#include "hub/token.h"
+#include "hub/model/config.h"
+#include "hub/core/hub.h"
+#include "hub/util/log.h"
+#include "hub/model/token.h"
 
 /* How long the hub may take over one input before it counts as hung. */
 #define RT_FUZZ_WAIT_MS 15000

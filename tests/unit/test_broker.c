@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
-#include "hub/config.h"
-#include "hub/hub.h"
-#include "hub/msg.h"
+#include "hub/model/config.h"
+#include "hub/core/hub.h"
+#include "hub/model/msg.h"
 
 #define SECRET "unit-test-secret"
 

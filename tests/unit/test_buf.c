@@ -1,10 +1,10 @@
-/* hub/buf.c: refcounted frames and the string builder. */
+/* hub/util/buf.c: refcounted frames and the string builder. */
 #include "rt_test.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 
-#include "hub/buf.h"
+#include "hub/util/buf.h"
 
 RT_TEST(buf_refcount)
 {

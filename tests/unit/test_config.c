@@ -1,10 +1,10 @@
-/* hub/config.c: defaults, parsing of every setting, origin checks. */
+/* hub/model/config.c: defaults, parsing of every setting, origin checks. */
 #include "rt_test.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-#include "hub/config.h"
+#include "hub/model/config.h"
 
 static char err_[512];
 

@@ -1,9 +1,9 @@
-/* hub/frame.c: server frame headers (RFC 6455 section 5.2). */
+/* hub/wire/frame.c: server frame headers (RFC 6455 section 5.2). */
 #include "rt_test.h"
 
 #include <stdlib.h>
 
-#include "hub/frame.h"
+#include "hub/wire/frame.h"
 
 static void check_header(uint8_t opcode, uint64_t len, const uint8_t *want, size_t want_len)
 {

@@ -9,7 +9,7 @@
 #include <hiredis/hiredis.h>
 
 #include "broker/redis_reader.h"
-#include "hub/msg.h"
+#include "hub/model/msg.h"
 
 /* fuzz_redis: a pub/sub reply whose payload is not a string (an integer or
  * nil) reached rt_msg_decode as (NULL, 0), and the decoder did pointer

@@ -1,12 +1,12 @@
-/* hub/http.c: request head parsing, upgrade routing, responses. */
+/* hub/wire/http.c: request head parsing, upgrade routing, responses. */
 #include "rt_test.h"
 
 #include <errno.h>
 
 #include <stdlib.h>
 
-#include "hub/config.h"
-#include "hub/http.h"
+#include "hub/model/config.h"
+#include "hub/wire/http.h"
 
 #define BODY_MAX 4096
 
@@ -307,7 +307,7 @@ RT_TEST(oversized_head_in_pieces)
 	rt_http_req_free(req);
 }
 
-/* KNOWN BUG (hub/http.c rt__on_headers_complete / rt_http_req_feed): a
+/* KNOWN BUG (hub/wire/http.c rt__on_headers_complete / rt_http_req_feed): a
  * 9 KB head that arrives in one read (the hub reads 64 KB at a time) is
  * accepted. The check added in rt__on_headers_complete compares
  * p->nread with RT_HTTP_HEAD_MAX, but http_parser (2.9.4 here) resets

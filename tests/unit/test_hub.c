@@ -9,9 +9,9 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
-#include "hub/config.h"
-#include "hub/hub.h"
-#include "hub/msg.h"
+#include "hub/model/config.h"
+#include "hub/core/hub.h"
+#include "hub/model/msg.h"
 
 #define MAX_CLIENTS 64
 

@@ -1,9 +1,9 @@
-/* hub/identity.c: identities from JSON, channel permissions, user ids. */
+/* hub/model/identity.c: identities from JSON, channel permissions, user ids. */
 #include "rt_test.h"
 
 #include <jansson.h>
 
-#include "hub/identity.h"
+#include "hub/model/identity.h"
 
 static rt_identity *from(const char *json, size_t max_info, char *err, size_t errlen)
 {

@@ -1,4 +1,4 @@
-/* The limits on what clients may cost a hub (hub/limits.c and the checks
+/* The limits on what clients may cost a hub (hub/net/limits.c and the checks
  * in conn.c, auth.c, session.c), against a real hub on a loopback port
  * under the sanitizers, driven by blocking sockets (wsclient.h). */
 #include "rt_test.h"
@@ -6,8 +6,8 @@
 
 #include <stdarg.h>
 
-#include "hub/config.h"
-#include "hub/hub.h"
+#include "hub/model/config.h"
+#include "hub/core/hub.h"
 
 #define MAX_FDS 16
 

@@ -13,11 +13,11 @@
 
 #include "broker/broker.h"
 #include "broker/pool.h"
-#include "hub/config.h"
-#include "hub/hub.h"
-#include "hub/log.h"
-#include "hub/msg.h"
-#include "hub/query.h"
+#include "hub/model/config.h"
+#include "hub/core/hub.h"
+#include "hub/util/log.h"
+#include "hub/model/msg.h"
+#include "hub/model/query.h"
 
 #define SECRET "unit-test-secret"
 #define PUBLISH_KEY "unit-test-publish-key"

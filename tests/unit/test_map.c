@@ -1,9 +1,9 @@
-/* hub/map.c: the string-keyed open-addressing hash map. */
+/* hub/util/map.c: the string-keyed open-addressing hash map. */
 #include "rt_test.h"
 
 #include <stdlib.h>
 
-#include "hub/map.h"
+#include "hub/util/map.h"
 
 #define N_BIG 5000
 

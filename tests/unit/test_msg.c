@@ -1,10 +1,10 @@
-/* hub/msg.c: messages handed to the hub thread are one self-contained block. */
+/* hub/model/msg.c: messages handed to the hub thread are one self-contained block. */
 #include "rt_test.h"
 
 #include <malloc.h>
 #include <stdlib.h>
 
-#include "hub/msg.h"
+#include "hub/model/msg.h"
 
 static const rt_str none = {NULL, 0};
 

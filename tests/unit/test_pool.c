@@ -1,10 +1,10 @@
 /* The shared ring (broker/pool.c) and the message encoding it carries
- * (hub/msg.c), fed what a broken or hostile process sharing the segment
+ * (hub/model/msg.c), fed what a broken or hostile process sharing the segment
  * could write: every legal message crosses whatever its size, and no
  * length read from the ring is trusted before it is checked. */
 #include "rt_test.h"
 #include "broker/pool.h"
-#include "hub/msg.h"
+#include "hub/model/msg.h"
 
 #include <errno.h>
 #include <stdlib.h>

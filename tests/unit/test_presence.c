@@ -1,7 +1,7 @@
-/* hub/presence.c: a presence channel's members on this hub. */
+/* hub/model/presence.c: a presence channel's members on this hub. */
 #include "rt_test.h"
 
-#include "hub/presence.h"
+#include "hub/model/presence.h"
 
 static rt_identity user(const char *id, const char *info)
 {

@@ -1,16 +1,16 @@
-/* hub/native.c, hub/pusher.c, hub/proto.c: what each protocol frames for
+/* hub/proto/native.c, hub/proto/pusher.c, hub/proto/proto.c: what each protocol frames for
  * fan-out, that message_size matches it byte for byte, Pusher's close codes
  * and its signature checks. */
 #include "rt_test.h"
 
 #include <stdlib.h>
 
-#include "hub/channel.h"
-#include "hub/frame.h"
-#include "hub/proto.h"
-#include "hub/pusher.h"
-#include "hub/token.h"
-#include "hub/transport.h"
+#include "hub/model/registry.h"
+#include "hub/wire/frame.h"
+#include "hub/proto/proto.h"
+#include "hub/proto/pusher.h"
+#include "hub/model/token.h"
+#include "hub/net/transport.h"
 
 /* The text payload of an unmasked server frame, NUL-terminated (malloc'd). */
 static char *payload(rt_buf *frame)

@@ -1,12 +1,12 @@
-/* hub/session_image.c: a session as bytes and back, and a decoder that
+/* hub/model/session_image.c: a session as bytes and back, and a decoder that
  * refuses truncated, garbage and over-limit input. */
 #include "rt_test.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-#include "hub/config.h"
-#include "hub/session_image.h"
+#include "hub/model/config.h"
+#include "hub/model/session_image.h"
 
 static const rt_session_limits lim = {2, 8, 256, 10, 8};
 

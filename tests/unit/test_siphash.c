@@ -1,9 +1,9 @@
-/* SipHash-2-4 (hub/siphash.c) against the SipHash paper's test vectors and
+/* SipHash-2-4 (hub/util/siphash.c) against the SipHash paper's test vectors and
  * against OpenSSL's own SipHash, and the keyed hash of the hub's maps. */
 #include "rt_test.h"
 
-#include "hub/map.h"
-#include "hub/siphash.h"
+#include "hub/util/map.h"
+#include "hub/util/siphash.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>

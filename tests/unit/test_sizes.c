@@ -1,10 +1,10 @@
 /* What a message costs a client's queue, computed before it is published
- * (hub/proto.c): exactly the frames each protocol then makes, so that a
+ * (hub/proto/proto.c): exactly the frames each protocol then makes, so that a
  * message is refused where it is published if and only if no subscriber
  * could be sent it (realtime.max_outbound). */
 #include "rt_test.h"
-#include "hub/frame.h"
-#include "hub/proto.h"
+#include "hub/wire/frame.h"
+#include "hub/proto/proto.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* hub/token.c: signed tokens, base64url, HMAC and comparisons. Every
+/* hub/model/token.c: signed tokens, base64url, HMAC and comparisons. Every
  * decoder writes through an explicit bound, so a hostile token cannot write
  * past its output. Buffers are malloc'd at their exact size so that ASan
  * sees the first byte written too far. */
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "hub/identity.h"
-#include "hub/token.h"
+#include "hub/model/identity.h"
+#include "hub/model/token.h"
 
 static const char secret[] = "s3cret";
 

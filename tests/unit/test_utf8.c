@@ -1,9 +1,9 @@
-/* hub/utf8.c: UTF-8 validation (RFC 3629). */
+/* hub/util/utf8.c: UTF-8 validation (RFC 3629). */
 #include "rt_test.h"
 
 #include <stdlib.h>
 
-#include "hub/utf8.h"
+#include "hub/util/utf8.h"
 
 /* Checks on an exact-size heap copy, so ASan catches any read past len. */
 static int utf8(const char *s, size_t len)

@@ -1,8 +1,8 @@
-/* hub/view.c: the app-wide view of channels and members, summed over the
+/* hub/model/view.c: the app-wide view of channels and members, summed over the
  * hubs (origins) that report them, and the events its changes raise. */
 #include "rt_test.h"
 
-#include "hub/view.h"
+#include "hub/model/view.h"
 
 typedef struct seen {
 	int occupied, vacated, added, removed;

@@ -1,0 +1,112 @@
+/* The hub: one libuv loop thread per PHP process serving WebSocket clients.
+ * These functions are called from PHP threads; everything else in hub/ runs
+ * on the loop thread. */
+#ifndef RT_HUB_HUB_H
+#define RT_HUB_HUB_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "hub/model/config.h"
+#include "hub/model/msg.h"
+#include "hub/model/refusal.h"
+
+typedef struct rt_hub rt_hub;
+struct uv_loop_s;
+
+typedef struct rt_hub_stats {
+	uint64_t connections;
+	uint64_t channels;
+	uint64_t messages_published;   /* messages taken from the queue */
+	uint64_t frames_delivered;     /* frames queued to clients */
+	uint64_t slow_consumers;       /* clients closed with 4008 */
+	uint64_t refused[RT_REFUSE_COUNT];
+	uint64_t dropped_broker_refused; /* messages of this hub the broker did not take */
+	uint64_t dropped_queue_full;   /* posts to a full queue, webhook events past its limit */
+	uint64_t unauthorized;         /* upgrades and API requests refused for credentials */
+	uint64_t broker_lost_bytes;    /* bytes of messages lost between hubs (rt_hub_count_lost) */
+	uint32_t node_id;
+	int pid;
+} rt_hub_stats;
+
+/* How a hub exchanges messages with the other hubs of its app (a broker).
+ * Every function runs on the hub thread. Without a link, a hub is alone:
+ * what it publishes it delivers itself. */
+typedef struct rt_hub_link {
+	void *ctx;
+	/* The loop is running: start receiving (deliver with rt_hub_deliver). */
+	int (*start)(void *ctx, rt_hub *hub, struct uv_loop_s *loop);
+	/* Sends msg to every hub of the app, this one included; takes ownership.
+	 * Returns 0, or a negative errno when the broker did not take it. */
+	int (*publish)(void *ctx, rt_msg *msg);
+	/* Optional: 0 while a message published now would not reach every hub
+	 * (Redis unreachable); NULL means always 1. */
+	int (*up)(void *ctx);
+	/* Optional, once a second: notice hubs that died. */
+	void (*tick)(void *ctx);
+	/* The hub is stopping: tell the others, then let go of the loop. */
+	void (*stop)(void *ctx);
+	/* The largest encoded message (rt_msg_encoded_size) the broker carries,
+	 * and the setting that decides it; 0: no limit of its own. */
+	size_t max_message;
+	const char *max_message_setting;
+	/* Optional: this hub now has (on) or no longer has (off) local clients on
+	 * a channel (kind 'c') or of a user (kind 'u'), for brokers that route
+	 * messages only where they are needed. */
+	void (*interest)(void *ctx, char kind, const char *name, size_t len, int on);
+} rt_hub_link;
+
+/* Binds the listener on the calling thread, so that a port in use is
+ * reported here, then starts the loop thread with every signal blocked.
+ * inherited_fd: a listening socket bound before the server forked, served
+ * besides the hub's own (-1: none). link may be NULL. share_port: the
+ * other workers' hubs bind the same port (SO_REUSEPORT); otherwise the
+ * port must be free. Returns 0, or a negative errno with a message in err. */
+int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, int inherited_fd,
+		int share_port, char *err, size_t errlen);
+
+/* Binds cfg's listen address with SO_REUSEPORT in the server's first
+ * process, before it forks, so that clients arriving before any worker
+ * started its hub wait in the backlog. Returns the socket, or a negative
+ * errno with err set. */
+int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen);
+
+/* On the hub thread: handles a message that came through the link. */
+void rt_hub_deliver(rt_hub *hub, rt_msg *msg);
+/* On the hub thread: a broker lost bytes of messages meant for this hub
+ * (Realtime\status() broker_lost_bytes); the broker logs why. */
+void rt_hub_count_lost(rt_hub *hub, uint64_t bytes);
+/* On the hub thread: 0 when msg, published from here, can reach every
+ * subscriber (its frames fit realtime.max_outbound, and the broker carries
+ * it); otherwise -EMSGSIZE with err naming the setting and its value. */
+int rt_hub_check_publish(rt_hub *hub, const rt_msg *msg, char *err, size_t errlen);
+uint32_t rt_hub_node_id(const rt_hub *hub);
+
+/* On the hub thread: calls fn for every channel and user with local
+ * clients, to (re)subscribe after a broker reconnects. */
+void rt_hub_each_interest(rt_hub *hub, void (*fn)(void *ctx, char kind, const char *name,
+		size_t len), void *ctx);
+/* On the hub thread: the hubs (origins) the app-wide view has heard of,
+ * this one excluded; returns how many were written (at most max). */
+size_t rt_hub_known_origins(rt_hub *hub, uint32_t *out, size_t max);
+/* On the hub thread: report this hub's whole state again (after a broker
+ * outage that may have lost messages). */
+void rt_hub_report_state(rt_hub *hub);
+
+/* Hands msg to the hub thread, which frees it. Never blocks on clients.
+ * Returns 0, -ESHUTDOWN when the hub is stopping, or -ENOBUFS when messages
+ * for clients waiting in its queue would pass realtime.pool_memory bytes
+ * (counted in dropped_queue_full); msg is freed then. */
+int rt_hub_post(rt_hub *hub, rt_msg *msg);
+
+/* Closes every client with 1001 and joins the thread. The thread ends its
+ * stop by cfg.shutdown_timeout ms (force-closing what is left); this waits
+ * at most 1 s more. Frees the hub unless the thread failed to stop
+ * in time: then it is left running, detached, with its memory and this
+ * module kept loaded, and -ETIMEDOUT is returned. */
+int rt_hub_stop(rt_hub *hub);
+
+void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out);
+const rt_config *rt_hub_config(const rt_hub *hub);
+
+#endif

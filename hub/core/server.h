@@ -1,0 +1,96 @@
+/* Hub internals shared by the files of hub/ that run on the loop thread. */
+#ifndef RT_HUB_SERVER_H
+#define RT_HUB_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <uv.h>
+
+#include "hub/util/buf.h"
+#include "hub/model/registry.h"
+#include "hub/model/config.h"
+#include "hub/core/hub.h"
+#include "hub/util/map.h"
+#include "hub/model/msg.h"
+#include "hub/net/net.h"
+#include "hub/model/view.h"
+
+struct rt_conn;
+struct rt_conn_handlers;
+
+struct rt_hub {
+	rt_config cfg;
+	rt_net net;            /* the connections (hub/net/net.h) */
+	const struct rt_hub_hooks *hooks; /* what the layers below ask of hub/hub.c */
+	uv_loop_t loop;
+	uv_tcp_t listener;
+	uv_tcp_t shared_listener;  /* inherited from the server's parent process */
+	int has_shared_listener;
+	rt_hub_link link;
+	int has_link;
+	uv_async_t wake;      /* PHP threads posted messages */
+	uv_check_t flush;     /* once per loop turn: write what was queued */
+	uv_timer_t tick;      /* once a second: deadlines, pings */
+	pthread_t thread;
+
+	pthread_mutex_t lock; /* guards the inbox and the stop handshake */
+	pthread_cond_t stopped_cond;
+	rt_msg *inbox_head, *inbox_tail;
+	size_t inbox_bytes;   /* of messages for clients, at most cfg.pool_memory */
+	int accepting_posts;
+	int stopped;          /* the loop thread has finished */
+
+	rt_registry registry;
+	rt_map sessions_by_id; /* connection id -> rt_session (hub/core/session.h) */
+	rt_map users;         /* user id -> rt_user */
+	rt_view view;         /* the whole app's channels and members (hub/model/view.h) */
+	int hooks_mine;       /* this hub sends the webhooks of the state change at hand */
+	uv_timer_t sync_timer;  /* a new hub hears from the others before it answers queries */
+	int syncing;
+	rt_msg *deferred, **deferred_tail;
+	struct rt_http_client *http;  /* auth endpoint and webhooks */
+	struct rt_webhooks *webhooks; /* NULL when realtime.webhook_url is empty */
+	uint32_t node_id;
+	uv_timer_t stop_timer;  /* unref'd: the stop's deadline, then its last resort */
+	int stop_forced;        /* the loop was stopped with handles still open */
+
+	_Atomic uint64_t stat_channels;
+	_Atomic uint64_t stat_published;
+
+	/* Limits on what clients may cost (hub/net/limits.h). */
+	uint32_t auth_calls;          /* auth endpoint calls in flight */
+	_Atomic uint64_t stat_broker_refused;/* the broker did not take a message */
+	_Atomic uint64_t stat_queue_full;  /* a bounded queue (webhooks) was full */
+	_Atomic uint64_t stat_broker_lost;  /* bytes of messages the broker could not hand over */
+};
+
+/* The sessions of one user on this hub. */
+struct rt_session;
+typedef struct rt_user {
+	uint32_t count, cap;
+	struct rt_session **sessions;
+	size_t id_len;
+	char id[];
+} rt_user;
+
+/* What the layers under the hub's loop (sessions, the HTTP APIs) ask of
+ * it; hub/hub.c sets these, so those layers never call up into it. */
+typedef struct rt_hub_hooks {
+	/* Publishes from the hub thread itself: through the broker, so that
+	 * every hub of the app delivers it, as Realtime\broadcast() does. Takes
+	 * ownership of msg. Returns 0, or a negative errno when the broker did
+	 * not take it (counted in dropped_broker_refused and logged). While the
+	 * broker cannot reach the other hubs, it may still deliver to this
+	 * hub's clients. */
+	int (*publish)(rt_hub *hub, rt_msg *msg);
+	/* The same for the HTTP APIs, all or nothing: while the broker cannot
+	 * reach every hub it refuses (-ENOTCONN, counted), so the caller answers
+	 * 503 and can retry without this hub's clients getting it twice. */
+	int (*publish_api)(rt_hub *hub, rt_msg *msg);
+	/* rt_hub_check_publish (hub/core/hub.h). */
+	int (*check_publish)(rt_hub *hub, const rt_msg *msg, char *err, size_t errlen);
+	/* A user gained its first (on) or lost its last (off) local session. */
+	void (*user_interest)(rt_hub *hub, const char *id, size_t len, int on);
+} rt_hub_hooks;
+
+#endif

@@ -1,0 +1,60 @@
+/* The channel registry: which sessions are subscribed to which channel.
+ * Both wire protocols share it. Subscribing, unsubscribing and walking a
+ * channel's subscribers are O(1) per subscriber, with no allocation on the
+ * fan-out path. */
+#ifndef RT_HUB_REGISTRY_H
+#define RT_HUB_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hub/model/config.h"
+#include "hub/util/map.h"
+
+struct rt_session;
+
+typedef struct rt_channel rt_channel;
+
+typedef struct rt_sub {
+	rt_channel *channel;
+	struct rt_session *session;
+	struct rt_identity *member; /* who it counts as on a presence channel; owned */
+	uint32_t index;             /* position in channel->subs */
+} rt_sub;
+
+struct rt_channel {
+	struct rt_presence *presence; /* presence- channels only */
+	uint32_t count;
+	uint32_t cap;
+	rt_sub **subs;
+	size_t name_len;
+	char name[];
+};
+
+typedef struct rt_registry {
+	rt_map channels;
+	/* Called when a channel gains its first or loses its last subscriber,
+	 * so a broker can follow what this hub needs. */
+	void (*on_occupied)(void *ctx, const rt_channel *ch);
+	void (*on_vacated)(void *ctx, const rt_channel *ch);
+	void *ctx;
+} rt_registry;
+
+void rt_registry_init(rt_registry *reg);
+/* Frees every channel and subscription still registered. */
+void rt_registry_free(rt_registry *reg);
+rt_channel *rt_registry_find(const rt_registry *reg, const char *name, size_t len);
+size_t rt_registry_count(const rt_registry *reg);
+
+/* Returns 0 and the new subscription, or -ENOMEM. Does not check for a
+ * duplicate: callers look at the session's own list first. */
+int rt_registry_subscribe(rt_registry *reg, struct rt_session *session,
+		const char *name, size_t len, rt_sub **out);
+/* Frees sub; frees its channel when the channel becomes empty. */
+void rt_registry_unsubscribe(rt_registry *reg, rt_sub *sub);
+
+/* 1 when name is a valid channel name: 1..RT_CHANNEL_MAX bytes of
+ * A-Z a-z 0-9 and _ - = @ , . ; : # */
+int rt_channel_name_valid(const char *name, size_t len);
+
+#endif

@@ -1,6 +1,0 @@
-#include "hub/proto.h"
-
-const rt_proto_ops *rt_proto(int proto)
-{
-	return proto == RT_PROTO_PUSHER ? &rt_proto_pusher : &rt_proto_native;
-}

@@ -1,0 +1,306 @@
+#include "hub/proto/native.h"
+#include "hub/wire/frame.h"
+#include "hub/model/identity.h"
+#include "hub/core/session.h"
+
+#include <jansson.h>
+#include <string.h>
+
+/* Starts a reply object {"type":"<type>" and echoes the request's id. */
+static void rt__reply_begin(rt_sb *sb, const char *type, json_t *id)
+{
+	rt_sb_init(sb);
+	rt_sb_puts(sb, "{\"type\":\"");
+	rt_sb_puts(sb, type);
+	rt_sb_puts(sb, "\"");
+	if (id != NULL) {
+		char *text = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT);
+		if (text != NULL) {
+			rt_sb_puts(sb, ",\"id\":");
+			rt_sb_puts(sb, text);
+			free(text);
+		}
+	}
+}
+
+static void rt__error(rt_session *s, json_t *id, const char *code, const char *message)
+{
+	rt_sb sb;
+
+	rt__reply_begin(&sb, "error", id);
+	rt_sb_puts(&sb, ",\"code\":\"");
+	rt_sb_puts(&sb, code);
+	rt_sb_puts(&sb, "\",\"message\":");
+	rt_sb_json_string(&sb, message, strlen(message));
+	rt_sb_puts(&sb, "}");
+	rt_session_send_sb(s, &sb);
+}
+
+static void rt__channel_reply(rt_session *s, json_t *id, const char *type, const char *channel,
+		size_t len, const rt_sub *presence)
+{
+	rt_sb sb;
+
+	rt__reply_begin(&sb, type, id);
+	rt_sb_puts(&sb, ",\"channel\":");
+	rt_sb_json_string(&sb, channel, len);
+	if (presence != NULL) {
+		rt_sb_puts(&sb, ",\"members\":");
+		rt_session_members_json(s, presence, &sb);
+	}
+	rt_sb_puts(&sb, "}");
+	rt_session_send_sb(s, &sb);
+}
+
+void rt_native_on_open(rt_session *s, const rt_http_req *upgrade)
+{
+	(void) upgrade;
+	rt_sb sb;
+
+	rt__reply_begin(&sb, "connected", NULL);
+	rt_sb_puts(&sb, ",\"connection_id\":");
+	rt_sb_json_string(&sb, s->id, s->id_len);
+	if (s->identity != NULL) {
+		rt_sb_puts(&sb, ",\"user_id\":");
+		rt_sb_json_string(&sb, s->identity->user_id, s->identity->user_id_len);
+	}
+	rt_sb_puts(&sb, "}");
+	rt_session_send_sb(s, &sb);
+}
+
+static void rt__subscribe(rt_session *s, json_t *id, const char *name, size_t len)
+{
+	rt_sub *sub;
+
+	switch (rt_session_join(s, name, len, NULL, 0, &sub)) {
+	case RT_JOIN_OK:
+	case RT_JOIN_ALREADY:
+		rt__channel_reply(s, id, "subscribed", name, len,
+				rt_channel_is_presence(name, len) ? sub : NULL);
+		break;
+	case RT_JOIN_FORBIDDEN:
+		rt__error(s, id, "forbidden", s->identity == NULL
+				? "private and presence channels need an authenticated connection"
+				: "this user may not join this channel");
+		break;
+	case RT_JOIN_LIMIT:
+		rt__error(s, id, "too_many_subscriptions",
+				"this connection has reached realtime.max_subscriptions");
+		break;
+	case RT_JOIN_CHANNELS:
+		rt__error(s, id, "too_many_channels",
+				"the server has reached realtime.max_channels; try again later");
+		break;
+	case RT_JOIN_MEMBERS:
+		rt__error(s, id, "too_many_members",
+				"the channel has reached realtime.max_presence_members");
+		break;
+	default:
+		rt__error(s, id, "internal_error", "out of memory");
+	}
+}
+
+static void rt__unsubscribe(rt_session *s, json_t *id, const char *name, size_t len)
+{
+	rt_sub *sub = rt_session_find_sub(s, name, len);
+
+	if (sub != NULL) {
+		rt_session_leave(s, sub);
+	}
+	rt__channel_reply(s, id, "unsubscribed", name, len, NULL);
+}
+
+static void rt__whisper(rt_session *s, json_t *id, json_t *root, const char *name, size_t len)
+{
+	json_t *event = json_object_get(root, "event");
+	int name_ok = json_is_string(event) && json_string_length(event) > 0
+			&& json_string_length(event) <= 200;
+	rt_str ev = {name_ok ? json_string_value(event) : NULL, name_ok ? json_string_length(event) : 0};
+
+	switch (rt_session_client_event(s, name, len, 1, name_ok, ev, json_object_get(root, "data"))) {
+	case RT_CLIENT_EVENT_OK:
+		break;
+	case RT_CLIENT_EVENT_OFF:
+		rt__error(s, id, "client_events_disabled",
+				"client events are off on this server (realtime.client_events)");
+		break;
+	case RT_CLIENT_EVENT_PUBLIC:
+	case RT_CLIENT_EVENT_CHANNEL:
+	case RT_CLIENT_EVENT_NO_CHANNEL:
+		rt__error(s, id, "forbidden", "client events need a private or presence channel");
+		break;
+	case RT_CLIENT_EVENT_NOT_SUBSCRIBED:
+		rt__error(s, id, "not_subscribed", "subscribe to the channel first");
+		break;
+	case RT_CLIENT_EVENT_NAME:
+		rt__error(s, id, "invalid_message", "\"event\" must be a string of 1 to 200 bytes");
+		break;
+	case RT_CLIENT_EVENT_RATE:
+		rt__error(s, id, "rate_limited",
+				"too many client events: the limit is realtime.client_event_rate per second");
+		break;
+	default:
+		rt__error(s, id, "internal_error", "out of memory");
+	}
+}
+
+static rt_buf *rt__frame_whisper(const rt_whisper *w)
+{
+	rt_sb sb;
+
+	rt_sb_init(&sb);
+	rt_sb_puts(&sb, "{\"type\":\"whisper\",\"channel\":");
+	rt_sb_json_string(&sb, w->channel.ptr, w->channel.len);
+	rt_sb_puts(&sb, ",\"event\":");
+	rt_sb_json_string(&sb, w->event.ptr, w->event.len);
+	rt_sb_puts(&sb, ",\"data\":");
+	rt_sb_append(&sb, w->data.ptr, w->data.len);
+	rt_sb_puts(&sb, ",\"from\":{\"connection_id\":");
+	rt_sb_json_string(&sb, w->connection_id.ptr, w->connection_id.len);
+	if (w->user_id.ptr != NULL) {
+		rt_sb_puts(&sb, ",\"user_id\":");
+		rt_sb_json_string(&sb, w->user_id.ptr, w->user_id.len);
+	}
+	rt_sb_puts(&sb, "}}");
+	return rt_frame_text_sb(&sb);
+}
+
+void rt_native_on_message(rt_session *s, const char *text, size_t len)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	json_t *id, *action, *channel;
+	const char *act, *name;
+	size_t name_len;
+
+	if (root == NULL) {
+		rt__error(s, NULL, "invalid_json", jerr.text);
+		return;
+	}
+	if (!json_is_object(root)) {
+		rt__error(s, NULL, "invalid_message", "a message must be a JSON object");
+		goto done;
+	}
+	id = json_object_get(root, "id");
+	if (id != NULL && !json_is_string(id) && !json_is_integer(id)) {
+		id = NULL;
+	}
+	action = json_object_get(root, "action");
+	if (!json_is_string(action)) {
+		rt__error(s, id, "invalid_message", "\"action\" must be a string");
+		goto done;
+	}
+	act = json_string_value(action);
+	if (strlen(act) != json_string_length(action)) {
+		rt__error(s, id, "unknown_action", "unknown action");
+		goto done;
+	}
+	if (strcmp(act, "ping") == 0) {
+		rt_sb sb;
+		rt__reply_begin(&sb, "pong", id);
+		rt_sb_puts(&sb, "}");
+		rt_session_send_sb(s, &sb);
+		goto done;
+	}
+	if (strcmp(act, "subscribe") != 0 && strcmp(act, "unsubscribe") != 0
+			&& strcmp(act, "whisper") != 0) {
+		rt__error(s, id, "unknown_action",
+				"unknown action: expected subscribe, unsubscribe, whisper or ping");
+		goto done;
+	}
+	channel = json_object_get(root, "channel");
+	if (!json_is_string(channel)) {
+		rt__error(s, id, "invalid_message", "\"channel\" must be a string");
+		goto done;
+	}
+	name = json_string_value(channel);
+	name_len = json_string_length(channel);
+	if (!rt_channel_name_valid(name, name_len)) {
+		rt__error(s, id, "invalid_channel",
+				"a channel name is 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ; : #");
+		goto done;
+	}
+	if (act[0] != 'w' && !rt_session_take_subscribe_token(s)) {
+		rt__error(s, id, "rate_limited", "too many subscribe and unsubscribe requests: "
+				"the limit is realtime.subscribe_rate per second");
+	} else if (act[0] == 's') {
+		rt__subscribe(s, id, name, name_len);
+	} else if (act[0] == 'u') {
+		rt__unsubscribe(s, id, name, name_len);
+	} else {
+		rt__whisper(s, id, root, name, name_len);
+	}
+done:
+	json_decref(root);
+}
+
+/* Keep in step with rt__frame_message. */
+static size_t rt__message_size(const rt_msg *msg, rt_str channel)
+{
+	size_t n = sizeof("{\"type\":\"message\"") - 1 + sizeof(",\"data\":") - 1 + msg->data.len + 1;
+
+	if (channel.ptr != NULL) {
+		n += sizeof(",\"channel\":") - 1 + rt_json_string_size(channel.ptr, channel.len);
+	}
+	if (msg->event.ptr != NULL) {
+		n += sizeof(",\"event\":") - 1 + rt_json_string_size(msg->event.ptr, msg->event.len);
+	}
+	return n;
+}
+
+static rt_buf *rt__frame_message(const rt_msg *msg, rt_str channel)
+{
+	rt_sb sb;
+
+	rt_sb_init(&sb);
+	rt_sb_puts(&sb, "{\"type\":\"message\"");
+	if (channel.ptr != NULL) {
+		rt_sb_puts(&sb, ",\"channel\":");
+		rt_sb_json_string(&sb, channel.ptr, channel.len);
+	}
+	if (msg->event.ptr != NULL) {
+		rt_sb_puts(&sb, ",\"event\":");
+		rt_sb_json_string(&sb, msg->event.ptr, msg->event.len);
+	}
+	rt_sb_puts(&sb, ",\"data\":");
+	rt_sb_append(&sb, msg->data.ptr, msg->data.len);
+	rt_sb_puts(&sb, "}");
+	return rt_frame_text_sb(&sb);
+}
+
+static rt_buf *rt__frame_member_added(const rt_channel *ch, const rt_member *m)
+{
+	rt_sb sb;
+
+	rt_sb_init(&sb);
+	rt_sb_puts(&sb, "{\"type\":\"member_added\",\"channel\":");
+	rt_sb_json_string(&sb, ch->name, ch->name_len);
+	rt_sb_puts(&sb, ",\"member\":");
+	rt_member_json(m, &sb);
+	rt_sb_puts(&sb, "}");
+	return rt_frame_text_sb(&sb);
+}
+
+static rt_buf *rt__frame_member_removed(const rt_channel *ch, const char *user_id, size_t len)
+{
+	rt_sb sb;
+
+	rt_sb_init(&sb);
+	rt_sb_puts(&sb, "{\"type\":\"member_removed\",\"channel\":");
+	rt_sb_json_string(&sb, ch->name, ch->name_len);
+	rt_sb_puts(&sb, ",\"member\":{\"id\":");
+	rt_sb_json_string(&sb, user_id, len);
+	rt_sb_puts(&sb, "}}");
+	return rt_frame_text_sb(&sb);
+}
+
+const rt_proto_ops rt_proto_native = {
+	.name = "native",
+	.on_open = rt_native_on_open,
+	.on_message = rt_native_on_message,
+	.frame_message = rt__frame_message,
+	.message_size = rt__message_size,
+	.frame_member_added = rt__frame_member_added,
+	.frame_member_removed = rt__frame_member_removed,
+	.frame_whisper = rt__frame_whisper,
+};

@@ -1,0 +1,98 @@
+#include "hub/util/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int rt__log_fd = 2;
+
+int rt_log_open(const char *path)
+{
+	int fd;
+
+	rt_log_close();
+	if (path == NULL || *path == '\0') {
+		return 0;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		return -errno;
+	}
+	rt__log_fd = fd;
+	return 0;
+}
+
+void rt_log_close(void)
+{
+	if (rt__log_fd > 2) {
+		close(rt__log_fd);
+	}
+	rt__log_fd = 2;
+}
+
+static void rt__vlog(int level, unsigned long long held, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+void rt_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rt__vlog(level, 0, fmt, ap);
+	va_end(ap);
+}
+
+void rt_log_limited(rt_log_limit *lim, int level, const char *fmt, ...)
+{
+	struct timespec ts;
+	unsigned long long now, next;
+	va_list ap;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (unsigned long long) ts.tv_sec * 1000ull + (unsigned long long) ts.tv_nsec / 1000000ull;
+	next = atomic_load(&lim->next_ms);
+	/* One thread wins the slot; the others count themselves as held back. */
+	if (now < next || !atomic_compare_exchange_strong(&lim->next_ms, &next, now + RT_LOG_LIMIT_MS)) {
+		atomic_fetch_add(&lim->held, 1);
+		return;
+	}
+	va_start(ap, fmt);
+	rt__vlog(level, atomic_exchange(&lim->held, 0), fmt, ap);
+	va_end(ap);
+}
+
+static void rt__vlog(int level, unsigned long long held, const char *fmt, va_list ap)
+{
+	static const char *const names[] = {"error", "warning", "info"};
+	char line[1024];
+	struct tm tm;
+	time_t now = time(NULL);
+	size_t n;
+	int w;
+
+	gmtime_r(&now, &tm);
+	n = strftime(line, sizeof(line), "[%Y-%m-%dT%H:%M:%SZ] ", &tm);
+	w = snprintf(line + n, sizeof(line) - n, "realtime[%d] %s: ", (int) getpid(),
+			names[level < 0 || level > RT_LOG_INFO ? 0 : level]);
+	n += (w > 0) ? (size_t) w : 0;
+	w = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	if (w > 0) {
+		n += ((size_t) w < sizeof(line) - n - 1) ? (size_t) w : sizeof(line) - n - 2;
+	}
+	if (held > 0 && n < sizeof(line) - 2) {
+		w = snprintf(line + n, sizeof(line) - n - 1, " (and %llu more like this since the last such line)",
+				held);
+		if (w > 0) {
+			n += ((size_t) w < sizeof(line) - n - 1) ? (size_t) w : sizeof(line) - n - 2;
+		}
+	}
+	line[n++] = '\n';
+	if (write(rt__log_fd, line, n) < 0) {
+		/* Nowhere left to report a failed log write. */
+	}
+}
