@@ -1047,30 +1047,14 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 	if (rt_http_client_new(&hub->http, &hub->loop) != 0) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "cannot start the HTTP client");
-		if (hub->has_shared_listener) {
-			rt__close_handle((uv_handle_t *) &hub->shared_listener);
-		}
-		rt__close_handle((uv_handle_t *) &hub->wake);
-		rt__close_handle((uv_handle_t *) &hub->flush);
-		rt__close_handle((uv_handle_t *) &hub->tick);
-		rt__close_handle((uv_handle_t *) &hub->stop_timer);
-		rt__close_handle((uv_handle_t *) &hub->listener);
-		goto fail_handles;
+		goto fail_started;
 	}
 	if (rt_webhooks_new(hub, &hub->webhooks) != 0) {
 		/* Started without them, the app would silently get no webhooks. */
 		r = -ENOMEM;
 		snprintf(err, errlen, "cannot start the webhooks of realtime.webhook_url: out of memory");
 		rt_http_client_free(hub->http);
-		if (hub->has_shared_listener) {
-			rt__close_handle((uv_handle_t *) &hub->shared_listener);
-		}
-		rt__close_handle((uv_handle_t *) &hub->wake);
-		rt__close_handle((uv_handle_t *) &hub->flush);
-		rt__close_handle((uv_handle_t *) &hub->tick);
-		rt__close_handle((uv_handle_t *) &hub->stop_timer);
-		rt__close_handle((uv_handle_t *) &hub->listener);
-		goto fail_handles;
+		goto fail_started;
 	}
 	rt_auth_check_config(cfg);
 	hub->accepting_posts = 1;
@@ -1092,21 +1076,23 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 		snprintf(err, errlen, "cannot start the hub thread: %s", strerror(-r));
 		rt_webhooks_free(hub->webhooks);
 		rt_http_client_free(hub->http);
-		if (hub->has_shared_listener) {
-			rt__close_handle((uv_handle_t *) &hub->shared_listener);
-		}
-		rt__close_handle((uv_handle_t *) &hub->wake);
-		rt__close_handle((uv_handle_t *) &hub->flush);
-		rt__close_handle((uv_handle_t *) &hub->tick);
-		rt__close_handle((uv_handle_t *) &hub->stop_timer);
-		rt__close_handle((uv_handle_t *) &hub->listener);
-		goto fail_handles;
+		goto fail_started;
 	}
 	rt_log(RT_LOG_INFO, "hub listening on %s:%d%s (node %u)", cfg->host, cfg->port,
 			cfg->path, hub->node_id);
 	*out = hub;
 	return 0;
 
+fail_started:
+	/* The handles started above close through the loop, run once more. */
+	if (hub->has_shared_listener) {
+		rt__close_handle((uv_handle_t *) &hub->shared_listener);
+	}
+	rt__close_handle((uv_handle_t *) &hub->wake);
+	rt__close_handle((uv_handle_t *) &hub->flush);
+	rt__close_handle((uv_handle_t *) &hub->tick);
+	rt__close_handle((uv_handle_t *) &hub->stop_timer);
+	rt__close_handle((uv_handle_t *) &hub->listener);
 fail_handles:
 	uv_run(&hub->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&hub->loop);
