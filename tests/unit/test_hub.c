@@ -13,15 +13,13 @@
 #include "hub/core/hub.h"
 #include "hub/model/msg.h"
 
-#define MAX_CLIENTS 64
 
 typedef struct fx {
 	rt_config cfg;
 	rt_hub *hub;
 	int port;
 	int share_port; /* 1: like the workers of a pool (SO_REUSEPORT) */
-	int fds[MAX_CLIENTS];
-	int nfds;
+	ws_fdset clients;
 } fx;
 
 
@@ -117,12 +115,7 @@ static void fx_end(fx *f)
 			RT_FAIL_("rt_hub_stop returned %d", r);
 		}
 	}
-	for (int i = 0; i < f->nfds; i++) {
-		if (f->fds[i] >= 0) {
-			close(f->fds[i]);
-		}
-	}
-	f->nfds = 0;
+	ws_fdset_close_all(&f->clients);
 }
 
 /* Runs body against a started hub; the hub is stopped and the sockets
@@ -141,21 +134,13 @@ static void fx_end(fx *f)
 
 static int fx_track(fx *f, int fd)
 {
-	if (fd >= 0 && f->nfds < MAX_CLIENTS) {
-		f->fds[f->nfds++] = fd;
-	}
-	return fd;
+	return ws_fdset_add(&f->clients, fd);
 }
 
 /* Closes one tracked client early. */
 static void fx_close(fx *f, int fd)
 {
-	for (int i = 0; i < f->nfds; i++) {
-		if (f->fds[i] == fd) {
-			f->fds[i] = -1;
-		}
-	}
-	close(fd);
+	ws_fdset_close(&f->clients, fd);
 }
 
 /* ---- protocol helpers (void: they mark the test failed) ---- */

@@ -9,14 +9,12 @@
 #include "hub/model/config.h"
 #include "hub/core/hub.h"
 
-#define MAX_FDS 16
 
 typedef struct fx {
 	rt_config cfg;
 	rt_hub *hub;
 	int port;
-	int fds[MAX_FDS];
-	int nfds;
+	ws_fdset clients;
 } fx;
 
 /* A hub on a free port, pings off, anonymous clients allowed; then
@@ -56,29 +54,17 @@ static void fx_end(fx *f)
 	if (f->hub != NULL && rt_hub_stop(f->hub) != 0) {
 		RT_FAIL_("rt_hub_stop failed");
 	}
-	for (int i = 0; i < f->nfds; i++) {
-		if (f->fds[i] >= 0) {
-			close(f->fds[i]);
-		}
-	}
+	ws_fdset_close_all(&f->clients);
 }
 
 static int fx_track(fx *f, int fd)
 {
-	if (fd >= 0 && f->nfds < MAX_FDS) {
-		f->fds[f->nfds++] = fd;
-	}
-	return fd;
+	return ws_fdset_add(&f->clients, fd);
 }
 
 static void fx_close(fx *f, int fd)
 {
-	for (int i = 0; i < f->nfds; i++) {
-		if (f->fds[i] == fd) {
-			f->fds[i] = -1;
-		}
-	}
-	close(fd);
+	ws_fdset_close(&f->clients, fd);
 }
 
 #define LIMIT_TEST(name, ...)                                              \

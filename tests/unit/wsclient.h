@@ -585,4 +585,43 @@ static inline int ws_wait_eof(int fd, int timeout_ms)
 	}
 }
 
+/* The client sockets a test opened: closed at its end even when an
+ * assertion returned early, and closable one by one before that. */
+#define WS_FDSET_MAX 64
+
+typedef struct ws_fdset {
+	int fd[WS_FDSET_MAX];
+	int n;
+} ws_fdset;
+
+/* Tracks fd (when valid and there is room) and returns it. */
+static inline int ws_fdset_add(ws_fdset *set, int fd)
+{
+	if (fd >= 0 && set->n < WS_FDSET_MAX) {
+		set->fd[set->n++] = fd;
+	}
+	return fd;
+}
+
+/* Closes one tracked socket early. */
+static inline void ws_fdset_close(ws_fdset *set, int fd)
+{
+	for (int i = 0; i < set->n; i++) {
+		if (set->fd[i] == fd) {
+			set->fd[i] = -1;
+		}
+	}
+	close(fd);
+}
+
+static inline void ws_fdset_close_all(ws_fdset *set)
+{
+	for (int i = 0; i < set->n; i++) {
+		if (set->fd[i] >= 0) {
+			close(set->fd[i]);
+		}
+	}
+	set->n = 0;
+}
+
 #endif /* RT_WSCLIENT_H */
