@@ -197,7 +197,6 @@ static void rt__on_tick(uv_timer_t *handle)
 	/* Pings and closes queued above go out now, not when the loop next
 	 * wakes for something else. */
 	rt__on_flush(&hub->flush);
-	rt_limits_tick(&hub->net);
 	rt_webhooks_tick(hub->webhooks);
 	if (hub->has_link && !hub->net.stopping && hub->link.tick != NULL) {
 		hub->link.tick(hub->link.ctx);

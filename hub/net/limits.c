@@ -25,32 +25,15 @@ const char *const rt_refusal_names[RT_REFUSE_COUNT] = {
 
 void rt_limits_refuse(rt_net *net, int kind, const char *fmt, ...)
 {
-	char line[400];
 	va_list ap;
 
 	atomic_fetch_add_explicit(&net->stat_refused[kind], 1, memory_order_relaxed);
-	/* A flood must not become a flood of log lines: one a second per kind. */
-	if (net->refuse_logged_at[kind] == net->now) {
-		net->refuse_unlogged[kind]++;
-		return;
-	}
-	net->refuse_logged_at[kind] = net->now;
+	/* A flood must not become a flood of log lines. */
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	rt_log_limitedv(&net->refuse_log[kind], RT_LOG_WARNING, fmt, ap);
 	va_end(ap);
-	rt_log(RT_LOG_WARNING, "%s", line);
 }
 
-void rt_limits_tick(rt_net *net)
-{
-	for (int k = 0; k < RT_REFUSE_COUNT; k++) {
-		if (net->refuse_unlogged[k] > 0 && net->refuse_logged_at[k] != net->now) {
-			rt_log(RT_LOG_WARNING, "%llu more refusals in the last second (%s)",
-					(unsigned long long) net->refuse_unlogged[k], rt_refusal_names[k]);
-			net->refuse_unlogged[k] = 0;
-		}
-	}
-}
 
 /* The key of a peer address; 0 when it has none (a unix socket). */
 static size_t rt__ip_key(const struct sockaddr_storage *sa, char key[9], char *text,

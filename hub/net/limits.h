@@ -19,13 +19,11 @@ typedef struct rt_ip_slot {
 	char key[9];           /* '4' + 4 bytes, or '6' + the first 8 bytes */
 } rt_ip_slot;
 
-/* Counts one refusal of kind (RT_REFUSE_*) and logs "why" with the
- * refusal's reason; within one second only the first line of a kind is
- * written, the rest are summed up by rt_limits_tick(). */
+/* Counts one refusal of kind (RT_REFUSE_*) and logs its reason, at most
+ * one line a kind per RT_LOG_LIMIT_MS (rt_log_limited): the next line says
+ * how many were held back. */
 void rt_limits_refuse(rt_net *net, int kind, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
-/* Once a second: logs how many refusals the last second's lines left out. */
-void rt_limits_tick(rt_net *net);
 
 /* Counts the connection on descriptor fd under its peer's address. Returns
  * 0 with *out set (NULL when realtime.max_connections_per_ip is 0 or the

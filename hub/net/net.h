@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "hub/model/config.h"
+#include "hub/util/log.h"
 #include "hub/util/map.h"
 #include "hub/model/refusal.h"
 
@@ -35,8 +36,7 @@ typedef struct rt_net {
 
 	/* Limits on what clients may cost (hub/net/limits.h). */
 	_Atomic uint64_t stat_refused[RT_REFUSE_COUNT];
-	uint32_t refuse_logged_at[RT_REFUSE_COUNT]; /* now of the last line */
-	uint64_t refuse_unlogged[RT_REFUSE_COUNT];  /* refusals since that line */
+	rt_log_limit refuse_log[RT_REFUSE_COUNT];   /* one log line a kind at a time */
 	rt_map per_ip;                /* client address -> rt_ip_slot */
 } rt_net;
 

@@ -49,9 +49,17 @@ void rt_log(int level, const char *fmt, ...)
 
 void rt_log_limited(rt_log_limit *lim, int level, const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
+	rt_log_limitedv(lim, level, fmt, ap);
+	va_end(ap);
+}
+
+void rt_log_limitedv(rt_log_limit *lim, int level, const char *fmt, va_list ap)
+{
 	struct timespec ts;
 	unsigned long long now, next;
-	va_list ap;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (unsigned long long) ts.tv_sec * 1000ull + (unsigned long long) ts.tv_nsec / 1000000ull;
@@ -61,9 +69,7 @@ void rt_log_limited(rt_log_limit *lim, int level, const char *fmt, ...)
 		atomic_fetch_add(&lim->held, 1);
 		return;
 	}
-	va_start(ap, fmt);
 	rt__vlog(level, atomic_exchange(&lim->held, 0), fmt, ap);
-	va_end(ap);
 }
 
 static void rt__vlog(int level, unsigned long long held, const char *fmt, va_list ap)

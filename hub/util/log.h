@@ -3,6 +3,8 @@
 #ifndef RT_HUB_LOG_H
 #define RT_HUB_LOG_H
 
+#include <stdarg.h>
+
 enum { RT_LOG_ERROR, RT_LOG_WARNING, RT_LOG_INFO };
 
 /* Opens path for appending (empty or NULL: stderr). Returns 0 or -errno. */
@@ -21,5 +23,6 @@ typedef struct rt_log_limit {
 } rt_log_limit;
 void rt_log_limited(rt_log_limit *lim, int level, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
+void rt_log_limitedv(rt_log_limit *lim, int level, const char *fmt, va_list ap);
 
 #endif
