@@ -282,6 +282,29 @@ static void rt__link_tick(void *ctx)
 	}
 }
 
+static void rt__link_set_load(void *ctx, uint32_t connections)
+{
+	rt_broker *b = ctx;
+
+	if (b->member != NULL) {
+		rt_pool_set_load(b->member, connections);
+	}
+}
+
+static int rt__link_peers(void *ctx, rt_hub_peer *out, int max)
+{
+	rt_broker *b = ctx;
+	rt_pool_peer peers[RT_POOL_SLOTS];
+	int n = rt_pool_peers(rt__pool, b->app, peers, RT_POOL_SLOTS);
+
+	for (int i = 0; i < n && i < max && i < RT_POOL_SLOTS; i++) {
+		out[i].node = peers[i].node;
+		out[i].pid = peers[i].pid;
+		out[i].load = peers[i].load;
+	}
+	return n;
+}
+
 static void rt__link_stop(void *ctx)
 {
 	rt_broker *b = ctx;
@@ -324,6 +347,8 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.publish = rt__link_publish;
 	b->link.tick = rt__link_tick;
 	b->link.stop = rt__link_stop;
+	b->link.set_load = rt__link_set_load;
+	b->link.peers = rt__link_peers;
 	if (rt__pool != NULL) {
 		b->link.max_message = rt_pool_max_message(rt__pool);
 		snprintf(b->max_setting, sizeof(b->max_setting), "realtime.pool_memory=%u",

@@ -25,6 +25,7 @@ typedef struct rt__slot {
 	_Atomic uint32_t wake_pending;
 	uint32_t node;
 	uint32_t generation;
+	_Atomic uint32_t load;        /* connections, as the hub last said */
 	uint64_t app;
 	char name[48];                /* abstract socket name (first byte NUL) */
 	socklen_t name_len;
@@ -298,6 +299,7 @@ int rt_pool_join(rt_pool *p, uint64_t app, uint32_t node, rt_pool_member **out,
 		memcpy(s->name, addr.sun_path, name_len);
 		s->name_len = name_len;
 		atomic_store(&s->wake_pending, 0);
+		atomic_store(&s->load, 0);
 		atomic_store(&s->pid, (int32_t) getpid());
 		m->rpos = p->s->head;
 		m->rmsgs = p->s->msgs;
@@ -532,6 +534,30 @@ int rt_pool_reap(rt_pool *p, uint64_t app, uint32_t *dead, int max)
 		}
 	}
 	rt__unlock(p);
+	return n;
+}
+
+void rt_pool_set_load(rt_pool_member *m, uint32_t load)
+{
+	atomic_store_explicit(&m->pool->s->slots[m->slot].load, load, memory_order_relaxed);
+}
+
+int rt_pool_peers(rt_pool *p, uint64_t app, rt_pool_peer *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < RT_POOL_SLOTS; i++) {
+		rt__slot *s = &p->s->slots[i];
+		int32_t pid = atomic_load(&s->pid);
+		if (pid > 0 && s->app == app) {
+			if (n < max) {
+				out[n].node = s->node;
+				out[n].pid = pid;
+				out[n].load = atomic_load_explicit(&s->load, memory_order_relaxed);
+			}
+			n++;
+		}
+	}
 	return n;
 }
 

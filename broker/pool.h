@@ -61,6 +61,18 @@ void rt_pool_leave(rt_pool_member *m);
 /* Finds hubs of app whose process is gone, frees their slots and returns
  * their node ids (at most max). Each dead hub is returned to one caller only. */
 int rt_pool_reap(rt_pool *pool, uint64_t app, uint32_t *dead, int max);
+/* A live hub of this host's pool, as its slot says. */
+typedef struct rt_pool_peer {
+	uint32_t node;
+	int32_t pid;
+	uint32_t load;   /* its open connections, as it last said (rt_pool_set_load) */
+} rt_pool_peer;
+/* Says how many connections the member's hub serves, for the others to
+ * balance against. */
+void rt_pool_set_load(rt_pool_member *m, uint32_t load);
+/* The live hubs of app (the caller's included): writes at most max to out
+ * and returns how many there are. */
+int rt_pool_peers(rt_pool *pool, uint64_t app, rt_pool_peer *out, int max);
 /* Whether a hub of app with this node id holds a slot. */
 int rt_pool_has_node(rt_pool *pool, uint64_t app, uint32_t node);
 /* The lowest node id of a live hub of app other than except, or 0. */

@@ -201,6 +201,9 @@ static void rt__on_tick(uv_timer_t *handle)
 	if (hub->has_link && !hub->net.stopping && hub->link.tick != NULL) {
 		hub->link.tick(hub->link.ctx);
 	}
+	if (hub->has_link && hub->link.set_load != NULL) {
+		hub->link.set_load(hub->link.ctx, (uint32_t) atomic_load(&hub->net.stat_connections));
+	}
 }
 
 /* ---- fan-out ---- */

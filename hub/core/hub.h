@@ -29,6 +29,13 @@ typedef struct rt_hub_stats {
 	int pid;
 } rt_hub_stats;
 
+/* Another hub of the app on this host, as the broker knows it. */
+typedef struct rt_hub_peer {
+	uint32_t node;
+	int pid;
+	uint32_t load;        /* its open connections, as it last said */
+} rt_hub_peer;
+
 /* How a hub exchanges messages with the other hubs of its app (a broker).
  * Every function runs on the hub thread. Without a link, a hub is alone:
  * what it publishes it delivers itself. */
@@ -54,6 +61,12 @@ typedef struct rt_hub_link {
 	 * a channel (kind 'c') or of a user (kind 'u'), for brokers that route
 	 * messages only where they are needed. */
 	void (*interest)(void *ctx, char kind, const char *name, size_t len, int on);
+	/* Optional: tells the other hubs of this host how many connections
+	 * this one serves (once a second, from the tick). */
+	void (*set_load)(void *ctx, uint32_t connections);
+	/* Optional: the live hubs of the app on this host, this one included,
+	 * with their loads: writes at most max, returns how many there are. */
+	int (*peers)(void *ctx, rt_hub_peer *out, int max);
 } rt_hub_link;
 
 /* Binds the listener on the calling thread, so that a port in use is

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define APP 42
 
@@ -300,6 +301,44 @@ RT_TEST(decode_refuses_lying_lengths)
 	free(whole);
 }
 
+/* Loads a hub says are what the others read, per app, and a slot taken
+ * again starts from none. */
+RT_TEST(peers_report_loads)
+{
+	rt_pool *p;
+	rt_pool_member *a, *b, *other;
+	rt_pool_peer peers[4];
+	char err[200];
+	int n;
+
+	RT_ASSERT(rt_pool_map(&p, 64 * 1024, err, sizeof(err)) == 0);
+	RT_ASSERT(rt_pool_join(p, APP, 1, &a, err, sizeof(err)) == 0);
+	RT_ASSERT(rt_pool_join(p, APP, 2, &b, err, sizeof(err)) == 0);
+	RT_ASSERT(rt_pool_join(p, APP + 1, 3, &other, err, sizeof(err)) == 0);
+	rt_pool_set_load(a, 7);
+	rt_pool_set_load(b, 1000);
+	rt_pool_set_load(other, 5);
+	n = rt_pool_peers(p, APP, peers, 4);
+	RT_ASSERT_EQ_INT(n, 2);
+	for (int i = 0; i < n; i++) {
+		RT_ASSERT_EQ_INT(peers[i].load, peers[i].node == 1 ? 7u : 1000u);
+		RT_ASSERT_EQ_INT(peers[i].pid, (int32_t) getpid());
+	}
+	/* Fewer places than hubs: the count still says how many there are. */
+	RT_ASSERT_EQ_INT(rt_pool_peers(p, APP, peers, 1), 2);
+	rt_pool_leave(b);
+	RT_ASSERT(rt_pool_join(p, APP, 4, &b, err, sizeof(err)) == 0);
+	n = rt_pool_peers(p, APP, peers, 4);
+	RT_ASSERT_EQ_INT(n, 2);
+	for (int i = 0; i < n; i++) {
+		RT_ASSERT_EQ_INT(peers[i].load, peers[i].node == 1 ? 7u : 0u);
+	}
+	rt_pool_leave(a);
+	rt_pool_leave(b);
+	rt_pool_leave(other);
+	rt_pool_unmap(p);
+}
+
 int main(void)
 {
 	RT_RUN(large_message_crosses);
@@ -308,5 +347,6 @@ int main(void)
 	RT_RUN(undecodable_entry_counted);
 	RT_RUN(decode_refuses_every_truncation);
 	RT_RUN(decode_refuses_lying_lengths);
+	RT_RUN(peers_report_loads);
 	return rt_test_summary();
 }
