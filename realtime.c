@@ -171,6 +171,15 @@ PHP_MINFO_FUNCTION(realtime)
 		php_info_print_table_row(2, "Hub", why ? why
 				: "not running in this process (server workers start one with their first request)");
 	}
+	{
+		rt_config cfg;
+		char err[256], seg[700];
+		if (rt_lifecycle_read_config(&cfg, err, sizeof(err)) == 0
+				&& strcmp(cfg.broker, "memory") == 0) {
+			rt_broker_memory_describe(&cfg, seg, sizeof(seg));
+			php_info_print_table_row(2, "Shared memory segment", seg);
+		}
+	}
 	php_info_print_table_end();
 	DISPLAY_INI_ENTRIES();
 }

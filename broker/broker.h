@@ -27,6 +27,9 @@ typedef struct rt_broker_stats {
 	uint64_t broker_outages;        /* redis: times the hub lost Redis */
 	uint64_t dropped_undecodable;   /* redis: messages on the hub's routes it could not decode */
 	int broker_connected;           /* redis: 1 or 0; -1: a broker without a connection */
+	/* memory: how this process's broadcast() travels: "hub" (its own hub),
+	 * "segment" (the shared ring, no hub), "http" (POST /publish). */
+	const char *publish_path;
 } rt_broker_stats;
 
 typedef struct rt_broker_ops {
@@ -51,6 +54,10 @@ typedef struct rt_broker_ops {
 
 extern const rt_broker_ops rt_broker_memory;
 extern const rt_broker_ops rt_broker_redis;
+
+/* The named segment of cfg's app (broker/segment.h) and how this process
+ * uses it, for phpinfo(). */
+void rt_broker_memory_describe(const rt_config *cfg, char *out, size_t len);
 
 /* The ops for a realtime.broker value, or NULL. */
 const rt_broker_ops *rt_broker_find(const char *name);

@@ -1,11 +1,14 @@
-/* The memory broker. Inside a server whose processes share memory (mapped
- * before the fork), a message goes into the shared ring and every hub of
- * the app reads it. A process alone (php -S without workers, a CLI daemon
- * with Realtime\start()) delivers to its own hub. A process with no hub (a
- * CLI script) posts to the server's /publish endpoint. */
+/* The memory broker. Inside a server whose processes share memory (the
+ * named segment of broker/segment.h, mapped before the fork), a message
+ * goes into the shared ring and every hub of the app reads it. A process
+ * alone (php -S without workers, a CLI daemon with Realtime\start())
+ * delivers to its own hub. A process with no hub (a CLI script) of the
+ * segment's user appends to the same ring; any other posts to the server's
+ * /publish endpoint. */
 #include "broker/broker.h"
 #include "hub/util/hot.h"
 #include "broker/pool.h"
+#include "broker/segment.h"
 #include "hub/util/log.h"
 
 #include <errno.h>
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 struct rt_broker {
@@ -29,6 +33,15 @@ struct rt_broker {
 	_Atomic uint64_t batched;
 	/* PHP thread side, without a hub: the connection to /publish. */
 	rt_remote *remote;
+	/* ... or the server's named segment, looked at again at most once a
+	 * second (made again? hubs still alive?). Never a hub link: a hub of
+	 * this process stays alone, as before. */
+	rt_pool *seg;
+	rt_segment_id seg_id;
+	char seg_name[RT_SEGMENT_NAME_MAX];
+	time_t seg_checked;
+	int seg_live;
+	char seg_why[400];      /* why this process posts to /publish instead */
 	/* Hub thread side. */
 	rt_hub *link_hub;
 	rt_pool_member *member;
@@ -50,21 +63,55 @@ struct rt_broker {
 
 /* Mapped in the server's first process, inherited by its workers. */
 static rt_pool *rt__pool;
+/* Its name, or "" when it is an anonymous mapping (the segment refused). */
+static char rt__segment[RT_SEGMENT_NAME_MAX];
+static const char *rt__segment_how = "";
 
 static int rt__prefork(const rt_config *cfg, char *err, size_t errlen)
 {
+	char name[RT_SEGMENT_NAME_MAX], note[400], why[600];
+	uid_t uid;
+	gid_t gid;
+	int r;
+
 	if (rt__pool != NULL) {
 		return 0;
 	}
+	rt_segment_name(name, sizeof(name), cfg->host, cfg->port);
+	r = rt_segment_owner(cfg->shm_user, &uid, &gid, why, sizeof(why));
+	if (r == 0) {
+		r = rt_segment_open(&rt__pool, name, cfg->pool_memory, uid, gid, note, sizeof(note),
+				why, sizeof(why));
+	}
+	if (r >= 0) {
+		snprintf(rt__segment, sizeof(rt__segment), "%s", name);
+		rt_pool_set_secret(rt__pool, cfg->secret);
+		if (r == RT_SEGMENT_RECREATED) {
+			rt__segment_how = "made again at startup";
+			rt_log(RT_LOG_WARNING, "%s: made it again, empty (hubs of an older generation "
+					"keep the old one until they exit)", note);
+		} else if (r == RT_SEGMENT_ATTACHED) {
+			rt__segment_how = "found at startup: ring and hub table carried over";
+			rt_log(RT_LOG_INFO, "shared memory segment %s: attached, the ring and the hub "
+					"table carry over from the last start", name);
+		} else {
+			rt__segment_how = "made at startup";
+		}
+		return 0;
+	}
+	rt_log(RT_LOG_ERROR, "%s. This server's processes share an anonymous mapping instead: it "
+			"does not outlive a reload, and CLI scripts publish through POST /publish", why);
 	return rt_pool_map(&rt__pool, cfg->pool_memory, err, errlen);
 }
 
 static void rt__shutdown(void)
 {
 	/* Workers keep using the mapping until they exit; only the process
-	 * that mapped it unmaps, at its own shutdown. */
+	 * that mapped it unmaps, at its own shutdown. The named segment stays
+	 * for the next start (a reload re-runs MINIT). */
 	rt_pool_unmap(rt__pool);
 	rt__pool = NULL;
+	rt__segment[0] = '\0';
 }
 
 /* ---- hub side ---- */
@@ -342,6 +389,8 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	}
 	b->cfg = *cfg;
 	b->app = rt_pool_app_id(cfg->host, cfg->port);
+	rt_segment_name(b->seg_name, sizeof(b->seg_name), cfg->host, cfg->port);
+	snprintf(b->seg_why, sizeof(b->seg_why), "not looked at yet");
 	b->link.ctx = b;
 	b->link.start = rt__link_start;
 	b->link.publish = rt__link_publish;
@@ -384,6 +433,68 @@ RT_HOT static void rt__wake_or_defer(rt_broker *b)
 	rt_pool_wake(rt__pool, b->app, NULL);
 }
 
+static void rt__segment_detach(rt_broker *b)
+{
+	rt_pool_unmap(b->seg);
+	b->seg = NULL;
+}
+
+static void rt__segment_attach(rt_broker *b)
+{
+	static rt_log_limit refused_log;
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	if (b->cfg.secret[0] == '\0') {
+		snprintf(b->seg_why, sizeof(b->seg_why), "realtime.secret is empty (a CLI process "
+				"publishes through %s only with the server's secret)", b->seg_name);
+		return;
+	}
+	r = rt_segment_owner(b->cfg.shm_user, &uid, &gid, b->seg_why, sizeof(b->seg_why));
+	if (r == 0) {
+		r = rt_segment_attach(&b->seg, b->seg_name, uid, &b->seg_id, b->seg_why,
+				sizeof(b->seg_why));
+	}
+	if (r == 0 && !rt_pool_secret_matches(b->seg, b->cfg.secret)) {
+		rt__segment_detach(b);
+		snprintf(b->seg_why, sizeof(b->seg_why), "shared memory segment %s belongs to a "
+				"server with another realtime.secret", b->seg_name);
+		return;
+	}
+	/* None, or another user's: the usual case of another host's or user's
+	 * script, which /publish serves. The rest is a segment that should be
+	 * ours and is not sound: say so. */
+	if (r != 0 && r != -ENOENT && r != -EACCES) {
+		rt_log_limited(&refused_log, RT_LOG_WARNING, "%s; publishing through POST /publish",
+				b->seg_why);
+	}
+}
+
+/* Whether broadcast() may go through the named segment now: attached,
+ * still the one the name leads to, and read by a live hub. */
+RT_HOT static int rt__segment_usable(rt_broker *b)
+{
+	time_t now = time(NULL);
+
+	if (now == b->seg_checked) {
+		return b->seg_live;
+	}
+	b->seg_checked = now;
+	if (b->seg != NULL && !rt_segment_same(b->seg_name, &b->seg_id)) {
+		rt__segment_detach(b);
+	}
+	if (b->seg == NULL) {
+		rt__segment_attach(b);
+	}
+	b->seg_live = b->seg != NULL && rt_pool_live_hubs(b->seg, b->app) > 0;
+	if (b->seg != NULL && !b->seg_live) {
+		snprintf(b->seg_why, sizeof(b->seg_why), "no hub of %s:%d runs on this host",
+				b->cfg.host, b->cfg.port);
+	}
+	return b->seg_live;
+}
+
 RT_HOT static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t errlen)
 {
 	rt_hub *hub;
@@ -399,6 +510,15 @@ RT_HOT static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t
 	}
 	hub = atomic_load(&b->hub);
 	if (hub == NULL) {
+		if (rt__segment_usable(b)) {
+			r = rt_pool_append(b->seg, b->app, msg, err, errlen);
+			if (r != 0 || rt_pool_wake(b->seg, b->app, NULL) > 0) {
+				return r;
+			}
+			/* The hubs left since the last look, and a hub that joins reads
+			 * only what comes after it: /publish says whether one is there. */
+			b->seg_live = 0;
+		}
 		return rt_remote_publish(&b->remote, &b->cfg, msg, err, errlen);
 	}
 	copy = rt_msg_copy(msg);
@@ -425,11 +545,43 @@ static void rt__stats(rt_broker *b, rt_broker_stats *out)
 	out->watching = atomic_load(&b->watching);
 	out->dropped_ring_overrun = atomic_load_explicit(&b->overrun, memory_order_relaxed);
 	out->broker_connected = -1;
+	out->publish_path = atomic_load(&b->hub) != NULL ? "hub"
+			: rt__pool != NULL || rt__segment_usable(b) ? "segment" : "http";
+}
+
+static void rt__close(rt_broker *b);
+
+void rt_broker_memory_describe(const rt_config *cfg, char *out, size_t len)
+{
+	rt_broker *b;
+	char err[64];
+
+	if (rt__pool != NULL) {
+		if (rt__segment[0] != '\0') {
+			snprintf(out, len, "%s (%s)", rt__segment, rt__segment_how);
+		} else {
+			snprintf(out, len, "none: an anonymous mapping (the segment was refused: see the "
+					"log)");
+		}
+		return;
+	}
+	if (rt__open(&b, cfg, err, sizeof(err)) != 0) {
+		snprintf(out, len, "%s", err);
+		return;
+	}
+	if (rt__segment_usable(b)) {
+		snprintf(out, len, "%s: broadcast() without a hub publishes through it", b->seg_name);
+	} else {
+		snprintf(out, len, "%s not used: %s; broadcast() without a hub posts to /publish",
+				b->seg_name, b->seg_why);
+	}
+	rt__close(b);
 }
 
 static void rt__close(rt_broker *b)
 {
 	rt_remote_close(b->remote);
+	rt_pool_unmap(b->seg);
 	free(b);
 }
 

@@ -1,6 +1,7 @@
 #include "broker/pool.h"
 #include "hub/util/hot.h"
 #include "hub/util/map.h"
+#include "hub/model/token.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -15,6 +16,8 @@
 #include <unistd.h>
 
 #define RT_POOL_MAGIC 0x72745f706f6f6c31ULL /* "rt_pool1" */
+/* Raised whenever rt__shared or rt__slot changes meaning. */
+#define RT_POOL_LAYOUT_VERSION 2u
 #define RT_ENTRY_PAD 1u
 /* Entries copied out per lock; one larger entry is copied out alone, into
  * a scratch buffer grown to its size (at most rt__max_entry). */
@@ -38,9 +41,18 @@ typedef struct rt__entry {
 } rt__entry;
 
 /* The shared segment. Everything in it may be written by any process of
- * the server, so no length read from it is used unchecked. */
+ * the server, so no length read from it is used unchecked. The fields up to
+ * the lock describe the layout: a process that attaches to a segment made
+ * by another (broker/segment.c) checks them against its own build and the
+ * file's size before it uses anything else. */
 typedef struct rt__shared {
-	uint64_t magic;
+	uint64_t magic;               /* stored last: a segment half made has none */
+	uint32_t version;             /* RT_POOL_LAYOUT_VERSION */
+	uint32_t header_size;         /* sizeof(rt__shared) */
+	uint32_t slot_count;          /* RT_POOL_SLOTS */
+	uint32_t slot_size;           /* sizeof(rt__slot) */
+	uint64_t ring_size;           /* bytes after the header */
+	char secret_print[64];        /* rt_pool_set_secret: which CLI processes publish here */
 	pthread_mutex_t lock;
 	uint64_t head;                /* bytes ever written */
 	uint64_t msgs;                /* entries ever written: an overrun is counted in messages */
@@ -102,36 +114,153 @@ uint64_t rt_pool_app_id(const char *host, int port)
 	return rt_hash(key, (size_t) n);
 }
 
-int rt_pool_map(rt_pool **out, size_t ring_size, char *err, size_t errlen)
+size_t rt_pool_layout_size(size_t ring_size)
 {
-	size_t len = sizeof(rt__shared) + rt__align8(ring_size);
-	pthread_mutexattr_t attr;
-	rt_pool *p = malloc(sizeof(*p));
-	rt__shared *sh;
+	return sizeof(rt__shared) + rt__align8(ring_size);
+}
 
-	if (p == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	sh = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED) {
-		int e = errno;
-		snprintf(err, errlen, "cannot map %zu bytes of shared memory: %s", len, strerror(e));
-		free(p);
-		return -e;
-	}
+size_t rt_pool_header_size(void)
+{
+	return sizeof(rt__shared);
+}
+
+void rt_pool_format(void *mem, size_t ring_size)
+{
+	rt__shared *sh = mem;
+	pthread_mutexattr_t attr;
+
 	memset(sh, 0, sizeof(*sh));
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
 	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
 	pthread_mutex_init(&sh->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
+	sh->version = RT_POOL_LAYOUT_VERSION;
+	sh->header_size = (uint32_t) sizeof(rt__shared);
+	sh->slot_count = RT_POOL_SLOTS;
+	sh->slot_size = (uint32_t) sizeof(rt__slot);
+	sh->ring_size = rt__align8(ring_size);
+	atomic_thread_fence(memory_order_release);
 	sh->magic = RT_POOL_MAGIC;
-	p->s = sh;
-	p->size = rt__align8(ring_size);
-	p->map_len = len;
+}
+
+int rt_pool_check(void *mem, uint64_t file_size, char *why, size_t whylen)
+{
+	rt__shared *sh = mem;
+	/* Each field read once: another process may be writing them. */
+	uint64_t magic = sh->magic, ring = sh->ring_size;
+	uint32_t version = sh->version, header = sh->header_size;
+	uint32_t slots = sh->slot_count, slot_size = sh->slot_size;
+	int r;
+
+	if (file_size < sizeof(rt__shared)) {
+		snprintf(why, whylen, "it is truncated: %llu bytes, less than its %zu-byte header",
+				(unsigned long long) file_size, sizeof(rt__shared));
+		return -EBADMSG;
+	}
+	if (magic != RT_POOL_MAGIC) {
+		snprintf(why, whylen, magic == 0 ? "it has no magic number (its maker died making it?)"
+				: "its magic number is wrong (it is not a realtime segment)");
+		return -EPROTO;
+	}
+	if (version != RT_POOL_LAYOUT_VERSION) {
+		snprintf(why, whylen, "its layout version is %u, this build uses %u (another version "
+				"of the extension made it)", version, RT_POOL_LAYOUT_VERSION);
+		return -EPROTONOSUPPORT;
+	}
+	if (header != sizeof(rt__shared) || slots != RT_POOL_SLOTS || slot_size != sizeof(rt__slot)) {
+		snprintf(why, whylen, "its header says %u header bytes and %u slots of %u bytes, this "
+				"build uses %zu, %d and %zu", header, slots, slot_size, sizeof(rt__shared),
+				RT_POOL_SLOTS, sizeof(rt__slot));
+		return -EBADMSG;
+	}
+	if (ring % 8 != 0 || ring < 64 || ring != file_size - sizeof(rt__shared)) {
+		snprintf(why, whylen, "its header says a ring of %llu bytes, its size leaves %llu",
+				(unsigned long long) ring,
+				(unsigned long long) (file_size - sizeof(rt__shared)));
+		return -EBADMSG;
+	}
+	/* A lock its holder left unrecoverable would stop every hub. */
+	r = pthread_mutex_trylock(&sh->lock);
+	if (r == EOWNERDEAD) {
+		pthread_mutex_consistent(&sh->lock);
+		r = 0;
+	}
+	if (r == 0) {
+		pthread_mutex_unlock(&sh->lock);
+	} else if (r != EBUSY) {
+		snprintf(why, whylen, "its lock is unusable (%s)", strerror(r));
+		return -ENOTRECOVERABLE;
+	}
+	return 0;
+}
+
+int rt_pool_wrap(rt_pool **out, void *mem, size_t map_len, char *err, size_t errlen)
+{
+	rt_pool *p;
+
+	if (map_len < sizeof(rt__shared) + 64 || (map_len - sizeof(rt__shared)) % 8 != 0) {
+		snprintf(err, errlen, "a mapping of %zu bytes holds no ring", map_len);
+		return -EINVAL;
+	}
+	p = malloc(sizeof(*p));
+	if (p == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	p->s = mem;
+	/* From the mapping's length, never from the header. */
+	p->size = map_len - sizeof(rt__shared);
+	p->map_len = map_len;
 	*out = p;
 	return 0;
+}
+
+/* What a CLI process must know to publish here: a process of the right
+ * user with another app's secret posts to /publish, and fails there as it
+ * would from another host. */
+static void rt__secret_print(const char *secret, char out[65])
+{
+	static const char label[] = "realtime pool segment";
+
+	rt_hmac_sha256_hex(secret, strlen(secret), label, sizeof(label) - 1, out);
+}
+
+void rt_pool_set_secret(rt_pool *p, const char *secret)
+{
+	char print[65];
+
+	rt__secret_print(secret, print);
+	memcpy(p->s->secret_print, print, sizeof(p->s->secret_print));
+}
+
+int rt_pool_secret_matches(const rt_pool *p, const char *secret)
+{
+	char print[65], theirs[sizeof(p->s->secret_print)];
+
+	rt__secret_print(secret, print);
+	memcpy(theirs, p->s->secret_print, sizeof(theirs));
+	return rt_secure_equals(print, theirs, sizeof(theirs));
+}
+
+int rt_pool_map(rt_pool **out, size_t ring_size, char *err, size_t errlen)
+{
+	size_t len = rt_pool_layout_size(ring_size);
+	rt__shared *sh;
+	int r;
+
+	sh = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED) {
+		int e = errno;
+		snprintf(err, errlen, "cannot map %zu bytes of shared memory: %s", len, strerror(e));
+		return -e;
+	}
+	rt_pool_format(sh, ring_size);
+	r = rt_pool_wrap(out, sh, len, err, errlen);
+	if (r != 0) {
+		munmap(sh, len);
+	}
+	return r;
 }
 
 void rt_pool_unmap(rt_pool *p)
@@ -234,15 +363,20 @@ RT_HOT int rt_pool_append(rt_pool *p, uint64_t app, const rt_msg *msg, char *err
 	return 0;
 }
 
-void rt_pool_wake(rt_pool *p, uint64_t app, const rt_pool_member *except)
+int rt_pool_wake(rt_pool *p, uint64_t app, const rt_pool_member *except)
 {
+	int n = 0;
+
 	for (int i = 0; i < RT_POOL_SLOTS; i++) {
 		rt__slot *s = &p->s->slots[i];
-		if (atomic_load(&s->pid) != 0 && s->app == app
-				&& (except == NULL || except->slot != i)) {
-			rt__wake(s);
+		if (atomic_load_explicit(&s->pid, memory_order_relaxed) != 0 && s->app == app) {
+			n++;
+			if (except == NULL || except->slot != i) {
+				rt__wake(s);
+			}
 		}
 	}
+	return n;
 }
 
 int rt_pool_publish(rt_pool *p, uint64_t app, const rt_msg *msg, char *err, size_t errlen)
@@ -555,6 +689,20 @@ int rt_pool_peers(rt_pool *p, uint64_t app, rt_pool_peer *out, int max)
 				out[n].pid = pid;
 				out[n].load = atomic_load_explicit(&s->load, memory_order_relaxed);
 			}
+			n++;
+		}
+	}
+	return n;
+}
+
+int rt_pool_live_hubs(rt_pool *p, uint64_t app)
+{
+	int n = 0;
+
+	for (int i = 0; i < RT_POOL_SLOTS; i++) {
+		rt__slot *s = &p->s->slots[i];
+		int32_t pid = atomic_load(&s->pid);
+		if (pid > 0 && s->app == app && !rt__process_gone(pid)) {
 			n++;
 		}
 	}

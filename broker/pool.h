@@ -20,9 +20,30 @@
 typedef struct rt_pool rt_pool;
 typedef struct rt_pool_member rt_pool_member;
 
-/* Maps a segment with a ring of ring_size bytes. Call before forking. */
+/* Maps an anonymous segment with a ring of ring_size bytes. Call before
+ * forking. (broker/segment.h maps a named one.) */
 int rt_pool_map(rt_pool **out, size_t ring_size, char *err, size_t errlen);
 void rt_pool_unmap(rt_pool *pool);
+
+/* The layout, for broker/segment.c: the bytes a segment with a ring of
+ * ring_size takes, and those of its header. */
+size_t rt_pool_layout_size(size_t ring_size);
+size_t rt_pool_header_size(void);
+/* Makes mem (rt_pool_layout_size bytes, zeroed or not) an empty pool. */
+void rt_pool_format(void *mem, size_t ring_size);
+/* Whether mem, mapped from a file of file_size bytes that another process
+ * made, is a pool of this build: magic, layout version, sizes against the
+ * file's, a usable lock. Returns 0, or -EBADMSG (sizes), -EPROTO (magic),
+ * -EPROTONOSUPPORT (version), -ENOTRECOVERABLE (lock), with why set. */
+int rt_pool_check(void *mem, uint64_t file_size, char *why, size_t whylen);
+/* A handle on a checked mapping of map_len bytes; rt_pool_unmap unmaps it.
+ * The ring's size comes from map_len, never from the header. */
+int rt_pool_wrap(rt_pool **out, void *mem, size_t map_len, char *err, size_t errlen);
+/* A fingerprint of realtime.secret in the segment (an HMAC, not the
+ * secret): a CLI process publishes through the segment only with the same
+ * secret, as POST /publish would demand. */
+void rt_pool_set_secret(rt_pool *pool, const char *secret);
+int rt_pool_secret_matches(const rt_pool *pool, const char *secret);
 
 /* Appends msg for every hub of app and wakes them. Any process, any thread. */
 int rt_pool_publish(rt_pool *pool, uint64_t app, const rt_msg *msg, char *err, size_t errlen);
@@ -31,7 +52,8 @@ int rt_pool_publish(rt_pool *pool, uint64_t app, const rt_msg *msg, char *err, s
  * datagram to each hub of app that is not already due to read (except one
  * member, a hub that drains by itself). */
 int rt_pool_append(rt_pool *pool, uint64_t app, const rt_msg *msg, char *err, size_t errlen);
-void rt_pool_wake(rt_pool *pool, uint64_t app, const rt_pool_member *except);
+/* Returns how many hubs of app hold a slot (the one excepted included). */
+int rt_pool_wake(rt_pool *pool, uint64_t app, const rt_pool_member *except);
 
 /* Registers a hub (node) of app; it reads only what is published from now on. */
 int rt_pool_join(rt_pool *pool, uint64_t app, uint32_t node, rt_pool_member **out,
@@ -73,6 +95,9 @@ void rt_pool_set_load(rt_pool_member *m, uint32_t load);
 /* The live hubs of app (the caller's included): writes at most max to out
  * and returns how many there are. */
 int rt_pool_peers(rt_pool *pool, uint64_t app, rt_pool_peer *out, int max);
+/* How many hubs of app hold a slot and have a live process: a publisher
+ * without a hub asks before it trusts the ring to deliver. */
+int rt_pool_live_hubs(rt_pool *pool, uint64_t app);
 /* Whether a hub of app with this node id holds a slot. */
 int rt_pool_has_node(rt_pool *pool, uint64_t app, uint32_t node);
 /* The lowest node id of a live hub of app other than except, or 0. */

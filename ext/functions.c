@@ -601,6 +601,17 @@ ZEND_FUNCTION(Realtime_status)
 	} else {
 		add_assoc_null(return_value, "broker_connected");
 	}
+	{
+		/* How this process's broadcast() travels (docs/php-api.md). */
+		const rt_broker_ops *ops;
+		rt_broker_stats path = {0};
+		rt_broker *broker = rt_lifecycle_broker(&ops, err, sizeof(err));
+		if (broker != NULL && ops->stats != NULL) {
+			ops->stats(broker, &path);
+		}
+		add_assoc_string(return_value, "publish_path", path.publish_path ? path.publish_path
+				: hub != NULL ? "hub" : broker != NULL ? ops->name : "http");
+	}
 	last_error = rt_lifecycle_last_error();
 	if (hub == NULL && last_error != NULL) {
 		add_assoc_string(return_value, "error", last_error);

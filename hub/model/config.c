@@ -43,6 +43,7 @@ const rt_setting rt_settings[] = {
 	{"max_request_size", "1048576"},
 	{"pool_memory", "8388608"},
 	{"batch_window", "2"},
+	{"shm_user", ""},
 	{"redis_address", "127.0.0.1:6379"},
 	{"redis_password", ""},
 	{"redis_database", "0"},
@@ -265,6 +266,19 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 		if (rt__parse_uint(value, 65536, 1u << 30, &cfg->pool_memory) != 0) {
 			return rt__fail(err, errlen, name, value, "expected bytes from 65536 to 1073741824");
 		}
+		return 0;
+	}
+	if (strcmp(name, "shm_user") == 0) {
+		/* A user name as useradd takes it; whether it exists is checked
+		 * where the segment is made (broker/segment.c). */
+		size_t n = strlen(value);
+		if (n >= sizeof(cfg->shm_user) || strspn(value, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n || value[0] == '-') {
+			return rt__fail(err, errlen, name, value,
+					"expected a user name (letters, digits, '.', '_', '-'), or empty for the "
+					"user the server starts as");
+		}
+		snprintf(cfg->shm_user, sizeof(cfg->shm_user), "%s", value);
 		return 0;
 	}
 	if (strcmp(name, "batch_window") == 0) {

@@ -55,6 +55,7 @@ typedef struct rt_config {
 	uint32_t max_request_size;  /* bytes of an HTTP API request body */
 	uint32_t pool_memory;       /* bytes of the ring shared by a server's processes */
 	uint32_t batch_window;      /* ms a busy process's broadcasts may wait for one wake-up */
+	char shm_user[33];          /* owner of the pool's named segment; empty: the creator */
 
 	/* The redis broker (docs/redis.md). */
 	char redis_address[256];    /* host:port, or the path of a unix socket */
