@@ -211,6 +211,21 @@ RT_TEST(defaults_auth_and_apis)
 	RT_ASSERT_EQ_INT(cfg.redis_timeout, 1000);
 }
 
+RT_TEST(shm_user)
+{
+	rt_config *cfg = fresh();
+
+	RT_ASSERT_EQ_STR(cfg->shm_user, "");
+	RT_ASSERT_EQ_INT(set(cfg, "shm_user", "www-data"), 0);
+	RT_ASSERT_EQ_STR(cfg->shm_user, "www-data");
+	RT_ASSERT_EQ_INT(set(cfg, "shm_user", ""), 0);
+	RT_ASSERT_EQ_STR(cfg->shm_user, "");
+	expect_invalid("shm_user", "www data");
+	expect_invalid("shm_user", "-rf");
+	expect_invalid("shm_user", "../root");
+	expect_invalid("shm_user", "abcdefghijklmnopqrstuvwxyz0123456");
+}
+
 RT_TEST(redis_settings)
 {
 	rt_config *cfg = fresh();
@@ -874,6 +889,7 @@ int main(void)
 	RT_RUN(error_message_truncated_to_errlen);
 	RT_RUN(enabled);
 	RT_RUN(defaults_auth_and_apis);
+	RT_RUN(shm_user);
 	RT_RUN(redis_settings);
 	RT_RUN(booleans);
 	RT_RUN(secrets_are_not_echoed);
