@@ -10,11 +10,21 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
+#include "broker/segment.h"
 #include "hub/model/config.h"
 #include "hub/core/hub.h"
 #include "hub/model/msg.h"
 
 #define SECRET "unit-test-secret"
+
+/* The named segment prefork made outlives the test by design: remove it. */
+static void drop_segment(const rt_config *cfg)
+{
+	char name[RT_SEGMENT_NAME_MAX];
+
+	rt_segment_name(name, sizeof(name), cfg->host, cfg->port);
+	shm_unlink(name);
+}
 
 static rt_str str(const char *s)
 {
@@ -348,6 +358,7 @@ static void pool_down(pool_fixture *f)
 		}
 	}
 	rt_broker_memory.postfork_shutdown();
+	drop_segment(&f->cfg);
 }
 
 static int pool_up(pool_fixture *f, const char *batch_window)

@@ -8,11 +8,13 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "broker/broker.h"
 #include "broker/pool.h"
+#include "broker/segment.h"
 #include "hub/model/config.h"
 #include "hub/core/hub.h"
 #include "hub/util/log.h"
@@ -22,6 +24,15 @@
 #define SECRET "unit-test-secret"
 #define PUBLISH_KEY "unit-test-publish-key"
 #define RING 65536 /* the smallest realtime.pool_memory */
+
+/* The named segment prefork made outlives the test by design: remove it. */
+static void drop_segment(const rt_config *cfg)
+{
+	char name[RT_SEGMENT_NAME_MAX];
+
+	rt_segment_name(name, sizeof(name), cfg->host, cfg->port);
+	shm_unlink(name);
+}
 
 static rt_msg *publish_msg(const char *channel, const char *data)
 {
@@ -246,6 +257,7 @@ static void down(fixture *f)
 		}
 	}
 	rt_broker_memory.postfork_shutdown();
+	drop_segment(&f->cfg);
 }
 
 static int up(fixture *f, const char *batch_window)

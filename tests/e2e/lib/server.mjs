@@ -378,6 +378,10 @@ export async function startServer({ ini = {}, docroot = APP_DIR, warmup = '/inde
       }
       proc.stdout.destroy();
       proc.stderr.destroy();
+      // The pool's named segment outlives php -S by design (broker/segment.c).
+      for (const n of fs.readdirSync('/dev/shm').filter((x) => x.startsWith(`realtime.${wsPort}.`))) {
+        fs.rmSync(path.join('/dev/shm', n), { force: true });
+      }
     },
   };
   running.add(server);

@@ -171,7 +171,7 @@ function tail(text, n = 4000) {
  * The common part of every deployment. `servingPids()` lists the processes
  * that handle PHP requests; `front` is the HTTP port that serves the docroot.
  */
-function deployment({ kind, dir, extension, hubPort, frontPort, wsUrl, groups, servingPids, logFiles, extra = {} }) {
+function deployment({ kind, dir, extension, hubPort, frontPort, wsUrl, groups, servingPids, logFiles, segmentPorts = [hubPort], extra = {} }) {
   const hubAddr = `127.0.0.1:${hubPort}`;
   const dep = {
     kind,
@@ -251,7 +251,10 @@ function deployment({ kind, dir, extension, hubPort, frontPort, wsUrl, groups, s
           errors.push(err.message);
         }
       }
-      if (groups.length) removeDir(dir);
+      if (groups.length) {
+        removeDir(dir);
+        removeSegments(segmentPorts);
+      }
       if (errors.length) throw new Error(errors.join('\n'));
     },
     ...extra,
@@ -272,6 +275,23 @@ function writeIni(dir, extension, hubPort, extra) {
 }
 
 const PHP_ENV = { PHP_INI_SCAN_DIR: '' }; // only our php.ini: no conf.d
+
+/**
+ * Removes the pool's named shared-memory segments (broker/segment.c): they
+ * outlive the servers by design, and the next test to draw the same port
+ * should not find this one's.
+ */
+function removeSegments(ports) {
+  let names = [];
+  try {
+    names = fs.readdirSync('/dev/shm');
+  } catch {
+    return;
+  }
+  for (const port of ports) {
+    for (const n of names) if (n.startsWith(`realtime.${port}.`)) fs.rmSync(path.join('/dev/shm', n), { force: true });
+  }
+}
 
 /** Removes a deployment's temp dir (kept with RT_KEEP_TMP=1, to read its logs). */
 function removeDir(dir) {
@@ -361,6 +381,7 @@ export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allo
       groups,
       servingPids: () => workers(poolInfo[0].name),
       logFiles: [path.join(dir, 'php-fpm.log'), path.join(dir, 'nginx-error.log'), ...ini.logFiles],
+      segmentPorts: [globalHub ? globalHub(poolInfo) : hubPort, ...poolInfo.map((p) => p.hubPort)],
       extra: {
         fpm,
         nginx,
