@@ -6,6 +6,7 @@
 #include "wsclient.h"
 
 #include <jansson.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
