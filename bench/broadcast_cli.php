@@ -3,8 +3,10 @@
 //   php -n -d extension=.../realtime.so -d realtime.listen=127.0.0.1:PORT bench/broadcast_cli.php [N] [payload bytes] [daemon|remote]
 // daemon (the default): starts a hub in this process first, as a long-running
 // CLI server would. remote: no hub, as a queue worker or cron job: each call
-// is a POST /publish to the server on realtime.listen (needs its
-// realtime.secret), over one kept-alive connection.
+// goes through the server's named shared-memory segment when this process
+// is of its user, else is a POST /publish to the server on realtime.listen
+// (needs its realtime.secret), over one kept-alive connection; "path" in
+// the output says which (bench/segment_publish.sh runs both).
 // Prints one JSON line. Nobody is subscribed: this is the publishing cost in
 // the calling thread; the hub thread still takes each message off its queue.
 $n = (int) ($argv[1] ?? 1000000);
@@ -47,7 +49,7 @@ foreach (file('/proc/self/status') as $line) {
     }
 }
 echo json_encode([
-    'mode' => $remote ? 'remote' : 'daemon', 'calls' => $n, 'payload' => $size, 'ns_per_call_median' => round($runs[1], 1),
+    'mode' => $remote ? 'remote' : 'daemon', 'path' => Realtime\status()['publish_path'], 'calls' => $n, 'payload' => $size, 'ns_per_call_median' => round($runs[1], 1),
     'ns_per_call_runs' => array_map(fn($v) => round($v, 1), $runs),
     'calls_per_s' => round(1e9 / $runs[1]), 'empty_loop_ns' => round($loop, 1),
     'rss_kb' => $rss,

@@ -12,6 +12,8 @@
 #include "hub/util/log.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,17 @@ struct rt_broker {
 	time_t seg_checked;
 	int seg_live;
 	char seg_why[400];      /* why this process posts to /publish instead */
+	/* A burst of broadcast() through the segment wakes the hubs once per
+	 * realtime.batch_window, not once per call: a helper thread (there is
+	 * no hub thread here) pays what the calls leave owing, as a hub does
+	 * for its own process (rt__wake_or_defer). */
+	pthread_t waker;
+	int waker_state;        /* 0 not started, 1 running, -1 could not start */
+	int waker_stop;
+	pthread_mutex_t waker_lock;
+	pthread_cond_t waker_cond;
+	_Atomic int seg_armed;  /* the waker looks again within batch_window */
+	_Atomic int seg_owed;
 	/* Hub thread side. */
 	rt_hub *link_hub;
 	rt_pool_member *member;
@@ -315,6 +328,11 @@ static void rt__link_tick(void *ctx)
 	uint32_t dead[16];
 	int n = rt_pool_reap(rt__pool, b->app, dead, 16);
 
+	/* A publisher that died owing a wake-up (a CLI script killed within
+	 * realtime.batch_window of its last broadcast()) delays its last
+	 * messages by a second at most. */
+	rt__drain(b);
+
 	/* At most one resync a second, however often the ring overtakes us:
 	 * the reports go through the same ring. */
 	if (b->resync_due) {
@@ -471,6 +489,119 @@ static void rt__segment_attach(rt_broker *b)
 	}
 }
 
+/* Wakes the segment's hubs for whatever broadcast() left owing. */
+static void rt__pay_segment(rt_broker *b)
+{
+	if (atomic_exchange(&b->seg_owed, 0) && b->seg != NULL) {
+		rt_pool_wake(b->seg, b->app, NULL);
+	}
+}
+
+static void *rt__waker_main(void *arg)
+{
+	rt_broker *b = arg;
+	struct timespec window = {(time_t) (b->cfg.batch_window / 1000),
+		(long) (b->cfg.batch_window % 1000) * 1000000L};
+
+	pthread_mutex_lock(&b->waker_lock);
+	for (;;) {
+		while (!atomic_load(&b->seg_armed) && !b->waker_stop) {
+			pthread_cond_wait(&b->waker_cond, &b->waker_lock);
+		}
+		if (b->waker_stop) {
+			break;
+		}
+		pthread_mutex_unlock(&b->waker_lock);
+		nanosleep(&window, NULL);
+		pthread_mutex_lock(&b->waker_lock); /* the PHP thread swaps b->seg under it */
+		if (atomic_exchange(&b->seg_owed, 0)) {
+			if (b->seg != NULL) {
+				rt_pool_wake(b->seg, b->app, NULL);
+			}
+			continue; /* still busy: look again in a window */
+		}
+		/* Quiet for a window: the next call wakes the hubs itself. It sets
+		 * owed before it looks at armed, this thread clears armed before it
+		 * looks at owed: whichever comes second sees the other. */
+		atomic_store(&b->seg_armed, 0);
+		rt__pay_segment(b);
+	}
+	pthread_mutex_unlock(&b->waker_lock);
+	return NULL;
+}
+
+/* Starts the waker on the first burst; 0 when it runs. */
+static int rt__waker_start(rt_broker *b)
+{
+	sigset_t all, old;
+
+	if (b->waker_state != 0) {
+		return b->waker_state > 0 ? 0 : -1;
+	}
+	b->waker_state = -1;
+	if (pthread_mutex_init(&b->waker_lock, NULL) != 0) {
+		return -1;
+	}
+	if (pthread_cond_init(&b->waker_cond, NULL) != 0) {
+		pthread_mutex_destroy(&b->waker_lock);
+		return -1;
+	}
+	/* It takes no signal meant for the script (SIGINT, pcntl handlers). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&b->waker, NULL, rt__waker_main, b) == 0) {
+		b->waker_state = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (b->waker_state < 0) {
+		pthread_cond_destroy(&b->waker_cond);
+		pthread_mutex_destroy(&b->waker_lock);
+		return -1;
+	}
+	return 0;
+}
+
+static void rt__waker_stop(rt_broker *b)
+{
+	if (b->waker_state <= 0) {
+		return;
+	}
+	pthread_mutex_lock(&b->waker_lock);
+	b->waker_stop = 1;
+	pthread_cond_signal(&b->waker_cond);
+	pthread_mutex_unlock(&b->waker_lock);
+	pthread_join(b->waker, NULL);
+	pthread_cond_destroy(&b->waker_cond);
+	pthread_mutex_destroy(&b->waker_lock);
+	b->waker_state = 0;
+	rt__pay_segment(b); /* what the last calls left owing */
+}
+
+/* After an append to the segment: 1 when the hubs are woken or will be
+ * within batch_window, 0 when no hub of the app holds a slot. */
+RT_HOT static int rt__segment_wake(rt_broker *b)
+{
+	int n;
+
+	atomic_fetch_add_explicit(&b->published, 1, memory_order_relaxed);
+	if (atomic_load(&b->seg_armed)) {
+		atomic_store(&b->seg_owed, 1);
+		if (atomic_load(&b->seg_armed)) {
+			atomic_fetch_add_explicit(&b->batched, 1, memory_order_relaxed);
+			return 1;
+		}
+	}
+	atomic_store(&b->seg_owed, 0);
+	n = rt_pool_wake(b->seg, b->app, NULL);
+	if (n > 0 && b->cfg.batch_window > 0 && rt__waker_start(b) == 0) {
+		pthread_mutex_lock(&b->waker_lock);
+		atomic_store(&b->seg_armed, 1);
+		pthread_cond_signal(&b->waker_cond);
+		pthread_mutex_unlock(&b->waker_lock);
+	}
+	return n > 0;
+}
+
 /* Whether broadcast() may go through the named segment now: attached,
  * still the one the name leads to, and read by a live hub. */
 RT_HOT static int rt__segment_usable(rt_broker *b)
@@ -481,11 +612,19 @@ RT_HOT static int rt__segment_usable(rt_broker *b)
 		return b->seg_live;
 	}
 	b->seg_checked = now;
+	/* The waker reads b->seg under its lock: change it under the lock. */
+	if (b->waker_state > 0) {
+		pthread_mutex_lock(&b->waker_lock);
+	}
 	if (b->seg != NULL && !rt_segment_same(b->seg_name, &b->seg_id)) {
+		rt__pay_segment(b);
 		rt__segment_detach(b);
 	}
 	if (b->seg == NULL) {
 		rt__segment_attach(b);
+	}
+	if (b->waker_state > 0) {
+		pthread_mutex_unlock(&b->waker_lock);
 	}
 	b->seg_live = b->seg != NULL && rt_pool_live_hubs(b->seg, b->app) > 0;
 	if (b->seg != NULL && !b->seg_live) {
@@ -512,7 +651,7 @@ RT_HOT static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t
 	if (hub == NULL) {
 		if (rt__segment_usable(b)) {
 			r = rt_pool_append(b->seg, b->app, msg, err, errlen);
-			if (r != 0 || rt_pool_wake(b->seg, b->app, NULL) > 0) {
+			if (r != 0 || rt__segment_wake(b)) {
 				return r;
 			}
 			/* The hubs left since the last look, and a hub that joins reads
@@ -580,6 +719,7 @@ void rt_broker_memory_describe(const rt_config *cfg, char *out, size_t len)
 
 static void rt__close(rt_broker *b)
 {
+	rt__waker_stop(b);
 	rt_remote_close(b->remote);
 	rt_pool_unmap(b->seg);
 	free(b);

@@ -546,6 +546,8 @@ ZEND_FUNCTION(Realtime_status)
 	rt_hub_stats stats = {0};
 	rt_broker_stats publishes = {0};
 	int has_broker_stats = 0;
+	const rt_broker_ops *ops = NULL;
+	rt_broker *broker;
 	rt_config cfg;
 	char err[256], listen[128];
 	const char *last_error;
@@ -553,15 +555,16 @@ ZEND_FUNCTION(Realtime_status)
 	ZEND_PARSE_PARAMETERS_NONE();
 
 	hub = rt_lifecycle_hub();
+	/* Every process has a broker to ask, a CLI script too (publish_path,
+	 * publish_wakeups, publish_batched). */
+	broker = rt_lifecycle_broker(&ops, err, sizeof(err));
+	if (broker != NULL && ops->stats != NULL) {
+		ops->stats(broker, &publishes);
+		has_broker_stats = hub != NULL;
+	}
 	if (hub != NULL) {
-		const rt_broker_ops *ops;
-		rt_broker *broker = rt_lifecycle_broker(&ops, err, sizeof(err));
 		rt_hub_stats_get(hub, &stats);
 		cfg = *rt_hub_config(hub);
-		if (broker != NULL && ops->stats != NULL) {
-			ops->stats(broker, &publishes);
-			has_broker_stats = 1;
-		}
 	} else if (rt_lifecycle_read_config(&cfg, err, sizeof(err)) != 0) {
 		rt_config_defaults(&cfg);
 	}
@@ -601,17 +604,9 @@ ZEND_FUNCTION(Realtime_status)
 	} else {
 		add_assoc_null(return_value, "broker_connected");
 	}
-	{
-		/* How this process's broadcast() travels (docs/php-api.md). */
-		const rt_broker_ops *ops;
-		rt_broker_stats path = {0};
-		rt_broker *broker = rt_lifecycle_broker(&ops, err, sizeof(err));
-		if (broker != NULL && ops->stats != NULL) {
-			ops->stats(broker, &path);
-		}
-		add_assoc_string(return_value, "publish_path", path.publish_path ? path.publish_path
-				: hub != NULL ? "hub" : broker != NULL ? ops->name : "http");
-	}
+	/* How this process's broadcast() travels (docs/php-api.md). */
+	add_assoc_string(return_value, "publish_path", publishes.publish_path ? publishes.publish_path
+			: hub != NULL ? "hub" : broker != NULL ? ops->name : "http");
 	last_error = rt_lifecycle_last_error();
 	if (hub == NULL && last_error != NULL) {
 		add_assoc_string(return_value, "error", last_error);

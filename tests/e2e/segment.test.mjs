@@ -28,14 +28,16 @@ import { PM, SECRET, fpmNginx } from './lib/pool/servers.mjs';
 // Broadcasts argv[2] messages {tag, seq} to argv[1] and prints the path
 // they took and the first error, as JSON.
 const CLI_SCRIPT = `<?php
-[$_, $tag, $n] = $argv + [null, 'x', '1'];
+[$_, $tag, $n, $hold] = $argv + [null, 'x', '1', '0'];
 $path = null;
 try {
     for ($i = 0; $i < (int) $n; $i++) {
         Realtime\\broadcast('news', ['tag' => $tag, 'seq' => $i]);
     }
-    $path = Realtime\\status()['publish_path'];
-    echo json_encode(['ok' => true, 'path' => $path]), "\\n";
+    $st = Realtime\\status();
+    usleep((int) $hold * 1000); // still running: its last messages must not wait for its exit
+    echo json_encode(['ok' => true, 'path' => $st['publish_path'], 'woke' => $st['publish_wakeups'],
+        'batched' => $st['publish_batched']]), "\\n";
 } catch (\\Throwable $e) {
     echo json_encode(['ok' => false, 'error' => $e->getMessage()]), "\\n";
     exit(3);
@@ -51,9 +53,9 @@ function cliScript(dir) {
 }
 
 /** Runs the CLI script (as `user` when given) and parses its last line. */
-async function cli({ extension, listen, script, tag, n = 1, user, extra = [] }) {
+async function cli({ extension, listen, script, tag, n = 1, hold = 0, user, extra = [] }) {
   const php = [phpBin(), '-n', '-d', `extension=${extension}`, '-d', `realtime.listen=${listen}`,
-    '-d', `realtime.secret=${SECRET}`, ...extra, script, tag, String(n)];
+    '-d', `realtime.secret=${SECRET}`, ...extra, script, tag, String(n), String(hold)];
   const [cmd, ...args] = user ? ['setpriv', `--reuid=${user}`, '--regid=nogroup', '--clear-groups', ...php] : php;
   const res = await run(cmd, args, { timeout: 20000 });
   let out;
@@ -105,6 +107,22 @@ describe('named segment: php-fpm, CLI publishers of two users, a reload', () => 
     for (let seq = 0; seq < 3; seq++) {
       await expectAll(clients, (m) => m.type === 'message' && m.data && m.data.tag === 'root-cli' && m.data.seq === seq, 10000, `message ${seq} of the segment CLI`);
     }
+
+    // A burst, then the script keeps running: the calls after the first
+    // leave their wake-up to the next realtime.batch_window, not to the exit.
+    const burst = cli({ extension: dep.extension, listen: dep.hubAddr, script, tag: 'burst', n: 200, hold: 5000 });
+    const sent = Date.now();
+    await expectAll(clients, (m) => m.type === 'message' && m.data && m.data.tag === 'burst' && m.data.seq === 199, 4000, 'the last message of a burst while the CLI still runs');
+    t.diagnostic(`a burst of 200: the last message reached all ${clients.length} clients ${Date.now() - sent} ms after the CLI started, while it still ran`);
+    for (const c of clients) {
+      const seqs = c.received.filter((m) => m.data && m.data.tag === 'burst').map((m) => m.data.seq);
+      assert.deepEqual(seqs, Array.from({ length: 200 }, (_, i) => i), 'every message of the burst once, in order');
+    }
+    const b = await burst;
+    assert.equal(b.path, 'segment');
+    assert.equal(b.woke + b.batched, 200, JSON.stringify(b));
+    assert.ok(b.batched > 0 && b.woke < 200, `every call of the burst woke the hubs itself: ${JSON.stringify(b)}`);
+    t.diagnostic(`the burst's 200 calls: ${b.woke} woke the hubs, ${b.batched} left it to the next realtime.batch_window`);
 
     const other = await cli({ extension: dep.extension, listen: dep.hubAddr, script, tag: 'nobody-cli', user: 'nobody' });
     assert.equal(other.path, 'http', `nobody's CLI: ${JSON.stringify(other)}`);
