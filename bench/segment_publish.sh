@@ -51,7 +51,11 @@ secret=bench-segment-secret
 ini=(-n -d extension="$tmp/realtime.so" -d realtime.listen=127.0.0.1:$hub_port -d realtime.secret=$secret)
 server=
 cleanup() {
-	[[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+	if [[ -n $server ]]; then
+		kill "$server" 2>/dev/null || true
+		wait "$server" 2>/dev/null || true
+	fi
+	# The segment outlives the server by design: this one is the bench's.
 	rm -f /dev/shm/realtime."$hub_port".*
 	rm -rf "$tmp"
 }
@@ -76,7 +80,7 @@ echo "php -S with $WORKERS workers: $hubs hubs on 127.0.0.1:$hub_port; segment $
 
 pin=()
 [[ -n $CPU ]] && pin=(taskset -c "$CPU")
-seg=$("${pin[@]}" ${SEG_WRAP:-} php "${ini[@]}" "$tmp/broadcast_cli.php" "$CALLS" "$PAYLOAD" remote | tail -1)
+seg=$("${pin[@]}" php "${ini[@]}" "$tmp/broadcast_cli.php" "$CALLS" "$PAYLOAD" remote | tail -1)
 http=$("${pin[@]}" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	php "${ini[@]}" "$tmp/broadcast_cli.php" "$HTTP_CALLS" "$PAYLOAD" remote | tail -1)
 echo "segment: $seg"
