@@ -470,10 +470,13 @@ static void rt__segment_attach(rt_broker *b)
 		return;
 	}
 	r = rt_segment_owner(b->cfg.shm_user, &uid, &gid, b->seg_why, sizeof(b->seg_why));
-	if (r == 0) {
-		r = rt_segment_attach(&b->seg, b->seg_name, uid, &b->seg_id, b->seg_why,
-				sizeof(b->seg_why));
+	if (r != 0) {
+		rt_log_limited(&refused_log, RT_LOG_WARNING, "%s; publishing through POST /publish",
+				b->seg_why);
+		return;
 	}
+	r = rt_segment_attach(&b->seg, b->seg_name, uid, &b->seg_id, b->seg_why,
+			sizeof(b->seg_why));
 	if (r == 0 && !rt_pool_secret_matches(b->seg, b->cfg.secret)) {
 		rt__segment_detach(b);
 		snprintf(b->seg_why, sizeof(b->seg_why), "shared memory segment %s belongs to a "
