@@ -9,6 +9,8 @@
 //     - a reload (SIGUSR2: FPM re-executes its master, MINIT runs again)
 //       keeps the same segment, ring contents included, and the CLI
 //       publishes through it to the new generation.
+//   Apache prefork, graceful restart (SIGUSR1: MINIT runs again in the
+//     parent while the old children may still run): the same segment.
 //   php -S with workers, started on a segment left with mode 0644 or
 //     another owner: the server refuses it with a message naming the
 //     segment, the fault and the fix, falls back to an anonymous mapping
@@ -23,7 +25,7 @@ import { after, describe, it } from 'node:test';
 import { freePorts, httpRequest, waitFor } from './lib/server.mjs';
 import { connectMany, expectAll, nodeOf, spreadReport, warmUp } from './lib/pool/clients.mjs';
 import { DOCROOT, childrenOf, makeTempDir, phpBin, privateExtension, run, spawnGroup } from './lib/pool/proc.mjs';
-import { PM, SECRET, fpmNginx } from './lib/pool/servers.mjs';
+import { PM, SECRET, apache, fpmNginx } from './lib/pool/servers.mjs';
 
 // Broadcasts argv[2] messages {tag, seq} to argv[1] and prints the path
 // they took and the first error, as JSON.
@@ -154,6 +156,45 @@ describe('named segment: php-fpm, CLI publishers of two users, a reload', () => 
     const after = await cli({ extension: dep.extension, listen: dep.hubAddr, script, tag: 'after-reload' });
     assert.equal(after.path, 'segment');
     await expectAll(clients, (m) => m.type === 'message' && m.data && m.data.tag === 'after-reload', 10000, 'the segment CLI\'s message after the reload');
+  });
+});
+
+describe('named segment: Apache graceful restart', () => {
+  let dep;
+  let clients = [];
+  let name;
+  after(async () => {
+    for (const c of clients) c.close();
+    if (dep) await dep.stop();
+    if (name) fs.rmSync(shmPath(name), { force: true });
+  });
+
+  it('the parent finds the segment again; the new children share its ring and a CLI script reaches them through it', async (t) => {
+    dep = await apache({ label: 'apache-segment', start: 2, minSpare: 1, maxSpare: 4 });
+    name = await segmentName(dep.extension, dep.hubAddr);
+    const { ino } = fs.statSync(shmPath(name));
+    const script = cliScript(dep.dir);
+    await warmUp(dep, { min: 2 });
+    const first = await cli({ extension: dep.extension, listen: dep.hubAddr, script, tag: 'before-graceful' });
+    assert.equal(first.path, 'segment');
+
+    const before = dep.servingPids();
+    process.kill(dep.parentPid, 'SIGUSR1');
+    const errorLog = path.join(dep.dir, 'apache-error.log');
+    await waitFor(() => /attached, the ring and the hub table carry over/.test(fs.readFileSync(errorLog, 'utf8') + dep.httpd.log), 15000,
+      { message: 'the parent to say it attached to the segment again' });
+    assert.equal(fs.statSync(shmPath(name)).ino, ino, 'the graceful restart made no new segment');
+    assert.ok(fs.readFileSync(shmPath(name)).includes('before-graceful'), 'the ring kept what was written before the restart');
+    await waitFor(() => dep.servingPids().some((p) => !before.includes(p)), 15000, { message: 'children of the new generation' });
+
+    dep.nodes.clear();
+    dep.pids.clear();
+    await warmUp(dep, { min: 2 });
+    clients = await connectMany(dep.wsUrl, 12, { subscribe: 'news' });
+    t.diagnostic(`after the graceful restart: ${await spreadReport(dep, clients)}`);
+    const res = await cli({ extension: dep.extension, listen: dep.hubAddr, script, tag: 'after-graceful' });
+    assert.equal(res.path, 'segment');
+    await expectAll(clients, (m) => m.type === 'message' && m.data && m.data.tag === 'after-graceful', 10000, 'the segment CLI\'s message after the graceful restart');
   });
 });
 
