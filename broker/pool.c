@@ -13,9 +13,14 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RT_POOL_MAGIC 0x72745f706f6f6c31ULL /* "rt_pool1" */
+/* How long an attacher waits for the ring's lock before it calls it stuck. */
+#define RT_POOL_LOCK_WAIT_MS 100
+#define RT_POOL_STR_(x) #x
+#define RT_POOL_STR(x) RT_POOL_STR_(x)
 /* Raised whenever rt__shared or rt__slot changes meaning. */
 #define RT_POOL_LAYOUT_VERSION 2u
 #define RT_ENTRY_PAD 1u
@@ -180,18 +185,31 @@ int rt_pool_check(void *mem, uint64_t file_size, char *why, size_t whylen)
 				(unsigned long long) (file_size - sizeof(rt__shared)));
 		return -EBADMSG;
 	}
-	/* A lock its holder left unrecoverable would stop every hub. */
-	r = pthread_mutex_trylock(&sh->lock);
+	/* A lock that stays taken would stop every hub: it is held for a
+	 * memcpy at a time, so one not free within RT_POOL_LOCK_WAIT_MS is
+	 * stuck (a holder stopped, or a lock left unrecoverable, which glibc
+	 * reports once and then just never grants). One whose holder died is
+	 * taken over. */
+	{
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += RT_POOL_LOCK_WAIT_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		r = pthread_mutex_timedlock(&sh->lock, &until);
+	}
 	if (r == EOWNERDEAD) {
 		pthread_mutex_consistent(&sh->lock);
 		r = 0;
 	}
-	if (r == 0) {
-		pthread_mutex_unlock(&sh->lock);
-	} else if (r != EBUSY) {
-		snprintf(why, whylen, "its lock is unusable (%s)", strerror(r));
+	if (r != 0) {
+		snprintf(why, whylen, "its lock is unusable (%s)", r == ETIMEDOUT
+				? "held for over " RT_POOL_STR(RT_POOL_LOCK_WAIT_MS) " ms" : strerror(r));
 		return -ENOTRECOVERABLE;
 	}
+	pthread_mutex_unlock(&sh->lock);
 	return 0;
 }
 

@@ -9,11 +9,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define APP 7
@@ -368,6 +370,60 @@ RT_TEST(other_pool_memory_made_again_by_the_server_only)
 	shm_unlink(name);
 }
 
+/* The header's lock, where this build puts it (after the layout fields and
+ * the secret's fingerprint). */
+#define LOCK_OFFSET 96
+
+/* A process of the server dies holding the ring's lock, as one killed in
+ * the middle of an append would. */
+static void die_holding_the_lock(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = shm_open(name, O_RDWR, 0);
+		unsigned char *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		_exit(mem == MAP_FAILED || pthread_mutex_lock((pthread_mutex_t *) (mem + LOCK_OFFSET)) != 0);
+	}
+	waitpid(pid, NULL, 0);
+}
+
+RT_TEST(lock_of_a_dead_holder_recovered)
+{
+	rt_pool *p = NULL;
+	char note[300], err[400];
+
+	fresh_name();
+	make_segment(RING);
+	die_holding_the_lock();
+	RT_ASSERT_EQ_INT(rt_segment_open(&p, name, RING, geteuid(), getegid(), note, sizeof(note),
+			err, sizeof(err)), RT_SEGMENT_ATTACHED);
+	RT_ASSERT_EQ_INT(publish(p, "after a crash"), 0); /* and does not hang */
+	rt_pool_unmap(p);
+	shm_unlink(name);
+}
+
+RT_TEST(unrecoverable_lock_made_again)
+{
+	int fd = -1;
+	unsigned char *mem;
+
+	fresh_name();
+	make_segment(RING);
+	die_holding_the_lock();
+	/* A process that saw the holder dead and unlocked without making the
+	 * lock consistent leaves it unusable for good. */
+	fd = shm_open(name, O_RDWR, 0);
+	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	RT_ASSERT(mem != MAP_FAILED);
+	RT_ASSERT_EQ_INT(pthread_mutex_trylock((pthread_mutex_t *) (mem + LOCK_OFFSET)), EOWNERDEAD);
+	pthread_mutex_unlock((pthread_mutex_t *) (mem + LOCK_OFFSET));
+	munmap(mem, 4096);
+	cli_refuses_server_remakes(-ENOTRECOVERABLE, "its lock is unusable");
+	shm_unlink(name);
+}
+
 RT_TEST(not_a_regular_file_or_a_link)
 {
 	char path[96];
@@ -396,6 +452,8 @@ int main(void)
 	RT_RUN(truncated_file);
 	RT_RUN(lying_sizes);
 	RT_RUN(other_pool_memory_made_again_by_the_server_only);
+	RT_RUN(lock_of_a_dead_holder_recovered);
+	RT_RUN(unrecoverable_lock_made_again);
 	RT_RUN(not_a_regular_file_or_a_link);
 	return rt_test_summary();
 }
