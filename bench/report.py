@@ -1291,6 +1291,13 @@ def main():
                           + "), medians: the request's first call / a call 2 ms later / "
                           "the call right after that",
                           f"{st['first']:.0f} / {st['idle']:.0f} / {st['next']:.0f}", ""])
+        elif v == "cli-segment" and "ns_per_call_median" in r:
+            http = next((x for x in by(rows, workload="f", variant="cli-remote") if "ns_per_call_median" in x), None)
+            ratio = f"; {http['ns_per_call_median'] / r['ns_per_call_median']:,.0f}× faster than `POST /publish`" if http else ""
+            frows.append([f"CLI without a hub, through the server's shared memory segment (`publish_path` "
+                          f"{r.get('path')}), loop of {r['calls']:,}, client on CPU 1; runs {r['ns_per_call_runs']} ns"
+                          f"{ratio} (also `bench/segment_publish.sh`)",
+                          f"{r['ns_per_call_median']:.0f}", f"{r['calls_per_s']:,}"])
         elif v == "cli-remote" and "ns_per_call_median" in r:
             frows.append([f"CLI without a hub (a queue worker): each call a `POST /publish` to the `php -S` "
                           f"server above over one kept-alive connection, loop of {r['calls']:,}, client on CPU 1; "

@@ -369,15 +369,25 @@ if want f "$WORKLOADS" && want hub "$SERVERS"; then
 		done
 		f_single request-single
 		# a CLI process without a hub (a queue worker): POST /publish per call
-		cmd=(php -n -d extension="$HUB_SO" -d realtime.listen="127.0.0.1:${SRV_PORTS%%,*}"
-			-d realtime.secret="$HUB_SECRET" "$BENCH/broadcast_cli.php" "$F_REMOTE_N" 64 remote)
-		[[ -n $CLI_CPU ]] && cmd=(taskset -c "$CLI_CPU" "${cmd[@]}")
-		line=$(timeout 120 "${cmd[@]}" 2>>"$RUN_DIR/cli.log" | tail -1) || line=
-		if [[ $line == \{* ]]; then
-			note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"cli-remote\",${line#\{}"
-		else
-			note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"cli-remote\",\"error\":\"see cli.log\"}"
-		fi
+		# (realtime.shm_user=nobody: it looks for a segment of nobody's, finds
+		# the server's, and posts, as a script of another user does), then the
+		# same through the server's shared memory segment
+		for variant in cli-remote cli-segment; do
+			cmd=(php -n -d extension="$HUB_SO" -d realtime.listen="127.0.0.1:${SRV_PORTS%%,*}"
+				-d realtime.secret="$HUB_SECRET")
+			if [[ $variant == cli-remote ]]; then
+				cmd+=(-d realtime.shm_user=nobody "$BENCH/broadcast_cli.php" "$F_REMOTE_N" 64 remote)
+			else
+				cmd+=("$BENCH/broadcast_cli.php" "$F_N" 64 remote)
+			fi
+			[[ -n $CLI_CPU ]] && cmd=(taskset -c "$CLI_CPU" "${cmd[@]}")
+			line=$(timeout 120 "${cmd[@]}" 2>>"$RUN_DIR/cli.log" | tail -1) || line=
+			if [[ $line == \{* ]]; then
+				note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"$variant\",${line#\{}"
+			else
+				note "{\"server\":\"hub\",\"workload\":\"f\",\"variant\":\"$variant\",\"error\":\"see cli.log\"}"
+			fi
+		done
 		server_stop
 	fi
 	# the same, php -S not pinned: its PHP thread and hub thread may run on

@@ -484,9 +484,10 @@ static void rt__segment_attach(rt_broker *b)
 		return;
 	}
 	/* None, or another user's: the usual case of another host's or user's
-	 * script, which /publish serves. The rest is a segment that should be
-	 * ours and is not sound: say so. */
-	if (r != 0 && r != -ENOENT && r != -EACCES) {
+	 * script, which /publish serves; or one being made (looked at again in
+	 * a second). The rest is a segment that should be ours and is not
+	 * sound: say so. */
+	if (r != 0 && r != -ENOENT && r != -EACCES && r != -EAGAIN) {
 		rt_log_limited(&refused_log, RT_LOG_WARNING, "%s; publishing through POST /publish",
 				b->seg_why);
 	}

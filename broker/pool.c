@@ -163,9 +163,13 @@ int rt_pool_check(void *mem, uint64_t file_size, char *why, size_t whylen)
 				(unsigned long long) file_size, sizeof(rt__shared));
 		return -EBADMSG;
 	}
+	if (magic == 0) {
+		snprintf(why, whylen, "it has no magic number yet (being made, or its maker died "
+				"making it)");
+		return -EAGAIN;
+	}
 	if (magic != RT_POOL_MAGIC) {
-		snprintf(why, whylen, magic == 0 ? "it has no magic number (its maker died making it?)"
-				: "its magic number is wrong (it is not a realtime segment)");
+		snprintf(why, whylen, "its magic number is wrong (it is not a realtime segment)");
 		return -EPROTO;
 	}
 	if (version != RT_POOL_LAYOUT_VERSION) {

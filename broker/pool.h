@@ -33,8 +33,9 @@ size_t rt_pool_header_size(void);
 void rt_pool_format(void *mem, size_t ring_size);
 /* Whether mem, mapped from a file of file_size bytes that another process
  * made, is a pool of this build: magic, layout version, sizes against the
- * file's, a usable lock. Returns 0, or -EBADMSG (sizes), -EPROTO (magic),
- * -EPROTONOSUPPORT (version), -ENOTRECOVERABLE (lock), with why set. */
+ * file's, a usable lock. Returns 0, or -EBADMSG (sizes), -EAGAIN (no magic
+ * number yet: being made?), -EPROTO (magic), -EPROTONOSUPPORT (version),
+ * -ENOTRECOVERABLE (lock), with why set. */
 int rt_pool_check(void *mem, uint64_t file_size, char *why, size_t whylen);
 /* A handle on a checked mapping of map_len bytes; rt_pool_unmap unmaps it.
  * The ring's size comes from map_len, never from the header. */

@@ -7,7 +7,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+/* How long a segment may look half made before it counts as broken. */
+#define RT_SEGMENT_MAKING_MS 1000
 
 void rt_segment_name(char *out, size_t len, const char *host, int port)
 {
@@ -94,6 +98,11 @@ static int rt__map_checked(int fd, const char *name, const struct stat *st, rt_p
 	void *mem;
 	int r;
 
+	if (st->st_size == 0) {
+		snprintf(err, errlen, "shared memory segment %s: it is empty (being made, or its "
+				"maker died making it)", name);
+		return -EAGAIN;
+	}
 	if (st->st_size < 0 || (uint64_t) st->st_size < rt_pool_header_size()
 			|| (uint64_t) st->st_size > ((uint64_t) 1 << 31)) {
 		if (st->st_size > 0 && (uint64_t) st->st_size > ((uint64_t) 1 << 31)) {
@@ -197,6 +206,17 @@ int rt_segment_open(rt_pool **out, const char *name, size_t ring_size, uid_t uid
 			return r; /* another owner's, or open to others: not ours to touch */
 		}
 		r = rt__map_checked(fd, name, &st, out, err, errlen);
+		/* Another process (a worker that runs MINIT itself) may be making
+		 * it right now: give it RT_SEGMENT_MAKING_MS before calling it
+		 * broken. */
+		for (int waited = 0; r == -EAGAIN && waited < RT_SEGMENT_MAKING_MS; waited += 10) {
+			struct timespec tick = {0, 10 * 1000000L};
+			nanosleep(&tick, NULL);
+			if (fstat(fd, &st) != 0) {
+				break;
+			}
+			r = rt__map_checked(fd, name, &st, out, err, errlen);
+		}
 		close(fd);
 		if (r == 0 && (uint64_t) st.st_size == rt_pool_layout_size(ring_size)) {
 			return RT_SEGMENT_ATTACHED;
@@ -208,7 +228,7 @@ int rt_segment_open(rt_pool **out, const char *name, size_t ring_size, uid_t uid
 					"realtime.pool_memory asks for %zu", name,
 					(unsigned long long) ((uint64_t) st.st_size - rt_pool_header_size()),
 					ring_size);
-		} else if (r == -EBADMSG || r == -EPROTO || r == -EPROTONOSUPPORT
+		} else if (r == -EBADMSG || r == -EAGAIN || r == -EPROTO || r == -EPROTONOSUPPORT
 				|| r == -ENOTRECOVERABLE) {
 			snprintf(note, notelen, "%s", err);
 		} else {

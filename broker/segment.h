@@ -33,7 +33,8 @@ enum { RT_SEGMENT_ATTACHED = 0, RT_SEGMENT_CREATED = 1, RT_SEGMENT_RECREATED = 2
 /* In a server's first process: attaches to the segment name if it is
  * sound, owned by uid and sized for ring_size; makes it (O_EXCL, mode 0600,
  * then fchown to uid:gid) when there is none; makes it again when the one
- * there is ours but broken, of another layout or size (note says why).
+ * there is ours but broken, of another layout or size (note says why;
+ * one that looks half made gets a second to be finished first).
  * Returns one of the above, or a negative errno with err set: a segment of
  * another owner or with group/other permissions is refused, never used or
  * removed. */
@@ -50,7 +51,7 @@ typedef struct rt_segment_id {
 /* In a process without a hub: attaches to the segment name without ever
  * creating it, with the same checks (owner uid, mode, layout; any ring
  * size, taken from the file). -ENOENT: there is none; -EACCES: it is not
- * ours to open. */
+ * ours to open; -EAGAIN: it is being made (or its maker died making it). */
 int rt_segment_attach(rt_pool **out, const char *name, uid_t uid, rt_segment_id *id,
 		char *err, size_t errlen);
 
