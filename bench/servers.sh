@@ -140,6 +140,11 @@ server_stop() {
 		kill -KILL -- "-$g" 2>/dev/null || true
 	done
 	SRV_GROUPS=()
+	# a hub server's shared memory segment outlives it by design (docs/deployment.md)
+	local p
+	for p in ${SRV_PORTS//,/ }; do
+		rm -f /dev/shm/realtime."$p".*
+	done
 }
 
 REDIS_PORT= REDIS_PID= REDIS_GROUP=
