@@ -96,6 +96,7 @@ if test "$PHP_REALTIME" != "no"; then
     broker/redis_reader.c \
     broker/redis_uv.c \
     broker/remote.c \
+    ext/earlystart.c \
     ext/functions.c \
     ext/lifecycle.c \
     hub/api/api.c \

@@ -287,7 +287,7 @@ function removeDir(dir) {
  * The first pool is the one nginx's documented server block sends PHP to;
  * `nginxExtra(pools)` may add more server blocks (e.g. for other pools).
  */
-export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allow_anonymous = 1', nginxExtra, globalHub } = {}) {
+export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allow_anonymous = 1', nginxExtra, globalHub, controlTimeout = '5s' } = {}) {
   const dir = makeTempDir(label);
   fs.mkdirSync(path.join(dir, 'nginx-tmp'));
   fs.copyFileSync('/etc/nginx/fastcgi_params', path.join(dir, 'fastcgi_params'));
@@ -323,7 +323,7 @@ export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allo
       )
       .join('\n');
     const fpmConf = path.join(dir, 'php-fpm.conf');
-    fs.writeFileSync(fpmConf, render(readTemplate('php-fpm.conf.tmpl'), { DIR: dir, POOLS: poolText }));
+    fs.writeFileSync(fpmConf, render(readTemplate('php-fpm.conf.tmpl'), { DIR: dir, POOLS: poolText, CONTROL_TIMEOUT: controlTimeout }));
     const fpm = spawnGroup('php-fpm', PHP_FPM_BIN, ['-F', '-R', '-y', fpmConf, '-c', ini.file], { env: PHP_ENV, marker: dir });
     groups.push(fpm);
 
