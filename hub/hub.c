@@ -983,7 +983,7 @@ int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen)
 	return fd;
 }
 
-static void rt__pin_module(void);
+static int rt__pin_module(void);
 
 int rt_hub_check_prebound(const rt_config *cfg, int fd, char *err, size_t errlen)
 {
@@ -1204,15 +1204,18 @@ int rt_hub_post(rt_hub *hub, rt_msg *msg)
 	return 0;
 }
 
-/* Keeps this shared object mapped when PHP unloads the extension. */
-static void rt__pin_module(void)
+/* Keeps this shared object mapped when PHP unloads the extension. Returns
+ * 0, or -1 when it cannot (a binary that links the hub in has nothing to
+ * pin). */
+static int rt__pin_module(void)
 {
 	Dl_info info;
 
 	if (dladdr((void *) rt__pin_module, &info) == 0 || info.dli_fname == NULL
 			|| dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) == NULL) {
-		rt_log(RT_LOG_ERROR, "cannot keep the extension loaded for its hub thread");
+		return -1;
 	}
+	return 0;
 }
 
 int rt_hub_stop(rt_hub *hub)
@@ -1250,7 +1253,9 @@ int rt_hub_stop(rt_hub *hub)
 		rt_log(RT_LOG_ERROR, "hub thread did not end within %u ms (realtime.shutdown_timeout "
 				"+ %d ms); leaving it running, its memory and this module loaded",
 				hub->cfg.shutdown_timeout, RT_STOP_SLACK_MS);
-		rt__pin_module();
+		if (rt__pin_module() != 0) {
+			rt_log(RT_LOG_ERROR, "cannot keep the extension loaded for its hub thread");
+		}
 		pthread_detach(hub->thread);
 		return -ETIMEDOUT;
 	}

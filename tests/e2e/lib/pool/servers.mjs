@@ -43,7 +43,7 @@ export const PM = {
     'pm = dynamic',
     'pm.max_children = 8',
     'pm.start_servers = 3',
-    '; A floor of idle workers: each has served a request, so each runs a hub.',
+    '; A floor of idle workers, each running a hub.',
     'pm.min_spare_servers = 3',
     'pm.max_spare_servers = 5',
     'pm.max_requests = 0',
