@@ -157,14 +157,22 @@ static pid_t rt__term_pid;
 static void rt__on_sigterm(int sig)
 {
 	int saved = errno;
-	rt_hub *hub = __atomic_load_n(&rt__term_hub, __ATOMIC_SEQ_CST);
+	rt_hub *hub = __atomic_exchange_n(&rt__term_hub, NULL, __ATOMIC_SEQ_CST);
+	struct sigaction dfl;
 
 	if (hub != NULL && __atomic_load_n(&rt__term_pid, __ATOMIC_SEQ_CST) == getpid()) {
 		rt_hub_mark_restart(hub);
 		rt_hub_stop_in_handler(hub, RT_TERM_CLOSE_MS);
 	}
+	/* Zend may have wrapped this handler in its own during a request (its
+	 * wrapper calls this one): set the default action itself, which the
+	 * signal raised here meets once this returns. */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(sig, &dfl, NULL);
 	errno = saved;
-	raise(sig); /* SA_RESETHAND: the default action, once this returns */
+	raise(sig);
 }
 
 /* In an FPM worker whose SIGTERM nobody else handles. */
@@ -317,6 +325,9 @@ static void rt__on_worker_ready(void)
 		return;
 	}
 	rt__ready_pid = pid;
+#if defined(ZTS) && defined(COMPILE_DL_REALTIME)
+	ZEND_TSRMLS_CACHE_UPDATE();
+#endif
 	if (rt__served_request || !rt__post_startup || !rt__enabled()) {
 		return;
 	}
@@ -485,12 +496,23 @@ void rt_lifecycle_mshutdown(void)
 		return;
 	}
 	if (rt__hub != NULL && rt__hub_pid == rt__self()) {
+		sigset_t term, old;
+		bool hold = __atomic_load_n(&rt__term_hub, __ATOMIC_SEQ_CST) != NULL;
+		/* FPM's SIGTERM follows its SIGQUIT at once (process_control_timeout
+		 * 0): it waits until this stop has closed the clients. */
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		if (hold) {
+			pthread_sigmask(SIG_BLOCK, &term, &old);
+		}
 		/* php-fpm and Apache replace their workers: reconnect at once. */
-		if (strcmp(sapi_module.name, "fpm-fcgi") == 0
-				|| strcmp(sapi_module.name, "apache2handler") == 0) {
+		if (rt__restarting_server()) {
 			rt_hub_mark_restart(rt__hub);
 		}
 		rt_lifecycle_stop();
+		if (hold) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		}
 	}
 	if (rt__broker != NULL && rt__broker_pid == rt__self()) {
 		rt__broker_ops->close(rt__broker);

@@ -182,8 +182,12 @@ describe('php-fpm behind nginx (pm = static, process_control_timeout = 0 as on D
     await receives(dep, open[0], 'early', 'fpm-start');
   }));
 
-  it('reload (SIGUSR2): clients get 1012 / 4200, pusher-js is back at once, new hubs serve with no PHP request', withLogs(() => dep, async (tt) => {
+  it('reload (SIGUSR2): clients get 1012 / 4200, pusher-js is back at once, new hubs serve with no PHP request after it', withLogs(() => dep, async (tt) => {
     const old = await hubsUp(() => dep.workers(), () => [dep.masterPid], 3);
+    // Workers that served a request have Zend's signal wrapper around the
+    // SIGTERM handler: the reload must end those too.
+    const served = await Promise.all([1, 2, 3].map(() => dep.json('/pid.php?sleep=200')));
+    tt.diagnostic(`before the reload, requests were served by ${[...new Set(served.map((r) => r.pid))].join(', ')}`);
     const natives = await Promise.all([1, 2, 3, 4, 5, 6].map(() => connect(dep.wsUrl, { timeout: 5000 })));
     open.push(...natives);
     const pusher = pusherClient(dep);
