@@ -45,6 +45,15 @@ function hubThreads(pid) {
   }).length;
 }
 
+/** Where pid sleeps in the kernel ('' if it is gone). */
+function wchan(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/wchan`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** Listening TCP sockets on port (each socket once, however many processes hold it). */
 function listeners(port) {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -153,7 +162,7 @@ function withLogs(dep, fn) {
   };
 }
 
-describe('php-fpm behind nginx (pm = static, process_control_timeout = 0 as on Debian)', () => {
+describe('php-fpm behind nginx (pm = static and dynamic, process_control_timeout = 0 as on Debian)', () => {
   let dep;
   const open = [];
   let early;
@@ -163,7 +172,11 @@ describe('php-fpm behind nginx (pm = static, process_control_timeout = 0 as on D
     early = [];
     dep = await fpmNginx({
       label: 'early-fpm',
-      pools: [{ name: 'www', pm: ['pm = static', 'pm.max_children = 3', 'pm.max_requests = 0'].join('\n') }],
+      pools: [
+        { name: 'www', pm: ['pm = static', 'pm.max_children = 3', 'pm.max_requests = 0'].join('\n') },
+        // Debian's www.conf, smaller: start 2, keep 1 to 3 idle.
+        { name: 'dyn', pm: ['pm = dynamic', 'pm.max_children = 5', 'pm.start_servers = 2', 'pm.min_spare_servers = 1', 'pm.max_spare_servers = 3'].join('\n') },
+      ],
       iniExtra: INI,
       controlTimeout: '0',
     });
@@ -176,14 +189,15 @@ describe('php-fpm behind nginx (pm = static, process_control_timeout = 0 as on D
     if (dep) await dep.stop();
   });
 
-  it('every worker runs a hub from its start, the master none, with no PHP request', withLogs(() => dep, async (tt) => {
+  it('every worker of both pools runs a hub from its start, the master none, with no PHP request', withLogs(() => dep, async (tt) => {
     for (const line of early) tt.diagnostic(line);
-    await hubsUp(() => dep.workers(), () => [dep.masterPid], 3);
+    await hubsUp(() => dep.workers('www'), () => [dep.masterPid], 3);
+    await hubsUp(() => dep.workers('dyn'), () => [dep.masterPid], 2);
     await receives(dep, open[0], 'early', 'fpm-start');
   }));
 
   it('reload (SIGUSR2): clients get 1012 / 4200, pusher-js is back at once, new hubs serve with no PHP request after it', withLogs(() => dep, async (tt) => {
-    const old = await hubsUp(() => dep.workers(), () => [dep.masterPid], 3);
+    const old = await hubsUp(() => dep.workers(), () => [dep.masterPid], 5);
     // Workers that served a request have Zend's signal wrapper around the
     // SIGTERM handler: the reload must end those too.
     const served = await Promise.all([1, 2, 3].map(() => dep.json('/pid.php?sleep=200')));
@@ -206,7 +220,7 @@ describe('php-fpm behind nginx (pm = static, process_control_timeout = 0 as on D
     const tClosed = Date.now() - t0;
     const tGone = (await gone(old, 10000, 'the old workers to exit')) + tClosed;
     // The master re-executes itself and binds the hub port again.
-    const fresh = await hubsUp(() => dep.workers().filter((p) => !old.includes(p)), () => [dep.masterPid], 3, 10000);
+    const fresh = await hubsUp(() => dep.workers().filter((p) => !old.includes(p)), () => [dep.masterPid], 5, 10000);
     const tUp = Date.now() - t0;
     const c = await servedFast(dep.wsUrl, tt, 'client right after the reload');
     open.push(c);
@@ -272,15 +286,24 @@ describe('Apache prefork + mod_php (children as www-data)', () => {
     const old = await hubsUp(children, () => [dep.parentPid], 3);
     const clients = await Promise.all([1, 2, 3].map(() => connect(dep.wsUrl, { timeout: 5000 })));
     open.push(...clients);
+    // One old child stays busy through the restart (a slow request, made
+    // before it): it keeps the hub port's socket, and the new children's
+    // hubs must start all the same.
+    const slow = dep.json('/busy.php?ms=3000');
+    await waitFor(() => old.some((p) => wchan(p).includes('nanosleep')), 5000, { message: 'an old child to be in the slow request' });
     const t0 = Date.now();
     process.kill(dep.parentPid, 'SIGUSR1');
-    const closes = await Promise.all(clients.map((c) => c.waitClose(10000)));
     const fresh = await hubsUp(() => children().filter((p) => !old.includes(p)), () => [dep.parentPid], 3, 10000);
     const tUp = Date.now() - t0;
+    const busy = old.filter((p) => isAlive(p));
+    const closes = await Promise.all(clients.map((c) => c.waitClose(10000)));
+    const served = await slow;
+    assert.deepEqual(busy, [served.pid], 'the busy old child was still there when the new hubs were up');
+    await gone(old, 10000, 'the old children to exit');
     const c = await servedFast(dep.wsUrl, tt, 'client right after the graceful restart');
     open.push(c);
     await receives(dep, c, 'graceful', 'apache-graceful');
-    tt.diagnostic(`SIGUSR1: idle children's clients closed ${JSON.stringify(closes.map((x) => x.code))}; ${fresh.length} new hubs up ${tUp} ms after the signal`);
+    tt.diagnostic(`SIGUSR1: old children's clients closed ${JSON.stringify(closes.map((x) => x.code))}; ${fresh.length} new hubs up ${tUp} ms after the signal, while old child ${busy} was still busy`);
     assert.deepEqual([...new Set(closes.map((x) => x.code))], [1012]);
   }));
 
