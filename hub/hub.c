@@ -1221,11 +1221,16 @@ static int rt__pin_module(void)
 int rt_hub_stop(rt_hub *hub)
 {
 	static const rt_msg_fields none;
-	rt_msg *stop = rt_msg_new(RT_MSG_STOP, &none);
+	rt_msg *stop;
 	struct timespec deadline;
 	int stopped;
 	rt_msg *left;
 
+	/* Already ended by rt_hub_stop_in_handler: join and free. */
+	if (atomic_load(&hub->finished)) {
+		goto join;
+	}
+	stop = rt_msg_new(RT_MSG_STOP, &none);
 	if (stop == NULL || rt_hub_post(hub, stop) != 0) {
 		return -ESHUTDOWN;
 	}
@@ -1259,6 +1264,7 @@ int rt_hub_stop(rt_hub *hub)
 		pthread_detach(hub->thread);
 		return -ETIMEDOUT;
 	}
+join:
 	pthread_join(hub->thread, NULL);
 	left = hub->inbox_head;
 	while (left != NULL) {
@@ -1288,6 +1294,9 @@ int rt_hub_stop_in_handler(rt_hub *hub, unsigned max_ms)
 	struct timespec now, end;
 	long budget = max_ms > 0 ? (long) max_ms : (long) hub->cfg.shutdown_timeout + RT_STOP_SLACK_MS;
 
+	if (atomic_load(&hub->finished)) {
+		return 0; /* its loop is closed: nothing to wake */
+	}
 	atomic_store(&hub->stop_asked, 1);
 	uv_async_send(&hub->wake);
 	clock_gettime(CLOCK_MONOTONIC, &end);

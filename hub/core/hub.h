@@ -135,8 +135,8 @@ void rt_hub_mark_restart(rt_hub *hub);
  * stop with an atomic flag and uv_async_send, and polls for the thread's
  * end at most max_ms (0: cfg.shutdown_timeout + 1 s). Frees nothing and
  * joins nothing: the process is exiting, and the module must stay loaded
- * (it is pinned when the hub starts). 0 once the thread ended, else
- * -ETIMEDOUT. */
+ * (it is pinned when the hub starts); rt_hub_stop afterwards joins and
+ * frees. 0 once the thread ended, else -ETIMEDOUT. */
 int rt_hub_stop_in_handler(rt_hub *hub, unsigned max_ms);
 
 void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out);
