@@ -983,7 +983,22 @@ int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen)
 	return fd;
 }
 
-static int rt__pin_module(void);
+static int rt__same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family) {
+		return 0;
+	}
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const struct sockaddr_in *) a, *y = (const struct sockaddr_in *) b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const struct sockaddr_in6 *) a, *y = (const struct sockaddr_in6 *) b;
+		return x->sin6_port == y->sin6_port
+			&& memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return 0;
+}
 
 int rt_hub_check_prebound(const rt_config *cfg, int fd, char *err, size_t errlen)
 {
@@ -1002,17 +1017,14 @@ int rt_hub_check_prebound(const rt_config *cfg, int fd, char *err, size_t errlen
 		snprintf(err, errlen, "descriptor %d is not a listening TCP socket", fd);
 		return -ENOTSOCK;
 	}
-	if (have_len != want_len || have.ss_family != want.ss_family
-			|| (want.ss_family == AF_INET
-				? memcmp(&((struct sockaddr_in *) &have)->sin_addr, &((struct sockaddr_in *) &want)->sin_addr, sizeof(struct in_addr)) != 0
-					|| ((struct sockaddr_in *) &have)->sin_port != ((struct sockaddr_in *) &want)->sin_port
-				: memcmp(&((struct sockaddr_in6 *) &have)->sin6_addr, &((struct sockaddr_in6 *) &want)->sin6_addr, sizeof(struct in6_addr)) != 0
-					|| ((struct sockaddr_in6 *) &have)->sin6_port != ((struct sockaddr_in6 *) &want)->sin6_port)) {
+	if (have_len != want_len || !rt__same_addr(&have, &want)) {
 		snprintf(err, errlen, "descriptor %d is not bound to %s:%d", fd, cfg->host, cfg->port);
 		return -EADDRNOTAVAIL;
 	}
 	return 0;
 }
+
+static int rt__pin_module(void);
 
 int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, int inherited_fd,
 		int share_port, char *err, size_t errlen)
