@@ -97,6 +97,7 @@ if test "$PHP_REALTIME" != "no"; then
     broker/redis_uv.c \
     broker/remote.c \
     broker/segment.c \
+    ext/earlystart.c \
     ext/functions.c \
     ext/lifecycle.c \
     hub/api/api.c \

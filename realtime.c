@@ -169,7 +169,7 @@ PHP_MINFO_FUNCTION(realtime)
 	} else {
 		const char *why = rt_lifecycle_last_error();
 		php_info_print_table_row(2, "Hub", why ? why
-				: "not running in this process (server workers start one with their first request)");
+				: "not running in this process (server workers start one when they start)");
 	}
 	{
 		rt_config cfg;

@@ -587,6 +587,7 @@ ZEND_FUNCTION(Realtime_status)
 	}
 	add_assoc_long(return_value, "unauthorized", (zend_long) stats.unauthorized);
 	add_assoc_long(return_value, "broker_lost_bytes", (zend_long) stats.broker_lost_bytes);
+	add_assoc_long(return_value, "closed_for_restart", (zend_long) stats.closed_for_restart);
 	add_assoc_long(return_value, "publish_wakeups", (zend_long) publishes.woke);
 	add_assoc_long(return_value, "publish_batched", (zend_long) publishes.batched);
 	/* Every way a message can be lost, counted (docs/php-api.md). */

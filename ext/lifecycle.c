@@ -1,4 +1,5 @@
 #include "ext/lifecycle.h"
+#include "ext/earlystart.h"
 #include "hub/util/hot.h"
 #include "hub/util/log.h"
 
@@ -7,7 +8,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #define RT_RETRY_SECONDS 5
@@ -24,6 +27,8 @@ static time_t rt__last_attempt;
 static bool rt__hub_left_running;
 static char rt__last_error[256];
 static bool rt__post_startup;
+/* This process, or the one it was forked from, ran a request. */
+static bool rt__served_request;
 static zend_result (*rt__prev_post_startup)(void);
 /* Set up in the server's first process, before it forks (MINIT). */
 static pid_t rt__minit_pid;
@@ -39,10 +44,17 @@ static size_t (*rt__sapi_ub_write)(const char *str, size_t len);
  * made, and getpid() is a system call: a fork handler clears the cached
  * pid instead. glibc drops the handler when the extension is unloaded. */
 static pid_t rt__pid;
+/* The environment a forked process starts with. php-fpm's workers drop the
+ * copy their master made (clearenv) without freeing it; with this pointer
+ * that block stays reachable rather than read as a leak (LeakSanitizer
+ * used to miss it only because a stale copy lay on the stack, which an
+ * early hub start overwrites). */
+static char **volatile rt__inherited_env;
 
 static void rt__on_fork_child(void)
 {
 	rt__pid = 0;
+	rt__inherited_env = environ;
 }
 
 RT_HOT static pid_t rt__self(void)
@@ -139,6 +151,55 @@ RT_HOT rt_broker *rt_lifecycle_broker(const rt_broker_ops **ops, char *err, size
 	return rt__broker;
 }
 
+/* php-fpm ends a worker with SIGTERM, left at SIG_DFL there, when it
+ * outlasts process_control_timeout, 0 by default: a reload kills the
+ * workers before their MSHUTDOWN, and their clients would see the socket
+ * drop (1006) and wait before reconnecting. This handler has the hub close
+ * them with 1012 (Pusher 4200) first, within a bound, then lets the signal
+ * kill as before. Only async-signal-safe calls. */
+#define RT_TERM_CLOSE_MS 500
+static rt_hub *rt__term_hub;
+static pid_t rt__term_pid;
+
+static void rt__on_sigterm(int sig)
+{
+	int saved = errno;
+	rt_hub *hub = __atomic_exchange_n(&rt__term_hub, NULL, __ATOMIC_SEQ_CST);
+	struct sigaction dfl;
+
+	if (hub != NULL && __atomic_load_n(&rt__term_pid, __ATOMIC_SEQ_CST) == getpid()) {
+		rt_hub_mark_restart(hub);
+		rt_hub_stop_in_handler(hub, RT_TERM_CLOSE_MS);
+	}
+	/* Zend may have wrapped this handler in its own during a request (its
+	 * wrapper calls this one): set the default action itself, which the
+	 * signal raised here meets once this returns. */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(sig, &dfl, NULL);
+	errno = saved;
+	raise(sig);
+}
+
+/* In an FPM worker whose SIGTERM nobody else handles. */
+static void rt__close_on_sigterm(rt_hub *hub)
+{
+	struct sigaction sa, old;
+
+	if (strcmp(sapi_module.name, "fpm-fcgi") != 0 || sigaction(SIGTERM, NULL, &old) != 0
+			|| (old.sa_handler != SIG_DFL && old.sa_handler != rt__on_sigterm)) {
+		return;
+	}
+	__atomic_store_n(&rt__term_pid, getpid(), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&rt__term_hub, hub, __ATOMIC_SEQ_CST);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = rt__on_sigterm;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND | SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 int rt_lifecycle_start(char *err, size_t errlen)
 {
 	const rt_broker_ops *ops;
@@ -185,6 +246,7 @@ int rt_lifecycle_start(char *err, size_t errlen)
 	if (r == 0) {
 		rt__hub_pid = rt__self();
 		ops->attach(broker, rt__hub);
+		rt__close_on_sigterm(rt__hub);
 		rt__last_error[0] = '\0';
 	} else {
 		snprintf(rt__last_error, sizeof(rt__last_error), "%s", err);
@@ -199,6 +261,7 @@ bool rt_lifecycle_stop(void)
 {
 	rt_hub *hub;
 
+	__atomic_store_n(&rt__term_hub, NULL, __ATOMIC_SEQ_CST);
 	pthread_mutex_lock(&rt__lock);
 	rt__forget_after_fork();
 	hub = rt__hub;
@@ -241,6 +304,7 @@ void rt_lifecycle_rinit(void)
 	if (sapi_module.ub_write != rt__sapi_ub_write || SG(server_context) == NULL) {
 		return;
 	}
+	rt__served_request = true;
 	rt__forget_after_fork();
 	if (rt__hub != NULL) {
 		return;
@@ -253,6 +317,103 @@ void rt_lifecycle_rinit(void)
 	rt__hub_pid = rt__self(); /* the retry clock belongs to this process */
 }
 
+/* A worker is ready to serve (ext/earlystart.c), on its main thread, with
+ * its pool's user and settings: its hub starts now, not at its first
+ * request. A process forked from one that ran a request (pcntl_fork) is
+ * not a worker, even when it returns to the server's loop. */
+static pid_t rt__ready_pid;
+
+static void rt__on_worker_ready(void)
+{
+	char err[256];
+	pid_t pid = rt__self();
+
+	if (rt__ready_pid == pid) {
+		return;
+	}
+	rt__ready_pid = pid;
+#if defined(ZTS) && defined(COMPILE_DL_REALTIME)
+	ZEND_TSRMLS_CACHE_UPDATE();
+#endif
+	if (rt__served_request || !rt__post_startup || !rt__enabled()) {
+		return;
+	}
+	rt__forget_after_fork();
+	if (rt__hub == NULL) {
+		rt_lifecycle_start(err, sizeof(err));
+		rt__hub_pid = pid; /* the retry clock of the first request belongs to this process */
+	}
+}
+
+/* A restart of php-fpm (it re-executes its master) or Apache (MSHUTDOWN
+ * then MINIT in its parent) would close the pre-bound socket and bind a
+ * new one: the clients that the old workers told to reconnect at once, and
+ * that wait in its backlog, would be reset, and while busy old Apache
+ * children still listen the new bind would fail. So MSHUTDOWN keeps the
+ * socket open across the restart, its number in the environment, as
+ * php-fpm does with FPM_SOCKETS, and the next MINIT takes it back. */
+#define RT_PREBOUND_ENV "REALTIME_PREBOUND_FD"
+
+static bool rt__restarting_server(void)
+{
+	return strcmp(sapi_module.name, "fpm-fcgi") == 0
+		|| strcmp(sapi_module.name, "apache2handler") == 0;
+}
+
+/* The socket a previous start of this server kept (see above), if it is
+ * still a listening socket bound to cfg's address (cfg NULL: the address
+ * does not matter, it is let go). Returns it, or a negative errno. */
+static int rt__adopt_prebound(const rt_config *cfg)
+{
+	const char *v = getenv(RT_PREBOUND_ENV);
+	char err[160], *end;
+	long fd;
+	int r;
+
+	if (v == NULL) {
+		return -ENOENT;
+	}
+	fd = strtol(v, &end, 10);
+	unsetenv(RT_PREBOUND_ENV);
+	if (*end != '\0' || fd < 3 || fd > INT_MAX || fcntl((int) fd, F_GETFD) < 0) {
+		return -EBADF;
+	}
+	if (cfg == NULL) {
+		int listening = 0;
+		socklen_t len = sizeof(listening);
+		if (getsockopt((int) fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening) {
+			close((int) fd);
+		}
+		return -ENOENT;
+	}
+	r = rt_hub_check_prebound(cfg, (int) fd, err, sizeof(err));
+	if (r == -ENOTSOCK) {
+		return r; /* not what was kept: not ours to close */
+	}
+	if (r != 0) {
+		rt_log(RT_LOG_INFO, "not keeping the socket of the previous start: %s", err);
+		close((int) fd);
+		return r;
+	}
+	fcntl((int) fd, F_SETFD, FD_CLOEXEC);
+	return (int) fd;
+}
+
+/* MSHUTDOWN of the server's first process: true when the socket stays open
+ * for the next MINIT. */
+static bool rt__keep_prebound(void)
+{
+	char v[16];
+	int flags = fcntl(rt__prebound_fd, F_GETFD);
+
+	if (!rt__restarting_server() || flags < 0
+			|| fcntl(rt__prebound_fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
+		return false;
+	}
+	snprintf(v, sizeof(v), "%d", rt__prebound_fd);
+	return setenv(RT_PREBOUND_ENV, v, 1) == 0;
+}
+
 /* In a server SAPI's first process: share memory and the listening port
  * with the workers it is about to fork. */
 static void rt__prefork(void)
@@ -263,6 +424,7 @@ static void rt__prefork(void)
 
 	if (!rt__enabled() || !rt__server_sapi()
 			|| rt_lifecycle_read_config(&cfg, err, sizeof(err)) != 0) {
+		rt__adopt_prebound(NULL);
 		return;
 	}
 	rt__minit_pid = rt__self();
@@ -274,7 +436,10 @@ static void rt__prefork(void)
 			rt__prefork_ops = ops;
 		}
 	}
-	rt__prebound_fd = rt_hub_prebind(&cfg, err, sizeof(err));
+	rt__prebound_fd = rt__adopt_prebound(&cfg);
+	if (rt__prebound_fd < 0) {
+		rt__prebound_fd = rt_hub_prebind(&cfg, err, sizeof(err));
+	}
 	if (rt__prebound_fd >= 0) {
 		snprintf(rt__prebound_addr, sizeof(rt__prebound_addr), "%s:%d", cfg.host, cfg.port);
 	} else if (rt__prebound_fd == -EADDRINUSE) {
@@ -293,13 +458,68 @@ zend_result rt_lifecycle_minit(void)
 	rt__sapi_ub_write = sapi_module.ub_write;
 	pthread_atfork(NULL, NULL, rt__on_fork_child);
 	rt__prefork();
+	if (rt__enabled() && rt__server_sapi()) {
+		char err[160];
+		if (rt_earlystart_install(sapi_module.name, rt__on_worker_ready, err, sizeof(err)) != 0) {
+			rt_log(RT_LOG_INFO, "each worker's hub starts with its first request: %s", err);
+		}
+	}
 	return SUCCESS;
+}
+
+/* Apache's children run MSHUTDOWN inside their SIGTERM/SIGHUP handler
+ * (just_die), where the signal is blocked while it runs; outside a handler
+ * a prefork child never blocks them. */
+static bool rt__in_signal_handler(void)
+{
+	sigset_t cur;
+
+	if (strcmp(sapi_module.name, "apache2handler") != 0
+			|| pthread_sigmask(SIG_BLOCK, NULL, &cur) != 0) {
+		return false;
+	}
+	return sigismember(&cur, SIGTERM) == 1 || sigismember(&cur, SIGHUP) == 1;
+}
+
+/* Only async-signal-safe work: no lock (the interrupted code may hold one),
+ * no allocation, a bounded wait; the rest goes with the process. */
+static void rt__mshutdown_in_handler(void)
+{
+	rt_hub *hub = rt__hub;
+
+	if (hub != NULL && rt__hub_pid == getpid()) {
+		rt_hub_mark_restart(hub);
+		rt_hub_stop_in_handler(hub, 0);
+	}
+	rt__hub = NULL;
+	rt__hub_left_running = true;
 }
 
 void rt_lifecycle_mshutdown(void)
 {
+	rt_earlystart_uninstall();
+	if (rt__in_signal_handler()) {
+		rt__mshutdown_in_handler();
+		return;
+	}
 	if (rt__hub != NULL && rt__hub_pid == rt__self()) {
+		sigset_t term, old;
+		bool hold = __atomic_load_n(&rt__term_hub, __ATOMIC_SEQ_CST) != NULL;
+		/* FPM's SIGTERM follows its SIGQUIT at once (process_control_timeout
+		 * 0): it waits until this stop has closed the clients. */
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		if (hold) {
+			pthread_sigmask(SIG_BLOCK, &term, &old);
+		}
+		/* php-fpm and Apache replace their workers: reconnect at once. */
+		if (rt__restarting_server()) {
+			rt_hub_mark_restart(rt__hub);
+		}
 		rt_lifecycle_stop();
+		if (hold) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		}
 	}
 	if (rt__broker != NULL && rt__broker_pid == rt__self()) {
 		rt__broker_ops->close(rt__broker);
@@ -312,7 +532,9 @@ void rt_lifecycle_mshutdown(void)
 			rt__prefork_ops = NULL;
 		}
 		if (rt__prebound_fd >= 0) {
-			close(rt__prebound_fd);
+			if (!rt__keep_prebound()) {
+				close(rt__prebound_fd);
+			}
 			rt__prebound_fd = -1;
 		}
 	}

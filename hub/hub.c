@@ -145,12 +145,19 @@ static size_t rt__inbox_cost(const rt_msg *msg)
 	return 0;
 }
 
+static void rt__begin_stop(rt_hub *hub);
+
 static void rt__on_wake(uv_async_t *handle)
 {
 	rt_hub *hub = handle->data;
 	rt_msg *msg;
 	size_t cost = 0;
 
+	/* Before the lock: a stop asked from a signal handler may have
+	 * interrupted the thread that holds it. */
+	if (atomic_load(&hub->stop_asked)) {
+		rt__begin_stop(hub);
+	}
 	pthread_mutex_lock(&hub->lock);
 	msg = hub->inbox_head;
 	hub->inbox_head = hub->inbox_tail = NULL;
@@ -545,6 +552,8 @@ static void rt__on_stop_deadline(uv_timer_t *t)
 static void rt__begin_stop(rt_hub *hub)
 {
 	rt_conn *conn;
+	int restart = atomic_load(&hub->restart);
+	uint64_t restarted = 0;
 
 	if (hub->net.stopping) {
 		return;
@@ -567,12 +576,22 @@ static void rt__begin_stop(rt_hub *hub)
 	}
 	for (conn = hub->net.conns; conn != NULL; conn = conn->next) {
 		if (conn->state == RT_CONN_OPEN) {
-			rt_conn_close_ws(conn, 1001, "server shutting down");
+			if (restart) {
+				rt_conn_close_ws(conn, RT_CLOSE_SERVICE_RESTART, "server restarting: reconnect now");
+				restarted++;
+			} else {
+				rt_conn_close_ws(conn, 1001, "server shutting down");
+			}
 			/* No grace for the reply: the process is leaving. */
 			conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH;
 		} else {
 			rt_conn_close(conn);
 		}
+	}
+	if (restarted > 0) {
+		atomic_fetch_add_explicit(&hub->stat_closed_restart, restarted, memory_order_relaxed);
+		rt_log(RT_LOG_INFO, "closed %llu client(s) with 1012 (Pusher 4200): this worker ends, "
+				"the server goes on; they reconnect at once", (unsigned long long) restarted);
 	}
 	/* Make sure the close frames reach the sockets this turn. */
 	rt__on_flush(&hub->flush);
@@ -850,6 +869,7 @@ static void *rt__thread_main(void *arg)
 		rt_log(RT_LOG_WARNING, "hub stopped with handles still open; they are left as they are");
 	}
 
+	atomic_store(&hub->finished, 1);
 	pthread_mutex_lock(&hub->lock);
 	hub->stopped = 1;
 	pthread_cond_signal(&hub->stopped_cond);
@@ -963,6 +983,49 @@ int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen)
 	return fd;
 }
 
+static int rt__same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family) {
+		return 0;
+	}
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const struct sockaddr_in *) a, *y = (const struct sockaddr_in *) b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const struct sockaddr_in6 *) a, *y = (const struct sockaddr_in6 *) b;
+		return x->sin6_port == y->sin6_port
+			&& memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return 0;
+}
+
+int rt_hub_check_prebound(const rt_config *cfg, int fd, char *err, size_t errlen)
+{
+	struct sockaddr_storage want, have;
+	socklen_t want_len, have_len = sizeof(have);
+	int listening = 0, type = 0;
+	socklen_t optlen = sizeof(int);
+
+	if (rt__listen_addr(cfg, &want, &want_len) != 0) {
+		snprintf(err, errlen, "bad realtime.listen %s:%d", cfg->host, cfg->port);
+		return -EINVAL;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &optlen) != 0 || type != SOCK_STREAM
+			|| getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 || !listening
+			|| getsockname(fd, (struct sockaddr *) &have, &have_len) != 0) {
+		snprintf(err, errlen, "descriptor %d is not a listening TCP socket", fd);
+		return -ENOTSOCK;
+	}
+	if (have_len != want_len || !rt__same_addr(&have, &want)) {
+		snprintf(err, errlen, "descriptor %d is not bound to %s:%d", fd, cfg->host, cfg->port);
+		return -EADDRNOTAVAIL;
+	}
+	return 0;
+}
+
+static int rt__pin_module(void);
+
 int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, int inherited_fd,
 		int share_port, char *err, size_t errlen)
 {
@@ -1074,6 +1137,13 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = -pthread_create(&hub->thread, NULL, rt__thread_main, hub);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r == 0) {
+		/* ps -T, top -H and /proc/PID/task/TID/comm show which thread it is. */
+		pthread_setname_np(hub->thread, "realtime-hub");
+		/* A stop from a signal handler (rt_hub_stop_in_handler) cannot pin
+		 * the module then, and the thread runs this code to its end. */
+		rt__pin_module();
+	}
 	if (r != 0) {
 		snprintf(err, errlen, "cannot start the hub thread: %s", strerror(-r));
 		rt_webhooks_free(hub->webhooks);
@@ -1146,25 +1216,33 @@ int rt_hub_post(rt_hub *hub, rt_msg *msg)
 	return 0;
 }
 
-/* Keeps this shared object mapped when PHP unloads the extension. */
-static void rt__pin_module(void)
+/* Keeps this shared object mapped when PHP unloads the extension. Returns
+ * 0, or -1 when it cannot (a binary that links the hub in has nothing to
+ * pin). */
+static int rt__pin_module(void)
 {
 	Dl_info info;
 
 	if (dladdr((void *) rt__pin_module, &info) == 0 || info.dli_fname == NULL
 			|| dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) == NULL) {
-		rt_log(RT_LOG_ERROR, "cannot keep the extension loaded for its hub thread");
+		return -1;
 	}
+	return 0;
 }
 
 int rt_hub_stop(rt_hub *hub)
 {
 	static const rt_msg_fields none;
-	rt_msg *stop = rt_msg_new(RT_MSG_STOP, &none);
+	rt_msg *stop;
 	struct timespec deadline;
 	int stopped;
 	rt_msg *left;
 
+	/* Already ended by rt_hub_stop_in_handler: join and free. */
+	if (atomic_load(&hub->finished)) {
+		goto join;
+	}
+	stop = rt_msg_new(RT_MSG_STOP, &none);
 	if (stop == NULL || rt_hub_post(hub, stop) != 0) {
 		return -ESHUTDOWN;
 	}
@@ -1192,10 +1270,13 @@ int rt_hub_stop(rt_hub *hub)
 		rt_log(RT_LOG_ERROR, "hub thread did not end within %u ms (realtime.shutdown_timeout "
 				"+ %d ms); leaving it running, its memory and this module loaded",
 				hub->cfg.shutdown_timeout, RT_STOP_SLACK_MS);
-		rt__pin_module();
+		if (rt__pin_module() != 0) {
+			rt_log(RT_LOG_ERROR, "cannot keep the extension loaded for its hub thread");
+		}
 		pthread_detach(hub->thread);
 		return -ETIMEDOUT;
 	}
+join:
 	pthread_join(hub->thread, NULL);
 	left = hub->inbox_head;
 	while (left != NULL) {
@@ -1211,6 +1292,39 @@ int rt_hub_stop(rt_hub *hub)
 	pthread_mutex_destroy(&hub->lock);
 	pthread_cond_destroy(&hub->stopped_cond);
 	free(hub);
+	return 0;
+}
+
+void rt_hub_mark_restart(rt_hub *hub)
+{
+	atomic_store(&hub->restart, 1);
+}
+
+int rt_hub_stop_in_handler(rt_hub *hub, unsigned max_ms)
+{
+	const struct timespec nap = {0, 2 * 1000000L};
+	struct timespec now, end;
+	long budget = max_ms > 0 ? (long) max_ms : (long) hub->cfg.shutdown_timeout + RT_STOP_SLACK_MS;
+
+	if (atomic_load(&hub->finished)) {
+		return 0; /* its loop is closed: nothing to wake */
+	}
+	atomic_store(&hub->stop_asked, 1);
+	uv_async_send(&hub->wake);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += budget / 1000;
+	end.tv_nsec += (budget % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	while (!atomic_load(&hub->finished)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)) {
+			return -ETIMEDOUT;
+		}
+		nanosleep(&nap, NULL);
+	}
 	return 0;
 }
 
@@ -1257,6 +1371,7 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 	out->dropped_queue_full = atomic_load_explicit(&h->stat_queue_full, memory_order_relaxed);
 	out->unauthorized = atomic_load_explicit(&h->net.stat_unauthorized, memory_order_relaxed);
 	out->broker_lost_bytes = atomic_load_explicit(&h->stat_broker_lost, memory_order_relaxed);
+	out->closed_for_restart = atomic_load_explicit(&h->stat_closed_restart, memory_order_relaxed);
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();
 }

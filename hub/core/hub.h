@@ -25,6 +25,7 @@ typedef struct rt_hub_stats {
 	uint64_t dropped_queue_full;   /* posts to a full queue, webhook events past its limit */
 	uint64_t unauthorized;         /* upgrades and API requests refused for credentials */
 	uint64_t broker_lost_bytes;    /* bytes of messages lost between hubs (rt_hub_count_lost) */
+	uint64_t closed_for_restart;   /* clients closed with 1012 (Pusher 4200) by rt_hub_mark_restart */
 	uint32_t node_id;
 	int pid;
 } rt_hub_stats;
@@ -84,6 +85,11 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
  * errno with err set. */
 int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen);
 
+/* 0 when fd is a listening TCP socket bound to cfg's listen address (one
+ * that rt_hub_prebind made, kept across a server's restart); otherwise a
+ * negative errno with err set. */
+int rt_hub_check_prebound(const rt_config *cfg, int fd, char *err, size_t errlen);
+
 /* On the hub thread: handles a message that came through the link. */
 void rt_hub_deliver(rt_hub *hub, rt_msg *msg);
 /* On the hub thread: a broker lost bytes of messages meant for this hub
@@ -118,6 +124,20 @@ int rt_hub_post(rt_hub *hub, rt_msg *msg);
  * in time: then it is left running, detached, with its memory and this
  * module kept loaded, and -ETIMEDOUT is returned. */
 int rt_hub_stop(rt_hub *hub);
+
+/* The process ends but the server goes on (a worker of php-fpm or Apache):
+ * the stop closes clients with 1012 (Pusher 4200), "reconnect at once",
+ * instead of 1001, and counts them in closed_for_restart. */
+void rt_hub_mark_restart(rt_hub *hub);
+
+/* rt_hub_stop for a signal handler (Apache runs MSHUTDOWN in its SIGTERM
+ * and SIGHUP handler): takes no lock, allocates nothing, asks the loop to
+ * stop with an atomic flag and uv_async_send, and polls for the thread's
+ * end at most max_ms (0: cfg.shutdown_timeout + 1 s). Frees nothing and
+ * joins nothing: the process is exiting, and the module must stay loaded
+ * (it is pinned when the hub starts); rt_hub_stop afterwards joins and
+ * frees. 0 once the thread ended, else -ETIMEDOUT. */
+int rt_hub_stop_in_handler(rt_hub *hub, unsigned max_ms);
 
 void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out);
 const rt_config *rt_hub_config(const rt_hub *hub);

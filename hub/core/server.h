@@ -39,6 +39,11 @@ struct rt_hub {
 	size_t inbox_bytes;   /* of messages for clients, at most cfg.pool_memory */
 	int accepting_posts;
 	int stopped;          /* the loop thread has finished */
+	/* The stop of a signal handler (rt_hub_stop_in_handler): no lock. */
+	_Atomic int stop_asked;
+	_Atomic int finished;   /* the loop thread has finished (read without the lock) */
+	_Atomic int restart;    /* the process ends, the server goes on (rt_hub_mark_restart) */
+	_Atomic uint64_t stat_closed_restart; /* clients closed with 1012 / Pusher 4200 */
 
 	rt_registry registry;
 	rt_map sessions_by_id; /* connection id -> rt_session (hub/core/session.h) */

@@ -13,6 +13,9 @@
 #define RT_CLOSE_PING_TIMEOUT 4000
 #define RT_CLOSE_SLOW_CONSUMER 4008
 #define RT_CLOSE_DISCONNECTED 4009     /* Realtime\disconnectUser() */
+/* RFC 6455's "service restart": this worker ends, the server goes on, so
+ * reconnect at once (rt_hub_mark_restart). */
+#define RT_CLOSE_SERVICE_RESTART 1012
 
 typedef struct rt_transport_ops {
 	/* Queues a shared frame (takes a reference); a transport that cannot

@@ -742,6 +742,7 @@ static uint16_t rt__close_code(uint16_t code)
 	case RT_CLOSE_SLOW_CONSUMER:
 		return RT_PUSHER_OVER_CAPACITY;  /* 4008 would refuse reconnecting */
 	case 1001:
+	case RT_CLOSE_SERVICE_RESTART:
 		return RT_PUSHER_RECONNECT;      /* this worker stops: another one serves */
 	default:
 		return code;

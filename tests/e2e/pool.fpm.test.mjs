@@ -1,7 +1,7 @@
 // Worker pools on one host (issue 4): php-fpm behind nginx.
 //
-// Every FPM worker runs its own hub, started by the first request that
-// worker serves; all hubs listen on realtime.listen (SO_REUSEPORT, plus the
+// Every FPM worker runs its own hub, started when the worker is (before
+// any request: earlystart.test.mjs); all hubs listen on realtime.listen (SO_REUSEPORT, plus the
 // socket the master bound before forking) and share messages through the
 // memory broker's shared ring. nginx proxies /ws to the hubs and the rest to
 // FPM, with the config docs/deployment.md shows (lib/pool/conf/).
@@ -24,6 +24,7 @@ import {
   cliPublish,
   connectMany,
   delay,
+  describeSpread,
   spreadReport,
   expectAll,
   ids,
@@ -31,7 +32,6 @@ import {
   presenceMember,
   publish,
   reconnect,
-  spreadPresence,
   warmUp,
 } from './lib/pool/clients.mjs';
 import { fpmDocSnippets, missingFromDoc } from './lib/pool/docs.mjs';
@@ -54,37 +54,25 @@ poolSuite('php-fpm pm=static, 4 workers, behind nginx', {
       await assert.rejects(connect(d.wsUrl, { origin: 'http://evil.example', timeout: 10000 }), /403/);
     });
 
-    test('reload (SIGUSR2): clients get 1001; reconnecting ones wait in the backlog until a request starts a hub', {}, async (t) => {
+    test('reload (SIGUSR2): clients get 1012 (reconnect at once); the new workers serve them before any request', {}, async (t) => {
       const d = dep();
       const before = d.servingPids();
       const cs = track(await connectMany(d.wsUrl, 40, { subscribe: 'reload' }));
       process.kill(d.masterPid, 'SIGUSR2');
       const closes = await Promise.all(cs.map((c) => c.waitClose(15000)));
-      assert.deepEqual([...new Set(closes.map((c) => c.code))], [1001], JSON.stringify(closes.slice(0, 3)));
+      assert.deepEqual([...new Set(closes.map((c) => c.code))], [1012], JSON.stringify(closes.slice(0, 3)));
+      // They reconnect at once: the master's pre-bound socket, kept across
+      // its re-execution, holds them until the new workers' hubs start,
+      // which they do without a request.
+      const reconnectStart = Date.now();
+      const back = track(await Promise.all(cs.map(() => reconnect(d.wsUrl, 'reload'))));
+      t.diagnostic(`the ${back.length} clients were back ${Date.now() - reconnectStart} ms after their close: ${describeSpread(d, back)}`);
       await waitFor(() => {
         const now = d.servingPids();
         return now.length === 4 && now.every((p) => !before.includes(p));
       }, 15000, { message: 'the reloaded pool to run 4 new workers' });
-
-      // The new workers have served nothing: no hub yet. The master's
-      // pre-bound socket holds the clients that reconnect meanwhile.
-      let opened = 0;
-      const pending = cs.map(() =>
-        connect(d.wsUrl, { timeout: 20000 }).then(async (c) => {
-          opened++;
-          track(c);
-          await c.subscribe('reload');
-          return c;
-        }),
-      );
-      await delay(500);
-      assert.equal(opened, 0, 'a client was served before any request reached the reloaded pool');
-      const warmStart = Date.now();
       d.nodes.clear();
       d.pids.clear();
-      await warmUp(d, { min: 4 });
-      const back = await Promise.all(pending);
-      t.diagnostic(`after the warm-up request(s) (${Date.now() - warmStart} ms), the ${back.length} waiting clients connected: ${await spreadReport(d, back)}`);
       await publish(d, 'reload', { after: 'reload' });
       await expectAll(back, (m) => m.type === 'message' && m.data && m.data.after === 'reload', 15000, 'the broadcast after the reload');
     });
@@ -93,7 +81,7 @@ poolSuite('php-fpm pm=static, 4 workers, behind nginx', {
 
 // pm=dynamic forks workers when fewer than min_spare are idle and stops
 // the oldest idle one each second while more than max_spare are idle:
-// its hub goes and its clients get 1001. Fanning out at most 2 requests
+// its hub goes and its clients get 1012. Fanning out at most 2 requests
 // at a time keeps this pool between 3 and 5 workers, so no hub is stopped
 // under the tests.
 poolSuite('php-fpm pm=dynamic behind nginx', {
@@ -127,9 +115,9 @@ describe('php-fpm workers running as nobody under a root master', () => {
 describe('(5) php-fpm pm.max_requests=1: requests recycle workers', () => {
   // Two pools of one app (same realtime.listen): "app" keeps its workers,
   // "churn" has pm.max_requests=1, so each request it serves is its
-  // worker's first and last: the hub starts with the request, takes part
+  // worker's first and last: the hub starts with the worker, takes part
   // in the pool while the request runs (?hold keeps it a moment), and stops
-  // when FPM replaces the worker (its clients get 1001). nginx serves the
+  // when FPM replaces the worker (its clients get 1012). nginx serves the
   // churn pool on a second server block.
   let dep;
   let churn;
@@ -152,13 +140,19 @@ describe('(5) php-fpm pm.max_requests=1: requests recycle workers', () => {
     if (dep) await dep.stop();
   });
 
-  it('clients of the other workers get all K broadcasts; clients of recycled workers get 1001 and reconnect', async (t) => {
+  it('clients of the other workers get all K broadcasts; clients of recycled workers get 1012 and reconnect', async (t) => {
     const K = 10;
     const steadyNodes = new Set(dep.nodes.keys());
-    // Connected before any churn request: the churn pool has no hub yet.
-    const steady = await connectMany(dep.wsUrl, 100, { subscribe: 'churn' });
+    // The churn pool's workers run hubs from their start too: keep the
+    // clients that landed on the app pool's hubs.
+    const steady = [];
+    while (steady.length < 100) {
+      for (const c of await connectMany(dep.wsUrl, 100 - steady.length, { subscribe: 'churn' })) {
+        if (steadyNodes.has(nodeOf(c))) steady.push(c);
+        else c.close();
+      }
+    }
     clients.push(...steady);
-    assert.ok(steady.every((c) => steadyNodes.has(nodeOf(c))), `a client landed on an unknown hub: ${await spreadReport(dep, steady)}`);
     t.diagnostic(`steady clients: ${await spreadReport(dep, steady)}`);
 
     // While the churn requests run, new clients keep connecting; the kernel
@@ -208,12 +202,15 @@ describe('(5) php-fpm pm.max_requests=1: requests recycle workers', () => {
       assert.ok(c.isOpen, `steady client ${c.connectionId} was closed: ${JSON.stringify(c.closeInfo)}`);
     }
 
-    // Clients that landed on a churn worker's hub: 1001 when it was recycled.
+    // Clients that landed on a churn worker's hub: 1012 when it was recycled.
     t.diagnostic(`${onChurnHub.length} of ${attempts} clients opened during the churn landed on churn hubs (${new Set(onChurnHub.map(nodeOf)).size} different)`);
     assert.ok(onChurnHub.length > 0, `none of ${attempts} clients landed on a churn worker's hub`);
+    // The churn workers still alive have not been recycled (their hubs run
+    // from their start): stop them as FPM stops idle ones (SIGQUIT).
+    for (const p of dep.workers('churn')) process.kill(p, 'SIGQUIT');
     const closes = await Promise.all(onChurnHub.map((c) => c.waitClose(10000)));
     const codes = closes.map((c) => c.code);
-    assert.ok(codes.every((code) => code === 1001), `close codes of churn-hub clients: ${JSON.stringify(codes)}`);
+    assert.ok(codes.every((code) => code === 1012), `close codes of churn-hub clients: ${JSON.stringify(codes)}`);
 
     // They reconnect (to a hub that stays) and get the next broadcast.
     const back = await Promise.all(onChurnHub.map(() => reconnect(dep.wsUrl, 'churn')));
@@ -225,7 +222,16 @@ describe('(5) php-fpm pm.max_requests=1: requests recycle workers', () => {
   // The hub a request starts must have the other hubs' state before it
   // answers that request's query (the SYNC round trip is asynchronous).
   it("getChannelUsers() in a worker's first request lists the members of the other workers", async () => {
-    const members = await spreadPresence(dep, 'c5', 'presence-c5', { nodes: 2, min: 3 });
+    // Members on the app pool's hubs only: the churn requests below end
+    // the churn workers, and with them members on their hubs.
+    const appNodes = new Set(dep.workers('app').map((p) => dep.pids.get(p)).filter(Boolean));
+    const members = [];
+    for (let i = 0; members.length < 3 || new Set(members.map(nodeOf)).size < 2; i++) {
+      assert.ok(i < 40, `40 presence members, ${members.length} on the app pool's hubs`);
+      const m = await presenceMember(dep, `c5-${i}`, 'presence-c5');
+      if (appNodes.has(nodeOf(m))) members.push(m);
+      else m.close();
+    }
     clients.push(...members);
     const want = members.map((m) => m.user).sort();
     // The steady workers list them all (several answers in a row).

@@ -1,5 +1,5 @@
 --TEST--
-php -S end to end: the first request starts the hub, two clients subscribe, a request to publish.php reaches both
+php -S end to end: the hub runs from the start, two clients subscribe, a request to publish.php reaches both
 --EXTENSIONS--
 realtime
 --INI--

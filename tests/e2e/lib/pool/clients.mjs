@@ -40,12 +40,9 @@ export function describeSpread(dep, clients) {
 }
 
 /**
- * Warm-up. Each worker starts its hub on the first PHP request it serves
- * (FPM, Apache and php -S have no hook that runs in a worker at start), so
- * until every worker has served one, only some of them accept WebSocket
- * clients: the kernel spreads connections over the hubs that are listening,
- * and connections that reach the port before any hub exists wait in the
- * backlog of the socket the master bound before forking.
+ * Warm-up. Each worker starts its hub when it starts (earlystart.test.mjs
+ * checks that without requests); these requests learn which worker runs
+ * which hub.
  *
  * This sends rounds of concurrent requests to pid.php (?sleep holds each
  * worker a moment, so concurrent requests land on different workers) until

@@ -43,7 +43,7 @@ export const PM = {
     'pm = dynamic',
     'pm.max_children = 8',
     'pm.start_servers = 3',
-    '; A floor of idle workers: each has served a request, so each runs a hub.',
+    '; A floor of idle workers, each running a hub.',
     'pm.min_spare_servers = 3',
     'pm.max_spare_servers = 5',
     'pm.max_requests = 0',
@@ -307,7 +307,7 @@ function removeDir(dir) {
  * The first pool is the one nginx's documented server block sends PHP to;
  * `nginxExtra(pools)` may add more server blocks (e.g. for other pools).
  */
-export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allow_anonymous = 1', nginxExtra, globalHub } = {}) {
+export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allow_anonymous = 1', nginxExtra, globalHub, controlTimeout = '5s' } = {}) {
   const dir = makeTempDir(label);
   fs.mkdirSync(path.join(dir, 'nginx-tmp'));
   fs.copyFileSync('/etc/nginx/fastcgi_params', path.join(dir, 'fastcgi_params'));
@@ -343,7 +343,7 @@ export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allo
       )
       .join('\n');
     const fpmConf = path.join(dir, 'php-fpm.conf');
-    fs.writeFileSync(fpmConf, render(readTemplate('php-fpm.conf.tmpl'), { DIR: dir, POOLS: poolText }));
+    fs.writeFileSync(fpmConf, render(readTemplate('php-fpm.conf.tmpl'), { DIR: dir, POOLS: poolText, CONTROL_TIMEOUT: controlTimeout }));
     const fpm = spawnGroup('php-fpm', PHP_FPM_BIN, ['-F', '-R', '-y', fpmConf, '-c', ini.file], { env: PHP_ENV, marker: dir });
     groups.push(fpm);
 
