@@ -4,6 +4,7 @@
 #include "hub/core/hub.h"
 #include "hub/api/api.h"
 #include "hub/auth.h"
+#include "hub/handoff.h"
 #include "hub/net/conn.h"
 #include "hub/net/http_client.h"
 #include "hub/model/identity.h"
@@ -494,6 +495,7 @@ static void rt__close_handle(uv_handle_t *h)
 
 static void rt__all_closed(rt_hub *hub)
 {
+	rt_handoff_close(hub);
 	rt__close_handle((uv_handle_t *) &hub->wake);
 	rt__close_handle((uv_handle_t *) &hub->flush);
 	rt__close_handle((uv_handle_t *) &hub->tick);
@@ -549,6 +551,11 @@ static void rt__begin_stop(rt_hub *hub)
 	if (hub->net.stopping) {
 		return;
 	}
+	/* First, while it still delivers, the clients move to hubs that stay;
+	 * the stop goes on when that is over. */
+	if (rt_handoff_begin(hub, rt__begin_stop)) {
+		return;
+	}
 	hub->net.stopping = 1;
 	uv_timer_start(&hub->stop_timer, rt__on_stop_deadline, hub->cfg.shutdown_timeout, 0);
 	if (hub->syncing) {
@@ -598,6 +605,9 @@ static uint32_t rt__lowest_other(rt_hub *hub, uint32_t gone)
 
 static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 {
+	if (rt_handoff_hold(hub, msg)) {
+		return; /* delivered once a handoff to this hub is in */
+	}
 	if (hub->net.stopping && msg->type != RT_MSG_QUERY && msg->type != RT_MSG_STATE) {
 		rt_msg_free(msg);
 		return;
@@ -663,6 +673,9 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 		break;
 	case RT_MSG_STOP:
 		rt__begin_stop(hub);
+		break;
+	case RT_MSG_HANDOFF:
+		rt_handoff_fence(hub, msg);
 		break;
 	}
 	rt_msg_free(msg);
@@ -814,6 +827,7 @@ static void *rt__thread_main(void *arg)
 		hub->has_link = 0;
 	}
 	if (hub->has_link) {
+		(void) rt_handoff_start(hub);
 		hub->syncing = 1;
 		uv_timer_init(&hub->loop, &hub->sync_timer);
 		hub->sync_timer.data = hub;
@@ -846,6 +860,7 @@ static void *rt__thread_main(void *arg)
 		for (int turn = 0; turn < 16 && uv_run(&hub->loop, UV_RUN_NOWAIT) != 0; turn++) {
 		}
 	}
+	rt_handoff_free(hub);
 	if (uv_loop_close(&hub->loop) != 0) {
 		rt_log(RT_LOG_WARNING, "hub stopped with handles still open; they are left as they are");
 	}
@@ -1257,6 +1272,9 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 	out->dropped_queue_full = atomic_load_explicit(&h->stat_queue_full, memory_order_relaxed);
 	out->unauthorized = atomic_load_explicit(&h->net.stat_unauthorized, memory_order_relaxed);
 	out->broker_lost_bytes = atomic_load_explicit(&h->stat_broker_lost, memory_order_relaxed);
+	out->handed_off = atomic_load_explicit(&h->stat_handed_off, memory_order_relaxed);
+	out->taken_over = atomic_load_explicit(&h->stat_taken_over, memory_order_relaxed);
+	out->handoff_closed = atomic_load_explicit(&h->stat_handoff_closed, memory_order_relaxed);
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();
 }

@@ -25,6 +25,9 @@ typedef struct rt_hub_stats {
 	uint64_t dropped_queue_full;   /* posts to a full queue, webhook events past its limit */
 	uint64_t unauthorized;         /* upgrades and API requests refused for credentials */
 	uint64_t broker_lost_bytes;    /* bytes of messages lost between hubs (rt_hub_count_lost) */
+	uint64_t handed_off;           /* connections passed to another hub (hub/handoff.h) */
+	uint64_t taken_over;           /* connections received from another hub */
+	uint64_t handoff_closed;       /* closed with 1001 for lack of a taker, a failure or time */
 	uint32_t node_id;
 	int pid;
 } rt_hub_stats;
@@ -120,6 +123,9 @@ int rt_hub_post(rt_hub *hub, rt_msg *msg);
 int rt_hub_stop(rt_hub *hub);
 
 void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out);
+/* The handoff counters of every hub this process ran, for after its hub is
+ * gone (rt_hub_stats has the running hub's). */
+void rt_hub_handoff_totals(uint64_t *handed_off, uint64_t *taken_over, uint64_t *closed);
 const rt_config *rt_hub_config(const rt_hub *hub);
 
 #endif
