@@ -78,14 +78,15 @@ struct rt_handoff_state {
 	int has_timer;
 	rt__peer *peers;
 	/* Sender. */
-	int phase;                  /* 0 idle, 1 fence sent, 2 records sent, 3 over */
-	int stopping;
+	int phase;                  /* 0 idle, 1 fence sent, 2 records sent, 3 over,
+	                             * 4 waiting for what other hubs hand to this one */
+	int stopping, finishing;
 	uint32_t fence;
 	uint64_t started, deadline;
 	void (*done)(rt_hub *hub);
 	rt__moved *moved;
 	uint32_t moved_count, moved_cap, waiting;
-	uint32_t n_taken, n_refused, n_timeout, n_failed, n_takers;
+	uint32_t n_taken, n_refused, n_timeout, n_failed, n_takers, rounds;
 	/* Taker: messages held while a fence is open. */
 	rt_msg *held, **held_tail;
 	rt_msg *releasing;
@@ -113,6 +114,13 @@ static void rt__peer_close(rt__peer *p);
 static void rt__maybe_release(rt_handoff_state *h);
 static void rt__maybe_finish(rt_handoff_state *h);
 static void rt__on_peer(uv_poll_t *poll, int status, int events);
+static int rt__movable_count(rt_hub *hub);
+static int rt__round(rt_handoff_state *h);
+static int rt__expired(const rt__peer *p);
+static void rt__timer_on(rt_handoff_state *h);
+static void rt__start_rounds(rt_handoff_state *h);
+static void rt__done(rt_handoff_state *h);
+static int rt__incoming_active(rt_handoff_state *h);
 
 /* ---- datagrams out ---- */
 
@@ -366,11 +374,27 @@ static void rt__finish(rt_handoff_state *h)
 	rt_hub *hub = h->hub;
 	uint32_t left = 0, ms;
 
-	if (h->phase == 3) {
+	if (h->phase == 3 || h->finishing) {
 		return;
 	}
+	h->finishing = 1; /* closing the links below calls back here */
 	for (uint32_t i = 0; i < h->moved_count; i++) {
 		rt__resolve(h, &h->moved[i], 0, &h->n_timeout);
+	}
+	for (rt__peer *p = h->peers; p != NULL; p = p->next) {
+		if (p->taker) {
+			rt__peer_close(p);
+		}
+	}
+	h->finishing = 0;
+	/* Clients that finished their handshake meanwhile: another round, in
+	 * the time left. */
+	if (h->phase == 2 && uv_now(&hub->loop) < h->deadline && h->rounds < 4
+			&& rt__movable_count(hub) > 0) {
+		h->phase = 0;
+		if (rt__round(h)) {
+			return;
+		}
 	}
 	/* Clients still here (no taker, not movable, or upgraded meanwhile)
 	 * get 1001 from the stop that follows. */
@@ -381,11 +405,6 @@ static void rt__finish(rt_handoff_state *h)
 	}
 	rt__count(&hub->stat_handoff_closed, &rt__total_closed, left);
 	h->phase = 3;
-	for (rt__peer *p = h->peers; p != NULL; p = p->next) {
-		if (p->taker) {
-			rt__peer_close(p);
-		}
-	}
 	ms = (uint32_t) (uv_now(&hub->loop) - h->started);
 	if (h->n_refused + h->n_timeout + h->n_failed + left > 0) {
 		rt_log(RT_LOG_WARNING, "handoff: moved %u connection(s) to %u hub(s) in %u ms; closed "
@@ -393,15 +412,11 @@ static void rt__finish(rt_handoff_state *h)
 				"%u failed, %u not movable: closing, in a handshake or no taker)",
 				h->n_taken, h->n_takers, ms, h->n_refused + h->n_timeout + h->n_failed + left,
 				h->n_refused, h->n_timeout, h->n_failed, left);
-	} else {
+	} else if (h->n_taken > 0) {
 		rt_log(RT_LOG_INFO, "handoff: moved %u connection(s) to %u hub(s) in %u ms",
 				h->n_taken, h->n_takers, ms);
 	}
-	if (h->done != NULL) {
-		void (*done)(rt_hub *) = h->done;
-		h->done = NULL;
-		done(hub);
-	}
+	rt__done(h);
 }
 
 static void rt__maybe_finish(rt_handoff_state *h)
@@ -430,38 +445,38 @@ static void rt__timer_on(rt_handoff_state *h)
 	}
 }
 
-int rt_handoff_begin(rt_hub *hub, void (*done)(rt_hub *hub))
+/* Whether a hub is handing connections to this one right now. */
+static int rt__incoming_active(rt_handoff_state *h)
 {
-	rt_handoff_state *h = hub->handoff;
+	for (rt__peer *p = h->peers; p != NULL; p = p->next) {
+		if (!p->taker && p->fd >= 0 && (!p->done || p->pending != NULL) && !rt__expired(p)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* One round: connects to the peers, publishes a fence. 1 when it started,
+ * 0 when there is nothing (more) to hand off or nobody to take it. */
+static int rt__round(rt_handoff_state *h)
+{
+	rt_hub *hub = h->hub;
 	rt_hub_peer peers[RT__MAX_TAKERS * 4];
 	char list[RT__MAX_TAKERS * 12 + 1];
 	size_t list_len = 0;
 	rt_msg_fields f = {0};
 	rt_msg *fence;
-	int n, movable;
+	int n, movable = rt__movable_count(hub), takers = 0;
 
-	if (h == NULL || h->phase != 0 || h->stopping) {
-		return 0;
-	}
-	h->stopping = 1;
-	/* A stopping hub takes nothing more over. */
-	if (h->listening) {
-		uv_poll_stop(&h->lpoll);
-		uv_close((uv_handle_t *) &h->lpoll, NULL);
-		h->listening = 0;
-		close(h->lfd);
-		h->lfd = -1;
-	}
-	movable = rt__movable_count(hub);
-	if (!hub->cfg.handoff || movable == 0 || !hub->has_link || hub->link.peers == NULL) {
+	if (movable == 0 || !hub->has_link || hub->link.peers == NULL) {
 		return 0;
 	}
 	n = hub->link.peers(hub->link.ctx, peers, (int) (sizeof(peers) / sizeof(peers[0])));
 	if (n > (int) (sizeof(peers) / sizeof(peers[0]))) {
 		n = (int) (sizeof(peers) / sizeof(peers[0]));
 	}
-	h->started = uv_now(&hub->loop);
-	for (int i = 0; i < n && h->n_takers < RT__MAX_TAKERS; i++) {
+	h->fence++;
+	for (int i = 0; i < n && takers < RT__MAX_TAKERS; i++) {
 		rt__peer *p;
 		pid_t pid;
 		uid_t uid;
@@ -502,14 +517,13 @@ int rt_handoff_begin(rt_hub *hub, void (*done)(rt_hub *hub))
 		if (p->fd < 0) {
 			continue;
 		}
-		h->n_takers++;
+		takers++;
 		list_len += (size_t) snprintf(list + list_len, sizeof(list) - list_len, "%s%" PRIu32,
 				list_len ? "," : "", p->node);
 	}
-	if (h->n_takers == 0) {
-		rt__count(&hub->stat_handoff_closed, &rt__total_closed, (uint64_t) movable);
-		rt_log(RT_LOG_WARNING, "handoff: no other hub of this app can take over; closing %d "
-				"connection(s) with 1001", movable);
+	if (takers == 0) {
+		rt_log(RT_LOG_WARNING, "handoff: no other hub of this app can take over %d "
+				"connection(s)", movable);
 		return 0;
 	}
 	f.origin = hub->node_id;
@@ -518,14 +532,39 @@ int rt_handoff_begin(rt_hub *hub, void (*done)(rt_hub *hub))
 	f.data.len = list_len;
 	fence = rt_msg_new(RT_MSG_HANDOFF, &f);
 	if (fence == NULL || hub->hooks->publish(hub, fence) != 0) {
-		rt_log(RT_LOG_ERROR, "handoff: the broker did not take its fence; closing %d "
-				"connection(s) with 1001", movable);
-		rt__count(&hub->stat_handoff_closed, &rt__total_closed, (uint64_t) movable);
+		rt_log(RT_LOG_ERROR, "handoff: the broker did not take its fence");
 		for (rt__peer *p = h->peers; p != NULL; p = p->next) {
-			rt__peer_close(p);
+			if (p->taker) {
+				rt__peer_close(p);
+			}
 		}
 		return 0;
 	}
+	h->n_takers += (uint32_t) takers;
+	h->rounds++;
+	h->phase = 1;
+	rt__timer_on(h);
+	return 1;
+}
+
+/* The handoff is over: the stop goes on. */
+static void rt__done(rt_handoff_state *h)
+{
+	h->phase = 3;
+	if (h->done != NULL) {
+		void (*done)(rt_hub *) = h->done;
+		h->done = NULL;
+		done(h->hub);
+	}
+}
+
+/* A deferred start: once no hub hands anything to this one any more. */
+static void rt__start_rounds(rt_handoff_state *h)
+{
+	rt_hub *hub = h->hub;
+
+	h->started = uv_now(&hub->loop);
+	h->deadline = h->started + hub->cfg.handoff_timeout;
 	/* New clients go to the hubs that stay. */
 	if (!uv_is_closing((uv_handle_t *) &hub->listener)) {
 		uv_close((uv_handle_t *) &hub->listener, NULL);
@@ -533,11 +572,42 @@ int rt_handoff_begin(rt_hub *hub, void (*done)(rt_hub *hub))
 	if (hub->has_shared_listener && !uv_is_closing((uv_handle_t *) &hub->shared_listener)) {
 		uv_close((uv_handle_t *) &hub->shared_listener, NULL);
 	}
-	h->phase = 1;
+	if (!rt__round(h)) {
+		rt__finish(h);
+	}
+}
+
+int rt_handoff_begin(rt_hub *hub, void (*done)(rt_hub *hub))
+{
+	rt_handoff_state *h = hub->handoff;
+
+	if (h == NULL || h->phase != 0 || h->stopping) {
+		return 0;
+	}
+	h->stopping = 1;
+	/* A stopping hub takes nothing more over. */
+	if (h->listening) {
+		uv_poll_stop(&h->lpoll);
+		uv_close((uv_handle_t *) &h->lpoll, NULL);
+		h->listening = 0;
+		close(h->lfd);
+		h->lfd = -1;
+	}
+	if (!hub->cfg.handoff || !hub->has_link || hub->link.peers == NULL) {
+		return 0;
+	}
+	if (rt__movable_count(hub) == 0 && !rt__incoming_active(h)) {
+		return 0;
+	}
 	h->done = done;
-	h->deadline = h->started + hub->cfg.handoff_timeout;
-	rt__timer_on(h);
-	return 1;
+	if (rt__incoming_active(h)) {
+		/* Clients on their way here move on with ours, not closed. */
+		h->phase = 4;
+		rt__timer_on(h);
+		return 1;
+	}
+	rt__start_rounds(h);
+	return 1; /* done has been called if it is over already */
 }
 
 /* ---- taker ---- */
@@ -652,7 +722,7 @@ static void rt__record_complete(rt__peer *p)
 
 	p->in_record = 0;
 	p->rec_fd = -1;
-	if (h->stopping || p->done || rt__expired(p)) {
+	if ((h->stopping && h->phase != 4) || p->done || rt__expired(p)) {
 		close(fd);
 		rt_sb_free(&p->rec);
 		rt__answer(p, seq, 0);
@@ -683,12 +753,20 @@ static void rt__record_complete(rt__peer *p)
 	}
 }
 
+static void rt__log_taken(const rt__peer *p)
+{
+	if (p->taken + p->refused > 0) {
+		rt_log(RT_LOG_INFO, "handoff: took over %u connection(s) from hub %u%s", p->taken,
+				p->node, p->refused ? " (some refused, logged above)" : "");
+	}
+}
+
 /* A placeholder left by a fence that came before its sender's hello. */
 static rt__peer *rt__find_fence(rt_handoff_state *h, uint32_t node, uint32_t fence, int placeholder)
 {
 	for (rt__peer *p = h->peers; p != NULL; p = p->next) {
-		if (!p->taker && p->node == node && p->fence == fence && p->hello && !p->done
-				&& (p->fd < 0) == placeholder) {
+		if (!p->taker && p->node == node && p->fence == fence && p->hello
+				&& (p->fd < 0) == placeholder && !(placeholder && p->done)) {
 			return p;
 		}
 	}
@@ -764,24 +842,11 @@ static int rt__on_dgram(rt__peer *p, const uint8_t *data, size_t len, int fd)
 		if (p->in_record) {
 			return -1;
 		}
+		/* Records still waiting for the fence are placed when it comes
+		 * (or refused at the deadline). */
 		p->done = 1;
-		if (!p->fence_seen) {
-			/* Records that never saw their fence cannot be placed in the
-			 * message stream: refused. */
-			while (p->pending != NULL) {
-				rt__pending *q = p->pending;
-				p->pending = q->next;
-				close(q->fd);
-				rt_sb_free(&q->bytes);
-				rt__answer(p, q->seq, 0);
-				free(q);
-			}
-			p->pending_tail = &p->pending;
-			p->pending_count = 0;
-		}
-		if (p->taken + p->refused > 0) {
-			rt_log(RT_LOG_INFO, "handoff: took over %u connection(s) from hub %u%s", p->taken,
-					p->node, p->refused ? " (some refused, logged above)" : "");
+		if (p->fence_seen) {
+			rt__log_taken(p);
 		}
 		return 0;
 	default:
@@ -817,6 +882,9 @@ static void rt__read(rt__peer *p)
 		}
 	}
 	rt__flush_reports(h);
+	if (h->phase == 4 && !rt__incoming_active(h)) {
+		rt__start_rounds(h);
+	}
 }
 
 /* What a sender hears back. */
@@ -973,6 +1041,7 @@ static void rt__on_accept(uv_poll_t *poll, int status, int events)
 		p->h = h;
 		p->fd = fd;
 		p->pid = pid;
+		p->deadline = uv_now(&h->hub->loop) + h->hub->cfg.handoff_timeout;
 		p->out_tail = &p->outq;
 		p->rec_fd = -1;
 		p->pending_tail = &p->pending;
@@ -1066,7 +1135,7 @@ void rt_handoff_fence(rt_hub *hub, const rt_msg *msg)
 		}
 		return;
 	}
-	if (h->stopping || !rt__listed(msg, hub->node_id)) {
+	if ((h->stopping && h->phase != 4) || !rt__listed(msg, hub->node_id)) {
 		return;
 	}
 	p = rt__find_fence(h, msg->origin, msg->count, 0);
@@ -1074,6 +1143,9 @@ void rt_handoff_fence(rt_hub *hub, const rt_msg *msg)
 		p->fence_seen = 1;
 		rt__adopt_pending(p);
 		rt__flush_reports(h);
+		if (p->done) {
+			rt__log_taken(p);
+		}
 		if (p->fd >= 0) {
 			rt__write(p);
 		}
@@ -1105,7 +1177,7 @@ static void rt__on_timer(uv_timer_t *t)
 	int busy = 0;
 
 	for (rt__peer *p = h->peers; p != NULL; p = p->next) {
-		if (!p->taker && !p->done && rt__expired(p)) {
+		if (!p->taker && (!p->done || p->pending != NULL) && rt__expired(p)) {
 			p->done = 1; /* what it sends from now on is refused */
 			if (p->fd < 0 && p->fence_seen) {
 				continue; /* a placeholder whose sender never came */
@@ -1127,7 +1199,10 @@ static void rt__on_timer(uv_timer_t *t)
 				rt__write(p);
 			}
 		}
-		busy |= !p->done;
+		busy |= !p->done || p->pending != NULL;
+	}
+	if (h->phase == 4 && !rt__incoming_active(h)) {
+		rt__start_rounds(h);
 	}
 	if ((h->phase == 1 || h->phase == 2) && uv_now(&h->hub->loop) >= h->deadline) {
 		rt_log(RT_LOG_WARNING, "handoff: realtime.handoff_timeout (%u ms) reached",
@@ -1136,7 +1211,7 @@ static void rt__on_timer(uv_timer_t *t)
 	}
 	rt__maybe_release(h);
 	rt__reap(h);
-	if (!busy && h->phase != 1 && h->phase != 2) {
+	if (!busy && h->phase != 1 && h->phase != 2 && h->phase != 4) {
 		uv_timer_stop(&h->timer);
 	}
 }
