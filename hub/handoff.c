@@ -89,6 +89,7 @@ struct rt_handoff_state {
 	uint32_t n_taken, n_refused, n_timeout, n_failed, n_takers, rounds;
 	/* Taker: messages held while a fence is open. */
 	rt_msg *held, **held_tail;
+	size_t held_bytes;
 	rt_msg *releasing;
 	int report_due;
 	uint8_t buf[RT_FDPASS_DGRAM];
@@ -796,10 +797,11 @@ static int rt__on_dgram(rt__peer *p, const uint8_t *data, size_t len, int fd)
 	rt_handoff_state *h = p->h;
 	rt_handoff_dgram d;
 
-	if (rt_handoff_dgram_parse(&d, data, len) != 0 || (fd >= 0 && d.type != RT_HANDOFF_RECORD)) {
-		return -1;
-	}
-	if (!p->hello && d.type != RT_HANDOFF_HELLO) {
+	if (rt_handoff_dgram_parse(&d, data, len) != 0 || (fd >= 0 && d.type != RT_HANDOFF_RECORD)
+			|| (!p->hello && d.type != RT_HANDOFF_HELLO)) {
+		if (fd >= 0) {
+			close(fd); /* a descriptor where none belongs */
+		}
 		return -1;
 	}
 	switch (d.type) {
@@ -873,9 +875,11 @@ static void rt__read(rt__peer *p)
 			break;
 		}
 		if (n <= 0 || rt__on_dgram(p, h->buf, (size_t) n, fd) != 0) {
-			if (n < 0 && n != -EAGAIN) {
-				rt_log(RT_LOG_WARNING, "handoff: a malformed datagram from hub %u (pid %d): "
-						"link closed", p->node, (int) p->pid);
+			static rt_log_limit bad_log;
+			if (n != 0) {
+				rt_log_limited(&bad_log, RT_LOG_WARNING, "handoff: a malformed datagram from "
+						"process %d (hub %u): link closed, what it was handing over refused",
+						(int) p->pid, p->node);
 			}
 			rt__peer_close(p);
 			break;
@@ -1075,6 +1079,7 @@ static void rt__maybe_release(rt_handoff_state *h)
 		if (h->held == NULL) {
 			h->held_tail = &h->held;
 		}
+		h->held_bytes -= rt_msg_encoded_size(msg);
 		msg->next = NULL;
 		h->releasing = msg;
 		rt_hub_deliver(h->hub, msg);
@@ -1093,7 +1098,25 @@ int rt_handoff_hold(rt_hub *hub, rt_msg *msg)
 	if (h->held == NULL && !rt__holding(h)) {
 		return 0;
 	}
+	/* Bounded like the hub's own queue: past it, the handoffs in progress
+	 * give up holding (what arrives later is refused) rather than grow. */
+	if (h->held_bytes + rt_msg_encoded_size(msg) > hub->cfg.pool_memory) {
+		static rt_log_limit held_log;
+		rt_log_limited(&held_log, RT_LOG_ERROR, "handoff: %zu bytes of messages held for "
+				"connections on their way here (realtime.pool_memory): no longer holding",
+				h->held_bytes);
+		for (rt__peer *p = h->peers; p != NULL; p = p->next) {
+			if (!p->taker && p->fence_seen && !p->done) {
+				p->deadline = uv_now(&hub->loop);
+				p->done = 1;
+			}
+		}
+		if (h->held == NULL) {
+			return 0;
+		}
+	}
 	msg->next = NULL;
+	h->held_bytes += rt_msg_encoded_size(msg);
 	*h->held_tail = msg;
 	h->held_tail = &msg->next;
 	return 1;
@@ -1235,8 +1258,8 @@ int rt_handoff_start(rt_hub *hub)
 	h->timer.data = h;
 	h->has_timer = 1;
 	hub->handoff = h;
-	if (!hub->cfg.handoff) {
-		return 0;
+	if (!hub->cfg.handoff || !hub->has_link || hub->link.peers == NULL) {
+		return 0; /* no taker can be found: nothing to take over either */
 	}
 	h->lfd = rt_fdpass_listen((int) getpid(), hub->node_id);
 	if (h->lfd < 0) {

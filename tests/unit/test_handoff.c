@@ -17,6 +17,10 @@
 #include "hub/model/config.h"
 #include "hub/model/msg.h"
 #include "hub/model/token.h"
+#include "hub/model/handoff_record.h"
+#include "hub/net/fdpass.h"
+
+#include <sys/wait.h>
 
 #define SECRET "unit-test-secret"
 #define APP_KEY "handoff-key"
@@ -458,11 +462,91 @@ RT_TEST(handoff_without_taker_counts_closed)
 	down(&f);
 }
 
+/* Waits for the hub to close a handoff link: 0 on EOF. */
+static int wait_eof(int fd)
+{
+	uint8_t buf[64];
+	int got;
+	int64_t deadline = ws_deadline(WS_TIMEOUT_MS);
+
+	while (ws_now_ms() < deadline) {
+		ssize_t n = rt_fdpass_recv(fd, buf, sizeof(buf), &got);
+		if (got >= 0) {
+			close(got);
+		}
+		if (n == 0 || (n < 0 && n != -EAGAIN)) {
+			return 0;
+		}
+		ws_wait_readable(fd, deadline);
+	}
+	return -1;
+}
+
+/* The handoff socket takes hostile input: a process that is not a hub of
+ * the app is turned away, a malformed datagram or a descriptor where none
+ * belongs ends the link, and the hub goes on serving. */
+RT_TEST(handoff_socket_refuses_strangers_and_garbage)
+{
+	fixture f;
+	char id[32];
+	uint8_t hello[16];
+	size_t n;
+	int fd, client;
+	pid_t child;
+
+	if (up(&f, 2, "1") != 0) {
+		down(&f);
+		return;
+	}
+	client = open_on(&f, 1, "/ws", 0, id, sizeof(id));
+	RT_ASSERT(client >= 0);
+	RT_ASSERT_EQ_INT(native_subscribe(client, "news"), 0);
+	/* Another process (not in the pool's slot table) is refused. */
+	child = fork();
+	if (child == 0) {
+		int c = rt_fdpass_connect((int) getppid(), rt_hub_node_id(f.h[1]));
+		_exit(c >= 0 && wait_eof(c) == 0 ? 0 : 1);
+	}
+	RT_ASSERT(child > 0);
+	{
+		int status = 0;
+		waitpid(child, &status, 0);
+		RT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	/* Garbage from a process that is a hub of the app: link closed. */
+	fd = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
+	RT_ASSERT(fd >= 0);
+	RT_ASSERT_EQ_INT(rt_fdpass_send(fd, "Zgarbage", 8, -1), 0);
+	RT_ASSERT_EQ_INT(wait_eof(fd), 0);
+	close(fd);
+	/* A descriptor on a HELLO: link closed, the descriptor not kept. */
+	fd = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
+	RT_ASSERT(fd >= 0);
+	n = rt_handoff_dgram_head(hello, RT_HANDOFF_HELLO, 1, rt_hub_node_id(f.h[0]));
+	RT_ASSERT_EQ_INT(rt_fdpass_send(fd, hello, n, client), 0);
+	RT_ASSERT_EQ_INT(wait_eof(fd), 0);
+	close(fd);
+	/* A record before any HELLO: link closed. */
+	fd = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
+	RT_ASSERT(fd >= 0);
+	n = rt_handoff_dgram_head(hello, RT_HANDOFF_RECORD, 0, 4);
+	memcpy(hello + n, "RTH1", 4);
+	RT_ASSERT_EQ_INT(rt_fdpass_send(fd, hello, n + 4, -1), 0);
+	RT_ASSERT_EQ_INT(wait_eof(fd), 0);
+	close(fd);
+	/* The hub still serves its client. */
+	RT_ASSERT_EQ_INT(publish(f.b[0], RT_MSG_PUBLISH, "news", NULL, "5", NULL), 0);
+	expect_numbers(client, "after garbage", 5, 5);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 0);
+	down(&f);
+}
+
 int main(void)
 {
 	RT_RUN(handoff_moves_clients_intact);
 	RT_RUN(handoff_spreads_over_takers);
 	RT_RUN(handoff_off_closes_with_1001);
 	RT_RUN(handoff_without_taker_counts_closed);
+	RT_RUN(handoff_socket_refuses_strangers_and_garbage);
 	return rt_test_summary();
 }
