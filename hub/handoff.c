@@ -120,6 +120,8 @@ static int rt__round(rt_handoff_state *h);
 static int rt__expired(const rt__peer *p);
 static void rt__timer_on(rt_handoff_state *h);
 static void rt__start_rounds(rt_handoff_state *h);
+static void rt__on_accept(uv_poll_t *poll, int status, int events);
+static void rt__read(rt__peer *p);
 static void rt__done(rt_handoff_state *h);
 static int rt__incoming_active(rt_handoff_state *h);
 
@@ -1028,8 +1030,8 @@ static void rt__on_accept(uv_poll_t *poll, int status, int events)
 	for (int i = 0; i < 64; i++) {
 		static rt_log_limit cred_log;
 		rt__peer *p;
-		pid_t pid;
-		uid_t uid;
+		pid_t pid = -1;
+		uid_t uid = (uid_t) -1;
 		int fd = rt_fdpass_accept(h->lfd);
 		if (fd < 0) {
 			break;
@@ -1038,7 +1040,8 @@ static void rt__on_accept(uv_poll_t *poll, int status, int events)
 		if (rt_fdpass_peer(fd, &pid, &uid) != 0 || (uid != geteuid() && uid != 0)
 				|| !rt__is_peer(h->hub, 0, pid) || (p = calloc(1, sizeof(*p))) == NULL) {
 			rt_log_limited(&cred_log, RT_LOG_WARNING, "handoff: refused a connection to the "
-					"handoff socket from a process that is not a hub of this app");
+					"handoff socket from process %d (uid %d): not a live hub of this app",
+					(int) pid, (int) uid);
 			close(fd);
 			continue;
 		}
@@ -1160,6 +1163,16 @@ void rt_handoff_fence(rt_hub *hub, const rt_msg *msg)
 	}
 	if ((h->stopping && h->phase != 4) || !rt__listed(msg, hub->node_id)) {
 		return;
+	}
+	/* Its hello was sent before the fence was published: take in what is
+	 * waiting on the handoff socket before falling back to a placeholder. */
+	if (rt__find_fence(h, msg->origin, msg->count, 0) == NULL && h->listening) {
+		rt__on_accept(&h->lpoll, 0, UV_READABLE);
+		for (rt__peer *q = h->peers; q != NULL; q = q->next) {
+			if (!q->taker && q->fd >= 0 && !q->hello) {
+				rt__read(q);
+			}
+		}
 	}
 	p = rt__find_fence(h, msg->origin, msg->count, 0);
 	if (p != NULL) {
