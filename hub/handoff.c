@@ -79,7 +79,8 @@ struct rt_handoff_state {
 	rt__peer *peers;
 	/* Sender. */
 	int phase;                  /* 0 idle, 1 fence sent, 2 records sent, 3 over,
-	                             * 4 waiting for what other hubs hand to this one */
+	                             * 4 waiting for what other hubs hand to this one,
+	                             * 5 waiting for clients' auth calls */
 	int stopping, finishing;
 	uint32_t fence;
 	uint64_t started, deadline;
@@ -124,6 +125,7 @@ static void rt__on_accept(uv_poll_t *poll, int status, int events);
 static void rt__read(rt__peer *p);
 static void rt__done(rt_handoff_state *h);
 static int rt__incoming_active(rt_handoff_state *h);
+static int rt__auth_count(rt_hub *hub);
 
 /* ---- datagrams out ---- */
 
@@ -399,6 +401,11 @@ static void rt__finish(rt_handoff_state *h)
 			return;
 		}
 	}
+	if (h->phase != 5 && uv_now(&hub->loop) < h->deadline && rt__auth_count(hub) > 0) {
+		h->phase = 5; /* the timer starts a round when they are in */
+		rt__timer_on(h);
+		return;
+	}
 	/* Clients still here (no taker, not movable, or upgraded meanwhile)
 	 * get 1001 from the stop that follows. */
 	for (rt_conn *conn = hub->net.conns; conn != NULL; conn = conn->next) {
@@ -435,6 +442,18 @@ static int rt__movable_count(rt_hub *hub)
 
 	for (rt_conn *conn = hub->net.conns; conn != NULL; conn = conn->next) {
 		n += rt_conn_movable(conn);
+	}
+	return n;
+}
+
+/* Clients waiting for the app's auth endpoint: they can move once it
+ * answers, if that is in time. */
+static int rt__auth_count(rt_hub *hub)
+{
+	int n = 0;
+
+	for (rt_conn *conn = hub->net.conns; conn != NULL; conn = conn->next) {
+		n += conn->state == RT_CONN_AUTH;
 	}
 	return n;
 }
@@ -599,7 +618,7 @@ int rt_handoff_begin(rt_hub *hub, void (*done)(rt_hub *hub))
 	if (!hub->cfg.handoff || !hub->has_link || hub->link.peers == NULL) {
 		return 0;
 	}
-	if (rt__movable_count(hub) == 0 && !rt__incoming_active(h)) {
+	if (rt__movable_count(hub) == 0 && rt__auth_count(hub) == 0 && !rt__incoming_active(h)) {
 		return 0;
 	}
 	h->done = done;
@@ -1240,6 +1259,16 @@ static void rt__on_timer(uv_timer_t *t)
 	if (h->phase == 4 && !rt__incoming_active(h)) {
 		rt__start_rounds(h);
 	}
+	if (h->phase == 5) {
+		if (rt__movable_count(h->hub) > 0 && uv_now(&h->hub->loop) < h->deadline) {
+			h->phase = 0;
+			if (!rt__round(h)) {
+				rt__finish(h);
+			}
+		} else if (rt__auth_count(h->hub) == 0 || uv_now(&h->hub->loop) >= h->deadline) {
+			rt__finish(h);
+		}
+	}
 	if ((h->phase == 1 || h->phase == 2) && uv_now(&h->hub->loop) >= h->deadline) {
 		rt_log(RT_LOG_WARNING, "handoff: realtime.handoff_timeout (%u ms) reached",
 				h->hub->cfg.handoff_timeout);
@@ -1247,7 +1276,7 @@ static void rt__on_timer(uv_timer_t *t)
 	}
 	rt__maybe_release(h);
 	rt__reap(h);
-	if (!busy && h->phase != 1 && h->phase != 2 && h->phase != 4) {
+	if (!busy && h->phase != 1 && h->phase != 2 && h->phase != 4 && h->phase != 5) {
 		uv_timer_stop(&h->timer);
 	}
 }

@@ -70,7 +70,7 @@ static void down(fixture *f)
 	rt_broker_memory.postfork_shutdown();
 }
 
-static int up(fixture *f, int hubs, const char *handoff)
+static int up_auth(fixture *f, int hubs, const char *handoff, const char *auth_endpoint)
 {
 	char err[256] = "", listen[64];
 
@@ -84,7 +84,8 @@ static int up(fixture *f, int hubs, const char *handoff)
 			|| set(&f->cfg, "app_key", APP_KEY) != 0 || set(&f->cfg, "batch_window", "0") != 0
 			|| set(&f->cfg, "max_outbound", "16777216") != 0
 			|| set(&f->cfg, "pool_memory", "33554432") != 0
-			|| set(&f->cfg, "handoff", handoff) != 0) {
+			|| set(&f->cfg, "handoff", handoff) != 0
+			|| (auth_endpoint && set(&f->cfg, "auth_endpoint", auth_endpoint) != 0)) {
 		return -1;
 	}
 	if (rt_broker_memory.prefork(&f->cfg, err, sizeof(err)) != 0) {
@@ -106,6 +107,11 @@ static int up(fixture *f, int hubs, const char *handoff)
 		rt_broker_memory.attach(f->b[i], f->h[i]);
 	}
 	return 0;
+}
+
+static int up(fixture *f, int hubs, const char *handoff)
+{
+	return up_auth(f, hubs, handoff, NULL);
 }
 
 static rt_msg *msg_of(rt_msg_type type, const char *channel, const char *event, const char *data,
@@ -541,6 +547,99 @@ RT_TEST(handoff_socket_refuses_strangers_and_garbage)
 	down(&f);
 }
 
+typedef struct stopper {
+	rt_hub *hub;
+	int r;
+} stopper;
+
+static void *stop_hub_thread(void *arg)
+{
+	stopper *s = arg;
+
+	s->r = rt_hub_stop(s->hub);
+	return NULL;
+}
+
+/* A client whose upgrade waits for the app's auth endpoint when its hub
+ * stops: it finishes within realtime.handoff_timeout, then moves. */
+RT_TEST(handoff_waits_for_an_auth_call)
+{
+	fixture f;
+	char url[64], err[256], req[4096];
+	const char *answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+			"Content-Length: 16\r\nConnection: close\r\n\r\n{\"user_id\":\"u9\"}";
+	int aport, alisten = ws_listen_plain(&aport), afd, client;
+	uint32_t node0;
+	char *hello;
+	stopper st;
+	pthread_t thread;
+	int64_t deadline;
+
+	RT_ASSERT(alisten >= 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/auth", aport);
+	/* One hub first, so that the client's upgrade is its. */
+	if (up_auth(&f, 1, "1", url) != 0) {
+		down(&f);
+		close(alisten);
+		return;
+	}
+	client = ws_connect(f.port);
+	RT_ASSERT(client >= 0);
+	ws_fdset_add(&f.fds, client);
+	RT_ASSERT_EQ_INT(ws_send_upgrade(client, "/ws", NULL, NULL, 0), 0);
+	RT_ASSERT_EQ_INT(ws_wait_readable(alisten, ws_deadline(WS_TIMEOUT_MS)), 0);
+	afd = accept(alisten, NULL, NULL);
+	RT_ASSERT(afd >= 0);
+	RT_ASSERT(ws_recv_some(afd, req, sizeof(req) - 1, ws_deadline(WS_TIMEOUT_MS)) > 0);
+	/* The taker joins, and serves a client of its own. */
+	f.hubs = 2;
+	RT_ASSERT_EQ_INT(rt_broker_memory.open(&f.b[1], &f.cfg, err, sizeof(err)), 0);
+	RT_ASSERT_EQ_INT(rt_hub_start(&f.h[1], &f.cfg, rt_broker_memory.link(f.b[1]), -1, 1, err,
+			sizeof(err)), 0);
+	rt_broker_memory.attach(f.b[1], f.h[1]);
+	/* Its handoff socket listens once it has joined the pool. */
+	deadline = ws_deadline(WS_TIMEOUT_MS);
+	while (ws_now_ms() < deadline) {
+		int probe = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
+		if (probe >= 0) {
+			close(probe);
+			break;
+		}
+		ws_wait_readable(alisten, ws_now_ms() + 5); /* 5 ms between probes */
+	}
+	/* The stop begins while the auth call is in flight: hub 0's handoff
+	 * socket closes then. */
+	rt_broker_memory.attach(f.b[0], NULL);
+	st.hub = f.h[0];
+	node0 = rt_hub_node_id(f.h[0]);
+	RT_ASSERT_EQ_INT(pthread_create(&thread, NULL, stop_hub_thread, &st), 0);
+	f.h[0] = NULL;
+	deadline = ws_deadline(WS_TIMEOUT_MS);
+	while (ws_now_ms() < deadline) {
+		int probe = rt_fdpass_connect((int) getpid(), node0);
+		if (probe < 0) {
+			break;
+		}
+		close(probe);
+		ws_wait_readable(alisten, ws_now_ms() + 5);
+	}
+	RT_ASSERT_EQ_INT(ws_send_all(afd, answer, strlen(answer)), 0);
+	close(afd);
+	pthread_join(thread, NULL);
+	RT_ASSERT_EQ_INT(st.r, 0);
+	/* The client got its 101 and its id from hub 0, and is served by hub 1. */
+	RT_ASSERT_EQ_INT(ws_expect_101(client, WS_TIMEOUT_MS), 0);
+	hello = ws_recv_text(client, WS_TIMEOUT_MS);
+	RT_ASSERT(hello != NULL && strstr(hello, "connection_id") != NULL);
+	free(hello);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 1);
+	RT_ASSERT_EQ_INT(native_subscribe(client, "news"), 0);
+	RT_ASSERT_EQ_INT(publish(f.b[1], RT_MSG_PUBLISH, "news", NULL, "3", NULL), 0);
+	expect_numbers(client, "after auth", 3, 3);
+	close(alisten);
+	down(&f);
+}
+
 int main(void)
 {
 	RT_RUN(handoff_moves_clients_intact);
@@ -548,5 +647,6 @@ int main(void)
 	RT_RUN(handoff_off_closes_with_1001);
 	RT_RUN(handoff_without_taker_counts_closed);
 	RT_RUN(handoff_socket_refuses_strangers_and_garbage);
+	RT_RUN(handoff_waits_for_an_auth_call);
 	return rt_test_summary();
 }
