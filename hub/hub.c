@@ -1177,6 +1177,7 @@ int rt_hub_stop(rt_hub *hub)
 	static const rt_msg_fields none;
 	rt_msg *stop = rt_msg_new(RT_MSG_STOP, &none);
 	struct timespec deadline;
+	uint32_t wait_ms;
 	int stopped;
 	rt_msg *left;
 
@@ -1184,10 +1185,13 @@ int rt_hub_stop(rt_hub *hub)
 		return -ESHUTDOWN;
 	}
 	/* The thread cuts its own stop at shutdown_timeout (rt__on_stop_deadline);
-	 * the slack is for that cut to finish. */
+	 * the slack is for that cut to finish. A handoff comes first: one
+	 * handoff_timeout for what other hubs hand to this one, one for its own. */
+	wait_ms = hub->cfg.shutdown_timeout + RT_STOP_SLACK_MS
+			+ (hub->cfg.handoff ? 2 * hub->cfg.handoff_timeout : 0);
 	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += (hub->cfg.shutdown_timeout + RT_STOP_SLACK_MS) / 1000;
-	deadline.tv_nsec += (long) ((hub->cfg.shutdown_timeout + RT_STOP_SLACK_MS) % 1000) * 1000000L;
+	deadline.tv_sec += wait_ms / 1000;
+	deadline.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
 	if (deadline.tv_nsec >= 1000000000L) {
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;

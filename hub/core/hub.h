@@ -115,9 +115,10 @@ void rt_hub_report_state(rt_hub *hub);
  * (counted in dropped_queue_full); msg is freed then. */
 int rt_hub_post(rt_hub *hub, rt_msg *msg);
 
-/* Closes every client with 1001 and joins the thread. The thread ends its
- * stop by cfg.shutdown_timeout ms (force-closing what is left); this waits
- * at most 1 s more. Frees the hub unless the thread failed to stop
+/* Hands the clients to another hub of the app (hub/handoff.h), closes the
+ * rest with 1001 and joins the thread. The thread ends its stop by
+ * cfg.shutdown_timeout ms (force-closing what is left) after at most twice
+ * cfg.handoff_timeout of handoff; this waits at most 1 s more. Frees the hub unless the thread failed to stop
  * in time: then it is left running, detached, with its memory and this
  * module kept loaded, and -ETIMEDOUT is returned. */
 int rt_hub_stop(rt_hub *hub);
