@@ -81,7 +81,7 @@ struct rt_handoff_state {
 	int phase;                  /* 0 idle, 1 fence sent, 2 records sent, 3 over,
 	                             * 4 waiting for what other hubs hand to this one,
 	                             * 5 waiting for clients' auth calls */
-	int stopping, finishing;
+	int stopping, finishing, snapshotting;
 	uint32_t fence;
 	uint64_t started, deadline;
 	void (*done)(rt_hub *hub);
@@ -357,6 +357,7 @@ static void rt__snapshot(rt_handoff_state *h)
 	rt_hub *hub = h->hub;
 
 	h->phase = 2;
+	h->snapshotting = 1; /* a link failing meanwhile must not end the round */
 	for (rt_conn *conn = hub->net.conns; conn != NULL; conn = conn->next) {
 		if (rt_conn_movable(conn)) {
 			(void) rt__move(h, conn);
@@ -371,6 +372,7 @@ static void rt__snapshot(rt_handoff_state *h)
 			rt__write(p);
 		}
 	}
+	h->snapshotting = 0;
 	rt__maybe_finish(h);
 }
 
@@ -431,7 +433,7 @@ static void rt__finish(rt_handoff_state *h)
 
 static void rt__maybe_finish(rt_handoff_state *h)
 {
-	if (h->phase == 2 && h->waiting == 0) {
+	if (h->phase == 2 && h->waiting == 0 && !h->snapshotting) {
 		rt__finish(h);
 	}
 }
