@@ -640,6 +640,42 @@ RT_TEST(handoff_waits_for_an_auth_call)
 	down(&f);
 }
 
+/* A taker that cannot take a connection (its realtime.max_connections
+ * reached) refuses it: the client gets 1001 from its old hub, counted. */
+RT_TEST(handoff_refused_by_taker_closes_1001_counted)
+{
+	fixture f;
+	rt_config full;
+	char err[256], id[32];
+	int moving, there;
+	uint64_t closed = totals(2), handed = totals(0);
+
+	if (up(&f, 1, "1") != 0) {
+		down(&f);
+		return;
+	}
+	moving = open_on(&f, 0, "/ws", 0, id, sizeof(id));
+	RT_ASSERT(moving >= 0);
+	full = f.cfg;
+	RT_ASSERT_EQ_INT(set(&full, "max_connections", "1"), 0);
+	f.hubs = 2;
+	RT_ASSERT_EQ_INT(rt_broker_memory.open(&f.b[1], &full, err, sizeof(err)), 0);
+	RT_ASSERT_EQ_INT(rt_hub_start(&f.h[1], &full, rt_broker_memory.link(f.b[1]), -1, 1, err,
+			sizeof(err)), 0);
+	rt_broker_memory.attach(f.b[1], f.h[1]);
+	there = open_on(&f, 1, "/ws", 0, id, sizeof(id));  /* its one connection */
+	RT_ASSERT(there >= 0);
+	rt_broker_memory.attach(f.b[0], NULL);
+	RT_ASSERT_EQ_INT(rt_hub_stop(f.h[0]), 0);
+	f.h[0] = NULL;
+	RT_ASSERT_EQ_INT(ws_recv_close(moving, WS_TIMEOUT_MS), 1001);
+	RT_ASSERT_EQ_INT((int) (totals(2) - closed), 1);
+	RT_ASSERT_EQ_INT((int) (totals(0) - handed), 0);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 0);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).connections, 1);
+	down(&f);
+}
+
 int main(void)
 {
 	RT_RUN(handoff_moves_clients_intact);
@@ -648,5 +684,6 @@ int main(void)
 	RT_RUN(handoff_without_taker_counts_closed);
 	RT_RUN(handoff_socket_refuses_strangers_and_garbage);
 	RT_RUN(handoff_waits_for_an_auth_call);
+	RT_RUN(handoff_refused_by_taker_closes_1001_counted);
 	return rt_test_summary();
 }
