@@ -18,6 +18,7 @@
 
 #define RT__MAX_TAKERS 32       /* peers one stopping hub hands to */
 #define RT__TICK_MS 20          /* how often deadlines are looked at */
+#define RT__DONE_SEQ UINT32_MAX /* the ACK of a DONE */
 
 typedef struct rt__dgram {
 	struct rt__dgram *next;
@@ -55,6 +56,7 @@ struct rt__peer {
 	uint32_t node;
 	uint32_t load;              /* sender: its load, raised as we assign */
 	uint32_t sent;              /* sender: records sent to it */
+	int done_acked;             /* sender: it answered our DONE */
 	rt__dgram *outq, **out_tail;
 	/* Taker side. */
 	int hello;
@@ -433,9 +435,15 @@ static void rt__finish(rt_handoff_state *h)
 
 static void rt__maybe_finish(rt_handoff_state *h)
 {
-	if (h->phase == 2 && h->waiting == 0 && !h->snapshotting) {
-		rt__finish(h);
+	if (h->phase != 2 || h->waiting > 0 || h->snapshotting) {
+		return;
 	}
+	for (rt__peer *p = h->peers; p != NULL; p = p->next) {
+		if (p->taker && p->fd >= 0 && !p->done_acked) {
+			return; /* its DONE is not answered yet */
+		}
+	}
+	rt__finish(h);
 }
 
 static int rt__movable_count(rt_hub *hub)
@@ -868,8 +876,13 @@ static int rt__on_dgram(rt__peer *p, const uint8_t *data, size_t len, int fd)
 			return -1;
 		}
 		/* Records still waiting for the fence are placed when it comes
-		 * (or refused at the deadline). */
+		 * (or refused at the deadline). The sender stays a live hub of
+		 * the pool until this answer: its links are never taken for a
+		 * stranger's. */
 		p->done = 1;
+		if (rt__queue_small(p, RT_HANDOFF_ACK, RT__DONE_SEQ, 0) != 0) {
+			return -1;
+		}
 		if (p->fence_seen) {
 			rt__log_taken(p);
 		}
@@ -909,6 +922,9 @@ static void rt__read(rt__peer *p)
 		}
 	}
 	rt__flush_reports(h);
+	if (p->fd >= 0) {
+		rt__write(p);
+	}
 	if (h->phase == 4 && !rt__incoming_active(h)) {
 		rt__start_rounds(h);
 	}
@@ -928,6 +944,11 @@ static void rt__read_answers(rt__peer *p)
 		}
 		if (fd >= 0) {
 			close(fd);
+		}
+		if (n > 0 && rt_handoff_dgram_parse(&d, h->buf, (size_t) n) == 0
+				&& d.type == RT_HANDOFF_ACK && d.seq == RT__DONE_SEQ && !p->done_acked) {
+			p->done_acked = 1;
+			continue;
 		}
 		if (n <= 0 || rt_handoff_dgram_parse(&d, h->buf, (size_t) n) != 0
 				|| (d.type != RT_HANDOFF_ACK && d.type != RT_HANDOFF_NACK)
