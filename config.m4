@@ -104,9 +104,11 @@ if test "$PHP_REALTIME" != "no"; then
     hub/api/publish_api.c \
     hub/api/pusher_api.c \
     hub/auth.c \
+    hub/handoff.c \
     hub/core/session.c \
     hub/hub.c \
     hub/model/config.c \
+    hub/model/handoff_record.c \
     hub/model/identity.c \
     hub/model/msg.c \
     hub/model/presence.c \
@@ -116,6 +118,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/model/token.c \
     hub/model/view.c \
     hub/net/conn.c \
+    hub/net/fdpass.c \
     hub/net/http_client.c \
     hub/net/limits.c \
     hub/proto/native.c \

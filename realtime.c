@@ -180,6 +180,16 @@ PHP_MINFO_FUNCTION(realtime)
 			php_info_print_table_row(2, "Shared memory segment", seg);
 		}
 	}
+	{
+		uint64_t handed_off, taken_over, handoff_closed;
+		rt_hub_handoff_totals(&handed_off, &taken_over, &handoff_closed);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long) handed_off);
+		php_info_print_table_row(2, "Connections handed off", buf);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long) taken_over);
+		php_info_print_table_row(2, "Connections taken over", buf);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long) handoff_closed);
+		php_info_print_table_row(2, "Connections closed for lack of a taker", buf);
+	}
 	php_info_print_table_end();
 	DISPLAY_INI_ENTRIES();
 }

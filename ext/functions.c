@@ -582,6 +582,14 @@ ZEND_FUNCTION(Realtime_status)
 	add_assoc_long(return_value, "messages_published", (zend_long) stats.messages_published);
 	add_assoc_long(return_value, "frames_delivered", (zend_long) stats.frames_delivered);
 	add_assoc_long(return_value, "slow_consumers", (zend_long) stats.slow_consumers);
+	{
+		/* This process's, kept after its hub stopped (hub/handoff.h). */
+		uint64_t handed_off, taken_over, handoff_closed;
+		rt_hub_handoff_totals(&handed_off, &taken_over, &handoff_closed);
+		add_assoc_long(return_value, "handed_off", (zend_long) handed_off);
+		add_assoc_long(return_value, "taken_over", (zend_long) taken_over);
+		add_assoc_long(return_value, "handoff_closed", (zend_long) handoff_closed);
+	}
 	for (int k = 0; k < RT_REFUSE_COUNT; k++) {
 		add_assoc_long(return_value, rt_refusal_names[k], (zend_long) stats.refused[k]);
 	}

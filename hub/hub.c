@@ -4,6 +4,7 @@
 #include "hub/core/hub.h"
 #include "hub/api/api.h"
 #include "hub/auth.h"
+#include "hub/handoff.h"
 #include "hub/net/conn.h"
 #include "hub/net/http_client.h"
 #include "hub/model/identity.h"
@@ -501,6 +502,7 @@ static void rt__close_handle(uv_handle_t *h)
 
 static void rt__all_closed(rt_hub *hub)
 {
+	rt_handoff_close(hub);
 	rt__close_handle((uv_handle_t *) &hub->wake);
 	rt__close_handle((uv_handle_t *) &hub->flush);
 	rt__close_handle((uv_handle_t *) &hub->tick);
@@ -556,6 +558,11 @@ static void rt__begin_stop(rt_hub *hub)
 	uint64_t restarted = 0;
 
 	if (hub->net.stopping) {
+		return;
+	}
+	/* First, while it still delivers, the clients move to hubs that stay;
+	 * the stop goes on when that is over. */
+	if (rt_handoff_begin(hub, rt__begin_stop)) {
 		return;
 	}
 	hub->net.stopping = 1;
@@ -617,6 +624,9 @@ static uint32_t rt__lowest_other(rt_hub *hub, uint32_t gone)
 
 static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 {
+	if (rt_handoff_hold(hub, msg)) {
+		return; /* delivered once a handoff to this hub is in */
+	}
 	if (hub->net.stopping && msg->type != RT_MSG_QUERY && msg->type != RT_MSG_STATE) {
 		rt_msg_free(msg);
 		return;
@@ -682,6 +692,9 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 		break;
 	case RT_MSG_STOP:
 		rt__begin_stop(hub);
+		break;
+	case RT_MSG_HANDOFF:
+		rt_handoff_fence(hub, msg);
 		break;
 	}
 	rt_msg_free(msg);
@@ -833,6 +846,7 @@ static void *rt__thread_main(void *arg)
 		hub->has_link = 0;
 	}
 	if (hub->has_link) {
+		(void) rt_handoff_start(hub);
 		hub->syncing = 1;
 		uv_timer_init(&hub->loop, &hub->sync_timer);
 		hub->sync_timer.data = hub;
@@ -865,6 +879,7 @@ static void *rt__thread_main(void *arg)
 		for (int turn = 0; turn < 16 && uv_run(&hub->loop, UV_RUN_NOWAIT) != 0; turn++) {
 		}
 	}
+	rt_handoff_free(hub);
 	if (uv_loop_close(&hub->loop) != 0) {
 		rt_log(RT_LOG_WARNING, "hub stopped with handles still open; they are left as they are");
 	}
@@ -1235,6 +1250,7 @@ int rt_hub_stop(rt_hub *hub)
 	static const rt_msg_fields none;
 	rt_msg *stop;
 	struct timespec deadline;
+	uint32_t wait_ms;
 	int stopped;
 	rt_msg *left;
 
@@ -1247,10 +1263,13 @@ int rt_hub_stop(rt_hub *hub)
 		return -ESHUTDOWN;
 	}
 	/* The thread cuts its own stop at shutdown_timeout (rt__on_stop_deadline);
-	 * the slack is for that cut to finish. */
+	 * the slack is for that cut to finish. A handoff comes first: one
+	 * handoff_timeout for what other hubs hand to this one, one for its own. */
+	wait_ms = hub->cfg.shutdown_timeout + RT_STOP_SLACK_MS
+			+ (hub->cfg.handoff ? 2 * hub->cfg.handoff_timeout : 0);
 	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += (hub->cfg.shutdown_timeout + RT_STOP_SLACK_MS) / 1000;
-	deadline.tv_nsec += (long) ((hub->cfg.shutdown_timeout + RT_STOP_SLACK_MS) % 1000) * 1000000L;
+	deadline.tv_sec += wait_ms / 1000;
+	deadline.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
 	if (deadline.tv_nsec >= 1000000000L) {
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;
@@ -1372,6 +1391,9 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 	out->unauthorized = atomic_load_explicit(&h->net.stat_unauthorized, memory_order_relaxed);
 	out->broker_lost_bytes = atomic_load_explicit(&h->stat_broker_lost, memory_order_relaxed);
 	out->closed_for_restart = atomic_load_explicit(&h->stat_closed_restart, memory_order_relaxed);
+	out->handed_off = atomic_load_explicit(&h->stat_handed_off, memory_order_relaxed);
+	out->taken_over = atomic_load_explicit(&h->stat_taken_over, memory_order_relaxed);
+	out->handoff_closed = atomic_load_explicit(&h->stat_handoff_closed, memory_order_relaxed);
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();
 }

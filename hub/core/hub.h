@@ -26,6 +26,9 @@ typedef struct rt_hub_stats {
 	uint64_t unauthorized;         /* upgrades and API requests refused for credentials */
 	uint64_t broker_lost_bytes;    /* bytes of messages lost between hubs (rt_hub_count_lost) */
 	uint64_t closed_for_restart;   /* clients closed with 1012 (Pusher 4200) by rt_hub_mark_restart */
+	uint64_t handed_off;           /* connections passed to another hub (hub/handoff.h) */
+	uint64_t taken_over;           /* connections received from another hub */
+	uint64_t handoff_closed;       /* closed with 1001 for lack of a taker, a failure or time */
 	uint32_t node_id;
 	int pid;
 } rt_hub_stats;
@@ -118,9 +121,10 @@ void rt_hub_report_state(rt_hub *hub);
  * (counted in dropped_queue_full); msg is freed then. */
 int rt_hub_post(rt_hub *hub, rt_msg *msg);
 
-/* Closes every client with 1001 and joins the thread. The thread ends its
- * stop by cfg.shutdown_timeout ms (force-closing what is left); this waits
- * at most 1 s more. Frees the hub unless the thread failed to stop
+/* Hands the clients to another hub of the app (hub/handoff.h), closes the
+ * rest with 1001 and joins the thread. The thread ends its stop by
+ * cfg.shutdown_timeout ms (force-closing what is left) after at most twice
+ * cfg.handoff_timeout of handoff; this waits at most 1 s more. Frees the hub unless the thread failed to stop
  * in time: then it is left running, detached, with its memory and this
  * module kept loaded, and -ETIMEDOUT is returned. */
 int rt_hub_stop(rt_hub *hub);
@@ -140,6 +144,9 @@ void rt_hub_mark_restart(rt_hub *hub);
 int rt_hub_stop_in_handler(rt_hub *hub, unsigned max_ms);
 
 void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out);
+/* The handoff counters of every hub this process ran, for after its hub is
+ * gone (rt_hub_stats has the running hub's). */
+void rt_hub_handoff_totals(uint64_t *handed_off, uint64_t *taken_over, uint64_t *closed);
 const rt_config *rt_hub_config(const rt_hub *hub);
 
 #endif

@@ -67,6 +67,12 @@ struct rt_hub {
 	_Atomic uint64_t stat_broker_refused;/* the broker did not take a message */
 	_Atomic uint64_t stat_queue_full;  /* a bounded queue (webhooks) was full */
 	_Atomic uint64_t stat_broker_lost;  /* bytes of messages the broker could not hand over */
+
+	/* Handoff of connections between hubs (hub/handoff.h). */
+	struct rt_handoff_state *handoff;
+	_Atomic uint64_t stat_handed_off;     /* passed to another hub */
+	_Atomic uint64_t stat_taken_over;     /* received from another hub */
+	_Atomic uint64_t stat_handoff_closed; /* closed with 1001 for lack of a taker */
 };
 
 /* The sessions of one user on this hub. */

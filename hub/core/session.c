@@ -581,3 +581,80 @@ int rt_session_client_event(rt_session *s, const char *channel, size_t len, int 
 	s->hub->hooks->publish(s->hub, msg);
 	return RT_CLIENT_EVENT_OK;
 }
+
+/* ---- handoff: a session moving between hubs ---- */
+
+int rt_session_restore(rt_hub *hub, const rt_transport_ops *ops, void *transport,
+		const struct rt_proto_ops *protocol, rt_session_image *img, rt_session **out)
+{
+	rt_session *s;
+
+	*out = NULL;
+	if (img->id_len == 0 || img->id_len >= sizeof(s->id)
+			|| rt_map_get(&hub->sessions_by_id, img->id, img->id_len) != NULL) {
+		return -EEXIST;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		return -ENOMEM;
+	}
+	s->hub = hub;
+	s->cfg = &hub->cfg;
+	s->view = &hub->view;
+	s->ops = ops;
+	s->transport = transport;
+	s->proto = img->proto;
+	s->protocol = protocol;
+	s->identity = img->identity;      /* taken over */
+	img->identity = NULL;
+	memcpy(s->id, img->id, img->id_len);
+	s->id_len = img->id_len;
+	if (rt_session_user_attach(s) != 0
+			|| rt_map_put(&hub->sessions_by_id, s->id, s->id_len, s) != 0) {
+		s->id_len = 0;
+		rt_session_free(s);
+		return -ENOMEM;
+	}
+	/* Joined as the client already was: the permission was checked where
+	 * it joined; no reply goes to the client. The reports tell the other
+	 * hubs this one now counts it, before its old hub says it left, so no
+	 * hub sees it gone in between (no leave, no join, no webhook). */
+	for (uint32_t i = 0; i < img->sub_count; i++) {
+		rt_sub *sub;
+		if (rt_session_join(s, img->subs[i].name, img->subs[i].name_len, img->subs[i].member,
+				1, &sub) < 0) {
+			rt_session_free(s);
+			return -ENOSPC;
+		}
+	}
+	s->bucket_tokens = img->bucket_tokens;
+	s->bucket_time = hub->net.now - (img->bucket_age < hub->net.now ? img->bucket_age : 0);
+	s->sub_tokens = img->sub_tokens;
+	s->sub_time = hub->net.now - (img->sub_age < hub->net.now ? img->sub_age : 0);
+	*out = s;
+	return 0;
+}
+
+void rt_session_drop(rt_session *s)
+{
+	rt_hub *hub = s->hub;
+
+	/* No report: the hub that took it has announced it already, and this
+	 * hub's departure (RT_MSG_GONE) comes after. */
+	while (s->sub_count > 0) {
+		rt_sub *sub = s->subs[--s->sub_count];
+		rt_channel *ch = sub->channel;
+		if (ch->presence != NULL && sub->member != NULL) {
+			rt_presence_remove(ch->presence, sub->member->user_id, sub->member->user_id_len);
+		}
+		rt_registry_unsubscribe(&hub->registry, sub);
+	}
+	rt__update_channel_stat(hub);
+	rt_session_user_detach(s);
+	if (s->id_len) {
+		rt_map_remove(&hub->sessions_by_id, s->id, s->id_len);
+	}
+	free(s->subs);
+	rt_identity_free(s->identity);
+	free(s);
+}

@@ -115,6 +115,15 @@ int rt_session_serialize(const rt_session *s, rt_sb *out);
  * speaks protocols protocols. */
 void rt_session_limits_get(const rt_hub *hub, uint8_t protocols, struct rt_session_limits *out);
 
+/* Handoff (hub/handoff.c). A session another hub served, rebuilt from its
+ * image with the same connection id, identity, channels (re-joined
+ * silently: no reply to the client) and buckets; takes img->identity.
+ * Returns 0 with *out, or a negative errno (-EEXIST: the id is taken). */
+int rt_session_restore(rt_hub *hub, const rt_transport_ops *ops, void *transport,
+		const struct rt_proto_ops *protocol, rt_session_image *img, rt_session **out);
+/* A session another hub took over: freed with no report of its leaving. */
+void rt_session_drop(rt_session *s);
+
 /* Registers s under its user (if it has one). */
 int rt_session_user_attach(rt_session *s);
 void rt_session_user_detach(rt_session *s);

@@ -26,6 +26,8 @@ const rt_setting rt_settings[] = {
 	{"max_channels", "100000"},
 	{"max_presence_members", "1000"},
 	{"shutdown_timeout", "2000"},
+	{"handoff", "1"},
+	{"handoff_timeout", "500"},
 	{"log", ""},
 	{"secret", ""},
 	{"auth_endpoint", ""},
@@ -454,6 +456,18 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 	if (strcmp(name, "shutdown_timeout") == 0) {
 		if (rt__parse_uint(value, 0, 60000, &cfg->shutdown_timeout) != 0) {
 			return rt__fail(err, errlen, name, value, "expected milliseconds from 0 to 60000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "handoff") == 0) {
+		if (rt__parse_bool(value, &cfg->handoff) != 0) {
+			return rt__fail(err, errlen, name, value, "expected 0 or 1");
+		}
+		return 0;
+	}
+	if (strcmp(name, "handoff_timeout") == 0) {
+		if (rt__parse_uint(value, 10, 10000, &cfg->handoff_timeout) != 0) {
+			return rt__fail(err, errlen, name, value, "expected milliseconds from 10 to 10000");
 		}
 		return 0;
 	}

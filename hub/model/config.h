@@ -33,6 +33,8 @@ typedef struct rt_config {
 	uint32_t max_channels;      /* channels with a local subscriber, per hub */
 	uint32_t max_presence_members; /* users on one presence channel, per hub */
 	uint32_t shutdown_timeout;  /* milliseconds the PHP side waits for the hub to stop */
+	int handoff;                /* an orderly stop hands connections to another hub */
+	uint32_t handoff_timeout;   /* milliseconds a handoff may take */
 	char log_path[512];         /* empty: stderr */
 
 	/* Who may connect (docs/protocol.md, "Authentication"). */

@@ -254,7 +254,7 @@ rt_msg *rt_msg_decode(const char *in, size_t len)
 	r.end = in + len;
 	r.bad = 0;
 	type = (rt_msg_type) (unsigned char) *r.p++;
-	if (type < RT_MSG_PUBLISH || type > RT_MSG_STATE_END || type == RT_MSG_QUERY || type == RT_MSG_STOP) {
+	if (type < RT_MSG_PUBLISH || type > RT_MSG_HANDOFF || type == RT_MSG_QUERY || type == RT_MSG_STOP) {
 		return NULL;
 	}
 	f.origin = rt__get_u32(&r);

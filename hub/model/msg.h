@@ -25,6 +25,9 @@ typedef enum rt_msg_type {
 	RT_MSG_STATE_BEGIN,      /* hub `origin` reports its whole state: what it reported
 	                          * before and does not report again by ... */
 	RT_MSG_STATE_END,        /* ... this one, it no longer has */
+	RT_MSG_HANDOFF,          /* hub `origin` hands its connections over (fence `count`)
+	                          * to the hubs listed in `data` ("node,node"): its
+	                          * snapshot, and where they start delivering (hub/handoff.h) */
 } rt_msg_type;
 
 typedef struct rt_str {

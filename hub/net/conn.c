@@ -350,6 +350,7 @@ static void rt__on_closed(uv_handle_t *handle)
 		rt__outq_pop(conn);
 	}
 	free(conn->outq);
+	free(conn->carry);
 	rt_http_req_free(conn->http);
 	if (conn->ws) {
 		wslay_event_context_free(conn->ws);
@@ -627,11 +628,53 @@ static void rt__over_budget(rt_conn *conn)
 	rt__abort_ws(conn, code);
 }
 
+/* Keeps the raw bytes of the message under way (bounded by
+ * realtime.max_message_size and its frame headers), for a handoff. */
+static void rt__carry_track(rt_conn *conn, const char *data, size_t len)
+{
+	size_t mark = rt_frame_scan_feed_mark(&conn->scan, (const uint8_t *) data, len);
+	size_t max = rt_conn_carry_max(conn->net->cfg), keep;
+
+	if (mark != SIZE_MAX) {
+		conn->carry_len = 0;
+		conn->flags &= (uint16_t) ~RT_CONN_F_CARRY_LOST;
+		data += mark;
+		len -= mark;
+	}
+	if (len == 0 || (conn->flags & RT_CONN_F_CARRY_LOST)) {
+		return;
+	}
+	keep = conn->carry_len + len;
+	if (keep > max) {
+		/* wslay refuses such a message anyway; it just cannot move. */
+		conn->flags |= RT_CONN_F_CARRY_LOST;
+		conn->carry_len = 0;
+		return;
+	}
+	if (keep > conn->carry_cap) {
+		size_t cap = conn->carry_cap ? conn->carry_cap : 256;
+		uint8_t *c;
+		while (cap < keep) {
+			cap *= 2;
+		}
+		c = realloc(conn->carry, cap);
+		if (c == NULL) {
+			conn->flags |= RT_CONN_F_CARRY_LOST;
+			conn->carry_len = 0;
+			return;
+		}
+		conn->carry = c;
+		conn->carry_cap = (uint32_t) cap;
+	}
+	memcpy(conn->carry + conn->carry_len, data, len);
+	conn->carry_len = (uint32_t) keep;
+}
+
 static void rt__ws_feed(rt_conn *conn, const char *data, size_t len)
 {
 	rt__pongs_this_read = 0;
 	conn->flags &= (uint16_t) ~RT_CONN_F_AWAIT_PONG;
-	rt_frame_scan_feed(&conn->scan, (const uint8_t *) data, len);
+	rt__carry_track(conn, data, len);
 	if (rt__ws_ensure(conn) != 0) {
 		rt_conn_close(conn);
 		return;
@@ -1119,3 +1162,205 @@ const rt_transport_ops rt_conn_transport = {
 	.abort = rt__t_abort,
 	.pause = rt__t_pause,
 };
+
+/* ---- handoff to another process ---- */
+
+size_t rt_conn_carry_max(const rt_config *cfg)
+{
+	/* A message's payload, plus the headers of its frames (fragments). */
+	return (size_t) cfg->max_message_size + 16 * 1024;
+}
+
+int rt_conn_movable(const rt_conn *conn)
+{
+	return conn->state == RT_CONN_OPEN && conn->session != NULL
+			&& !(conn->flags & (RT_CONN_F_CLOSE_AFTER_FLUSH | RT_CONN_F_ABORTED
+					| RT_CONN_F_OVER_BUDGET | RT_CONN_F_CARRY_LOST))
+			&& (conn->ws == NULL || (!wslay_event_get_close_sent(conn->ws)
+					&& !wslay_event_get_close_received(conn->ws)
+					&& wslay_event_get_read_enabled(conn->ws)));
+}
+
+int rt_conn_export(rt_conn *conn, rt_conn_snapshot *ex)
+{
+	size_t skip = conn->out_off;
+	uint32_t n = 0;
+
+	memset(ex, 0, sizeof(*ex));
+	uv_read_stop((uv_stream_t *) &conn->tcp);
+	if (conn->flags & RT_CONN_F_WRITING) {
+		/* libuv has written part of the frames it holds: what is left of
+		 * them is its write queue's size, counted from their end. */
+		size_t held = 0, left = uv_stream_get_write_queue_size((uv_stream_t *) &conn->tcp);
+		for (uint32_t i = 0; i < conn->inflight && i < conn->out_count; i++) {
+			held += rt__outq_at(conn, i)->len;
+		}
+		held -= conn->out_off;
+		skip += held > left ? held - left : 0;
+	}
+	if (conn->out_count > 0) {
+		ex->out = malloc(conn->out_count * sizeof(*ex->out));
+		ex->out_lens = malloc(conn->out_count * sizeof(*ex->out_lens));
+		if (ex->out == NULL || ex->out_lens == NULL) {
+			rt_conn_snapshot_free(ex);
+			return -ENOMEM;
+		}
+	}
+	for (uint32_t i = 0; i < conn->out_count; i++) {
+		rt_buf *b = rt__outq_at(conn, i);
+		if (skip >= b->len) {
+			skip -= b->len;
+			continue;
+		}
+		ex->out[n] = (const uint8_t *) b->data + skip;
+		ex->out_lens[n] = b->len - skip;
+		ex->out_bytes += b->len - skip;
+		skip = 0;
+		n++;
+	}
+	ex->out_count = n;
+	ex->carry = conn->carry;
+	ex->carry_len = conn->carry_len;
+	ex->await_pong = (conn->flags & RT_CONN_F_AWAIT_PONG) != 0;
+	if (conn->deadline != 0) {
+		uint32_t now = conn->net->now;
+		ex->ping_in = conn->deadline > now ? conn->deadline - now : 0;
+		if (ex->ping_in > conn->net->cfg->ping_interval) {
+			ex->ping_in = conn->net->cfg->ping_interval;
+		}
+	}
+	return 0;
+}
+
+void rt_conn_snapshot_free(rt_conn_snapshot *ex)
+{
+	free(ex->out);
+	free(ex->out_lens);
+	memset(ex, 0, sizeof(*ex));
+}
+
+int rt_conn_release(rt_conn *conn)
+{
+	uv_os_fd_t fd;
+	int copy = -EBADF;
+
+	if (conn->state == RT_CONN_DEAD) {
+		return -EBADF;
+	}
+	if (uv_fileno((uv_handle_t *) &conn->tcp, &fd) == 0) {
+		copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (copy < 0) {
+			copy = -errno;
+		}
+	}
+	if (conn->flags & RT_CONN_F_COUNTED) {
+		atomic_fetch_sub_explicit(&conn->net->stat_connections, 1, memory_order_relaxed);
+		conn->flags &= (uint16_t) ~RT_CONN_F_COUNTED;
+	}
+	rt_limits_ip_release(conn->net, conn->ip);
+	conn->ip = NULL;
+	conn->state = RT_CONN_DEAD;
+	/* Cancels a write in flight: nothing more reaches the socket from here. */
+	uv_close((uv_handle_t *) &conn->tcp, rt__on_closed);
+	return copy;
+}
+
+int rt_conn_adopt(rt_net *net, int fd, rt_conn **out)
+{
+	rt_conn *conn;
+	rt_ip_slot *ip = NULL;
+	int high;
+
+	*out = NULL;
+	/* Like an accepted socket: high, out of php -S's select() range. */
+	high = fd >= 1024 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 1024);
+	if (high >= 0 && high != fd) {
+		close(fd);
+		fd = high;
+	}
+	if (rt_limits_ip_acquire(net, fd, &ip) != 0) {
+		close(fd);
+		return -EMFILE;
+	}
+	conn = calloc(1, sizeof(*conn));
+	if (conn == NULL) {
+		rt_limits_ip_release(net, ip);
+		close(fd);
+		return -ENOMEM;
+	}
+	conn->ip = ip;
+	conn->net = net;
+	conn->hub = net->owner;
+	uv_tcp_init(net->loop, &conn->tcp);
+	conn->tcp.data = conn;
+	conn->next = net->conns;
+	if (net->conns) {
+		net->conns->prev = conn;
+	}
+	net->conns = conn;
+	conn->state = RT_CONN_OPEN;
+	if (uv_tcp_open(&conn->tcp, fd) != 0) {
+		close(fd);
+		conn->state = RT_CONN_DEAD;
+		rt_limits_ip_release(net, conn->ip);
+		conn->ip = NULL;
+		uv_close((uv_handle_t *) &conn->tcp, rt__on_closed);
+		return -EBADF;
+	}
+	uv_tcp_nodelay(&conn->tcp, 1);
+	conn->flags |= RT_CONN_F_COUNTED;
+	atomic_fetch_add_explicit(&net->stat_connections, 1, memory_order_relaxed);
+	*out = conn;
+	return 0;
+}
+
+void rt_conn_discard(rt_conn *conn)
+{
+	int fd;
+
+	conn->session = NULL;
+	fd = rt_conn_release(conn);
+	/* The sender still holds the socket and closes it with 1001. */
+	if (fd >= 0) {
+		close(fd);
+	}
+}
+
+void rt_conn_resume(rt_conn *conn, const uint8_t *out, size_t out_len, const uint8_t *carry,
+		size_t carry_len, int await_pong, uint32_t ping_in)
+{
+	rt_net *net = conn->net;
+
+	if (out_len > 0) {
+		rt_buf *b = rt_buf_new(out_len);
+		if (b == NULL || rt__outq_push(conn, b) != 0) {
+			if (b != NULL) {
+				rt_buf_unref(b);
+			}
+			rt_conn_close(conn);
+			return;
+		}
+		memcpy(b->data, out, out_len);
+		rt__mark_dirty(conn);
+	}
+	if (await_pong) {
+		conn->flags |= RT_CONN_F_AWAIT_PONG;
+	}
+	conn->deadline = net->cfg->ping_interval ? net->now + (ping_in ? ping_in : 1) : 0;
+	if (carry_len > 0) {
+		int pong = await_pong;
+		rt__ws_feed(conn, (const char *) carry, carry_len);
+		/* Feeding clears the wait for a PONG, which the carry cannot hold
+		 * (it is the start of a data message). */
+		if (pong && conn->state == RT_CONN_OPEN) {
+			conn->flags |= RT_CONN_F_AWAIT_PONG;
+		}
+		if (conn->state == RT_CONN_DEAD) {
+			return;
+		}
+	}
+	if (conn->state == RT_CONN_OPEN
+			&& uv_read_start((uv_stream_t *) &conn->tcp, rt__alloc, rt__on_read) != 0) {
+		rt_conn_close(conn);
+	}
+}

@@ -34,6 +34,7 @@ enum {
 	RT_CONN_F_KEPT = 64,        /* an HTTP request was answered and the connection kept */
 	RT_CONN_F_OVER_BUDGET = 128, /* its control frames would pass realtime.max_outbound */
 	RT_CONN_F_ABORTED = 256,    /* our own close frame is queued: wslay's frames are dropped */
+	RT_CONN_F_CARRY_LOST = 512, /* a message under way outgrew its carry: it cannot move */
 };
 
 typedef struct rt_conn {
@@ -48,6 +49,10 @@ typedef struct rt_conn {
 	rt_frame_scan scan;
 	const uint8_t *rbuf;          /* bytes wslay is reading from */
 	size_t rlen;
+	/* The raw bytes of an inbound message not yet complete (from the last
+	 * point the scan was idle), so a handoff can move them intact. */
+	uint8_t *carry;
+	uint32_t carry_len, carry_cap;
 
 	rt_buf **outq;                /* ring of frames to write */
 	uint32_t out_head, out_count, out_cap;
@@ -127,6 +132,47 @@ void rt_conn_auth_finished(rt_conn *conn, int status, struct rt_identity *identi
  * Keeps the connection for its next request when the client asked and the
  * answer is a success; otherwise closes it after the write. */
 void rt_conn_http_answer(rt_conn *conn, const rt_http_answer *ans);
+
+/* ---- handoff to another process (hub/handoff.c) ---- */
+
+/* Whether conn can move now: an open WebSocket session, not closing. */
+int rt_conn_movable(const rt_conn *conn);
+/* The most inbound bytes a connection keeps as its carry. */
+size_t rt_conn_carry_max(const rt_config *cfg);
+
+/* What must move with conn's socket: its unwritten outbound bytes, in
+ * pieces pointing into its queue (valid until it is released and the loop
+ * turns), its inbound carry and its ping state. */
+#define RT_CONN_EXPORT_PIECES 64
+typedef struct rt_conn_snapshot {
+	const uint8_t **out;     /* out_count pieces (malloc'd array) */
+	size_t *out_lens;
+	size_t out_count;
+	size_t out_bytes;
+	const uint8_t *carry;
+	size_t carry_len;
+	int await_pong;
+	uint32_t ping_in;        /* seconds until the next ping (0: never) */
+} rt_conn_snapshot;
+/* Fills ex; libuv writes nothing more on conn from here on (its reads
+ * stop; rt_conn_release follows in the same loop turn). 0 or -ENOMEM. */
+int rt_conn_export(rt_conn *conn, rt_conn_snapshot *ex);
+void rt_conn_snapshot_free(rt_conn_snapshot *ex);
+/* Ends conn silently (no close handler, no close frame, not counted as a
+ * close) and returns a duplicate of its socket for another process, or a
+ * negative errno (conn is ended all the same). conn->session must be
+ * NULL (the caller let it go). */
+int rt_conn_release(rt_conn *conn);
+/* A connection for a socket another hub handed over, open at once:
+ * counted like an upgraded one. The caller sets conn->session and id,
+ * then calls rt_conn_resume. Takes fd (closed on failure). */
+int rt_conn_adopt(rt_net *net, int fd, rt_conn **out);
+/* Queues out (written before anything else), sets the ping state, feeds
+ * the carry to a fresh parser and starts reading. */
+void rt_conn_resume(rt_conn *conn, const uint8_t *out, size_t out_len, const uint8_t *carry,
+		size_t carry_len, int await_pong, uint32_t ping_in);
+/* Ends an adopted connection that could not resume, silently. */
+void rt_conn_discard(rt_conn *conn);
 
 /* How a session reaches a connection (transport: the rt_conn). */
 extern const rt_transport_ops rt_conn_transport;

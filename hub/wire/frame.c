@@ -66,13 +66,21 @@ static size_t rt__header_size(const uint8_t *h)
 
 void rt_frame_scan_feed(rt_frame_scan *s, const uint8_t *data, size_t len)
 {
-	size_t i = 0;
+	(void) rt_frame_scan_feed_mark(s, data, len);
+}
+
+size_t rt_frame_scan_feed_mark(rt_frame_scan *s, const uint8_t *data, size_t len)
+{
+	size_t i = 0, mark = rt_frame_scan_idle(s) ? 0 : SIZE_MAX;
 
 	while (i < len) {
 		if (s->payload_left > 0) {
 			size_t take = (len - i < s->payload_left) ? len - i : (size_t) s->payload_left;
 			s->payload_left -= take;
 			i += take;
+			if (rt_frame_scan_idle(s)) {
+				mark = i;
+			}
 			continue;
 		}
 		s->hdr[s->hdr_len++] = data[i++];
@@ -96,7 +104,11 @@ void rt_frame_scan_feed(rt_frame_scan *s, const uint8_t *data, size_t len)
 			s->payload_left = plen;
 			s->hdr_len = 0;
 		}
+		if (rt_frame_scan_idle(s)) {
+			mark = i;
+		}
 	}
+	return mark;
 }
 
 int rt_frame_scan_idle(const rt_frame_scan *s)

@@ -35,6 +35,10 @@ typedef struct rt_frame_scan {
 } rt_frame_scan;
 
 void rt_frame_scan_feed(rt_frame_scan *s, const uint8_t *data, size_t len);
+/* The same, returning the offset in data just past the last point where
+ * the scan was idle (0: at the start), or SIZE_MAX when it never was: the
+ * bytes from there on are a message not yet complete. */
+size_t rt_frame_scan_feed_mark(rt_frame_scan *s, const uint8_t *data, size_t len);
 /* 1 between frames and outside any fragmented message. */
 int rt_frame_scan_idle(const rt_frame_scan *s);
 

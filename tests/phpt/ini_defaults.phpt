@@ -25,6 +25,8 @@ $defaults = [
     'max_channels' => '100000',
     'max_presence_members' => '1000',
     'shutdown_timeout' => '2000',
+    'handoff' => '1',
+    'handoff_timeout' => '500',
     'log' => '',
     'app_key' => '',
     'publish_key' => '',
@@ -44,4 +46,4 @@ echo count($defaults), " checked; every realtime.* directive is INI_SYSTEM: ",
     var_export(count($system) === count($all), true), "\n";
 ?>
 --EXPECT--
-22 checked; every realtime.* directive is INI_SYSTEM: true
+24 checked; every realtime.* directive is INI_SYSTEM: true

@@ -1,0 +1,689 @@
+/* Handoff (hub/handoff.c): a hub that stops hands its open connections to
+ * another hub of the app, and the clients notice nothing: no close frame,
+ * the same connection id, every message once and in order, a half-sent
+ * frame and a full outbound queue moved intact, no presence leave or join
+ * seen by another member. Real hubs sharing a real ring in this process
+ * (threads stand in for a pool's workers), real sockets. */
+#include "rt_test.h"
+#include "wsclient.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker/broker.h"
+#include "hub/core/hub.h"
+#include "hub/model/config.h"
+#include "hub/model/msg.h"
+#include "hub/model/token.h"
+#include "hub/model/handoff_record.h"
+#include "hub/net/fdpass.h"
+
+#include <sys/wait.h>
+
+#define SECRET "unit-test-secret"
+#define APP_KEY "handoff-key"
+#define HUBS 3
+/* 16 KB messages for a client that reads nothing: 6 MB, more than the
+ * kernel buffers of a loopback connection hold (tcp_wmem 4 MB at most). */
+#define BULK 384
+
+static int set(rt_config *cfg, const char *name, const char *value)
+{
+	char err[256];
+
+	if (rt_config_set(cfg, name, value, err, sizeof(err)) != 0) {
+		RT_FAIL_("realtime.%s = %s: %s", name, value, err);
+		return -1;
+	}
+	return 0;
+}
+
+typedef struct fixture {
+	rt_config cfg;
+	int port, hubs;
+	rt_broker *b[HUBS];
+	rt_hub *h[HUBS];
+	ws_fdset fds;
+} fixture;
+
+static void down(fixture *f)
+{
+	ws_fdset_close_all(&f->fds);
+	for (int i = 0; i < f->hubs; i++) {
+		if (f->b[i] != NULL) {
+			rt_broker_memory.attach(f->b[i], NULL);
+		}
+	}
+	for (int i = 0; i < f->hubs; i++) {
+		if (f->h[i] != NULL && rt_hub_stop(f->h[i]) != 0) {
+			RT_FAIL_("rt_hub_stop of hub %d failed", i);
+		}
+		f->h[i] = NULL;
+	}
+	for (int i = 0; i < f->hubs; i++) {
+		if (f->b[i] != NULL) {
+			rt_broker_memory.close(f->b[i]);
+		}
+	}
+	rt_broker_memory.postfork_shutdown();
+}
+
+static int up_auth(fixture *f, int hubs, const char *handoff, const char *auth_endpoint)
+{
+	char err[256] = "", listen[64];
+
+	memset(f, 0, sizeof(*f));
+	f->hubs = hubs;
+	f->port = ws_free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", f->port);
+	rt_config_defaults(&f->cfg);
+	if (set(&f->cfg, "listen", listen) != 0 || set(&f->cfg, "allow_anonymous", "1") != 0
+			|| set(&f->cfg, "ping_interval", "0") != 0 || set(&f->cfg, "secret", SECRET) != 0
+			|| set(&f->cfg, "app_key", APP_KEY) != 0 || set(&f->cfg, "batch_window", "0") != 0
+			|| set(&f->cfg, "max_outbound", "16777216") != 0
+			|| set(&f->cfg, "pool_memory", "33554432") != 0
+			|| set(&f->cfg, "handoff", handoff) != 0
+			|| (auth_endpoint && set(&f->cfg, "auth_endpoint", auth_endpoint) != 0)) {
+		return -1;
+	}
+	if (rt_broker_memory.prefork(&f->cfg, err, sizeof(err)) != 0) {
+		RT_FAIL_("prefork: %s", err);
+		return -1;
+	}
+	for (int i = 0; i < hubs; i++) {
+		int r;
+		if (rt_broker_memory.open(&f->b[i], &f->cfg, err, sizeof(err)) != 0) {
+			RT_FAIL_("open: %s", err);
+			return -1;
+		}
+		r = rt_hub_start(&f->h[i], &f->cfg, rt_broker_memory.link(f->b[i]), -1, 1, err,
+				sizeof(err));
+		if (r != 0) {
+			RT_FAIL_("rt_hub_start: %s", err);
+			return -1;
+		}
+		rt_broker_memory.attach(f->b[i], f->h[i]);
+	}
+	return 0;
+}
+
+static int up(fixture *f, int hubs, const char *handoff)
+{
+	return up_auth(f, hubs, handoff, NULL);
+}
+
+static rt_msg *msg_of(rt_msg_type type, const char *channel, const char *event, const char *data,
+		const char *target)
+{
+	rt_str ch = {channel, channel ? strlen(channel) : 0};
+	rt_msg_fields fl;
+
+	memset(&fl, 0, sizeof(fl));
+	if (channel != NULL) {
+		fl.channels = &ch;
+		fl.channel_count = 1;
+	}
+	if (event != NULL) {
+		fl.event.ptr = event;
+		fl.event.len = strlen(event);
+	}
+	fl.data.ptr = data;
+	fl.data.len = strlen(data);
+	if (target != NULL) {
+		fl.target.ptr = target;
+		fl.target.len = strlen(target);
+	}
+	return rt_msg_new(type, &fl);
+}
+
+static int publish(rt_broker *b, rt_msg_type type, const char *channel, const char *event,
+		const char *data, const char *target)
+{
+	char err[256];
+	rt_msg *m = msg_of(type, channel, event, data, target);
+	int r = m ? rt_broker_memory.publish(b, m, err, sizeof(err)) : -1;
+
+	rt_msg_free(m);
+	return r;
+}
+
+/* A connection on hub want (reconnecting until the kernel picks it):
+ * small receive buffer when rcvbuf > 0. Returns the fd, id in id. */
+static int open_on(fixture *f, int want, const char *path, int rcvbuf, char *id, size_t idlen)
+{
+	for (int tries = 0; tries < 200; tries++) {
+		struct sockaddr_in a;
+		char *hello;
+		const char *p;
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+		unsigned long node;
+		size_t n = 0;
+
+		if (fd < 0) {
+			return -1;
+		}
+		if (rcvbuf > 0) {
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+		}
+		memset(&a, 0, sizeof(a));
+		a.sin_family = AF_INET;
+		a.sin_port = htons((uint16_t) f->port);
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (connect(fd, (struct sockaddr *) &a, sizeof(a)) != 0) {
+			close(fd);
+			return -1;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (ws_send_upgrade(fd, path, NULL, NULL, 0) != 0 || ws_expect_101(fd, WS_TIMEOUT_MS) != 0
+				|| (hello = ws_recv_text(fd, WS_TIMEOUT_MS)) == NULL) {
+			close(fd);
+			return -1;
+		}
+		/* native: "connection_id":"N.M"; Pusher: \"socket_id\":\"N.M\" */
+		p = strstr(hello, "connection_id\":\"");
+		p = p ? p + 16 : ((p = strstr(hello, "socket_id\\\":\\\"")) ? p + 14 : NULL);
+		while (p != NULL && n + 1 < idlen && (p[n] == '.' || (p[n] >= '0' && p[n] <= '9'))) {
+			id[n] = p[n];
+			n++;
+		}
+		id[n] = '\0';
+		free(hello);
+		node = strtoul(id, NULL, 10);
+		if (n > 0 && node == rt_hub_node_id(f->h[want])) {
+			ws_fdset_add(&f->fds, fd);
+			return fd;
+		}
+		close(fd);
+	}
+	RT_FAIL_("no connection landed on hub %d", want);
+	return -1;
+}
+
+static int expect_substr(int fd, const char *needle)
+{
+	char *got = ws_recv_text(fd, WS_TIMEOUT_MS);
+	int ok = got != NULL && strstr(got, needle) != NULL;
+
+	if (!ok) {
+		RT_FAIL_("expected a frame with %s, got %s", needle, got ? got : "(none)");
+	}
+	free(got);
+	return ok ? 0 : -1;
+}
+
+static int native_subscribe(int fd, const char *channel)
+{
+	char msg[256], ack[256];
+
+	snprintf(msg, sizeof(msg), "{\"action\":\"subscribe\",\"channel\":\"%s\"}", channel);
+	snprintf(ack, sizeof(ack), "{\"type\":\"subscribed\",\"channel\":\"%s\"}", channel);
+	if (ws_send_text(fd, msg) != 0) {
+		return -1;
+	}
+	return expect_substr(fd, ack);
+}
+
+static int pusher_presence(int fd, const char *socket_id, const char *channel, const char *user)
+{
+	char data[128], subject[256], sig[65], msg[1024];
+
+	snprintf(data, sizeof(data), "{\"user_id\":\"%s\"}", user);
+	snprintf(subject, sizeof(subject), "%s:%s:%s", socket_id, channel, data);
+	rt_hmac_sha256_hex(SECRET, strlen(SECRET), subject, strlen(subject), sig);
+	snprintf(msg, sizeof(msg), "{\"event\":\"pusher:subscribe\",\"data\":{\"channel\":\"%s\","
+			"\"auth\":\"%s:%s\",\"channel_data\":\"{\\\"user_id\\\":\\\"%s\\\"}\"}}", channel,
+			APP_KEY, sig, user);
+	if (ws_send_text(fd, msg) != 0) {
+		return -1;
+	}
+	return expect_substr(fd, "subscription_succeeded");
+}
+
+/* Reads numbered messages ("data":N) until last: each once, in order. */
+static void expect_numbers(int fd, const char *label, int first, int last)
+{
+	int want = first;
+
+	while (want <= last) {
+		char *got = ws_recv_text(fd, WS_TIMEOUT_MS);
+		json_t *j = got ? json_loads(got, 0, NULL) : NULL;
+		json_t *d = j ? json_object_get(j, "data") : NULL;
+		int n = json_is_integer(d) ? (int) json_integer_value(d) : -1;
+		if (got == NULL || n != want) {
+			RT_FAIL_("%s: expected message %d, got %s", label, want, got ? got : "(none)");
+			json_decref(j);
+			free(got);
+			return;
+		}
+		json_decref(j);
+		free(got);
+		want++;
+	}
+}
+
+typedef struct publisher {
+	rt_broker *b;
+	const char *channel;
+	int count, failed;
+} publisher;
+
+static void *publish_numbers(void *arg)
+{
+	publisher *p = arg;
+	char data[32];
+
+	for (int i = 1; i <= p->count; i++) {
+		struct timespec pace = {0, 200000}; /* spreads them over the stop */
+		snprintf(data, sizeof(data), "%d", i);
+		if (publish(p->b, RT_MSG_PUBLISH, p->channel, NULL, data, NULL) != 0) {
+			p->failed++;
+		}
+		nanosleep(&pace, NULL);
+	}
+	return NULL;
+}
+
+static uint64_t totals(int which)
+{
+	uint64_t v[3];
+
+	rt_hub_handoff_totals(&v[0], &v[1], &v[2]);
+	return v[which];
+}
+
+static rt_hub_stats stats_of(rt_hub *h)
+{
+	rt_hub_stats st;
+
+	rt_hub_stats_get(h, &st);
+	return st;
+}
+
+RT_TEST(handoff_moves_clients_intact)
+{
+	fixture f;
+	char id_news[32], id_half[32], id_bulk[32], id_u1[32], id_u2[32], data[64], path[64];
+	int news, half, bulk, u1, u2;
+	uint8_t frame[256];
+	size_t frame_len;
+	publisher pub;
+	pthread_t thread;
+	uint64_t handed = totals(0), closed = totals(2);
+	char big[16 * 1024 + 16];
+
+	if (up(&f, 2, "1") != 0) {
+		down(&f);
+		return;
+	}
+	snprintf(path, sizeof(path), "/app/%s", APP_KEY);
+	news = open_on(&f, 0, "/ws", 0, id_news, sizeof(id_news));
+	half = open_on(&f, 0, "/ws", 0, id_half, sizeof(id_half));
+	bulk = open_on(&f, 0, "/ws", 4096, id_bulk, sizeof(id_bulk));
+	u1 = open_on(&f, 0, path, 0, id_u1, sizeof(id_u1));
+	u2 = open_on(&f, 1, path, 0, id_u2, sizeof(id_u2));
+	RT_ASSERT(news >= 0 && half >= 0 && bulk >= 0 && u1 >= 0 && u2 >= 0);
+	RT_ASSERT_EQ_INT(native_subscribe(news, "news"), 0);
+	RT_ASSERT_EQ_INT(native_subscribe(bulk, "bulk"), 0);
+	RT_ASSERT_EQ_INT(pusher_presence(u2, id_u2, "presence-room", "u2"), 0);
+	RT_ASSERT_EQ_INT(pusher_presence(u1, id_u1, "presence-room", "u1"), 0);
+	RT_ASSERT_EQ_INT(expect_substr(u2, "member_added"), 0);
+
+	/* A frame cut in two: the first half is in the hub that stops. */
+	frame_len = ws_build_frame(frame, sizeof(frame), 0x81,
+			"{\"action\":\"subscribe\",\"channel\":\"later\"}", 40, 1);
+	RT_ASSERT_EQ_INT(ws_send_all(half, frame, 7), 0);
+	/* A client that reads nothing while messages pile up for it. */
+	memset(big, 'x', sizeof(big));
+	for (int i = 1; i <= BULK; i++) {
+		snprintf(big, sizeof(big), "{\"n\":%d,\"pad\":\"", i);
+		memset(big + strlen(big), 'x', 16 * 1024 - strlen(big));
+		strcpy(big + 16 * 1024, "\"}");
+		RT_ASSERT_EQ_INT(publish(f.b[1], RT_MSG_PUBLISH, "bulk", NULL, big, NULL), 0);
+	}
+	/* Half-sent frame and queue are in place once a later message reached
+	 * a client of the same hub. */
+	RT_ASSERT_EQ_INT(publish(f.b[1], RT_MSG_PUBLISH, "news", NULL, "0", NULL), 0);
+	expect_numbers(news, "news before", 0, 0);
+
+	pub.b = f.b[1];
+	pub.channel = "news";
+	pub.count = 400;
+	pub.failed = 0;
+	RT_ASSERT_EQ_INT(pthread_create(&thread, NULL, publish_numbers, &pub), 0);
+	/* The worker ends: its hub stops while messages flow. */
+	rt_broker_memory.attach(f.b[0], NULL);
+	RT_ASSERT_EQ_INT(rt_hub_stop(f.h[0]), 0);
+	f.h[0] = NULL;
+	pthread_join(thread, NULL);
+	RT_ASSERT_EQ_INT(pub.failed, 0);
+
+	RT_ASSERT_EQ_INT((int) (totals(0) - handed), 4);
+	RT_ASSERT_EQ_INT((int) (totals(2) - closed), 0);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 4);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).connections, 5);
+
+	/* Every number once, in order, with no close frame before them. */
+	expect_numbers(news, "news", 1, 400);
+	/* Addressed by its id, it is still reached. */
+	RT_ASSERT_EQ_INT(publish(f.b[1], RT_MSG_TO_CONNECTION, NULL, NULL, "\"direct\"", id_news), 0);
+	RT_ASSERT_EQ_INT(expect_substr(news, "direct"), 0);
+	/* The rest of the cut frame completes the message on the new hub. */
+	RT_ASSERT_EQ_INT(ws_send_all(half, frame + 7, frame_len - 7), 0);
+	RT_ASSERT_EQ_INT(expect_substr(half, "{\"type\":\"subscribed\",\"channel\":\"later\"}"), 0);
+	/* The queued messages arrive whole, in order. */
+	for (int i = 1; i <= BULK; i++) {
+		char *got = ws_recv_text(bulk, WS_TIMEOUT_MS);
+		snprintf(data, sizeof(data), "{\"n\":%d,", i);
+		if (got == NULL || strstr(got, data) == NULL || strlen(got) < 16 * 1024) {
+			RT_FAIL_("bulk: expected message %d intact, got %.80s", i, got ? got : "(none)");
+			free(got);
+			break;
+		}
+		free(got);
+	}
+	/* The other member saw no leave and no join: its next frame is this. */
+	RT_ASSERT_EQ_INT(publish(f.b[1], RT_MSG_PUBLISH, "presence-room", "marker", "1", NULL), 0);
+	RT_ASSERT_EQ_INT(expect_substr(u2, "marker"), 0);
+	RT_ASSERT_EQ_INT(expect_substr(u1, "marker"), 0);
+	/* The moved Pusher client still speaks: a ping gets its pong. */
+	RT_ASSERT_EQ_INT(ws_send_text(u1, "{\"event\":\"pusher:ping\",\"data\":{}}"), 0);
+	RT_ASSERT_EQ_INT(expect_substr(u1, "pusher:pong"), 0);
+	down(&f);
+}
+
+/* Three hubs: the connections spread over both takers by load. */
+RT_TEST(handoff_spreads_over_takers)
+{
+	fixture f;
+	char id[32];
+	int fds[6];
+	uint64_t handed = totals(0);
+
+	if (up(&f, 3, "1") != 0) {
+		down(&f);
+		return;
+	}
+	for (int i = 0; i < 6; i++) {
+		fds[i] = open_on(&f, 0, "/ws", 0, id, sizeof(id));
+		RT_ASSERT(fds[i] >= 0);
+		RT_ASSERT_EQ_INT(native_subscribe(fds[i], "news"), 0);
+	}
+	rt_broker_memory.attach(f.b[0], NULL);
+	RT_ASSERT_EQ_INT(rt_hub_stop(f.h[0]), 0);
+	f.h[0] = NULL;
+	RT_ASSERT_EQ_INT((int) (totals(0) - handed), 6);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 3);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[2]).taken_over, 3);
+	RT_ASSERT_EQ_INT(publish(f.b[1], RT_MSG_PUBLISH, "news", NULL, "7", NULL), 0);
+	for (int i = 0; i < 6; i++) {
+		expect_numbers(fds[i], "spread", 7, 7);
+	}
+	down(&f);
+}
+
+/* realtime.handoff=0: the clients get 1001 as before, and nothing is
+ * counted as handed off. */
+RT_TEST(handoff_off_closes_with_1001)
+{
+	fixture f;
+	char id[32];
+	int fd;
+	uint64_t handed = totals(0);
+
+	if (up(&f, 2, "0") != 0) {
+		down(&f);
+		return;
+	}
+	fd = open_on(&f, 0, "/ws", 0, id, sizeof(id));
+	RT_ASSERT(fd >= 0);
+	rt_broker_memory.attach(f.b[0], NULL);
+	RT_ASSERT_EQ_INT(rt_hub_stop(f.h[0]), 0);
+	f.h[0] = NULL;
+	RT_ASSERT_EQ_INT(ws_recv_close(fd, WS_TIMEOUT_MS), 1001);
+	RT_ASSERT_EQ_INT((int) (totals(0) - handed), 0);
+	down(&f);
+}
+
+/* The last hub of the app has no taker: 1001, counted as closed. */
+RT_TEST(handoff_without_taker_counts_closed)
+{
+	fixture f;
+	char id[32];
+	int fd;
+	uint64_t closed = totals(2);
+
+	if (up(&f, 1, "1") != 0) {
+		down(&f);
+		return;
+	}
+	fd = open_on(&f, 0, "/ws", 0, id, sizeof(id));
+	RT_ASSERT(fd >= 0);
+	rt_broker_memory.attach(f.b[0], NULL);
+	RT_ASSERT_EQ_INT(rt_hub_stop(f.h[0]), 0);
+	f.h[0] = NULL;
+	RT_ASSERT_EQ_INT(ws_recv_close(fd, WS_TIMEOUT_MS), 1001);
+	RT_ASSERT_EQ_INT((int) (totals(2) - closed), 1);
+	down(&f);
+}
+
+/* Waits for the hub to close a handoff link: 0 on EOF. */
+static int wait_eof(int fd)
+{
+	uint8_t buf[64];
+	int got;
+	int64_t deadline = ws_deadline(WS_TIMEOUT_MS);
+
+	while (ws_now_ms() < deadline) {
+		ssize_t n = rt_fdpass_recv(fd, buf, sizeof(buf), &got);
+		if (got >= 0) {
+			close(got);
+		}
+		if (n == 0 || (n < 0 && n != -EAGAIN)) {
+			return 0;
+		}
+		ws_wait_readable(fd, deadline);
+	}
+	return -1;
+}
+
+/* The handoff socket takes hostile input: a process that is not a hub of
+ * the app is turned away, a malformed datagram or a descriptor where none
+ * belongs ends the link, and the hub goes on serving. */
+RT_TEST(handoff_socket_refuses_strangers_and_garbage)
+{
+	fixture f;
+	char id[32];
+	uint8_t hello[16];
+	size_t n;
+	int fd, client;
+	pid_t child;
+
+	if (up(&f, 2, "1") != 0) {
+		down(&f);
+		return;
+	}
+	client = open_on(&f, 1, "/ws", 0, id, sizeof(id));
+	RT_ASSERT(client >= 0);
+	RT_ASSERT_EQ_INT(native_subscribe(client, "news"), 0);
+	/* Another process (not in the pool's slot table) is refused. */
+	child = fork();
+	if (child == 0) {
+		int c = rt_fdpass_connect((int) getppid(), rt_hub_node_id(f.h[1]));
+		_exit(c >= 0 && wait_eof(c) == 0 ? 0 : 1);
+	}
+	RT_ASSERT(child > 0);
+	{
+		int status = 0;
+		waitpid(child, &status, 0);
+		RT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	/* Garbage from a process that is a hub of the app: link closed. */
+	fd = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
+	RT_ASSERT(fd >= 0);
+	RT_ASSERT_EQ_INT(rt_fdpass_send(fd, "Zgarbage", 8, -1), 0);
+	RT_ASSERT_EQ_INT(wait_eof(fd), 0);
+	close(fd);
+	/* A descriptor on a HELLO: link closed, the descriptor not kept. */
+	fd = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
+	RT_ASSERT(fd >= 0);
+	n = rt_handoff_dgram_head(hello, RT_HANDOFF_HELLO, 1, rt_hub_node_id(f.h[0]));
+	RT_ASSERT_EQ_INT(rt_fdpass_send(fd, hello, n, client), 0);
+	RT_ASSERT_EQ_INT(wait_eof(fd), 0);
+	close(fd);
+	/* A record before any HELLO: link closed. */
+	fd = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
+	RT_ASSERT(fd >= 0);
+	n = rt_handoff_dgram_head(hello, RT_HANDOFF_RECORD, 0, 4);
+	memcpy(hello + n, "RTH1", 4);
+	RT_ASSERT_EQ_INT(rt_fdpass_send(fd, hello, n + 4, -1), 0);
+	RT_ASSERT_EQ_INT(wait_eof(fd), 0);
+	close(fd);
+	/* The hub still serves its client. */
+	RT_ASSERT_EQ_INT(publish(f.b[0], RT_MSG_PUBLISH, "news", NULL, "5", NULL), 0);
+	expect_numbers(client, "after garbage", 5, 5);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 0);
+	down(&f);
+}
+
+typedef struct stopper {
+	rt_hub *hub;
+	int r;
+} stopper;
+
+static void *stop_hub_thread(void *arg)
+{
+	stopper *s = arg;
+
+	s->r = rt_hub_stop(s->hub);
+	return NULL;
+}
+
+/* A client whose upgrade waits for the app's auth endpoint when its hub
+ * stops: it finishes within realtime.handoff_timeout, then moves. */
+RT_TEST(handoff_waits_for_an_auth_call)
+{
+	fixture f;
+	char url[64], err[256], req[4096];
+	const char *answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+			"Content-Length: 16\r\nConnection: close\r\n\r\n{\"user_id\":\"u9\"}";
+	int aport, alisten = ws_listen_plain(&aport), afd, client;
+	uint32_t node0;
+	char *hello;
+	stopper st;
+	pthread_t thread;
+	int64_t deadline;
+
+	RT_ASSERT(alisten >= 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/auth", aport);
+	/* One hub first, so that the client's upgrade is its. */
+	if (up_auth(&f, 1, "1", url) != 0) {
+		down(&f);
+		close(alisten);
+		return;
+	}
+	client = ws_connect(f.port);
+	RT_ASSERT(client >= 0);
+	ws_fdset_add(&f.fds, client);
+	RT_ASSERT_EQ_INT(ws_send_upgrade(client, "/ws", NULL, NULL, 0), 0);
+	RT_ASSERT_EQ_INT(ws_wait_readable(alisten, ws_deadline(WS_TIMEOUT_MS)), 0);
+	afd = accept(alisten, NULL, NULL);
+	RT_ASSERT(afd >= 0);
+	RT_ASSERT(ws_recv_some(afd, req, sizeof(req) - 1, ws_deadline(WS_TIMEOUT_MS)) > 0);
+	/* The taker joins, and serves a client of its own. */
+	f.hubs = 2;
+	RT_ASSERT_EQ_INT(rt_broker_memory.open(&f.b[1], &f.cfg, err, sizeof(err)), 0);
+	RT_ASSERT_EQ_INT(rt_hub_start(&f.h[1], &f.cfg, rt_broker_memory.link(f.b[1]), -1, 1, err,
+			sizeof(err)), 0);
+	rt_broker_memory.attach(f.b[1], f.h[1]);
+	/* Its handoff socket listens once it has joined the pool. */
+	deadline = ws_deadline(WS_TIMEOUT_MS);
+	while (ws_now_ms() < deadline) {
+		int probe = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
+		if (probe >= 0) {
+			close(probe);
+			break;
+		}
+		ws_wait_readable(alisten, ws_now_ms() + 5); /* 5 ms between probes */
+	}
+	/* The stop begins while the auth call is in flight: hub 0's handoff
+	 * socket closes then. */
+	rt_broker_memory.attach(f.b[0], NULL);
+	st.hub = f.h[0];
+	node0 = rt_hub_node_id(f.h[0]);
+	RT_ASSERT_EQ_INT(pthread_create(&thread, NULL, stop_hub_thread, &st), 0);
+	f.h[0] = NULL;
+	deadline = ws_deadline(WS_TIMEOUT_MS);
+	while (ws_now_ms() < deadline) {
+		int probe = rt_fdpass_connect((int) getpid(), node0);
+		if (probe < 0) {
+			break;
+		}
+		close(probe);
+		ws_wait_readable(alisten, ws_now_ms() + 5);
+	}
+	RT_ASSERT_EQ_INT(ws_send_all(afd, answer, strlen(answer)), 0);
+	close(afd);
+	pthread_join(thread, NULL);
+	RT_ASSERT_EQ_INT(st.r, 0);
+	/* The client got its 101 and its id from hub 0, and is served by hub 1. */
+	RT_ASSERT_EQ_INT(ws_expect_101(client, WS_TIMEOUT_MS), 0);
+	hello = ws_recv_text(client, WS_TIMEOUT_MS);
+	RT_ASSERT(hello != NULL && strstr(hello, "connection_id") != NULL);
+	free(hello);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 1);
+	RT_ASSERT_EQ_INT(native_subscribe(client, "news"), 0);
+	RT_ASSERT_EQ_INT(publish(f.b[1], RT_MSG_PUBLISH, "news", NULL, "3", NULL), 0);
+	expect_numbers(client, "after auth", 3, 3);
+	close(alisten);
+	down(&f);
+}
+
+/* A taker that cannot take a connection (its realtime.max_connections
+ * reached) refuses it: the client gets 1001 from its old hub, counted. */
+RT_TEST(handoff_refused_by_taker_closes_1001_counted)
+{
+	fixture f;
+	rt_config full;
+	char err[256], id[32];
+	int moving, there;
+	uint64_t closed = totals(2), handed = totals(0);
+
+	if (up(&f, 1, "1") != 0) {
+		down(&f);
+		return;
+	}
+	moving = open_on(&f, 0, "/ws", 0, id, sizeof(id));
+	RT_ASSERT(moving >= 0);
+	full = f.cfg;
+	RT_ASSERT_EQ_INT(set(&full, "max_connections", "1"), 0);
+	f.hubs = 2;
+	RT_ASSERT_EQ_INT(rt_broker_memory.open(&f.b[1], &full, err, sizeof(err)), 0);
+	RT_ASSERT_EQ_INT(rt_hub_start(&f.h[1], &full, rt_broker_memory.link(f.b[1]), -1, 1, err,
+			sizeof(err)), 0);
+	rt_broker_memory.attach(f.b[1], f.h[1]);
+	there = open_on(&f, 1, "/ws", 0, id, sizeof(id));  /* its one connection */
+	RT_ASSERT(there >= 0);
+	rt_broker_memory.attach(f.b[0], NULL);
+	RT_ASSERT_EQ_INT(rt_hub_stop(f.h[0]), 0);
+	f.h[0] = NULL;
+	RT_ASSERT_EQ_INT(ws_recv_close(moving, WS_TIMEOUT_MS), 1001);
+	RT_ASSERT_EQ_INT((int) (totals(2) - closed), 1);
+	RT_ASSERT_EQ_INT((int) (totals(0) - handed), 0);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 0);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).connections, 1);
+	down(&f);
+}
+
+int main(void)
+{
+	RT_RUN(handoff_moves_clients_intact);
+	RT_RUN(handoff_spreads_over_takers);
+	RT_RUN(handoff_off_closes_with_1001);
+	RT_RUN(handoff_without_taker_counts_closed);
+	RT_RUN(handoff_socket_refuses_strangers_and_garbage);
+	RT_RUN(handoff_waits_for_an_auth_call);
+	RT_RUN(handoff_refused_by_taker_closes_1001_counted);
+	return rt_test_summary();
+}
