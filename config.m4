@@ -97,6 +97,7 @@ if test "$PHP_REALTIME" != "no"; then
     broker/redis_uv.c \
     broker/remote.c \
     ext/functions.c \
+    ext/hubs.c \
     ext/lifecycle.c \
     hub/api/api.c \
     hub/api/publish_api.c \
@@ -104,6 +105,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/auth.c \
     hub/core/session.c \
     hub/hub.c \
+    hub/spread.c \
     hub/model/config.c \
     hub/model/identity.c \
     hub/model/msg.c \
@@ -120,6 +122,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/proto/proto.c \
     hub/proto/proto_size.c \
     hub/proto/pusher.c \
+    hub/util/balance.c \
     hub/util/buf.c \
     hub/util/log.c \
     hub/util/map.c \
