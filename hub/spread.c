@@ -13,6 +13,9 @@
  * accepts (the least loaded one does), and a paused hub that keeps finding
  * clients waiting takes them anyway, so a stalled sibling cannot starve the
  * pool. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4 */
+#endif
 #include "hub/spread.h"
 
 #include <errno.h>

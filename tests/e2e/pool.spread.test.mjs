@@ -5,6 +5,7 @@
 // within 20% of the mean, as Realtime\status()['hubs'] reports it.
 //
 //   php-fpm + nginx, pool user = nobody under a root master
+//   php-fpm + nginx, workers as root (their own SO_REUSEPORT sockets too)
 //   Apache prefork, children as www-data
 
 import assert from 'node:assert/strict';
@@ -77,6 +78,27 @@ describe('even spread: php-fpm workers running as nobody under a root master', (
       label: 'fpm-spread',
       pools: [{ name: 'app', pm: `pm = static\npm.max_children = ${HUBS}\npm.max_requests = 0`, user: 'nobody', group: 'nogroup' }],
     });
+    try {
+      await spreadTest(t, dep, clients);
+    } catch (err) {
+      err.message += `\n${dep.logs()}`;
+      throw err;
+    }
+  });
+});
+
+describe('even spread: php-fpm workers of the same user as the master (root)', () => {
+  let dep;
+  const clients = [];
+  after(async () => {
+    for (const c of clients) c.close();
+    if (dep) await dep.stop();
+  });
+
+  // Each hub adds its own SO_REUSEPORT socket, hashed by the kernel, next to
+  // the master's shared one, which the balancing still spreads.
+  it(`${CLIENTS} clients over ${HUBS} workers: every hub within 20% of the mean`, async (t) => {
+    dep = await fpmNginx({ label: 'fpm-spread-root', pools: [{ name: 'app', pm: `pm = static\npm.max_children = ${HUBS}\npm.max_requests = 0` }] });
     try {
       await spreadTest(t, dep, clients);
     } catch (err) {
