@@ -36,8 +36,11 @@
 #define RT_SPREAD_MAX_WAITS 30
 /* Clients accepted per wake-up: the others, woken too, get their turn. */
 #define RT_SPREAD_BATCH 4
+/* As many as the shared memory has hub slots (broker/pool.h). */
+#define RT_SPREAD_PEERS 256
 
 static rt_log_limit rt__accept_log;
+static rt_log_limit rt__forced_log;
 
 static uint32_t rt__load(const struct rt_hub *hub)
 {
@@ -55,17 +58,17 @@ void rt_spread_note_load(struct rt_hub *hub)
 
 static int rt__should_accept(struct rt_hub *hub)
 {
-	rt_hub_peer peers[64];
-	uint32_t loads[64];
+	rt_hub_peer peers[RT_SPREAD_PEERS];
+	uint32_t loads[RT_SPREAD_PEERS];
 	int n;
 
 	if (!hub->has_link || hub->link.peers == NULL) {
 		return 1;
 	}
 	rt_spread_note_load(hub);
-	n = hub->link.peers(hub->link.ctx, peers, 64);
-	if (n > 64) {
-		n = 64; /* a sample is enough to compare against */
+	n = hub->link.peers(hub->link.ctx, peers, RT_SPREAD_PEERS);
+	if (n > RT_SPREAD_PEERS) {
+		n = RT_SPREAD_PEERS; /* more than the slot table holds: a sample */
 	}
 	for (int i = 0; i < n; i++) {
 		loads[i] = peers[i].load;
@@ -116,10 +119,15 @@ static void rt__on_recheck(uv_timer_t *timer)
 	}
 	if (rt__queued(hub->shared_fd) == 0) {
 		hub->shared_waits = 0;
-	} else {
-		hub->shared_waits++;
+	} else if (++hub->shared_waits >= RT_SPREAD_MAX_WAITS) {
+		rt_log_limited(&rt__forced_log, RT_LOG_INFO, "clients waited %d ms on the shared "
+				"socket with no hub of the pool taking them; this hub takes them",
+				RT_SPREAD_RECHECK_MS * RT_SPREAD_MAX_WAITS);
+		hub->shared_forced = 1;
+		rt__resume(hub);
+		return;
 	}
-	if (hub->shared_waits >= RT_SPREAD_MAX_WAITS || rt__should_accept(hub)) {
+	if (rt__should_accept(hub)) {
 		rt__resume(hub);
 	}
 }
@@ -136,13 +144,15 @@ static void rt__on_readable(uv_poll_t *handle, int status, int events)
 	}
 	for (int i = 0; i < RT_SPREAD_BATCH; i++) {
 		int fd;
-		if (hub->shared_waits < RT_SPREAD_MAX_WAITS && !rt__should_accept(hub)) {
+		if (!hub->shared_forced && !rt__should_accept(hub)) {
 			rt__pause(hub);
 			return;
 		}
-		hub->shared_waits = 0;
 		fd = accept4(hub->shared_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				hub->shared_forced = 0; /* the queue is empty: balance again */
+			}
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				/* Level-triggered: without a pause this would spin. */
 				rt_log_limited(&rt__accept_log, RT_LOG_WARNING, "accept failed: %s",

@@ -29,6 +29,7 @@ struct rt_hub {
 	int shared_fd;             /* its descriptor, ours to close (hub/spread.c) */
 	int shared_paused;         /* this hub lets the others take its clients */
 	unsigned shared_waits;     /* checks in a row that found clients waiting */
+	int shared_forced;         /* taking them anyway until the queue is empty */
 	uv_timer_t spread_timer;   /* while paused: when to take clients again */
 	rt_hub_link link;
 	int has_link;
