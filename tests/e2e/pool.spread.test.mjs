@@ -87,6 +87,46 @@ describe('even spread: php-fpm workers running as nobody under a root master', (
   });
 });
 
+describe('even spread never starves: the least loaded hub stalled (SIGSTOP)', () => {
+  let dep;
+  let stopped;
+  const clients = [];
+  after(async () => {
+    if (stopped) process.kill(stopped, 'SIGCONT');
+    for (const c of clients) c.close();
+    if (dep) await dep.stop();
+  });
+
+  // The others see it as the least loaded hub and pause; clients left
+  // waiting on the shared socket are taken anyway within a bounded time.
+  it('200 clients still connect while the least loaded hub cannot accept', async (t) => {
+    dep = await fpmNginx({
+      label: 'fpm-spread-stall',
+      pools: [{ name: 'app', pm: `pm = static\npm.max_children = ${HUBS}\npm.max_requests = 0`, user: 'nobody', group: 'nogroup' }],
+    });
+    try {
+      await allHubsUp(dep);
+      clients.push(...(await connectMany(dep.wsUrl, 100, { timeout: 20000 })));
+      let list = [];
+      await waitFor(async () => {
+        list = await hubs(dep);
+        return list.reduce((n, h) => n + h.connections, 0) === 100;
+      }, 10000, { interval: 100, message: "the hubs' slots to count 100 connections" });
+      const least = list.reduce((a, b) => (b.connections < a.connections ? b : a));
+      stopped = least.pid;
+      process.kill(stopped, 'SIGSTOP');
+      const started = Date.now();
+      const more = await connectMany(dep.wsUrl, 200, { timeout: 20000 });
+      clients.push(...more);
+      t.diagnostic(`200 clients connected in ${Date.now() - started} ms with pid ${stopped} stopped (it had ${least.connections}): ${await spreadReport(dep, more)}`);
+      assert.equal(more.filter((c) => String(c.connectionId).split('.')[0] === String(least.node)).length, 0);
+    } catch (err) {
+      err.message += `\n${dep.logs()}`;
+      throw err;
+    }
+  });
+});
+
 describe('even spread: php-fpm workers of the same user as the master (root)', () => {
   let dep;
   const clients = [];
