@@ -99,6 +99,7 @@ if test "$PHP_REALTIME" != "no"; then
     broker/segment.c \
     ext/earlystart.c \
     ext/functions.c \
+    ext/hubs.c \
     ext/lifecycle.c \
     hub/api/api.c \
     hub/api/publish_api.c \
@@ -107,6 +108,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/handoff.c \
     hub/core/session.c \
     hub/hub.c \
+    hub/spread.c \
     hub/model/config.c \
     hub/model/handoff_record.c \
     hub/model/identity.c \
@@ -125,6 +127,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/proto/proto.c \
     hub/proto/proto_size.c \
     hub/proto/pusher.c \
+    hub/util/balance.c \
     hub/util/buf.c \
     hub/util/log.c \
     hub/util/map.c \

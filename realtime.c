@@ -11,6 +11,7 @@
 
 #include "php_realtime.h"
 #include "ext/lifecycle.h"
+#include "ext/hubs.h"
 #include "stubs/realtime_arginfo.h"
 
 zend_class_entry *realtime_ce_exception;
@@ -166,6 +167,7 @@ PHP_MINFO_FUNCTION(realtime)
 		php_info_print_table_row(2, "Connections", buf);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long) stats.channels);
 		php_info_print_table_row(2, "Channels", buf);
+		rt_hubs_info_row();
 	} else {
 		const char *why = rt_lifecycle_last_error();
 		php_info_print_table_row(2, "Hub", why ? why

@@ -7,6 +7,7 @@
 
 #include "php_realtime.h"
 #include "ext/lifecycle.h"
+#include "ext/hubs.h"
 #include "hub/model/registry.h"
 #include "hub/util/utf8.h"
 #include "hub/model/identity.h"
@@ -616,6 +617,7 @@ ZEND_FUNCTION(Realtime_status)
 	/* How this process's broadcast() travels (docs/php-api.md). */
 	add_assoc_string(return_value, "publish_path", publishes.publish_path ? publishes.publish_path
 			: hub != NULL ? "hub" : broker != NULL ? ops->name : "http");
+	rt_hubs_add_status(return_value);
 	last_error = rt_lifecycle_last_error();
 	if (hub == NULL && last_error != NULL) {
 		add_assoc_string(return_value, "error", last_error);

@@ -5,6 +5,7 @@
 #include "hub/api/api.h"
 #include "hub/auth.h"
 #include "hub/handoff.h"
+#include "hub/spread.h"
 #include "hub/net/conn.h"
 #include "hub/net/http_client.h"
 #include "hub/model/identity.h"
@@ -133,6 +134,7 @@ static void rt__on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	rt_conn_accept(&hub->net, server);
+	rt_spread_note_load(hub);
 }
 
 /* What a posted message costs against the inbox's bound: messages for
@@ -209,9 +211,7 @@ static void rt__on_tick(uv_timer_t *handle)
 	if (hub->has_link && !hub->net.stopping && hub->link.tick != NULL) {
 		hub->link.tick(hub->link.ctx);
 	}
-	if (hub->has_link && hub->link.set_load != NULL) {
-		hub->link.set_load(hub->link.ctx, (uint32_t) atomic_load(&hub->net.stat_connections));
-	}
+	rt_spread_note_load(hub);
 }
 
 /* ---- fan-out ---- */
@@ -506,6 +506,7 @@ static void rt__all_closed(rt_hub *hub)
 	rt__close_handle((uv_handle_t *) &hub->wake);
 	rt__close_handle((uv_handle_t *) &hub->flush);
 	rt__close_handle((uv_handle_t *) &hub->tick);
+	rt_spread_close(hub);
 }
 
 /* A stop is bounded by realtime.shutdown_timeout: every grace it gives
@@ -883,6 +884,7 @@ static void *rt__thread_main(void *arg)
 	if (uv_loop_close(&hub->loop) != 0) {
 		rt_log(RT_LOG_WARNING, "hub stopped with handles still open; they are left as they are");
 	}
+	rt_spread_free(hub);
 
 	atomic_store(&hub->finished, 1);
 	pthread_mutex_lock(&hub->lock);
@@ -939,23 +941,6 @@ static int rt__bind(rt_hub *hub, int share, char *err, size_t errlen)
 				cfg->port, uv_strerror(r));
 	}
 	return r;
-}
-
-/* Serves a listening socket bound before the fork: clients that arrive
- * before any worker's hub started wait in its backlog instead of being
- * refused. */
-static void rt__adopt_shared(rt_hub *hub, int fd)
-{
-	if (fd < 0 || uv_tcp_init(&hub->loop, &hub->shared_listener) != 0) {
-		return;
-	}
-	if (uv_tcp_open(&hub->shared_listener, fd) != 0
-			|| uv_listen((uv_stream_t *) &hub->shared_listener, 511, rt__on_connection) != 0) {
-		uv_close((uv_handle_t *) &hub->shared_listener, NULL);
-		return;
-	}
-	hub->shared_listener.data = hub;
-	hub->has_shared_listener = 1;
 }
 
 int rt_hub_prebind(const rt_config *cfg, char *err, size_t errlen)
@@ -1091,7 +1076,10 @@ int rt_hub_start(rt_hub **out, const rt_config *cfg, const rt_hub_link *link, in
 		snprintf(err, errlen, "cannot start the event loop: %s", uv_strerror(r));
 		goto fail_loop;
 	}
-	rt__adopt_shared(hub, inherited_fd);
+	/* A socket bound before the fork: clients that arrive before any
+	 * worker's hub started wait in its backlog instead of being refused. */
+	rt_spread_init(hub);
+	rt_spread_adopt(hub, inherited_fd);
 	r = rt__bind(hub, share_port, err, errlen);
 	if (r == UV_EADDRINUSE && hub->has_shared_listener) {
 		/* SO_REUSEPORT groups sockets by user: workers that run as another
@@ -1181,8 +1169,10 @@ fail_started:
 	rt__close_handle((uv_handle_t *) &hub->stop_timer);
 	rt__close_handle((uv_handle_t *) &hub->listener);
 fail_handles:
+	rt_spread_close(hub);
 	uv_run(&hub->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&hub->loop);
+	rt_spread_free(hub);
 fail_loop:
 	rt_view_free(&hub->view);
 	rt_map_free(&hub->users);

@@ -24,8 +24,13 @@ struct rt_hub {
 	const struct rt_hub_hooks *hooks; /* what the layers below ask of hub/hub.c */
 	uv_loop_t loop;
 	uv_tcp_t listener;
-	uv_tcp_t shared_listener;  /* inherited from the server's parent process */
+	uv_poll_t shared_listener; /* the socket bound by the server's parent process */
 	int has_shared_listener;
+	int shared_fd;             /* its descriptor, ours to close (hub/spread.c) */
+	int shared_paused;         /* this hub lets the others take its clients */
+	unsigned shared_waits;     /* checks in a row that found clients waiting */
+	int shared_forced;         /* taking them anyway until the queue is empty */
+	uv_timer_t spread_timer;   /* while paused: when to take clients again */
 	rt_hub_link link;
 	int has_link;
 	uv_async_t wake;      /* PHP threads posted messages */

@@ -1016,15 +1016,34 @@ static int rt__accept_high(rt_net *net, uv_stream_t *listener)
 	return high;
 }
 
+static void rt__conn_take(rt_net *net, int fd);
+
 void rt_conn_accept(rt_net *net, uv_stream_t *listener)
+{
+	int fd = rt__accept_high(net, listener);
+
+	if (fd >= 0) {
+		rt__conn_take(net, fd);
+	}
+}
+
+void rt_conn_accept_fd(rt_net *net, int fd)
+{
+	/* High for the reason rt__accept_high gives. */
+	int high = fd < 1024 ? fcntl(fd, F_DUPFD_CLOEXEC, 1024) : -1;
+
+	if (high >= 0) {
+		close(fd);
+		fd = high;
+	}
+	rt__conn_take(net, fd);
+}
+
+static void rt__conn_take(rt_net *net, int fd)
 {
 	rt_conn *conn;
 	rt_ip_slot *ip;
-	int fd = rt__accept_high(net, listener);
 
-	if (fd < 0) {
-		return;
-	}
 	/* Refused at once, before a byte is read or a buffer allocated: a
 	 * connection flood costs an accept and a close. */
 	if (net->handshakes >= net->cfg->max_handshakes) {

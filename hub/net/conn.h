@@ -105,6 +105,8 @@ typedef struct rt_conn_handlers {
 
 /* Accepts a pending connection on one of the hub's listeners. */
 void rt_conn_accept(rt_net *net, uv_stream_t *listener);
+/* Serves a connection the caller accepted itself (non-blocking, close-on-exec). */
+void rt_conn_accept_fd(rt_net *net, int fd);
 
 /* Queues a shared frame (takes a reference). Closes the connection as a
  * slow consumer when its queue would exceed realtime.max_outbound. */

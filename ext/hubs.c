@@ -1,0 +1,69 @@
+#include "php.h"
+#include "ext/standard/info.h"
+#include "zend_smart_str.h"
+
+#include "ext/hubs.h"
+#include "ext/lifecycle.h"
+
+/* Writes at most max hubs to out, returns how many it wrote. */
+static int rt__hubs(rt_hub_peer *out, int max)
+{
+	rt_hub *hub = rt_lifecycle_hub();
+	const rt_broker_ops *ops;
+	const rt_hub_link *link;
+	rt_broker *broker;
+	char err[256];
+	int n;
+
+	if (hub == NULL) {
+		return 0;
+	}
+	broker = rt_lifecycle_broker(&ops, err, sizeof(err));
+	link = broker != NULL ? ops->link(broker) : NULL;
+	if (link == NULL || link->peers == NULL) {
+		rt_hub_stats stats;
+		rt_hub_stats_get(hub, &stats);
+		out[0].node = stats.node_id;
+		out[0].pid = stats.pid;
+		out[0].load = (uint32_t) stats.connections;
+		return 1;
+	}
+	n = link->peers(link->ctx, out, max);
+	return n < max ? n : max;
+}
+
+void rt_hubs_add_status(zval *arr)
+{
+	rt_hub_peer peers[256];
+	int n = rt__hubs(peers, 256);
+	zval list;
+
+	array_init_size(&list, (uint32_t) n);
+	for (int i = 0; i < n; i++) {
+		zval h;
+		array_init_size(&h, 3);
+		add_assoc_long(&h, "node", (zend_long) peers[i].node);
+		add_assoc_long(&h, "pid", (zend_long) peers[i].pid);
+		add_assoc_long(&h, "connections", (zend_long) peers[i].load);
+		add_next_index_zval(&list, &h);
+	}
+	add_assoc_zval(arr, "hubs", &list);
+}
+
+void rt_hubs_info_row(void)
+{
+	rt_hub_peer peers[256];
+	int n = rt__hubs(peers, 256);
+	smart_str s = {0};
+
+	if (n == 0) {
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		smart_str_append_printf(&s, "%s%u (pid %d): %u", i ? ", " : "",
+				peers[i].node, (int) peers[i].pid, peers[i].load);
+	}
+	smart_str_0(&s);
+	php_info_print_table_row(2, "Pool hubs (node (pid): connections)", ZSTR_VAL(s.s));
+	smart_str_free(&s);
+}
