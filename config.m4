@@ -105,10 +105,9 @@ if test "$PHP_REALTIME" != "no"; then
     hub/api/publish_api.c \
     hub/api/pusher_api.c \
     hub/auth.c \
-    hub/handoff.c \
     hub/core/session.c \
+    hub/handoff.c \
     hub/hub.c \
-    hub/spread.c \
     hub/model/config.c \
     hub/model/handoff_record.c \
     hub/model/identity.c \
@@ -127,6 +126,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/proto/proto.c \
     hub/proto/proto_size.c \
     hub/proto/pusher.c \
+    hub/spread.c \
     hub/util/balance.c \
     hub/util/buf.c \
     hub/util/log.c \
