@@ -30,8 +30,13 @@ so=$root/build-asan/modules/realtime.so
 libasan=$(${CC:-gcc} -print-file-name=libasan.so)
 [[ -e $libasan ]] || { echo "asan: libasan.so not found (${CC:-gcc} -print-file-name)" >&2; exit 1; }
 
-bin=$logdir/bin
-mkdir -p "$bin"
+# Its own directory under /tmp, open to every user: tests run some
+# processes as another user (nobody), who must reach these wrappers even
+# when the log directory sits in a private mktemp directory.
+bin=$(mktemp -d /tmp/rt-asan-bin.XXXXXX)
+chmod 755 "$bin"
+trap 'rm -rf "$bin"' EXIT
+ln -sfn "$bin" "$logdir/bin"   # where callers name them ($logdir/bin/php)
 # Debian's PHP dlopen()s extensions with RTLD_DEEPBIND, which ASan refuses:
 # a shim ahead of libasan drops the flag (hence verify_asan_link_order=0).
 ${CC:-gcc} -shared -fPIC -O2 -Wall -Wextra -o "$bin/nodeepbind.so" "$root/tests/asan/nodeepbind.c" ||
