@@ -111,6 +111,6 @@ describe('handoff: a half-sent frame and a full outbound queue move intact', () 
       assert.equal(res.status, 200, res.body);
       await raw.nextJson((m) => m.data && m.data.to === raw.id, 10000);
     }
-    await checkCounters(assert, dep, dep.workers('app'), t);
+    await checkCounters(assert, dep, [[dep, dep.workers('app')]], t);
   });
 });

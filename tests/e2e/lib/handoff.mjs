@@ -70,15 +70,17 @@ export async function statusOf(dep, pids, { ms = 15000 } = {}) {
 /**
  * Asserts that the counters add up: every connection a giver moved was
  * taken over (log lines of every hub that ran), none closed, and the
- * status counters of the live takers match their own log lines.
+ * status counters of the live takers match their own log lines. takers:
+ * [[deployment of a pool, its worker pids], ...] (status.php of that pool).
  */
-export async function checkCounters(assert, dep, takerPids, t) {
+export async function checkCounters(assert, dep, takers, t) {
   const log = handoffLog(dep);
   t?.diagnostic(`handoff log: ${log.stops} stop(s) moved ${log.moved}, takers took ${log.took}, closed ${log.closed}`);
   assert.ok(log.moved > 0, 'no hub logged a handoff');
   assert.equal(log.took, log.moved, `taken over != handed off:\n${log.lines.join('\n')}`);
   assert.equal(log.closed, 0, `connections closed at a handoff:\n${log.lines.join('\n')}`);
-  const statuses = await statusOf(dep, takerPids);
+  const statuses = new Map();
+  for (const [via, pids] of takers) for (const [pid, s] of await statusOf(via, pids)) statuses.set(pid, s);
   for (const [pid, s] of statuses) {
     assert.equal(Number(s.handoff_closed), 0, `worker ${pid}: handoff_closed ${s.handoff_closed}`);
     assert.equal(Number(s.taken_over), log.tookByPid.get(pid) || 0, `worker ${pid}: status taken_over ${s.taken_over}, its log lines say ${log.tookByPid.get(pid) || 0}`);
