@@ -10,11 +10,23 @@
 // clients are placed on its hub; it ends with that request.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { OP, encodeFrame, rawWebSocket, waitFor } from './lib/server.mjs';
 import { publish, warmUp } from './lib/pool/clients.mjs';
 import { fpmNginx, nginxServerBlock } from './lib/pool/servers.mjs';
 import { STATIC, checkCounters, handoffLog } from './lib/handoff.mjs';
+
+/** Recv-Q + Send-Q of the TCP sockets between ports a and b (both ends): what the kernel holds. */
+function kernelQueued(a, b) {
+  const out = execFileSync('ss', ['-Htn', 'state', 'established', `( sport = :${a} and dport = :${b} ) or ( sport = :${b} and dport = :${a} )`], { encoding: 'utf8' });
+  let n = 0;
+  for (const line of out.trim().split('\n').filter(Boolean)) {
+    const [recvQ, sendQ] = line.trim().split(/\s+/);
+    n += Number(recvQ) + Number(sendQ);
+  }
+  return n;
+}
 
 const texts = (raw) => raw.all.filter((f) => f.opcode === OP.TEXT && f.json).map((f) => f.json);
 const seqsOn = (raw, channel) => texts(raw).filter((m) => m.type === 'message' && m.channel === channel).map((m) => m.data.seq);
@@ -79,12 +91,23 @@ describe('handoff: a half-sent frame and a full outbound queue move intact', () 
     const cut = 9;
     half.send(frame.subarray(0, cut));
 
-    // `full` stops reading; about 6 MB of numbered messages fill the socket
-    // buffers and then its hub's queue.
+    // `full` stops reading; about 7.5 MB of numbered messages (under the
+    // 8 MB ring) fill the socket buffers and then its hub's queue.
     full.sock.pause();
-    const N = 200;
+    const N = 250;
     const pad = 'x'.repeat(30000);
     await publish(dep, 'ho', pad, { count: N });
+    // Once the kernel's buffers stop growing, the rest waits in the hub's
+    // queue for this connection: that is what must move.
+    let last = -1;
+    await waitFor(() => {
+      const q = kernelQueued(dep.hubPort, full.sock.localPort);
+      const still = q === last;
+      last = q;
+      return still;
+    }, 10000, { interval: 200, message: 'the socket buffers to fill' });
+    t.diagnostic(`${N * pad.length} bytes sent to a client that does not read; the kernel holds ${last}`);
+    assert.ok(last < N * pad.length - 1000000, `the kernel holds ${last} bytes: nothing left in the hub's queue`);
     const pid = (await holding).pid;
     // The churn worker ends with its request: its hub hands off.
     await waitFor(() => handoffLog(dep).lines.some((l) => l.includes(`realtime[${pid}]`) && l.includes('handoff: moved')), 10000, { message: `worker ${pid} to hand off` });
