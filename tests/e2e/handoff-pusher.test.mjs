@@ -122,8 +122,8 @@ describe('handoff: pusher-js and Laravel Echo across php-fpm pm.max_requests = 1
   // pool's two workers end at about the same moment (two concurrent
   // requests); one of them logs "handoff: moved 0 connection(s) to 3 hub(s)
   // in 1 ms; closed 4 with 1001 (... 4 failed ...)" with no line saying
-  // which send failed: it picked the other ending churn hub as a taker and,
-  // when that failed, closed the connections instead of trying a live hub.
+  // which link failed (see handoff-together.test.mjs: the same failure, with
+  // native clients and nothing else going on).
   // Those pusher-js clients see state changes, reconnect with a new
   // socket_id and the others see member_removed / member_added for them.
   it('clients on recycled hubs keep their socket_id, every event once and in order, no presence or webhook churn', { todo: 'two hubs ending together: connections closed with 1001 (see the comment)' }, async (t) => {

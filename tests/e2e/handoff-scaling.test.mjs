@@ -50,11 +50,11 @@ describe('handoff: php-fpm dynamic pool culling and ondemand idle timeout', () =
   // TODO: fails with the handoff of this branch when two hubs stop within
   // the same moment (here a culled dyn worker and an od worker past its idle
   // timeout): one logs "handoff: moved 23 connection(s) to 5 hub(s) in 4 ms;
-  // closed 9 with 1001 (... 9 failed ...)". It sent 9 connections to the
-  // other stopping hub; that hub's link closed before it answered, and
-  // rt__peer_close() counts every connection sent to it as failed and closes
-  // it (1001) instead of sending it to a live taker, with no log line naming
-  // that taker. Those clients see a close and miss the later broadcasts.
+  // closed 9 with 1001 (... 9 failed ...)", no line naming the link that
+  // failed; rt__peer_close() (hub/handoff.c) closes every connection sent to
+  // a taker whose link closed instead of sending it to a live one. The same
+  // failure with nothing else going on: handoff-together.test.mjs. Those
+  // clients see a close and miss the later broadcasts.
   it('clients of culled and timed-out workers move: zero closes, zero missed, zero duplicated', { todo: 'two hubs stopping together: connections sent to the other one are closed (see the comment)' }, async (t) => {
     const steady = new Set(dep.nodes.keys());
     // Scale up: concurrent long requests make FPM fork workers (dynamic:
