@@ -55,7 +55,7 @@ describe('handoff: Apache prefork MaxConnectionsPerChild', () => {
       if (p) problems.push(`${c.connectionId}: ${p}`);
       else if (c.received.filter((m) => m.type === 'message').length !== K + 1) problems.push(`${c.connectionId}: not every broadcast`);
     }
-    assert.deepEqual(problems, []);
+    assert.equal(problems.length, 0, problems.join('\n'));
     for (const c of clients.slice(0, 3)) {
       const res = await dep.get(`/send.php?id=${encodeURIComponent(c.connectionId)}&message=${encodeURIComponent(JSON.stringify({ to: c.connectionId }))}`);
       assert.equal(res.status, 200, res.body);

@@ -126,7 +126,12 @@ describe('handoff: pusher-js and Laravel Echo across php-fpm pm.max_requests = 1
   // native clients and nothing else going on).
   // Those pusher-js clients see state changes, reconnect with a new
   // socket_id and the others see member_removed / member_added for them.
-  it('clients on recycled hubs keep their socket_id, every event once and in order, no presence or webhook churn', { todo: 'two hubs ending together: connections closed with 1001 (see the comment)' }, async (t) => {
+  // Also, even with one churn worker at a time (no handoff warning in the
+  // log, no close): in most runs one presence member that moved from a
+  // churn hub (e.g. p-393, same socket_id, no state change, every event)
+  // is seen by every other member as pusher:member_removed then
+  // pusher:member_added (the failure message names it and its hub).
+  it('clients on recycled hubs keep their socket_id, every event once and in order, no presence or webhook churn', { todo: 'two hubs ending together close connections; a moved member is seen leaving and joining again (see the comment)' }, async (t) => {
     const steadyNodes = new Set(dep.nodes.keys());
     const watcher = await client('pusher', 'watcher');
     const early = [watcher, await client('echo', 'early-echo')];
@@ -174,6 +179,11 @@ describe('handoff: pusher-js and Laravel Echo across php-fpm pm.max_requests = 1
       throw new Error(`${err.message}: ${lagging.length} did not, e.g. ${lagging.slice(0, 3).map((c) => `${c.kind} ${c.socketId} state ${c.p.connection.state} priv ${JSON.stringify(c.priv)}`).join('; ')}`);
     });
     const problems = [];
+    // "Name u (socket id, steady or churn hub)" of a presence member.
+    const whom = (name) => {
+      const m = live.find((c) => `Name ${c.user}` === name);
+      return m ? `${name} (${m.socketId}, ${steadyNodes.has(nodeOfSocket(m.socketId)) ? 'steady' : 'churn'} hub)` : name;
+    };
     for (const c of live) {
       const where = `${c.kind} ${c.user} (${c.socketId}, ${steadyNodes.has(nodeOfSocket(c.socketId)) ? 'steady' : 'churn'} hub)`;
       if (c.states.length) problems.push(`${where}: state changes ${c.states.join(', ')}`);
@@ -182,11 +192,11 @@ describe('handoff: pusher-js and Laravel Echo across php-fpm pm.max_requests = 1
         const p = seqProblem(seqs, K);
         if (p) problems.push(`${where} ${name}: ${p}`);
       }
-      if (c.removed.length) problems.push(`${where}: member_removed ${c.removed.join(', ')}`);
+      if (c.removed.length) problems.push(`${where}: member_removed ${c.removed.map(whom).join(', ')}`);
       const twice = c.added.filter((u, i) => c.added.indexOf(u) !== i);
       if (twice.length) problems.push(`${where}: member_added twice: ${twice.join(', ')}`);
     }
-    assert.deepEqual(problems, []);
+    assert.equal(problems.length, 0, problems.join('\n'));
     // The early members saw each later one join once, and the room is whole.
     const users = new Set(live.map((c) => c.user));
     await waitFor(() => watcher.p.channel(PRESENCE).members.count === users.size, 10000, { message: `the watcher to see ${users.size} members` });

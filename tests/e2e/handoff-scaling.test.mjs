@@ -102,7 +102,7 @@ describe('handoff: php-fpm dynamic pool culling and ondemand idle timeout', () =
       const p = seqProblem(c.received.filter((m) => m.type === 'message' && m.channel === 'sc').map((m) => m.data.seq), K);
       if (p) problems.push(`${c.connectionId}: ${p}`);
     }
-    assert.deepEqual(problems, []);
+    assert.equal(problems.length, 0, problems.join('\n'));
     // Every client was subscribed before the first broadcast: all of them.
     for (const c of clients) assert.equal(c.received.filter((m) => m.type === 'message').length, K + 1);
 

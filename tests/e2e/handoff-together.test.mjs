@@ -73,7 +73,7 @@ describe('handoff: two hubs stopping together', () => {
       const p = seqProblem(c.received.filter((m) => m.type === 'message').map((m) => m.data.seq), K);
       if (p || c.received.filter((m) => m.type === 'message').length !== K + 1) problems.push(`${c.connectionId}: ${p || 'not from 0'}`);
     }
-    assert.deepEqual(problems, [], handoffLog(dep).lines.join('\n'));
+    assert.equal(problems.length, 0, `${problems.join('\n')}\n${handoffLog(dep).lines.join('\n')}`);
     await checkCounters(assert, dep, [[dep, dep.workers('app')]], t);
   });
 });
