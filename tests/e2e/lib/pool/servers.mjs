@@ -418,7 +418,7 @@ export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allo
 }
 
 /** apache2 prefork + mod_php, clients straight to the hub port (and a few through /ws). */
-export async function apache({ label = 'apache', start = 4, minSpare = 2, maxSpare = 16, maxWorkers = 32, iniExtra = 'realtime.allow_anonymous = 1' } = {}) {
+export async function apache({ label = 'apache', start = 4, minSpare = 2, maxSpare = 16, maxWorkers = 32, maxConnectionsPerChild = 0, iniExtra = 'realtime.allow_anonymous = 1' } = {}) {
   const dir = makeTempDir(label);
   fs.mkdirSync(path.join(dir, 'run'));
   fs.mkdirSync(path.join(dir, 'logs'));
@@ -428,7 +428,10 @@ export async function apache({ label = 'apache', start = 4, minSpare = 2, maxSpa
     const [hubPort, httpPort] = await freePorts(2);
     const ini = writeIni(dir, extension, hubPort, iniExtra);
     const conf = path.join(dir, 'apache2.conf');
-    fs.writeFileSync(conf, apacheConf({ dir, listen: `127.0.0.1:${httpPort}`, hubAddr: `127.0.0.1:${hubPort}`, start, minSpare, maxSpare, maxWorkers }));
+    let text = apacheConf({ dir, listen: `127.0.0.1:${httpPort}`, hubAddr: `127.0.0.1:${hubPort}`, start, minSpare, maxSpare, maxWorkers });
+    // (the documented config keeps children: 0; the handoff tests recycle them)
+    if (maxConnectionsPerChild) text = text.replace(/MaxConnectionsPerChild\s+0/, `MaxConnectionsPerChild  ${maxConnectionsPerChild}`);
+    fs.writeFileSync(conf, text);
     // What Debian's apache2ctl exports from /etc/apache2/envvars.
     const env = {
       ...PHP_ENV,

@@ -1,0 +1,217 @@
+// Handoff (issue 13) with clients of the Pusher protocol: pusher-js and
+// Laravel Echo on a private and a presence channel stay connected while
+// php-fpm recycles workers at pm.max_requests = 1 under load. Each client
+// keeps its socket_id and sees no state change, every numbered event
+// arrives once and in order, no presence member leaves or joins twice,
+// and a webhook receiver gets no member or channel webhook for the moves.
+//
+// Two pools of one app behind nginx: "app" keeps its workers (and answers
+// the auth calls); "churn" has pm.max_requests = 1: each request starts a
+// hub in a fresh worker, which ends with the request. Clients connect to
+// the hub port all along; those the kernel gives to a churn worker's hub
+// move when it ends.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { waitFor } from './lib/server.mjs';
+import { delay, publish, warmUp } from './lib/pool/clients.mjs';
+import { fpmNginx, nginxServerBlock } from './lib/pool/servers.mjs';
+import { STATIC, checkCounters, seqProblem } from './lib/handoff.mjs';
+import { APP, Echo, PusherJS, connected, subscribed, webhookReceiver } from './pusher-helpers.mjs';
+
+const PRIVATE = 'private-ho';
+const PRESENCE = 'presence-ho-room';
+const nodeOfSocket = (id) => String(id).split('.')[0];
+
+describe('handoff: pusher-js and Laravel Echo across php-fpm pm.max_requests = 1', () => {
+  let dep;
+  let churn;
+  let hooks;
+  const clients = [];
+
+  before(async () => {
+    hooks = await webhookReceiver();
+    dep = await fpmNginx({
+      label: 'fpm-handoff-pusher',
+      pools: [
+        { name: 'app', pm: STATIC(2) },
+        { name: 'churn', pm: STATIC(2, ['pm.max_requests = 1']) },
+      ],
+      iniExtra: [
+        'realtime.allow_anonymous = 1',
+        `realtime.app_id = ${APP.id}`,
+        `realtime.app_key = ${APP.key}`,
+        `realtime.app_secret = ${APP.secret}`,
+        `realtime.webhook_url = ${hooks.url}`,
+        // Leaves are sent at once: a move that looked like a leave shows.
+        'realtime.webhook_delay = 0',
+      ].join('\n'),
+      nginxExtra: (pools) =>
+        nginxServerBlock({ httpListen: `127.0.0.1:${pools[1].extraPort}`, hubAddr: `127.0.0.1:${pools[1].hubPort}`, fpmAddr: `127.0.0.1:${pools[1].fpmPort}` }),
+    });
+    churn = dep.forPool('churn', dep.pools[1].extraPort);
+    await warmUp(dep, { min: 2 });
+  });
+  after(async () => {
+    for (const c of clients) {
+      try {
+        c.p.disconnect();
+      } catch {
+        /* closed */
+      }
+    }
+    if (dep) await dep.stop();
+    await hooks?.close();
+  });
+
+  const options = (user) => ({
+    cluster: 'mt1',
+    wsHost: '127.0.0.1',
+    wsPort: dep.hubPort,
+    forceTLS: false,
+    enabledTransports: ['ws'],
+    channelAuthorization: {
+      endpoint: `http://127.0.0.1:${dep.frontPort}/pusher-auth.php`,
+      transport: 'ajax',
+      params: { user_id: user, name: `Name ${user}` },
+    },
+  });
+
+  /** A pusher-js or Echo client subscribed to both channels, recording everything. */
+  async function client(kind, user) {
+    const rec = { kind, user, states: [], priv: [], pres: [], added: [], removed: [] };
+    if (kind === 'echo') {
+      const o = options(user);
+      rec.echo = new Echo({
+        broadcaster: 'pusher',
+        Pusher: PusherJS,
+        key: APP.key,
+        ...o,
+        authEndpoint: o.channelAuthorization.endpoint,
+        auth: { headers: {}, params: o.channelAuthorization.params },
+      });
+      rec.p = rec.echo.connector.pusher;
+    } else {
+      rec.p = new PusherJS(APP.key, options(user));
+    }
+    clients.push(rec);
+    await connected(rec.p, 15000);
+    rec.socketId = rec.p.connection.socket_id;
+    rec.p.connection.bind('state_change', (s) => rec.states.push(`${s.previous}->${s.current}`));
+    if (kind === 'echo') {
+      rec.echo.private('ho').listen('.seq', (d) => rec.priv.push(d.seq));
+      rec.echo
+        .join('ho-room')
+        .joining((info) => rec.added.push(info.name))
+        .leaving((info) => rec.removed.push(info.name))
+        .listen('.seq', (d) => rec.pres.push(d.seq));
+    } else {
+      const priv = rec.p.subscribe(PRIVATE);
+      priv.bind('seq', (d) => rec.priv.push(d.seq));
+      const pres = rec.p.subscribe(PRESENCE);
+      pres.bind('seq', (d) => rec.pres.push(d.seq));
+      pres.bind('pusher:member_added', (m) => rec.added.push(m.info.name));
+      pres.bind('pusher:member_removed', (m) => rec.removed.push(m.info.name));
+    }
+    await subscribed(rec.p.channel(PRIVATE), 15000);
+    await subscribed(rec.p.channel(PRESENCE), 15000);
+    return rec;
+  }
+
+  // TODO: fails now and then with the handoff of this branch. The churn
+  // pool's two workers end at about the same moment (two concurrent
+  // requests); one of them logs "handoff: moved 0 connection(s) to 3 hub(s)
+  // in 1 ms; closed 4 with 1001 (... 4 failed ...)" with no line saying
+  // which link failed (see handoff-together.test.mjs: the same failure, with
+  // native clients and nothing else going on).
+  // Those pusher-js clients see state changes, reconnect with a new
+  // socket_id and the others see member_removed / member_added for them.
+  // Also, even with one churn worker at a time (no handoff warning in the
+  // log, no close): in most runs one presence member that moved from a
+  // churn hub (e.g. p-393, same socket_id, no state change, every event)
+  // is seen by every other member as pusher:member_removed then
+  // pusher:member_added (the failure message names it and its hub).
+  it('clients on recycled hubs keep their socket_id, every event once and in order, no presence or webhook churn', { todo: 'two hubs ending together close connections; a moved member is seen leaving and joining again (see the comment)' }, async (t) => {
+    const steadyNodes = new Set(dep.nodes.keys());
+    const watcher = await client('pusher', 'watcher');
+    const early = [watcher, await client('echo', 'early-echo')];
+    // The setup's webhooks (occupied channels, the early members) first.
+    await waitFor(() => hooks.events().filter((e) => e.name === 'member_added').length >= 2 &&
+      hooks.events().filter((e) => e.name === 'channel_occupied').length >= 2, 10000, { message: 'the setup webhooks' });
+
+    let churning = true;
+    let n = 0;
+    const roaming = (async () => {
+      while (churning) {
+        await Promise.allSettled([client('pusher', `p-${n++}`), client('pusher', `p-${n++}`), client('echo', `e-${n++}`)]);
+        await delay(30);
+      }
+    })();
+    const moved = () => clients.filter((c) => !steadyNodes.has(nodeOfSocket(c.socketId)));
+    let i = 0;
+    const pids = new Set();
+    try {
+      // Until enough clients of both kinds sat on churn hubs (each round ends
+      // the churn workers it used), at least 16 rounds.
+      for (; i < 16 || (i < 60 && (moved().filter((c) => c.kind === 'echo').length < 2 || moved().filter((c) => c.kind === 'pusher').length < 3)); i++) {
+        const [a, b] = await Promise.all([
+          publish(churn, PRIVATE, { seq: i }, { event: 'seq', hold: 300 }),
+          publish(churn, PRESENCE, { seq: i }, { event: 'seq', hold: 300 }),
+        ]);
+        pids.add(a.pid).add(b.pid);
+      }
+    } finally {
+      churning = false;
+      await roaming;
+    }
+    const K = i;
+    await publish(dep, PRIVATE, { seq: K }, { event: 'seq' });
+    await publish(dep, PRESENCE, { seq: K }, { event: 'seq' });
+    const live = clients.filter((c) => c.socketId);
+    t.diagnostic(`${K} rounds, ${pids.size} churn workers; ${live.length} clients, ${moved().length} on churn hubs (${moved().filter((c) => c.kind === 'echo').length} Echo)`);
+    assert.ok(pids.size >= K, `the churn workers were not recycled: ${pids.size} pids for ${K} rounds`);
+    assert.ok(moved().filter((c) => c.kind === 'echo').length >= 1 && moved().filter((c) => c.kind === 'pusher').length >= 1, 'no client of each kind landed on a churn hub');
+
+    await waitFor(() => live.every((c) => c.priv.at(-1) === K && c.pres.at(-1) === K), 15000, {
+      message: `every client to get event ${K} on both channels`,
+    }).catch((err) => {
+      const lagging = live.filter((c) => !(c.priv.at(-1) === K && c.pres.at(-1) === K));
+      throw new Error(`${err.message}: ${lagging.length} did not, e.g. ${lagging.slice(0, 3).map((c) => `${c.kind} ${c.socketId} state ${c.p.connection.state} priv ${JSON.stringify(c.priv)}`).join('; ')}`);
+    });
+    const problems = [];
+    // "Name u (socket id, steady or churn hub)" of a presence member.
+    const whom = (name) => {
+      const m = live.find((c) => `Name ${c.user}` === name);
+      return m ? `${name} (${m.socketId}, ${steadyNodes.has(nodeOfSocket(m.socketId)) ? 'steady' : 'churn'} hub)` : name;
+    };
+    for (const c of live) {
+      const where = `${c.kind} ${c.user} (${c.socketId}, ${steadyNodes.has(nodeOfSocket(c.socketId)) ? 'steady' : 'churn'} hub)`;
+      if (c.states.length) problems.push(`${where}: state changes ${c.states.join(', ')}`);
+      if (c.p.connection.socket_id !== c.socketId) problems.push(`${where}: socket_id now ${c.p.connection.socket_id}`);
+      for (const [name, seqs] of [['private', c.priv], ['presence', c.pres]]) {
+        const p = seqProblem(seqs, K);
+        if (p) problems.push(`${where} ${name}: ${p}`);
+      }
+      if (c.removed.length) problems.push(`${where}: member_removed ${c.removed.map(whom).join(', ')}`);
+      const twice = c.added.filter((u, i) => c.added.indexOf(u) !== i);
+      if (twice.length) problems.push(`${where}: member_added twice: ${twice.join(', ')}`);
+    }
+    assert.equal(problems.length, 0, problems.join('\n'));
+    // The early members saw each later one join once, and the room is whole.
+    const users = new Set(live.map((c) => c.user));
+    await waitFor(() => watcher.p.channel(PRESENCE).members.count === users.size, 10000, { message: `the watcher to see ${users.size} members` });
+
+    // Webhooks: a sentinel member leaves; once its webhook came, nothing
+    // else may have left or been vacated, and nobody joined twice.
+    const sentinel = await client('pusher', 'sentinel');
+    sentinel.p.disconnect();
+    await waitFor(() => hooks.events().some((e) => e.name === 'member_removed' && e.user_id === 'sentinel'), 10000, { message: 'the sentinel\'s member_removed webhook' });
+    const events = hooks.events().filter((e) => e.user_id !== 'sentinel');
+    assert.deepEqual(events.filter((e) => e.name === 'member_removed' || e.name === 'channel_vacated').map((e) => `${e.name} ${e.channel} ${e.user_id ?? ''}`), []);
+    const joins = events.filter((e) => e.name === 'member_added').map((e) => e.user_id);
+    assert.equal(joins.length, new Set(joins).size, `a member joined twice: ${joins.join(', ')}`);
+    assert.deepEqual(events.filter((e) => e.name === 'channel_occupied').map((e) => e.channel).sort(), [PRESENCE, PRIVATE].sort());
+
+    await checkCounters(assert, dep, [[dep, dep.workers('app')]], t);
+  });
+});

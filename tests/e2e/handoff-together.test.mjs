@@ -1,0 +1,79 @@
+// Handoff (issue 13) when two hubs stop at the same moment: two php-fpm
+// workers at pm.max_requests = 1 end together (two concurrent requests
+// that finish together), each with clients; a third worker stays. Every
+// client must end up on the surviving hub: zero closes, zero missed, zero
+// duplicated. (Dynamic culling, an ondemand timeout and pm.max_requests
+// under load all end workers close together; this is the plain case.)
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connect, waitFor } from './lib/server.mjs';
+import { delay, nodeOf, publish, warmUp } from './lib/pool/clients.mjs';
+import { fpmNginx, nginxServerBlock } from './lib/pool/servers.mjs';
+import { STATIC, checkCounters, handoffLog, seqProblem } from './lib/handoff.mjs';
+
+describe('handoff: two hubs stopping together', () => {
+  let dep;
+  let churn;
+  const clients = [];
+  before(async () => {
+    dep = await fpmNginx({
+      label: 'fpm-handoff-together',
+      pools: [
+        { name: 'app', pm: STATIC(1) },
+        { name: 'churn', pm: STATIC(2, ['pm.max_requests = 1']) },
+      ],
+      nginxExtra: (pools) =>
+        nginxServerBlock({ httpListen: `127.0.0.1:${pools[1].extraPort}`, hubAddr: `127.0.0.1:${pools[1].hubPort}`, fpmAddr: `127.0.0.1:${pools[1].fpmPort}` }),
+    });
+    churn = dep.forPool('churn', dep.pools[1].extraPort);
+    await warmUp(dep, { min: 1 });
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    if (dep) await dep.stop();
+  });
+
+  // TODO: fails with the handoff of this branch (in most runs one of the
+  // three rounds). One of the two stopping hubs logs "handoff: moved 0
+  // connection(s) to 2 hub(s) in 5 ms; closed 52 with 1001 (0 refused by
+  // the taker, 0 past realtime.handoff_timeout, 52 failed, ...)" while the
+  // other moves its 60 to the hub that stays; the hub that stays logs no
+  // take-over from the first, and no line says which link failed or why.
+  // The failed ones are counted by rt__peer_close() (hub/handoff.c), which
+  // closes every connection sent to a taker whose link closed instead of
+  // sending it to another live hub: apparently the other stopping hub was
+  // one of the two takers, and its going away failed the whole handoff.
+  // Those clients get 1001 and miss later broadcasts.
+  it('clients of both move to the hub that stays', { todo: 'a hub stopping next to another closes its connections as failed (see the comment)' }, async (t) => {
+    const steady = new Set(dep.nodes.keys());
+    for (let round = 0; round < 3; round++) {
+      // Two churn workers run hubs for as long as these requests last.
+      const held = [churn.json('/pid.php?sleep=1500'), churn.json('/pid.php?sleep=1500')];
+      const deadline = Date.now() + 1000;
+      while (Date.now() < deadline) {
+        const c = await connect(`ws://127.0.0.1:${dep.hubPort}/ws`);
+        clients.push(c);
+        await c.subscribe('tg');
+        await delay(5);
+      }
+      const answers = await Promise.all(held);
+      assert.notEqual(answers[0].pid, answers[1].pid, 'both requests went to one worker');
+      await waitFor(() => answers.every((a) => handoffLog(dep).lines.some((l) => l.includes(`realtime[${a.pid}]`) && l.includes('handoff: moved'))), 10000, { message: 'both churn hubs to hand off' });
+    }
+    const churnClients = clients.filter((c) => !steady.has(nodeOf(c)));
+    t.diagnostic(`${clients.length} clients, ${churnClients.length} on churn hubs`);
+    assert.ok(churnClients.length > 0);
+    const K = 5;
+    for (let i = 0; i <= K; i++) await publish(dep, 'tg', { seq: i });
+    await waitFor(() => clients.every((c) => !c.isOpen || c.received.some((m) => m.type === 'message' && m.data.seq === K)), 10000, { message: `every open client to get seq ${K}` });
+    const problems = [];
+    for (const c of clients) {
+      if (!c.isOpen) problems.push(`${c.connectionId}: closed`);
+      const p = seqProblem(c.received.filter((m) => m.type === 'message').map((m) => m.data.seq), K);
+      if (p || c.received.filter((m) => m.type === 'message').length !== K + 1) problems.push(`${c.connectionId}: ${p || 'not from 0'}`);
+    }
+    assert.equal(problems.length, 0, `${problems.join('\n')}\n${handoffLog(dep).lines.join('\n')}`);
+    await checkCounters(assert, dep, [[dep, dep.workers('app')]], t);
+  });
+});

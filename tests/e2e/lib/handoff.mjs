@@ -1,0 +1,89 @@
+// Helpers of the handoff tests (handoff*.test.mjs): numbered streams, the
+// handoff log lines of every hub that ever ran, and Realtime\status() of
+// the live workers.
+
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** pm settings of a static FPM pool of n workers, plus extra lines. */
+export const STATIC = (n, extra = []) => [`pm = static`, `pm.max_children = ${n}`, ...extra].join('\n');
+
+/**
+ * Checks a received sequence: from its first number on, each number up to
+ * last once and in order (a client that joined mid-stream starts later).
+ * Returns an error text or ''.
+ */
+export function seqProblem(seqs, last) {
+  if (!seqs.length) return `got nothing (want up to ${last})`;
+  const want = Array.from({ length: last + 1 - seqs[0] }, (_, i) => seqs[0] + i);
+  if (seqs.length === want.length && seqs.every((s, i) => s === want[i])) return '';
+  return `got ${JSON.stringify(seqs)}, want ${seqs[0]}..${last} once each, in order`;
+}
+
+/**
+ * Sums the handoff log lines of realtime.log (every hub of the deployment
+ * writes there, with its pid): what givers moved, what takers took over,
+ * and what was closed for lack of a taker.
+ */
+export function handoffLog(dep) {
+  const text = fs.readFileSync(path.join(dep.dir, 'realtime.log'), 'utf8');
+  const out = { moved: 0, took: 0, closed: 0, stops: 0, tookByPid: new Map(), lines: [] };
+  for (const line of text.split('\n')) {
+    if (!line.includes('handoff:')) continue;
+    out.lines.push(line);
+    const pid = Number((/realtime\[(\d+)\]/.exec(line) || [])[1]);
+    let m = /handoff: moved (\d+) connection/.exec(line);
+    if (m) {
+      out.moved += Number(m[1]);
+      out.stops++;
+      const c = /closed (\d+)/.exec(line);
+      if (c) out.closed += Number(c[1]);
+    }
+    m = /handoff: took over (\d+) connection/.exec(line);
+    if (m) {
+      out.took += Number(m[1]);
+      out.tookByPid.set(pid, (out.tookByPid.get(pid) || 0) + Number(m[1]));
+    }
+    if (/no other hub of this app can take over/.test(line)) out.closed++;
+  }
+  return out;
+}
+
+/**
+ * Realtime\status() of every worker in pids (status.php?sleep holds each
+ * answering worker so concurrent requests reach the others). Resolves
+ * Map pid → status; throws if some did not answer within ms.
+ */
+export async function statusOf(dep, pids, { ms = 15000 } = {}) {
+  const seen = new Map();
+  const deadline = Date.now() + ms;
+  while (pids.some((p) => !seen.has(p))) {
+    if (Date.now() > deadline) throw new Error(`status of workers ${pids.filter((p) => !seen.has(p)).join(', ')} not seen within ${ms} ms`);
+    const answers = await Promise.all(
+      Array.from({ length: pids.length + 1 }, () => dep.json('/status.php?sleep=100').catch(() => null)),
+    );
+    for (const a of answers) if (a && pids.includes(a.pid)) seen.set(a.pid, a.status);
+  }
+  return seen;
+}
+
+/**
+ * Asserts that the counters add up: every connection a giver moved was
+ * taken over (log lines of every hub that ran), none closed, and the
+ * status counters of the live takers match their own log lines. takers:
+ * [[deployment of a pool, its worker pids], ...] (status.php of that pool).
+ */
+export async function checkCounters(assert, dep, takers, t) {
+  const log = handoffLog(dep);
+  t?.diagnostic(`handoff log: ${log.stops} stop(s) moved ${log.moved}, takers took ${log.took}, closed ${log.closed}`);
+  assert.ok(log.moved > 0, 'no hub logged a handoff');
+  assert.equal(log.took, log.moved, `taken over != handed off:\n${log.lines.join('\n')}`);
+  assert.equal(log.closed, 0, `connections closed at a handoff:\n${log.lines.join('\n')}`);
+  const statuses = new Map();
+  for (const [via, pids] of takers) for (const [pid, s] of await statusOf(via, pids)) statuses.set(pid, s);
+  for (const [pid, s] of statuses) {
+    assert.equal(Number(s.handoff_closed), 0, `worker ${pid}: handoff_closed ${s.handoff_closed}`);
+    assert.equal(Number(s.taken_over), log.tookByPid.get(pid) || 0, `worker ${pid}: status taken_over ${s.taken_over}, its log lines say ${log.tookByPid.get(pid) || 0}`);
+  }
+  return { log, statuses };
+}
