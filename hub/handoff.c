@@ -622,8 +622,12 @@ int rt_handoff_begin(rt_hub *hub, void (*done)(rt_hub *hub))
 		return 0;
 	}
 	h->stopping = 1;
-	/* A stopping hub takes nothing more over. */
+	/* A stopping hub takes nothing more over; but a hub that connected
+	 * before now may have sent records already, and closing the listener
+	 * would reset its queued link and lose them: take those links in first
+	 * (they finish before this hub hands its own clients on). */
 	if (h->listening) {
+		rt__on_accept(&h->lpoll, 0, UV_READABLE);
 		uv_poll_stop(&h->lpoll);
 		uv_close((uv_handle_t *) &h->lpoll, NULL);
 		h->listening = 0;

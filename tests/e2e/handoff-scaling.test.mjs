@@ -55,7 +55,7 @@ describe('handoff: php-fpm dynamic pool culling and ondemand idle timeout', () =
   // a taker whose link closed instead of sending it to a live one. The same
   // failure with nothing else going on: handoff-together.test.mjs. Those
   // clients see a close and miss the later broadcasts.
-  it('clients of culled and timed-out workers move: zero closes, zero missed, zero duplicated', { todo: 'two hubs stopping together: connections sent to the other one are closed (see the comment)' }, async (t) => {
+  it('clients of culled and timed-out workers move: zero closes, zero missed, zero duplicated', async (t) => {
     const steady = new Set(dep.nodes.keys());
     // Scale up: concurrent long requests make FPM fork workers (dynamic:
     // one more each second while none is idle; ondemand: one per request).

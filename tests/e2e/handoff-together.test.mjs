@@ -45,7 +45,7 @@ describe('handoff: two hubs stopping together', () => {
   // sending it to another live hub: apparently the other stopping hub was
   // one of the two takers, and its going away failed the whole handoff.
   // Those clients get 1001 and miss later broadcasts.
-  it('clients of both move to the hub that stays', { todo: 'a hub stopping next to another closes its connections as failed (see the comment)' }, async (t) => {
+  it('clients of both move to the hub that stays', async (t) => {
     const steady = new Set(dep.nodes.keys());
     for (let round = 0; round < 3; round++) {
       // Two churn workers run hubs for as long as these requests last.
