@@ -22,14 +22,11 @@ describe('handoff: Apache prefork MaxConnectionsPerChild', () => {
     if (dep) await dep.stop();
   });
 
-  // TODO: fails with the handoff of this branch now and then (passes in most
-  // plain runs, failed in each of our runs on the ASan build, where children
-  // take longer to end): children that reach their limit within the same
-  // moment hand off together, and one logs "handoff: sending to hub N
-  // failed: Connection reset by peer" (N: another child ending) and "moved 7
-  // connection(s) to 5 hub(s) ...; closed 1 with 1001 (... 1 failed ...)":
-  // the connection sent to the ending child is closed instead of going to a
-  // live hub. The same failure as handoff-together.test.mjs.
+  // TODO: fails about one run in four. It first failed like
+  // handoff-together.test.mjs (a sibling's link reset by a stopping hub),
+  // which is fixed; what remains: the clients of one ending child are
+  // closed (8 of 60 in one run) and miss the later broadcasts. Not
+  // diagnosed yet: the failure message does not include the hubs' log.
   it('clients of children at their limit move: zero closes, zero missed, zero duplicated', { todo: 'one run in four: the clients of one ending child are closed (see the comment)' }, async (t) => {
     const first = new Map(dep.nodes); // node → pid of the children that warmed up
     clients.push(...(await connectMany(dep.wsUrl, 60, { subscribe: 'ap' })));

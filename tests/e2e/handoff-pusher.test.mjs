@@ -118,20 +118,16 @@ describe('handoff: pusher-js and Laravel Echo across php-fpm pm.max_requests = 1
     return rec;
   }
 
-  // TODO: fails now and then with the handoff of this branch. The churn
-  // pool's two workers end at about the same moment (two concurrent
-  // requests); one of them logs "handoff: moved 0 connection(s) to 3 hub(s)
-  // in 1 ms; closed 4 with 1001 (... 4 failed ...)" with no line saying
-  // which link failed (see handoff-together.test.mjs: the same failure, with
-  // native clients and nothing else going on).
-  // Those pusher-js clients see state changes, reconnect with a new
-  // socket_id and the others see member_removed / member_added for them.
-  // Also, even with one churn worker at a time (no handoff warning in the
-  // log, no close): in most runs one presence member that moved from a
-  // churn hub (e.g. p-393, same socket_id, no state change, every event)
-  // is seen by every other member as pusher:member_removed then
-  // pusher:member_added (the failure message names it and its hub).
-  it('clients on recycled hubs keep their socket_id, every event once and in order, no presence or webhook churn', { todo: 'two hubs ending together close connections; a moved member is seen leaving and joining again (see the comment)' }, async (t) => {
+  // TODO: fails. The simultaneous-stop loss this file first showed is fixed
+  // (handoff-together.test.mjs passes). What remains: in this churn (every
+  // round recycles the churn pool's workers, whose hubs take over each
+  // other's clients and pass them on again), members that moved keep their
+  // socket, socket_id and every event, yet every other member is sent
+  // pusher:member_removed then pusher:member_added for them (22 of them in
+  // one run; native members in handoff-presence.test.mjs do not show it).
+  // Not diagnosed yet: the pool-wide view (hub/model/view.c) sees such a
+  // member at zero between its old hub's departure and its new hub's report.
+  it('clients on recycled hubs keep their socket_id, every event once and in order, no presence or webhook churn', { todo: 'a moved member is seen leaving and joining again (see the comment)' }, async (t) => {
     const steadyNodes = new Set(dep.nodes.keys());
     const watcher = await client('pusher', 'watcher');
     const early = [watcher, await client('echo', 'early-echo')];

@@ -47,14 +47,8 @@ describe('handoff: php-fpm dynamic pool culling and ondemand idle timeout', () =
     if (dep) await dep.stop();
   });
 
-  // TODO: fails with the handoff of this branch when two hubs stop within
-  // the same moment (here a culled dyn worker and an od worker past its idle
-  // timeout): one logs "handoff: moved 23 connection(s) to 5 hub(s) in 4 ms;
-  // closed 9 with 1001 (... 9 failed ...)", no line naming the link that
-  // failed; rt__peer_close() (hub/handoff.c) closes every connection sent to
-  // a taker whose link closed instead of sending it to a live one. The same
-  // failure with nothing else going on: handoff-together.test.mjs. Those
-  // clients see a close and miss the later broadcasts.
+  // Culling and timeouts end workers close together: this is where the
+  // simultaneous-stop loss of handoff-together.test.mjs first showed.
   it('clients of culled and timed-out workers move: zero closes, zero missed, zero duplicated', async (t) => {
     const steady = new Set(dep.nodes.keys());
     // Scale up: concurrent long requests make FPM fork workers (dynamic:

@@ -34,17 +34,10 @@ describe('handoff: two hubs stopping together', () => {
     if (dep) await dep.stop();
   });
 
-  // TODO: fails with the handoff of this branch (in most runs one of the
-  // three rounds). One of the two stopping hubs logs "handoff: moved 0
-  // connection(s) to 2 hub(s) in 5 ms; closed 52 with 1001 (0 refused by
-  // the taker, 0 past realtime.handoff_timeout, 52 failed, ...)" while the
-  // other moves its 60 to the hub that stays; the hub that stays logs no
-  // take-over from the first, and no line says which link failed or why.
-  // The failed ones are counted by rt__peer_close() (hub/handoff.c), which
-  // closes every connection sent to a taker whose link closed instead of
-  // sending it to another live hub: apparently the other stopping hub was
-  // one of the two takers, and its going away failed the whole handoff.
-  // Those clients get 1001 and miss later broadcasts.
+  // It once failed: a hub that stopped while a sibling had just connected
+  // to its handoff socket closed that socket with the link still queued,
+  // so the connections the sibling had sent over it were lost (1001). A
+  // stopping hub now takes such links in first (hub/handoff.c).
   it('clients of both move to the hub that stays', async (t) => {
     const steady = new Set(dep.nodes.keys());
     for (let round = 0; round < 3; round++) {
