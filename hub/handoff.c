@@ -614,6 +614,11 @@ static void rt__start_rounds(rt_handoff_state *h)
 	}
 }
 
+int rt_handoff_leaving(const rt_hub *hub)
+{
+	return hub->handoff != NULL && hub->handoff->stopping;
+}
+
 int rt_handoff_begin(rt_hub *hub, void (*done)(rt_hub *hub))
 {
 	rt_handoff_state *h = hub->handoff;

@@ -30,6 +30,10 @@ int rt_handoff_start(rt_hub *hub);
  * called (once) when that has finished, within realtime.handoff_timeout.
  * Returns 0 when there is nothing to hand off. */
 int rt_handoff_begin(rt_hub *hub, void (*done)(rt_hub *hub));
+/* 1 from the moment the hub began handing its connections off: its own
+ * state is then in flux (sessions let go of before their takers announce
+ * them), so it sends no whole-state report; its departure follows. */
+int rt_handoff_leaving(const rt_hub *hub);
 /* Called for every message the hub dispatches: returns 1 when the message
  * is held (taken over) until a handoff to this hub is complete. */
 int rt_handoff_hold(rt_hub *hub, rt_msg *msg);

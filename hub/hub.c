@@ -674,7 +674,11 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 		hub->hooks_mine = 0;
 		break;
 	case RT_MSG_SYNC:
-		if (msg->origin != hub->node_id) {
+		/* A hub handing its clients off has let go of some whose takers
+		 * have not announced them yet: a whole report now would read as
+		 * their leaving (member_removed, then member_added), so it sends
+		 * none; its departure follows anyway. */
+		if (msg->origin != hub->node_id && !rt_handoff_leaving(hub)) {
 			rt_session_report_all(hub);
 		}
 		break;
@@ -789,7 +793,9 @@ size_t rt_hub_known_origins(rt_hub *hub, uint32_t *out, size_t max)
 
 void rt_hub_report_state(rt_hub *hub)
 {
-	rt_session_report_all(hub);
+	if (!rt_handoff_leaving(hub)) { /* as for RT_MSG_SYNC */
+		rt_session_report_all(hub);
+	}
 }
 
 /* Channels and users gained or lost locally, for brokers that route. */
