@@ -22,12 +22,15 @@ describe('handoff: Apache prefork MaxConnectionsPerChild', () => {
     if (dep) await dep.stop();
   });
 
-  // TODO: fails about one run in four. It first failed like
+  // TODO: fails about one run in two. It first failed like
   // handoff-together.test.mjs (a sibling's link reset by a stopping hub),
-  // which is fixed; what remains: the clients of one ending child are
-  // closed (8 of 60 in one run) and miss the later broadcasts. Not
-  // diagnosed yet: the failure message does not include the hubs' log.
-  it('clients of children at their limit move: zero closes, zero missed, zero duplicated', { todo: 'one run in four: the clients of one ending child are closed (see the comment)' }, async (t) => {
+  // which is fixed; what remains: the clients of one ending child get 1012
+  // (the stop's close for what could not move) and miss later broadcasts.
+  // Likely no live taker at that moment: every child serves the test's
+  // requests, so all of them near their limit together and prefork forks
+  // the replacements only after they exit. Not confirmed: the failure
+  // message does not include the hubs' log.
+  it('clients of children at their limit move: zero closes, zero missed, zero duplicated', { todo: 'about one run in two: the clients of one ending child get 1012 (see the comment)' }, async (t) => {
     const first = new Map(dep.nodes); // node → pid of the children that warmed up
     clients.push(...(await connectMany(dep.wsUrl, 60, { subscribe: 'ap' })));
     // Four requests at a time (on four children), one a numbered broadcast:
