@@ -674,12 +674,8 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 		hub->hooks_mine = 0;
 		break;
 	case RT_MSG_SYNC:
-		/* A hub handing its clients off has let go of some whose takers
-		 * have not announced them yet: a whole report now would read as
-		 * their leaving (member_removed, then member_added), so it sends
-		 * none; its departure follows anyway. */
-		if (msg->origin != hub->node_id && !rt_handoff_leaving(hub)) {
-			rt_session_report_all(hub);
+		if (msg->origin != hub->node_id) {
+			rt_hub_report_state(hub);
 		}
 		break;
 	case RT_MSG_GONE:
@@ -793,7 +789,11 @@ size_t rt_hub_known_origins(rt_hub *hub, uint32_t *out, size_t max)
 
 void rt_hub_report_state(rt_hub *hub)
 {
-	if (!rt_handoff_leaving(hub)) { /* as for RT_MSG_SYNC */
+	/* A hub handing its clients off has let go of some whose takers have
+	 * not announced them yet: a whole report now would read as their
+	 * leaving (member_removed, then member_added), so it sends none; its
+	 * departure follows anyway. */
+	if (!rt_handoff_leaving(hub)) {
 		rt_session_report_all(hub);
 	}
 }

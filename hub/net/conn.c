@@ -1027,16 +1027,37 @@ void rt_conn_accept(rt_net *net, uv_stream_t *listener)
 	}
 }
 
-void rt_conn_accept_fd(rt_net *net, int fd)
+/* fd, or a close-on-exec copy of it at 1024 or above (fd closed), for the
+ * reason rt__accept_high gives; fd as it was when the limit leaves no room. */
+static int rt__fd_high(int fd)
 {
-	/* High for the reason rt__accept_high gives. */
 	int high = fd < 1024 ? fcntl(fd, F_DUPFD_CLOEXEC, 1024) : -1;
 
-	if (high >= 0) {
-		close(fd);
-		fd = high;
+	if (high < 0) {
+		return fd;
 	}
-	rt__conn_take(net, fd);
+	close(fd);
+	return high;
+}
+
+/* Puts conn, zeroed but for what its caller set, on the loop and at the
+ * head of net's list of connections. */
+static void rt__conn_link(rt_net *net, rt_conn *conn)
+{
+	conn->net = net;
+	conn->hub = net->owner;
+	uv_tcp_init(net->loop, &conn->tcp);
+	conn->tcp.data = conn;
+	conn->next = net->conns;
+	if (net->conns) {
+		net->conns->prev = conn;
+	}
+	net->conns = conn;
+}
+
+void rt_conn_accept_fd(rt_net *net, int fd)
+{
+	rt__conn_take(net, rt__fd_high(fd));
 }
 
 static void rt__conn_take(rt_net *net, int fd)
@@ -1067,15 +1088,7 @@ static void rt__conn_take(rt_net *net, int fd)
 	conn->flags |= RT_CONN_F_HANDSHAKE;
 	net->handshakes++;
 	rt_http_req_init(conn->http, net->cfg->max_request_size);
-	conn->net = net;
-	conn->hub = net->owner;
-	uv_tcp_init(net->loop, &conn->tcp);
-	conn->tcp.data = conn;
-	conn->next = net->conns;
-	if (net->conns) {
-		net->conns->prev = conn;
-	}
-	net->conns = conn;
+	rt__conn_link(net, conn);
 	conn->state = RT_CONN_HTTP;
 	/* +1: the sweep counts whole ticks, and the first may come at once. */
 	conn->deadline = net->now + net->cfg->handshake_timeout + 1;
@@ -1288,15 +1301,9 @@ int rt_conn_adopt(rt_net *net, int fd, rt_conn **out)
 {
 	rt_conn *conn;
 	rt_ip_slot *ip = NULL;
-	int high;
 
 	*out = NULL;
-	/* Like an accepted socket: high, out of php -S's select() range. */
-	high = fd >= 1024 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 1024);
-	if (high >= 0 && high != fd) {
-		close(fd);
-		fd = high;
-	}
+	fd = rt__fd_high(fd); /* like an accepted socket */
 	if (rt_limits_ip_acquire(net, fd, &ip) != 0) {
 		close(fd);
 		return -EMFILE;
@@ -1308,15 +1315,7 @@ int rt_conn_adopt(rt_net *net, int fd, rt_conn **out)
 		return -ENOMEM;
 	}
 	conn->ip = ip;
-	conn->net = net;
-	conn->hub = net->owner;
-	uv_tcp_init(net->loop, &conn->tcp);
-	conn->tcp.data = conn;
-	conn->next = net->conns;
-	if (net->conns) {
-		net->conns->prev = conn;
-	}
-	net->conns = conn;
+	rt__conn_link(net, conn);
 	conn->state = RT_CONN_OPEN;
 	if (uv_tcp_open(&conn->tcp, fd) != 0) {
 		close(fd);

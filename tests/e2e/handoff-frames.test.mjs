@@ -14,8 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { OP, encodeFrame, rawWebSocket, waitFor } from './lib/server.mjs';
 import { publish, warmUp } from './lib/pool/clients.mjs';
-import { fpmNginx, nginxServerBlock } from './lib/pool/servers.mjs';
-import { STATIC, checkCounters, handoffLog } from './lib/handoff.mjs';
+import { appAndChurn, checkCounters, handoffLog } from './lib/handoff.mjs';
 
 /** Recv-Q + Send-Q of the TCP sockets between ports a and b (both ends): what the kernel holds. */
 function kernelQueued(a, b) {
@@ -36,18 +35,13 @@ describe('handoff: a half-sent frame and a full outbound queue move intact', () 
   let churn;
   const raws = [];
   before(async () => {
-    dep = await fpmNginx({
+    ({ dep, churn } = await appAndChurn({
       label: 'fpm-handoff-frames',
-      pools: [
-        { name: 'app', pm: STATIC(2) },
-        { name: 'churn', pm: STATIC(1, ['pm.max_requests = 1']) },
-      ],
+      app: 2,
+      churn: 1,
       // Room for the queue of the client that stops reading (not a slow consumer).
       iniExtra: ['realtime.allow_anonymous = 1', 'realtime.max_outbound = 33554432'].join('\n'),
-      nginxExtra: (pools) =>
-        nginxServerBlock({ httpListen: `127.0.0.1:${pools[1].extraPort}`, hubAddr: `127.0.0.1:${pools[1].hubPort}`, fpmAddr: `127.0.0.1:${pools[1].fpmPort}` }),
-    });
-    churn = dep.forPool('churn', dep.pools[1].extraPort);
+    }));
     await warmUp(dep, { min: 2 });
   });
   after(async () => {

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from './lib/server.mjs';
 import { nodeOf, presenceMember, publish, warmUp } from './lib/pool/clients.mjs';
-import { fpmNginx, nginxServerBlock } from './lib/pool/servers.mjs';
-import { STATIC, checkCounters, handoffLog } from './lib/handoff.mjs';
+import { appAndChurn, checkCounters, handoffLog } from './lib/handoff.mjs';
 
 const ROOM = 'presence-ho';
 
@@ -17,16 +16,11 @@ describe('handoff: presence members move without leaving', () => {
   let churn;
   const clients = [];
   before(async () => {
-    dep = await fpmNginx({
+    ({ dep, churn } = await appAndChurn({
       label: 'fpm-handoff-presence',
-      pools: [
-        { name: 'app', pm: STATIC(1) },
-        { name: 'churn', pm: STATIC(1, ['pm.max_requests = 1']) },
-      ],
-      nginxExtra: (pools) =>
-        nginxServerBlock({ httpListen: `127.0.0.1:${pools[1].extraPort}`, hubAddr: `127.0.0.1:${pools[1].hubPort}`, fpmAddr: `127.0.0.1:${pools[1].fpmPort}` }),
-    });
-    churn = dep.forPool('churn', dep.pools[1].extraPort);
+      app: 1,
+      churn: 1,
+    }));
     await warmUp(dep, { min: 1 });
   });
   after(async () => {

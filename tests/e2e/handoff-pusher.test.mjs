@@ -15,8 +15,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from './lib/server.mjs';
 import { delay, publish, warmUp } from './lib/pool/clients.mjs';
-import { fpmNginx, nginxServerBlock } from './lib/pool/servers.mjs';
-import { STATIC, checkCounters, seqProblem } from './lib/handoff.mjs';
+import { appAndChurn, checkCounters, seqProblem } from './lib/handoff.mjs';
 import { APP, Echo, PusherJS, connected, subscribed, webhookReceiver } from './pusher-helpers.mjs';
 
 const PRIVATE = 'private-ho';
@@ -31,12 +30,10 @@ describe('handoff: pusher-js and Laravel Echo across php-fpm pm.max_requests = 1
 
   before(async () => {
     hooks = await webhookReceiver();
-    dep = await fpmNginx({
+    ({ dep, churn } = await appAndChurn({
       label: 'fpm-handoff-pusher',
-      pools: [
-        { name: 'app', pm: STATIC(2) },
-        { name: 'churn', pm: STATIC(2, ['pm.max_requests = 1']) },
-      ],
+      app: 2,
+      churn: 2,
       iniExtra: [
         'realtime.allow_anonymous = 1',
         `realtime.app_id = ${APP.id}`,
@@ -46,10 +43,7 @@ describe('handoff: pusher-js and Laravel Echo across php-fpm pm.max_requests = 1
         // Leaves are sent at once: a move that looked like a leave shows.
         'realtime.webhook_delay = 0',
       ].join('\n'),
-      nginxExtra: (pools) =>
-        nginxServerBlock({ httpListen: `127.0.0.1:${pools[1].extraPort}`, hubAddr: `127.0.0.1:${pools[1].hubPort}`, fpmAddr: `127.0.0.1:${pools[1].fpmPort}` }),
-    });
-    churn = dep.forPool('churn', dep.pools[1].extraPort);
+    }));
     await warmUp(dep, { min: 2 });
   });
   after(async () => {

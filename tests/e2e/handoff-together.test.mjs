@@ -9,24 +9,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, waitFor } from './lib/server.mjs';
 import { delay, nodeOf, publish, warmUp } from './lib/pool/clients.mjs';
-import { fpmNginx, nginxServerBlock } from './lib/pool/servers.mjs';
-import { STATIC, checkCounters, handoffLog, seqProblem } from './lib/handoff.mjs';
+import { appAndChurn, checkCounters, handoffLog, seqProblem } from './lib/handoff.mjs';
 
 describe('handoff: two hubs stopping together', () => {
   let dep;
   let churn;
   const clients = [];
   before(async () => {
-    dep = await fpmNginx({
+    ({ dep, churn } = await appAndChurn({
       label: 'fpm-handoff-together',
-      pools: [
-        { name: 'app', pm: STATIC(1) },
-        { name: 'churn', pm: STATIC(2, ['pm.max_requests = 1']) },
-      ],
-      nginxExtra: (pools) =>
-        nginxServerBlock({ httpListen: `127.0.0.1:${pools[1].extraPort}`, hubAddr: `127.0.0.1:${pools[1].hubPort}`, fpmAddr: `127.0.0.1:${pools[1].fpmPort}` }),
-    });
-    churn = dep.forPool('churn', dep.pools[1].extraPort);
+      app: 1,
+      churn: 2,
+    }));
     await warmUp(dep, { min: 1 });
   });
   after(async () => {

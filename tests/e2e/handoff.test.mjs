@@ -14,25 +14,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect } from './lib/server.mjs';
 import { connectMany, delay, nodeOf, publish, spreadReport, warmUp } from './lib/pool/clients.mjs';
-import { fpmNginx, nginxServerBlock } from './lib/pool/servers.mjs';
+import { appAndChurn } from './lib/handoff.mjs';
 
-const STATIC = (n, extra = []) => [`pm = static`, `pm.max_children = ${n}`, ...extra].join('\n');
 
 describe('handoff: php-fpm pm.max_requests = 2 behind nginx', () => {
   let dep;
   let churn;
   const clients = [];
   before(async () => {
-    dep = await fpmNginx({
+    ({ dep, churn } = await appAndChurn({
       label: 'fpm-handoff',
-      pools: [
-        { name: 'app', pm: STATIC(2) },
-        { name: 'churn', pm: STATIC(2, ['pm.max_requests = 2']) },
-      ],
-      nginxExtra: (pools) =>
-        nginxServerBlock({ httpListen: `127.0.0.1:${pools[1].extraPort}`, hubAddr: `127.0.0.1:${pools[1].hubPort}`, fpmAddr: `127.0.0.1:${pools[1].fpmPort}` }),
-    });
-    churn = dep.forPool('churn', dep.pools[1].extraPort);
+      app: 2,
+      churn: 2,
+      maxRequests: 2,
+    }));
     await warmUp(dep, { min: 2 });
   });
   after(async () => {

@@ -4,9 +4,30 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { fpmNginx, nginxServerBlock } from './pool/servers.mjs';
 
 /** pm settings of a static FPM pool of n workers, plus extra lines. */
 export const STATIC = (n, extra = []) => [`pm = static`, `pm.max_children = ${n}`, ...extra].join('\n');
+
+/**
+ * One app on php-fpm + nginx with two pools: "app" (app workers, kept)
+ * and "churn" (churn workers recycled every maxRequests requests), which
+ * nginx serves on a server block of its own. Returns { dep, churn }: churn
+ * makes requests to the churn pool. iniExtra as for fpmNginx().
+ */
+export async function appAndChurn({ label, app, churn, maxRequests = 1, iniExtra }) {
+  const dep = await fpmNginx({
+    label,
+    pools: [
+      { name: 'app', pm: STATIC(app) },
+      { name: 'churn', pm: STATIC(churn, [`pm.max_requests = ${maxRequests}`]) },
+    ],
+    ...(iniExtra === undefined ? {} : { iniExtra }),
+    nginxExtra: (pools) =>
+      nginxServerBlock({ httpListen: `127.0.0.1:${pools[1].extraPort}`, hubAddr: `127.0.0.1:${pools[1].hubPort}`, fpmAddr: `127.0.0.1:${pools[1].fpmPort}` }),
+  });
+  return { dep, churn: dep.forPool('churn', dep.pools[1].extraPort) };
+}
 
 /**
  * Checks a received sequence: from its first number on, each number up to
