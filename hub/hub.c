@@ -97,6 +97,8 @@ static void rt__conn_close(rt_conn *conn)
 	if (conn->flags & RT_CONN_F_COUNTED) {
 		rt_session_report_connections(conn->hub);
 	}
+	/* The others balance and pick handoff takers by this: keep it current. */
+	rt_spread_note_load(conn->hub);
 }
 
 static void rt__all_closed(rt_hub *hub);

@@ -314,11 +314,12 @@ void rt_conn_close(rt_conn *conn)
 	if (conn->flags & RT_CONN_F_COUNTED) {
 		atomic_fetch_sub_explicit(&net->stat_connections, 1, memory_order_relaxed);
 	}
-	RT__UP(conn)->close(conn);
+	/* Counted out before the layers above hear of it: they see what is left. */
 	if (conn->flags & RT_CONN_F_HANDSHAKE) {
 		conn->flags &= (uint16_t) ~RT_CONN_F_HANDSHAKE;
 		net->handshakes--;
 	}
+	RT__UP(conn)->close(conn);
 	rt_limits_ip_release(net, conn->ip);
 	conn->ip = NULL;
 	conn->state = RT_CONN_DEAD;
