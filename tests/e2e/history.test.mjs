@@ -192,6 +192,47 @@ describe('history and recovery: php-fpm (4 workers) + nginx, a publisher at 50 m
     assert.deepEqual({ offset: now.offset, epoch: now.epoch }, { offset: top, epoch: fresh.epoch });
   });
 
+  it('PHP: broadcast() returns the position(s), history() lists messages and resumes from a position', async () => {
+    const api = async (params) => {
+      const res = await dep.get(`/history.php?${new URLSearchParams(params)}`);
+      return res.json;
+    };
+    const watcher = new Follower(dep.wsUrl, 'chat-api');
+    const start = await watcher.open();
+    conns.push(watcher.conn);
+    const one = await api({ op: 'broadcast', channel: 'chat-api', message: JSON.stringify({ n: 1 }), event: 'e' });
+    assert.deepEqual(one, { ok: true, result: { offset: 1, epoch: start.epoch } });
+    const many = await api({ op: 'broadcast', channels: 'chat-api,news,chat-api2', message: JSON.stringify({ n: 2 }) });
+    assert.equal(many.ok, true, JSON.stringify(many));
+    assert.deepEqual(Object.keys(many.result), ['chat-api', 'news', 'chat-api2']);
+    assert.deepEqual(many.result['chat-api'], { offset: 2, epoch: start.epoch });
+    assert.equal(many.result.news, null, 'no history on news');
+    assert.equal(many.result['chat-api2'].offset, 1);
+    // The client saw the same positions.
+    await waitFor(() => watcher.got.length === 2, 10000, { message: 'two messages' });
+    assert.deepEqual(watcher.got.map((m) => [m.offset, m.epoch, m.event ?? null]), [[1, start.epoch, 'e'], [2, start.epoch, null]]);
+    for (let i = 3; i <= 6; i++) await api({ op: 'broadcast', channel: 'chat-api', message: JSON.stringify({ n: i }) });
+    const last2 = await api({ op: 'history', channel: 'chat-api', limit: 2 });
+    assert.deepEqual(last2, { ok: true, result: [
+      { offset: 5, epoch: start.epoch, event: null, data: { n: 5 } },
+      { offset: 6, epoch: start.epoch, event: null, data: { n: 6 } },
+    ] });
+    const all = await api({ op: 'history', channel: 'chat-api' });
+    assert.deepEqual(all.result.map((m) => m.offset), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(all.result[0], { offset: 1, epoch: start.epoch, event: 'e', data: { n: 1 } });
+    const after4 = await api({ op: 'history', channel: 'chat-api', since_offset: 4, since_epoch: start.epoch });
+    assert.deepEqual(after4.result.map((m) => m.offset), [5, 6]);
+    const page = await api({ op: 'history', channel: 'chat-api', limit: 1, since_offset: 1, since_epoch: start.epoch });
+    assert.deepEqual(page.result.map((m) => m.offset), [2]);
+    const stale = await api({ op: 'history', channel: 'chat-api', since_offset: 1, since_epoch: '0000000000000001' });
+    assert.equal(stale.ok, false);
+    assert.equal(stale.class, 'Realtime\\Exception');
+    assert.match(stale.error, /no longer holds everything after offset 1/);
+    const none = await api({ op: 'history', channel: 'news' });
+    assert.equal(none.class, 'Realtime\\Exception');
+    assert.match(none.error, /keeps no history/);
+  });
+
   it('a client away longer than the history gets recovered:false and nothing replayed', async () => {
     const f = new Follower(dep.wsUrl, 'short-1');
     const first = await f.open();
