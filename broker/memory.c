@@ -797,13 +797,27 @@ RT_HOT static int rt__publish_at(rt_broker *b, const rt_msg *msg, rt_pos *out, c
 	hub = atomic_load(&b->hub);
 	if (hub == NULL) {
 		if (rt__segment_usable(b)) {
-			r = rt_pool_append_at(b->seg, b->app, msg, out, err, errlen);
+			rt_pos mine[8], *pos = out;
+			int kept = 0;
+			if (pos == NULL && msg->channel_count <= 8) {
+				pos = mine; /* to know whether the history kept it */
+			}
+			r = rt_pool_append_at(b->seg, b->app, msg, pos, err, errlen);
 			if (r != 0 || rt__segment_wake(b)) {
 				return r;
 			}
 			/* The hubs left since the last look, and a hub that joins reads
-			 * only what comes after it: /publish says whether one is there. */
+			 * only what comes after it: /publish says whether one is there.
+			 * Unless a channel's history kept it (a reload in progress):
+			 * posted again, it would be in the history twice, and no client
+			 * is connected to miss it live. */
+			for (uint32_t c = 0; pos != NULL && c < msg->channel_count; c++) {
+				kept |= pos[c].offset > 0;
+			}
 			b->seg_live = 0;
+			if (kept) {
+				return 0;
+			}
 		}
 		return rt_remote_publish(&b->remote, &b->cfg, msg, err, errlen);
 	}

@@ -184,6 +184,9 @@ describe('history and recovery: php-fpm (4 workers) + nginx, a publisher at 50 m
     // Every seq the publisher sent arrived.
     const seqs = new Set(f.got.map((m) => m.data.seq));
     for (let s = 0; s < pub.sent; s++) assert.ok(seqs.has(s), `seq ${s} delivered`);
+    // And once: a CLI broadcast() during the reload, kept by the history while
+    // no hub ran, is not posted to /publish again.
+    assert.equal(f.got.length, pub.sent, `as many messages as were sent: ${JSON.stringify(f.got.map((m) => m.data.seq).filter((s, i, a) => a.indexOf(s) !== i))}`);
 
     // A fresh subscribe learns where the channel stands.
     const g = new Follower(dep.wsUrl, 'chat-1');
