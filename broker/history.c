@@ -239,14 +239,18 @@ static int rt__chan_sound(const rt__chan *c)
 			&& c->first_offset + c->count == c->top + 1;
 }
 
-static rt__chan *rt__channel(rt_history *h, const char *name, size_t len, uint32_t *slot)
+/* The record of a channel, made when it has none. A read (publish 0) makes
+ * one only in a free record or one never published: subscribes, which
+ * clients choose, never take a published channel's history away. */
+static rt__chan *rt__channel(rt_history *h, const char *name, size_t len, uint32_t *slot,
+		int publish)
 {
 	rt__head *hd = rt__hd(h);
 	rt__chan *chans = rt__chans(h), *c;
 	uint8_t key[16];
 	uint64_t hash;
 	uint32_t probes = h->slots < RT__PROBES ? h->slots : RT__PROBES;
-	uint32_t start, pick = UINT32_MAX, coldest = UINT32_MAX;
+	uint32_t start, pick = UINT32_MAX, coldest = UINT32_MAX, unpublished = UINT32_MAX;
 
 	memcpy(key, hd->key, sizeof(key));
 	hash = rt_siphash24(key, name, len) | 1;
@@ -269,6 +273,15 @@ static rt__chan *rt__channel(rt_history *h, const char *name, size_t len, uint32
 		if (coldest == UINT32_MAX || c->used_ms < chans[coldest].used_ms) {
 			coldest = idx;
 		}
+		if (c->used_ms == 0 && unpublished == UINT32_MAX) {
+			unpublished = idx;
+		}
+	}
+	if (pick == UINT32_MAX && !publish) {
+		if (unpublished == UINT32_MAX) {
+			return NULL;
+		}
+		pick = unpublished;
 	}
 	if (pick == UINT32_MAX) {
 		static rt_log_limit log;
@@ -410,7 +423,7 @@ unsigned char *rt_history_append(rt_history *h, const char *channel, size_t len,
 		pos->epoch = 0;
 		return NULL;
 	}
-	c = rt__channel(h, channel, len, &slot);
+	c = rt__channel(h, channel, len, &slot, 1);
 	c->used_ms = now_ms > 0 ? now_ms : 1;
 	rt__trim(h, c, slot, lim, now_ms, 1);
 	if (plen > rt_history_max_payload(h)) {
@@ -426,7 +439,7 @@ unsigned char *rt_history_append(rt_history *h, const char *channel, size_t len,
 	at = rt__reserve(h, need);
 	if (at == RT__NONE) {
 		/* The store was formatted: this channel starts again too. */
-		c = rt__channel(h, channel, len, &slot);
+		c = rt__channel(h, channel, len, &slot, 1);
 		c->used_ms = now_ms > 0 ? now_ms : 1;
 		at = rt__reserve(h, need);
 		if (at == RT__NONE) {
@@ -479,7 +492,12 @@ int rt_history_read(rt_history *h, const char *channel, size_t len,
 	if (len > RT_CHANNEL_MAX) {
 		return 0;
 	}
-	c = rt__channel(h, channel, len, &slot);
+	c = rt__channel(h, channel, len, &slot, 0);
+	if (c == NULL) {
+		/* No record, and no room for one but a published channel's: no
+		 * position to give (epoch 0), nothing to recover. */
+		return since == NULL;
+	}
 	rt__trim(h, c, slot, lim, now_ms, 0);
 	top->offset = c->top;
 	top->epoch = c->epoch;

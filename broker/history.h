@@ -67,7 +67,8 @@ typedef void (*rt_history_fn)(void *ctx, const rt_pos *pos, const unsigned char 
  * them over and returns 1; otherwise hands over nothing and returns 0.
  * Messages come oldest first. *top: the channel's position now (offset 0
  * and a new epoch for a channel that has none yet: the record is made, so
- * the epoch holds). */
+ * the epoch holds; when the table has no room but published channels'
+ * records, none is made and the epoch is 0). */
 int rt_history_read(rt_history *h, const char *channel, size_t len,
 		const rt_history_limits *lim, uint64_t now_ms, const rt_pos *since, uint32_t limit,
 		rt_history_fn fn, void *ctx, rt_pos *top);

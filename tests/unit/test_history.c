@@ -267,6 +267,40 @@ RT_TEST(epoch_changes_when_a_record_is_lost)
 	store_free(h);
 }
 
+/* Subscribes name the channels they read: reading one that has no record
+ * never takes a published channel's record away. */
+RT_TEST(reads_do_not_evict_published_channels)
+{
+	rt_history *h = store(RT_HISTORY_MIN_SIZE);
+	rt_history_limits lim = {100, 300};
+	rt_pos top, first;
+	got *g = calloc(1, sizeof(*g));
+	char name[32];
+
+	first = put(h, "n0", &lim, 100, "x");
+	for (uint32_t i = 1; i < h->slots; i++) {
+		snprintf(name, sizeof(name), "n%u", i);
+		put(h, name, &lim, 100 + i, "x");
+	}
+	for (int i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "reader%d", i);
+		RT_ASSERT_EQ_INT(rt_history_read(h, name, strlen(name), &lim, 5000, NULL, 10, take, g,
+				&top), 1);
+		RT_ASSERT_EQ_INT(top.offset, 0);
+		RT_ASSERT_EQ_INT(top.epoch, 0);
+		RT_ASSERT_EQ_INT(rt_history_read(h, name, strlen(name), &lim, 5000, &top, 10, take, g,
+				&top), 0);
+	}
+	RT_ASSERT_EQ_INT(h->evicted_channels, 0);
+	RT_ASSERT_EQ_INT(rt_history_read(h, "n0", 2, &lim, 5000, &first, 10, take, g, &top), 1);
+	RT_ASSERT_EQ_INT(top.epoch, first.epoch);
+	/* A publish does make room. */
+	RT_ASSERT_EQ_INT(put(h, "reader0", &lim, 6000, "y").offset, 1);
+	RT_ASSERT_EQ_INT(h->evicted_channels, 1);
+	free(g);
+	store_free(h);
+}
+
 /* Whatever another process scribbles over the store, nothing crashes and
  * nothing read is out of place: a damaged store or channel starts again in
  * a new epoch. */
@@ -463,6 +497,7 @@ int main(void)
 	RT_RUN(offsets_across_wraparound);
 	RT_RUN(too_large_breaks_recovery);
 	RT_RUN(epoch_changes_when_a_record_is_lost);
+	RT_RUN(reads_do_not_evict_published_channels);
 	RT_RUN(corrupted_contents);
 	RT_RUN(concurrent_appenders_in_processes);
 	RT_RUN(rules_parse);
