@@ -83,8 +83,10 @@ typedef struct rt_hub_link {
 	/* Optional: the live hubs of the app on this host, this one included,
 	 * with their loads: writes at most max, returns how many there are. */
 	int (*peers)(void *ctx, rt_hub_peer *out, int max);
-	/* Optional: reads channel's history after since (NULL: only the
-	 * position), at most limit messages (capped by the channel's rule), and
+	/* Optional: reads channel's history after since (NULL: its last limit
+	 * messages; limit 0: only the position), at most limit messages (capped
+	 * by the channel's rule; with since, more missed than that is not
+	 * recovered), and
 	 * calls done once with what it found. The memory broker calls it before
 	 * returning, so nothing published meanwhile reaches this hub first; a
 	 * broker that answers later must keep that order itself. NULL: no

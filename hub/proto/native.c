@@ -189,7 +189,9 @@ static void rt__subscribe(rt_session *s, json_t *id, const char *name, size_t le
 		memcpy(w->session, s->id, s->id_len);
 		w->len = len;
 		memcpy(w->name, name, len);
-		rt_session_history(s, name, len, since, UINT32_MAX, rt__subscribed, w);
+		/* Without since, only the position is needed: no messages. */
+		rt_session_history(s, name, len, since, since != NULL ? UINT32_MAX : 0,
+				rt__subscribed, w);
 		break;
 	case RT_JOIN_FORBIDDEN:
 		rt__error(s, id, "forbidden", s->identity == NULL
