@@ -4,6 +4,7 @@
 #include "rt_test.h"
 #include "broker/history.h"
 #include "broker/pool.h"
+#include "hub/model/config.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -444,6 +445,21 @@ RT_TEST(rules_parse)
 	RT_ASSERT_EQ_INT(rt_history_rules_parse(&r, "chat-*:10:99999999", why, sizeof(why)), -EINVAL);
 	RT_ASSERT_EQ_INT(rt_history_rules_parse(&r, "ch at:1:1", why, sizeof(why)), -EINVAL);
 	RT_ASSERT_EQ_INT(rt_history_rules_parse(&r, "c/x:1:1", why, sizeof(why)), -EINVAL);
+	/* As settings: errors name the setting and the value. */
+	{
+		rt_config *cfg = malloc(sizeof(*cfg));
+		char err[300];
+		rt_config_defaults(cfg);
+		RT_ASSERT_EQ_INT(cfg->history.count, 0);
+		RT_ASSERT_EQ_INT(cfg->history_memory, 16u << 20);
+		RT_ASSERT_EQ_INT(rt_config_set(cfg, "history", "chat-*:10", err, sizeof(err)), -EINVAL);
+		RT_ASSERT(strstr(err, "realtime.history") != NULL && strstr(err, "chat-*:10") != NULL);
+		RT_ASSERT_EQ_INT(rt_config_set(cfg, "history_memory", "5", err, sizeof(err)), -EINVAL);
+		RT_ASSERT(strstr(err, "realtime.history_memory") != NULL && strstr(err, "'5'") != NULL);
+		RT_ASSERT_EQ_INT(rt_config_set(cfg, "history", "chat-*:10:60", err, sizeof(err)), 0);
+		RT_ASSERT_EQ_INT(cfg->history.count, 1);
+		free(cfg);
+	}
 }
 
 /* Positions travel in the ring after the message's other fields; a
