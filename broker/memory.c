@@ -106,6 +106,7 @@ static int rt__prefork(const rt_config *cfg, char *err, size_t errlen)
 		snprintf(rt__segment, sizeof(rt__segment), "%s", name);
 		rt_pool_set_secret(rt__pool, cfg->secret);
 		rt_pool_set_history(rt__pool, &cfg->history);
+		rt_pool_publish_history_rules(rt__pool);
 		if (r == RT_SEGMENT_RECREATED) {
 			rt__segment_how = "made again at startup";
 			rt_log(RT_LOG_WARNING, "%s: made it again, empty (hubs of an older generation "
@@ -617,6 +618,13 @@ static void rt__segment_attach(rt_broker *b)
 		rt__segment_detach(b);
 		snprintf(b->seg_why, sizeof(b->seg_why), "shared memory segment %s belongs to a "
 				"server with another realtime.secret", b->seg_name);
+		return;
+	}
+	if (r == 0 && !rt_pool_history_rules_match(b->seg, &b->cfg.history)) {
+		rt__segment_detach(b);
+		snprintf(b->seg_why, sizeof(b->seg_why), "shared memory segment %s belongs to a "
+				"server with another realtime.history (the hub numbers the messages posted "
+				"to /publish instead)", b->seg_name);
 		return;
 	}
 	/* None, or another user's: the usual case of another host's or user's

@@ -63,6 +63,7 @@ typedef struct rt__shared {
 	pthread_mutex_t lock;
 	uint64_t head;                /* bytes ever written */
 	uint64_t msgs;                /* entries ever written: an overrun is counted in messages */
+	uint64_t history_print;       /* rt_history_rules_print of the server's realtime.history */
 	rt__slot slots[RT_POOL_SLOTS];
 	_Alignas(8) unsigned char ring[];
 } rt__shared;
@@ -402,6 +403,16 @@ static uint64_t rt__now_ms(void)
 void rt_pool_set_history(rt_pool *p, const rt_history_rules *rules)
 {
 	p->rules = *rules;
+}
+
+void rt_pool_publish_history_rules(rt_pool *p)
+{
+	p->s->history_print = rt_history_rules_print(&p->rules);
+}
+
+int rt_pool_history_rules_match(const rt_pool *p, const rt_history_rules *rules)
+{
+	return p->s->history_print == rt_history_rules_print(rules);
 }
 
 int rt_pool_history_on(const rt_pool *p, const char *channel, size_t len)

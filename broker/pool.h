@@ -70,6 +70,11 @@ int rt_pool_append_at(rt_pool *pool, uint64_t app, const rt_msg *msg, rt_pos *ou
  * which channels keep one (copied into this process's handle; a forked
  * child inherits it). */
 void rt_pool_set_history(rt_pool *pool, const rt_history_rules *rules);
+/* The server's first process writes a fingerprint of its rules into the
+ * segment; a CLI process publishes through the segment only with the same
+ * rules, or its messages would miss (or wrongly get) a place in the history. */
+void rt_pool_publish_history_rules(rt_pool *pool);
+int rt_pool_history_rules_match(const rt_pool *pool, const rt_history_rules *rules);
 /* Whether channel keeps a history here. */
 int rt_pool_history_on(const rt_pool *pool, const char *channel, size_t len);
 /* rt_history_read under the segment's lock (fn runs under it: copy, do not

@@ -1,5 +1,6 @@
 #include "hub/model/history_rules.h"
 #include "hub/model/identity.h"
+#include "hub/util/map.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -98,4 +99,21 @@ const rt_history_rule *rt_history_rule_for(const rt_history_rules *rules, const 
 		}
 	}
 	return NULL;
+}
+
+uint64_t rt_history_rules_print(const rt_history_rules *rules)
+{
+	char text[sizeof(rules->buf) + RT_HISTORY_RULES_MAX * 24];
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < rules->count && i < RT_HISTORY_RULES_MAX; i++) {
+		const rt_history_rule *r = &rules->rule[i];
+		int w = snprintf(text + n, sizeof(text) - n, "%s:%u:%u ", rules->buf + r->pattern_off,
+				r->max_messages, r->max_seconds);
+		if (w < 0 || (size_t) w >= sizeof(text) - n) {
+			break;
+		}
+		n += (size_t) w;
+	}
+	return rt_hash(text, n);
 }

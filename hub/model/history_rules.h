@@ -31,6 +31,11 @@ int rt_history_rules_parse(rt_history_rules *out, const char *value, char *why, 
 const rt_history_rule *rt_history_rule_for(const rt_history_rules *rules, const char *channel,
 		size_t len);
 
+/* A fingerprint of the rules (the same in every process for the same
+ * setting), so a process can tell whether another one numbers the same
+ * channels. */
+uint64_t rt_history_rules_print(const rt_history_rules *rules);
+
 static inline const char *rt_history_rule_pattern(const rt_history_rules *rules,
 		const rt_history_rule *r)
 {

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { connect, waitFor } from './lib/server.mjs';
 import { kill9, nodeOf, publish } from './lib/pool/clients.mjs';
-import { phpBin } from './lib/pool/proc.mjs';
+import { phpBin, run } from './lib/pool/proc.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -231,6 +231,14 @@ describe('history and recovery: php-fpm (4 workers) + nginx, a publisher at 50 m
     assert.equal(stale.ok, false);
     assert.equal(stale.class, 'Realtime\\Exception');
     assert.match(stale.error, /no longer holds everything after offset 1/);
+    // A CLI process with another realtime.history does not write the shared
+    // memory (its messages would miss their place in the history): it posts
+    // to /publish and the hub numbers the message.
+    const cli = await run(phpBin(), ['-c', path.join(dep.dir, 'php.ini'), '-d', 'realtime.history=', '-r',
+      'echo json_encode([Realtime\\broadcast("chat-api", ["n" => 7]), Realtime\\status()["publish_path"]]);'], { env: { PHP_INI_SCAN_DIR: '' } });
+    assert.equal(cli.stdout.trim(), '[null,"http"]', cli.stderr);
+    await waitFor(() => watcher.got.length === 7, 10000, { message: 'the CLI message' });
+    assert.deepEqual([watcher.got[6].offset, watcher.got[6].data], [7, { n: 7 }]);
     const none = await api({ op: 'history', channel: 'news' });
     assert.equal(none.class, 'Realtime\\Exception');
     assert.match(none.error, /keeps no history/);

@@ -383,6 +383,16 @@ RT_TEST(concurrent_appenders_in_processes)
 	RT_ASSERT_EQ_INT(rt_history_rules_parse(&rules, "chat-*:5000:300", err, sizeof(err)), 0);
 	RT_ASSERT_EQ_INT(rt_pool_map_ex(&p, 4 << 20, 1 << 20, err, sizeof(err)), 0);
 	rt_pool_set_history(p, &rules);
+	rt_pool_publish_history_rules(p);
+	{
+		/* A process with other rules would number other channels. */
+		rt_history_rules other;
+		RT_ASSERT(rt_pool_history_rules_match(p, &rules));
+		RT_ASSERT_EQ_INT(rt_history_rules_parse(&other, "chat-*:5000:301", err, sizeof(err)), 0);
+		RT_ASSERT(!rt_pool_history_rules_match(p, &other));
+		RT_ASSERT_EQ_INT(rt_history_rules_parse(&other, "", err, sizeof(err)), 0);
+		RT_ASSERT(!rt_pool_history_rules_match(p, &other));
+	}
 	RT_ASSERT_EQ_INT(rt_pool_join(p, 7, 1, &m, err, sizeof(err)), 0);
 	f.channels = &ch;
 	f.channel_count = 1;
