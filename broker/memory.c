@@ -434,7 +434,6 @@ static void rt__link_history(void *ctx, const char *channel, size_t len, const r
 	rt_hub_history res = {0};
 	uint32_t cap = limit;
 
-	(void) b;
 	if (cap > RT_HISTORY_MAX_MESSAGES) {
 		cap = RT_HISTORY_MAX_MESSAGES;
 	}
