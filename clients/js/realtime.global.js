@@ -418,7 +418,7 @@ class Realtime extends Emitter {
         return;
       }
       const asked = Date.now();
-      this._send({ action: 'ping' });
+      this._request({ action: 'ping' }, null, 'ping');
       this._ping = setTimeout(() => (this._seen >= asked ? check() : this._lost(4000, 'no answer to ping')), this.pongTimeout);
     };
     this._ping = setTimeout(check, this.pingInterval);
@@ -440,10 +440,24 @@ class Realtime extends Emitter {
   }
 
   _request(obj, sub, kind) {
-    const id = `${kind[0]}${++this._ids}`;
+    const seq = ++this._ids;
+    const id = `${kind[0]}${seq}`;
     if (!this._send({ ...obj, id })) return false;
-    this._pending.set(id, { sub, kind });
+    this._pending.set(id, { sub, kind, seq });
+    // An accepted whisper gets no reply: bound what waits for one.
+    if (this._pending.size > 256) this._pending.delete(this._pending.keys().next().value);
     return true;
+  }
+
+  /** Takes the request a reply answers; replies come in order, so older whispers were accepted. */
+  _answered(id) {
+    const p = id !== undefined ? this._pending.get(id) : undefined;
+    if (!p) return undefined;
+    for (const [k, v] of this._pending) {
+      if (v.seq > p.seq) break;
+      if (v === p || v.kind === 'whisper') this._pending.delete(k);
+    }
+    return p;
   }
 
   _drop(sub) {
@@ -466,8 +480,7 @@ class Realtime extends Emitter {
       return;
     }
     if (!msg || typeof msg !== 'object') return;
-    const p = msg.id !== undefined ? this._pending.get(msg.id) : undefined;
-    if (p) this._pending.delete(msg.id);
+    const p = this._answered(msg.id);
     const sub = typeof msg.channel === 'string' ? this._subs.get(msg.channel) : undefined;
     switch (msg.type) {
       case 'connected':
@@ -493,7 +506,7 @@ class Realtime extends Emitter {
         return;
       case 'error':
         if (p && p.kind === 'subscribe' && this._subs.get(p.sub.channel) === p.sub) p.sub._onError(msg);
-        else if (p) p.sub._emit('error', msg);
+        else if (p && p.sub) p.sub._emit('error', msg);
         else this._emit('error', msg);
         return;
       default:
