@@ -90,6 +90,7 @@ if test "$PHP_REALTIME" != "no"; then
 
   REALTIME_SOURCES="realtime.c \
     broker/broker.c \
+    broker/history.c \
     broker/memory.c \
     broker/pool.c \
     broker/redis.c \
@@ -110,6 +111,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/hub.c \
     hub/model/config.c \
     hub/model/handoff_record.c \
+    hub/model/history_rules.c \
     hub/model/identity.c \
     hub/model/msg.c \
     hub/model/presence.c \

@@ -47,6 +47,17 @@ typedef struct rt_broker_ops {
 	/* Borrows msg (often an rt_msg_view): a broker that keeps it copies it.
 	 * Returns 0, or a negative errno with err set. */
 	int (*publish)(rt_broker *b, const rt_msg *msg, char *err, size_t errlen);
+	/* Optional: publish that also says where msg stands in each channel's
+	 * history (out: msg->channel_count positions, offset 0 where unknown or
+	 * none). */
+	int (*publish_at)(rt_broker *b, const rt_msg *msg, rt_pos *out, char *err, size_t errlen);
+	/* Optional: a channel's history for Realtime\history() (rt_history_read
+	 * of broker/history.h: fn runs under the segment's lock). Returns 1 or 0
+	 * as it does, -ENOENT when the channel keeps none, -ENOTSUP when this
+	 * process cannot reach the store, with err set. */
+	int (*history)(rt_broker *b, const char *channel, size_t len, const rt_pos *since,
+			uint32_t limit, void (*fn)(void *ctx, const rt_pos *pos, const unsigned char *bytes,
+			size_t len), void *ctx, rt_pos *top, char *err, size_t errlen);
 	/* Optional. */
 	void (*stats)(rt_broker *b, rt_broker_stats *out);
 	void (*close)(rt_broker *b);

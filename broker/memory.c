@@ -80,6 +80,12 @@ static rt_pool *rt__pool;
 static char rt__segment[RT_SEGMENT_NAME_MAX];
 static const char *rt__segment_how = "";
 
+/* The segment holds a history region only when some channel keeps one. */
+static size_t rt__history_size(const rt_config *cfg)
+{
+	return cfg->history.count > 0 ? cfg->history_memory : 0;
+}
+
 static int rt__prefork(const rt_config *cfg, char *err, size_t errlen)
 {
 	char name[RT_SEGMENT_NAME_MAX], note[400], why[600];
@@ -93,12 +99,13 @@ static int rt__prefork(const rt_config *cfg, char *err, size_t errlen)
 	rt_segment_name(name, sizeof(name), cfg->host, cfg->port);
 	r = rt_segment_owner(cfg->shm_user, &uid, &gid, why, sizeof(why));
 	if (r == 0) {
-		r = rt_segment_open(&rt__pool, name, cfg->pool_memory, uid, gid, note, sizeof(note),
-				why, sizeof(why));
+		r = rt_segment_open_ex(&rt__pool, name, cfg->pool_memory, rt__history_size(cfg), uid,
+				gid, note, sizeof(note), why, sizeof(why));
 	}
 	if (r >= 0) {
 		snprintf(rt__segment, sizeof(rt__segment), "%s", name);
 		rt_pool_set_secret(rt__pool, cfg->secret);
+		rt_pool_set_history(rt__pool, &cfg->history);
 		if (r == RT_SEGMENT_RECREATED) {
 			rt__segment_how = "made again at startup";
 			rt_log(RT_LOG_WARNING, "%s: made it again, empty (hubs of an older generation "
@@ -114,7 +121,11 @@ static int rt__prefork(const rt_config *cfg, char *err, size_t errlen)
 	}
 	rt_log(RT_LOG_ERROR, "%s. This server's processes share an anonymous mapping instead: it "
 			"does not outlive a reload, and CLI scripts publish through POST /publish", why);
-	return rt_pool_map(&rt__pool, cfg->pool_memory, err, errlen);
+	r = rt_pool_map_ex(&rt__pool, cfg->pool_memory, rt__history_size(cfg), err, errlen);
+	if (r == 0) {
+		rt_pool_set_history(rt__pool, &cfg->history);
+	}
+	return r;
 }
 
 static void rt__shutdown(void)
@@ -370,6 +381,116 @@ static int rt__link_peers(void *ctx, rt_hub_peer *out, int max)
 	return n;
 }
 
+/* A history read for the hub: the entries are copied out under the
+ * segment's lock, decoded after it. */
+typedef struct rt__hist_copy {
+	rt_pos *pos;
+	char **bytes;
+	size_t *lens;
+	uint32_t count, cap;
+	int nomem;
+} rt__hist_copy;
+
+static void rt__hist_take(void *ctx, const rt_pos *pos, const unsigned char *bytes, size_t len)
+{
+	rt__hist_copy *c = ctx;
+	char *copy;
+
+	if (c->nomem || c->count == c->cap || (copy = malloc(len > 0 ? len : 1)) == NULL) {
+		c->nomem = 1;
+		return;
+	}
+	memcpy(copy, bytes, len);
+	c->pos[c->count] = *pos;
+	c->bytes[c->count] = copy;
+	c->lens[c->count] = len;
+	c->count++;
+}
+
+static void rt__link_history(void *ctx, const char *channel, size_t len, const rt_pos *since,
+		uint32_t limit, void (*done)(void *arg, const rt_hub_history *res), void *arg)
+{
+	static rt_log_limit undecodable_log;
+	rt_broker *b = ctx;
+	rt__hist_copy c = {0};
+	rt_hub_history res = {0};
+	uint32_t cap = limit;
+
+	(void) b;
+	if (cap > RT_HISTORY_MAX_MESSAGES) {
+		cap = RT_HISTORY_MAX_MESSAGES;
+	}
+	{
+		const rt_history_rule *rule = rt_history_rule_for(&b->cfg.history, channel, len);
+		if (rule != NULL && cap > rule->max_messages) {
+			cap = rule->max_messages;
+		}
+	}
+	c.cap = cap;
+	c.pos = calloc(cap > 0 ? cap : 1, sizeof(*c.pos));
+	c.bytes = calloc(cap > 0 ? cap : 1, sizeof(*c.bytes));
+	c.lens = calloc(cap > 0 ? cap : 1, sizeof(*c.lens));
+	if (c.pos == NULL || c.bytes == NULL || c.lens == NULL) {
+		res.status = -ENOMEM;
+	} else {
+		res.status = rt_pool_history_read(rt__pool, channel, len, since, cap, rt__hist_take, &c,
+				&res.top);
+		if (c.nomem) {
+			res.status = -ENOMEM;
+		}
+	}
+	if (res.status == 1 && c.count > 0) {
+		res.msgs = calloc(c.count, sizeof(*res.msgs));
+		if (res.msgs == NULL) {
+			res.status = -ENOMEM;
+		}
+		for (uint32_t i = 0; res.msgs != NULL && i < c.count; i++) {
+			rt_msg *m = rt_msg_decode(c.bytes[i], c.lens[i]);
+			rt_msg_fields f = {0};
+			if (m == NULL || m->type != RT_MSG_PUBLISH || m->channel_count != 1) {
+				/* Checked entries whose bytes are not a message: the store
+				 * was written by something else. Nothing is replayed. */
+				rt_log_limited(&undecodable_log, RT_LOG_ERROR, "the history of a channel "
+						"held an entry that is not a message: not recovered");
+				rt_msg_free(m);
+				res.status = 0;
+				break;
+			}
+			f.channels = m->channels;
+			f.channel_count = 1;
+			f.event = m->event;
+			f.data = m->data;
+			f.positions = &c.pos[i];
+			res.msgs[i] = rt_msg_new(RT_MSG_PUBLISH, &f);
+			rt_msg_free(m);
+			if (res.msgs[i] == NULL) {
+				res.status = -ENOMEM;
+				break;
+			}
+			res.count = i + 1;
+		}
+	}
+	if (res.status != 1) {
+		for (uint32_t i = 0; res.msgs != NULL && i < res.count; i++) {
+			rt_msg_free(res.msgs[i]);
+		}
+		free(res.msgs);
+		res.msgs = NULL;
+		res.count = 0;
+	}
+	done(arg, &res);
+	for (uint32_t i = 0; i < res.count; i++) {
+		rt_msg_free(res.msgs[i]);
+	}
+	free(res.msgs);
+	for (uint32_t i = 0; i < c.count; i++) {
+		free(c.bytes[i]);
+	}
+	free(c.pos);
+	free(c.bytes);
+	free(c.lens);
+}
+
 static void rt__link_stop(void *ctx)
 {
 	rt_broker *b = ctx;
@@ -416,6 +537,9 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.stop = rt__link_stop;
 	b->link.set_load = rt__link_set_load;
 	b->link.peers = rt__link_peers;
+	if (cfg->history.count > 0) {
+		b->link.history = rt__link_history;
+	}
 	if (rt__pool != NULL) {
 		b->link.max_message = rt_pool_max_message(rt__pool);
 		snprintf(b->max_setting, sizeof(b->max_setting), "realtime.pool_memory=%u",
@@ -477,6 +601,9 @@ static void rt__segment_attach(rt_broker *b)
 	}
 	r = rt_segment_attach(&b->seg, b->seg_name, uid, &b->seg_id, b->seg_why,
 			sizeof(b->seg_why));
+	if (r == 0) {
+		rt_pool_set_history(b->seg, &b->cfg.history);
+	}
 	if (r == 0 && !rt_pool_secret_matches(b->seg, b->cfg.secret)) {
 		rt__segment_detach(b);
 		snprintf(b->seg_why, sizeof(b->seg_why), "shared memory segment %s belongs to a "
@@ -638,14 +765,21 @@ RT_HOT static int rt__segment_usable(rt_broker *b)
 	return b->seg_live;
 }
 
-RT_HOT static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t errlen)
+RT_HOT static int rt__publish_at(rt_broker *b, const rt_msg *msg, rt_pos *out, char *err,
+		size_t errlen)
 {
 	rt_hub *hub;
 	rt_msg *copy;
 	int r;
 
+	if (out != NULL) {
+		for (uint32_t c = 0; c < msg->channel_count; c++) {
+			out[c].offset = 0;
+			out[c].epoch = 0;
+		}
+	}
 	if (rt__pool != NULL) {
-		r = rt_pool_append(rt__pool, b->app, msg, err, errlen);
+		r = rt_pool_append_at(rt__pool, b->app, msg, out, err, errlen);
 		if (r == 0) {
 			rt__wake_or_defer(b);
 		}
@@ -654,7 +788,7 @@ RT_HOT static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t
 	hub = atomic_load(&b->hub);
 	if (hub == NULL) {
 		if (rt__segment_usable(b)) {
-			r = rt_pool_append(b->seg, b->app, msg, err, errlen);
+			r = rt_pool_append_at(b->seg, b->app, msg, out, err, errlen);
 			if (r != 0 || rt__segment_wake(b)) {
 				return r;
 			}
@@ -675,6 +809,34 @@ RT_HOT static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t
 				"realtime.pool_memory bytes)");
 	} else if (r != 0) {
 		snprintf(err, errlen, "the hub is shutting down");
+	}
+	return r;
+}
+
+RT_HOT static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t errlen)
+{
+	return rt__publish_at(b, msg, NULL, err, errlen);
+}
+
+static int rt__history(rt_broker *b, const char *channel, size_t len, const rt_pos *since,
+		uint32_t limit, void (*fn)(void *ctx, const rt_pos *pos, const unsigned char *bytes,
+		size_t len), void *ctx, rt_pos *top, char *err, size_t errlen)
+{
+	rt_pool *pool = rt__pool;
+	int r;
+
+	if (pool == NULL && atomic_load(&b->hub) == NULL && rt__segment_usable(b)) {
+		pool = b->seg;
+	}
+	if (pool == NULL) {
+		snprintf(err, errlen, "this process cannot reach the server's history (no shared "
+				"memory segment of %s:%d: %s)", b->cfg.host, b->cfg.port, b->seg_why);
+		return -ENOTSUP;
+	}
+	r = rt_pool_history_read(pool, channel, len, since, limit, fn, ctx, top);
+	if (r == -ENOENT) {
+		snprintf(err, errlen, "channel %.*s keeps no history (realtime.history does not name "
+				"it, or the server started without it)", (int) (len > 200 ? 200 : len), channel);
 	}
 	return r;
 }
@@ -737,6 +899,8 @@ const rt_broker_ops rt_broker_memory = {
 	.link = rt__link,
 	.attach = rt__attach,
 	.publish = rt__publish,
+	.publish_at = rt__publish_at,
+	.history = rt__history,
 	.stats = rt__stats,
 	.close = rt__close,
 };

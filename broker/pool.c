@@ -1,4 +1,5 @@
 #include "broker/pool.h"
+#include "broker/history.h"
 #include "hub/util/hot.h"
 #include "hub/util/map.h"
 #include "hub/model/token.h"
@@ -22,7 +23,7 @@
 #define RT_POOL_STR_(x) #x
 #define RT_POOL_STR(x) RT_POOL_STR_(x)
 /* Raised whenever rt__shared or rt__slot changes meaning. */
-#define RT_POOL_LAYOUT_VERSION 2u
+#define RT_POOL_LAYOUT_VERSION 3u
 #define RT_ENTRY_PAD 1u
 /* Entries copied out per lock; one larger entry is copied out alone, into
  * a scratch buffer grown to its size (at most rt__max_entry). */
@@ -56,7 +57,8 @@ typedef struct rt__shared {
 	uint32_t header_size;         /* sizeof(rt__shared) */
 	uint32_t slot_count;          /* RT_POOL_SLOTS */
 	uint32_t slot_size;           /* sizeof(rt__slot) */
-	uint64_t ring_size;           /* bytes after the header */
+	uint64_t ring_size;           /* bytes of the ring, after the header */
+	uint64_t history_size;        /* bytes of the history store, after the ring */
 	char secret_print[64];        /* rt_pool_set_secret: which CLI processes publish here */
 	pthread_mutex_t lock;
 	uint64_t head;                /* bytes ever written */
@@ -71,6 +73,9 @@ struct rt_pool {
 	rt__shared *s;
 	uint64_t size;                /* ring bytes */
 	size_t map_len;
+	rt_history hist;              /* bound when the segment has a history region */
+	int has_hist;
+	rt_history_rules rules;       /* which channels keep a history (rt_pool_set_history) */
 };
 
 struct rt_pool_member {
@@ -119,9 +124,14 @@ uint64_t rt_pool_app_id(const char *host, int port)
 	return rt_hash(key, (size_t) n);
 }
 
+size_t rt_pool_layout_size_ex(size_t ring_size, size_t history_size)
+{
+	return sizeof(rt__shared) + rt__align8(ring_size) + rt__align8(history_size);
+}
+
 size_t rt_pool_layout_size(size_t ring_size)
 {
-	return sizeof(rt__shared) + rt__align8(ring_size);
+	return rt_pool_layout_size_ex(ring_size, 0);
 }
 
 size_t rt_pool_header_size(void)
@@ -130,6 +140,11 @@ size_t rt_pool_header_size(void)
 }
 
 void rt_pool_format(void *mem, size_t ring_size)
+{
+	rt_pool_format_ex(mem, ring_size, 0);
+}
+
+void rt_pool_format_ex(void *mem, size_t ring_size, size_t history_size)
 {
 	rt__shared *sh = mem;
 	pthread_mutexattr_t attr;
@@ -145,6 +160,13 @@ void rt_pool_format(void *mem, size_t ring_size)
 	sh->slot_count = RT_POOL_SLOTS;
 	sh->slot_size = (uint32_t) sizeof(rt__slot);
 	sh->ring_size = rt__align8(ring_size);
+	sh->history_size = rt__align8(history_size);
+	if (sh->history_size > 0) {
+		rt_history h;
+		if (rt_history_bind(&h, sh->ring + sh->ring_size, sh->history_size) == 0) {
+			rt_history_format(&h);
+		}
+	}
 	atomic_thread_fence(memory_order_release);
 	sh->magic = RT_POOL_MAGIC;
 }
@@ -153,7 +175,7 @@ int rt_pool_check(void *mem, uint64_t file_size, char *why, size_t whylen)
 {
 	rt__shared *sh = mem;
 	/* Each field read once: another process may be writing them. */
-	uint64_t magic = sh->magic, ring = sh->ring_size;
+	uint64_t magic = sh->magic, ring = sh->ring_size, hist = sh->history_size;
 	uint32_t version = sh->version, header = sh->header_size;
 	uint32_t slots = sh->slot_count, slot_size = sh->slot_size;
 	int r;
@@ -183,10 +205,12 @@ int rt_pool_check(void *mem, uint64_t file_size, char *why, size_t whylen)
 				RT_POOL_SLOTS, sizeof(rt__slot));
 		return -EBADMSG;
 	}
-	if (ring % 8 != 0 || ring < 64 || ring != file_size - sizeof(rt__shared)) {
-		snprintf(why, whylen, "its header says a ring of %llu bytes, its size leaves %llu",
-				(unsigned long long) ring,
-				(unsigned long long) (file_size - sizeof(rt__shared)));
+	if (ring % 8 != 0 || ring < 64 || hist % 8 != 0 || ring > file_size - sizeof(rt__shared)
+			|| hist != file_size - sizeof(rt__shared) - ring
+			|| (hist != 0 && hist < RT_HISTORY_MIN_SIZE)) {
+		snprintf(why, whylen, "its header says a ring of %llu bytes, its size leaves %llu "
+				"(and a history of %llu bytes)", (unsigned long long) ring,
+				(unsigned long long) (file_size - sizeof(rt__shared)), (unsigned long long) hist);
 		return -EBADMSG;
 	}
 	/* A lock that stays taken would stop every hub: it is held for a
@@ -219,21 +243,33 @@ int rt_pool_check(void *mem, uint64_t file_size, char *why, size_t whylen)
 
 int rt_pool_wrap(rt_pool **out, void *mem, size_t map_len, char *err, size_t errlen)
 {
+	rt__shared *sh = mem;
+	uint64_t ring, hist;
 	rt_pool *p;
 
 	if (map_len < sizeof(rt__shared) + 64 || (map_len - sizeof(rt__shared)) % 8 != 0) {
 		snprintf(err, errlen, "a mapping of %zu bytes holds no ring", map_len);
 		return -EINVAL;
 	}
-	p = malloc(sizeof(*p));
+	/* The split between ring and history is read once and checked against
+	 * the mapping's length: the sizes kept are private from here on. */
+	ring = sh->ring_size;
+	if (ring % 8 != 0 || ring < 64 || ring > map_len - sizeof(rt__shared)) {
+		snprintf(err, errlen, "a mapping of %zu bytes cannot hold a ring of %llu", map_len,
+				(unsigned long long) ring);
+		return -EINVAL;
+	}
+	hist = map_len - sizeof(rt__shared) - ring;
+	p = calloc(1, sizeof(*p));
 	if (p == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	p->s = mem;
-	/* From the mapping's length, never from the header. */
-	p->size = map_len - sizeof(rt__shared);
+	p->size = ring;
 	p->map_len = map_len;
+	p->has_hist = hist >= RT_HISTORY_MIN_SIZE
+			&& rt_history_bind(&p->hist, sh->ring + ring, (size_t) hist) == 0;
 	*out = p;
 	return 0;
 }
@@ -267,7 +303,13 @@ int rt_pool_secret_matches(const rt_pool *p, const char *secret)
 
 int rt_pool_map(rt_pool **out, size_t ring_size, char *err, size_t errlen)
 {
-	size_t len = rt_pool_layout_size(ring_size);
+	return rt_pool_map_ex(out, ring_size, 0, err, errlen);
+}
+
+int rt_pool_map_ex(rt_pool **out, size_t ring_size, size_t history_size, char *err,
+		size_t errlen)
+{
+	size_t len = rt_pool_layout_size_ex(ring_size, history_size);
 	rt__shared *sh;
 	int r;
 
@@ -277,7 +319,7 @@ int rt_pool_map(rt_pool **out, size_t ring_size, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot map %zu bytes of shared memory: %s", len, strerror(e));
 		return -e;
 	}
-	rt_pool_format(sh, ring_size);
+	rt_pool_format_ex(sh, ring_size, history_size);
 	r = rt_pool_wrap(out, sh, len, err, errlen);
 	if (r != 0) {
 		munmap(sh, len);
@@ -349,40 +391,175 @@ static void rt__wake(rt__slot *s)
 			(socklen_t) (offsetof(struct sockaddr_un, sun_path) + name_len));
 }
 
-RT_HOT int rt_pool_append(rt_pool *p, uint64_t app, const rt_msg *msg, char *err, size_t errlen)
+static uint64_t rt__now_ms(void)
 {
-	size_t len = rt_msg_encoded_size(msg);
-	size_t need = sizeof(rt__entry) + rt__align8(len);
-	rt__entry e = {(uint32_t) len, 0, app};
-	uint64_t head, pos;
+	struct timespec ts;
 
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+void rt_pool_set_history(rt_pool *p, const rt_history_rules *rules)
+{
+	p->rules = *rules;
+}
+
+int rt_pool_history_on(const rt_pool *p, const char *channel, size_t len)
+{
+	return p->has_hist && rt_history_rule_for(&p->rules, channel, len) != NULL;
+}
+
+/* Keeps the message of channel c in its history; under the lock. */
+static void rt__history_keep(rt_pool *p, const rt_msg *msg, uint32_t c,
+		const rt_history_rule *rule, uint64_t now, rt_pos *pos)
+{
+	rt_history_limits lim = {rule->max_messages, rule->max_seconds};
+	rt_msg one;
+	unsigned char *dst;
+	size_t len;
+
+	/* The entry is the message for this channel alone, as a client is
+	 * sent it: no exclusion (a recovering client is another connection). */
+	memset(&one, 0, sizeof(one));
+	one.type = RT_MSG_PUBLISH;
+	one.channel_count = 1;
+	one.channels = &msg->channels[c];
+	one.event = msg->event;
+	one.data = msg->data;
+	len = rt_msg_encoded_size(&one);
+	dst = rt_history_append(&p->hist, msg->channels[c].ptr, msg->channels[c].len, &lim, now,
+			len, pos);
+	if (dst != NULL) {
+		rt_msg_encode(&one, (char *) dst, len);
+	}
+}
+
+RT_HOT int rt_pool_append_at(rt_pool *p, uint64_t app, const rt_msg *msg, rt_pos *out,
+		char *err, size_t errlen)
+{
+	const rt_history_rule *stack_rules[16], **rules = NULL;
+	rt_pos stack_pos[16], *pos = NULL;
+	rt_msg with_pos;
+	const rt_msg *m = msg;
+	size_t len, need;
+	rt__entry e;
+	uint64_t head, at, now = 0;
+	int kept = 0, r = 0;
+
+	if (p->has_hist && p->rules.count > 0 && msg->type == RT_MSG_PUBLISH
+			&& msg->positions == NULL && msg->channel_count > 0) {
+		if (msg->channel_count <= 16) {
+			rules = stack_rules;
+			pos = stack_pos;
+		} else {
+			rules = malloc(msg->channel_count * sizeof(*rules));
+			pos = malloc(msg->channel_count * sizeof(*pos));
+			if (rules == NULL || pos == NULL) {
+				free(rules);
+				free(pos);
+				snprintf(err, errlen, "out of memory");
+				return -ENOMEM;
+			}
+		}
+		for (uint32_t c = 0; c < msg->channel_count; c++) {
+			rules[c] = rt_history_rule_for(&p->rules, msg->channels[c].ptr, msg->channels[c].len);
+			pos[c].offset = 0;
+			pos[c].epoch = 0;
+			kept |= rules[c] != NULL;
+		}
+		if (kept) {
+			with_pos = *msg;
+			with_pos.positions = pos;
+			m = &with_pos;
+			now = rt__now_ms();
+		}
+	}
+	len = rt_msg_encoded_size(m);
+	need = sizeof(rt__entry) + rt__align8(len);
 	if (need > rt__max_entry(p) || len > UINT32_MAX) {
 		snprintf(err, errlen, "a message of %zu bytes is larger than %zu bytes, the most "
 				"realtime.pool_memory=%llu carries (a message may use a quarter of it)",
 				len, rt_pool_max_message(p), (unsigned long long) p->size);
-		return -EMSGSIZE;
+		r = -EMSGSIZE;
+		goto done;
 	}
+	e.len = (uint32_t) len;
+	e.flags = 0;
+	e.app = app;
 	rt__lock(p);
+	/* Positions are given under the ring's lock: offsets follow the
+	 * order in which every hub reads the ring. */
+	if (kept) {
+		for (uint32_t c = 0; c < msg->channel_count; c++) {
+			if (rules[c] != NULL) {
+				rt__history_keep(p, msg, c, rules[c], now, &pos[c]);
+			}
+		}
+	}
 	/* Where to write is worked out once, from the private size: the
 	 * entry lies within the ring whatever head says. */
 	head = p->s->head;
-	pos = head % p->size;
-	if (pos + need > p->size) {
+	at = head % p->size;
+	if (at + need > p->size) {
 		/* Entries never wrap: pad to the end of the ring. */
-		if (p->size - pos >= sizeof(rt__entry)) {
-			rt__entry pad = {(uint32_t) (p->size - pos - sizeof(rt__entry)), RT_ENTRY_PAD, 0};
-			memcpy(p->s->ring + pos, &pad, sizeof(pad));
+		if (p->size - at >= sizeof(rt__entry)) {
+			rt__entry pad = {(uint32_t) (p->size - at - sizeof(rt__entry)), RT_ENTRY_PAD, 0};
+			memcpy(p->s->ring + at, &pad, sizeof(pad));
 		}
-		head += p->size - pos;
-		pos = 0;
+		head += p->size - at;
+		at = 0;
 	}
-	memcpy(p->s->ring + pos, &e, sizeof(e));
-	rt_msg_encode(msg, (char *) p->s->ring + pos + sizeof(e), len);
+	memcpy(p->s->ring + at, &e, sizeof(e));
+	rt_msg_encode(m, (char *) p->s->ring + at + sizeof(e), len);
 	atomic_thread_fence(memory_order_release);
 	p->s->head = head + need;
 	p->s->msgs++;
 	rt__unlock(p);
-	return 0;
+	if (out != NULL) {
+		for (uint32_t c = 0; c < msg->channel_count; c++) {
+			out[c] = kept ? pos[c] : (rt_pos) {0, 0};
+		}
+	}
+done:
+	if (rules != NULL && rules != stack_rules) {
+		free(rules);
+		free(pos);
+	}
+	return r;
+}
+
+RT_HOT int rt_pool_append(rt_pool *p, uint64_t app, const rt_msg *msg, char *err, size_t errlen)
+{
+	return rt_pool_append_at(p, app, msg, NULL, err, errlen);
+}
+
+int rt_pool_history_read(rt_pool *p, const char *channel, size_t len, const rt_pos *since,
+		uint32_t limit, rt_history_fn fn, void *ctx, rt_pos *top)
+{
+	const rt_history_rule *rule;
+	rt_history_limits lim;
+	int r;
+
+	top->offset = 0;
+	top->epoch = 0;
+	if (!p->has_hist || (rule = rt_history_rule_for(&p->rules, channel, len)) == NULL) {
+		return -ENOENT;
+	}
+	lim.max_messages = rule->max_messages;
+	lim.max_seconds = rule->max_seconds;
+	if (limit > rule->max_messages) {
+		limit = rule->max_messages;
+	}
+	rt__lock(p);
+	r = rt_history_read(&p->hist, channel, len, &lim, rt__now_ms(), since, limit, fn, ctx, top);
+	rt__unlock(p);
+	return r;
+}
+
+void rt_pool_history_counts(const rt_pool *p, uint64_t *reset_corrupt, uint64_t *evicted_channels)
+{
+	*reset_corrupt = p->hist.reset_corrupt;
+	*evicted_channels = p->hist.evicted_channels;
 }
 
 int rt_pool_wake(rt_pool *p, uint64_t app, const rt_pool_member *except)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "hub/model/msg.h"
+#include "hub/model/history_rules.h"
 
 #define RT_POOL_SLOTS 256
 
@@ -23,14 +24,20 @@ typedef struct rt_pool_member rt_pool_member;
 /* Maps an anonymous segment with a ring of ring_size bytes. Call before
  * forking. (broker/segment.h maps a named one.) */
 int rt_pool_map(rt_pool **out, size_t ring_size, char *err, size_t errlen);
+/* The same with a history store of history_size bytes after the ring
+ * (broker/history.h; 0: none). */
+int rt_pool_map_ex(rt_pool **out, size_t ring_size, size_t history_size, char *err,
+		size_t errlen);
 void rt_pool_unmap(rt_pool *pool);
 
 /* The layout, for broker/segment.c: the bytes a segment with a ring of
  * ring_size takes, and those of its header. */
 size_t rt_pool_layout_size(size_t ring_size);
+size_t rt_pool_layout_size_ex(size_t ring_size, size_t history_size);
 size_t rt_pool_header_size(void);
 /* Makes mem (rt_pool_layout_size bytes, zeroed or not) an empty pool. */
 void rt_pool_format(void *mem, size_t ring_size);
+void rt_pool_format_ex(void *mem, size_t ring_size, size_t history_size);
 /* Whether mem, mapped from a file of file_size bytes that another process
  * made, is a pool of this build: magic, layout version, sizes against the
  * file's, a usable lock. Returns 0, or -EBADMSG (sizes), -EAGAIN (no magic
@@ -53,6 +60,28 @@ int rt_pool_publish(rt_pool *pool, uint64_t app, const rt_msg *msg, char *err, s
  * datagram to each hub of app that is not already due to read (except one
  * member, a hub that drains by itself). */
 int rt_pool_append(rt_pool *pool, uint64_t app, const rt_msg *msg, char *err, size_t errlen);
+/* rt_pool_append that also says where msg stands in each channel's history:
+ * out (NULL, or msg->channel_count of them) gets offset 0 for channels
+ * without one. The positions travel in the ring with the message. */
+int rt_pool_append_at(rt_pool *pool, uint64_t app, const rt_msg *msg, rt_pos *out,
+		char *err, size_t errlen);
+
+/* History (broker/history.h), in the segment's region after the ring:
+ * which channels keep one (copied into this process's handle; a forked
+ * child inherits it). */
+void rt_pool_set_history(rt_pool *pool, const rt_history_rules *rules);
+/* Whether channel keeps a history here. */
+int rt_pool_history_on(const rt_pool *pool, const char *channel, size_t len);
+/* rt_history_read under the segment's lock (fn runs under it: copy, do not
+ * block), with the limits of the channel's rule; limit is capped at its
+ * max_messages. -ENOENT: the channel keeps no history here. */
+int rt_pool_history_read(rt_pool *pool, const char *channel, size_t len, const rt_pos *since,
+		uint32_t limit, void (*fn)(void *ctx, const rt_pos *pos, const unsigned char *bytes,
+		size_t len), void *ctx, rt_pos *top);
+/* What this process's handle noticed: stores or channels found corrupt and
+ * started again, channel records given to another channel. */
+void rt_pool_history_counts(const rt_pool *pool, uint64_t *reset_corrupt,
+		uint64_t *evicted_channels);
 /* Returns how many hubs of app hold a slot (the one excepted included). */
 int rt_pool_wake(rt_pool *pool, uint64_t app, const rt_pool_member *except);
 

@@ -135,10 +135,10 @@ static int rt__map_checked(int fd, const char *name, const struct stat *st, rt_p
 
 /* Makes the segment; nothing else may have it (O_EXCL), and a symbolic
  * link in its place is not followed. */
-static int rt__create(rt_pool **out, const char *name, size_t ring_size, uid_t uid, gid_t gid,
-		char *err, size_t errlen)
+static int rt__create(rt_pool **out, const char *name, size_t ring_size, size_t history_size,
+		uid_t uid, gid_t gid, char *err, size_t errlen)
 {
-	size_t len = rt_pool_layout_size(ring_size);
+	size_t len = rt_pool_layout_size_ex(ring_size, history_size);
 	const char *step = "create";
 	void *mem = MAP_FAILED;
 	int fd, e;
@@ -160,7 +160,7 @@ static int rt__create(rt_pool **out, const char *name, size_t ring_size, uid_t u
 	} else if ((mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
 		step = "map it";
 	} else {
-		rt_pool_format(mem, ring_size);
+		rt_pool_format_ex(mem, ring_size, history_size);
 		close(fd);
 		e = rt_pool_wrap(out, mem, len, err, errlen);
 		if (e != 0) {
@@ -179,13 +179,19 @@ static int rt__create(rt_pool **out, const char *name, size_t ring_size, uid_t u
 int rt_segment_open(rt_pool **out, const char *name, size_t ring_size, uid_t uid, gid_t gid,
 		char *note, size_t notelen, char *err, size_t errlen)
 {
+	return rt_segment_open_ex(out, name, ring_size, 0, uid, gid, note, notelen, err, errlen);
+}
+
+int rt_segment_open_ex(rt_pool **out, const char *name, size_t ring_size, size_t history_size,
+		uid_t uid, gid_t gid, char *note, size_t notelen, char *err, size_t errlen)
+{
 	struct stat st;
 	int fd, r;
 
 	note[0] = '\0';
 	/* Twice at most: another process may remove the one we saw meanwhile. */
 	for (int tries = 0; tries < 2; tries++) {
-		r = rt__create(out, name, ring_size, uid, gid, err, errlen);
+		r = rt__create(out, name, ring_size, history_size, uid, gid, err, errlen);
 		if (r != -EEXIST) {
 			return r == 0 ? RT_SEGMENT_CREATED : r;
 		}
@@ -218,16 +224,18 @@ int rt_segment_open(rt_pool **out, const char *name, size_t ring_size, uid_t uid
 			r = rt__map_checked(fd, name, &st, out, err, errlen);
 		}
 		close(fd);
-		if (r == 0 && (uint64_t) st.st_size == rt_pool_layout_size(ring_size)) {
+		if (r == 0 && (uint64_t) st.st_size
+				== rt_pool_layout_size_ex(ring_size, history_size)) {
 			return RT_SEGMENT_ATTACHED;
 		}
 		if (r == 0) {
 			rt_pool_unmap(*out);
 			*out = NULL;
-			snprintf(note, notelen, "shared memory segment %s has a ring of %llu bytes, "
-					"realtime.pool_memory asks for %zu", name,
+			snprintf(note, notelen, "shared memory segment %s has a ring and history of %llu "
+					"bytes, realtime.pool_memory asks for %zu (and realtime.history_memory for "
+					"%zu)", name,
 					(unsigned long long) ((uint64_t) st.st_size - rt_pool_header_size()),
-					ring_size);
+					ring_size, history_size);
 		} else if (r == -EBADMSG || r == -EAGAIN || r == -EPROTO || r == -EPROTONOSUPPORT
 				|| r == -ENOTRECOVERABLE) {
 			snprintf(note, notelen, "%s", err);
@@ -242,7 +250,7 @@ int rt_segment_open(rt_pool **out, const char *name, size_t ring_size, uid_t uid
 					strerror(-r));
 			return r;
 		}
-		r = rt__create(out, name, ring_size, uid, gid, err, errlen);
+		r = rt__create(out, name, ring_size, history_size, uid, gid, err, errlen);
 		if (r != -EEXIST) {
 			return r == 0 ? RT_SEGMENT_RECREATED : r;
 		}

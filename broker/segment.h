@@ -41,6 +41,11 @@ enum { RT_SEGMENT_ATTACHED = 0, RT_SEGMENT_CREATED = 1, RT_SEGMENT_RECREATED = 2
 int rt_segment_open(rt_pool **out, const char *name, size_t ring_size, uid_t uid, gid_t gid,
 		char *note, size_t notelen, char *err, size_t errlen);
 
+/* The same with a history store of history_size bytes after the ring
+ * (0: none); a segment of another ring or history size is made again. */
+int rt_segment_open_ex(rt_pool **out, const char *name, size_t ring_size, size_t history_size,
+		uid_t uid, gid_t gid, char *note, size_t notelen, char *err, size_t errlen);
+
 /* Where the segment was when attached: a CLI process compares it with
  * what the name leads to now, to notice a segment made again. */
 typedef struct rt_segment_id {

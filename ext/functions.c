@@ -14,6 +14,7 @@
 #include "hub/proto/proto.h"
 #include "hub/model/query.h"
 #include "hub/model/token.h"
+#include "hub/model/history_rules.h"
 
 #include <stdatomic.h>
 
@@ -87,7 +88,17 @@ static _Atomic uint64_t rt__refused;
 /* Hands a message to the broker; throws Realtime\Exception on failure.
  * The message is a view of the caller's bytes: a broker copies only what
  * it keeps, so a broadcast() into the shared ring allocates nothing. */
+RT_HOT static zend_result rt__publish_at(const char *function, rt_msg_type type,
+		const rt_msg_fields *f, rt_pos *positions);
+
 RT_HOT static zend_result rt__publish(const char *function, rt_msg_type type, const rt_msg_fields *f)
+{
+	return rt__publish_at(function, type, f, NULL);
+}
+
+/* positions: NULL, or f->channel_count of them (offset 0: none known). */
+RT_HOT static zend_result rt__publish_at(const char *function, rt_msg_type type,
+		const rt_msg_fields *f, rt_pos *positions)
 {
 	const rt_broker_ops *ops;
 	char err[256];
@@ -112,7 +123,11 @@ RT_HOT static zend_result rt__publish(const char *function, rt_msg_type type, co
 	}
 	broker = rt_lifecycle_broker(&ops, err, sizeof(err));
 	if (broker != NULL) {
-		r = ops->publish(broker, &msg, err, sizeof(err));
+		if (positions != NULL && ops->publish_at != NULL) {
+			r = ops->publish_at(broker, &msg, positions, err, sizeof(err));
+		} else {
+			r = ops->publish(broker, &msg, err, sizeof(err));
+		}
 		if (r == 0) {
 			return SUCCESS;
 		}
@@ -178,6 +193,17 @@ static zend_result rt__send_direct(rt_msg_type type, const char *function, rt_st
 	return r;
 }
 
+/* ["offset" => int, "epoch" => "<16 hex digits>"] */
+static void rt__position_zval(zval *out, const rt_pos *pos)
+{
+	char hex[17];
+
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long) pos->epoch);
+	array_init_size(out, 2);
+	add_assoc_long(out, "offset", (zend_long) pos->offset);
+	add_assoc_string(out, "epoch", hex);
+}
+
 RT_HOT ZEND_FUNCTION(Realtime_broadcast)
 {
 	zend_string *channel = NULL, *event = NULL, *except = NULL;
@@ -186,6 +212,7 @@ RT_HOT ZEND_FUNCTION(Realtime_broadcast)
 	smart_str data = {0};
 	rt_msg_fields f = {0};
 	rt_str one, *list = &one;
+	rt_pos one_pos, *positions;
 	uint32_t count = 0;
 	zend_result r;
 
@@ -246,12 +273,184 @@ RT_HOT ZEND_FUNCTION(Realtime_broadcast)
 	f.exclude = rt__opt_str(except);
 	f.data.ptr = ZSTR_VAL(data.s);
 	f.data.len = ZSTR_LEN(data.s);
-	r = rt__publish("Realtime\\broadcast", RT_MSG_PUBLISH, &f);
+	positions = count <= 1 ? &one_pos : emalloc(count * sizeof(*positions));
+	for (uint32_t i = 0; i < count; i++) {
+		positions[i].offset = 0;
+	}
+	r = rt__publish_at("Realtime\\broadcast", RT_MSG_PUBLISH, &f, positions);
 	smart_str_free(&data);
+	if (r == SUCCESS) {
+		/* One channel: its position or null; several: channel => position
+		 * or null (docs/php-api.md). */
+		if (channel != NULL) {
+			if (positions[0].offset > 0) {
+				rt__position_zval(return_value, &positions[0]);
+			}
+		} else {
+			array_init_size(return_value, count);
+			for (uint32_t i = 0; i < count; i++) {
+				zval pos;
+				if (positions[i].offset > 0) {
+					rt__position_zval(&pos, &positions[i]);
+				} else {
+					ZVAL_NULL(&pos);
+				}
+				zend_hash_str_update(Z_ARRVAL_P(return_value), list[i].ptr, list[i].len, &pos);
+			}
+		}
+	}
+	if (positions != &one_pos) {
+		efree(positions);
+	}
 	if (list != &one) {
 		efree(list);
 	}
 	if (r == FAILURE) {
+		RETURN_THROWS();
+	}
+}
+
+/* Realtime\history(): the entries are copied out under the segment's lock
+ * and turned into PHP values after it. */
+typedef struct rt__history_out {
+	zend_long limit;
+	zend_long count;
+	struct rt__history_item {
+		rt_pos pos;
+		char *bytes;
+		size_t len;
+	} *items;
+} rt__history_out;
+
+static void rt__history_take(void *ctx, const rt_pos *pos, const unsigned char *bytes, size_t len)
+{
+	rt__history_out *out = ctx;
+	struct rt__history_item *it;
+
+	if (out->count >= out->limit) {
+		return;
+	}
+	/* malloc, not emalloc: this runs under the segment's lock, and must not
+	 * bail out of it on a memory limit. */
+	it = &out->items[out->count];
+	it->bytes = malloc(len > 0 ? len : 1);
+	if (it->bytes == NULL) {
+		return;
+	}
+	memcpy(it->bytes, bytes, len);
+	it->len = len;
+	it->pos = *pos;
+	out->count++;
+}
+
+static zend_result rt__parse_position(HashTable *ht, rt_pos *out, uint32_t arg)
+{
+	zval *offset = zend_hash_str_find_deref(ht, "offset", sizeof("offset") - 1);
+	zval *epoch = zend_hash_str_find_deref(ht, "epoch", sizeof("epoch") - 1);
+
+	if (offset == NULL || Z_TYPE_P(offset) != IS_LONG || Z_LVAL_P(offset) < 0
+			|| epoch == NULL || Z_TYPE_P(epoch) != IS_STRING || Z_STRLEN_P(epoch) != 16) {
+		zend_argument_value_error(arg, "must be null or [\"offset\" => int >= 0, \"epoch\" => "
+				"string of 16 hex digits]");
+		return FAILURE;
+	}
+	out->epoch = 0;
+	for (int i = 0; i < 16; i++) {
+		char c = Z_STRVAL_P(epoch)[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+				: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0) {
+			zend_argument_value_error(arg, "must have an \"epoch\" of 16 hex digits");
+			return FAILURE;
+		}
+		out->epoch = out->epoch << 4 | (uint64_t) d;
+	}
+	out->offset = (uint64_t) Z_LVAL_P(offset);
+	return SUCCESS;
+}
+
+ZEND_FUNCTION(Realtime_history)
+{
+	zend_string *channel;
+	zend_long limit = 100;
+	HashTable *since_ht = NULL;
+	rt_pos since, top;
+	rt__history_out out = {0};
+	const rt_broker_ops *ops;
+	rt_broker *broker;
+	char err[300];
+	int r = -ENOTSUP;
+
+	ZEND_PARSE_PARAMETERS_START(1, 3)
+		Z_PARAM_STR(channel)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_LONG(limit)
+		Z_PARAM_ARRAY_HT_OR_NULL(since_ht)
+	ZEND_PARSE_PARAMETERS_END();
+
+	if (rt__check_channel(channel, 1) == FAILURE) {
+		RETURN_THROWS();
+	}
+	if (limit < 1 || limit > RT_HISTORY_MAX_MESSAGES) {
+		zend_argument_value_error(2, "must be from 1 to %u", RT_HISTORY_MAX_MESSAGES);
+		RETURN_THROWS();
+	}
+	if (since_ht != NULL && rt__parse_position(since_ht, &since, 3) == FAILURE) {
+		RETURN_THROWS();
+	}
+	broker = rt_lifecycle_broker(&ops, err, sizeof(err));
+	if (broker != NULL && ops->history == NULL) {
+		snprintf(err, sizeof(err), "the %s broker keeps no history yet", ops->name);
+	}
+	out.limit = limit;
+	out.items = ecalloc((size_t) limit, sizeof(*out.items));
+	if (broker != NULL && ops->history != NULL) {
+		/* With since, everything after it must still be there: ask for as
+		 * many as the channel keeps and hand over the first `limit`. */
+		r = ops->history(broker, ZSTR_VAL(channel), ZSTR_LEN(channel),
+				since_ht != NULL ? &since : NULL,
+				since_ht != NULL ? RT_HISTORY_MAX_MESSAGES : (uint32_t) limit,
+				rt__history_take, &out, &top, err, sizeof(err));
+	}
+	if (r == 0) {
+		snprintf(err, sizeof(err), "the history of %s no longer holds everything after offset "
+				"%llu of epoch %016llx (trimmed, or lost: now at offset %llu of epoch %016llx); "
+				"refetch the state", ZSTR_VAL(channel), (unsigned long long) since.offset,
+				(unsigned long long) since.epoch, (unsigned long long) top.offset,
+				(unsigned long long) top.epoch);
+	}
+	if (r == 1) {
+		array_init_size(return_value, (uint32_t) out.count);
+	}
+	for (zend_long i = 0; i < out.count; i++) {
+		rt_msg *msg = rt_msg_decode(out.items[i].bytes, out.items[i].len);
+		zval item, data;
+		if (r == 1 && msg != NULL && msg->channel_count == 1) {
+			array_init_size(&item, 4);
+			add_assoc_long(&item, "offset", (zend_long) out.items[i].pos.offset);
+			{
+				char hex[17];
+				snprintf(hex, sizeof(hex), "%016llx", (unsigned long long) out.items[i].pos.epoch);
+				add_assoc_string(&item, "epoch", hex);
+			}
+			if (msg->event.ptr != NULL) {
+				add_assoc_stringl(&item, "event", msg->event.ptr, msg->event.len);
+			} else {
+				add_assoc_null(&item, "event");
+			}
+			if (php_json_decode_ex(&data, msg->data.ptr, msg->data.len,
+					PHP_JSON_OBJECT_AS_ARRAY, PHP_JSON_PARSER_DEFAULT_DEPTH) == FAILURE) {
+				ZVAL_STRINGL(&data, msg->data.ptr, msg->data.len);
+			}
+			add_assoc_zval(&item, "data", &data);
+			add_next_index_zval(return_value, &item);
+		}
+		rt_msg_free(msg);
+		free(out.items[i].bytes);
+	}
+	efree(out.items);
+	if (r != 1) {
+		zend_throw_exception_ex(realtime_ce_exception, 0, "Realtime\\history(): %s", err);
 		RETURN_THROWS();
 	}
 }

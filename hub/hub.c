@@ -300,6 +300,34 @@ static void rt__deliver_whisper(rt_hub *hub, const rt_msg *msg)
 			NULL);
 }
 
+/* rt__fanout of a message with a history position: each subscriber gets
+ * it once, after what it was already given (a recovery's replay may have
+ * covered messages the ring still brings). */
+static void rt__fanout_positioned(rt_channel *ch, const rt__publish_arg *a, const rt_pos *pos,
+		const rt_session *skip)
+{
+	rt_frames frames = {0};
+
+	for (uint32_t i = 0; i < ch->count; i++) {
+		rt_sub *sub = ch->subs[i];
+		rt_session *s = sub->session;
+		rt_buf *frame;
+		if (s == skip) {
+			continue;
+		}
+		if (sub->hist_epoch == pos->epoch && pos->offset <= sub->hist_offset) {
+			continue;
+		}
+		sub->hist_epoch = pos->epoch;
+		sub->hist_offset = pos->offset;
+		frame = rt_frames_get(&frames, s->proto, rt__build_message, a);
+		if (frame != NULL) {
+			rt_session_send(s, frame);
+		}
+	}
+	rt_frames_release(&frames);
+}
+
 static void rt__publish(rt_hub *hub, const rt_msg *msg)
 {
 	const rt_session *skip = NULL;
@@ -310,7 +338,12 @@ static void rt__publish(rt_hub *hub, const rt_msg *msg)
 	for (uint32_t c = 0; c < msg->channel_count; c++) {
 		rt__publish_arg a = {msg, msg->channels[c]};
 		rt_channel *ch = rt_registry_find(&hub->registry, a.channel.ptr, a.channel.len);
-		if (ch != NULL) {
+		if (ch == NULL) {
+			continue;
+		}
+		if (msg->positions != NULL && msg->positions[c].offset > 0) {
+			rt__fanout_positioned(ch, &a, &msg->positions[c], skip);
+		} else {
 			rt__fanout(ch, rt__build_message, &a, skip, NULL);
 		}
 	}

@@ -13,8 +13,19 @@ namespace Realtime {
      * Sends $message to every subscriber of $channel (or of each channel of a list).
      * A string is delivered as a JSON string, as is; any other value is JSON-encoded here.
      * $except is a connection id (the sender's, as its client learned it) not to deliver to.
+     * Returns where the message stands in the channel's history (realtime.history) on the
+     * memory broker: ["offset" => int, "epoch" => string] for one channel, or null; for a list,
+     * [channel => position or null, ...].
      */
-    function broadcast(string|array $channel, mixed $message, ?string $event = null, ?string $except = null): void {}
+    function broadcast(string|array $channel, mixed $message, ?string $event = null, ?string $except = null): ?array {}
+
+    /**
+     * The last $limit messages of a channel with history, oldest first, or with $since
+     * (["offset" => int, "epoch" => string]) the first $limit after it: a list of
+     * ["offset" => int, "epoch" => string, "event" => ?string, "data" => mixed].
+     * Throws Realtime\Exception when $since is no longer covered (trimmed, or a new epoch).
+     */
+    function history(string $channel, int $limit = 100, ?array $since = null): array {}
 
     /** Sends $message to every connection of a user. */
     function broadcastToUser(int|string $userId, mixed $message, ?string $event = null): void {}

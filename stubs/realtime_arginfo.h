@@ -1,11 +1,17 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 5b54c927c500c8a9968457519a23320215ffcc26 */
+ * Stub hash: 319bc817075f2d1054b9b39914f0f04dac0a5ba6 */
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_broadcast, 0, 2, IS_VOID, 0)
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_broadcast, 0, 2, IS_ARRAY, 1)
 	ZEND_ARG_TYPE_MASK(0, channel, MAY_BE_STRING|MAY_BE_ARRAY, NULL)
 	ZEND_ARG_TYPE_INFO(0, message, IS_MIXED, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, event, IS_STRING, 1, "null")
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, except, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_history, 0, 1, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, channel, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, limit, IS_LONG, 0, "100")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, since, IS_ARRAY, 1, "null")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_broadcastToUser, 0, 2, IS_VOID, 0)
@@ -52,6 +58,7 @@ ZEND_END_ARG_INFO()
 
 
 ZEND_FUNCTION(Realtime_broadcast);
+ZEND_FUNCTION(Realtime_history);
 ZEND_FUNCTION(Realtime_broadcastToUser);
 ZEND_FUNCTION(Realtime_send);
 ZEND_FUNCTION(Realtime_disconnectUser);
@@ -67,6 +74,7 @@ ZEND_FUNCTION(Realtime_status);
 
 static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Realtime", broadcast, Realtime_broadcast, arginfo_Realtime_broadcast)
+	ZEND_NS_FALIAS("Realtime", history, Realtime_history, arginfo_Realtime_history)
 	ZEND_NS_FALIAS("Realtime", broadcastToUser, Realtime_broadcastToUser, arginfo_Realtime_broadcastToUser)
 	ZEND_NS_FALIAS("Realtime", send, Realtime_send, arginfo_Realtime_send)
 	ZEND_NS_FALIAS("Realtime", disconnectUser, Realtime_disconnectUser, arginfo_Realtime_disconnectUser)

@@ -414,7 +414,7 @@ static int rt__event_parse(const rt_config *cfg, json_t *obj, rt__event *e, char
 static int rt__event_check(rt_hub *hub, const rt__event *e, char *err, size_t errlen)
 {
 	rt_str list[RT_API_CHANNELS_MAX];
-	rt_msg_fields f;
+	rt_msg_fields f = {0};
 	uint32_t n = 0;
 	rt_msg view;
 	rt_sb data;
@@ -466,7 +466,7 @@ static int rt__event_check(rt_hub *hub, const rt__event *e, char *err, size_t er
 static int rt__event_publish(rt_hub *hub, const rt__event *e)
 {
 	rt_str list[RT_API_CHANNELS_MAX];
-	rt_msg_fields f;
+	rt_msg_fields f = {0};
 	uint32_t n = 0;
 	rt_sb data;
 	rt_msg *msg;
@@ -816,7 +816,7 @@ static void rt__get_users(rt_hub *hub, rt_http_answer *ans, const char *name, si
 
 static void rt__terminate(rt_hub *hub, rt_http_answer *ans, const char *user, size_t len)
 {
-	rt_msg_fields f;
+	rt_msg_fields f = {0};
 	rt_msg *msg;
 	rt_sb sb;
 	int r;

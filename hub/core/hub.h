@@ -40,6 +40,18 @@ typedef struct rt_hub_peer {
 	uint32_t load;        /* its open connections, as it last said */
 } rt_hub_peer;
 
+/* What a history read found (rt_hub_link.history). */
+typedef struct rt_hub_history {
+	/* 1: the messages after `since` are all here (or no since was given);
+	 * 0: they are not (trimmed, another epoch, too many): none are given;
+	 * -ENOENT: the channel keeps no history; another negative errno: failed. */
+	int status;
+	rt_pos top;            /* the channel's position now */
+	rt_msg **msgs;         /* publishes on the channel alone, oldest first, each
+	                        * with its position; the link's, valid during done */
+	uint32_t count;
+} rt_hub_history;
+
 /* How a hub exchanges messages with the other hubs of its app (a broker).
  * Every function runs on the hub thread. Without a link, a hub is alone:
  * what it publishes it delivers itself. */
@@ -71,6 +83,14 @@ typedef struct rt_hub_link {
 	/* Optional: the live hubs of the app on this host, this one included,
 	 * with their loads: writes at most max, returns how many there are. */
 	int (*peers)(void *ctx, rt_hub_peer *out, int max);
+	/* Optional: reads channel's history after since (NULL: only the
+	 * position), at most limit messages (capped by the channel's rule), and
+	 * calls done once with what it found. The memory broker calls it before
+	 * returning, so nothing published meanwhile reaches this hub first; a
+	 * broker that answers later must keep that order itself. NULL: no
+	 * broker-side history (subscribes get recovered:false). */
+	void (*history)(void *ctx, const char *channel, size_t len, const rt_pos *since,
+			uint32_t limit, void (*done)(void *arg, const rt_hub_history *res), void *arg);
 } rt_hub_link;
 
 /* Binds the listener on the calling thread, so that a port in use is

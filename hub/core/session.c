@@ -431,6 +431,20 @@ uint32_t rt_session_subscribe_burst(const rt_config *cfg)
 			: cfg->subscribe_rate;
 }
 
+void rt_session_history(rt_session *s, const char *channel, size_t len, const rt_pos *since,
+		uint32_t limit, void (*done)(void *arg, const rt_hub_history *res), void *arg)
+{
+	rt_hub *hub = s->hub;
+	rt_hub_history none = {0};
+
+	if (hub != NULL && hub->has_link && hub->link.history != NULL) {
+		hub->link.history(hub->link.ctx, channel, len, since, limit, done, arg);
+		return;
+	}
+	none.status = -ENOENT;
+	done(arg, &none);
+}
+
 int rt_session_take_subscribe_token(rt_session *s)
 {
 	rt_hub *hub = s->hub;

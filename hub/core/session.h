@@ -133,6 +133,11 @@ rt_user *rt_session_find_user(rt_hub *hub, const char *id, size_t len);
  * realtime.subscribe_rate, holding up to rt_session_subscribe_burst());
  * 0 when over the rate, the refusal counted and logged. */
 int rt_session_take_subscribe_token(rt_session *s);
+
+/* Reads a channel's history through the hub's broker link
+ * (rt_hub_link.history); without one, done gets status -ENOENT at once. */
+void rt_session_history(rt_session *s, const char *channel, size_t len, const rt_pos *since,
+		uint32_t limit, void (*done)(void *arg, const rt_hub_history *res), void *arg);
 uint32_t rt_session_subscribe_burst(const rt_config *cfg);
 
 /* Why a client event is refused, in the order the checks run. */

@@ -46,6 +46,8 @@ const rt_setting rt_settings[] = {
 	{"pool_memory", "8388608"},
 	{"batch_window", "2"},
 	{"shm_user", ""},
+	{"history", ""},
+	{"history_memory", "16777216"},
 	{"redis_address", "127.0.0.1:6379"},
 	{"redis_password", ""},
 	{"redis_database", "0"},
@@ -267,6 +269,19 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 	if (strcmp(name, "pool_memory") == 0) {
 		if (rt__parse_uint(value, 65536, 1u << 30, &cfg->pool_memory) != 0) {
 			return rt__fail(err, errlen, name, value, "expected bytes from 65536 to 1073741824");
+		}
+		return 0;
+	}
+	if (strcmp(name, "history") == 0) {
+		char why[200];
+		if (rt_history_rules_parse(&cfg->history, value, why, sizeof(why)) != 0) {
+			return rt__fail(err, errlen, name, value, why);
+		}
+		return 0;
+	}
+	if (strcmp(name, "history_memory") == 0) {
+		if (rt__parse_uint(value, 1u << 20, 1u << 30, &cfg->history_memory) != 0) {
+			return rt__fail(err, errlen, name, value, "expected bytes from 1048576 to 1073741824");
 		}
 		return 0;
 	}

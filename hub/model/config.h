@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hub/model/history_rules.h"
+
 #define RT_CHANNEL_MAX 200
 #define RT_ORIGINS_MAX 32
 #define RT_BEARER_KEY_MIN 16  /* bytes of publish_key and metrics_key */
@@ -58,6 +60,8 @@ typedef struct rt_config {
 	uint32_t pool_memory;       /* bytes of the ring shared by a server's processes */
 	uint32_t batch_window;      /* ms a busy process's broadcasts may wait for one wake-up */
 	char shm_user[33];          /* owner of the pool's named segment; empty: the creator */
+	rt_history_rules history;   /* channels that keep a history (realtime.history) */
+	uint32_t history_memory;    /* bytes of the named segment given to history */
 
 	/* The redis broker (docs/redis.md). */
 	char redis_address[256];    /* host:port, or the path of a unix socket */

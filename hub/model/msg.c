@@ -62,6 +62,9 @@ rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *f)
 	int bad = 0;
 
 	size = rt__add(size, (size_t) f->channel_count * sizeof(rt_str));
+	if (f->positions != NULL) {
+		size = rt__add(size, (size_t) f->channel_count * sizeof(rt_pos));
+	}
 	for (uint32_t i = 0; i < f->channel_count; i++) {
 		size = rt__add(size, rt__add(f->channels[i].len, 1));
 	}
@@ -75,7 +78,13 @@ rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *f)
 	msg->type = type;
 	msg->channel_count = f->channel_count;
 	msg->channels = (rt_str *) (msg + 1);
+	msg->positions = NULL;
 	cursor = (char *) (msg->channels + f->channel_count);
+	if (f->positions != NULL) {
+		msg->positions = (rt_pos *) cursor;
+		memcpy(msg->positions, f->positions, (size_t) f->channel_count * sizeof(rt_pos));
+		cursor += (size_t) f->channel_count * sizeof(rt_pos);
+	}
 	end = (char *) msg + size;
 	for (uint32_t i = 0; i < f->channel_count; i++) {
 		bad |= rt__copy(&cursor, end, &msg->channels[i], f->channels[i]);
@@ -107,6 +116,7 @@ RT_HOT void rt_msg_view(rt_msg *out, rt_msg_type type, const rt_msg_fields *f)
 	out->query = f->query;
 	out->origin = f->origin;
 	out->count = f->count;
+	out->positions = (rt_pos *) f->positions;
 }
 
 rt_msg *rt_msg_copy(const rt_msg *msg)
@@ -123,6 +133,7 @@ rt_msg *rt_msg_copy(const rt_msg *msg)
 	f.query = msg->query;
 	f.origin = msg->origin;
 	f.count = msg->count;
+	f.positions = msg->positions;
 	copy = rt_msg_new(msg->type, &f);
 	if (copy != NULL && copy->query != NULL) {
 		rt_query_retain(copy->query); /* each message releases its own reference */
@@ -140,7 +151,8 @@ void rt_msg_free(rt_msg *msg)
 
 /* Layout: type u8, origin u32, count u32, channel count u16, then for each
  * of the channels, event, data, exclude and target: a u32 length (0xffffffff
- * for an absent string) and the bytes. Little-endian, as both ends are on
+ * for an absent string) and the bytes; with positions, then a u16 count
+ * (the channel count) and a u64 offset and u64 epoch per channel. Little-endian, as both ends are on
  * the same kind of machine (one host for the memory broker; Redis peers are
  * assumed alike too). */
 #define RT_ABSENT 0xffffffffu
@@ -156,6 +168,9 @@ RT_HOT size_t rt_msg_encoded_size(const rt_msg *m)
 
 	for (uint32_t i = 0; i < m->channel_count; i++) {
 		n += rt__str_size(m->channels[i]);
+	}
+	if (m->positions != NULL) {
+		n += 2 + (size_t) m->channel_count * 16;
 	}
 	return n + rt__str_size(m->event) + rt__str_size(m->data) + rt__str_size(m->exclude)
 			+ rt__str_size(m->target);
@@ -197,7 +212,16 @@ RT_HOT size_t rt_msg_encode(const rt_msg *m, char *out, size_t outlen)
 	p = rt__put_str(p, m->event);
 	p = rt__put_str(p, m->data);
 	p = rt__put_str(p, m->exclude);
-	rt__put_str(p, m->target);
+	p = rt__put_str(p, m->target);
+	if (m->positions != NULL) {
+		memcpy(p, &cc, 2);
+		p += 2;
+		for (uint32_t i = 0; i < m->channel_count; i++) {
+			memcpy(p, &m->positions[i].offset, 8);
+			memcpy(p + 8, &m->positions[i].epoch, 8);
+			p += 16;
+		}
+	}
 	return n;
 }
 
@@ -242,6 +266,7 @@ rt_msg *rt_msg_decode(const char *in, size_t len)
 	rt__reader r;
 	rt_msg_fields f = {0};
 	rt_str *channels = NULL;
+	rt_pos *positions = NULL;
 	rt_msg_type type;
 	uint16_t cc;
 	rt_msg *msg;
@@ -287,7 +312,29 @@ rt_msg *rt_msg_decode(const char *in, size_t len)
 	f.data = rt__get_str(&r);
 	f.exclude = rt__get_str(&r);
 	f.target = rt__get_str(&r);
+	if (!r.bad && r.p != r.end) {
+		/* Positions: exactly one per channel, and nothing after them. */
+		uint16_t pc;
+		if (r.end - r.p < 2 || type != RT_MSG_PUBLISH || cc == 0) {
+			r.bad = 1;
+		} else {
+			memcpy(&pc, r.p, 2);
+			r.p += 2;
+			if (pc != cc || (size_t) (r.end - r.p) != (size_t) cc * 16
+					|| (positions = calloc(cc, sizeof(*positions))) == NULL) {
+				r.bad = 1;
+			} else {
+				for (uint16_t i = 0; i < cc; i++) {
+					memcpy(&positions[i].offset, r.p, 8);
+					memcpy(&positions[i].epoch, r.p + 8, 8);
+					r.p += 16;
+				}
+				f.positions = positions;
+			}
+		}
+	}
 	msg = (r.bad || r.p != r.end) ? NULL : rt_msg_new(type, &f);
 	free(channels);
+	free(positions);
 	return msg;
 }

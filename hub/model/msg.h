@@ -44,6 +44,14 @@ rt_msg_type rt_msg_api_type(const char *name, size_t len);
 
 struct rt_query;
 
+/* Where a message stands in a channel's history (realtime.history): offset
+ * counts from 1 per channel; epoch names the history's incarnation and
+ * changes whenever it is lost. offset 0: the channel keeps no history. */
+typedef struct rt_pos {
+	uint64_t offset;
+	uint64_t epoch;
+} rt_pos;
+
 typedef struct rt_msg_fields {
 	const rt_str *channels;
 	uint32_t channel_count;
@@ -54,6 +62,7 @@ typedef struct rt_msg_fields {
 	struct rt_query *query;
 	uint32_t origin; /* the hub that sent it; 0 from PHP */
 	uint32_t count;
+	const rt_pos *positions; /* NULL, or one per channel (a publish with history) */
 } rt_msg_fields;
 
 typedef struct rt_msg {
@@ -68,6 +77,7 @@ typedef struct rt_msg {
 	struct rt_query *query;
 	uint32_t origin;
 	uint32_t count;
+	rt_pos *positions;       /* NULL, or channel_count of them */
 } rt_msg;
 
 /* Copies every field into one allocation. NULL when out of memory. */
@@ -79,7 +89,8 @@ void rt_msg_view(rt_msg *out, rt_msg_type type, const rt_msg_fields *fields);
 rt_msg *rt_msg_copy(const rt_msg *msg);
 void rt_msg_free(rt_msg *msg);
 
-/* A byte string carrying msg between processes (queries do not travel).
+/* A byte string carrying msg between processes (queries do not travel;
+ * positions do, after the other fields).
  * Returns its length, or 0 when out of space. */
 size_t rt_msg_encode(const rt_msg *msg, char *out, size_t outlen);
 size_t rt_msg_encoded_size(const rt_msg *msg);

@@ -96,6 +96,8 @@ int rt_registry_subscribe(rt_registry *reg, struct rt_session *session,
 	sub->channel = ch;
 	sub->session = session;
 	sub->member = NULL;
+	sub->hist_offset = 0;
+	sub->hist_epoch = 0;
 	sub->index = ch->count;
 	ch->subs[ch->count++] = sub;
 	*out = sub;

@@ -20,6 +20,10 @@ typedef struct rt_sub {
 	struct rt_session *session;
 	struct rt_identity *member; /* who it counts as on a presence channel; owned */
 	uint32_t index;             /* position in channel->subs */
+	/* The last history position delivered (realtime.history): a message at
+	 * or before it in the same epoch is not sent again. */
+	uint64_t hist_offset;
+	uint64_t hist_epoch;
 } rt_sub;
 
 struct rt_channel {

@@ -3,8 +3,44 @@
 #include "hub/model/identity.h"
 #include "hub/core/session.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* ,"offset":N,"epoch":"<16 hex digits>" */
+static void rt__put_pos(rt_sb *sb, const rt_pos *pos)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), ",\"offset\":%" PRIu64 ",\"epoch\":\"%016" PRIx64 "\"",
+			pos->offset, pos->epoch);
+	rt_sb_puts(sb, text);
+}
+
+static size_t rt__pos_size(const rt_pos *pos)
+{
+	char digits[24];
+
+	return sizeof(",\"offset\":,\"epoch\":\"\"") - 1 + 16
+			+ (size_t) snprintf(digits, sizeof(digits), "%" PRIu64, pos->offset);
+}
+
+/* The position of msg on channel (one of its own channels), or NULL. */
+static const rt_pos *rt__pos_of(const rt_msg *msg, rt_str channel)
+{
+	if (msg->positions == NULL || channel.ptr == NULL) {
+		return NULL;
+	}
+	for (uint32_t i = 0; i < msg->channel_count; i++) {
+		if (msg->channels[i].ptr == channel.ptr) {
+			return msg->positions[i].offset > 0 ? &msg->positions[i] : NULL;
+		}
+	}
+	return NULL;
+}
 
 /* Starts a reply object {"type":"<type>" and echoes the request's id. */
 static void rt__reply_begin(rt_sb *sb, const char *type, json_t *id)
@@ -68,15 +104,92 @@ void rt_native_on_open(rt_session *s, const rt_http_req *upgrade)
 	rt_session_send_sb(s, &sb);
 }
 
-static void rt__subscribe(rt_session *s, json_t *id, const char *name, size_t len)
+/* A subscribe waiting for the channel's history (rt_session_history). The
+ * session is looked up again when the answer comes: it may have gone. */
+typedef struct rt__sub_wait {
+	rt_hub *hub;
+	json_t *id;
+	int has_since;
+	rt_pos since;
+	uint8_t session_len;
+	char session[32];
+	size_t len;
+	char name[];
+} rt__sub_wait;
+
+static rt_buf *rt__frame_message(const rt_msg *msg, rt_str channel);
+
+static void rt__subscribed(void *arg, const rt_hub_history *res)
 {
+	rt__sub_wait *w = arg;
+	rt_session *s = rt_session_find(w->hub, w->session, w->session_len);
+	rt_sub *sub = s != NULL ? rt_session_find_sub(s, w->name, w->len) : NULL;
+	int positioned = res->status >= 0;
+	rt_sb sb;
+
+	if (sub == NULL) {
+		goto done;
+	}
+	rt__reply_begin(&sb, "subscribed", w->id);
+	rt_sb_puts(&sb, ",\"channel\":");
+	rt_sb_json_string(&sb, w->name, w->len);
+	if (positioned) {
+		rt__put_pos(&sb, &res->top);
+	}
+	if (w->has_since) {
+		rt_sb_puts(&sb, res->status == 1 ? ",\"recovered\":true" : ",\"recovered\":false");
+	}
+	if (rt_channel_is_presence(w->name, w->len)) {
+		rt_sb_puts(&sb, ",\"members\":");
+		rt_session_members_json(s, sub, &sb);
+	}
+	rt_sb_puts(&sb, "}");
+	rt_session_send_sb(s, &sb);
+	if (!positioned) {
+		goto done;
+	}
+	if (w->has_since && res->status == 1) {
+		for (uint32_t i = 0; i < res->count; i++) {
+			rt_buf *frame = rt__frame_message(res->msgs[i], res->msgs[i]->channels[0]);
+			if (frame != NULL) {
+				rt_session_send(s, frame);
+				rt_buf_unref(frame);
+			}
+		}
+	}
+	/* Live messages up to here were either replayed or are before what
+	 * the client asked for: they are not sent (hub.c, rt__fanout_positioned). */
+	sub->hist_offset = res->top.offset;
+	sub->hist_epoch = res->top.epoch;
+done:
+	json_decref(w->id);
+	free(w);
+}
+
+static void rt__subscribe(rt_session *s, json_t *id, const char *name, size_t len,
+		const rt_pos *since)
+{
+	rt__sub_wait *w;
 	rt_sub *sub;
 
 	switch (rt_session_join(s, name, len, NULL, 0, &sub)) {
 	case RT_JOIN_OK:
 	case RT_JOIN_ALREADY:
-		rt__channel_reply(s, id, "subscribed", name, len,
-				rt_channel_is_presence(name, len) ? sub : NULL);
+		w = malloc(sizeof(*w) + len);
+		if (w == NULL) {
+			rt__channel_reply(s, id, "subscribed", name, len,
+					rt_channel_is_presence(name, len) ? sub : NULL);
+			break;
+		}
+		w->hub = s->hub;
+		w->id = id != NULL ? json_incref(id) : NULL;
+		w->has_since = since != NULL;
+		w->since = since != NULL ? *since : (rt_pos) {0, 0};
+		w->session_len = s->id_len;
+		memcpy(w->session, s->id, s->id_len);
+		w->len = len;
+		memcpy(w->name, name, len);
+		rt_session_history(s, name, len, since, UINT32_MAX, rt__subscribed, w);
 		break;
 	case RT_JOIN_FORBIDDEN:
 		rt__error(s, id, "forbidden", s->identity == NULL
@@ -98,6 +211,32 @@ static void rt__subscribe(rt_session *s, json_t *id, const char *name, size_t le
 	default:
 		rt__error(s, id, "internal_error", "out of memory");
 	}
+}
+
+/* "since": {"offset": integer >= 0, "epoch": "<16 hex digits>"}; -1 when malformed. */
+static int rt__parse_since(json_t *v, rt_pos *out)
+{
+	json_t *offset = json_object_get(v, "offset"), *epoch = json_object_get(v, "epoch");
+	const char *e;
+
+	if (!json_is_object(v) || !json_is_integer(offset) || !json_is_string(epoch)
+			|| json_integer_value(offset) < 0
+			|| json_integer_value(offset) > (json_int_t) 9007199254740991LL
+			|| json_string_length(epoch) != 16) {
+		return -1;
+	}
+	e = json_string_value(epoch);
+	out->epoch = 0;
+	for (int i = 0; i < 16; i++) {
+		int d = e[i] >= '0' && e[i] <= '9' ? e[i] - '0' : e[i] >= 'a' && e[i] <= 'f'
+				? e[i] - 'a' + 10 : e[i] >= 'A' && e[i] <= 'F' ? e[i] - 'A' + 10 : -1;
+		if (d < 0) {
+			return -1;
+		}
+		out->epoch = out->epoch << 4 | (uint64_t) d;
+	}
+	out->offset = (uint64_t) json_integer_value(offset);
+	return 0;
 }
 
 static void rt__unsubscribe(rt_session *s, json_t *id, const char *name, size_t len)
@@ -224,7 +363,15 @@ void rt_native_on_message(rt_session *s, const char *text, size_t len)
 		rt__error(s, id, "rate_limited", "too many subscribe and unsubscribe requests: "
 				"the limit is realtime.subscribe_rate per second");
 	} else if (act[0] == 's') {
-		rt__subscribe(s, id, name, name_len);
+		json_t *since = json_object_get(root, "since");
+		rt_pos pos;
+		if (since != NULL && !json_is_null(since) && rt__parse_since(since, &pos) != 0) {
+			rt__error(s, id, "invalid_message", "\"since\" must be {\"offset\": an integer "
+					">= 0, \"epoch\": a string of 16 hex digits}");
+		} else {
+			rt__subscribe(s, id, name, name_len,
+					since != NULL && !json_is_null(since) ? &pos : NULL);
+		}
 	} else if (act[0] == 'u') {
 		rt__unsubscribe(s, id, name, name_len);
 	} else {
@@ -245,6 +392,9 @@ static size_t rt__message_size(const rt_msg *msg, rt_str channel)
 	if (msg->event.ptr != NULL) {
 		n += sizeof(",\"event\":") - 1 + rt_json_string_size(msg->event.ptr, msg->event.len);
 	}
+	if (rt__pos_of(msg, channel) != NULL) {
+		n += rt__pos_size(rt__pos_of(msg, channel));
+	}
 	return n;
 }
 
@@ -264,6 +414,9 @@ static rt_buf *rt__frame_message(const rt_msg *msg, rt_str channel)
 	}
 	rt_sb_puts(&sb, ",\"data\":");
 	rt_sb_append(&sb, msg->data.ptr, msg->data.len);
+	if (rt__pos_of(msg, channel) != NULL) {
+		rt__put_pos(&sb, rt__pos_of(msg, channel));
+	}
 	rt_sb_puts(&sb, "}");
 	return rt_frame_text_sb(&sb);
 }

@@ -36,7 +36,7 @@ static void rt__collect(void *ctx, rt_msg *msg)
 static void rt__publish(const char *data, size_t len)
 {
 	rt_str ch = {"news", 4};
-	rt_msg_fields f;
+	rt_msg_fields f = {0};
 	rt_msg msg;
 	char err[256];
 

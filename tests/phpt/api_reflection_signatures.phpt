@@ -133,7 +133,7 @@ string(5) "mixed"
 string(5) "event"
 bool(true)
 NULL
-string(4) "void"
+string(6) "?array"
 start: 0 parameters, returns bool
 stop: 0 parameters, returns bool
 status: 0 parameters, returns array

@@ -37,7 +37,7 @@ static rt_str str(const char *s)
 static rt_msg *publish_msg(const char *channel, const char *data)
 {
 	rt_str ch = str(channel);
-	rt_msg_fields fl;
+	rt_msg_fields fl = {0};
 
 	memset(&fl, 0, sizeof(fl));
 	fl.channels = &ch;

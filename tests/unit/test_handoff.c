@@ -118,7 +118,7 @@ static rt_msg *msg_of(rt_msg_type type, const char *channel, const char *event, 
 		const char *target)
 {
 	rt_str ch = {channel, channel ? strlen(channel) : 0};
-	rt_msg_fields fl;
+	rt_msg_fields fl = {0};
 
 	memset(&fl, 0, sizeof(fl));
 	if (channel != NULL) {

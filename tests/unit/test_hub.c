@@ -33,7 +33,7 @@ static rt_str str(const char *s)
 static rt_msg *make_msg(rt_msg_type type, const rt_str *channels, uint32_t n,
 		rt_str event, rt_str data, rt_str exclude)
 {
-	rt_msg_fields fl;
+	rt_msg_fields fl = {0};
 
 	memset(&fl, 0, sizeof(fl));
 	fl.channels = channels;

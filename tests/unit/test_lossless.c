@@ -37,7 +37,7 @@ static void drop_segment(const rt_config *cfg)
 static rt_msg *publish_msg(const char *channel, const char *data)
 {
 	rt_str ch = {channel, strlen(channel)};
-	rt_msg_fields f;
+	rt_msg_fields f = {0};
 
 	memset(&f, 0, sizeof(f));
 	f.channels = &ch;
@@ -339,7 +339,7 @@ static void publish(rt_broker *b, const char *data)
 static long subscribers_seen_by(rt_hub *h)
 {
 	rt_query *q = rt_query_new(RT_QUERY_CONNECTIONS, "news", 4);
-	rt_msg_fields f;
+	rt_msg_fields f = {0};
 	rt_msg *msg;
 	long n = -1;
 

@@ -18,7 +18,7 @@ static rt_str str(const char *s)
 static rt_msg *make_msg(rt_msg_type type, const rt_str *channels, uint32_t n,
 		rt_str event, rt_str data, rt_str exclude)
 {
-	rt_msg_fields fl;
+	rt_msg_fields fl = {0};
 
 	memset(&fl, 0, sizeof(fl));
 	fl.channels = channels;
@@ -214,7 +214,7 @@ RT_TEST(large_data)
 RT_TEST(target_origin_count)
 {
 	char target[] = "user-42";
-	rt_msg_fields fl;
+	rt_msg_fields fl = {0};
 	rt_msg *msg;
 
 	memset(&fl, 0, sizeof(fl));
@@ -243,7 +243,7 @@ static rt_msg *sample(void)
 {
 	static const char data[] = "{\"x\":\"a\0b\"}";
 	rt_str chans[3] = {str("news"), str(""), str("presence-room")};
-	rt_msg_fields fl;
+	rt_msg_fields fl = {0};
 
 	memset(&fl, 0, sizeof(fl));
 	fl.channels = chans;
@@ -444,7 +444,7 @@ RT_TEST(view_encodes_like_new_and_copies)
 {
 	char ch0[] = "news", ch1[] = "sport", ev[] = "update", data[] = "{\"a\":1}", ex[] = "7.1";
 	rt_str chans[2] = {str(ch0), str(ch1)};
-	rt_msg_fields fl;
+	rt_msg_fields fl = {0};
 	rt_msg view, *owned, *copy;
 	char a[256], b[256];
 	size_t na, nb;

@@ -35,7 +35,7 @@ static void collect(void *ctx, rt_msg *msg)
 static int publish(rt_pool *p, size_t len, char c, char *err, size_t errlen)
 {
 	rt_str ch = {"news", 4};
-	rt_msg_fields f;
+	rt_msg_fields f = {0};
 	rt_msg msg;
 	char *data = malloc(len ? len : 1);
 	int r;
@@ -223,7 +223,7 @@ RT_TEST(undecodable_entry_counted)
 static char *encode_sample(size_t *len)
 {
 	rt_str chans[3] = {{"a", 1}, {"bb", 2}, {"ccc", 3}};
-	rt_msg_fields f;
+	rt_msg_fields f = {0};
 	rt_msg msg;
 	char *buf;
 

@@ -33,7 +33,7 @@ static void fresh_name(void)
 static int publish(rt_pool *p, const char *text)
 {
 	rt_str ch = {"news", 4};
-	rt_msg_fields f;
+	rt_msg_fields f = {0};
 	rt_msg msg;
 	char err[200];
 
@@ -374,7 +374,7 @@ RT_TEST(other_pool_memory_made_again_by_the_server_only)
 
 /* The header's lock, where this build puts it (after the layout fields and
  * the secret's fingerprint). */
-#define LOCK_OFFSET 96
+#define LOCK_OFFSET 104
 
 /* A process of the server dies holding the ring's lock, as one killed in
  * the middle of an append would. */

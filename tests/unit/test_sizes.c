@@ -45,7 +45,7 @@ static void check_exact(const rt_msg *msg)
 static void check_data(rt_msg_type type, const char *data, size_t len)
 {
 	rt_str chans[2] = {str("news"), str("presence-room.42")};
-	rt_msg_fields f;
+	rt_msg_fields f = {0};
 	rt_msg msg;
 
 	memset(&f, 0, sizeof(f));
@@ -98,7 +98,7 @@ RT_TEST(frame_size_is_exact)
 RT_TEST(check_outbound_at_the_limit)
 {
 	rt_str ch = str("news");
-	rt_msg_fields f;
+	rt_msg_fields f = {0};
 	rt_msg msg;
 	char err[256] = "";
 	char *data = malloc(70000);

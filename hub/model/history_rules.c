@@ -1,0 +1,101 @@
+#include "hub/model/history_rules.h"
+#include "hub/model/identity.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RT__PATTERN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-=@,.;#*"
+
+static int rt__number(const char *s, size_t len, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || len > 10) {
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			return -1;
+		}
+		v = v * 10 + (uint64_t) (s[i] - '0');
+	}
+	if (v < 1 || v > max) {
+		return -1;
+	}
+	*out = (uint32_t) v;
+	return 0;
+}
+
+int rt_history_rules_parse(rt_history_rules *out, const char *value, char *why, size_t whylen)
+{
+	const char *p = value;
+	size_t used = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		const char *word, *c1, *c2, *end;
+		size_t plen;
+		rt_history_rule *r;
+
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		if (*p == '\0') {
+			return 0;
+		}
+		word = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t') {
+			p++;
+		}
+		end = p;
+		c1 = memchr(word, ':', (size_t) (end - word));
+		c2 = c1 != NULL ? memchr(c1 + 1, ':', (size_t) (end - c1 - 1)) : NULL;
+		if (c2 == NULL) {
+			snprintf(why, whylen, "\"%.*s\" is not pattern:max_messages:max_seconds",
+					(int) (end - word > 80 ? 80 : end - word), word);
+			return -EINVAL;
+		}
+		plen = (size_t) (c1 - word);
+		if (plen == 0 || plen > 200 || strspn(word, RT__PATTERN_CHARS) < plen) {
+			snprintf(why, whylen, "pattern \"%.*s\" must be 1 to 200 characters of channel "
+					"names or '*'", (int) (plen > 80 ? 80 : plen), word);
+			return -EINVAL;
+		}
+		if (out->count == RT_HISTORY_RULES_MAX || used + plen + 1 > sizeof(out->buf)) {
+			snprintf(why, whylen, "at most %d patterns of %zu bytes in all",
+					RT_HISTORY_RULES_MAX, sizeof(out->buf) - RT_HISTORY_RULES_MAX);
+			return -EINVAL;
+		}
+		r = &out->rule[out->count];
+		if (rt__number(c1 + 1, (size_t) (c2 - c1 - 1), RT_HISTORY_MAX_MESSAGES,
+				&r->max_messages) != 0) {
+			snprintf(why, whylen, "max_messages of \"%.*s\" must be from 1 to %u",
+					(int) (plen > 80 ? 80 : plen), word, RT_HISTORY_MAX_MESSAGES);
+			return -EINVAL;
+		}
+		if (rt__number(c2 + 1, (size_t) (end - c2 - 1), RT_HISTORY_MAX_SECONDS,
+				&r->max_seconds) != 0) {
+			snprintf(why, whylen, "max_seconds of \"%.*s\" must be from 1 to %u",
+					(int) (plen > 80 ? 80 : plen), word, RT_HISTORY_MAX_SECONDS);
+			return -EINVAL;
+		}
+		r->pattern_off = (uint16_t) used;
+		memcpy(out->buf + used, word, plen);
+		out->buf[used + plen] = '\0';
+		used += plen + 1;
+		out->count++;
+	}
+}
+
+const rt_history_rule *rt_history_rule_for(const rt_history_rules *rules, const char *channel,
+		size_t len)
+{
+	for (uint32_t i = 0; i < rules->count && i < RT_HISTORY_RULES_MAX; i++) {
+		if (rt_pattern_match(rules->buf + rules->rule[i].pattern_off, channel, len)) {
+			return &rules->rule[i];
+		}
+	}
+	return NULL;
+}
