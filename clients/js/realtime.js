@@ -462,8 +462,9 @@ export class Realtime extends Emitter {
     if (this.state === 'connected') this._request({ action: 'unsubscribe', channel: sub.channel }, sub, 'unsubscribe');
   }
 
+  // Subscribing again with a position replays from there (docs/protocol.md);
+  // no unsubscribe first, so presence does not flicker.
   _resync(sub) {
-    this._request({ action: 'unsubscribe', channel: sub.channel }, sub, 'unsubscribe');
     sub._send();
   }
 

@@ -15,12 +15,18 @@ export const { Realtime, UnauthorizedError } = await import(CLIENT_PATH);
 /**
  * A TCP proxy on a free loopback port to `port`. cut() destroys every
  * connection (the client sees 1006); blackhole(true) keeps them open but
- * forwards nothing (a dead network path only pings notice).
+ * forwards nothing (a dead network path only pings notice); refuse(true)
+ * closes new ones at once.
  */
 export async function tcpProxy(port, host = '127.0.0.1') {
   const pairs = new Set();
   let silent = false;
+  let refusing = false;
   const server = net.createServer((down) => {
+    if (refusing) {
+      down.destroy();
+      return;
+    }
     const up = net.connect({ port, host });
     const pair = { down, up };
     pairs.add(pair);
@@ -51,6 +57,10 @@ export async function tcpProxy(port, host = '127.0.0.1') {
     },
     blackhole(on) {
       silent = on;
+    },
+    /** refuse(true): new connections are closed at once (the server is unreachable). */
+    refuse(on) {
+      refusing = on;
     },
     close() {
       this.cut();
@@ -155,5 +165,35 @@ export function checkSequence(got, count) {
     }
   }
   if (ns.length !== count) problems.push(`${ns.length} messages for ${count} published`);
+  return problems;
+}
+
+/** Realtime\history() through jsclient-history.php of `get` (a path -> {status, json} function). */
+export async function history(get, channel, { limit = 10000, since } = {}) {
+  let q = `/jsclient-history.php?channel=${encodeURIComponent(channel)}&limit=${limit}`;
+  if (since) q += `&offset=${since.offset}&epoch=${since.epoch}`;
+  const res = await get(q);
+  if (res.status !== 200 || !res.json || !res.json.ok) throw new Error(`history(${channel}): HTTP ${res.status} ${res.body}`);
+  return res.json.messages;
+}
+
+/**
+ * Compares what a subscription handed the app (sub.log messages) with the
+ * channel's history after `start` (the position it started from): the same
+ * messages, each once, in order, offsets consecutive. Returns the problems.
+ */
+export function compareWithHistory(sub, messages, start) {
+  const got = sub.log.filter((e) => e.name === 'message');
+  const problems = [];
+  const want = messages.filter((m) => m.offset > start.offset);
+  for (let i = 0; i < Math.max(got.length, want.length); i++) {
+    const g = got[i];
+    const w = want[i];
+    if (!g || !w || g.offset !== w.offset || JSON.stringify(g.data) !== JSON.stringify(w.data)) {
+      problems.push(`message ${i}: got ${JSON.stringify(g)}, history has ${JSON.stringify(w)}`);
+      break;
+    }
+  }
+  if (got.length !== want.length) problems.push(`${got.length} messages handed over, ${want.length} in the history`);
   return problems;
 }
