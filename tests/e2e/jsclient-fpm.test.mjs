@@ -2,13 +2,23 @@
 // the faults of a real deployment: the worker running its hub SIGKILLed
 // (1006: reconnect with backoff) and an FPM reload (1012: reconnect at once,
 // no backoff). Each time it resubscribes and gets what is published next,
-// and its presence members are right again.
+// and its presence members are right again. With history, a publisher at
+// 50 messages a second runs through both faults: the app gets every message
+// exactly once and in order (compared with Realtime\history()).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from './lib/server.mjs';
 import { kill9, publish, tokenFor, warmUp } from './lib/pool/clients.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
-import { connected, recordedClient, recordedSubscription, subscribed } from './lib/jsclient.mjs';
+import {
+  compareWithHistory,
+  connected,
+  history,
+  numberedPublisher,
+  recordedClient,
+  recordedSubscription,
+  subscribed,
+} from './lib/jsclient.mjs';
 
 const nodeOfId = (id) => String(id).split('.')[0];
 
@@ -16,7 +26,7 @@ describe('JavaScript client (php-fpm + nginx)', () => {
   let dep;
   const clients = [];
   before(async () => {
-    dep = await fpmNginx({ label: 'fpm-jsclient', pools: [{ name: 'app', pm: PM.static4 }], iniExtra: 'realtime.allow_anonymous = 1' });
+    dep = await fpmNginx({ label: 'fpm-jsclient', pools: [{ name: 'app', pm: PM.static4 }], iniExtra: 'realtime.allow_anonymous = 1\nrealtime.history = "chat-*:10000:600"' });
     await warmUp(dep, { min: 4, concurrency: 4 });
   });
   after(async () => {
@@ -78,5 +88,40 @@ describe('JavaScript client (php-fpm + nginx)', () => {
     await subscribed(sub, 15000);
     assert.notEqual(rec.client.connectionId, firstId);
     await deliver(sub, 'after-reload');
+  });
+
+  it('with history: every message once and in order through a SIGKILL and a reload, at 50 msg/s', async (t) => {
+    const rec = recordedClient(dep.wsUrl);
+    clients.push(rec.client);
+    const sub = recordedSubscription(rec.client, 'chat-fpm');
+    await subscribed(sub);
+    const start = { ...sub.position };
+    const pub = numberedPublisher((ch, data) => publish(dep, ch, data), 'chat-fpm', 50);
+    const connects = () => rec.states.filter((s) => s === 'connected').length;
+    const flowing = (n) => waitFor(() => pub.count >= n && sub.got.length >= pub.count - 10, 15000, { message: `${n} messages to flow` });
+    let published;
+    try {
+      await flowing(50);
+      let before = connects();
+      const pid = await dep.pidOfNode(nodeOfId(rec.client.connectionId));
+      kill9(pid);
+      await waitFor(() => connects() > before && sub.state === 'subscribed', 15000, { message: 'back after the SIGKILL' });
+      await flowing(pub.count + 50);
+      before = connects();
+      process.kill(dep.masterPid, 'SIGUSR2');
+      await waitFor(() => connects() > before && sub.state === 'subscribed', 15000, { message: 'back after the reload' });
+      await flowing(pub.count + 50);
+    } finally {
+      published = await pub.stop();
+    }
+    const top = (await history(dep.get, 'chat-fpm', { limit: 1 })).at(-1);
+    await waitFor(() => sub.position.offset === top.offset, 10000, { message: `the client to reach offset ${top.offset}` });
+    const messages = await history(dep.get, 'chat-fpm', { since: start });
+    t.diagnostic(`${published} published (${pub.errors.length} publish requests failed and were retried), ${sub.got.length} handed over`);
+    assert.deepEqual(compareWithHistory(sub, messages, start), []);
+    const subs = sub.log.filter((e) => e.name === 'subscribed').map((e) => e.info);
+    assert.ok(subs.length >= 3, JSON.stringify(subs));
+    assert.ok(subs.slice(1).every((s) => s.recovered === true), JSON.stringify(subs));
+    assert.equal(sub.log.filter((e) => e.name === 'unrecovered').length, 0);
   });
 });
