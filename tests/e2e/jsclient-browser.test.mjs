@@ -3,7 +3,9 @@
 // (and realtime.global.js as a classic script), subscribes, and goes
 // through a cut socket, its worker SIGKILLed, an FPM reload, and the page
 // going offline and online; each time it is connected again, resubscribed,
-// and gets what is published next.
+// and gets what is published next. A publisher at 50 messages a second on a
+// channel with history runs through all of it: the page gets every message
+// exactly once and in order (compared with Realtime\history()).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -14,7 +16,7 @@ import { chromium } from 'playwright-core';
 import { REPO_ROOT, waitFor } from './lib/server.mjs';
 import { kill9, publish, tokenFor, warmUp } from './lib/pool/clients.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
-import { tcpProxy } from './lib/jsclient.mjs';
+import { compareWithHistory, history, numberedPublisher, tcpProxy } from './lib/jsclient.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const CLIENT_DIR = path.join(REPO_ROOT, 'clients', 'js');
@@ -29,6 +31,12 @@ const rt = new Realtime({ url: q.get('ws'), token: q.get('token'), minDelay: 50,
 rt.on('state', (i) => states.push({ state: i.state, code: i.code, delay: i.delay }));
 window.rt = rt;
 window.sub = rt.subscribe(q.get('channel'), { onMessage: (d) => got.push(d) });
+window.chat = [];
+window.unrecovered = 0;
+window.chatSub = rt.subscribe('chat-web', {
+  onMessage: (d, m) => chat.push({ offset: m.offset, data: d }),
+  onUnrecovered: () => unrecovered++,
+});
 </script>`;
 
 const CLASSIC_PAGE = `<!doctype html><meta charset="utf-8"><title>realtime</title>
@@ -64,13 +72,15 @@ describe('JavaScript client in a browser (php-fpm + nginx)', () => {
   let context;
   let profile;
   let page;
+  let pub;
+  let start;
 
   before(async () => {
     assert.ok(fs.existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/deps.sh), or set CHROMIUM_BIN`);
     dep = await fpmNginx({
       label: 'fpm-jsbrowser',
       pools: [{ name: 'app', pm: PM.static4 }],
-      iniExtra: 'realtime.allow_anonymous = 1\nrealtime.allowed_origins = "*"',
+      iniExtra: 'realtime.allow_anonymous = 1\nrealtime.allowed_origins = "*"\nrealtime.history = "chat-*:10000:600"',
     });
     await warmUp(dep, { min: 4, concurrency: 4 });
     proxy = await tcpProxy(dep.frontPort);
@@ -85,6 +95,7 @@ describe('JavaScript client in a browser (php-fpm + nginx)', () => {
   });
   after(async () => {
     await context?.close().catch(() => {});
+    await pub?.stop();
     await pages?.close();
     await proxy?.close();
     await dep?.stop();
@@ -116,6 +127,9 @@ describe('JavaScript client in a browser (php-fpm + nginx)', () => {
     const ws = `ws://127.0.0.1:${proxy.port}/ws`;
     await page.goto(`${pages.url}/?ws=${encodeURIComponent(ws)}&token=${encodeURIComponent(token)}&channel=web`, { timeout: 10000 });
     await backOnline();
+    await page.waitForFunction(() => chatSub.state === 'subscribed', null, { timeout: 10000 });
+    start = await page.evaluate(() => chatSub.position);
+    pub = numberedPublisher((ch, data) => publish(dep, ch, data), 'chat-web', 50);
     await deliver('web', 'first');
     assert.deepEqual(errors, []);
     const s = await page.evaluate(() => states.map((x) => x.state));
@@ -124,8 +138,15 @@ describe('JavaScript client in a browser (php-fpm + nginx)', () => {
 
   it('reconnects after its socket is cut', async () => {
     const n = await stateCount();
-    assert.ok(proxy.cut() >= 1);
-    await waitFor(async () => (await statesSince(n)).some((x) => x.state === 'disconnected'), 5000);
+    proxy.refuse(true);
+    try {
+      assert.ok(proxy.cut() >= 1);
+      await waitFor(async () => (await statesSince(n)).some((x) => x.state === 'disconnected'), 5000);
+      const at = pub.count;
+      await waitFor(() => pub.count >= at + 10, 5000);
+    } finally {
+      proxy.refuse(false);
+    }
     await backOnline();
     await deliver('web', 'after-cut');
   });
@@ -159,11 +180,28 @@ describe('JavaScript client in a browser (php-fpm + nginx)', () => {
       // Offline: no timer runs down; it waits for the online event.
       const drop = (await statesSince(n)).find((x) => x.state === 'disconnected');
       assert.equal(drop.delay, null);
+      // Away while 10 messages are published: the replay must bring them.
+      const at = pub.count;
+      await waitFor(() => pub.count >= at + 10, 5000);
     } finally {
       await context.setOffline(false);
     }
     await backOnline();
     await deliver('web', 'after-offline');
+  });
+
+  it('got every message of the history channel once and in order through all of that', async (t) => {
+    await waitFor(() => pub.count >= 100, 10000);
+    const published = await pub.stop();
+    const top = (await history(dep.get, 'chat-web', { limit: 1 })).at(-1);
+    await waitFor(async () => (await page.evaluate(() => chatSub.position.offset)) === top.offset, 10000, {
+      message: `the page to reach offset ${top.offset}`,
+    });
+    const chat = await page.evaluate(() => chat);
+    const messages = await history(dep.get, 'chat-web', { since: start });
+    t.diagnostic(`${published} published (${pub.errors.length} publish requests retried), ${chat.length} handed over`);
+    assert.deepEqual(compareWithHistory({ log: chat.map((m) => ({ name: 'message', ...m })) }, messages, start), []);
+    assert.equal(await page.evaluate(() => unrecovered), 0);
   });
 
   it('works as a classic script too (realtime.global.js)', async () => {
