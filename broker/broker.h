@@ -26,6 +26,10 @@ typedef struct rt_broker_stats {
 	uint64_t redis_unconfirmed;     /* redis: PUBLISHes Redis never answered before a reconnect */
 	uint64_t broker_outages;        /* redis: times the hub lost Redis */
 	uint64_t dropped_undecodable;   /* redis: messages on the hub's routes it could not decode */
+	/* memory: what the history (realtime.history) lost early, server-wide. */
+	uint64_t history_evicted_messages;
+	uint64_t history_evicted_channels;
+	uint64_t history_resets;
 	int broker_connected;           /* redis: 1 or 0; -1: a broker without a connection */
 	/* memory: how this process's broadcast() travels: "hub" (its own hub),
 	 * "segment" (the shared ring, no hub), "http" (POST /publish). */

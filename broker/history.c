@@ -1,6 +1,7 @@
 #include "broker/history.h"
 #include "hub/model/config.h"
 #include "hub/util/siphash.h"
+#include "hub/util/log.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -24,6 +25,11 @@ typedef struct rt__head {
 	uint64_t head;          /* log bytes ever written */
 	uint64_t tail;          /* the oldest byte still held */
 	uint8_t key[16];        /* of the channel table's hash: clients name channels */
+	/* Statistics for every process (Realtime\status()): what was lost
+	 * before its channel's limits said so. */
+	uint64_t evicted_messages; /* overwritten while the log was full */
+	uint64_t evicted_channels; /* records given to another channel */
+	uint64_t resets;        /* the store or a channel found corrupt */
 	uint64_t spare;
 } rt__head;
 
@@ -129,9 +135,39 @@ void rt_history_format(rt_history *h)
 		memcpy(hd->key, &a, 8);
 		memcpy(hd->key + 8, &b, 8);
 	}
+	hd->evicted_messages = 0;
+	hd->evicted_channels = 0;
+	hd->resets = 0;
 	hd->spare = 0;
 	atomic_thread_fence(memory_order_release);
 	hd->magic = RT__MAGIC;
+}
+
+/* A store or channel found corrupt: it starts again in a new epoch. */
+static void rt__count_reset(rt_history *h, const char *what)
+{
+	static rt_log_limit log;
+
+	h->reset_corrupt++;
+	rt__hd(h)->resets++;
+	rt_log_limited(&log, RT_LOG_ERROR, "the history store in shared memory held %s: it starts "
+			"again in a new epoch (clients resuming from before get recovered:false)", what);
+}
+
+void rt_history_losses_get(rt_history *h, rt_history_losses *out)
+{
+	rt__head *hd;
+
+	memset(out, 0, sizeof(*out));
+	if (h->mem == NULL) {
+		return;
+	}
+	hd = rt__hd(h);
+	if (hd->magic == RT__MAGIC) {
+		out->evicted_messages = hd->evicted_messages;
+		out->evicted_channels = hd->evicted_channels;
+		out->resets = hd->resets;
+	}
 }
 
 size_t rt_history_max_payload(const rt_history *h)
@@ -151,10 +187,11 @@ static void rt__ensure(rt_history *h)
 	if (hd->magic != RT__MAGIC || hd->version != RT__VERSION || hd->slots != h->slots
 			|| hd->data_size != h->data_size || head < tail || head - tail > h->data_size
 			|| head % 8 != 0 || tail % 8 != 0) {
-		if (hd->magic == RT__MAGIC) {
-			h->reset_corrupt++;
-		}
+		int was = hd->magic == RT__MAGIC;
 		rt_history_format(h);
+		if (was) {
+			rt__count_reset(h, "a header that does not add up");
+		}
 	}
 }
 
@@ -221,7 +258,7 @@ static rt__chan *rt__channel(rt_history *h, const char *name, size_t len, uint32
 				&& memcmp(c->name, name, len) == 0) {
 			*slot = idx;
 			if (!rt__chan_sound(c)) {
-				h->reset_corrupt++;
+				rt__count_reset(h, "a channel record that does not add up");
 				rt__reset_channel(c);
 			}
 			return c;
@@ -234,8 +271,13 @@ static rt__chan *rt__channel(rt_history *h, const char *name, size_t len, uint32
 		}
 	}
 	if (pick == UINT32_MAX) {
+		static rt_log_limit log;
 		pick = coldest;
 		h->evicted_channels++;
+		hd->evicted_channels++;
+		rt_log_limited(&log, RT_LOG_WARNING, "the history's channel table is full: the least "
+				"recently published channel lost its history and epoch (raise "
+				"realtime.history_memory)");
 	}
 	/* Its entries still in the log are orphans: the tail passes over them
 	 * (no record's first_pos names them again) and no walk reaches them. */
@@ -271,7 +313,7 @@ static int rt__trim(rt_history *h, rt__chan *c, uint32_t slot, const rt_history_
 	while (c->count > 0) {
 		rt__entry e;
 		if (rt__entry_at(h, c->first_pos, slot, c->first_offset, &e) != 0) {
-			h->reset_corrupt++;
+			rt__count_reset(h, "a broken chain of messages");
 			rt__reset_channel(c);
 			return -1;
 		}
@@ -309,7 +351,11 @@ static int rt__evict_tail(rt_history *h)
 				rt__chan *c = &rt__chans(h)[e.slot];
 				if (c->hash != 0 && c->count > 0 && c->first_pos == tail
 						&& c->first_offset == e.offset) {
+					static rt_log_limit log;
 					rt__drop_first(c, e.next);
+					rt__hd(h)->evicted_messages++;
+					rt_log_limited(&log, RT_LOG_WARNING, "realtime.history_memory is full: "
+							"the oldest messages go before their channels' limits");
 				}
 			}
 		} else {
@@ -334,8 +380,8 @@ static uint64_t rt__reserve(rt_history *h, uint64_t need)
 
 	while (head + pad + need - hd->tail > h->data_size) {
 		if (rt__evict_tail(h) != 0) {
-			h->reset_corrupt++;
 			rt_history_format(h);
+			rt__count_reset(h, "a malformed message");
 			return RT__NONE;
 		}
 	}
@@ -393,7 +439,7 @@ unsigned char *rt_history_append(rt_history *h, const char *channel, size_t len,
 	if (c->count > 0) {
 		rt__entry last;
 		if (rt__entry_at(h, c->last_pos, slot, c->top, &last) != 0) {
-			h->reset_corrupt++;
+			rt__count_reset(h, "a broken chain of messages");
 			rt__reset_channel(c);
 		} else {
 			last.next = at;
@@ -452,7 +498,7 @@ int rt_history_read(rt_history *h, const char *channel, size_t len,
 		rt__entry e;
 		if (rt__entry_at(h, p, slot, c->first_offset + i, &e) != 0
 				|| (i + 1 < c->count) != (e.next != RT__NONE)) {
-			h->reset_corrupt++;
+			rt__count_reset(h, "a broken chain of messages");
 			rt__reset_channel(c);
 			top->offset = c->top;
 			top->epoch = c->epoch;

@@ -72,6 +72,15 @@ int rt_history_read(rt_history *h, const char *channel, size_t len,
 		const rt_history_limits *lim, uint64_t now_ms, const rt_pos *since, uint32_t limit,
 		rt_history_fn fn, void *ctx, rt_pos *top);
 
+/* What the store lost before its channels' limits said so, counted in the
+ * store for every process (a statistic: read without trusting it). */
+typedef struct rt_history_losses {
+	uint64_t evicted_messages;  /* overwritten while realtime.history_memory was full */
+	uint64_t evicted_channels;  /* channel records given to another channel */
+	uint64_t resets;            /* the store or a channel found corrupt, started again */
+} rt_history_losses;
+void rt_history_losses_get(rt_history *h, rt_history_losses *out);
+
 /* A random epoch, never 0. */
 uint64_t rt_history_new_epoch(void);
 

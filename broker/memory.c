@@ -396,6 +396,23 @@ static void rt__hist_take(void *ctx, const rt_pos *pos, const unsigned char *byt
 	rt__hist_copy *c = ctx;
 	char *copy;
 
+	if (!c->nomem && c->count == c->cap) {
+		/* Grown as needed: most replays are short. */
+		uint32_t cap = c->cap < 32 ? 32 : c->cap * 2;
+		rt_pos *pos2 = realloc(c->pos, cap * sizeof(*pos2));
+		char **bytes2 = pos2 != NULL ? realloc(c->bytes, cap * sizeof(*bytes2)) : NULL;
+		size_t *lens2 = bytes2 != NULL ? realloc(c->lens, cap * sizeof(*lens2)) : NULL;
+		if (pos2 != NULL) {
+			c->pos = pos2;
+		}
+		if (bytes2 != NULL) {
+			c->bytes = bytes2;
+		}
+		if (lens2 != NULL) {
+			c->lens = lens2;
+			c->cap = cap;
+		}
+	}
 	if (c->nomem || c->count == c->cap || (copy = malloc(len > 0 ? len : 1)) == NULL) {
 		c->nomem = 1;
 		return;
@@ -426,18 +443,10 @@ static void rt__link_history(void *ctx, const char *channel, size_t len, const r
 			cap = rule->max_messages;
 		}
 	}
-	c.cap = cap;
-	c.pos = calloc(cap > 0 ? cap : 1, sizeof(*c.pos));
-	c.bytes = calloc(cap > 0 ? cap : 1, sizeof(*c.bytes));
-	c.lens = calloc(cap > 0 ? cap : 1, sizeof(*c.lens));
-	if (c.pos == NULL || c.bytes == NULL || c.lens == NULL) {
+	res.status = rt_pool_history_read(rt__pool, channel, len, since, cap, rt__hist_take, &c,
+			&res.top);
+	if (c.nomem && res.status == 1) {
 		res.status = -ENOMEM;
-	} else {
-		res.status = rt_pool_history_read(rt__pool, channel, len, since, cap, rt__hist_take, &c,
-				&res.top);
-		if (c.nomem) {
-			res.status = -ENOMEM;
-		}
 	}
 	if (res.status == 1 && c.count > 0) {
 		res.msgs = calloc(c.count, sizeof(*res.msgs));
@@ -850,6 +859,10 @@ static void rt__stats(rt_broker *b, rt_broker_stats *out)
 	out->watching = atomic_load(&b->watching);
 	out->dropped_ring_overrun = atomic_load_explicit(&b->overrun, memory_order_relaxed);
 	out->broker_connected = -1;
+	if (rt__pool != NULL) {
+		rt_pool_history_losses(rt__pool, &out->history_evicted_messages,
+				&out->history_evicted_channels, &out->history_resets);
+	}
 	out->publish_path = atomic_load(&b->hub) != NULL ? "hub"
 			: rt__pool != NULL || rt__segment_usable(b) ? "segment" : "http";
 }

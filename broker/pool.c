@@ -556,10 +556,19 @@ int rt_pool_history_read(rt_pool *p, const char *channel, size_t len, const rt_p
 	return r;
 }
 
-void rt_pool_history_counts(const rt_pool *p, uint64_t *reset_corrupt, uint64_t *evicted_channels)
+void rt_pool_history_losses(rt_pool *p, uint64_t *evicted_messages, uint64_t *evicted_channels,
+		uint64_t *resets)
 {
-	*reset_corrupt = p->hist.reset_corrupt;
-	*evicted_channels = p->hist.evicted_channels;
+	rt_history_losses l = {0};
+
+	if (p->has_hist) {
+		rt__lock(p);
+		rt_history_losses_get(&p->hist, &l);
+		rt__unlock(p);
+	}
+	*evicted_messages = l.evicted_messages;
+	*evicted_channels = l.evicted_channels;
+	*resets = l.resets;
 }
 
 int rt_pool_wake(rt_pool *p, uint64_t app, const rt_pool_member *except)

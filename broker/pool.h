@@ -78,10 +78,11 @@ int rt_pool_history_on(const rt_pool *pool, const char *channel, size_t len);
 int rt_pool_history_read(rt_pool *pool, const char *channel, size_t len, const rt_pos *since,
 		uint32_t limit, void (*fn)(void *ctx, const rt_pos *pos, const unsigned char *bytes,
 		size_t len), void *ctx, rt_pos *top);
-/* What this process's handle noticed: stores or channels found corrupt and
- * started again, channel records given to another channel. */
-void rt_pool_history_counts(const rt_pool *pool, uint64_t *reset_corrupt,
-		uint64_t *evicted_channels);
+/* What the history lost before its limits said so, for every process:
+ * messages overwritten while it was full, channel records given to another
+ * channel, stores or channels found corrupt and started again. */
+void rt_pool_history_losses(rt_pool *pool, uint64_t *evicted_messages,
+		uint64_t *evicted_channels, uint64_t *resets);
 /* Returns how many hubs of app hold a slot (the one excepted included). */
 int rt_pool_wake(rt_pool *pool, uint64_t app, const rt_pool_member *except);
 

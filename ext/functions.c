@@ -805,6 +805,12 @@ ZEND_FUNCTION(Realtime_status)
 	add_assoc_long(return_value, "dropped_broker_refused", (zend_long) (stats.dropped_broker_refused
 			+ atomic_load_explicit(&rt__refused, memory_order_relaxed)));
 	add_assoc_long(return_value, "dropped_undecodable", (zend_long) publishes.dropped_undecodable);
+	/* What the history lost before its limits (docs/php-api.md, history()). */
+	add_assoc_long(return_value, "history_evicted_messages",
+			(zend_long) publishes.history_evicted_messages);
+	add_assoc_long(return_value, "history_evicted_channels",
+			(zend_long) publishes.history_evicted_channels);
+	add_assoc_long(return_value, "history_resets", (zend_long) publishes.history_resets);
 	add_assoc_long(return_value, "redis_local_only", (zend_long) publishes.redis_local_only);
 	add_assoc_long(return_value, "redis_unconfirmed", (zend_long) publishes.redis_unconfirmed);
 	add_assoc_long(return_value, "broker_outages", (zend_long) publishes.broker_outages);

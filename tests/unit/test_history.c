@@ -197,6 +197,12 @@ RT_TEST(offsets_across_wraparound)
 		RT_ASSERT_EQ_INT(rt_history_read(h, name, 3, &lim, 1000, NULL, 1000, take, g, &top), 1);
 		RT_ASSERT_EQ_INT(top.offset, 1000);
 		RT_ASSERT(g->n > 5 && g->n < 1000); /* the store holds some, not all */
+		{
+			rt_history_losses l;
+			rt_history_losses_get(h, &l);
+			RT_ASSERT(l.evicted_messages > 1000 && l.evicted_messages < 3000);
+			RT_ASSERT_EQ_INT(l.resets, 0);
+		}
 		for (uint32_t i = 0; i < g->n; i++) {
 			int n = atoi(g->text[i]);
 			RT_ASSERT_EQ_INT(g->offsets[i], top.offset - g->n + 1 + i);
@@ -246,6 +252,11 @@ RT_TEST(epoch_changes_when_a_record_is_lost)
 		put(h, name, &lim, 100 + i, "x");
 	}
 	RT_ASSERT(h->evicted_channels > 0);
+	{
+		rt_history_losses l;
+		rt_history_losses_get(h, &l);
+		RT_ASSERT_EQ_INT(l.evicted_channels, h->evicted_channels);
+	}
 	again = put(h, "old", &lim, 5000, "c");
 	RT_ASSERT_EQ_INT(again.offset, 1);
 	RT_ASSERT(again.epoch != first.epoch);
@@ -297,6 +308,11 @@ RT_TEST(corrupted_contents)
 		}
 	}
 	RT_ASSERT(h->reset_corrupt > 0);
+	{
+		rt_history_losses l;
+		rt_history_losses_get(h, &l); /* since the store was last made again */
+		RT_ASSERT(l.resets <= h->reset_corrupt);
+	}
 	free(g);
 	store_free(h);
 }
