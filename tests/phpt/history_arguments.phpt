@@ -34,6 +34,9 @@ var_dump(Realtime\start());
 attempt(fn() => Realtime\broadcast('chat-1', 'x'));
 attempt(fn() => Realtime\broadcast(['chat-1', 'news'], 'x'));
 var_dump(Realtime\stop());
+/* What the history lost: counted in status(), 0 where there is none. */
+$s = Realtime\status();
+var_dump($s['history_evicted_messages'], $s['history_evicted_channels'], $s['history_resets']);
 ?>
 --EXPECTF--
 ValueError: Realtime\history(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
@@ -53,3 +56,6 @@ array(2) {
   NULL
 }
 bool(true)
+int(0)
+int(0)
+int(0)
