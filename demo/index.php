@@ -6,6 +6,9 @@
 // it into a signed token the page connects with; everyone on the presence
 // channel "presence-chat" sees who is online; typing notices are client
 // events (whispers) that never touch PHP; messages go through send.php.
+// The page loads the last 50 messages from the channel's history and uses
+// the JavaScript client (clients/js), which reconnects and recovers what was
+// sent while it was away.
 declare(strict_types=1);
 
 require __DIR__ . '/session.php';
@@ -30,6 +33,21 @@ if ($loaded) {
         $running = (bool) (Realtime\status()['running'] ?? false);
     } catch (Throwable $e) {
         $running = false;
+    }
+}
+
+// The chat's last 50 messages (realtime.history keeps them): the page shows
+// them and its client continues from the last one's position, so nothing
+// published meanwhile is missed or shown twice.
+$history = [];
+if ($running) {
+    try {
+        $history = array_values(array_filter(
+            Realtime\history(CHANNEL, 50),
+            static fn (array $m): bool => $m['event'] === 'message'
+        ));
+    } catch (Throwable $e) {
+        $history = []; // no history configured, or lost: start from now
     }
 }
 
@@ -127,8 +145,10 @@ header('Cache-Control: no-store');
   </form>
   <p id="error" role="alert"></p>
 </main>
-<script>
+<script type="module">
+import { Realtime, UnauthorizedError } from './realtime-client.php';
 const RT = <?= $json($config) ?>;
+const HISTORY = <?= $json($history) ?>;
 (() => {
   'use strict';
   const $ = (id) => document.getElementById(id);
@@ -136,7 +156,7 @@ const RT = <?= $json($config) ?>;
   const sendBtn = $('send'), errorEl = $('error'), membersEl = $('members'), countEl = $('count'), typingEl = $('typing');
 
   // Everything from the network is shown with textContent: never parsed as HTML.
-  const members = new Map(); // user id -> info
+  let members = new Map(); // user id -> info
   const typing = new Map();  // user id -> time of the last "typing" whisper
   const leaving = new Map(); // user id -> timer of the "left" notice
   const TYPING_SHOWN_MS = 3000, TYPING_EVERY_MS = 1500, LEAVE_QUIET_MS = 3000;
@@ -206,115 +226,93 @@ const RT = <?= $json($config) ?>;
     if (typing.size) typingTimer = setTimeout(renderTyping, 500);
   }
 
-  // --- WebSocket: a fresh token for every (re)connect, backoff on failure ---
+  // --- The last 50 messages, rendered by PHP from the channel's history ---
+  for (const m of HISTORY) chat(m.data);
+  const last = HISTORY[HISTORY.length - 1];
+
+  // --- The client: a fresh token before every (re)connect --------------------
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const url = `${scheme}://${location.hostname}:${RT.port}${RT.path}`;
-  let ws = null;
-  let attempt = 0;
-  let everConnected = false;
-
-  function retry(reason) {
-    // 0.5 s, 1 s, 2 s, 4 s … capped at 15 s, with jitter so tabs spread out.
-    const delay = Math.min(15000, 500 * 2 ** attempt) * (0.75 + Math.random() / 2);
-    attempt++;
-    members.clear();
-    typing.clear();
-    renderMembers();
-    renderTyping();
-    setStatus(`offline (${reason}), retrying in ${Math.ceil(delay / 1000)} s`, 'offline');
-    setTimeout(connect, delay);
-  }
-
-  async function connect() {
-    setStatus(attempt ? 'reconnecting…' : 'connecting…');
-    let token;
-    try {
+  const rt = new Realtime({
+    url: `${scheme}://${location.hostname}:${RT.port}${RT.path}`,
+    token: async () => {
       const res = await fetch(`token.php?name=${encodeURIComponent(RT.me)}`, { cache: 'no-store', credentials: 'same-origin' });
       if (res.status === 401) {
         location.href = 'login.php';
-        return;
+        throw new UnauthorizedError('logged out');
       }
       const body = await res.json();
       if (!body.ok) throw new Error(body.error || `HTTP ${res.status}`);
-      token = body.token;
-    } catch (err) {
-      retry('no token');
-      return;
-    }
-    ws = new WebSocket(`${url}?token=${encodeURIComponent(token)}`);
-    ws.onopen = () => {
-      ws.send(JSON.stringify({ action: 'subscribe', channel: RT.channel, id: 'chat' }));
-    };
-    ws.onmessage = (ev) => {
-      let msg;
-      try { msg = JSON.parse(ev.data); } catch { return; }
-      switch (msg.type) {
-        case 'subscribed':
-          members.clear();
-          for (const m of msg.members || []) members.set(m.id, m.info || {});
-          renderMembers();
-          // No history: messages sent while we were away are not replayed.
-          if (everConnected) system('Reconnected. Messages sent while offline are not shown.');
-          everConnected = true;
-          attempt = 0;
-          setStatus('live', 'online');
-          break;
-        case 'member_added':
-          members.set(msg.member.id, msg.member.info || {});
-          renderMembers();
-          // Back within a few seconds (a reload): say nothing.
-          if (leaving.has(msg.member.id)) {
-            clearTimeout(leaving.get(msg.member.id));
-            leaving.delete(msg.member.id);
-          } else {
-            system(`${nameOf(msg.member.id)} joined`);
-          }
-          break;
-        case 'member_removed': {
-          const id = msg.member.id, name = nameOf(id);
-          members.delete(id);
-          renderMembers();
-          renderTyping();
-          clearTimeout(leaving.get(id));
-          leaving.set(id, setTimeout(() => {
-            leaving.delete(id);
-            system(`${name} left`);
-          }, LEAVE_QUIET_MS));
-          break;
-        }
-        case 'whisper':
-          if (msg.event === 'typing' && msg.from && msg.from.user_id !== undefined && msg.from.user_id !== RT.me) {
-            typing.set(msg.from.user_id, Date.now());
-            renderTyping();
-          }
-          break;
-        case 'message':
-          if (msg.event === 'message' && msg.data) {
-            typing.delete(msg.data.name);
-            renderTyping();
-            chat(msg.data);
-          }
-          break;
-        case 'error':
-          system(`Server error: ${msg.code}`);
-          break;
+      return body.token;
+    },
+  });
+  window.rt = rt;
+
+  rt.on('connecting', ({ attempt }) => setStatus(attempt ? 'reconnecting…' : 'connecting…'));
+  rt.on('disconnected', ({ code, delay }) => {
+    typing.clear();
+    renderTyping();
+    const when = delay === null ? 'waiting for the network' : `retrying in ${Math.ceil(delay / 1000)} s`;
+    setStatus(`offline (${code || 'no token'}), ${when}`, 'offline');
+  });
+  rt.on('closed', async ({ code }) => {
+    setStatus('disconnected', 'offline');
+    if (code !== 4009) return;
+    // disconnectUser() (a logout): connect again only with a fresh token.
+    system('The server disconnected this session.');
+    rt.connect();
+  });
+
+  const sub = rt.subscribe(RT.channel, {
+    // Continue right after the last message shown: nothing missed, nothing twice.
+    since: last ? { offset: last.offset, epoch: last.epoch } : undefined,
+    onSubscribed: () => setStatus('live', 'online'),
+    onUnrecovered: ({ position }) => {
+      if (position || HISTORY.length) system('Reconnected after a long time away: reload the page to see every message.');
+      else system('Reconnected. Messages sent while offline are not shown.');
+    },
+    onMessage: (data, msg) => {
+      if (msg.event !== 'message' || !data) return;
+      typing.delete(data.name);
+      renderTyping();
+      chat(data);
+    },
+    onMembers: (list) => {
+      members = new Map([...list].map(([id, info]) => [id, info || {}]));
+      renderMembers();
+      renderTyping();
+    },
+    onJoin: ({ id }) => {
+      // Back within a few seconds (a reload): say nothing.
+      if (leaving.has(id)) {
+        clearTimeout(leaving.get(id));
+        leaving.delete(id);
+      } else {
+        system(`${nameOf(id)} joined`);
       }
-    };
-    ws.onclose = (ev) => {
-      ws = null;
-      if (ev.code === 4009) system('The server disconnected this session.');
-      retry(ev.code);
-    };
-  }
-  connect();
+    },
+    onLeave: ({ id, info }) => {
+      const name = (info && info.name) || id;
+      clearTimeout(leaving.get(id));
+      leaving.set(id, setTimeout(() => {
+        leaving.delete(id);
+        system(`${name} left`);
+      }, LEAVE_QUIET_MS));
+    },
+    onWhisper: ({ event, from }) => {
+      if (event === 'typing' && from && from.user_id !== undefined && from.user_id !== RT.me) {
+        typing.set(from.user_id, Date.now());
+        renderTyping();
+      }
+    },
+    onError: (e) => system(`Server error: ${e.code}`),
+  });
 
   // --- Typing notices are whispers: client to clients, no PHP involved ----
   let lastTyping = 0;
   textEl.addEventListener('input', () => {
     const now = Date.now();
-    if (!textEl.value.trim() || now - lastTyping < TYPING_EVERY_MS || !ws || ws.readyState !== WebSocket.OPEN) return;
-    lastTyping = now;
-    ws.send(JSON.stringify({ action: 'whisper', channel: RT.channel, event: 'typing', data: {} }));
+    if (!textEl.value.trim() || now - lastTyping < TYPING_EVERY_MS) return;
+    if (sub.whisper('typing', {})) lastTyping = now;
   });
 
   // --- Sending goes through PHP: send.php calls Realtime\broadcast() ------

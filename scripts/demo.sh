@@ -55,5 +55,6 @@ exec php -n \
   -d realtime.allowed_origins="$DEMO_ORIGINS" \
   -d realtime.secret="$secret" \
   -d realtime.client_events=1 \
+  -d realtime.history=presence-chat:100:86400 \
   -d session.save_path="$sessions" \
   -S "$DEMO_HTTP" -t demo
