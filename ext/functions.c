@@ -14,6 +14,7 @@
 #include "hub/proto/proto.h"
 #include "hub/model/query.h"
 #include "hub/model/token.h"
+#include "broker/redis.h"
 
 #include <stdatomic.h>
 
@@ -609,6 +610,13 @@ ZEND_FUNCTION(Realtime_status)
 	add_assoc_long(return_value, "redis_local_only", (zend_long) publishes.redis_local_only);
 	add_assoc_long(return_value, "redis_unconfirmed", (zend_long) publishes.redis_unconfirmed);
 	add_assoc_long(return_value, "broker_outages", (zend_long) publishes.broker_outages);
+	/* The redis broker's hand-off of this process's publishes (docs/redis.md). */
+	add_assoc_long(return_value, "redis_publish_handed", (zend_long) publishes.redis_publish_handed);
+	add_assoc_long(return_value, "redis_publish_failed", (zend_long) publishes.redis_publish_failed);
+	add_assoc_long(return_value, "redis_publish_dropped",
+			(zend_long) publishes.redis_publish_dropped);
+	add_assoc_long(return_value, "redis_publish_waiting",
+			(zend_long) publishes.redis_publish_waiting);
 	if (has_broker_stats && publishes.broker_connected >= 0) {
 		add_assoc_bool(return_value, "broker_connected", publishes.broker_connected != 0);
 	} else {
@@ -623,5 +631,17 @@ ZEND_FUNCTION(Realtime_status)
 		add_assoc_string(return_value, "error", last_error);
 	} else {
 		add_assoc_null(return_value, "error");
+	}
+}
+
+/* broadcast() with the redis broker's confirmation on for its publishes:
+ * the same arguments, checks and errors. */
+ZEND_FUNCTION(Realtime_broadcastConfirmed)
+{
+	rt_broker_redis_confirm(1);
+	ZEND_FN(Realtime_broadcast)(INTERNAL_FUNCTION_PARAM_PASSTHRU);
+	rt_broker_redis_confirm(0);
+	if (!EG(exception) && Z_TYPE_P(return_value) != IS_ARRAY) {
+		RETVAL_TRUE;
 	}
 }
