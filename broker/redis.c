@@ -100,6 +100,8 @@ struct rt_broker {
 	/* PHP -> hub hand-off of publishes. hand_lock guards the list and
 	 * hand_open (hand_wake is live: the hub of hand_pid runs its loop). */
 	pthread_mutex_t hand_lock;
+	pthread_cond_t hand_room;        /* signalled as Redis answers, for callers at the limit */
+	_Atomic int hand_waiters;
 	uv_async_t hand_wake;
 	int hand_open;
 	_Atomic pid_t hand_pid;
@@ -841,6 +843,28 @@ static int rt__link_publish(void *ctx, rt_msg *msg)
 
 /* ---- PHP -> hub hand-off of publishes ---- */
 
+/* ms from now on CLOCK_MONOTONIC, the clock of the hand-off's conditions. */
+static void rt__deadline(struct timespec *ts, uint32_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long) (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static void rt__cond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
 static void rt__wait_release(rt__wait *w)
 {
 	int last;
@@ -876,6 +900,17 @@ static void rt__wait_settle(rt__wait *w, uint32_t n, const char *why)
 	}
 }
 
+/* n handed PUBLISHes are settled: room for callers waiting at the limit. */
+static void rt__hand_settled(rt_broker *b, uint32_t n)
+{
+	atomic_fetch_sub_explicit(&b->hand_inflight, n, memory_order_relaxed);
+	if (atomic_load(&b->hand_waiters) > 0) {
+		pthread_mutex_lock(&b->hand_lock);
+		pthread_cond_broadcast(&b->hand_room);
+		pthread_mutex_unlock(&b->hand_lock);
+	}
+}
+
 /* n handed PUBLISHes did not make it to Redis (or may not have). */
 static void rt__hand_failed(rt_broker *b, uint32_t n, const char *why)
 {
@@ -904,7 +939,7 @@ static void rt__on_handed(redisAsyncContext *c, void *reply, void *privdata)
 	if (fail != NULL) {
 		rt__hand_failed(b, 1, fail);
 	}
-	atomic_fetch_sub_explicit(&b->hand_inflight, 1, memory_order_relaxed);
+	rt__hand_settled(b, 1);
 	if (privdata != NULL) {
 		rt__wait_settle(privdata, 1, fail);
 	}
@@ -964,7 +999,7 @@ static void rt__hand_flush(rt_broker *b)
 			}
 		}
 		if (unsent > 0) {
-			atomic_fetch_sub_explicit(&b->hand_inflight, unsent, memory_order_relaxed);
+			rt__hand_settled(b, unsent);
 			if (h->wait != NULL) {
 				rt__wait_settle(h->wait, unsent, err[0] ? err : "not sent");
 			}
@@ -1015,8 +1050,29 @@ static int rt__hand(rt_broker *b, const rt_msg *msg, rt__wait *wait, char *err, 
 		free(h);
 		return 1;
 	}
+	/* At the limit, the caller waits for Redis to answer (backpressure: a
+	 * burst goes at Redis's pace), at most realtime.redis_timeout. A
+	 * message larger than the limit alone still goes. */
 	inflight = atomic_load_explicit(&b->hand_inflight, memory_order_relaxed);
-	if (inflight + cost > b->cfg.redis_publish_queue) {
+	if (inflight > 0 && inflight + cost > b->cfg.redis_publish_queue) {
+		struct timespec deadline;
+		rt__deadline(&deadline, b->cfg.redis_timeout);
+		atomic_fetch_add(&b->hand_waiters, 1);
+		while (b->hand_open && atomic_load(&b->stat_connected) && inflight > 0
+				&& inflight + cost > b->cfg.redis_publish_queue
+				&& pthread_cond_timedwait(&b->hand_room, &b->hand_lock, &deadline) != ETIMEDOUT) {
+			inflight = atomic_load_explicit(&b->hand_inflight, memory_order_relaxed);
+		}
+		atomic_fetch_sub(&b->hand_waiters, 1);
+		inflight = atomic_load_explicit(&b->hand_inflight, memory_order_relaxed);
+		if (!b->hand_open || !atomic_load(&b->stat_connected)) {
+			pthread_mutex_unlock(&b->hand_lock);
+			rt_msg_free(h->msg);
+			free(h);
+			return 1; /* the hub lost Redis meanwhile: the synchronous path says so */
+		}
+	}
+	if (inflight > 0 && inflight + cost > b->cfg.redis_publish_queue) {
 		pthread_mutex_unlock(&b->hand_lock);
 		rt_msg_free(h->msg);
 		free(h);
@@ -1024,9 +1080,9 @@ static int rt__hand(rt_broker *b, const rt_msg *msg, rt__wait *wait, char *err, 
 		rt_log_limited(&full_log, RT_LOG_ERROR, "Redis at %s is not keeping up: %u publishes "
 				"wait for it (realtime.redis_publish_queue %u); message refused",
 				b->cfg.redis_address, inflight, b->cfg.redis_publish_queue);
-		snprintf(err, errlen, "Redis at %s is not keeping up: %u publishes of this process wait "
-				"for it (realtime.redis_publish_queue %u)", b->cfg.redis_address, inflight,
-				b->cfg.redis_publish_queue);
+		snprintf(err, errlen, "Redis at %s is not keeping up: %u publishes of this process still "
+				"wait for it after %u ms (realtime.redis_publish_queue %u)", b->cfg.redis_address,
+				inflight, b->cfg.redis_timeout, b->cfg.redis_publish_queue);
 		return -ENOBUFS;
 	}
 	atomic_fetch_add_explicit(&b->hand_inflight, cost, memory_order_relaxed);
@@ -1061,6 +1117,7 @@ static void rt__hand_close(rt_broker *b)
 	pthread_mutex_lock(&b->hand_lock);
 	open = b->hand_open;
 	b->hand_open = 0;
+	pthread_cond_broadcast(&b->hand_room);
 	pthread_mutex_unlock(&b->hand_lock);
 	atomic_store(&b->hand_pid, 0);
 	if (open) {
@@ -1147,6 +1204,7 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->pending_tail = &b->pending;
 	b->hand_tail = &b->hand_head;
 	pthread_mutex_init(&b->hand_lock, NULL);
+	rt__cond_init(&b->hand_room);
 	b->link.ctx = b;
 	b->link.start = rt__link_start;
 	b->link.publish = rt__link_publish;
@@ -1194,13 +1252,7 @@ static int rt__publish_confirmed(rt_broker *b, const rt_msg *msg, char *err, siz
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&w->lock, NULL);
-	{
-		pthread_condattr_t attr;
-		pthread_condattr_init(&attr);
-		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-		pthread_cond_init(&w->cond, &attr);
-		pthread_condattr_destroy(&attr);
-	}
+	rt__cond_init(&w->cond);
 	w->left = rt__publish_cost(msg);
 	w->refs = 2;
 	r = rt__hand(b, msg, w, err, errlen);
@@ -1210,13 +1262,7 @@ static int rt__publish_confirmed(rt_broker *b, const rt_msg *msg, char *err, siz
 		/* Without a hub the synchronous path answers only once Redis has it. */
 		return r == 1 ? rt__route_msg(b, msg, rt__sync_send, err, errlen) : r;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += b->cfg.redis_timeout / 1000;
-	deadline.tv_nsec += (long) (b->cfg.redis_timeout % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	rt__deadline(&deadline, b->cfg.redis_timeout);
 	pthread_mutex_lock(&w->lock);
 	while (w->left > 0 && !timed_out) {
 		timed_out = pthread_cond_timedwait(&w->cond, &w->lock, &deadline) == ETIMEDOUT;
@@ -1269,6 +1315,7 @@ static void rt__close(rt_broker *b)
 		redisFree(b->sync);
 	}
 	pthread_mutex_destroy(&b->hand_lock);
+	pthread_cond_destroy(&b->hand_room);
 	free(b);
 }
 
