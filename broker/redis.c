@@ -903,7 +903,9 @@ static void rt__wait_settle(rt__wait *w, uint32_t n, const char *why)
 /* n handed PUBLISHes are settled: room for callers waiting at the limit. */
 static void rt__hand_settled(rt_broker *b, uint32_t n)
 {
-	atomic_fetch_sub_explicit(&b->hand_inflight, n, memory_order_relaxed);
+	/* Sequentially consistent with rt__hand's waiter count then inflight:
+	 * either this sees the waiter or the waiter sees this decrement. */
+	atomic_fetch_sub(&b->hand_inflight, n);
 	if (atomic_load(&b->hand_waiters) > 0) {
 		pthread_mutex_lock(&b->hand_lock);
 		pthread_cond_broadcast(&b->hand_room);
@@ -1058,13 +1060,17 @@ static int rt__hand(rt_broker *b, const rt_msg *msg, rt__wait *wait, char *err, 
 		struct timespec deadline;
 		rt__deadline(&deadline, b->cfg.redis_timeout);
 		atomic_fetch_add(&b->hand_waiters, 1);
-		while (b->hand_open && atomic_load(&b->stat_connected) && inflight > 0
-				&& inflight + cost > b->cfg.redis_publish_queue
-				&& pthread_cond_timedwait(&b->hand_room, &b->hand_lock, &deadline) != ETIMEDOUT) {
-			inflight = atomic_load_explicit(&b->hand_inflight, memory_order_relaxed);
+		for (;;) {
+			inflight = atomic_load(&b->hand_inflight);
+			if (!b->hand_open || !atomic_load(&b->stat_connected) || inflight == 0
+					|| inflight + cost <= b->cfg.redis_publish_queue
+					|| pthread_cond_timedwait(&b->hand_room, &b->hand_lock, &deadline)
+							== ETIMEDOUT) {
+				break;
+			}
 		}
 		atomic_fetch_sub(&b->hand_waiters, 1);
-		inflight = atomic_load_explicit(&b->hand_inflight, memory_order_relaxed);
+		inflight = atomic_load(&b->hand_inflight);
 		if (!b->hand_open || !atomic_load(&b->stat_connected)) {
 			pthread_mutex_unlock(&b->hand_lock);
 			rt_msg_free(h->msg);
@@ -1307,6 +1313,8 @@ static void rt__stats(rt_broker *b, rt_broker_stats *out)
 	out->redis_publish_dropped = atomic_load_explicit(&b->stat_publish_dropped,
 			memory_order_relaxed);
 	out->redis_publish_waiting = atomic_load_explicit(&b->hand_inflight, memory_order_relaxed);
+	out->publish_path = atomic_load(&b->hand_pid) == getpid() && atomic_load(&b->stat_connected)
+			? "hub" : "redis";
 }
 
 static void rt__close(rt_broker *b)
