@@ -109,8 +109,8 @@ describe('redis broker: publishes handed to the hub', () => {
       assert.equal(r.ok, 300, JSON.stringify(r));
       assert.equal(r.thrown, 3);
       for (const e of r.errors) assert.match(e, /realtime\.redis_publish_queue|realtime\.redis_timeout/);
-      assert.ok(r.ok_max_us < 50000, `a handed broadcast() took ${r.ok_max_us} us while Redis was stalled`);
-      assert.ok(r.max_us < 2 * 400 * 1000 + 300 * 1000, `a refused broadcast() took ${r.max_us} us`);
+      assert.ok(r.ok_max_us < 200000, `a handed broadcast() took ${r.ok_max_us} us while Redis was stalled`);
+      assert.ok(r.max_us < 2 * 400 * 1000 + 1000 * 1000, `a refused broadcast() took ${r.max_us} us`);
       // The hub takes Redis for gone: the 300 it sent are counted as failed.
       await waitLog(A, /no answer within 400 ms \(realtime\.redis_timeout\)/, 5000);
       await waitFor(async () => (await status(A)).redis_publish_failed - st0.redis_publish_failed >= 300, 5000, { message: 'the unanswered publishes to be counted' });
@@ -124,7 +124,7 @@ describe('redis broker: publishes handed to the hub', () => {
       assert.equal(c.ok, false);
       assert.equal(c.class, 'Realtime\\Exception');
       assert.match(c.error, /no answer within 400 ms/);
-      assert.ok(c.ms < 2 * 400 + 300, `broadcastConfirmed() took ${c.ms} ms`);
+      assert.ok(c.ms < 2 * 400 + 1200, `broadcastConfirmed() took ${c.ms} ms`);
       sig(redis, 'SIGCONT');
       resumed = true;
     } finally {
@@ -157,7 +157,7 @@ describe('redis broker: publishes handed to the hub', () => {
       const r = await burst;
       assert.equal(r.ok + r.thrown, N);
       assert.ok(r.thrown > 0 && r.ok > 100, `the cut came mid-burst: ${JSON.stringify({ ...r, errors: r.errors.slice(0, 3) })}`);
-      assert.ok(r.max_us < 2 * 400 * 1000, `a broadcast() took ${r.max_us} us`);
+      assert.ok(r.max_us < 2 * 400 * 1000 + 1000 * 1000, `a broadcast() took ${r.max_us} us`);
       await waitLog(P, /Redis at \S+ unavailable/, 5000);
       await waitFor(async () => (await status(P)).redis_publish_waiting === 0, 5000, { message: 'every handed publish to be settled' });
       const st1 = await status(P);
@@ -198,7 +198,7 @@ describe('redis broker: publishes handed to the hub', () => {
     const r = await burst;
     assert.equal(r.ok + r.thrown, N);
     assert.ok(r.thrown > 0 && r.ok > 100, `the kill came mid-burst: ${JSON.stringify({ ...r, errors: r.errors.slice(0, 3) })}`);
-    assert.ok(r.max_us < 2 * 400 * 1000, `a broadcast() took ${r.max_us} us`);
+    assert.ok(r.max_us < 2 * 400 * 1000 + 1000 * 1000, `a broadcast() took ${r.max_us} us`);
     await waitLog(A, /Redis at \S+ unavailable/, 5000);
     await waitFor(async () => (await status(A)).redis_publish_waiting === 0, 5000, { message: 'every handed publish to be settled' });
     const st1 = await status(A);

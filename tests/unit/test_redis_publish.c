@@ -325,11 +325,11 @@ RT_TEST(stalled_redis_is_counted)
 			}
 		}
 		RT_ASSERT_EQ_INT(bad, 0);
-		RT_ASSERT(slowest < 50);
+		RT_ASSERT(slowest < 200);
 		t0 = now_ms();
 		r = publish(f.b, "stall", "1");
 		RT_ASSERT(r < 0);
-		RT_ASSERT(now_ms() - t0 < 3 * TIMEOUT_MS + 200);
+		RT_ASSERT(now_ms() - t0 < 3 * TIMEOUT_MS + 1000);
 		/* The hub takes Redis for gone within 2 x redis_timeout. */
 		RT_ASSERT_EQ_INT(wait_connected(f.b, 0, 5000), 0);
 		RT_ASSERT_EQ_INT(wait_settled(f.b, 50, 5000), 0);
@@ -349,7 +349,7 @@ RT_TEST(stalled_redis_is_counted)
 		r = publish(f.b, "stall", "\"unanswered\"");
 		rt_broker_redis_confirm(0);
 		RT_ASSERT_EQ_INT(r, -ETIMEDOUT);
-		RT_ASSERT(now_ms() - t0 >= TIMEOUT_MS - 5 && now_ms() - t0 < TIMEOUT_MS + 200);
+		RT_ASSERT(now_ms() - t0 >= TIMEOUT_MS - 5 && now_ms() - t0 < TIMEOUT_MS + 1000);
 		kill(redis_pid, SIGCONT);
 	}
 	teardown(&f);
