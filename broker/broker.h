@@ -26,15 +26,15 @@ typedef struct rt_broker_stats {
 	uint64_t redis_unconfirmed;     /* redis: PUBLISHes Redis never answered before a reconnect */
 	uint64_t broker_outages;        /* redis: times the hub lost Redis */
 	uint64_t dropped_undecodable;   /* redis: messages on the hub's routes it could not decode */
+	int broker_connected;           /* redis: 1 or 0; -1: a broker without a connection */
+	/* memory: how this process's broadcast() travels: "hub" (its own hub),
+	 * "segment" (the shared ring, no hub), "http" (POST /publish). */
+	const char *publish_path;
 	/* redis: PHP publishes handed to the hub; of their PUBLISHes, those that
 	 * failed or may be lost, those refused at a full hand-off queue, and
 	 * those Redis has not answered yet (docs/redis.md). */
 	uint64_t redis_publish_handed, redis_publish_failed, redis_publish_dropped;
 	uint64_t redis_publish_waiting;
-	int broker_connected;           /* redis: 1 or 0; -1: a broker without a connection */
-	/* memory: how this process's broadcast() travels: "hub" (its own hub),
-	 * "segment" (the shared ring, no hub), "http" (POST /publish). */
-	const char *publish_path;
 } rt_broker_stats;
 
 typedef struct rt_broker_ops {

@@ -14,9 +14,10 @@
 #include "hub/proto/proto.h"
 #include "hub/model/query.h"
 #include "hub/model/token.h"
-#include "broker/redis.h"
 
 #include <stdatomic.h>
+
+#include "broker/redis.h"
 
 #define RT_EVENT_MAX 200
 #define RT_BROADCAST_CHANNELS_MAX 100
@@ -641,7 +642,18 @@ ZEND_FUNCTION(Realtime_broadcastConfirmed)
 	rt_broker_redis_confirm(1);
 	ZEND_FN(Realtime_broadcast)(INTERNAL_FUNCTION_PARAM_PASSTHRU);
 	rt_broker_redis_confirm(0);
-	if (!EG(exception) && Z_TYPE_P(return_value) != IS_ARRAY) {
+	if (!EG(exception)) {
+		/* true unless the broker gave a position (broadcast()'s null, or a
+		 * list of nulls, where it knows none). */
+		zval *pos;
+		if (Z_TYPE_P(return_value) == IS_ARRAY) {
+			ZEND_HASH_FOREACH_VAL(Z_ARRVAL_P(return_value), pos) {
+				if (Z_TYPE_P(pos) != IS_NULL) {
+					return;
+				}
+			} ZEND_HASH_FOREACH_END();
+			zval_ptr_dtor(return_value);
+		}
 		RETVAL_TRUE;
 	}
 }
