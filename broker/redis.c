@@ -733,6 +733,13 @@ static int rt__link_start(void *ctx, rt_hub *hub, uv_loop_t *loop)
 
 	b->hub = hub;
 	b->loop = loop;
+	/* A hub started again in this process (Realtime\stop() then start())
+	 * reuses the broker: the last hub's stop is over. */
+	b->stopping = 0;
+	b->sub_up = b->cmd_up = 0;
+	b->cmd_waiting = b->sub_waiting = 0;
+	b->down_logged = 0;
+	b->attempts = 0;
 	uv_timer_init(loop, &b->retry);
 	uv_timer_init(loop, &b->beat);
 	uv_timer_init(loop, &b->guard);
@@ -1154,6 +1161,8 @@ static void rt__link_stop(void *ctx)
 	}
 	rt_msg_free(msg);
 	b->stopping = 1;
+	/* PHP publishes synchronously again until a hub is connected. */
+	atomic_store(&b->stat_connected, 0);
 	/* Disconnect (not free): the departure and the DEL are still queued. */
 	if (b->sub != NULL) {
 		redisAsyncContext *c = b->sub;

@@ -355,11 +355,53 @@ RT_TEST(stalled_redis_is_counted)
 	teardown(&f);
 }
 
+/* A hub stopped and started again on the same broker (a CLI script's
+ * Realtime\stop() then start()): between the two, publishes take the
+ * synchronous path; the new hub connects and takes them over again. */
+RT_TEST(restarted_hub_reconnects)
+{
+	fixture f;
+	rt_broker_stats st;
+	char err[256] = "", *got;
+
+	if (setup(&f, "again") == 0) {
+		RT_ASSERT_EQ_INT(publish(f.b, "again", "\"one\""), 0);
+		rt_broker_redis.attach(f.b, NULL);
+		RT_ASSERT_EQ_INT(rt_hub_stop(f.hub), 0);
+		f.hub = NULL;
+		stats(f.b, &st);
+		RT_ASSERT_EQ_INT(st.broker_connected, 0);
+		RT_ASSERT_EQ_INT(publish(f.b, "again", "\"two\""), 0); /* synchronous */
+		if (rt_hub_start(&f.hub, &f.cfg, rt_broker_redis.link(f.b), -1, 0, err,
+				sizeof(err)) != 0) {
+			RT_FAIL_("rt_hub_start again: %s", err);
+		} else {
+			rt_broker_redis.attach(f.b, f.hub);
+			RT_ASSERT_EQ_INT(wait_connected(f.b, 1, 5000), 0);
+			RT_ASSERT_EQ_INT(publish(f.b, "again", "\"three\""), 0);
+		}
+		for (int i = 0; i < 3; i++) {
+			static const char *const want[] = {"\"one\"", "\"two\"", "\"three\""};
+			got = next_data(f.sub);
+			if (got == NULL || strcmp(got, want[i]) != 0) {
+				RT_FAIL_("message %d: got %s, expected %s", i, got ? got : "nothing", want[i]);
+			}
+			free(got);
+		}
+		RT_ASSERT_EQ_INT(wait_settled(f.b, 0, 5000), 0);
+		stats(f.b, &st);
+		RT_ASSERT_EQ_INT(st.redis_publish_handed, 2);
+		RT_ASSERT_EQ_INT(st.redis_publish_failed, 0);
+	}
+	teardown(&f);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	RT_RUN(order_through_the_limit);
 	RT_RUN(confirmed_after_handed);
 	RT_RUN(stalled_redis_is_counted);
+	RT_RUN(restarted_hub_reconnects);
 	return rt_test_summary();
 }
