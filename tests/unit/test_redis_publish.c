@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +61,8 @@ static int start_redis(void)
 	redis_pid = fork();
 	if (redis_pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
+		/* Gone with the test, even when it crashes. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (null >= 0) {
 			dup2(null, 1);
 			dup2(null, 2);
