@@ -181,6 +181,22 @@ PHP_MINFO_FUNCTION(realtime)
 			rt_broker_memory_describe(&cfg, seg, sizeof(seg));
 			php_info_print_table_row(2, "Shared memory segment", seg);
 		}
+		if (rt_lifecycle_read_config(&cfg, err, sizeof(err)) == 0
+				&& strcmp(cfg.broker, "redis") == 0) {
+			const rt_broker_ops *ops;
+			rt_broker_stats st = {0};
+			rt_broker *b = rt_lifecycle_broker(&ops, err, sizeof(err));
+			if (b != NULL && ops->stats != NULL) {
+				ops->stats(b, &st);
+			}
+			snprintf(seg, sizeof(seg), "handed to the hub %llu, failed %llu, dropped %llu, "
+					"waiting %llu (redis_publish_*)",
+					(unsigned long long) st.redis_publish_handed,
+					(unsigned long long) st.redis_publish_failed,
+					(unsigned long long) st.redis_publish_dropped,
+					(unsigned long long) st.redis_publish_waiting);
+			php_info_print_table_row(2, "Redis publishes", seg);
+		}
 	}
 	{
 		uint64_t handed_off, taken_over, handoff_closed;

@@ -1370,9 +1370,22 @@ def main():
     w("bash bench/run.sh --servers hub --workloads g             # the Redis broker path alone, about 1.5 minutes")
     w("```")
     w("")
+    # Sections written by hand (other scripts' figures) follow KEEP_MARKER in
+    # the old file: a rerun carries them over.
+    try:
+        with open(a.out) as f:
+            old = f.read()
+    except OSError:
+        old = ""
+    if KEEP_MARKER in old:
+        L.append(old[old.index(KEEP_MARKER):].rstrip("\n"))
+        L.append("")
     with open(a.out, "w") as f:
         f.write("\n".join(L))
     print(f"report: wrote {a.out}" + ("" if err else f" and {png}"))
+
+
+KEEP_MARKER = "<!-- bench/run.sh keeps everything below this line -->"
 
 
 if __name__ == "__main__":

@@ -34,6 +34,11 @@ typedef struct rt_broker_stats {
 	/* memory: how this process's broadcast() travels: "hub" (its own hub),
 	 * "segment" (the shared ring, no hub), "http" (POST /publish). */
 	const char *publish_path;
+	/* redis: PHP publishes handed to the hub; of their PUBLISHes, those that
+	 * failed or may be lost, those refused at a full hand-off queue, and
+	 * those Redis has not answered yet (docs/redis.md). */
+	uint64_t redis_publish_handed, redis_publish_failed, redis_publish_dropped;
+	uint64_t redis_publish_waiting;
 } rt_broker_stats;
 
 typedef struct rt_broker_ops {

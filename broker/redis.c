@@ -10,13 +10,20 @@
  *   node:<node>  a key each hub refreshes as its heartbeat
  * Pub/Sub delivers at most once: a message published while a hub is
  * disconnected is lost to that hub (docs/redis.md says what clients do).
- * PHP publishes over one synchronous connection per process; each hub
- * subscribes over hiredis's async API on its own loop. */
+ * Each hub subscribes and publishes over hiredis's async API on its own
+ * loop. PHP's publishes are handed to this process's hub (a bounded queue,
+ * realtime.redis_publish_queue) so a request never waits for Redis; a
+ * process without a connected hub (CLI, a hub not up yet or cut off from
+ * Redis) publishes over one synchronous connection of its own. */
 #include "broker/broker.h"
 #include "hub/util/log.h"
 
+#include "broker/redis.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
 #include "broker/redis_reader.h"
@@ -36,6 +43,25 @@
 #define RT_RETRY_MAX_MS 10000
 #define RT_KNOWN_ORIGINS 1024
 #define RT_PROBE_MIN_MS 50     /* shortest period of the liveness probe */
+
+/* A PHP caller of Realtime\broadcastConfirmed() waiting for Redis's answers
+ * to its publishes; freed by whichever of it and the hub lets go last. */
+typedef struct rt__wait {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint32_t left;             /* PUBLISHes not answered yet */
+	int refs;
+	int failed;
+	char err[160];
+} rt__wait;
+
+/* A publish of PHP code on its way to the hub thread. */
+typedef struct rt__handed {
+	struct rt__handed *next;
+	rt_msg *msg;
+	rt__wait *wait;            /* NULL: nobody waits */
+	uint32_t cost;             /* PUBLISHes it makes (one per channel) */
+} rt__handed;
 
 typedef struct rt__seen {
 	uint32_t origin;
@@ -71,6 +97,19 @@ struct rt_broker {
 	rt_msg *pending, **pending_tail;
 	size_t pending_count;
 	int pending_overflow;
+	/* PHP -> hub hand-off of publishes. hand_lock guards the list and
+	 * hand_open (hand_wake is live: the hub of hand_pid runs its loop). */
+	pthread_mutex_t hand_lock;
+	pthread_cond_t hand_room;        /* signalled as Redis answers, for callers at the limit */
+	_Atomic int hand_waiters;
+	uv_async_t hand_wake;
+	int hand_open;
+	_Atomic pid_t hand_pid;
+	rt__handed *hand_head, **hand_tail;
+	_Atomic uint32_t hand_inflight;  /* handed PUBLISHes Redis has not answered */
+	rt__wait *sending_wait;          /* hub thread: the waiter of what is being routed */
+	uint32_t sending_count;          /* hub thread: PUBLISHes issued for it so far */
+	_Atomic uint64_t stat_handed, stat_publish_failed, stat_publish_dropped;
 	/* When each hub was first heard of: one is taken for dead only after a
 	 * whole heartbeat lifetime without its key. */
 	rt__seen seen[RT_KNOWN_ORIGINS];
@@ -263,6 +302,7 @@ static int rt__route_msg(rt_broker *b, const rt_msg *msg, rt__send_fn send, char
 static void rt__connect_async(rt_broker *b);
 static int rt__send_async(rt_broker *b, const char *route, const char *data, size_t len,
 		char *err, size_t errlen);
+static void rt__hand_open(rt_broker *b);
 
 static uint64_t rt__now_ms(rt_broker *b)
 {
@@ -693,6 +733,13 @@ static int rt__link_start(void *ctx, rt_hub *hub, uv_loop_t *loop)
 
 	b->hub = hub;
 	b->loop = loop;
+	/* A hub started again in this process (Realtime\stop() then start())
+	 * reuses the broker: the last hub's stop is over. */
+	b->stopping = 0;
+	b->sub_up = b->cmd_up = 0;
+	b->cmd_waiting = b->sub_waiting = 0;
+	b->down_logged = 0;
+	b->attempts = 0;
 	uv_timer_init(loop, &b->retry);
 	uv_timer_init(loop, &b->beat);
 	uv_timer_init(loop, &b->guard);
@@ -701,6 +748,7 @@ static int rt__link_start(void *ctx, rt_hub *hub, uv_loop_t *loop)
 	b->timers = 1;
 	uv_timer_start(&b->beat, rt__on_beat, 100, RT_BEAT_MS);
 	rt__connect_async(b);
+	rt__hand_open(b);
 	return 0;
 }
 
@@ -800,6 +848,297 @@ static int rt__link_publish(void *ctx, rt_msg *msg)
 	return r;
 }
 
+/* ---- PHP -> hub hand-off of publishes ---- */
+
+/* ms from now on CLOCK_MONOTONIC, the clock of the hand-off's conditions. */
+static void rt__deadline(struct timespec *ts, uint32_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long) (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static void rt__cond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+static void rt__wait_release(rt__wait *w)
+{
+	int last;
+
+	pthread_mutex_lock(&w->lock);
+	last = --w->refs == 0;
+	pthread_mutex_unlock(&w->lock);
+	if (last) {
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->cond);
+		free(w);
+	}
+}
+
+/* n of the waiter's PUBLISHes are settled (why: NULL when Redis took them). */
+static void rt__wait_settle(rt__wait *w, uint32_t n, const char *why)
+{
+	int done;
+
+	pthread_mutex_lock(&w->lock);
+	if (why != NULL && !w->failed) {
+		w->failed = 1;
+		snprintf(w->err, sizeof(w->err), "%s", why);
+	}
+	w->left = n < w->left ? w->left - n : 0;
+	done = w->left == 0;
+	if (done) {
+		pthread_cond_signal(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (done) {
+		rt__wait_release(w); /* the hub's reference */
+	}
+}
+
+/* n handed PUBLISHes are settled: room for callers waiting at the limit. */
+static void rt__hand_settled(rt_broker *b, uint32_t n)
+{
+	/* Sequentially consistent with rt__hand's waiter count then inflight:
+	 * either this sees the waiter or the waiter sees this decrement. */
+	atomic_fetch_sub(&b->hand_inflight, n);
+	if (atomic_load(&b->hand_waiters) > 0) {
+		pthread_mutex_lock(&b->hand_lock);
+		pthread_cond_broadcast(&b->hand_room);
+		pthread_mutex_unlock(&b->hand_lock);
+	}
+}
+
+/* n handed PUBLISHes did not make it to Redis (or may not have). */
+static void rt__hand_failed(rt_broker *b, uint32_t n, const char *why)
+{
+	static rt_log_limit failed_log;
+
+	atomic_fetch_add_explicit(&b->stat_publish_failed, n, memory_order_relaxed);
+	rt_log_limited(&failed_log, RT_LOG_WARNING, "Redis at %s: a publish of this process's PHP "
+			"code failed: %s", b->cfg.redis_address, why);
+}
+
+/* Redis's answer to a handed PUBLISH; privdata is its waiter or NULL. */
+static void rt__on_handed(redisAsyncContext *c, void *reply, void *privdata)
+{
+	rt_broker *b = c->data;
+	redisReply *r = reply;
+	char why[200];
+	const char *fail = NULL;
+
+	if (r == NULL) {
+		fail = "the connection was dropped before Redis answered; it may be lost";
+	} else if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(why, sizeof(why), "Redis answered %.*s", (int) (r->len > 150 ? 150 : r->len),
+				r->str != NULL ? r->str : "");
+		fail = why;
+	}
+	if (fail != NULL) {
+		rt__hand_failed(b, 1, fail);
+	}
+	rt__hand_settled(b, 1);
+	if (privdata != NULL) {
+		rt__wait_settle(privdata, 1, fail);
+	}
+}
+
+static int rt__send_handed(rt_broker *b, const char *route, const char *data, size_t len,
+		char *err, size_t errlen)
+{
+	if (redisAsyncCommand(b->cmd, rt__on_handed, b->sending_wait, "PUBLISH %s %b", route, data,
+			len) != REDIS_OK) {
+		snprintf(err, errlen, "Redis at %s: cannot queue the message", b->cfg.redis_address);
+		return -EIO;
+	}
+	b->sending_count++;
+	return 0;
+}
+
+/* On the hub thread: sends what PHP handed over, in the order it came. */
+static void rt__hand_flush(rt_broker *b)
+{
+	static rt_log_limit away_log;
+	rt__handed *h;
+	char err[160];
+
+	pthread_mutex_lock(&b->hand_lock);
+	h = b->hand_head;
+	b->hand_head = NULL;
+	b->hand_tail = &b->hand_head;
+	pthread_mutex_unlock(&b->hand_lock);
+	while (h != NULL) {
+		rt__handed *next = h->next;
+		uint32_t unsent = h->cost;
+		if (rt__link_up(b)) {
+			b->sending_wait = h->wait;
+			b->sending_count = 0;
+			err[0] = '\0';
+			rt__route_msg(b, h->msg, rt__send_handed, err, sizeof(err));
+			b->sending_wait = NULL;
+			unsent = b->sending_count < h->cost ? h->cost - b->sending_count : 0;
+			rt_msg_free(h->msg);
+			if (unsent > 0) {
+				rt__hand_failed(b, unsent, err[0] ? err : "a route too long for Redis");
+			}
+		} else {
+			/* Redis went away after the call: like the hub's own messages
+			 * then, this hub's clients get it (unless the caller waits for
+			 * Redis and will hear of the failure). */
+			snprintf(err, sizeof(err), "Redis at %.100s is away", b->cfg.redis_address);
+			rt__hand_failed(b, unsent, err);
+			if (h->wait == NULL) {
+				atomic_fetch_add_explicit(&b->stat_local_only, 1, memory_order_relaxed);
+				rt_log_limited(&away_log, RT_LOG_WARNING, "Redis at %s is away: a publish of "
+						"this process reached this hub's clients only", b->cfg.redis_address);
+				rt_hub_deliver(b->hub, h->msg);
+			} else {
+				rt_msg_free(h->msg);
+			}
+		}
+		if (unsent > 0) {
+			rt__hand_settled(b, unsent);
+			if (h->wait != NULL) {
+				rt__wait_settle(h->wait, unsent, err[0] ? err : "not sent");
+			}
+		}
+		free(h);
+		h = next;
+	}
+}
+
+static void rt__on_hand_wake(uv_async_t *a)
+{
+	rt__hand_flush(a->data);
+}
+
+/* PUBLISHes msg makes: one per channel. */
+static uint32_t rt__publish_cost(const rt_msg *msg)
+{
+	return msg->type == RT_MSG_PUBLISH ? (msg->channel_count > 0 ? msg->channel_count : 1) : 1;
+}
+
+/* On a PHP thread: 0 when msg went to this process's hub, 1 when it has
+ * none connected to Redis (publish synchronously), or a negative errno
+ * with err set. */
+static int rt__hand(rt_broker *b, const rt_msg *msg, rt__wait *wait, char *err, size_t errlen)
+{
+	static rt_log_limit full_log;
+	uint32_t cost = rt__publish_cost(msg), inflight;
+	rt__handed *h;
+
+	/* A forked child must not touch its parent's hub (nor its lock). */
+	if (atomic_load_explicit(&b->hand_pid, memory_order_acquire) != getpid()
+			|| !atomic_load(&b->stat_connected)) {
+		return 1;
+	}
+	h = malloc(sizeof(*h));
+	if (h == NULL || (h->msg = rt_msg_copy(msg)) == NULL) {
+		free(h);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	h->next = NULL;
+	h->wait = wait;
+	h->cost = cost;
+	pthread_mutex_lock(&b->hand_lock);
+	if (!b->hand_open) {
+		pthread_mutex_unlock(&b->hand_lock);
+		rt_msg_free(h->msg);
+		free(h);
+		return 1;
+	}
+	/* At the limit, the caller waits for Redis to answer (backpressure: a
+	 * burst goes at Redis's pace), at most realtime.redis_timeout. A
+	 * message larger than the limit alone still goes. */
+	inflight = atomic_load_explicit(&b->hand_inflight, memory_order_relaxed);
+	if (inflight > 0 && inflight + cost > b->cfg.redis_publish_queue) {
+		struct timespec deadline;
+		rt__deadline(&deadline, b->cfg.redis_timeout);
+		atomic_fetch_add(&b->hand_waiters, 1);
+		for (;;) {
+			inflight = atomic_load(&b->hand_inflight);
+			if (!b->hand_open || !atomic_load(&b->stat_connected) || inflight == 0
+					|| inflight + cost <= b->cfg.redis_publish_queue
+					|| pthread_cond_timedwait(&b->hand_room, &b->hand_lock, &deadline)
+							== ETIMEDOUT) {
+				break;
+			}
+		}
+		atomic_fetch_sub(&b->hand_waiters, 1);
+		inflight = atomic_load(&b->hand_inflight);
+		if (!b->hand_open || !atomic_load(&b->stat_connected)) {
+			pthread_mutex_unlock(&b->hand_lock);
+			rt_msg_free(h->msg);
+			free(h);
+			return 1; /* the hub lost Redis meanwhile: the synchronous path says so */
+		}
+	}
+	if (inflight > 0 && inflight + cost > b->cfg.redis_publish_queue) {
+		pthread_mutex_unlock(&b->hand_lock);
+		rt_msg_free(h->msg);
+		free(h);
+		atomic_fetch_add_explicit(&b->stat_publish_dropped, 1, memory_order_relaxed);
+		rt_log_limited(&full_log, RT_LOG_ERROR, "Redis at %s is not keeping up: %u publishes "
+				"wait for it (realtime.redis_publish_queue %u); message refused",
+				b->cfg.redis_address, inflight, b->cfg.redis_publish_queue);
+		snprintf(err, errlen, "Redis at %s is not keeping up: %u publishes of this process still "
+				"wait for it after %u ms (realtime.redis_publish_queue %u)", b->cfg.redis_address,
+				inflight, b->cfg.redis_timeout, b->cfg.redis_publish_queue);
+		return -ENOBUFS;
+	}
+	atomic_fetch_add_explicit(&b->hand_inflight, cost, memory_order_relaxed);
+	*b->hand_tail = h;
+	b->hand_tail = &h->next;
+	uv_async_send(&b->hand_wake);
+	pthread_mutex_unlock(&b->hand_lock);
+	atomic_fetch_add_explicit(&b->stat_handed, 1, memory_order_relaxed);
+	return 0;
+}
+
+/* On the hub thread, from link_start. */
+static void rt__hand_open(rt_broker *b)
+{
+	if (uv_async_init(b->loop, &b->hand_wake, rt__on_hand_wake) != 0) {
+		rt_log(RT_LOG_WARNING, "Redis broker: no hand-off to the hub; PHP publishes "
+				"synchronously");
+		return;
+	}
+	b->hand_wake.data = b;
+	pthread_mutex_lock(&b->hand_lock);
+	b->hand_open = 1;
+	pthread_mutex_unlock(&b->hand_lock);
+	atomic_store_explicit(&b->hand_pid, getpid(), memory_order_release);
+}
+
+/* On the hub thread, from link_stop: what was handed goes out first. */
+static void rt__hand_close(rt_broker *b)
+{
+	int open;
+
+	pthread_mutex_lock(&b->hand_lock);
+	open = b->hand_open;
+	b->hand_open = 0;
+	pthread_cond_broadcast(&b->hand_room);
+	pthread_mutex_unlock(&b->hand_lock);
+	atomic_store(&b->hand_pid, 0);
+	if (open) {
+		rt__hand_flush(b);
+		uv_close((uv_handle_t *) &b->hand_wake, NULL);
+	}
+}
+
 static void rt__link_stop(void *ctx)
 {
 	rt_broker *b = ctx;
@@ -810,6 +1149,7 @@ static void rt__link_stop(void *ctx)
 	if (b->stopping) {
 		return;
 	}
+	rt__hand_close(b);
 	/* Leave now, announcing ourselves as the reporter: the hub that
 	 * notices a departure is the one that sends its webhooks. */
 	f.origin = rt_hub_node_id(b->hub);
@@ -821,6 +1161,8 @@ static void rt__link_stop(void *ctx)
 	}
 	rt_msg_free(msg);
 	b->stopping = 1;
+	/* PHP publishes synchronously again until a hub is connected. */
+	atomic_store(&b->stat_connected, 0);
 	/* Disconnect (not free): the departure and the DEL are still queued. */
 	if (b->sub != NULL) {
 		redisAsyncContext *c = b->sub;
@@ -875,6 +1217,9 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->cfg = *cfg;
 	snprintf(b->ns, sizeof(b->ns), "%s%u:", cfg->redis_prefix, cfg->redis_database);
 	b->pending_tail = &b->pending;
+	b->hand_tail = &b->hand_head;
+	pthread_mutex_init(&b->hand_lock, NULL);
+	rt__cond_init(&b->hand_room);
 	b->link.ctx = b;
 	b->link.start = rt__link_start;
 	b->link.publish = rt__link_publish;
@@ -902,9 +1247,65 @@ static int rt__sync_send(rt_broker *b, const char *route, const char *data, size
 	return rt__publish_one(b, route, data, len, err, errlen);
 }
 
+static _Thread_local int rt__confirm_next;
+
+void rt_broker_redis_confirm(int on)
+{
+	rt__confirm_next = on;
+}
+
+/* Hands msg to the hub and waits for Redis's answers, at most
+ * realtime.redis_timeout. */
+static int rt__publish_confirmed(rt_broker *b, const rt_msg *msg, char *err, size_t errlen)
+{
+	rt__wait *w = calloc(1, sizeof(*w));
+	struct timespec deadline;
+	int r, failed, timed_out = 0;
+
+	if (w == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&w->lock, NULL);
+	rt__cond_init(&w->cond);
+	w->left = rt__publish_cost(msg);
+	w->refs = 2;
+	r = rt__hand(b, msg, w, err, errlen);
+	if (r != 0) {
+		w->refs = 1;
+		rt__wait_release(w);
+		/* Without a hub the synchronous path answers only once Redis has it. */
+		return r == 1 ? rt__route_msg(b, msg, rt__sync_send, err, errlen) : r;
+	}
+	rt__deadline(&deadline, b->cfg.redis_timeout);
+	pthread_mutex_lock(&w->lock);
+	while (w->left > 0 && !timed_out) {
+		timed_out = pthread_cond_timedwait(&w->cond, &w->lock, &deadline) == ETIMEDOUT;
+	}
+	failed = w->failed;
+	if (w->left > 0) {
+		snprintf(err, errlen, "Redis at %s: no answer within %u ms (realtime.redis_timeout); "
+				"the message may still reach it", b->cfg.redis_address, b->cfg.redis_timeout);
+		r = -ETIMEDOUT;
+	} else if (failed) {
+		snprintf(err, errlen, "%s", w->err);
+		r = -EIO;
+	}
+	pthread_mutex_unlock(&w->lock);
+	rt__wait_release(w);
+	return r;
+}
+
 static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t errlen)
 {
-	return rt__route_msg(b, msg, rt__sync_send, err, errlen);
+	int r;
+
+	if (rt__confirm_next) {
+		rt__confirm_next = 0; /* one call's: never left on for the next request */
+		return rt__publish_confirmed(b, msg, err, errlen);
+	}
+	r = rt__hand(b, msg, NULL, err, errlen);
+	return r == 1 ? rt__route_msg(b, msg, rt__sync_send, err, errlen) : r;
 }
 
 static void rt__stats(rt_broker *b, rt_broker_stats *out)
@@ -915,6 +1316,14 @@ static void rt__stats(rt_broker *b, rt_broker_stats *out)
 	out->broker_outages = atomic_load_explicit(&b->stat_outages, memory_order_relaxed);
 	out->dropped_undecodable = atomic_load_explicit(&b->stat_undecodable, memory_order_relaxed);
 	out->broker_connected = atomic_load(&b->stat_connected);
+	out->redis_publish_handed = atomic_load_explicit(&b->stat_handed, memory_order_relaxed);
+	out->redis_publish_failed = atomic_load_explicit(&b->stat_publish_failed,
+			memory_order_relaxed);
+	out->redis_publish_dropped = atomic_load_explicit(&b->stat_publish_dropped,
+			memory_order_relaxed);
+	out->redis_publish_waiting = atomic_load_explicit(&b->hand_inflight, memory_order_relaxed);
+	out->publish_path = atomic_load(&b->hand_pid) == getpid() && atomic_load(&b->stat_connected)
+			? "hub" : "redis";
 }
 
 static void rt__close(rt_broker *b)
@@ -922,6 +1331,8 @@ static void rt__close(rt_broker *b)
 	if (b->sync != NULL && b->sync_pid == getpid()) {
 		redisFree(b->sync);
 	}
+	pthread_mutex_destroy(&b->hand_lock);
+	pthread_cond_destroy(&b->hand_room);
 	free(b);
 }
 

@@ -18,6 +18,8 @@
 
 #include <stdatomic.h>
 
+#include "broker/redis.h"
+
 #define RT_EVENT_MAX 200
 #define RT_BROADCAST_CHANNELS_MAX 100
 
@@ -814,6 +816,13 @@ ZEND_FUNCTION(Realtime_status)
 	add_assoc_long(return_value, "redis_local_only", (zend_long) publishes.redis_local_only);
 	add_assoc_long(return_value, "redis_unconfirmed", (zend_long) publishes.redis_unconfirmed);
 	add_assoc_long(return_value, "broker_outages", (zend_long) publishes.broker_outages);
+	/* The redis broker's hand-off of this process's publishes (docs/redis.md). */
+	add_assoc_long(return_value, "redis_publish_handed", (zend_long) publishes.redis_publish_handed);
+	add_assoc_long(return_value, "redis_publish_failed", (zend_long) publishes.redis_publish_failed);
+	add_assoc_long(return_value, "redis_publish_dropped",
+			(zend_long) publishes.redis_publish_dropped);
+	add_assoc_long(return_value, "redis_publish_waiting",
+			(zend_long) publishes.redis_publish_waiting);
 	if (has_broker_stats && publishes.broker_connected >= 0) {
 		add_assoc_bool(return_value, "broker_connected", publishes.broker_connected != 0);
 	} else {
@@ -828,5 +837,28 @@ ZEND_FUNCTION(Realtime_status)
 		add_assoc_string(return_value, "error", last_error);
 	} else {
 		add_assoc_null(return_value, "error");
+	}
+}
+
+/* broadcast() with the redis broker's confirmation on for its publishes:
+ * the same arguments, checks and errors. */
+ZEND_FUNCTION(Realtime_broadcastConfirmed)
+{
+	rt_broker_redis_confirm(1);
+	ZEND_FN(Realtime_broadcast)(INTERNAL_FUNCTION_PARAM_PASSTHRU);
+	rt_broker_redis_confirm(0);
+	if (!EG(exception)) {
+		/* true unless the broker gave a position (broadcast()'s null, or a
+		 * list of nulls, where it knows none). */
+		zval *pos;
+		if (Z_TYPE_P(return_value) == IS_ARRAY) {
+			ZEND_HASH_FOREACH_VAL(Z_ARRVAL_P(return_value), pos) {
+				if (Z_TYPE_P(pos) != IS_NULL) {
+					return;
+				}
+			} ZEND_HASH_FOREACH_END();
+			zval_ptr_dtor(return_value);
+		}
+		RETVAL_TRUE;
 	}
 }

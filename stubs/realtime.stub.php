@@ -63,4 +63,13 @@ namespace Realtime {
 
     /** The hub of this process: running, pid, listen, connections, channels and counters. */
     function status(): array {}
+
+    /**
+     * broadcast() that returns only once the broker has the message. On the redis broker,
+     * broadcast() hands the message to this process's hub and returns at once; this waits
+     * for Redis's answer to every PUBLISH (at most realtime.redis_timeout ms) and throws
+     * Realtime\Exception when Redis refused or lost it. Returns true (the message's position,
+     * as broadcast() gives it, where the broker knows one).
+     */
+    function broadcastConfirmed(string|array $channel, mixed $message, ?string $event = null, ?string $except = null): array|true {}
 }

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 319bc817075f2d1054b9b39914f0f04dac0a5ba6 */
+ * Stub hash: abcc98848a651b759f7c7418a6345c7f6ea1ae3e */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_broadcast, 0, 2, IS_ARRAY, 1)
 	ZEND_ARG_TYPE_MASK(0, channel, MAY_BE_STRING|MAY_BE_ARRAY, NULL)
@@ -56,6 +56,13 @@ ZEND_END_ARG_INFO()
 
 #define arginfo_Realtime_status arginfo_Realtime_getChannels
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_MASK_EX(arginfo_Realtime_broadcastConfirmed, 0, 2, MAY_BE_ARRAY|MAY_BE_TRUE)
+	ZEND_ARG_TYPE_MASK(0, channel, MAY_BE_STRING|MAY_BE_ARRAY, NULL)
+	ZEND_ARG_TYPE_INFO(0, message, IS_MIXED, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, event, IS_STRING, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, except, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
+
 
 ZEND_FUNCTION(Realtime_broadcast);
 ZEND_FUNCTION(Realtime_history);
@@ -70,6 +77,7 @@ ZEND_FUNCTION(Realtime_token);
 ZEND_FUNCTION(Realtime_start);
 ZEND_FUNCTION(Realtime_stop);
 ZEND_FUNCTION(Realtime_status);
+ZEND_FUNCTION(Realtime_broadcastConfirmed);
 
 
 static const zend_function_entry ext_functions[] = {
@@ -86,6 +94,7 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Realtime", start, Realtime_start, arginfo_Realtime_start)
 	ZEND_NS_FALIAS("Realtime", stop, Realtime_stop, arginfo_Realtime_stop)
 	ZEND_NS_FALIAS("Realtime", status, Realtime_status, arginfo_Realtime_status)
+	ZEND_NS_FALIAS("Realtime", broadcastConfirmed, Realtime_broadcastConfirmed, arginfo_Realtime_broadcastConfirmed)
 	ZEND_FE_END
 };
 

@@ -53,6 +53,7 @@ const rt_setting rt_settings[] = {
 	{"redis_database", "0"},
 	{"redis_prefix", "realtime:"},
 	{"redis_timeout", "1000"},
+	{"redis_publish_queue", "10000"},
 	{"max_event_size", "10240"},
 	{"publish_key", ""},
 	{"metrics_key", ""},
@@ -348,6 +349,12 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 	if (strcmp(name, "redis_timeout") == 0) {
 		if (rt__parse_uint(value, 10, 60000, &cfg->redis_timeout) != 0) {
 			return rt__fail(err, errlen, name, value, "expected milliseconds from 10 to 60000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "redis_publish_queue") == 0) {
+		if (rt__parse_uint(value, 1, 10000000, &cfg->redis_publish_queue) != 0) {
+			return rt__fail(err, errlen, name, value, "expected publishes from 1 to 10000000");
 		}
 		return 0;
 	}

@@ -209,6 +209,7 @@ RT_TEST(defaults_auth_and_apis)
 	RT_ASSERT_EQ_INT(cfg.redis_database, 0);
 	RT_ASSERT_EQ_STR(cfg.redis_prefix, "realtime:");
 	RT_ASSERT_EQ_INT(cfg.redis_timeout, 1000);
+	RT_ASSERT_EQ_INT(cfg.redis_publish_queue, 10000);
 }
 
 RT_TEST(shm_user)
@@ -595,6 +596,7 @@ static const num_case num_cases[] = {
 	{"max_presence_members", 1, 10000000, offsetof(rt_config, max_presence_members)},
 	{"redis_database", 0, 65535, offsetof(rt_config, redis_database)},
 	{"redis_timeout", 10, 60000, offsetof(rt_config, redis_timeout)},
+	{"redis_publish_queue", 1, 10000000, offsetof(rt_config, redis_publish_queue)},
 };
 
 static void check_number(const num_case *c)

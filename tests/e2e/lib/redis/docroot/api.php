@@ -16,6 +16,9 @@
 //   connections                      Realtime\getConnectionCount()
 //   token       user, info?, channels?
 //   status                           Realtime\status()
+//   burst       channel, count, from?, pause_us? broadcast() count times ({seq: from+i}),
+//               going on past failures: {ok, thrown, errors, max_us, ok_max_us}
+//   confirmed   channel, message     Realtime\broadcastConfirmed()
 declare(strict_types=1);
 
 header('Content-Type: application/json');
@@ -63,6 +66,30 @@ try {
             break;
         case 'status':
             $answer['result'] = Realtime\status();
+            break;
+        case 'burst':
+            $from = (int) ($in['from'] ?? 0);
+            $out = ['ok' => 0, 'thrown' => 0, 'errors' => [], 'max_us' => 0.0, 'ok_max_us' => 0.0];
+            for ($i = 0; $i < (int) $in['count']; $i++) {
+                $t = hrtime(true);
+                try {
+                    Realtime\broadcast($in['channel'], ['seq' => $from + $i]);
+                    $out['ok']++;
+                    $out['ok_max_us'] = max($out['ok_max_us'], (hrtime(true) - $t) / 1e3);
+                } catch (Realtime\Exception $e) {
+                    $out['thrown']++;
+                    $out['errors'][$e->getMessage()] = true;
+                }
+                $out['max_us'] = max($out['max_us'], (hrtime(true) - $t) / 1e3);
+                if (!empty($in['pause_us'])) {
+                    usleep((int) $in['pause_us']);
+                }
+            }
+            $out['errors'] = array_keys($out['errors']);
+            $answer['result'] = $out;
+            break;
+        case 'confirmed':
+            $answer['result'] = Realtime\broadcastConfirmed($in['channel'], $in['message'] ?? null);
             break;
         default:
             throw new InvalidArgumentException("unknown op '$op'");
