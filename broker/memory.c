@@ -370,6 +370,36 @@ static int rt__link_peers(void *ctx, rt_hub_peer *out, int max)
 	return n;
 }
 
+static void rt__link_set_metrics(void *ctx, const uint64_t *values, int n)
+{
+	rt_broker *b = ctx;
+
+	if (b->member != NULL) {
+		rt_pool_set_metrics(b->member, values, n);
+	}
+}
+
+static int rt__link_peer_metrics(void *ctx, rt_hub_peer *out, uint64_t *values, int n, int max)
+{
+	rt_broker *b = ctx;
+	rt_pool_peer peers[RT_POOL_SLOTS];
+	int got;
+
+	if (rt__pool == NULL || b->member == NULL) {
+		return 0;
+	}
+	if (max > RT_POOL_SLOTS) {
+		max = RT_POOL_SLOTS;
+	}
+	got = rt_pool_peer_metrics(rt__pool, b->app, peers, values, n, max);
+	for (int i = 0; i < got; i++) {
+		out[i].node = peers[i].node;
+		out[i].pid = peers[i].pid;
+		out[i].load = peers[i].load;
+	}
+	return got;
+}
+
 static void rt__link_stop(void *ctx)
 {
 	rt_broker *b = ctx;
@@ -416,6 +446,8 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.stop = rt__link_stop;
 	b->link.set_load = rt__link_set_load;
 	b->link.peers = rt__link_peers;
+	b->link.set_metrics = rt__link_set_metrics;
+	b->link.peer_metrics = rt__link_peer_metrics;
 	if (rt__pool != NULL) {
 		b->link.max_message = rt_pool_max_message(rt__pool);
 		snprintf(b->max_setting, sizeof(b->max_setting), "realtime.pool_memory=%u",

@@ -71,6 +71,10 @@ typedef struct rt_hub_link {
 	/* Optional: the live hubs of the app on this host, this one included,
 	 * with their loads: writes at most max, returns how many there are. */
 	int (*peers)(void *ctx, rt_hub_peer *out, int max);
+	/* Optional (/metrics): stores this hub's n counters where the others
+	 * read them, and reads every live hub's (see rt_pool_peer_metrics). */
+	void (*set_metrics)(void *ctx, const uint64_t *values, int n);
+	int (*peer_metrics)(void *ctx, rt_hub_peer *out, uint64_t *values, int n, int max);
 } rt_hub_link;
 
 /* Binds the listener on the calling thread, so that a port in use is

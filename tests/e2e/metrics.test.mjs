@@ -1,0 +1,159 @@
+// Operability (issue 16): GET /metrics on the hub port covers the whole
+// pool of php-fpm workers (each hub publishes its counters in its slot of
+// the shared segment; whichever hub answers sums them), in Prometheus text
+// format, behind realtime.metrics_key; /health/live and /health/ready.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { METRICS_KEY, httpRequest, waitFor } from './lib/server.mjs';
+import { connectMany, expectAll, publish, spread, warmUp } from './lib/pool/clients.mjs';
+import { PM, fpmNginx } from './lib/pool/servers.mjs';
+
+const AUTH = { authorization: `Bearer ${METRICS_KEY}` };
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL = /^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\["\\n])*)"$/;
+
+/**
+ * A strict reader of the Prometheus text format (0.0.4): every line is a
+ * HELP, a TYPE or a sample; a family's TYPE comes before its samples and
+ * once; counters end in _total; values are numbers. Returns
+ * { types, samples: [{ name, labels, value }] }.
+ */
+export function parseProm(text) {
+  assert.ok(text.endsWith('\n'), 'the exposition ends with a newline');
+  const types = new Map();
+  const helps = new Set();
+  const seen = new Set();
+  const samples = [];
+  let lineNo = 0;
+  for (const line of text.slice(0, -1).split('\n')) {
+    lineNo++;
+    const where = `line ${lineNo}: ${line}`;
+    if (line.startsWith('# HELP ')) {
+      const [name] = line.slice(7).split(' ', 1);
+      assert.match(name, NAME, where);
+      assert.ok(!helps.has(name), `HELP twice: ${where}`);
+      helps.add(name);
+      continue;
+    }
+    if (line.startsWith('# TYPE ')) {
+      const [name, type, ...rest] = line.slice(7).split(' ');
+      assert.match(name, NAME, where);
+      assert.equal(rest.length, 0, where);
+      assert.ok(['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type), where);
+      assert.ok(!types.has(name), `TYPE twice: ${where}`);
+      assert.ok(!samples.some((s) => s.name === name), `TYPE after samples: ${where}`);
+      if (type === 'counter') assert.match(name, /_total$/, `a counter's name ends in _total: ${where}`);
+      types.set(name, type);
+      continue;
+    }
+    assert.ok(!line.startsWith('#') && line.trim() !== '', `unexpected line ${where}`);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (\S+)$/.exec(line);
+    assert.ok(m, `not a sample: ${where}`);
+    const labels = {};
+    if (m[3]) {
+      for (const pair of m[3].split(',')) {
+        const lm = LABEL.exec(pair);
+        assert.ok(lm, `bad label ${pair}: ${where}`);
+        assert.ok(!(lm[1] in labels), `label twice: ${where}`);
+        labels[lm[1]] = lm[2];
+      }
+    }
+    const value = Number(m[4]);
+    assert.ok(Number.isFinite(value) || /^[+-]Inf$|^NaN$/.test(m[4]), `bad value: ${where}`);
+    assert.ok(types.has(m[1]), `sample without TYPE: ${where}`);
+    const key = `${m[1]}{${JSON.stringify(labels)}}`;
+    assert.ok(!seen.has(key), `series twice: ${where}`);
+    seen.add(key);
+    samples.push({ name: m[1], labels, value });
+  }
+  return { types, samples };
+}
+
+const one = (p, name, labels = {}) => {
+  const s = p.samples.filter((x) => x.name === name
+    && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
+  assert.equal(s.length, 1, `one sample of ${name} ${JSON.stringify(labels)}`);
+  return s[0].value;
+};
+const sum = (p, name) => p.samples.filter((x) => x.name === name).reduce((a, x) => a + x.value, 0);
+
+describe('metrics: /metrics and probes of a php-fpm pool of 4 workers', { timeout: 120000 }, () => {
+  let d;
+  const clients = [];
+  const scrape = async (headers = AUTH) => httpRequest(d.hubPort, '/metrics', { headers, timeout: 5000 });
+
+  before(async () => {
+    d = await fpmNginx({ label: 'fpm-metrics', pools: [{ name: 'app', pm: PM.static4 }] });
+    await warmUp(d, { min: 4 });
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    if (d) await d.stop();
+  });
+
+  it('refuses /metrics without the key (401) or with a wrong one, answers with it', async () => {
+    const none = await scrape({});
+    assert.equal(none.status, 401, none.body);
+    assert.match(String(none.headers['www-authenticate']), /Bearer/);
+    assert.equal((await scrape({ authorization: 'Bearer wrong-key-of-same-len!!' })).status, 401);
+    assert.equal((await scrape({ authorization: `Bearer ${METRICS_KEY}x` })).status, 401);
+    const ok = await scrape();
+    assert.equal(ok.status, 200, ok.body);
+    assert.match(ok.headers['content-type'], /^text\/plain; version=0\.0\.4/);
+  });
+
+  it('a scrape from any worker shows the whole pool: connections, hubs, deliveries', async () => {
+    const N = 40;
+    const M = 5;
+    clients.push(...(await connectMany(d.wsUrl, N, { subscribe: 'metrics' })));
+    const nodes = Object.keys(spread(clients));
+    assert.ok(nodes.length >= 2, `clients on at least 2 hubs: ${JSON.stringify(spread(clients))}`);
+    const before = parseProm((await scrape()).body);
+    const deliveredBefore = one(before, 'realtime_deliveries_total');
+    await publish(d, 'metrics', { n: 1 }, { count: M });
+    for (let i = 0; i < M; i++) {
+      await expectAll(clients, (m) => m.type === 'message' && m.channel === 'metrics', 15000, `message ${i}`);
+    }
+    // Each hub publishes its figures once a second; several scrapes (new
+    // connections, so SO_REUSEPORT spreads them over the hubs) agree.
+    const answeredBy = new Set();
+    await waitFor(async () => {
+      const p = parseProm((await scrape()).body);
+      const hubs = one(p, 'realtime_hubs');
+      const conns = one(p, 'realtime_connections');
+      const delivered = one(p, 'realtime_deliveries_total') - deliveredBefore;
+      const perHub = sum(p, 'realtime_hub_connections');
+      const perHubDelivered = sum(p, 'realtime_hub_deliveries_total');
+      for (const s of p.samples.filter((x) => x.name === 'realtime_hub_connections')) {
+        assert.match(s.labels.hub, /^\d+$/);
+        assert.match(s.labels.pid, /^\d+$/);
+      }
+      answeredBy.add(p.samples.find((x) => x.name === 'realtime_hub_connections').labels.hub);
+      return hubs === 4 && conns >= N && perHub === conns && delivered >= N * M
+        && perHubDelivered === one(p, 'realtime_deliveries_total');
+    }, 15000, { interval: 200, message: 'a scrape with the pool totals' });
+    const p = parseProm((await scrape()).body);
+    assert.equal(one(p, 'realtime_hubs'), 4);
+    assert.equal(p.samples.filter((x) => x.name === 'realtime_hub_connections').length, 4);
+    assert.equal(p.types.get('realtime_messages_published_total'), 'counter');
+    assert.equal(p.types.get('realtime_connections'), 'gauge');
+    assert.ok(one(p, 'realtime_messages_published_total') >= M);
+    for (const reason of ['max_connections', 'max_connections_per_ip', 'subscribe_rate']) {
+      assert.equal(typeof one(p, 'realtime_refusals_total', { reason }), 'number');
+    }
+    assert.equal(one(p, 'realtime_broker_up'), 1);
+  });
+
+  it('answers the probes: /health/live and /health/ready 200, /health as before', async () => {
+    const live = await httpRequest(d.hubPort, '/health/live');
+    assert.equal(live.status, 200, live.body);
+    assert.equal(live.json.status, 'live');
+    const ready = await httpRequest(d.hubPort, '/health/ready');
+    assert.equal(ready.status, 200, ready.body);
+    assert.equal(ready.json.status, 'ready');
+    const health = await httpRequest(d.hubPort, '/health');
+    assert.deepEqual(health.json, { status: 'ok' });
+    assert.equal((await httpRequest(d.hubPort, '/health/ready', { method: 'POST' })).status, 405);
+  });
+});
