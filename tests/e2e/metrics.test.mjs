@@ -8,6 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { METRICS_KEY, httpRequest, waitFor } from './lib/server.mjs';
 import { connectMany, expectAll, publish, spread, warmUp } from './lib/pool/clients.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
+import { startApp } from './lib/redis/apps.mjs';
+import { startRedis } from './lib/redis/redis.mjs';
 
 const AUTH = { authorization: `Bearer ${METRICS_KEY}` };
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -155,5 +157,35 @@ describe('metrics: /metrics and probes of a php-fpm pool of 4 workers', { timeou
     const health = await httpRequest(d.hubPort, '/health');
     assert.deepEqual(health.json, { status: 'ok' });
     assert.equal((await httpRequest(d.hubPort, '/health/ready', { method: 'POST' })).status, 405);
+  });
+});
+
+describe('metrics: /health/ready follows the redis broker', { timeout: 60000 }, () => {
+  let redis;
+  let app;
+  before(async () => {
+    redis = await startRedis();
+    app = await startApp(redis, { ini: { 'realtime.metrics_key': METRICS_KEY } });
+  });
+  after(async () => {
+    await app?.stop();
+    await redis?.stop();
+  });
+
+  it('answers 503 with the reason while redis-server is down, 200 after it returns; /health/live stays 200', async () => {
+    const ready = () => httpRequest(app.wsPort, '/health/ready');
+    await waitFor(async () => (await ready()).status === 200, 10000, { message: 'ready with redis up' });
+    await redis.kill();
+    let down;
+    await waitFor(async () => {
+      down = await ready();
+      return down.status === 503;
+    }, 15000, { interval: 100, message: '/health/ready to answer 503 with redis down' });
+    assert.deepEqual(down.json, { status: 'unready', reason: 'broker down' });
+    assert.equal((await httpRequest(app.wsPort, '/health/live')).status, 200);
+    const p = parseProm((await httpRequest(app.wsPort, '/metrics', { headers: AUTH })).body);
+    assert.equal(one(p, 'realtime_broker_up'), 0);
+    await redis.restart();
+    await waitFor(async () => (await ready()).status === 200, 20000, { interval: 100, message: '/health/ready to answer 200 once redis is back' });
   });
 });
