@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { METRICS_KEY, httpRequest, waitFor } from './lib/server.mjs';
+import { METRICS_KEY, connect, httpRequest, startServer, waitFor } from './lib/server.mjs';
 import { connectMany, expectAll, publish, spread, warmUp } from './lib/pool/clients.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
 import { startApp } from './lib/redis/apps.mjs';
@@ -187,5 +187,44 @@ describe('metrics: /health/ready follows the redis broker', { timeout: 60000 }, 
     assert.equal(one(p, 'realtime_broker_up'), 0);
     await redis.restart();
     await waitFor(async () => (await ready()).status === 200, 20000, { interval: 100, message: '/health/ready to answer 200 once redis is back' });
+  });
+});
+
+describe('metrics: realtime.log_format = json, realtime.log_level, rate-limited refusals', { timeout: 60000 }, () => {
+  let server;
+  before(async () => {
+    server = await startServer({
+      ini: { 'realtime.log_format': 'json', 'realtime.log_level': 'warning', 'realtime.max_connections': 1 },
+    });
+  });
+  after(async () => server?.stop());
+
+  it('every line is one JSON object; a flood of refused clients logs one line and counts them all', async () => {
+    const FLOOD = 40;
+    const held = await connect(server.wsUrl);
+    try {
+      const results = await Promise.allSettled(Array.from({ length: FLOOD }, () => connect(server.wsUrl, { timeout: 5000 })));
+      for (const r of results) if (r.status === 'fulfilled') r.value.close();
+      assert.equal(results.filter((r) => r.status === 'rejected').length, FLOOD);
+      await waitFor(async () => {
+        const p = parseProm((await httpRequest(server.wsPort, '/metrics', { headers: AUTH })).body);
+        return one(p, 'realtime_refusals_total', { reason: 'max_connections' }) === FLOOD;
+      }, 10000, { message: 'every refusal counted' });
+      await waitFor(() => server.log.includes('max_connections'), 5000, { message: 'the refusal logged' });
+      const lines = server.log.split('\n').filter((l) => l.startsWith('{'));
+      const parsed = lines.map((l) => JSON.parse(l));
+      for (const o of parsed) {
+        assert.match(o.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        assert.ok(['error', 'warning'].includes(o.level), `log_level=warning keeps ${o.level} out`);
+        assert.equal(typeof o.pid, 'number');
+        assert.equal(typeof o.msg, 'string');
+        assert.equal(typeof o.held, 'number');
+      }
+      const refusals = parsed.filter((o) => /max_connections/.test(o.msg));
+      assert.equal(refusals.length, 1, `one line for ${FLOOD} refusals (the rest held back): ${JSON.stringify(refusals)}`);
+      assert.ok(!server.log.split('\n').some((l) => /realtime\[\d+\] /.test(l)), 'no text-format line');
+    } finally {
+      held.close();
+    }
   });
 });
