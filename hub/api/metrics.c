@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Every figure a hub publishes, in the order of its slot's counters: the
@@ -28,12 +29,16 @@ typedef struct rt__metric {
 	"Connections and requests refused by a limit, by the setting that refused them.", \
 	RT__AT(net.stat_refused[kind]), 0 }
 
+/* status.json reads rows 0, 2 and 3 (connections, dispatched, deliveries):
+ * keep them there. */
 static const rt__metric rt__metrics[] = {
 	{ "realtime_connections", "gauge", "Open client connections.",
 		RT__AT(net.stat_connections), 1 },
 	{ "realtime_channels", "gauge", "Channels with subscribers on the hub (summed over hubs).",
 		RT__AT(stat_channels), 0 },
-	{ "realtime_messages_published_total", "counter", "Messages published through the hub.",
+	{ "realtime_messages_dispatched_total", "counter",
+		"Messages a hub took from the broker and fanned out to its clients (each hub of the "
+		"pool takes every message: the sum counts one message once per hub).",
 		RT__AT(stat_published), 1 },
 	{ "realtime_deliveries_total", "counter", "Frames delivered to clients.",
 		RT__AT(net.stat_delivered), 1 },
@@ -81,7 +86,9 @@ int rt_metrics_owns(const char *path, size_t len)
 {
 	return (len == 8 && memcmp(path, "/metrics", 8) == 0)
 			|| (len == 12 && memcmp(path, "/health/live", 12) == 0)
-			|| (len == 13 && memcmp(path, "/health/ready", 13) == 0);
+			|| (len == 13 && memcmp(path, "/health/ready", 13) == 0)
+			|| (len == 7 && memcmp(path, "/status", 7) == 0)
+			|| (len == 12 && memcmp(path, "/status.json", 12) == 0);
 }
 
 int rt_metrics_collect(rt_hub *hub, uint64_t *values, int count)
@@ -126,19 +133,12 @@ static size_t rt__family(const char *series)
 	return brace ? (size_t) (brace - series) : strlen(series);
 }
 
-static void rt__render(rt_hub *hub, rt_sb *sb)
+/* Every live hub's counters (peers, vals: RT__HUBS and RT__HUBS x RT__COUNT);
+ * returns how many hubs, at least this one. */
+static int rt__gather(rt_hub *hub, rt_hub_peer *peers, uint64_t *vals)
 {
-	rt_hub_peer *peers = malloc(sizeof(*peers) * RT__HUBS);
-	uint64_t *vals = malloc(sizeof(*vals) * RT__HUBS * RT__COUNT);
 	int n = 0;
-	char line[512];
-	int up = !hub->has_link || hub->link.up == NULL || hub->link.up(hub->link.ctx);
 
-	if (peers == NULL || vals == NULL) {
-		free(peers);
-		free(vals);
-		return;
-	}
 	/* This hub's own figures are fresh; the others' are as of their last tick. */
 	rt_metrics_publish(hub);
 	if (hub->has_link && hub->link.peer_metrics != NULL) {
@@ -153,6 +153,23 @@ static void rt__render(rt_hub *hub, rt_sb *sb)
 		rt_metrics_collect(hub, vals, RT__COUNT);
 		n = 1;
 	}
+	return n;
+}
+
+static void rt__render(rt_hub *hub, rt_sb *sb)
+{
+	rt_hub_peer *peers = malloc(sizeof(*peers) * RT__HUBS);
+	uint64_t *vals = malloc(sizeof(*vals) * RT__HUBS * RT__COUNT);
+	int n;
+	char line[512];
+	int up = !hub->has_link || hub->link.up == NULL || hub->link.up(hub->link.ctx);
+
+	if (peers == NULL || vals == NULL) {
+		free(peers);
+		free(vals);
+		return;
+	}
+	n = rt__gather(hub, peers, vals);
 	for (int i = 0; i < RT__COUNT; i++) {
 		const rt__metric *m = &rt__metrics[i];
 		size_t fam = rt__family(m->series);
@@ -199,6 +216,49 @@ static void rt__render(rt_hub *hub, rt_sb *sb)
 	free(vals);
 }
 
+/* The figures the status page draws: totals by series, and each hub. */
+static void rt__status_json(rt_hub *hub, rt_sb *sb)
+{
+	rt_hub_peer *peers = malloc(sizeof(*peers) * RT__HUBS);
+	uint64_t *vals = malloc(sizeof(*vals) * RT__HUBS * RT__COUNT);
+	struct timespec ts;
+	char line[256];
+	int n;
+
+	if (peers == NULL || vals == NULL) {
+		free(peers);
+		free(vals);
+		return;
+	}
+	n = rt__gather(hub, peers, vals);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(line, sizeof(line), "{\"time\":%" PRIu64 ",\"totals\":{",
+			(uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u);
+	rt_sb_puts(sb, line);
+	for (int i = 0; i < RT__COUNT; i++) {
+		uint64_t sum = 0;
+		for (int h = 0; h < n; h++) {
+			sum += vals[(size_t) h * RT__COUNT + (size_t) i];
+		}
+		rt_sb_json_string(sb, rt__metrics[i].series, strlen(rt__metrics[i].series));
+		snprintf(line, sizeof(line), ":%" PRIu64 ",", sum);
+		rt_sb_puts(sb, line);
+	}
+	snprintf(line, sizeof(line), "\"realtime_hubs\":%d},\"hubs\":[", n);
+	rt_sb_puts(sb, line);
+	for (int h = 0; h < n; h++) {
+		const uint64_t *v = &vals[(size_t) h * RT__COUNT];
+		/* Rows 0, 2 and 3 of the table: connections, dispatched, deliveries. */
+		snprintf(line, sizeof(line), "%s{\"hub\":%" PRIu32 ",\"pid\":%d,\"connections\":%" PRIu64
+				",\"dispatched\":%" PRIu64 ",\"delivered\":%" PRIu64 "}", h ? "," : "",
+				peers[h].node, peers[h].pid, v[0], v[2], v[3]);
+		rt_sb_puts(sb, line);
+	}
+	rt_sb_puts(sb, "]}\n");
+	free(peers);
+	free(vals);
+}
+
 void rt_metrics_request(rt_hub *hub, const rt_http_req *req, int peer_loopback,
 		rt_http_answer *ans)
 {
@@ -231,13 +291,23 @@ void rt_metrics_request(rt_hub *hub, const rt_http_req *req, int peer_loopback,
 		}
 		return;
 	}
+	if (path_len == 7) {
+		rt__text(ans, 200, "text/html; charset=utf-8", rt_metrics_status_page);
+		return;
+	}
 	rt_sb sb;
+	int json = path_len == 12;
 	rt_sb_init(&sb);
-	rt__render(hub, &sb);
+	if (json) {
+		rt__status_json(hub, &sb);
+	} else {
+		rt__render(hub, &sb);
+	}
 	if (sb.failed || sb.len == 0) {
 		rt__text(ans, 503, "text/plain", "out of memory\n");
 	} else {
-		rt_http_answer_set(ans, 200, "text/plain; version=0.0.4; charset=utf-8", sb.data, sb.len);
+		rt_http_answer_set(ans, 200, json ? "application/json"
+				: "text/plain; version=0.0.4; charset=utf-8", sb.data, sb.len);
 	}
 	rt_sb_free(&sb);
 }

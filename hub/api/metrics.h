@@ -13,6 +13,9 @@
 /* Counters a hub can publish: the pool's slot holds as many (RT_POOL_METRICS). */
 #define RT_METRICS_MAX 64
 
+/* The HTML of GET /status (hub/api/status_page.c). */
+extern const char rt_metrics_status_page[];
+
 /* Whether path is one this module answers. */
 int rt_metrics_owns(const char *path, size_t len);
 /* Answers GET /metrics, /health/live or /health/ready. */
