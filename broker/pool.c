@@ -735,11 +735,8 @@ void rt_pool_set_metrics(rt_pool_member *m, const uint64_t *values, int n)
 int rt_pool_peer_metrics(rt_pool *p, uint64_t app, rt_pool_peer *peers, uint64_t *values,
 		int nvalues, int max)
 {
-	int n = 0;
+	int n = 0, kept = nvalues < RT_POOL_METRICS ? nvalues : RT_POOL_METRICS;
 
-	if (nvalues > RT_POOL_METRICS) {
-		nvalues = RT_POOL_METRICS;
-	}
 	for (int i = 0; i < RT_POOL_SLOTS && n < max; i++) {
 		rt__slot *s = &p->s->slots[i];
 		int32_t pid = atomic_load(&s->pid);
@@ -747,7 +744,7 @@ int rt_pool_peer_metrics(rt_pool *p, uint64_t app, rt_pool_peer *peers, uint64_t
 			peers[n].node = s->node;
 			peers[n].pid = pid;
 			peers[n].load = atomic_load_explicit(&s->load, memory_order_relaxed);
-			for (int k = 0; k < nvalues; k++) {
+			for (int k = 0; k < kept; k++) {
 				values[(size_t) n * (size_t) nvalues + (size_t) k] =
 						atomic_load_explicit(&s->metrics[k], memory_order_relaxed);
 			}

@@ -74,6 +74,17 @@ RT_TEST(more_counters_than_a_slot_are_clipped)
 	RT_ASSERT(got[RT_POOL_METRICS - 1] == RT_POOL_METRICS);
 	RT_ASSERT(got[RT_POOL_METRICS] == 777);
 	RT_ASSERT(RT_METRICS_MAX <= RT_POOL_METRICS);
+	/* Two hubs: the second's figures start at the caller's stride. */
+	{
+		rt_pool_member *b;
+		rt_pool_peer two[2];
+		static uint64_t wide[2 * (RT_POOL_METRICS + 8)];
+		RT_ASSERT(rt_pool_join(p, APP, 2, &b, err, sizeof(err)) == 0);
+		rt_pool_set_metrics(b, v, RT_POOL_METRICS);
+		RT_ASSERT_EQ_INT(rt_pool_peer_metrics(p, APP, two, wide, RT_POOL_METRICS + 8, 2), 2);
+		RT_ASSERT(wide[RT_POOL_METRICS + 8] == 1 && wide[RT_POOL_METRICS + 8 + 1] == 2);
+		rt_pool_leave(b);
+	}
 	rt_pool_leave(a);
 	rt_pool_unmap(p);
 }
