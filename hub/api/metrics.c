@@ -1,6 +1,7 @@
 #include "hub/api/metrics.h"
 #include "hub/core/server.h"
 #include "hub/model/token.h"
+#include "hub/model/view.h"
 #include "hub/util/text.h"
 
 #include <inttypes.h>
@@ -156,6 +157,41 @@ static int rt__gather(rt_hub *hub, rt_hub_peer *peers, uint64_t *vals)
 	return n;
 }
 
+#define RT__TOP 10
+
+/* The app-wide view (every hub keeps one): the busiest channels by
+ * subscribers (at most RT__TOP, busiest first), with presence members, and
+ * the totals of channels and presence members. */
+typedef struct rt__top {
+	const rt_vchannel *ch[RT__TOP];
+	int n;
+	uint64_t channels, members;
+} rt__top;
+
+static void rt__busiest(rt_hub *hub, rt__top *top)
+{
+	size_t it = 0;
+	void *v;
+
+	memset(top, 0, sizeof(*top));
+	while (rt_map_next(&hub->view.channels, &it, &v)) {
+		const rt_vchannel *ch = v;
+		int at;
+		top->channels++;
+		top->members += ch->members.count;
+		for (at = top->n; at > 0 && top->ch[at - 1]->subs.total < ch->subs.total; at--) {
+		}
+		if (at >= RT__TOP) {
+			continue;
+		}
+		if (top->n < RT__TOP) {
+			top->n++;
+		}
+		memmove(&top->ch[at + 1], &top->ch[at], sizeof(top->ch[0]) * (size_t) (top->n - 1 - at));
+		top->ch[at] = ch;
+	}
+}
+
 static void rt__render(rt_hub *hub, rt_sb *sb)
 {
 	rt_hub_peer *peers = malloc(sizeof(*peers) * RT__HUBS);
@@ -207,6 +243,14 @@ static void rt__render(rt_hub *hub, rt_sb *sb)
 			rt_sb_puts(sb, line);
 		}
 	}
+	rt__top top;
+	rt__busiest(hub, &top);
+	snprintf(line, sizeof(line), "# HELP realtime_app_channels Channels with subscribers on any hub "
+			"of the app (each counted once).\n# TYPE realtime_app_channels gauge\n"
+			"realtime_app_channels %" PRIu64 "\n# HELP realtime_presence_members Members of presence "
+			"channels, over all channels of the app.\n# TYPE realtime_presence_members gauge\n"
+			"realtime_presence_members %" PRIu64 "\n", top.channels, top.members);
+	rt_sb_puts(sb, line);
 	snprintf(line, sizeof(line), "# HELP realtime_hubs Live hubs of the pool.\n"
 			"# TYPE realtime_hubs gauge\nrealtime_hubs %d\n"
 			"# HELP realtime_broker_up Whether the answering hub's broker reaches every hub.\n"
@@ -252,6 +296,18 @@ static void rt__status_json(rt_hub *hub, rt_sb *sb)
 		snprintf(line, sizeof(line), "%s{\"hub\":%" PRIu32 ",\"pid\":%d,\"connections\":%" PRIu64
 				",\"dispatched\":%" PRIu64 ",\"delivered\":%" PRIu64 "}", h ? "," : "",
 				peers[h].node, peers[h].pid, v[0], v[2], v[3]);
+		rt_sb_puts(sb, line);
+	}
+	rt__top top;
+	rt__busiest(hub, &top);
+	snprintf(line, sizeof(line), "],\"app_channels\":%" PRIu64 ",\"presence_members\":%" PRIu64
+			",\"busiest\":[", top.channels, top.members);
+	rt_sb_puts(sb, line);
+	for (int i = 0; i < top.n; i++) {
+		rt_sb_puts(sb, i ? ",{\"channel\":" : "{\"channel\":");
+		rt_sb_json_string(sb, top.ch[i]->name, top.ch[i]->name_len);
+		snprintf(line, sizeof(line), ",\"subscribers\":%" PRIu64 ",\"members\":%zu}",
+				top.ch[i]->subs.total, top.ch[i]->members.count);
 		rt_sb_puts(sb, line);
 	}
 	rt_sb_puts(sb, "]}\n");

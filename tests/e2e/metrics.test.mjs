@@ -150,6 +150,7 @@ describe('metrics: /metrics and probes of a php-fpm pool of 4 workers', { timeou
       assert.equal(typeof one(p, 'realtime_refusals_total', { reason }), 'number');
     }
     assert.equal(one(p, 'realtime_broker_up'), 1);
+    assert.ok(one(p, 'realtime_app_channels') >= 1);
   });
 
   it('answers the probes: /health/live and /health/ready 200, /health as before', async () => {
@@ -287,6 +288,11 @@ describe('metrics: /status in headless Chromium', { timeout: 90000 }, () => {
     const before = Number(await page.evaluate(() => document.body.getAttribute('data-updates')));
     await page.waitForFunction((n) => Number(document.body.getAttribute('data-updates')) >= n + 2, before, { timeout: 10000 });
     assert.equal(await page.evaluate(() => document.getElementById('err').textContent), '');
+    // The busiest channel of the app, counted over every hub.
+    await page.waitForFunction(() => {
+      const row = document.querySelector('#busiest tr');
+      return row && row.children[0].textContent === 'status' && row.children[1].textContent === '24';
+    }, null, { timeout: 10000 });
     const png = await page.screenshot({ fullPage: false });
     // Not blank: a PNG of this size with drawn charts compresses to well over
     // what a page of one colour does.
