@@ -177,6 +177,9 @@ static void rt__busiest(rt_hub *hub, rt__top *top)
 	while (rt_map_next(&hub->view.channels, &it, &v)) {
 		const rt_vchannel *ch = v;
 		int at;
+		if (ch->name_len == 0) {
+			continue; /* the app-wide entry of every connection, not a channel */
+		}
 		top->channels++;
 		top->members += ch->members.count;
 		for (at = top->n; at > 0 && top->ch[at - 1]->subs.total < ch->subs.total; at--) {

@@ -289,10 +289,14 @@ describe('metrics: /status in headless Chromium', { timeout: 90000 }, () => {
     await page.waitForFunction((n) => Number(document.body.getAttribute('data-updates')) >= n + 2, before, { timeout: 10000 });
     assert.equal(await page.evaluate(() => document.getElementById('err').textContent), '');
     // The busiest channel of the app, counted over every hub.
-    await page.waitForFunction(() => {
-      const row = document.querySelector('#busiest tr');
-      return row && row.children[0].textContent === 'status' && row.children[1].textContent === '24';
-    }, null, { timeout: 10000 });
+    let status;
+    await waitFor(async () => {
+      status = (await httpRequest(d.hubPort, '/status.json', { headers: AUTH })).json;
+      return status.busiest.some((c) => c.channel === 'status' && c.subscribers === 24)
+        && status.busiest.every((c) => c.channel !== '');
+    }, 10000, { interval: 200, message: () => `channel "status" with 24 subscribers in ${JSON.stringify(status?.busiest)}` });
+    await page.waitForFunction(() => [...document.querySelectorAll('#busiest tr')]
+      .some((row) => row.children[0].textContent === 'status' && row.children[1].textContent === '24'), null, { timeout: 10000 });
     const png = await page.screenshot({ fullPage: false });
     // Not blank: a PNG of this size with drawn charts compresses to well over
     // what a page of one colour does.
