@@ -180,8 +180,11 @@ static void rt__busiest(rt_hub *hub, rt__top *top)
 		if (ch->name_len == 0) {
 			continue; /* the app-wide entry of every connection, not a channel */
 		}
-		top->channels++;
 		top->members += ch->members.count;
+		if (ch->subs.total == 0) {
+			continue; /* members only, as queries leave it out */
+		}
+		top->channels++;
 		for (at = top->n; at > 0 && top->ch[at - 1]->subs.total < ch->subs.total; at--) {
 		}
 		if (at >= RT__TOP) {
