@@ -6,6 +6,10 @@
 #include "broker/pool.h"
 #include "hub/api/metrics.h"
 #include "hub/wire/http.h"
+#include "hub/util/log.h"
+
+#include <fcntl.h>
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -137,11 +141,45 @@ RT_TEST(paths)
 	RT_ASSERT(!rt_metrics_owns("/metricsx", 9));
 }
 
+/* realtime.log_format=json: one object a line, the message escaped, and
+ * realtime.log_level leaves out what is less important. */
+RT_TEST(json_log_lines)
+{
+	char path[] = "/tmp/rt-test-log-XXXXXX";
+	char buf[4096];
+	int fd = mkstemp(path);
+	ssize_t n;
+
+	RT_ASSERT(fd >= 0);
+	RT_ASSERT(rt_log_open(path) == 0);
+	rt_log_configure(RT_LOG_JSON, RT_LOG_WARNING);
+	rt_log(RT_LOG_WARNING, "refused \"x\" \\ %s", "a\nb\t\x01");
+	rt_log(RT_LOG_INFO, "left out");
+	rt_log_configure(RT_LOG_TEXT, RT_LOG_INFO);
+	rt_log_close();
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	unlink(path);
+	RT_ASSERT(n > 0);
+	buf[n > 0 ? n : 0] = '\0';
+	RT_ASSERT(strncmp(buf, "{\"time\":\"", 9) == 0);
+	RT_ASSERT(strstr(buf, "\"level\":\"warning\"") != NULL);
+	RT_ASSERT(strstr(buf, "\"msg\":\"refused \\\"x\\\" \\\\ a\\u000ab\\u0009\\u0001\",\"held\":0}\n")
+			!= NULL);
+	RT_ASSERT(strstr(buf, "left out") == NULL);
+	RT_ASSERT(strchr(buf, '\n') == buf + n - 1);
+	RT_ASSERT_EQ_INT(rt_log_parse("format", "json"), RT_LOG_JSON);
+	RT_ASSERT_EQ_INT(rt_log_parse("format", "yaml"), -1);
+	RT_ASSERT_EQ_INT(rt_log_parse("level", "warning"), RT_LOG_WARNING);
+	RT_ASSERT_EQ_INT(rt_log_parse("level", "debug"), -1);
+}
+
 int main(void)
 {
 	RT_RUN(slots_carry_counters_per_app);
 	RT_RUN(more_counters_than_a_slot_are_clipped);
 	RT_RUN(key_rule);
 	RT_RUN(paths);
+	RT_RUN(json_log_lines);
 	return rt_test_summary();
 }
