@@ -103,6 +103,8 @@ if test "$PHP_REALTIME" != "no"; then
     ext/hubs.c \
     ext/lifecycle.c \
     hub/api/api.c \
+    hub/api/metrics.c \
+    hub/api/status_page.c \
     hub/api/publish_api.c \
     hub/api/pusher_api.c \
     hub/auth.c \

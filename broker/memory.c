@@ -498,6 +498,34 @@ static void rt__link_history(void *ctx, const char *channel, size_t len, const r
 	free(c.pos);
 	free(c.bytes);
 	free(c.lens);
+static void rt__link_set_metrics(void *ctx, const uint64_t *values, int n)
+{
+	rt_broker *b = ctx;
+
+	if (b->member != NULL) {
+		rt_pool_set_metrics(b->member, values, n);
+	}
+}
+
+static int rt__link_peer_metrics(void *ctx, rt_hub_peer *out, uint64_t *values, int n, int max)
+{
+	rt_broker *b = ctx;
+	rt_pool_peer peers[RT_POOL_SLOTS];
+	int got;
+
+	if (rt__pool == NULL || b->member == NULL) {
+		return 0;
+	}
+	if (max > RT_POOL_SLOTS) {
+		max = RT_POOL_SLOTS;
+	}
+	got = rt_pool_peer_metrics(rt__pool, b->app, peers, values, n, max);
+	for (int i = 0; i < got; i++) {
+		out[i].node = peers[i].node;
+		out[i].pid = peers[i].pid;
+		out[i].load = peers[i].load;
+	}
+	return got;
 }
 
 static void rt__link_stop(void *ctx)
@@ -549,6 +577,8 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	if (cfg->history.count > 0) {
 		b->link.history = rt__link_history;
 	}
+	b->link.set_metrics = rt__link_set_metrics;
+	b->link.peer_metrics = rt__link_peer_metrics;
 	if (rt__pool != NULL) {
 		b->link.max_message = rt_pool_max_message(rt__pool);
 		snprintf(b->max_setting, sizeof(b->max_setting), "realtime.pool_memory=%u",

@@ -23,7 +23,7 @@
 #define RT_POOL_STR_(x) #x
 #define RT_POOL_STR(x) RT_POOL_STR_(x)
 /* Raised whenever rt__shared or rt__slot changes meaning. */
-#define RT_POOL_LAYOUT_VERSION 3u
+#define RT_POOL_LAYOUT_VERSION 4u
 #define RT_ENTRY_PAD 1u
 /* Entries copied out per lock; one larger entry is copied out alone, into
  * a scratch buffer grown to its size (at most rt__max_entry). */
@@ -38,6 +38,9 @@ typedef struct rt__slot {
 	uint64_t app;
 	char name[48];                /* abstract socket name (first byte NUL) */
 	socklen_t name_len;
+	/* The hub's counters for /metrics (rt_pool_set_metrics): written by its
+	 * own process only, read by any; plain numbers, never used as sizes. */
+	_Atomic uint64_t metrics[RT_POOL_METRICS];
 } rt__slot;
 
 typedef struct rt__entry {
@@ -653,6 +656,9 @@ int rt_pool_join(rt_pool *p, uint64_t app, uint32_t node, rt_pool_member **out,
 		s->name_len = name_len;
 		atomic_store(&s->wake_pending, 0);
 		atomic_store(&s->load, 0);
+		for (int k = 0; k < RT_POOL_METRICS; k++) {
+			atomic_store_explicit(&s->metrics[k], 0, memory_order_relaxed);
+		}
 		atomic_store(&s->pid, (int32_t) getpid());
 		m->rpos = p->s->head;
 		m->rmsgs = p->s->msgs;
@@ -907,6 +913,37 @@ int rt_pool_peers(rt_pool *p, uint64_t app, rt_pool_peer *out, int max)
 				out[n].node = s->node;
 				out[n].pid = pid;
 				out[n].load = atomic_load_explicit(&s->load, memory_order_relaxed);
+			}
+			n++;
+		}
+	}
+	return n;
+}
+
+void rt_pool_set_metrics(rt_pool_member *m, const uint64_t *values, int n)
+{
+	rt__slot *s = &m->pool->s->slots[m->slot];
+
+	for (int k = 0; k < n && k < RT_POOL_METRICS; k++) {
+		atomic_store_explicit(&s->metrics[k], values[k], memory_order_relaxed);
+	}
+}
+
+int rt_pool_peer_metrics(rt_pool *p, uint64_t app, rt_pool_peer *peers, uint64_t *values,
+		int nvalues, int max)
+{
+	int n = 0, kept = nvalues < RT_POOL_METRICS ? nvalues : RT_POOL_METRICS;
+
+	for (int i = 0; i < RT_POOL_SLOTS && n < max; i++) {
+		rt__slot *s = &p->s->slots[i];
+		int32_t pid = atomic_load(&s->pid);
+		if (pid > 0 && s->app == app) {
+			peers[n].node = s->node;
+			peers[n].pid = pid;
+			peers[n].load = atomic_load_explicit(&s->load, memory_order_relaxed);
+			for (int k = 0; k < kept; k++) {
+				values[(size_t) n * (size_t) nvalues + (size_t) k] =
+						atomic_load_explicit(&s->metrics[k], memory_order_relaxed);
 			}
 			n++;
 		}

@@ -17,6 +17,8 @@
 #include "hub/model/history_rules.h"
 
 #define RT_POOL_SLOTS 256
+/* Counters each hub publishes in its slot for /metrics. */
+#define RT_POOL_METRICS 64
 
 typedef struct rt_pool rt_pool;
 typedef struct rt_pool_member rt_pool_member;
@@ -134,6 +136,13 @@ int rt_pool_peers(rt_pool *pool, uint64_t app, rt_pool_peer *out, int max);
 /* How many hubs of app hold a slot and have a live process: a publisher
  * without a hub asks before it trusts the ring to deliver. */
 int rt_pool_live_hubs(rt_pool *pool, uint64_t app);
+/* Stores the member's counters (at most RT_POOL_METRICS) in its slot. */
+void rt_pool_set_metrics(rt_pool_member *m, const uint64_t *values, int n);
+/* The live hubs of app with their counters: peer i's nvalues counters go
+ * to values[i * nvalues ...]; at most max hubs, returns how many written.
+ * Counters past RT_POOL_METRICS are left as they were. */
+int rt_pool_peer_metrics(rt_pool *pool, uint64_t app, rt_pool_peer *peers, uint64_t *values,
+		int nvalues, int max);
 /* Whether a hub of app with this node id holds a slot. */
 int rt_pool_has_node(rt_pool *pool, uint64_t app, uint32_t node);
 /* The lowest node id of a live hub of app other than except, or 0. */

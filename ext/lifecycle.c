@@ -219,6 +219,9 @@ int rt_lifecycle_start(char *err, size_t errlen)
 	}
 	rt__last_attempt = time(NULL);
 	r = rt_lifecycle_read_config(&cfg, err, errlen);
+	if (r == 0) {
+		rt_log_configure(cfg.log_format, cfg.log_level);
+	}
 	if (r == 0 && rt_log_open(cfg.log_path) != 0) {
 		rt_log(RT_LOG_WARNING, "cannot open realtime.log '%s': logging to stderr",
 				cfg.log_path);

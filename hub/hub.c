@@ -3,6 +3,7 @@
 #endif
 #include "hub/core/hub.h"
 #include "hub/api/api.h"
+#include "hub/api/metrics.h"
 #include "hub/auth.h"
 #include "hub/handoff.h"
 #include "hub/spread.h"
@@ -28,6 +29,8 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <time.h>
 #include <curl/curl.h>
 #include <inttypes.h>
@@ -38,10 +41,38 @@ static void rt__on_synced(uv_timer_t *t);
 
 /* ---- what connections call above them (hub/net/conn.h) ---- */
 
+/* Whether the client is on this host (127.0.0.0/8, ::1, ::ffff:127.x). */
+static int rt__peer_loopback(rt_conn *conn)
+{
+	struct sockaddr_storage sa;
+	int len = (int) sizeof(sa);
+
+	if (uv_tcp_getpeername(&conn->tcp, (struct sockaddr *) &sa, &len) != 0) {
+		return 0;
+	}
+	if (sa.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *) &sa;
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) &sa;
+		static const unsigned char v4mapped[12] = { 0,0,0,0, 0,0,0,0, 0,0,0xff,0xff };
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)
+				|| (memcmp(in6->sin6_addr.s6_addr, v4mapped, 12) == 0
+						&& in6->sin6_addr.s6_addr[12] == 127);
+	}
+	return 0;
+}
+
 static void rt__conn_request(rt_conn *conn, int route, const char *body, size_t len,
 		rt_http_answer *ans)
 {
-	if (route == RT_ROUTE_HEALTH) {
+	size_t path_len;
+	const char *path = rt_http_req_path(conn->http, &path_len);
+
+	if (route == RT_ROUTE_HEALTH && rt_metrics_owns(path, path_len)) {
+		rt_metrics_request(conn->hub, conn->http, rt__peer_loopback(conn), ans);
+	} else if (route == RT_ROUTE_HEALTH) {
 		rt_api_health(conn->hub, conn->http, ans);
 	} else {
 		rt_api_handle(conn->hub, conn->http, body, len, ans);
@@ -214,6 +245,7 @@ static void rt__on_tick(uv_timer_t *handle)
 		hub->link.tick(hub->link.ctx);
 	}
 	rt_spread_note_load(hub);
+	rt_metrics_publish(hub);
 }
 
 /* ---- fan-out ---- */

@@ -93,6 +93,10 @@ typedef struct rt_hub_link {
 	 * broker-side history (subscribes get recovered:false). */
 	void (*history)(void *ctx, const char *channel, size_t len, const rt_pos *since,
 			uint32_t limit, void (*done)(void *arg, const rt_hub_history *res), void *arg);
+	/* Optional (/metrics): stores this hub's n counters where the others
+	 * read them, and reads every live hub's (see rt_pool_peer_metrics). */
+	void (*set_metrics)(void *ctx, const uint64_t *values, int n);
+	int (*peer_metrics)(void *ctx, rt_hub_peer *out, uint64_t *values, int n, int max);
 } rt_hub_link;
 
 /* Binds the listener on the calling thread, so that a port in use is

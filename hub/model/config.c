@@ -1,4 +1,5 @@
 #include "hub/model/config.h"
+#include "hub/util/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +30,8 @@ const rt_setting rt_settings[] = {
 	{"handoff", "1"},
 	{"handoff_timeout", "500"},
 	{"log", ""},
+	{"log_format", "text"},
+	{"log_level", "info"},
 	{"secret", ""},
 	{"auth_endpoint", ""},
 	{"auth_timeout", "5000"},
@@ -491,6 +494,15 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 		if (rt__parse_uint(value, 10, 10000, &cfg->handoff_timeout) != 0) {
 			return rt__fail(err, errlen, name, value, "expected milliseconds from 10 to 10000");
 		}
+		return 0;
+	}
+	if (strcmp(name, "log_format") == 0 || strcmp(name, "log_level") == 0) {
+		int v = rt_log_parse(name[4] == 'f' ? "format" : "level", value);
+		if (v < 0) {
+			return rt__fail(err, errlen, name, value, name[4] == 'f'
+					? "expected text or json" : "expected error, warning or info");
+		}
+		*(name[4] == 'f' ? &cfg->log_format : &cfg->log_level) = v;
 		return 0;
 	}
 	if (strcmp(name, "log") == 0) {

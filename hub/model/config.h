@@ -38,6 +38,8 @@ typedef struct rt_config {
 	int handoff;                /* an orderly stop hands connections to another hub */
 	uint32_t handoff_timeout;   /* milliseconds a handoff may take */
 	char log_path[512];         /* empty: stderr */
+	int log_format;             /* RT_LOG_TEXT or RT_LOG_JSON (realtime.log_format) */
+	int log_level;              /* lines above it are left out (realtime.log_level) */
 
 	/* Who may connect (docs/protocol.md, "Authentication"). */
 	char secret[256];           /* signs tokens, webhooks and /publish requests */

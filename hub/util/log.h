@@ -10,6 +10,13 @@ enum { RT_LOG_ERROR, RT_LOG_WARNING, RT_LOG_INFO };
 /* Opens path for appending (empty or NULL: stderr). Returns 0 or -errno. */
 int rt_log_open(const char *path);
 void rt_log_close(void);
+/* realtime.log_format and realtime.log_level: how lines are written (text
+ * or one JSON object a line) and the least important level kept. */
+enum { RT_LOG_TEXT, RT_LOG_JSON };
+void rt_log_configure(int format, int min_level);
+/* Parses a log_format ("text"/"json") or log_level ("error"/"warning"/
+ * "info") value for what ("format" or "level"); -1 when invalid. */
+int rt_log_parse(const char *what, const char *value);
 void rt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A log line that something outside can repeat at will (a drop, a refusal)

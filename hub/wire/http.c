@@ -353,7 +353,12 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 	const char *v, *host;
 
 	memset(out, 0, sizeof(*out));
-	if (path_len == 7 && memcmp(path, "/health", 7) == 0) {
+	if ((path_len == 7 && memcmp(path, "/health", 7) == 0)
+			|| (path_len == 8 && memcmp(path, "/metrics", 8) == 0)
+			|| (path_len == 12 && memcmp(path, "/health/live", 12) == 0)
+			|| (path_len == 13 && memcmp(path, "/health/ready", 13) == 0)
+			|| (path_len == 7 && memcmp(path, "/status", 7) == 0)
+			|| (path_len == 12 && memcmp(path, "/status.json", 12) == 0)) {
 		if (req->method != HTTP_GET) {
 			rt__error(out, 405, "method not allowed");
 			return;

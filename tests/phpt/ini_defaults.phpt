@@ -28,6 +28,8 @@ $defaults = [
     'handoff' => '1',
     'handoff_timeout' => '500',
     'log' => '',
+    'log_format' => 'text',
+    'log_level' => 'info',
     'app_key' => '',
     'publish_key' => '',
     'metrics_key' => '',
@@ -46,4 +48,4 @@ echo count($defaults), " checked; every realtime.* directive is INI_SYSTEM: ",
     var_export(count($system) === count($all), true), "\n";
 ?>
 --EXPECT--
-24 checked; every realtime.* directive is INI_SYSTEM: true
+26 checked; every realtime.* directive is INI_SYSTEM: true
