@@ -101,6 +101,7 @@ if test "$PHP_REALTIME" != "no"; then
     ext/functions.c \
     ext/hubs.c \
     ext/lifecycle.c \
+    ext/pusher_auth.c \
     hub/api/api.c \
     hub/api/publish_api.c \
     hub/api/pusher_api.c \
