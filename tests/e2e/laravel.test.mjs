@@ -1,0 +1,239 @@
+// Issue 17: the Laravel driver (integrations/laravel) in a real Laravel 8
+// application (Debian's php-laravel-framework, tests/e2e/laravel-app),
+// served by php-fpm behind nginx and by php -S with workers, with Laravel
+// Echo 2 + pusher-js in Node as the clients. The app sets only
+// BROADCAST_DRIVER=realtime: broadcasts go to the hub in-process.
+//
+//   - a ShouldBroadcastNow event on a public channel, sent by the worker;
+//   - a private channel authorized by routes/channels.php through
+//     /broadcasting/auth (signed by Realtime\pusherAuth()), and a user the
+//     callback refuses;
+//   - a queued ShouldBroadcast event sent by `php artisan queue:work`
+//     (database queue on sqlite): a CLI process with no hub, publishing
+//     through the pool's shared segment, to a private channel and to a
+//     signed-in user's #server-to-user- channel (Realtime\broadcastToUser());
+//   - `php artisan realtime:status` listing every hub of the pool;
+//   - a presence channel (here, joining, leaving), toOthers() skipping the
+//     sender, a whisper, and a broadcast notification.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { waitFor, withTimeout } from './lib/server.mjs';
+import { cliServer, fpmNginx } from './lib/pool/servers.mjs';
+import { LARAVEL_EXTENSIONS, artisan, makeLaravelApp } from './lib/laravel.mjs';
+import { APP, Echo, PusherJS, connected, subscribed } from './pusher-helpers.mjs';
+
+const INI = [
+  'realtime.allow_anonymous = 1',
+  `realtime.app_id = ${APP.id}`,
+  `realtime.app_key = ${APP.key}`,
+  `realtime.app_secret = ${APP.secret}`,
+  'realtime.client_events = 1',
+  LARAVEL_EXTENSIONS,
+].join('\n');
+
+const SERVERS = {
+  'php-fpm + nginx': (docroot) =>
+    fpmNginx({
+      label: 'laravel-fpm',
+      docroot,
+      iniExtra: INI,
+      pools: [{ name: 'app', pm: ['pm = static', 'pm.max_children = 2', 'pm.max_requests = 0'].join('\n') }],
+    }),
+  'php -S': (docroot) => cliServer({ label: 'laravel-cli', workers: 2, docroot, iniExtra: INI }),
+};
+
+/** A promise of the first call of a callback, with a deadline. */
+function firstCall(ms, what) {
+  let resolve;
+  const promise = withTimeout(new Promise((r) => (resolve = r)), ms, what);
+  return { promise, cb: (v) => resolve(v) };
+}
+
+for (const [kind, start] of Object.entries(SERVERS)) {
+  describe(`Laravel driver on ${kind}`, () => {
+    let app;
+    let dep;
+    const echoes = [];
+
+    before(async () => {
+      app = makeLaravelApp();
+      dep = await start(path.join(app, 'public'));
+      const setup = await artisan(app, path.join(dep.dir, 'php.ini'), ['app:queue-tables']);
+      assert.equal(setup.code, 0, `artisan app:queue-tables: ${setup.stdout}${setup.stderr}`);
+      const home = await dep.json('/');
+      assert.equal(home.ok, true);
+    });
+    after(async () => {
+      for (const e of echoes) e.disconnect();
+      if (dep) await dep.stop();
+      if (app) fs.rmSync(app, { recursive: true, force: true });
+    });
+
+    /** Laravel Echo (broadcaster 'pusher') as `user` (X-User), connected to the hub. */
+    async function echo(user) {
+      const e = new Echo({
+        broadcaster: 'pusher',
+        Pusher: PusherJS,
+        key: APP.key,
+        cluster: 'mt1',
+        wsHost: '127.0.0.1',
+        wsPort: dep.hubPort,
+        wssPort: dep.hubPort,
+        forceTLS: false,
+        enabledTransports: ['ws'],
+        authEndpoint: `http://127.0.0.1:${dep.frontPort}/broadcasting/auth`,
+        auth: { headers: { 'X-User': String(user) } },
+        userAuthentication: {
+          endpoint: `http://127.0.0.1:${dep.frontPort}/user-auth`,
+          transport: 'ajax',
+          headers: { 'X-User': String(user) },
+        },
+      });
+      echoes.push(e);
+      await connected(e.connector.pusher, 10000);
+      return e;
+    }
+
+    const channelOf = (e, name) => e.connector.pusher.channel(name);
+
+    async function post(reqPath, headers = {}, body = '') {
+      const res = await dep.get(reqPath, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body), ...headers },
+        body,
+      });
+      assert.equal(res.status, 200, `POST ${reqPath}: ${res.status} ${res.body.slice(0, 500)}\n${dep.logs()}`);
+      return res.json;
+    }
+
+    it('sends a ShouldBroadcastNow event from the worker to a public channel', async () => {
+      const ann = await echo(1);
+      const got = firstCall(5000, 'OrderShipped on orders');
+      ann.channel('orders').listen('OrderShipped', got.cb);
+      await subscribed(channelOf(ann, 'orders'));
+      await post('/ship/5');
+      const data = await got.promise;
+      assert.equal(data.orderId, 5);
+      assert.ok(dep.servingPids().includes(data.pid), `sent by a worker (pid ${data.pid})`);
+      assert.equal(data.socket, undefined, 'the socket id is not part of the payload');
+    });
+
+    it('authorizes private channels by routes/channels.php and refuses a forbidden user', async () => {
+      const eve = await echo(3);
+      const refused = firstCall(5000, 'subscription error for Eve');
+      eve.private('orders.private').error(refused.cb);
+      const err = await refused.promise;
+      assert.equal(err.status, 403, `Eve refused by the channel callback: ${JSON.stringify(err)}`);
+      assert.equal(channelOf(eve, 'private-orders.private').subscribed, false);
+
+      // Ann's answer for another socket id: the hub checks the signature.
+      const forged = await post('/broadcasting/auth', { 'X-User': '1' }, 'socket_id=1.1&channel_name=private-orders.private');
+      assert.match(forged.auth, new RegExp(`^${APP.key}:[0-9a-f]{64}$`));
+      const p = new PusherJS(APP.key, {
+        cluster: 'mt1',
+        wsHost: '127.0.0.1',
+        wsPort: dep.hubPort,
+        forceTLS: false,
+        enabledTransports: ['ws'],
+        channelAuthorization: { customHandler: (params, callback) => callback(null, forged) },
+      });
+      echoes.push(p);
+      await connected(p, 10000);
+      await assert.rejects(subscribed(p.subscribe('private-orders.private')), /subscription_error.*401/);
+    });
+
+    it('sends queued ShouldBroadcast events from php artisan queue:work (CLI, shared segment) to a private channel and a user', async () => {
+      const ann = await echo(1);
+      const bob = await echo(2);
+      const onPrivate = firstCall(15000, 'OrderPaid on private-orders.private');
+      ann.private('orders.private').listen('OrderPaid', onPrivate.cb);
+      await subscribed(channelOf(ann, 'private-orders.private'));
+      const onUser = firstCall(15000, 'OrderPaid for user 2');
+      const pusher = bob.connector.pusher;
+      pusher.user.bind('App\\Events\\OrderPaid', onUser.cb);
+      pusher.signin();
+      await waitFor(() => pusher.user.serverToUserChannel?.subscribed, 5000, { message: 'signin and #server-to-user-2' });
+
+      // The artisan command sees every hub of the server through the segment.
+      const want = dep.servingPids().sort((a, b) => a - b);
+      const status = await waitFor(async () => {
+        const r = await artisan(app, path.join(dep.dir, 'php.ini'), ['realtime:status', '--json']);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const s = JSON.parse(r.stdout);
+        const pids = s.hubs.map((h) => h.pid).sort((a, b) => a - b);
+        return JSON.stringify(pids) === JSON.stringify(want) ? s : null;
+      }, 15000, { interval: 200, message: `realtime:status to list the hubs of pids ${want}` });
+      assert.equal(status.running, false);
+      assert.equal(status.publish_path, 'segment');
+      const text = await artisan(app, path.join(dep.dir, 'php.ini'), ['realtime:status']);
+      assert.match(text.stdout, /Publishes via: segment/);
+      assert.match(text.stdout, new RegExp(`Hubs: +${want.length}, \\d+ connections`));
+
+      await post('/pay/3');
+      const work = await artisan(app, path.join(dep.dir, 'php.ini'), ['queue:work', '--stop-when-empty']);
+      assert.equal(work.code, 0, work.stdout + work.stderr);
+      assert.match(work.stdout, /Processed: +App\\Events\\OrderPaid/);
+      const paid = await onPrivate.promise;
+      assert.equal(paid.orderId, 3);
+      assert.equal(paid.amount, 300);
+      assert.ok(!dep.servingPids().includes(paid.pid), `sent by the queue worker, not a web worker (pid ${paid.pid})`);
+      const direct = await onUser.promise;
+      assert.deepEqual(direct, paid);
+    });
+
+    it('runs presence channels: here, joining, leaving; toOthers() skips the sender; whispers', async () => {
+      const ann = await echo(1);
+      const bob = await echo(2);
+      const annRoom = ann.join('room.1');
+      const here = firstCall(5000, 'here for Ann');
+      const joining = firstCall(5000, 'Bob joining');
+      const leaving = firstCall(5000, 'Bob leaving');
+      const annGot = [];
+      annRoom.here(here.cb).joining(joining.cb).leaving(leaving.cb).listen('.message', (m) => annGot.push(m));
+      assert.deepEqual(await here.promise, [{ id: 1, name: 'Ann' }]);
+
+      const bobRoom = bob.join('room.1');
+      const bobHere = firstCall(5000, 'here for Bob');
+      const bobGot = [];
+      const bobFirst = firstCall(5000, 'a message for Bob');
+      const whisper = firstCall(5000, 'a whisper for Bob');
+      bobRoom.here(bobHere.cb).listen('.message', (m) => {
+        bobGot.push(m);
+        bobFirst.cb(m);
+      }).listenForWhisper('typing', whisper.cb);
+      const members = (await bobHere.promise).map((u) => u.name).sort();
+      assert.deepEqual(members, ['Ann', 'Bob']);
+      assert.deepEqual(await joining.promise, { id: 2, name: 'Bob' });
+
+      // toOthers(): Ann's socket id in X-Socket-ID, as Echo's interceptors send it.
+      await post('/say', { 'X-User': '1', 'X-Socket-ID': ann.socketId() }, 'text=hello');
+      assert.deepEqual(await bobFirst.promise, { from: 'Ann', text: 'hello' });
+      // Bob's answer, after Ann's message in the same stream: once Ann has it,
+      // her own message would have come first.
+      await post('/say', { 'X-User': '2', 'X-Socket-ID': bob.socketId() }, 'text=hi');
+      await waitFor(() => annGot.length > 0, 5000, { message: "Bob's message at Ann" });
+      assert.deepEqual(annGot, [{ from: 'Bob', text: 'hi' }], 'Ann does not get her own message');
+      assert.deepEqual(bobGot, [{ from: 'Ann', text: 'hello' }], 'Bob does not get his own message');
+
+      annRoom.whisper('typing', { name: 'Ann' });
+      assert.deepEqual(await whisper.promise, { name: 'Ann' });
+
+      bob.leave('room.1');
+      assert.deepEqual(await leaving.promise, { id: 2, name: 'Bob' });
+    });
+
+    it("delivers a broadcast notification on the user's private channel", async () => {
+      const bob = await echo(2);
+      const note = firstCall(5000, 'a notification for Bob');
+      bob.private('App.Models.User.2').notification(note.cb);
+      await subscribed(channelOf(bob, 'private-App.Models.User.2'));
+      await post('/notify/2');
+      const n = await note.promise;
+      assert.equal(n.invoice, 7);
+      assert.equal(n.type, 'App\\Notifications\\InvoicePaid');
+    });
+  });
+}
