@@ -24,6 +24,20 @@ import { waitFor, withTimeout } from './lib/server.mjs';
 import { cliServer, fpmNginx } from './lib/pool/servers.mjs';
 import { LARAVEL_EXTENSIONS, artisan, makeLaravelApp } from './lib/laravel.mjs';
 import { APP, Echo, PusherJS, connected, subscribed } from './pusher-helpers.mjs';
+import { REPO_ROOT } from './lib/server.mjs';
+import { SANITIZER } from './lib/sanitizer.mjs';
+
+// The ASan run (scripts/asan.sh) gives PHP plain malloc (USE_ZEND_ALLOC=0).
+// PHP 8.2 frees the objects still alive at the end of a request (Laravel's
+// container and its closures hold each other) with its heap, not one by one,
+// so under plain malloc they are reported as leaks of PHP's own. Their
+// stacks name PHP's object allocators once unwound in full;
+// tests/asan/lsan-laravel.supp adds those to the usual suppressions. A leak
+// with no such frame (every allocation of the extension) still fails.
+if (SANITIZER) {
+  process.env.ASAN_OPTIONS = `${process.env.ASAN_OPTIONS || ''}:fast_unwind_on_malloc=0:malloc_context_size=6`;
+  process.env.LSAN_OPTIONS = `suppressions=${path.join(REPO_ROOT, 'tests/asan/lsan-laravel.supp')}:print_suppressions=0`;
+}
 
 const INI = [
   'realtime.allow_anonymous = 1',
@@ -45,11 +59,14 @@ const SERVERS = {
   'php -S': (docroot) => cliServer({ label: 'laravel-cli', workers: 2, docroot, iniExtra: INI }),
 };
 
-/** A promise of the first call of a callback, with a deadline. */
-function firstCall(ms, what) {
+/**
+ * The first call of a callback: `cb` to hand out, `wait()` resolves with its
+ * argument, within a deadline counted from the wait.
+ */
+function firstCall(what) {
   let resolve;
-  const promise = withTimeout(new Promise((r) => (resolve = r)), ms, what);
-  return { promise, cb: (v) => resolve(v) };
+  const called = new Promise((r) => (resolve = r));
+  return { cb: (v) => resolve(v), wait: (ms = 10000) => withTimeout(called, ms, what) };
 }
 
 for (const [kind, start] of Object.entries(SERVERS)) {
@@ -111,21 +128,33 @@ for (const [kind, start] of Object.entries(SERVERS)) {
 
     it('sends a ShouldBroadcastNow event from the worker to a public channel', async () => {
       const ann = await echo(1);
-      const got = firstCall(5000, 'OrderShipped on orders');
+      const got = firstCall('OrderShipped on orders');
       ann.channel('orders').listen('OrderShipped', got.cb);
       await subscribed(channelOf(ann, 'orders'));
       await post('/ship/5');
-      const data = await got.promise;
+      const data = await got.wait();
       assert.equal(data.orderId, 5);
       assert.ok(dep.servingPids().includes(data.pid), `sent by a worker (pid ${data.pid})`);
       assert.equal(data.socket, undefined, 'the socket id is not part of the payload');
+
+      // A private-encrypted- channel among the channels: nothing is sent.
+      const leak = [];
+      ann.channel('orders').listen('.Leak', (d) => leak.push(d));
+      const refused = await post('/encrypted');
+      assert.match(refused.error, /private-encrypted-vault: private-encrypted- channels are not supported/);
+      // Anything sent before the next event would arrive before it (one stream).
+      const next = firstCall('OrderShipped 6');
+      ann.channel('orders').listen('OrderShipped', (d) => d.orderId === 6 && next.cb(d));
+      await post('/ship/6');
+      await next.wait();
+      assert.deepEqual(leak, []);
     });
 
     it('authorizes private channels by routes/channels.php and refuses a forbidden user', async () => {
       const eve = await echo(3);
-      const refused = firstCall(5000, 'subscription error for Eve');
+      const refused = firstCall('subscription error for Eve');
       eve.private('orders.private').error(refused.cb);
-      const err = await refused.promise;
+      const err = await refused.wait();
       assert.equal(err.status, 403, `Eve refused by the channel callback: ${JSON.stringify(err)}`);
       assert.equal(channelOf(eve, 'private-orders.private').subscribed, false);
 
@@ -148,10 +177,10 @@ for (const [kind, start] of Object.entries(SERVERS)) {
     it('sends queued ShouldBroadcast events from php artisan queue:work (CLI, shared segment) to a private channel and a user', async () => {
       const ann = await echo(1);
       const bob = await echo(2);
-      const onPrivate = firstCall(15000, 'OrderPaid on private-orders.private');
+      const onPrivate = firstCall('OrderPaid on private-orders.private');
       ann.private('orders.private').listen('OrderPaid', onPrivate.cb);
       await subscribed(channelOf(ann, 'private-orders.private'));
-      const onUser = firstCall(15000, 'OrderPaid for user 2');
+      const onUser = firstCall('OrderPaid for user 2');
       const pusher = bob.connector.pusher;
       pusher.user.bind('App\\Events\\OrderPaid', onUser.cb);
       pusher.signin();
@@ -176,11 +205,11 @@ for (const [kind, start] of Object.entries(SERVERS)) {
       const work = await artisan(app, path.join(dep.dir, 'php.ini'), ['queue:work', '--stop-when-empty']);
       assert.equal(work.code, 0, work.stdout + work.stderr);
       assert.match(work.stdout, /Processed: +App\\Events\\OrderPaid/);
-      const paid = await onPrivate.promise;
+      const paid = await onPrivate.wait();
       assert.equal(paid.orderId, 3);
       assert.equal(paid.amount, 300);
       assert.ok(!dep.servingPids().includes(paid.pid), `sent by the queue worker, not a web worker (pid ${paid.pid})`);
-      const direct = await onUser.promise;
+      const direct = await onUser.wait();
       assert.deepEqual(direct, paid);
     });
 
@@ -188,29 +217,29 @@ for (const [kind, start] of Object.entries(SERVERS)) {
       const ann = await echo(1);
       const bob = await echo(2);
       const annRoom = ann.join('room.1');
-      const here = firstCall(5000, 'here for Ann');
-      const joining = firstCall(5000, 'Bob joining');
-      const leaving = firstCall(5000, 'Bob leaving');
+      const here = firstCall('here for Ann');
+      const joining = firstCall('Bob joining');
+      const leaving = firstCall('Bob leaving');
       const annGot = [];
       annRoom.here(here.cb).joining(joining.cb).leaving(leaving.cb).listen('.message', (m) => annGot.push(m));
-      assert.deepEqual(await here.promise, [{ id: 1, name: 'Ann' }]);
+      assert.deepEqual(await here.wait(), [{ id: 1, name: 'Ann' }]);
 
       const bobRoom = bob.join('room.1');
-      const bobHere = firstCall(5000, 'here for Bob');
+      const bobHere = firstCall('here for Bob');
       const bobGot = [];
-      const bobFirst = firstCall(5000, 'a message for Bob');
-      const whisper = firstCall(5000, 'a whisper for Bob');
+      const bobFirst = firstCall('a message for Bob');
+      const whisper = firstCall('a whisper for Bob');
       bobRoom.here(bobHere.cb).listen('.message', (m) => {
         bobGot.push(m);
         bobFirst.cb(m);
       }).listenForWhisper('typing', whisper.cb);
-      const members = (await bobHere.promise).map((u) => u.name).sort();
+      const members = (await bobHere.wait()).map((u) => u.name).sort();
       assert.deepEqual(members, ['Ann', 'Bob']);
-      assert.deepEqual(await joining.promise, { id: 2, name: 'Bob' });
+      assert.deepEqual(await joining.wait(), { id: 2, name: 'Bob' });
 
       // toOthers(): Ann's socket id in X-Socket-ID, as Echo's interceptors send it.
       await post('/say', { 'X-User': '1', 'X-Socket-ID': ann.socketId() }, 'text=hello');
-      assert.deepEqual(await bobFirst.promise, { from: 'Ann', text: 'hello' });
+      assert.deepEqual(await bobFirst.wait(), { from: 'Ann', text: 'hello' });
       // Bob's answer, after Ann's message in the same stream: once Ann has it,
       // her own message would have come first.
       await post('/say', { 'X-User': '2', 'X-Socket-ID': bob.socketId() }, 'text=hi');
@@ -219,19 +248,19 @@ for (const [kind, start] of Object.entries(SERVERS)) {
       assert.deepEqual(bobGot, [{ from: 'Ann', text: 'hello' }], 'Bob does not get his own message');
 
       annRoom.whisper('typing', { name: 'Ann' });
-      assert.deepEqual(await whisper.promise, { name: 'Ann' });
+      assert.deepEqual(await whisper.wait(), { name: 'Ann' });
 
       bob.leave('room.1');
-      assert.deepEqual(await leaving.promise, { id: 2, name: 'Bob' });
+      assert.deepEqual(await leaving.wait(), { id: 2, name: 'Bob' });
     });
 
     it("delivers a broadcast notification on the user's private channel", async () => {
       const bob = await echo(2);
-      const note = firstCall(5000, 'a notification for Bob');
+      const note = firstCall('a notification for Bob');
       bob.private('App.Models.User.2').notification(note.cb);
       await subscribed(channelOf(bob, 'private-App.Models.User.2'));
       await post('/notify/2');
-      const n = await note.promise;
+      const n = await note.wait();
       assert.equal(n.invoice, 7);
       assert.equal(n.type, 'App\\Notifications\\InvoicePaid');
     });

@@ -69,6 +69,10 @@ class RealtimeBroadcaster extends Broadcaster
         $channel = (string) $request->channel_name;
         $socketId = (string) $request->socket_id;
 
+        if (Str::startsWith($channel, 'private-encrypted-')) {
+            throw new AccessDeniedHttpException('private-encrypted- channels are not supported by the realtime driver');
+        }
+
         try {
             if (! Str::startsWith($channel, 'presence-')) {
                 return $this->respond($request, \Realtime\pusherAuth($socketId, $channel));
@@ -127,24 +131,30 @@ class RealtimeBroadcaster extends Broadcaster
         $socket = Arr::pull($payload, 'socket');
         $except = is_string($socket) && preg_match('/^\d{1,20}\.\d{1,20}$/', $socket) ? $socket : null;
 
-        $names = [];
-        foreach ($this->formatChannels($channels) as $channel) {
-            $names[] = (string) $channel;
+        $shared = [];
+        $users = [];
+        foreach (array_unique(array_map('strval', $this->formatChannels($channels))) as $name) {
+            if (Str::startsWith($name, 'private-encrypted-')) {
+                // Pusher's SDK encrypts these with the app's master key; this
+                // driver does not, and sent in clear they would fail at every
+                // client. Refused before anything is sent.
+                throw new BroadcastException("realtime: {$name}: private-encrypted- channels are not supported by the realtime driver (use the pusher driver for them)");
+            }
+            if (Str::startsWith($name, self::USER_CHANNEL_PREFIX)) {
+                $users[] = substr($name, strlen(self::USER_CHANNEL_PREFIX));
+            } else {
+                $shared[] = $name;
+            }
         }
 
         try {
-            $shared = [];
-            foreach (array_unique($names) as $name) {
-                if (Str::startsWith($name, self::USER_CHANNEL_PREFIX)) {
-                    // Every connection of the user: signed-in Pusher clients
-                    // and the user's native connections.
-                    \Realtime\broadcastToUser(substr($name, strlen(self::USER_CHANNEL_PREFIX)), $payload, $event);
-                } else {
-                    $shared[] = $name;
-                }
-            }
             foreach (array_chunk($shared, self::CHANNELS_PER_CALL) as $chunk) {
                 \Realtime\broadcast($chunk, $payload, $event, $except);
+            }
+            // Every connection of the user: signed-in Pusher clients and the
+            // user's native connections.
+            foreach ($users as $user) {
+                \Realtime\broadcastToUser($user, $payload, $event);
             }
         } catch (\Realtime\Exception | \ValueError | \TypeError $e) {
             throw new BroadcastException(sprintf('realtime: %s', $e->getMessage()), 0, $e);

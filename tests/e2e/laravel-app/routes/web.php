@@ -45,3 +45,14 @@ Route::post('/user-auth', function (Request $request) {
     return Realtime\pusherUserAuth((string) $request->input('socket_id'),
         json_encode(['id' => (string) $user->id, 'user_info' => ['name' => $user->name]]));
 })->middleware('auth');
+
+// The driver refuses private-encrypted- channels (it does not encrypt).
+Route::post('/encrypted', function () {
+    try {
+        app(Illuminate\Contracts\Broadcasting\Factory::class)->connection()
+            ->broadcast([new Illuminate\Broadcasting\EncryptedPrivateChannel('vault'), 'orders'], 'Leak', ['secret' => 1]);
+    } catch (Illuminate\Broadcasting\BroadcastException $e) {
+        return ['error' => $e->getMessage()];
+    }
+    return ['error' => null];
+});
