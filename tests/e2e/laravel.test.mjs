@@ -14,12 +14,16 @@
 //     signed-in user's #server-to-user- channel (Realtime\broadcastToUser());
 //   - `php artisan realtime:status` listing every hub of the pool;
 //   - a presence channel (here, joining, leaving), toOthers() skipping the
-//     sender, a whisper, and a broadcast notification.
+//     sender, a whisper, and a broadcast notification;
+//   - the same from a page of the app in headless Chromium (the browser
+//     builds of pusher-js and laravel-echo), next to a client in Node.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
 import { waitFor, withTimeout } from './lib/server.mjs';
 import { cliServer, fpmNginx } from './lib/pool/servers.mjs';
 import { LARAVEL_EXTENSIONS, artisan, makeLaravelApp } from './lib/laravel.mjs';
@@ -45,6 +49,8 @@ const INI = [
   `realtime.app_key = ${APP.key}`,
   `realtime.app_secret = ${APP.secret}`,
   'realtime.client_events = 1',
+  // The page (the app's port) and the hub are on different ports.
+  'realtime.allowed_origins = *',
   LARAVEL_EXTENSIONS,
 ].join('\n');
 
@@ -68,6 +74,28 @@ function firstCall(what) {
   const called = new Promise((r) => (resolve = r));
   return { cb: (v) => resolve(v), wait: (ms = 10000) => withTimeout(called, ms, what) };
 }
+
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+let browser;
+let profile;
+/** One headless Chromium for the file, started on first use. */
+async function browserContext() {
+  if (!browser) {
+    assert.ok(fs.existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/deps.sh), or set CHROMIUM_BIN`);
+    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'realtime-chromium-'));
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: 20000,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  }
+  return browser;
+}
+after(async () => {
+  await browser?.close().catch(() => {});
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+});
 
 for (const [kind, start] of Object.entries(SERVERS)) {
   describe(`Laravel driver on ${kind}`, () => {
@@ -252,6 +280,58 @@ for (const [kind, start] of Object.entries(SERVERS)) {
 
       bob.leave('room.1');
       assert.deepEqual(await leaving.wait(), { id: 2, name: 'Bob' });
+    });
+
+    it('serves Echo in headless Chromium: public event, notification, presence, toOthers(), whispers', async () => {
+      const context = await browserContext();
+      const page = await context.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      try {
+        await page.goto(`http://127.0.0.1:${dep.frontPort}/echo.html?key=${APP.key}&port=${dep.hubPort}&user=1`, { timeout: 10000 });
+        await page.waitForFunction(() => state.subscribed.orders && state.subscribed.user && state.here, null, { timeout: 10000 });
+        assert.deepEqual(await page.evaluate(() => state.here), [{ id: 1, name: 'Ann' }]);
+
+        await post('/ship/8');
+        await post('/notify/1');
+        await page.waitForFunction(() => log.length >= 2, null, { timeout: 5000 });
+        const log = await page.evaluate(() => log.splice(0));
+        assert.deepEqual(log[0], ['orders', { orderId: 8, pid: log[0][1].pid }]);
+        assert.equal(log[1][0], 'notification');
+        assert.equal(log[1][1].invoice, 7);
+
+        // Bob, in Node, joins; the page sees him join, and they talk.
+        const bob = await echo(2);
+        const bobGot = [];
+        const bobHello = firstCall('the page\'s message at Bob');
+        const bobWhisper = firstCall('the page\'s whisper at Bob');
+        const bobRoom = bob.join('room.1');
+        const bobHere = firstCall('here for Bob');
+        bobRoom.here(bobHere.cb).listen('.message', (m) => {
+          bobGot.push(m);
+          bobHello.cb(m);
+        }).listenForWhisper('typing', bobWhisper.cb);
+        await bobHere.wait();
+        await page.waitForFunction(() => state.joined.length === 1, null, { timeout: 5000 });
+        assert.deepEqual(await page.evaluate(() => state.joined), [{ id: 2, name: 'Bob' }]);
+
+        assert.equal(await page.evaluate(() => say('from the browser')), 200);
+        assert.deepEqual(await bobHello.wait(), { from: 'Ann', text: 'from the browser' });
+        await post('/say', { 'X-User': '2', 'X-Socket-ID': bob.socketId() }, 'text=to the browser');
+        await page.waitForFunction(() => log.length >= 1, null, { timeout: 5000 });
+        assert.deepEqual(await page.evaluate(() => log.splice(0)), [['room', { from: 'Bob', text: 'to the browser' }]],
+          'the page does not get its own message');
+        assert.deepEqual(bobGot, [{ from: 'Ann', text: 'from the browser' }]);
+
+        await page.evaluate(() => echo.join('room.1').whisper('typing', { name: 'Ann' }));
+        assert.deepEqual(await bobWhisper.wait(), { name: 'Ann' });
+        bobRoom.whisper('typing', { name: 'Bob' });
+        await page.waitForFunction(() => log.length >= 1, null, { timeout: 5000 });
+        assert.deepEqual(await page.evaluate(() => log.splice(0)), [['whisper', { name: 'Bob' }]]);
+        assert.deepEqual(errors, []);
+      } finally {
+        await page.close();
+      }
     });
 
     it("delivers a broadcast notification on the user's private channel", async () => {

@@ -36,6 +36,10 @@ export function makeLaravelApp() {
   const composer = JSON.parse(fs.readFileSync(path.join(PACKAGE, 'composer.json'), 'utf8'));
   fs.writeFileSync(path.join(dir, 'vendor/composer/installed.json'), JSON.stringify({ packages: [composer] }));
   fs.writeFileSync(path.join(dir, 'database/database.sqlite'), '');
+  // The browser builds the page public/echo.html loads.
+  const modules = path.join(REPO_ROOT, 'tests/e2e/node_modules');
+  fs.copyFileSync(path.join(modules, 'pusher-js/dist/web/pusher.min.js'), path.join(dir, 'public/pusher.min.js'));
+  fs.copyFileSync(path.join(modules, 'laravel-echo/dist/echo.iife.js'), path.join(dir, 'public/echo.iife.js'));
   return dir;
 }
 
