@@ -112,7 +112,11 @@ class RealtimeBroadcaster extends Broadcaster
         }
         $data = json_encode($user, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
 
-        return \Realtime\pusherUserAuth((string) $request->socket_id, $data);
+        try {
+            return \Realtime\pusherUserAuth((string) $request->socket_id, $data);
+        } catch (\ValueError $e) {
+            throw new AccessDeniedHttpException($e->getMessage(), $e);
+        }
     }
 
     /**
