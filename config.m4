@@ -102,11 +102,12 @@ if test "$PHP_REALTIME" != "no"; then
     ext/functions.c \
     ext/hubs.c \
     ext/lifecycle.c \
+    ext/pusher_auth.c \
     hub/api/api.c \
     hub/api/metrics.c \
-    hub/api/status_page.c \
     hub/api/publish_api.c \
     hub/api/pusher_api.c \
+    hub/api/status_page.c \
     hub/auth.c \
     hub/core/session.c \
     hub/handoff.c \

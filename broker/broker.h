@@ -69,6 +69,9 @@ typedef struct rt_broker_ops {
 			size_t len), void *ctx, rt_pos *top, char *err, size_t errlen);
 	/* Optional. */
 	void (*stats)(rt_broker *b, rt_broker_stats *out);
+	/* Optional: the server's hubs as a process without a hub sees them
+	 * (memory: the named segment's slots), at most max; how many there are. */
+	int (*peers)(rt_broker *b, rt_hub_peer *out, int max);
 	void (*close)(rt_broker *b);
 } rt_broker_ops;
 

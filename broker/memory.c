@@ -368,11 +368,10 @@ static void rt__link_set_load(void *ctx, uint32_t connections)
 	}
 }
 
-static int rt__link_peers(void *ctx, rt_hub_peer *out, int max)
+static int rt__pool_peers(rt_pool *pool, uint64_t app, rt_hub_peer *out, int max)
 {
-	rt_broker *b = ctx;
 	rt_pool_peer peers[RT_POOL_SLOTS];
-	int n = rt_pool_peers(rt__pool, b->app, peers, RT_POOL_SLOTS);
+	int n = rt_pool_peers(pool, app, peers, RT_POOL_SLOTS);
 
 	for (int i = 0; i < n && i < max && i < RT_POOL_SLOTS; i++) {
 		out[i].node = peers[i].node;
@@ -498,6 +497,8 @@ static void rt__link_history(void *ctx, const char *channel, size_t len, const r
 	free(c.pos);
 	free(c.bytes);
 	free(c.lens);
+}
+
 static void rt__link_set_metrics(void *ctx, const uint64_t *values, int n)
 {
 	rt_broker *b = ctx;
@@ -526,6 +527,13 @@ static int rt__link_peer_metrics(void *ctx, rt_hub_peer *out, uint64_t *values, 
 		out[i].load = peers[i].load;
 	}
 	return got;
+}
+
+static int rt__link_peers(void *ctx, rt_hub_peer *out, int max)
+{
+	rt_broker *b = ctx;
+
+	return rt__pool_peers(rt__pool, b->app, out, max);
 }
 
 static void rt__link_stop(void *ctx)
@@ -918,6 +926,18 @@ static void rt__stats(rt_broker *b, rt_broker_stats *out)
 			: rt__pool != NULL || rt__segment_usable(b) ? "segment" : "http";
 }
 
+/* A CLI script (artisan realtime:status) lists the server's hubs from
+ * the segment it publishes through. */
+static int rt__peers(rt_broker *b, rt_hub_peer *out, int max)
+{
+	rt_pool *pool = rt__pool != NULL ? rt__pool : rt__segment_usable(b) ? b->seg : NULL;
+
+	if (pool == NULL) {
+		return 0;
+	}
+	return rt__pool_peers(pool, b->app, out, max);
+}
+
 static void rt__close(rt_broker *b);
 
 void rt_broker_memory_describe(const rt_config *cfg, char *out, size_t len)
@@ -966,5 +986,6 @@ const rt_broker_ops rt_broker_memory = {
 	.publish_at = rt__publish_at,
 	.history = rt__history,
 	.stats = rt__stats,
+	.peers = rt__peers,
 	.close = rt__close,
 };

@@ -15,10 +15,12 @@ static int rt__hubs(rt_hub_peer *out, int max)
 	char err[256];
 	int n;
 
-	if (hub == NULL) {
-		return 0;
-	}
 	broker = rt_lifecycle_broker(&ops, err, sizeof(err));
+	if (hub == NULL) {
+		/* A CLI script sees the server's hubs through the segment. */
+		n = broker != NULL && ops->peers != NULL ? ops->peers(broker, out, max) : 0;
+		return n < max ? n : max;
+	}
 	link = broker != NULL ? ops->link(broker) : NULL;
 	if (link == NULL || link->peers == NULL) {
 		rt_hub_stats stats;

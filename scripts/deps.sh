@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 # the pusher-js browser test (playwright-core drives it; no browser download);
 # llvm gives llvm-symbolizer for readable sanitizer reports (scripts/asan.sh);
 # clang and its runtime (libFuzzer) build tests/fuzz.
+# php-laravel-framework (8.83, autoloaded from /usr/share/php/Illuminate/autoload.php)
+# and php8.2-sqlite3 (the queue's database driver) run laravel.test.mjs.
 packages=(
   build-essential git
   php8.2-dev php8.2-cli php8.2-fpm php-pear php-parser
@@ -17,6 +19,7 @@ packages=(
   nginx redis-server apache2 libapache2-mod-php8.2 libnginx-mod-nchan
   valgrind chromium llvm
   clang libclang-rt-14-dev
+  php-laravel-framework php8.2-sqlite3
 )
 
 missing=()

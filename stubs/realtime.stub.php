@@ -55,6 +55,16 @@ namespace Realtime {
      */
     function token(int|string $userId, array $options = []): string {}
 
+    /**
+     * The answer of a Pusher channel-authorization endpoint for $socketId on a private- or
+     * presence- channel: ["auth" => "<app key>:<hex HMAC-SHA256>"] signed with the app's
+     * secret (realtime.app_secret, else realtime.secret), plus "channel_data" for presence.
+     */
+    function pusherAuth(string $socketId, string $channel, ?string $channelData = null): array {}
+
+    /** The answer of a Pusher user-authentication endpoint (pusher:signin): ["auth", "user_data"]. */
+    function pusherUserAuth(string $socketId, string $userData): array {}
+
     /** Starts a hub in this process (long-running CLI scripts); true when one is running. */
     function start(): bool {}
 

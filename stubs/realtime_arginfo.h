@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: abcc98848a651b759f7c7418a6345c7f6ea1ae3e */
+ * Stub hash: fb81265adcd463cf64e5e1bcb13a29ac2a533092 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_broadcast, 0, 2, IS_ARRAY, 1)
 	ZEND_ARG_TYPE_MASK(0, channel, MAY_BE_STRING|MAY_BE_ARRAY, NULL)
@@ -49,6 +49,17 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_token, 0, 1, IS_STRING,
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, options, IS_ARRAY, 0, "[]")
 ZEND_END_ARG_INFO()
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_pusherAuth, 0, 2, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, socketId, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, channel, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, channelData, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_pusherUserAuth, 0, 2, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, socketId, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, userData, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Realtime_start, 0, 0, _IS_BOOL, 0)
 ZEND_END_ARG_INFO()
 
@@ -74,6 +85,8 @@ ZEND_FUNCTION(Realtime_getChannels);
 ZEND_FUNCTION(Realtime_getConnectionCount);
 ZEND_FUNCTION(Realtime_getSubscriberCount);
 ZEND_FUNCTION(Realtime_token);
+ZEND_FUNCTION(Realtime_pusherAuth);
+ZEND_FUNCTION(Realtime_pusherUserAuth);
 ZEND_FUNCTION(Realtime_start);
 ZEND_FUNCTION(Realtime_stop);
 ZEND_FUNCTION(Realtime_status);
@@ -91,6 +104,8 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Realtime", getConnectionCount, Realtime_getConnectionCount, arginfo_Realtime_getConnectionCount)
 	ZEND_NS_FALIAS("Realtime", getSubscriberCount, Realtime_getSubscriberCount, arginfo_Realtime_getSubscriberCount)
 	ZEND_NS_FALIAS("Realtime", token, Realtime_token, arginfo_Realtime_token)
+	ZEND_NS_FALIAS("Realtime", pusherAuth, Realtime_pusherAuth, arginfo_Realtime_pusherAuth)
+	ZEND_NS_FALIAS("Realtime", pusherUserAuth, Realtime_pusherUserAuth, arginfo_Realtime_pusherUserAuth)
 	ZEND_NS_FALIAS("Realtime", start, Realtime_start, arginfo_Realtime_start)
 	ZEND_NS_FALIAS("Realtime", stop, Realtime_stop, arginfo_Realtime_stop)
 	ZEND_NS_FALIAS("Realtime", status, Realtime_status, arginfo_Realtime_status)

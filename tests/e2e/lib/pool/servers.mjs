@@ -307,7 +307,7 @@ function removeDir(dir) {
  * The first pool is the one nginx's documented server block sends PHP to;
  * `nginxExtra(pools)` may add more server blocks (e.g. for other pools).
  */
-export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allow_anonymous = 1', nginxExtra, globalHub, controlTimeout = '5s' } = {}) {
+export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allow_anonymous = 1', nginxExtra, globalHub, controlTimeout = '5s', docroot = DOCROOT } = {}) {
   const dir = makeTempDir(label);
   fs.mkdirSync(path.join(dir, 'nginx-tmp'));
   fs.copyFileSync('/etc/nginx/fastcgi_params', path.join(dir, 'fastcgi_params'));
@@ -353,6 +353,7 @@ export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allo
       nginxConf({
         dir,
         httpListen: `127.0.0.1:${httpPort}`,
+        docroot,
         hubAddr: `127.0.0.1:${poolInfo[0].hubPort}`,
         fpmAddr: `127.0.0.1:${poolInfo[0].fpmPort}`,
         extra: nginxExtra ? nginxExtra(poolInfo) : '',
@@ -471,7 +472,7 @@ export async function apache({ label = 'apache', start = 4, minSpare = 2, maxSpa
  * workers and keeps serving requests in the parent too, so workers + 1
  * processes run PHP (and hubs).
  */
-export async function cliServer({ label = 'cliserver', workers = 4, iniExtra = 'realtime.allow_anonymous = 1' } = {}) {
+export async function cliServer({ label = 'cliserver', workers = 4, iniExtra = 'realtime.allow_anonymous = 1', docroot = DOCROOT } = {}) {
   const dir = makeTempDir(label);
   const groups = [];
   try {
@@ -481,8 +482,8 @@ export async function cliServer({ label = 'cliserver', workers = 4, iniExtra = '
     const server = spawnGroup(
       'php -S',
       phpBin(),
-      ['-c', ini.file, '-S', `127.0.0.1:${httpPort}`, '-t', DOCROOT],
-      { env: { ...PHP_ENV, PHP_CLI_SERVER_WORKERS: String(workers) }, marker: dir, cwd: DOCROOT },
+      ['-c', ini.file, '-S', `127.0.0.1:${httpPort}`, '-t', docroot],
+      { env: { ...PHP_ENV, PHP_CLI_SERVER_WORKERS: String(workers) }, marker: dir, cwd: docroot },
     );
     groups.push(server);
     await waitListening(server, httpPort, 'php -S');
