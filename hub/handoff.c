@@ -202,12 +202,21 @@ static void rt__write(rt__peer *p)
  * bytes, then the stop's close frame, as far as the socket takes them at once. */
 static void rt__fallback_close(rt__moved *m)
 {
-	const uint8_t bye[4] = {0x88, 0x02, (uint8_t) (m->code >> 8), (uint8_t) (m->code & 0xff)};
+	/* The same words a stop without handoff gives (hub.c rt__begin_stop),
+	 * so logs and clients read the two alike. */
+	const char *why = m->code == 1001 ? "server shutting down" : "server restarting: reconnect now";
+	size_t why_len = strlen(why);
+	uint8_t bye[4 + 64];
 
+	bye[0] = 0x88;
+	bye[1] = (uint8_t) (2 + why_len);
+	bye[2] = (uint8_t) (m->code >> 8);
+	bye[3] = (uint8_t) (m->code & 0xff);
+	memcpy(bye + 4, why, why_len);
 	if (m->fd >= 0) {
 		if (m->out.len == 0 || send(m->fd, m->out.data, m->out.len, MSG_DONTWAIT | MSG_NOSIGNAL)
 				== (ssize_t) m->out.len) {
-			(void) send(m->fd, bye, sizeof(bye), MSG_DONTWAIT | MSG_NOSIGNAL);
+			(void) send(m->fd, bye, 4 + why_len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		}
 		close(m->fd);
 		m->fd = -1;

@@ -63,6 +63,8 @@ poolSuite('php-fpm pm=static, 4 workers, behind nginx', {
       process.kill(d.masterPid, 'SIGUSR2');
       const closes = await Promise.all(cs.map((c) => c.waitClose(15000)));
       assert.deepEqual([...new Set(closes.map((c) => c.code))], [1012], JSON.stringify(closes.slice(0, 3)));
+      // With a reason, whether the hub closed them itself or after finding no taker.
+      assert.deepEqual([...new Set(closes.map((c) => c.reason))], ['server restarting: reconnect now']);
       // They reconnect at once: the master's pre-bound socket, kept across
       // its re-execution, holds them until the new workers' hubs start,
       // which they do without a request.

@@ -641,12 +641,13 @@ RT_TEST(handoff_waits_for_an_auth_call)
 }
 
 /* A taker that cannot take a connection (its realtime.max_connections
- * reached) refuses it: the client gets 1001 from its old hub, counted. */
+ * reached) refuses it: the client gets 1001 from its old hub, with the
+ * stop's reason, counted. */
 RT_TEST(handoff_refused_by_taker_closes_1001_counted)
 {
 	fixture f;
 	rt_config full;
-	char err[256], id[32];
+	char err[256], id[32], reason[64];
 	int moving, there;
 	uint64_t closed = totals(2), handed = totals(0);
 
@@ -668,7 +669,8 @@ RT_TEST(handoff_refused_by_taker_closes_1001_counted)
 	rt_broker_memory.attach(f.b[0], NULL);
 	RT_ASSERT_EQ_INT(rt_hub_stop(f.h[0]), 0);
 	f.h[0] = NULL;
-	RT_ASSERT_EQ_INT(ws_recv_close(moving, WS_TIMEOUT_MS), 1001);
+	RT_ASSERT_EQ_INT(ws_recv_close_reason(moving, WS_TIMEOUT_MS, reason, sizeof(reason)), 1001);
+	RT_ASSERT_EQ_STR(reason, "server shutting down");
 	RT_ASSERT_EQ_INT((int) (totals(2) - closed), 1);
 	RT_ASSERT_EQ_INT((int) (totals(0) - handed), 0);
 	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 0);

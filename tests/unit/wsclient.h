@@ -545,7 +545,9 @@ static inline char *ws_recv_text(int fd, int timeout_ms)
 
 /* Reads the next frame, which must be a close frame; returns its code
  * (1005 when it has none), or a negative WS_* value. */
-static inline int ws_recv_close(int fd, int timeout_ms)
+/* Waits for a close frame: its code (1005 without one), its reason copied
+ * into reason (cap bytes, NUL-terminated) when reason is not NULL. */
+static inline int ws_recv_close_reason(int fd, int timeout_ms, char *reason, size_t cap)
 {
 	ws_frame f;
 	int r = ws_recv_frame(fd, &f, timeout_ms);
@@ -562,8 +564,21 @@ static inline int ws_recv_close(int fd, int timeout_ms)
 		return WS_ERR;
 	}
 	code = f.len >= 2 ? (((uint8_t) f.payload[0] << 8) | (uint8_t) f.payload[1]) : 1005;
+	if (reason != NULL && cap > 0) {
+		size_t n = f.len > 2 ? f.len - 2 : 0;
+		if (n >= cap) {
+			n = cap - 1;
+		}
+		memcpy(reason, f.payload + 2, n);
+		reason[n] = '\0';
+	}
 	ws_frame_free(&f);
 	return code;
+}
+
+static inline int ws_recv_close(int fd, int timeout_ms)
+{
+	return ws_recv_close_reason(fd, timeout_ms, NULL, 0);
 }
 
 /* Waits until the server closes the TCP connection, discarding anything
