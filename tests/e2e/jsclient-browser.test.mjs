@@ -9,16 +9,14 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/browser.mjs';
 import { REPO_ROOT, waitFor } from './lib/server.mjs';
 import { kill9, publish, tokenFor, warmUp } from './lib/pool/clients.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
 import { compareWithHistory, history, numberedPublisher, tcpProxy } from './lib/jsclient.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const CLIENT_DIR = path.join(REPO_ROOT, 'clients', 'js');
 
 const MODULE_PAGE = `<!doctype html><meta charset="utf-8"><title>realtime</title>
@@ -70,13 +68,12 @@ describe('JavaScript client in a browser (php-fpm + nginx)', () => {
   let proxy;
   let pages;
   let context;
-  let profile;
+  let chrome;
   let page;
   let pub;
   let start;
 
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/deps.sh), or set CHROMIUM_BIN`);
     dep = await fpmNginx({
       label: 'fpm-jsbrowser',
       pools: [{ name: 'app', pm: PM.static4 }],
@@ -85,21 +82,15 @@ describe('JavaScript client in a browser (php-fpm + nginx)', () => {
     await warmUp(dep, { min: 4, concurrency: 4 });
     proxy = await tcpProxy(dep.frontPort);
     pages = await pageServer();
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'realtime-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 20000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    chrome = await launchChromium();
+    context = chrome.context;
   });
   after(async () => {
-    await context?.close().catch(() => {});
+    await chrome?.close();
     await pub?.stop();
     await pages?.close();
     await proxy?.close();
     await dep?.stop();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
   });
 
   const state = () => page.evaluate(() => ({ state: rt.state, sub: sub.state, id: rt.connectionId }));

@@ -4,24 +4,21 @@
 // was offline appear once it is online, in order, each once.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/browser.mjs';
 import { REPO_ROOT, startServer, waitFor } from './lib/server.mjs';
 import { sessionDir } from './lib/identity.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
 describe('chat demo with the JavaScript client and history (Chromium)', () => {
   let server;
   let context;
-  let profile;
+  let chrome;
   let page;
   const sessions = sessionDir();
 
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/deps.sh), or set CHROMIUM_BIN`);
     server = await startServer({
       docroot: path.join(REPO_ROOT, 'demo'),
       warmup: '/login.php',
@@ -35,18 +32,12 @@ describe('chat demo with the JavaScript client and history (Chromium)', () => {
         'session.save_path': sessions,
       },
     });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'realtime-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 20000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    chrome = await launchChromium();
+    context = chrome.context;
   });
   after(async () => {
-    await context?.close().catch(() => {});
+    await chrome?.close();
     await server?.stop();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
     fs.rmSync(sessions, { recursive: true, force: true });
   });
 

@@ -20,10 +20,9 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/browser.mjs';
 import { waitFor, withTimeout } from './lib/server.mjs';
 import { cliServer, fpmNginx } from './lib/pool/servers.mjs';
 import { LARAVEL_EXTENSIONS, artisan, makeLaravelApp } from './lib/laravel.mjs';
@@ -75,26 +74,14 @@ function firstCall(what) {
   return { cb: (v) => resolve(v), wait: (ms = 10000) => withTimeout(called, ms, what) };
 }
 
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-let browser;
-let profile;
+let chrome;
 /** One headless Chromium for the file, started on first use. */
 async function browserContext() {
-  if (!browser) {
-    assert.ok(fs.existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/deps.sh), or set CHROMIUM_BIN`);
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'realtime-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 20000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-  }
-  return browser;
+  chrome ??= await launchChromium();
+  return chrome.context;
 }
 after(async () => {
-  await browser?.close().catch(() => {});
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  await chrome?.close();
 });
 
 for (const [kind, start] of Object.entries(SERVERS)) {

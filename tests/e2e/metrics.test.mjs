@@ -5,10 +5,8 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/browser.mjs';
 import { METRICS_KEY, connect, httpRequest, startServer, waitFor } from './lib/server.mjs';
 import { connectMany, expectAll, publish, spread, warmUp } from './lib/pool/clients.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
@@ -239,29 +237,19 @@ describe('metrics: realtime.log_format = json, realtime.log_level, rate-limited 
 // The status page in headless Chromium. With REALTIME_SCREENSHOT=<file.png>
 // (scripts/status-screenshot.sh) the screenshot is kept there: the README's.
 describe('metrics: /status in headless Chromium', { timeout: 90000 }, () => {
-  const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
   let d;
   let context;
-  let profile;
+  let chrome;
   const clients = [];
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/deps.sh), or set CHROMIUM_BIN`);
     d = await fpmNginx({ label: 'fpm-status', pools: [{ name: 'app', pm: PM.static4 }] });
     await warmUp(d, { min: 4 });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'realtime-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 20000,
-      viewport: { width: 1100, height: 560 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    chrome = await launchChromium({ viewport: { width: 1100, height: 560 } });
+    context = chrome.context;
   });
   after(async () => {
     for (const c of clients) c.close();
-    await context?.close().catch(() => {});
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await chrome?.close();
     if (d) await d.stop();
   });
 
