@@ -2,26 +2,37 @@
 #include "hub/wire/frame.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Apart from proto.c, whose protocol table a test program may replace
  * (tests/conformance): these measure through whichever table is linked. */
 
+/* Frames differ between channels by the channel's name (and position)
+ * alone: the widest name makes the largest. */
+static rt_str rt__widest_channel(const rt_msg *msg)
+{
+	rt_str ch = {NULL, 0};
+	size_t widest = 0;
+
+	for (uint32_t i = 0; i < msg->channel_count; i++) {
+		size_t w = rt_json_string_size(msg->channels[i].ptr, msg->channels[i].len);
+		if (ch.ptr == NULL || w > widest) {
+			ch = msg->channels[i];
+			widest = w;
+		}
+	}
+	return ch;
+}
+
 size_t rt_proto_message_frame_max(const rt_msg *msg)
 {
 	rt_str ch = {NULL, 0};
-	size_t max = 0, widest = 0;
+	size_t max = 0;
 
-	/* Frames differ between channels by the channel's name alone: the
-	 * widest one makes the largest, and data is measured once per protocol. */
+	/* Data is measured once per protocol, on the widest channel. */
 	if (msg->type == RT_MSG_PUBLISH) {
-		for (uint32_t i = 0; i < msg->channel_count; i++) {
-			size_t w = rt_json_string_size(msg->channels[i].ptr, msg->channels[i].len);
-			if (ch.ptr == NULL || w > widest) {
-				ch = msg->channels[i];
-				widest = w;
-			}
-		}
+		ch = rt__widest_channel(msg);
 		if (ch.ptr == NULL) {
 			return 0; /* no channel: nothing is framed */
 		}
@@ -42,6 +53,22 @@ int rt_proto_check_outbound(const rt_msg *msg, uint32_t max_outbound, char *err,
 		return 0;
 	}
 	frame = rt_proto_message_frame_max(msg);
+	if (msg->type == RT_MSG_PUBLISH && msg->positions == NULL) {
+		/* Where it is published a message has no position yet: the broker
+		 * gives one on channels with history, and the native frame grows by
+		 * it. Measured with the largest position on its widest channel, a
+		 * message that passes here fits every subscriber's queue later. */
+		rt_pos worst = {UINT64_MAX, UINT64_MAX};
+		rt_str ch = rt__widest_channel(msg);
+		rt_msg positioned = *msg;
+		size_t with;
+
+		positioned.channels = &ch;
+		positioned.channel_count = 1;
+		positioned.positions = &worst;
+		with = rt_proto_message_frame_max(&positioned);
+		frame = with > frame ? with : frame;
+	}
 	if (frame <= max_outbound) {
 		return 0;
 	}

@@ -39,12 +39,15 @@ const frameSize = (n) => n + (n < 126 ? 2 : n <= 0xffff ? 4 : 10);
 
 /**
  * The largest string (of 'x') broadcast() sends on `channel` (no event)
- * within maxOutbound: the Pusher shape is the larger one here,
- *   {"event":"message","channel":"<channel>","data":"<string>"}
- * (the native one, {"type":"message","channel":..,"data":..}, is a byte shorter).
+ * within maxOutbound. Where it is published the message has no position yet,
+ * so it is measured in the native shape with the largest one a channel with
+ * history adds,
+ *   {"type":"message","channel":"<channel>","data":"<string>","offset":<20 digits>,"epoch":"<16 hex>"}
+ * which is larger than the Pusher shape, {"event":"message","channel":..,"data":..}.
  */
 function largestForOutbound(maxOutbound, channel) {
-  const payload = (n) => `{"event":"message","channel":"${channel}","data":""}`.length + n;
+  const position = `,"offset":${'9'.repeat(20)},"epoch":"${'0'.repeat(16)}"`.length;
+  const payload = (n) => `{"type":"message","channel":"${channel}","data":""}`.length + position + n;
   let n = maxOutbound - payload(0);
   while (frameSize(payload(n)) > maxOutbound) n--;
   return n;

@@ -94,15 +94,18 @@ RT_TEST(frame_size_is_exact)
 }
 
 /* The limit is the frame, header included: the largest message that fits
- * passes, one byte more is refused, naming the setting and its value. */
+ * passes, one byte more is refused, naming the setting and its value. A
+ * message published without its position yet is measured with the largest
+ * one, which a channel with history adds to the native frame. */
 RT_TEST(check_outbound_at_the_limit)
 {
 	rt_str ch = str("news");
 	rt_msg_fields f = {0};
-	rt_msg msg;
+	rt_msg msg, positioned;
+	rt_pos worst = {UINT64_MAX, 0x0123456789abcdefULL}, small = {7, 1};
 	char err[256] = "";
 	char *data = malloc(70000);
-	size_t frame;
+	size_t frame, bare;
 
 	RT_ASSERT(data != NULL);
 	memset(data, 'a', 70000);
@@ -112,11 +115,24 @@ RT_TEST(check_outbound_at_the_limit)
 	f.data.ptr = data;
 	f.data.len = 70000;
 	rt_msg_view(&msg, RT_MSG_PUBLISH, &f);
-	frame = rt_proto_message_frame_max(&msg);
+	bare = rt_proto_message_frame_max(&msg);
+	f.positions = &worst;
+	rt_msg_view(&positioned, RT_MSG_PUBLISH, &f);
+	frame = rt_proto_message_frame_max(&positioned);
+	RT_ASSERT(frame > bare);
 	RT_ASSERT_EQ_INT(rt_proto_check_outbound(&msg, (uint32_t) frame, err, sizeof(err)), 0);
 	RT_ASSERT_EQ_INT(rt_proto_check_outbound(&msg, (uint32_t) frame - 1, err, sizeof(err)),
 			-EMSGSIZE);
 	RT_ASSERT(strstr(err, "realtime.max_outbound=") != NULL);
+	/* One that has its position already is measured as it is. */
+	f.positions = &small;
+	rt_msg_view(&positioned, RT_MSG_PUBLISH, &f);
+	frame = rt_proto_message_frame_max(&positioned);
+	RT_ASSERT_EQ_INT(rt_proto_check_outbound(&positioned, (uint32_t) frame, err, sizeof(err)), 0);
+	RT_ASSERT_EQ_INT(rt_proto_check_outbound(&positioned, (uint32_t) frame - 1, err,
+			sizeof(err)), -EMSGSIZE);
+	f.positions = NULL;
+	rt_msg_view(&msg, RT_MSG_PUBLISH, &f);
 	/* Messages that frame nothing for clients are not limited here. */
 	rt_msg_view(&msg, RT_MSG_STATE, &f);
 	RT_ASSERT_EQ_INT(rt_proto_check_outbound(&msg, 1024, err, sizeof(err)), 0);
