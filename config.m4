@@ -104,6 +104,8 @@ if test "$PHP_REALTIME" != "no"; then
     ext/lifecycle.c \
     ext/pusher_auth.c \
     hub/api/api.c \
+    hub/api/client_js.c \
+    hub/api/client_js_data.c \
     hub/api/metrics.c \
     hub/api/publish_api.c \
     hub/api/pusher_api.c \
