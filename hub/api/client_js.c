@@ -61,6 +61,9 @@ void rt_client_js_request(const rt_http_req *req, const rt_config *cfg, rt_http_
 		rt_http_answer_header(ans, line);
 		rt_http_answer_header(ans, "Cache-Control: public, max-age=300");
 		rt_http_answer_header(ans, "X-Content-Type-Options: nosniff");
+		/* A page on another origin than the hub imports it: module scripts
+		 * load in CORS mode. The file is public and the same for everyone. */
+		rt_http_answer_header(ans, "Access-Control-Allow-Origin: *");
 		return;
 	}
 	rt_http_answer_set(ans, 404, "text/plain", "not found\n", 10);

@@ -30,6 +30,7 @@ describe('GET /realtime.js', () => {
       assert.equal(res.status, 200, p);
       assert.match(res.headers['content-type'], /^text\/javascript/);
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
+      assert.equal(res.headers['access-control-allow-origin'], '*');
       assert.match(res.headers['cache-control'], /max-age=\d+/);
       assert.equal(res.body, file('realtime.js'));
     }
