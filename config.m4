@@ -134,6 +134,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/proto/proto_size.c \
     hub/proto/pusher.c \
     hub/spread.c \
+    hub/subscription_count.c \
     hub/util/balance.c \
     hub/util/buf.c \
     hub/util/log.c \

@@ -4,6 +4,7 @@
 #include "hub/core/hub.h"
 #include "hub/api/api.h"
 #include "hub/api/client_js.h"
+#include "hub/subscription_count.h"
 #include "hub/api/metrics.h"
 #include "hub/auth.h"
 #include "hub/handoff.h"
@@ -249,6 +250,7 @@ static void rt__on_tick(uv_timer_t *handle)
 	}
 	rt_spread_note_load(hub);
 	rt_metrics_publish(hub);
+	rt_subscription_count_tick(hub);
 }
 
 /* ---- fan-out ---- */
