@@ -104,6 +104,8 @@ if test "$PHP_REALTIME" != "no"; then
     ext/lifecycle.c \
     ext/pusher_auth.c \
     hub/api/api.c \
+    hub/api/client_js.c \
+    hub/api/client_js_data.c \
     hub/api/metrics.c \
     hub/api/publish_api.c \
     hub/api/pusher_api.c \
@@ -132,6 +134,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/proto/proto_size.c \
     hub/proto/pusher.c \
     hub/spread.c \
+    hub/subscription_count.c \
     hub/util/balance.c \
     hub/util/buf.c \
     hub/util/log.c \

@@ -80,10 +80,11 @@ static rt_pool *rt__pool;
 static char rt__segment[RT_SEGMENT_NAME_MAX];
 static const char *rt__segment_how = "";
 
-/* The segment holds a history region only when some channel keeps one. */
+/* The segment always holds a history region: Pusher's cache channels keep
+ * their last message there even when realtime.history names no channel. */
 static size_t rt__history_size(const rt_config *cfg)
 {
-	return cfg->history.count > 0 ? cfg->history_memory : 0;
+	return cfg->history_memory;
 }
 
 static int rt__prefork(const rt_config *cfg, char *err, size_t errlen)
@@ -442,8 +443,8 @@ static void rt__link_history(void *ctx, const char *channel, size_t len, const r
 			cap = rule->max_messages;
 		}
 	}
-	res.status = rt_pool_history_read(rt__pool, channel, len, since, cap, rt__hist_take, &c,
-			&res.top);
+	res.status = rt__pool == NULL ? -ENOENT : rt_pool_history_read(rt__pool, channel, len,
+			since, cap, rt__hist_take, &c, &res.top);
 	if (c.nomem && res.status == 1) {
 		res.status = -ENOMEM;
 	}
@@ -582,9 +583,7 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.stop = rt__link_stop;
 	b->link.set_load = rt__link_set_load;
 	b->link.peers = rt__link_peers;
-	if (cfg->history.count > 0) {
-		b->link.history = rt__link_history;
-	}
+	b->link.history = rt__link_history;
 	b->link.set_metrics = rt__link_set_metrics;
 	b->link.peer_metrics = rt__link_peer_metrics;
 	if (rt__pool != NULL) {

@@ -460,7 +460,7 @@ RT_HOT int rt_pool_append_at(rt_pool *p, uint64_t app, const rt_msg *msg, rt_pos
 	uint64_t head, at, now = 0;
 	int kept = 0, r = 0;
 
-	if (p->has_hist && p->rules.count > 0 && msg->type == RT_MSG_PUBLISH
+	if (p->has_hist && msg->type == RT_MSG_PUBLISH
 			&& msg->positions == NULL && msg->channel_count > 0) {
 		if (msg->channel_count <= 16) {
 			rules = stack_rules;

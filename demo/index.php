@@ -146,9 +146,10 @@ header('Cache-Control: no-store');
   <p id="error" role="alert"></p>
 </main>
 <script type="module">
-import { Realtime, UnauthorizedError } from './realtime-client.php';
 const RT = <?= $json($config) ?>;
 const HISTORY = <?= $json($history) ?>;
+// The hub serves its own client, the version that speaks its protocol.
+const { Realtime, UnauthorizedError } = await import(`${location.protocol}//${location.hostname}:${RT.port}${RT.path}/realtime.js`);
 (() => {
   'use strict';
   const $ = (id) => document.getElementById(id);

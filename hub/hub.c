@@ -3,6 +3,8 @@
 #endif
 #include "hub/core/hub.h"
 #include "hub/api/api.h"
+#include "hub/api/client_js.h"
+#include "hub/subscription_count.h"
 #include "hub/api/metrics.h"
 #include "hub/auth.h"
 #include "hub/handoff.h"
@@ -70,7 +72,9 @@ static void rt__conn_request(rt_conn *conn, int route, const char *body, size_t 
 	size_t path_len;
 	const char *path = rt_http_req_path(conn->http, &path_len);
 
-	if (route == RT_ROUTE_HEALTH && rt_metrics_owns(path, path_len)) {
+	if (route == RT_ROUTE_HEALTH && rt_client_js_owns(path, path_len, &conn->hub->cfg)) {
+		rt_client_js_request(conn->http, &conn->hub->cfg, ans);
+	} else if (route == RT_ROUTE_HEALTH && rt_metrics_owns(path, path_len)) {
 		rt_metrics_request(conn->hub, conn->http, rt__peer_loopback(conn), ans);
 	} else if (route == RT_ROUTE_HEALTH) {
 		rt_api_health(conn->hub, conn->http, ans);
@@ -246,6 +250,7 @@ static void rt__on_tick(uv_timer_t *handle)
 	}
 	rt_spread_note_load(hub);
 	rt_metrics_publish(hub);
+	rt_subscription_count_tick(hub);
 }
 
 /* ---- fan-out ---- */

@@ -41,6 +41,7 @@ const rt_setting rt_settings[] = {
 	{"webhook_delay", "3"},
 	{"client_events", "0"},
 	{"client_event_rate", "10"},
+	{"pusher_subscription_count", "0"},
 	{"app_id", "1"},
 	{"app_key", ""},
 	{"app_secret", ""},
@@ -364,6 +365,13 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 	if (strcmp(name, "webhook_delay") == 0) {
 		if (rt__parse_uint(value, 0, 60, &cfg->webhook_delay) != 0) {
 			return rt__fail(err, errlen, name, value, "expected seconds from 0 to 60");
+		}
+		return 0;
+	}
+	if (strcmp(name, "pusher_subscription_count") == 0) {
+		if (rt__parse_uint(value, 0, 3600, &cfg->pusher_subscription_count) != 0) {
+			return rt__fail(err, errlen, name, value,
+					"expected seconds between updates from 0 (off) to 3600");
 		}
 		return 0;
 	}

@@ -53,6 +53,7 @@ typedef struct rt_config {
 
 	int client_events;          /* clients may message their channel peers */
 	uint32_t client_event_rate; /* per connection per second */
+	uint32_t pusher_subscription_count; /* seconds between subscription_count events; 0: none */
 
 	char app_id[64];
 	char app_key[128];

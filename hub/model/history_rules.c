@@ -90,21 +90,39 @@ int rt_history_rules_parse(rt_history_rules *out, const char *value, char *why, 
 	}
 }
 
+int rt_history_cache_channel(const char *channel, size_t len)
+{
+	static const char *const prefixes[] = { "cache-", "private-cache-", "presence-cache-" };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t n = strlen(prefixes[i]);
+		if (len > n && memcmp(channel, prefixes[i], n) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 const rt_history_rule *rt_history_rule_for(const rt_history_rules *rules, const char *channel,
 		size_t len)
 {
+	/* pattern_off is not used: the built-in rule has no pattern text. */
+	static const rt_history_rule cache = { 0, 1, RT_HISTORY_CACHE_SECONDS };
+
 	for (uint32_t i = 0; i < rules->count && i < RT_HISTORY_RULES_MAX; i++) {
 		if (rt_pattern_match(rules->buf + rules->rule[i].pattern_off, channel, len)) {
 			return &rules->rule[i];
 		}
 	}
-	return NULL;
+	return rt_history_cache_channel(channel, len) ? &cache : NULL;
 }
 
 uint64_t rt_history_rules_print(const rt_history_rules *rules)
 {
-	char text[sizeof(rules->buf) + RT_HISTORY_RULES_MAX * 24];
-	size_t n = 0;
+	char text[sizeof(rules->buf) + RT_HISTORY_RULES_MAX * 24 + 32];
+	/* The built-in cache rule is part of what a process numbers: a server
+	 * built before it must not share a segment with one built after. */
+	size_t n = (size_t) snprintf(text, sizeof(text), "cache:1:%u ", RT_HISTORY_CACHE_SECONDS);
 
 	for (uint32_t i = 0; i < rules->count && i < RT_HISTORY_RULES_MAX; i++) {
 		const rt_history_rule *r = &rules->rule[i];

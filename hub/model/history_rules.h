@@ -27,7 +27,14 @@ typedef struct rt_history_rules {
  * part). */
 int rt_history_rules_parse(rt_history_rules *out, const char *value, char *why, size_t whylen);
 
-/* The first rule whose pattern matches the channel, or NULL. */
+/* Pusher's cache channels (cache-*, private-cache-*, presence-cache-*)
+ * keep their last message for 30 minutes without a rule: a subscriber gets
+ * it at once (docs/pusher.md, "Cache channels"). */
+#define RT_HISTORY_CACHE_SECONDS 1800u
+int rt_history_cache_channel(const char *channel, size_t len);
+
+/* The first rule whose pattern matches the channel; else, for a cache
+ * channel, the built-in rule (1 message, RT_HISTORY_CACHE_SECONDS); else NULL. */
 const rt_history_rule *rt_history_rule_for(const rt_history_rules *rules, const char *channel,
 		size_t len);
 

@@ -100,6 +100,7 @@ int rt_registry_subscribe(rt_registry *reg, struct rt_session *session,
 	sub->hist_epoch = 0;
 	sub->index = ch->count;
 	ch->subs[ch->count++] = sub;
+	ch->count_joined = 1;
 	*out = sub;
 	if (created && reg->on_occupied) {
 		reg->on_occupied(reg->ctx, ch);

@@ -28,6 +28,10 @@ typedef struct rt_sub {
 
 struct rt_channel {
 	struct rt_presence *presence; /* presence- channels only */
+	/* Pusher's subscription_count (hub/subscription_count.c): the app-wide
+	 * count last sent, and whether someone joined since. */
+	uint64_t count_sent;
+	int count_joined;
 	uint32_t count;
 	uint32_t cap;
 	rt_sub **subs;

@@ -13,9 +13,11 @@
 #include "hub/core/session.h"
 #include "hub/model/token.h"
 #include "hub/model/view.h"
+#include "hub/model/history_rules.h"
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define RT_PUSHER_EVENT_MAX 200
@@ -349,6 +351,77 @@ static void rt__subscribe_refused(rt_session *s, const char *channel, size_t len
 	}
 }
 
+static rt_buf *rt__frame_message(const rt_msg *msg, rt_str channel);
+
+/* A cache channel's subscribe waiting for its last message. The session is
+ * looked up again when the answer comes: it may have gone. */
+typedef struct rt__cache_wait {
+	rt_hub *hub;
+	uint8_t session_len;
+	char session[32];
+	size_t len;
+	char name[];
+} rt__cache_wait;
+
+static void rt__cache_miss(rt_session *s, const char *name, size_t len)
+{
+	rt_sb sb;
+
+	rt_sb_init(&sb);
+	rt_sb_puts(&sb, "{\"event\":\"pusher:cache_miss\",\"channel\":");
+	rt_sb_json_string(&sb, name, len);
+	rt_sb_puts(&sb, "}");
+	rt_session_send_sb(s, &sb);
+}
+
+/* The last event of a cache channel (kept in the broker's history store,
+ * shared by the pool), or pusher:cache_miss. */
+static void rt__cached(void *arg, const rt_hub_history *res)
+{
+	rt__cache_wait *w = arg;
+	rt_session *s = rt_session_find(w->hub, w->session, w->session_len);
+	rt_sub *sub = s != NULL ? rt_session_find_sub(s, w->name, w->len) : NULL;
+	rt_buf *frame = NULL;
+
+	if (sub == NULL) {
+		free(w);
+		return;
+	}
+	if (res->status == 1 && res->count > 0) {
+		const rt_msg *last = res->msgs[res->count - 1];
+		frame = rt__frame_message(last, last->channels[0]);
+	}
+	if (frame != NULL) {
+		rt_session_send(s, frame);
+		rt_buf_unref(frame);
+	} else {
+		rt__cache_miss(s, w->name, w->len);
+	}
+	if (res->status >= 0) {
+		/* What the read saw is not sent again when it arrives live. */
+		sub->hist_offset = res->top.offset;
+		sub->hist_epoch = res->top.epoch;
+	}
+	free(w);
+}
+
+static void rt__send_cached(rt_session *s, const char *name, size_t len)
+{
+	rt__cache_wait *w = malloc(sizeof(*w) + len);
+
+	if (w == NULL || s->id_len > sizeof(w->session)) {
+		free(w);
+		rt__cache_miss(s, name, len);
+		return;
+	}
+	w->hub = s->hub;
+	w->session_len = (uint8_t) s->id_len;
+	memcpy(w->session, s->id, s->id_len);
+	w->len = len;
+	memcpy(w->name, name, len);
+	rt_session_history(s, name, len, NULL, 1, rt__cached, w);
+}
+
 static void rt__subscribe(rt_session *s, const json_t *data)
 {
 	const json_t *channel = json_object_get(data, "channel");
@@ -413,6 +486,9 @@ static void rt__subscribe(rt_session *s, const json_t *data)
 	case RT_JOIN_OK:
 	case RT_JOIN_ALREADY:
 		rt__subscribed(s, name, len, rt_channel_is_presence(name, len) ? sub : NULL);
+		if (rt_history_cache_channel(name, len)) {
+			rt__send_cached(s, name, len);
+		}
 		break;
 	case RT_JOIN_LIMIT:
 		rt__subscription_error(s, name, len, "LimitReached", 429,

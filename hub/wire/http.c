@@ -13,7 +13,7 @@
 static const char *const rt__header_names[RT_HDR_COUNT] = {
 	"host", "upgrade", "connection", "sec-websocket-key",
 	"sec-websocket-version", "origin", "cookie", "authorization",
-	"x-realtime-signature", "x-realtime-timestamp",
+	"x-realtime-signature", "x-realtime-timestamp", "if-none-match",
 };
 
 static int rt__append(rt_http_req *req, const char *at, size_t len)
@@ -345,6 +345,31 @@ static void rt__error(rt_http_decision *out, int status, const char *reason)
 	out->reason = reason;
 }
 
+const char *rt_http_client_js_name(const char *path, size_t len, const rt_config *cfg,
+		size_t *name_len)
+{
+	static const char *const names[] = { "realtime.js", "realtime.global.js" };
+	size_t base = strlen(cfg->path);
+
+	/* realtime.path "/" (or "/ws/") serves it at "/realtime.js" alone. */
+	while (base > 0 && cfg->path[base - 1] == '/') {
+		base--;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i]);
+		if (len == n + 1 && path[0] == '/' && memcmp(path + 1, names[i], n) == 0) {
+			*name_len = n;
+			return path + 1;
+		}
+		if (base > 0 && len == base + 1 + n && memcmp(path, cfg->path, base) == 0
+				&& path[base] == '/' && memcmp(path + base + 1, names[i], n) == 0) {
+			*name_len = n;
+			return path + base + 1;
+		}
+	}
+	return NULL;
+}
+
 void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 		rt_http_decision *out)
 {
@@ -358,7 +383,8 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 			|| (path_len == 12 && memcmp(path, "/health/live", 12) == 0)
 			|| (path_len == 13 && memcmp(path, "/health/ready", 13) == 0)
 			|| (path_len == 7 && memcmp(path, "/status", 7) == 0)
-			|| (path_len == 12 && memcmp(path, "/status.json", 12) == 0)) {
+			|| (path_len == 12 && memcmp(path, "/status.json", 12) == 0)
+			|| rt_http_client_js_name(path, path_len, cfg, &len) != NULL) {
 		if (req->method != HTTP_GET) {
 			rt__error(out, 405, "method not allowed");
 			return;
@@ -440,6 +466,7 @@ const char *rt_http_status_text(int status)
 	case 101: return "Switching Protocols";
 	case 200: return "OK";
 	case 202: return "Accepted";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -525,10 +552,12 @@ rt_buf *rt_http_answer_write(const rt_http_answer *a, int keep_alive)
 			"HTTP/1.1 %d %s\r\n"
 			"Content-Type: %s\r\n"
 			"Content-Length: %zu\r\n"
-			"Cache-Control: no-store\r\n"
+			"%s"
 			"Connection: %s\r\n"
 			"%s\r\n",
 			status, rt_http_status_text(status), type, body_len,
+			/* a handler that set its own (hub/api/client_js.c) keeps it */
+			strstr(a->headers, "Cache-Control:") ? "" : "Cache-Control: no-store\r\n",
 			keep_alive ? "keep-alive" : "close", a->headers);
 	if (n < 0 || (size_t) n >= sizeof(head) || (b = rt_buf_new((size_t) n + body_len)) == NULL) {
 		return NULL;

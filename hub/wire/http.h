@@ -29,6 +29,7 @@ enum {
 	RT_HDR_AUTHORIZATION,
 	RT_HDR_RT_SIGNATURE,      /* X-Realtime-Signature: signed POST /publish */
 	RT_HDR_RT_TIMESTAMP,      /* X-Realtime-Timestamp */
+	RT_HDR_IF_NONE_MATCH,     /* GET /realtime.js */
 	RT_HDR_COUNT
 };
 
@@ -79,6 +80,12 @@ const char *rt_http_req_bearer(const rt_http_req *req, size_t *len);
 
 /* The raw value of a query parameter, or NULL. */
 const char *rt_http_req_query(const rt_http_req *req, const char *name, size_t *len);
+
+/* The JavaScript client file a path asks for: "/realtime.js" or
+ * "{realtime.path}/realtime.js" (and realtime.global.js) give the file's
+ * name (in path), anything else NULL. */
+const char *rt_http_client_js_name(const char *path, size_t len, const rt_config *cfg,
+		size_t *name_len);
 
 typedef enum rt_http_route {
 	RT_ROUTE_UPGRADE,

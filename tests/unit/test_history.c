@@ -516,6 +516,34 @@ RT_TEST(positions_encode_and_decode)
 	rt_msg_free(back);
 }
 
+/* Pusher's cache channels keep one message for 30 minutes with no rule; a
+ * rule that matches decides instead. */
+RT_TEST(cache_channels_rule)
+{
+	rt_history_rules r, other;
+	char why[200];
+	const rt_history_rule *rule;
+
+	RT_ASSERT_EQ_INT(rt_history_rules_parse(&r, "", why, sizeof(why)), 0);
+	RT_ASSERT_EQ_INT(r.count, 0);
+	rule = rt_history_rule_for(&r, "cache-scores", 12);
+	RT_ASSERT(rule != NULL && rule->max_messages == 1 && rule->max_seconds == 1800);
+	RT_ASSERT(rt_history_rule_for(&r, "private-cache-x", 15) == rule);
+	RT_ASSERT(rt_history_rule_for(&r, "presence-cache-x", 16) == rule);
+	RT_ASSERT(rt_history_rule_for(&r, "cache-", 6) == NULL);
+	RT_ASSERT(rt_history_rule_for(&r, "xcache-a", 8) == NULL);
+	RT_ASSERT(rt_history_rule_for(&r, "private-x", 9) == NULL);
+	RT_ASSERT(rt_history_rule_for(&r, "private-encrypted-cache-x", 25) == NULL);
+	RT_ASSERT_EQ_INT(rt_history_rules_parse(&r, "cache-*:50:60", why, sizeof(why)), 0);
+	rule = rt_history_rule_for(&r, "cache-scores", 12);
+	RT_ASSERT(rule != NULL && rule->max_messages == 50 && rule->max_seconds == 60);
+	rule = rt_history_rule_for(&r, "private-cache-x", 15);
+	RT_ASSERT(rule != NULL && rule->max_messages == 1);
+	/* The built-in rule is part of the fingerprint, the same every time. */
+	RT_ASSERT_EQ_INT(rt_history_rules_parse(&other, "cache-*:50:60", why, sizeof(why)), 0);
+	RT_ASSERT(rt_history_rules_print(&r) == rt_history_rules_print(&other));
+}
+
 int main(void)
 {
 	RT_RUN(append_and_read_in_order);
@@ -527,6 +555,7 @@ int main(void)
 	RT_RUN(corrupted_contents);
 	RT_RUN(concurrent_appenders_in_processes);
 	RT_RUN(rules_parse);
+	RT_RUN(cache_channels_rule);
 	RT_RUN(positions_encode_and_decode);
 	return rt_test_summary();
 }

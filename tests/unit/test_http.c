@@ -2,6 +2,7 @@
 #include "rt_test.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #include <stdlib.h>
 
@@ -973,6 +974,60 @@ RT_TEST(status_texts)
 	RT_ASSERT(rt_http_status_text(0) != NULL);
 }
 
+/* The JavaScript client's paths: /NAME and {realtime.path}/NAME, nothing near them. */
+RT_TEST(client_js_paths)
+{
+	rt_config cfg;
+	size_t n = 0;
+	const char *name;
+
+	rt_config_defaults(&cfg);
+	name = rt_http_client_js_name("/realtime.js", 12, &cfg, &n);
+	RT_ASSERT(name != NULL && n == 11 && memcmp(name, "realtime.js", 11) == 0);
+	name = rt_http_client_js_name("/ws/realtime.global.js", 22, &cfg, &n);
+	RT_ASSERT(name != NULL && n == 18 && memcmp(name, "realtime.global.js", 18) == 0);
+	RT_ASSERT(rt_http_client_js_name("/ws/realtime.jsx", 16, &cfg, &n) == NULL);
+	RT_ASSERT(rt_http_client_js_name("/wsx/realtime.js", 16, &cfg, &n) == NULL);
+	RT_ASSERT(rt_http_client_js_name("/w/realtime.js", 14, &cfg, &n) == NULL);
+	RT_ASSERT(rt_http_client_js_name("realtime.js", 11, &cfg, &n) == NULL);
+	RT_ASSERT(rt_http_client_js_name("/ws", 3, &cfg, &n) == NULL);
+	RT_ASSERT(rt_http_client_js_name("", 0, &cfg, &n) == NULL);
+	/* realtime.path "/": only /realtime.js, not "//realtime.js". */
+	snprintf(cfg.path, sizeof(cfg.path), "/");
+	RT_ASSERT(rt_http_client_js_name("/realtime.js", 12, &cfg, &n) != NULL);
+	RT_ASSERT(rt_http_client_js_name("//realtime.js", 13, &cfg, &n) == NULL);
+}
+
+static int rt__has(const rt_buf *b, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; i + n <= b->len; i++) {
+		if (memcmp(b->data + i, needle, n) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A handler's own Cache-Control replaces the default no-store. */
+RT_TEST(response_own_cache_control)
+{
+	rt_http_answer a;
+	rt_buf *b;
+
+	rt_http_answer_init(&a);
+	rt_http_answer_set(&a, 304, "text/javascript", "", 0);
+	RT_ASSERT_EQ_INT(rt_http_answer_header(&a, "Cache-Control: public, max-age=300"), 0);
+	b = rt_http_answer_write(&a, 1);
+	RT_ASSERT(b != NULL);
+	RT_ASSERT(rt__has(b, "HTTP/1.1 304 Not Modified\r\n"));
+	RT_ASSERT(!rt__has(b, "no-store"));
+	RT_ASSERT(rt__has(b, "Cache-Control: public, max-age=300\r\n"));
+	rt_buf_unref(b);
+	rt_http_answer_free(&a);
+}
+
 /* Every decoder writes through an explicit bound, so a hostile URL cannot
  * write past its output. */
 RT_TEST(url_decode_stops_at_its_bound)
@@ -1051,6 +1106,8 @@ int main(void)
 	RT_RUN(response_body_out_of_memory);
 	RT_RUN(response_upgrade);
 	RT_RUN(status_texts);
+	RT_RUN(client_js_paths);
+	RT_RUN(response_own_cache_control);
 	RT_RUN(url_decode_stops_at_its_bound);
 	return rt_test_summary();
 }
