@@ -447,6 +447,10 @@ export async function apache({ label = 'apache', start = 4, minSpare = 2, maxSpa
     const httpd = spawnGroup('apache2', APACHE_BIN, ['-D', 'FOREGROUND', '-f', conf], { env, marker: dir });
     groups.push(httpd);
     await waitListening(httpd, httpPort, 'apache2');
+    // httpd opens its own port in its first configuration pass, and mod_php
+    // starts PHP (our MINIT, which binds the hub port) only in the second:
+    // the server has started once that pass forked its first child.
+    await waitFor(() => childrenOf(httpd.pid).length > 0, 20000, { message: 'apache2 to fork its children' });
     return deployment({
       kind: label,
       dir,
