@@ -269,6 +269,9 @@ static void rt__fanout(rt_channel *ch, rt_frame_builder build, const void *arg,
 		const rt_sub *sub = ch->subs[i];
 		rt_session *s = sub->session;
 		rt_buf *frame;
+		if (s->moved_in && s->hub->quiet_moved_in) {
+			continue;
+		}
 		if (s == skip || (skip_user != NULL && sub->member != NULL
 				&& sub->member->user_id_len == skip_user->id_len
 				&& memcmp(sub->member->user_id, skip_user->id, skip_user->id_len) == 0)) {
@@ -486,14 +489,62 @@ static void rt__on_view_member_removed(void *ctx, const rt_vchannel *vch, const 
 	rt__on_view_member(ctx, vch, m, 0);
 }
 
+/* A whole-state report of origin begins (1) or ends (0). Reports are
+ * short and few at a time; past the table's room they go unmarked, which
+ * only means a moved-in client may hear of a member twice. */
+static void rt__note_report(rt_hub *hub, uint32_t origin, int begins)
+{
+	uint32_t n = hub->reporting_count;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (hub->reporting[i] == origin) {
+			if (!begins) {
+				hub->reporting[i] = hub->reporting[n - 1];
+				hub->reporting_count = n - 1;
+			}
+			return;
+		}
+	}
+	if (begins && origin != hub->node_id
+			&& n < sizeof(hub->reporting) / sizeof(hub->reporting[0])) {
+		hub->reporting[n] = origin;
+		hub->reporting_count = n + 1;
+	}
+}
+
+static int rt__is_reporting(const rt_hub *hub, uint32_t origin)
+{
+	for (uint32_t i = 0; i < hub->reporting_count; i++) {
+		if (hub->reporting[i] == origin) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A state report that announces a member a hub took over (RT_STATE_MOVED). */
+static int rt__is_moved_report(const rt_msg *msg)
+{
+	return msg->event.len == sizeof(RT_STATE_MOVED) - 1
+			&& memcmp(msg->event.ptr, RT_STATE_MOVED, msg->event.len) == 0;
+}
+
 static void rt__apply_state(rt_hub *hub, const rt_msg *msg)
 {
+	int moved = rt__is_moved_report(msg);
 	int r;
 
 	if (msg->channel_count != 1) {
 		return;
 	}
-	hub->hooks_mine = (msg->origin == hub->node_id);
+	/* What a syncing hub learns from the others' whole reports, or from
+	 * their announcements of members they took over, was there before it
+	 * started: news to its own clients, not to those moved in from a hub
+	 * that had told them. Joins reach everyone. */
+	hub->quiet_moved_in = hub->syncing && (moved || rt__is_reporting(hub, msg->origin));
+	/* A member or channel a hub took over joined where it was before, which
+	 * sent the webhook then: a view that lacked it sends none now. */
+	hub->hooks_mine = (msg->origin == hub->node_id) && !moved;
 	if (msg->target.ptr != NULL) {
 		r = rt_view_set_member(&hub->view, msg->origin, msg->channels[0].ptr,
 				msg->channels[0].len, msg->target.ptr, msg->target.len, msg->data.ptr,
@@ -503,6 +554,7 @@ static void rt__apply_state(rt_hub *hub, const rt_msg *msg)
 				msg->channels[0].len, msg->count);
 	}
 	hub->hooks_mine = 0;
+	hub->quiet_moved_in = 0;
 	if (r != 0) {
 		rt_log(RT_LOG_ERROR, "out of memory updating the view of %s", msg->channels[0].ptr);
 	}
@@ -737,9 +789,11 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 		rt__deliver_whisper(hub, msg);
 		break;
 	case RT_MSG_STATE_BEGIN:
+		rt__note_report(hub, msg->origin, 1);
 		rt_view_mark_origin(&hub->view, msg->origin);
 		break;
 	case RT_MSG_STATE_END:
+		rt__note_report(hub, msg->origin, 0);
 		/* The reporting hub sends the webhooks of what it no longer has. */
 		hub->hooks_mine = (msg->origin == hub->node_id);
 		rt_view_sweep_origin(&hub->view, msg->origin);
@@ -752,6 +806,7 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 		break;
 	case RT_MSG_GONE:
 		if (msg->origin != hub->node_id) {
+			rt__note_report(hub, msg->origin, 0);
 			hub->hooks_mine = (msg->count != 0) ? msg->count == hub->node_id
 					: rt__lowest_other(hub, msg->origin) == hub->node_id;
 			rt_view_drop_origin(&hub->view, msg->origin);

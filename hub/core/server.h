@@ -57,6 +57,13 @@ struct rt_hub {
 	int hooks_mine;       /* this hub sends the webhooks of the state change at hand */
 	uv_timer_t sync_timer;  /* a new hub hears from the others before it answers queries */
 	int syncing;
+	/* Hubs whose whole-state report is being read (between its STATE_BEGIN
+	 * and STATE_END), and whether the change at hand comes from one while
+	 * this hub is syncing: a session moved in meanwhile knew those members
+	 * from its old hub, so it is not told of them again (hub.c). */
+	uint32_t reporting[16];
+	uint32_t reporting_count;
+	int quiet_moved_in;
 	rt_msg *deferred, **deferred_tail;
 	struct rt_http_client *http;  /* auth endpoint and webhooks */
 	struct rt_webhooks *webhooks; /* NULL when realtime.webhook_url is empty */

@@ -40,7 +40,7 @@ static void rt__report_lost(const char *channel, size_t len)
  * this hub has: on a channel, or of one user on a channel (user NULL: the
  * channel's subscribers; channel "": open connections). */
 static void rt__report(rt_hub *hub, const char *channel, size_t len, const rt_identity *user,
-		uint32_t count)
+		uint32_t count, int moved)
 {
 	rt_msg_fields f = {0};
 	rt_str ch = {channel, len};
@@ -50,6 +50,10 @@ static void rt__report(rt_hub *hub, const char *channel, size_t len, const rt_id
 	f.channel_count = 1;
 	f.origin = hub->node_id;
 	f.count = count;
+	if (moved) {
+		f.event.ptr = RT_STATE_MOVED;
+		f.event.len = sizeof(RT_STATE_MOVED) - 1;
+	}
 	if (user != NULL) {
 		f.target.ptr = user->user_id;
 		f.target.len = user->user_id_len;
@@ -67,7 +71,7 @@ static void rt__report(rt_hub *hub, const char *channel, size_t len, const rt_id
 void rt_session_report_connections(rt_hub *hub)
 {
 	rt__report(hub, "", 0, NULL,
-			(uint32_t) atomic_load_explicit(&hub->net.stat_connections, memory_order_relaxed));
+			(uint32_t) atomic_load_explicit(&hub->net.stat_connections, memory_order_relaxed), 0);
 }
 
 static void rt__report_marker(rt_hub *hub, rt_msg_type type)
@@ -97,7 +101,7 @@ void rt_session_report_all(rt_hub *hub)
 		rt_channel *ch = v;
 		size_t mit = 0;
 		void *m;
-		rt__report(hub, ch->name, ch->name_len, NULL, ch->count);
+		rt__report(hub, ch->name, ch->name_len, NULL, ch->count, 0);
 		while (ch->presence != NULL && rt_map_next(&ch->presence->members, &mit, &m)) {
 			rt_member *member = m;
 			rt_identity id = {0};
@@ -105,7 +109,7 @@ void rt_session_report_all(rt_hub *hub)
 			id.user_id_len = member->id_len;
 			id.user_info = member->info;
 			id.user_info_len = member->info_len;
-			rt__report(hub, ch->name, ch->name_len, &id, member->conns);
+			rt__report(hub, ch->name, ch->name_len, &id, member->conns, 0);
 		}
 	}
 	rt__report_marker(hub, RT_MSG_STATE_END);
@@ -169,9 +173,9 @@ int rt_session_join(rt_session *s, const char *name, size_t len, const rt_identi
 	}
 	rt__update_channel_stat(hub);
 	*out = sub;
-	rt__report(hub, name, len, NULL, ch->count);
+	rt__report(hub, name, len, NULL, ch->count, s->moved_in == RT_SESSION_RESTORING);
 	if (m != NULL) {
-		rt__report(hub, name, len, sub->member, m->conns);
+		rt__report(hub, name, len, sub->member, m->conns, s->moved_in == RT_SESSION_RESTORING);
 	}
 	return RT_JOIN_OK;
 }
@@ -188,10 +192,10 @@ void rt_session_leave(rt_session *s, rt_sub *sub)
 	if (ch->presence != NULL && id != NULL) {
 		rt_member *m = rt_map_get(&ch->presence->members, id->user_id, id->user_id_len);
 		uint32_t left = (m && m->conns > 0) ? m->conns - 1 : 0;
-		rt__report(hub, ch->name, ch->name_len, id, left);
+		rt__report(hub, ch->name, ch->name_len, id, left, 0);
 		rt_presence_remove(ch->presence, id->user_id, id->user_id_len);
 	}
-	rt__report(hub, ch->name, ch->name_len, NULL, ch->count - 1);
+	rt__report(hub, ch->name, ch->name_len, NULL, ch->count - 1, 0);
 	rt_registry_unsubscribe(&hub->registry, sub);
 	rt__update_channel_stat(hub);
 }
@@ -623,6 +627,7 @@ int rt_session_restore(rt_hub *hub, const rt_transport_ops *ops, void *transport
 	img->identity = NULL;
 	memcpy(s->id, img->id, img->id_len);
 	s->id_len = img->id_len;
+	s->moved_in = RT_SESSION_RESTORING;
 	if (rt_session_user_attach(s) != 0
 			|| rt_map_put(&hub->sessions_by_id, s->id, s->id_len, s) != 0) {
 		s->id_len = 0;
@@ -641,6 +646,7 @@ int rt_session_restore(rt_hub *hub, const rt_transport_ops *ops, void *transport
 			return -ENOSPC;
 		}
 	}
+	s->moved_in = RT_SESSION_MOVED_IN;
 	s->bucket_tokens = img->bucket_tokens;
 	s->bucket_time = hub->net.now - (img->bucket_age < hub->net.now ? img->bucket_age : 0);
 	s->sub_tokens = img->sub_tokens;

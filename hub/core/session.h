@@ -38,9 +38,19 @@ typedef struct rt_session {
 	uint32_t sub_tokens;
 	const struct rt_proto_ops *protocol; /* how it speaks (hub/proto/proto.h) */
 	uint8_t proto;                /* RT_PROTO_*: protocol's index, for rt_frames */
+	uint8_t moved_in;             /* RT_SESSION_*: restored from another hub's image */
 	uint8_t id_len;
 	char id[32];                  /* "<node>.<random>", also Pusher's socket_id */
 } rt_session;
+
+/* rt_session.moved_in: 0 (connected here), or restored by rt_session_restore
+ * (being restored, then moved in). */
+#define RT_SESSION_RESTORING 2
+#define RT_SESSION_MOVED_IN 1
+/* The event name of a state report that announces a member a hub took over
+ * from another (rt_session_restore), not one that joined: a hub whose view
+ * lacked it does not tell its moved-in clients, who knew it (hub/hub.c). */
+#define RT_STATE_MOVED "moved"
 
 static inline void rt_session_send(rt_session *s, rt_buf *frame)
 {

@@ -12,6 +12,8 @@
 // move when it ends.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from './lib/server.mjs';
 import { delay, publish, warmUp } from './lib/pool/clients.mjs';
@@ -112,20 +114,15 @@ describe('handoff: pusher-js and Laravel Echo across php-fpm pm.max_requests = 1
     return rec;
   }
 
-  // TODO: fails now and then. This churn (every round recycles the churn
-  // pool's workers, so new hubs keep asking for everyone's whole state)
-  // once showed moved members leaving and joining again: a stopping hub
-  // answered such a request after letting go of a client and before its
-  // taker announced it. Fixed: a hub handing off sends no whole report.
-  // What remains: a moved client is sent member_added a second time for
-  // members it already knew (4 clients, 1 to 4 members, in one CI run).
-  // The likely cause: the least loaded taker is often a hub that has just
-  // started and is still in its sync window (150 ms, hub/hub.c), whose
-  // view learns the app's members after the client arrived and announces
-  // them as new. Making such hubs wait before taking handoffs fixed it here
-  // but left Apache's graceful restart without a taker (its new children
-  // are all in that window), so it is not done yet.
-  it('clients on recycled hubs keep their socket_id, every event once and in order, no presence or webhook churn', { todo: 'a moved client is sometimes sent member_added again by a taker still in its sync window (see the comment)' }, async (t) => {
+  // This churn (every round recycles the churn pool's workers, so new hubs
+  // keep asking for everyone's whole state) found two faults, both fixed:
+  // a stopping hub answered such a request after letting go of a client and
+  // before its taker announced it (moved members left and joined again: a
+  // hub handing off now sends no whole report), and a taker still in its
+  // sync window told a moved-in client of members it already knew as its
+  // view learned them from the others' reports (a syncing hub now tells
+  // what those reports add only to its own clients, hub/hub.c).
+  it('clients on recycled hubs keep their socket_id, every event once and in order, no presence or webhook churn', async (t) => {
     const steadyNodes = new Set(dep.nodes.keys());
     const watcher = await client('pusher', 'watcher');
     const early = [watcher, await client('echo', 'early-echo')];
@@ -189,6 +186,12 @@ describe('handoff: pusher-js and Laravel Echo across php-fpm pm.max_requests = 1
       if (c.removed.length) problems.push(`${where}: member_removed ${c.removed.map(whom).join(', ')}`);
       const twice = c.added.filter((u, i) => c.added.indexOf(u) !== i);
       if (twice.length) problems.push(`${where}: member_added twice: ${twice.join(', ')}`);
+    }
+    if (problems.length) {
+      // What the hubs said meanwhile: which hub gave whom to whom, and when.
+      const log = fs.readFileSync(path.join(dep.dir, 'realtime.log'), 'utf8').split('\n')
+        .filter((l) => /handoff|died|forgetting|warning|error/.test(l)).slice(-60);
+      problems.push('realtime.log:', ...log);
     }
     assert.equal(problems.length, 0, problems.join('\n'));
     // The early members saw each later one join once, and the room is whole.
