@@ -8,6 +8,7 @@
 #include "hub/handoff.h"
 #include "hub/spread.h"
 #include "hub/net/conn.h"
+#include "hub/net/stream.h"
 #include "hub/net/http_client.h"
 #include "hub/model/identity.h"
 #include "hub/net/limits.h"
@@ -92,12 +93,16 @@ static void rt__conn_upgrade_expired(rt_conn *conn)
 
 static int rt__conn_admit(rt_conn *conn, rt_identity *identity)
 {
-	int r = rt_session_new(conn->hub, &rt_conn_transport, conn, conn->proto,
-			rt_proto(conn->proto), identity, &conn->session);
+	int stream = rt_http_proto_is_stream(conn->proto);
+	int r = rt_session_new(conn->hub, stream ? &rt_stream_transport : &rt_conn_transport, conn,
+			conn->proto, rt_proto(conn->proto), identity, &conn->session);
 
 	if (r == 0) {
 		memcpy(conn->id, conn->session->id, sizeof(conn->id));
 		conn->id_len = conn->session->id_len;
+		if (stream) {
+			atomic_fetch_add_explicit(&conn->hub->stat_sse, 1, memory_order_relaxed);
+		}
 	}
 	return r;
 }
@@ -122,6 +127,9 @@ static uint16_t rt__conn_close_code(const rt_conn *conn, uint16_t code)
 
 static void rt__conn_close(rt_conn *conn)
 {
+	if (conn->session != NULL && rt_http_proto_is_stream(conn->proto)) {
+		atomic_fetch_sub_explicit(&conn->hub->stat_sse, 1, memory_order_relaxed);
+	}
 	rt_session_free(conn->session);
 	conn->session = NULL;
 	rt_auth_cancel(conn);
@@ -355,6 +363,9 @@ static void rt__fanout_positioned(rt_channel *ch, const rt__publish_arg *a, cons
 		frame = rt_frames_get(&frames, s->proto, rt__build_message, a);
 		if (frame != NULL) {
 			rt_session_send(s, frame);
+			if (s->protocol->positioned != NULL) {
+				s->protocol->positioned(s);
+			}
 		}
 	}
 	rt_frames_release(&frames);
@@ -1457,6 +1468,8 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 	out->handed_off = atomic_load_explicit(&h->stat_handed_off, memory_order_relaxed);
 	out->taken_over = atomic_load_explicit(&h->stat_taken_over, memory_order_relaxed);
 	out->handoff_closed = atomic_load_explicit(&h->stat_handoff_closed, memory_order_relaxed);
+	out->sse_connections = atomic_load_explicit(&h->stat_sse, memory_order_relaxed);
+	out->sse_bad_last_event_id = atomic_load_explicit(&h->stat_sse_bad_id, memory_order_relaxed);
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();
 }

@@ -78,6 +78,10 @@ struct rt_hub {
 	_Atomic uint64_t stat_handed_off;     /* passed to another hub */
 	_Atomic uint64_t stat_taken_over;     /* received from another hub */
 	_Atomic uint64_t stat_handoff_closed; /* closed with 1001 for lack of a taker */
+
+	/* Event streams (hub/net/stream.h). */
+	_Atomic uint64_t stat_sse;            /* open now */
+	_Atomic uint64_t stat_sse_bad_id;     /* malformed Last-Event-ID, ignored */
 };
 
 /* The sessions of one user on this hub. */

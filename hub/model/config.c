@@ -60,6 +60,7 @@ const rt_setting rt_settings[] = {
 	{"max_event_size", "10240"},
 	{"publish_key", ""},
 	{"metrics_key", ""},
+	{"sse_heartbeat", "20"},
 	{NULL, NULL},
 };
 
@@ -419,6 +420,12 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 	if (strcmp(name, "max_subscriptions") == 0) {
 		if (rt__parse_uint(value, 1, 100000, &cfg->max_subscriptions) != 0) {
 			return rt__fail(err, errlen, name, value, "expected a number from 1 to 100000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "sse_heartbeat") == 0) {
+		if (rt__parse_uint(value, 0, 3600, &cfg->sse_heartbeat) != 0) {
+			return rt__fail(err, errlen, name, value, "expected seconds from 0 (off) to 3600");
 		}
 		return 0;
 	}

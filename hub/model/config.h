@@ -25,6 +25,7 @@ typedef struct rt_config {
 	uint32_t max_connections;
 	uint32_t max_subscriptions; /* per connection */
 	uint32_t ping_interval;     /* seconds, 0 = never ping */
+	uint32_t sse_heartbeat;     /* seconds between an event stream's comments, 0 = none */
 	uint32_t max_outbound;      /* bytes queued for one client before it is dropped */
 	uint32_t handshake_timeout; /* seconds */
 	/* Bounds on what clients may cost (docs/protocol.md, "Limits"). */
