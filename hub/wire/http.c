@@ -345,6 +345,23 @@ static void rt__error(rt_http_decision *out, int status, const char *reason)
 	out->reason = reason;
 }
 
+/* The entries of a comma-separated query value, its commas counted
+ * encoded or not (an upper bound: empty entries count). */
+static size_t rt__list_count(const rt_http_req *req, const char *name)
+{
+	size_t len, n = 1;
+	const char *v = rt_http_req_query(req, name, &len);
+
+	if (v == NULL) {
+		return 0;
+	}
+	for (size_t i = 0; i < len; i++) {
+		n += v[i] == ',' || (v[i] == '%' && i + 2 < len && v[i + 1] == '2'
+				&& (v[i + 2] == 'c' || v[i + 2] == 'C'));
+	}
+	return n;
+}
+
 /* path is base followed by suffix. */
 static int rt__is_stream_path(const char *path, size_t len, const char *base, const char *suffix)
 {
@@ -393,6 +410,11 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 		v = rt_http_req_header(req, RT_HDR_ORIGIN, &len);
 		if (v != NULL && !rt_config_origin_allowed(cfg, v, len, host, host ? host_len : 0)) {
 			rt__error(out, 403, "forbidden: origin not allowed");
+			return;
+		}
+		if (rt__list_count(req, "channels") > cfg->max_subscriptions) {
+			/* Refused before auth: no stream, no subscription, no reconnect loop. */
+			rt__error(out, 400, "bad request: more channels than realtime.max_subscriptions");
 			return;
 		}
 		out->proto = RT_HTTP_STREAM_SSE;
