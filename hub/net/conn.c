@@ -826,11 +826,17 @@ static int rt__open_session(rt_conn *conn, const char *accept, rt_identity *iden
 	}
 	if (rt_http_proto_is_stream(conn->proto)) {
 		/* A stream: a 200 whose body is the events (hub/net/stream.h). */
+		size_t origin_len;
+		const char *origin = rt_http_req_header(conn->http, RT_HDR_ORIGIN, &origin_len);
+		rt_sb head;
 		conn->flags |= RT_CONN_F_STREAM;
-		b = rt_buf_new(strlen(rt_sse_head));
+		rt_sb_init(&head);
+		rt_sse_head(&head, origin, origin_len);
+		b = head.failed ? NULL : rt_buf_new(head.len);
 		if (b != NULL) {
-			memcpy(b->data, rt_sse_head, b->len);
+			memcpy(b->data, head.data, head.len);
 		}
+		rt_sb_free(&head);
 	} else {
 		rt_http_answer_init(&ans);
 		ans.status = 101;

@@ -4,14 +4,26 @@
 #include <stdio.h>
 #include <string.h>
 
-const char rt_sse_head[] =
-		"HTTP/1.1 200 OK\r\n"
-		"Content-Type: text/event-stream; charset=utf-8\r\n"
-		"Cache-Control: private, no-cache, no-store, must-revalidate, max-age=0\r\n"
-		/* nginx passes what arrives at once instead of buffering it. */
-		"X-Accel-Buffering: no\r\n"
-		"Connection: keep-alive\r\n"
-		"\r\n";
+void rt_sse_head(rt_sb *sb, const char *origin, size_t origin_len)
+{
+	int cors = origin != NULL && origin_len > 0 && origin_len <= 512;
+
+	for (size_t i = 0; cors && i < origin_len; i++) {
+		cors = (uint8_t) origin[i] >= 0x20 && origin[i] != 0x7f;
+	}
+	rt_sb_puts(sb, "HTTP/1.1 200 OK\r\n"
+			"Content-Type: text/event-stream; charset=utf-8\r\n"
+			"Cache-Control: private, no-cache, no-store, must-revalidate, max-age=0\r\n"
+			/* nginx passes what arrives at once instead of buffering it. */
+			"X-Accel-Buffering: no\r\n"
+			"Connection: keep-alive\r\n");
+	if (cors) {
+		rt_sb_puts(sb, "Access-Control-Allow-Origin: ");
+		rt_sb_append(sb, origin, origin_len);
+		rt_sb_puts(sb, "\r\nAccess-Control-Allow-Credentials: true\r\nVary: Origin\r\n");
+	}
+	rt_sb_puts(sb, "\r\nretry: 1000\n\n");
+}
 
 /* The length of data's line starting at start, and where the next one
  * starts (past its CR, LF or CRLF; len when it was the last). */

@@ -12,8 +12,13 @@
 #include "hub/model/msg.h"
 
 /* The head of a 200 text/event-stream answer (no length: it streams),
- * with the headers proxies need to pass events at once. */
-extern const char rt_sse_head[];
+ * with the headers proxies need to pass events at once, and the stream's
+ * first field (retry: how soon an EventSource reconnects). origin (NULL:
+ * none): an Origin the caller has allowed, answered with CORS headers so a
+ * page of another origin (the app's pages on the PHP port) may read the
+ * stream, cookies included; one over 512 bytes or with a control byte is
+ * left out. */
+void rt_sse_head(rt_sb *sb, const char *origin, size_t origin_len);
 
 /* Appends one event: "event: <event>\n" when event is not NULL, then data
  * as "data: " lines (a CR, LF or CRLF in data starts a new line, which the

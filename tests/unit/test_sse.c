@@ -110,8 +110,29 @@ RT_TEST(channel_list)
 	RT_ASSERT_EQ_INT(rt_sse_list_next("", 0, &pos, &name), 0);
 }
 
+RT_TEST(head_cors)
+{
+	rt_sb sb;
+
+	rt_sb_init(&sb);
+	rt_sse_head(&sb, "http://app.example", 18);
+	rt_sb_append(&sb, "", 1);
+	RT_ASSERT(strstr(sb.data, "\r\nAccess-Control-Allow-Origin: http://app.example\r\n") != NULL);
+	RT_ASSERT(strstr(sb.data, "Content-Type: text/event-stream") != NULL);
+	RT_ASSERT(strstr(sb.data, "\r\n\r\nretry: 1000\n\n") != NULL);
+	rt_sb_free(&sb);
+	/* No Origin, or one with a control byte: no CORS header at all. */
+	rt_sb_init(&sb);
+	rt_sse_head(&sb, "http://a\r\nX-Evil: 1", 20);
+	rt_sb_append(&sb, "", 1);
+	RT_ASSERT(strstr(sb.data, "Access-Control") == NULL);
+	RT_ASSERT(strstr(sb.data, "X-Evil") == NULL);
+	rt_sb_free(&sb);
+}
+
 int main(void)
 {
+	RT_RUN(head_cors);
 	RT_RUN(events_split_lines);
 	RT_RUN(id_round_trip);
 	RT_RUN(id_malformed);
