@@ -14,6 +14,7 @@
 #include "hub/net/limits.h"
 #include "hub/model/presence.h"
 #include "hub/proto/proto.h"
+#include "hub/proto/native_sse.h"
 #include "hub/model/query.h"
 #include "hub/core/session.h"
 #include "hub/webhook.h"
@@ -107,6 +108,66 @@ static int rt__conn_admit(rt_conn *conn, rt_identity *identity)
 	return r;
 }
 
+static int rt__publish_msg(rt_hub *hub, rt_msg *msg);
+
+/* POST {realtime.path}/sse/subscribe|unsubscribe?connection_id=..&channels=..:
+ * the stream may be on any hub of the app, so the change travels to it as
+ * a message to the connection (RT_NATIVE_SSE_CONTROL), checked there
+ * against the stream's own identity (rt_native_sse_control). */
+static void rt__conn_control(rt_conn *conn, rt_identity *identity, rt_http_answer *ans)
+{
+	size_t path_len, id_len, list_len;
+	const char *path = rt_http_req_path(conn->http, &path_len);
+	const char *id = rt_http_req_query(conn->http, "connection_id", &id_len);
+	const char *list = rt_http_req_query(conn->http, "channels", &list_len);
+	int sub = path_len >= 10 && memcmp(path + path_len - 10, "/subscribe", 10) == 0;
+	char *names = NULL;
+	long names_len;
+	rt_msg_fields f = {0};
+	rt_msg *msg;
+	rt_sb sb;
+
+	if (id == NULL || id_len == 0 || id_len >= sizeof(conn->id) || list == NULL) {
+		rt_http_answer_set(ans, 400, "application/json",
+				"{\"error\":\"connection_id and channels are required\"}\n", 53);
+		goto done;
+	}
+	names = malloc(list_len + 1);
+	names_len = names != NULL ? rt_http_url_decode(list, list_len, 1, names, list_len + 1) : -1;
+	rt_sb_init(&sb);
+	rt_sb_puts(&sb, sub ? "{\"op\":\"subscribe\",\"user\":" : "{\"op\":\"unsubscribe\",\"user\":");
+	if (identity != NULL) {
+		rt_sb_json_string(&sb, identity->user_id, identity->user_id_len);
+	} else {
+		rt_sb_puts(&sb, "null");
+	}
+	rt_sb_puts(&sb, ",\"channels\":");
+	rt_sb_json_string(&sb, names_len >= 0 ? names : "", names_len >= 0 ? (size_t) names_len : 0);
+	rt_sb_puts(&sb, "}");
+	f.event.ptr = RT_NATIVE_SSE_CONTROL;
+	f.event.len = sizeof(RT_NATIVE_SSE_CONTROL) - 1;
+	f.data.ptr = sb.data;
+	f.data.len = sb.len;
+	f.target.ptr = id;
+	f.target.len = id_len;
+	msg = names_len >= 0 && !sb.failed ? rt_msg_new(RT_MSG_TO_CONNECTION, &f) : NULL;
+	rt_sb_free(&sb);
+	if (msg == NULL) {
+		rt_http_answer_set(ans, 503, "application/json", "{\"error\":\"out of memory\"}\n", 26);
+		goto done;
+	}
+	/* What comes of it (subscribed, forbidden) is said on the stream. */
+	if (rt__publish_msg(conn->hub, msg) != 0) {
+		rt_http_answer_set(ans, 503, "application/json",
+				"{\"error\":\"the broker did not take the change\"}\n", 48);
+		goto done;
+	}
+	rt_http_answer_set(ans, 202, "application/json", "{\"ok\":true}\n", 12);
+done:
+	free(names);
+	rt_identity_free(identity);
+}
+
 static void rt__conn_open(rt_conn *conn)
 {
 	rt_session_open(conn->session);
@@ -157,6 +218,7 @@ static const rt_conn_handlers rt__conn_handlers = {
 	.upgrade = rt__conn_upgrade,
 	.upgrade_expired = rt__conn_upgrade_expired,
 	.admit = rt__conn_admit,
+	.control = rt__conn_control,
 	.open = rt__conn_open,
 	.message = rt__conn_message,
 	.close_code = rt__conn_close_code,
@@ -420,6 +482,13 @@ static void rt__to_connection(rt_hub *hub, const rt_msg *msg)
 {
 	rt_session *s = rt_session_find(hub, msg->target.ptr, msg->target.len);
 
+	if (msg->event.len == sizeof(RT_NATIVE_SSE_CONTROL) - 1
+			&& memcmp(msg->event.ptr, RT_NATIVE_SSE_CONTROL, msg->event.len) == 0) {
+		if (s != NULL) {
+			rt_native_sse_control(s, msg->data.ptr, msg->data.len);
+		}
+		return;
+	}
 	if (s != NULL) {
 		rt__direct(msg, &s, 1);
 	}

@@ -983,6 +983,18 @@ void rt_conn_auth_finished(rt_conn *conn, int status, rt_identity *identity, con
 				status == 503 ? "Retry-After: 5" : NULL, body);
 		return;
 	}
+	if (conn->proto == RT_HTTP_SSE_CONTROL) {
+		rt_http_answer ans;
+		rt_http_answer_init(&ans);
+		conn->http->keep_alive = 0; /* its reads stopped for the auth: one call a connection */
+		RT__UP(conn)->control(conn, identity, &ans);
+		if (ans.status == 0) {
+			rt_http_answer_set(&ans, 500, "text/plain", "no answer\n", 10);
+		}
+		rt_conn_http_answer(conn, &ans);
+		rt_http_answer_free(&ans);
+		return;
+	}
 	if (rt__open_session(conn, conn->http->ws_accept, identity) != 0
 			|| uv_read_start((uv_stream_t *) &conn->tcp, rt__alloc, rt__on_read) != 0) {
 		rt__respond(conn, 503, "text/plain", NULL, "out of memory\n");

@@ -91,6 +91,10 @@ typedef struct rt_conn_handlers {
 	 * over; NULL: anonymous) and sets conn->id. 0, or a negative errno to
 	 * answer 503. */
 	int (*admit)(rt_conn *conn, struct rt_identity *identity);
+	/* Instead of admit and open, for a call authenticated like an upgrade
+	 * (RT_HTTP_SSE_CONTROL): fills ans, which the connection writes and
+	 * closes after; takes identity (NULL: anonymous). */
+	void (*control)(rt_conn *conn, struct rt_identity *identity, rt_http_answer *ans);
 	/* After the 101 is queued: the session starts. */
 	void (*open)(rt_conn *conn);
 	/* One whole text message, valid UTF-8. */

@@ -4,6 +4,7 @@
 #include "hub/util/log.h"
 #include "hub/wire/sse.h"
 
+#include <jansson.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +229,66 @@ static void rt__on_open(rt_session *s, const rt_http_req *req)
 	}
 	free(list);
 	free(id_copy);
+}
+
+void rt_native_sse_control(rt_session *s, const char *text, size_t len)
+{
+	static rt_log_limit refused_log;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *op = json_object_get(root, "op"), *user = json_object_get(root, "user");
+	json_t *channels = json_object_get(root, "channels");
+	const char *list, *name;
+	size_t list_len, pos = 0, name_len;
+	int sub, same;
+
+	if (!json_is_string(op) || !json_is_string(channels) || (user != NULL && !json_is_null(user)
+			&& !json_is_string(user))) {
+		goto refused;
+	}
+	same = s->identity == NULL ? (user == NULL || json_is_null(user))
+			: json_is_string(user) && json_string_length(user) == s->identity->user_id_len
+					&& memcmp(json_string_value(user), s->identity->user_id,
+							s->identity->user_id_len) == 0;
+	if (s->protocol != &rt_proto_native_sse || !same) {
+		goto refused;
+	}
+	sub = strcmp(json_string_value(op), "subscribe") == 0;
+	list = json_string_value(channels);
+	list_len = json_string_length(channels);
+	while ((name_len = rt_sse_list_next(list, list_len, &pos, &name)) > 0) {
+		rt_sub *found;
+		if (!rt_channel_name_valid(name, name_len)) {
+			continue;
+		}
+		if (!rt_session_take_subscribe_token(s)) {
+			rt_sb sb;
+			rt_sb_init(&sb);
+			rt_sb_puts(&sb, "{\"type\":\"error\",\"code\":\"rate_limited\",\"channel\":");
+			rt_sb_json_string(&sb, name, name_len);
+			rt_sb_puts(&sb, ",\"message\":\"too many subscribe and unsubscribe requests: the "
+					"limit is realtime.subscribe_rate per second\"}");
+			rt_session_send_sb(s, &sb);
+			continue;
+		}
+		if (sub) {
+			rt_native_subscribe(s, NULL, name, name_len, NULL);
+		} else if ((found = rt_session_find_sub(s, name, name_len)) != NULL) {
+			rt_sb sb;
+			rt_session_leave(s, found);
+			rt_sb_init(&sb);
+			rt_sb_puts(&sb, "{\"type\":\"unsubscribed\",\"channel\":");
+			rt_sb_json_string(&sb, name, name_len);
+			rt_sb_puts(&sb, "}");
+			rt_session_send_sb(s, &sb);
+		}
+	}
+	json_decref(root);
+	return;
+refused:
+	atomic_fetch_add_explicit(&s->hub->net.stat_unauthorized, 1, memory_order_relaxed);
+	rt_log_limited(&refused_log, RT_LOG_WARNING, "refused a subscription change of stream %s: "
+			"not a stream, or another user than the stream's", s->id);
+	json_decref(root);
 }
 
 /* A stream's client sends nothing on it (hub/net/stream.h). */

@@ -16,4 +16,12 @@
  * another stream protocol (Mercure) reuses: frame once, queue to all. */
 rt_buf *rt_native_sse_frame(const char *event, const char *json, size_t len, int open);
 
+/* The event name of a subscription change travelling to a stream's hub
+ * (a message to its connection; no PHP event name starts with \x01). */
+#define RT_NATIVE_SSE_CONTROL "\x01realtime:sse-control"
+/* Applies a change {"op":"subscribe"|"unsubscribe","user":id|null,
+ * "channels":"a,b"} to s when s is a stream of the same user (anonymous
+ * for anonymous); otherwise refuses it, counted and logged. */
+void rt_native_sse_control(struct rt_session *s, const char *json, size_t len);
+
 #endif

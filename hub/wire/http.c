@@ -401,8 +401,11 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 		out->route = RT_ROUTE_API;
 		return;
 	}
-	if (rt__is_stream_path(path, path_len, cfg->path, "/sse")) {
-		if (req->method != HTTP_GET) {
+	if (rt__is_stream_path(path, path_len, cfg->path, "/sse")
+			|| rt__is_stream_path(path, path_len, cfg->path, "/sse/subscribe")
+			|| rt__is_stream_path(path, path_len, cfg->path, "/sse/unsubscribe")) {
+		int control = !rt__is_stream_path(path, path_len, cfg->path, "/sse");
+		if (req->method != HTTP_GET && !(control && req->method == HTTP_POST)) {
 			rt__error(out, 405, "method not allowed: use GET to open an event stream");
 			return;
 		}
@@ -417,7 +420,7 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 			rt__error(out, 400, "bad request: more channels than realtime.max_subscriptions");
 			return;
 		}
-		out->proto = RT_HTTP_STREAM_SSE;
+		out->proto = control ? RT_HTTP_SSE_CONTROL : RT_HTTP_STREAM_SSE;
 		out->route = RT_ROUTE_UPGRADE;
 		return;
 	}

@@ -94,12 +94,15 @@ enum {
 	RT_HTTP_WS_NATIVE = 0,  /* realtime.path */
 	RT_HTTP_WS_PUSHER = 1,  /* /app/{key} */
 	RT_HTTP_STREAM_SSE = 2, /* realtime.path + "/sse": an event stream (GET, no upgrade) */
+	/* Not a session: realtime.path + "/sse/subscribe" or "/sse/unsubscribe",
+	 * authenticated like an upgrade, then answered (rt_conn_handlers.control). */
+	RT_HTTP_SSE_CONTROL = 16,
 };
 
 /* Whether a path number is an event stream rather than a WebSocket. */
 static inline int rt_http_proto_is_stream(int proto)
 {
-	return proto >= RT_HTTP_STREAM_SSE;
+	return proto >= RT_HTTP_STREAM_SSE && proto < RT_HTTP_SSE_CONTROL;
 }
 
 typedef struct rt_http_decision {

@@ -152,6 +152,46 @@ describe('SSE on php -S', () => {
     assert.match(server.log, /malformed Last-Event-ID/);
   });
 
+  it('changes a live stream\'s subscriptions through a call with its connection id', async () => {
+    const s = await open('channels=live-1');
+    const id = (await s.next((e) => e.json?.type === 'connected')).json.connection_id;
+    await s.next((e) => e.json?.type === 'subscribed');
+    const add = await server.hub(`/ws/sse/subscribe?connection_id=${encodeURIComponent(id)}&channels=live-2,live-3`, { method: 'POST' });
+    assert.equal(add.status, 202, add.body);
+    await s.next((e) => e.json?.type === 'subscribed' && e.json.channel === 'live-3');
+    await server.publish('live-2', 'two');
+    assert.equal((await s.next((e) => e.json?.type === 'message')).json.data, 'two');
+    const del = await server.hub(`/ws/sse/unsubscribe?connection_id=${encodeURIComponent(id)}&channels=live-2`);
+    assert.equal(del.status, 202, del.body);
+    await s.next((e) => e.json?.type === 'unsubscribed' && e.json.channel === 'live-2');
+    await server.publish('live-2', 'gone');
+    await server.publish('live-3', 'three');
+    assert.equal((await s.next((e) => e.json?.type === 'message')).json.data, 'three');
+    assert.equal(s.messages('live-2').length, 1);
+    assert.equal((await server.hub('/ws/sse/subscribe?channels=a')).status, 400);
+  });
+
+  it('refuses a subscription change by another user than the stream\'s', async () => {
+    const s = await open(`channels=own&token=${encodeURIComponent(token('ann', ['private-*']))}`);
+    const id = (await s.next((e) => e.json?.type === 'connected')).json.connection_id;
+    await s.next((e) => e.json?.type === 'subscribed');
+    const before = (await server.status()).unauthorized;
+    const eve = encodeURIComponent(token('eve', ['private-*']));
+    const r = await server.hub(`/ws/sse/subscribe?connection_id=${encodeURIComponent(id)}&channels=private-ann&token=${eve}`, { method: 'POST' });
+    assert.equal(r.status, 202);
+    // Anonymous is another user too; a forged token is refused at once.
+    await server.hub(`/ws/sse/subscribe?connection_id=${encodeURIComponent(id)}&channels=private-ann`, { method: 'POST' });
+    const forged = await server.hub(`/ws/sse/subscribe?connection_id=${encodeURIComponent(id)}&channels=x&token=${encodeURIComponent(makeToken('no', { uid: 'ann' }))}`);
+    assert.equal(forged.status, 401);
+    await waitFor(async () => (await server.status()).unauthorized >= before + 3, 5000);
+    assert.match(server.log, /refused a subscription change of stream/);
+    // The owner's own call works.
+    const ok = await server.hub(`/ws/sse/subscribe?connection_id=${encodeURIComponent(id)}&channels=private-ann&token=${encodeURIComponent(token('ann', ['private-*']))}`);
+    assert.equal(ok.status, 202);
+    await s.next((e) => e.json?.type === 'subscribed' && e.json.channel === 'private-ann');
+    assert.equal(s.events.filter((e) => e.json?.channel === 'private-ann').length, 1);
+  });
+
   it('refuses a channel list longer than realtime.max_subscriptions', async () => {
     const many = Array.from({ length: 5000 }, (_, i) => `c${i}`).join(',');
     const s = await open(`channels=${many}`);
