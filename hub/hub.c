@@ -143,6 +143,21 @@ static void rt__conn_control(rt_conn *conn, rt_identity *identity, rt_http_answe
 	}
 	rt_sb_puts(&sb, ",\"channels\":");
 	rt_sb_json_string(&sb, names_len >= 0 ? names : "", names_len >= 0 ? (size_t) names_len : 0);
+	/* A request id and a since position (the JS client's subscribe over
+	 * a stream), raw: checked on the stream's hub, where they are used. */
+	for (int i = 0; i < 3; i++) {
+		static const char *const keys[] = {"id", "offset", "epoch"};
+		size_t vlen;
+		const char *v = rt_http_req_query(conn->http, keys[i], &vlen);
+		if (v != NULL && vlen <= 64) {
+			char dec[65];
+			long n = rt_http_url_decode(v, vlen, 1, dec, sizeof(dec));
+			rt_sb_puts(&sb, ",\"");
+			rt_sb_puts(&sb, keys[i]);
+			rt_sb_puts(&sb, "\":");
+			rt_sb_json_string(&sb, dec, n > 0 ? (size_t) n : 0);
+		}
+	}
 	rt_sb_puts(&sb, "}");
 	f.event.ptr = RT_NATIVE_SSE_CONTROL;
 	f.event.len = sizeof(RT_NATIVE_SSE_CONTROL) - 1;
@@ -164,6 +179,22 @@ static void rt__conn_control(rt_conn *conn, rt_identity *identity, rt_http_answe
 	}
 	rt_http_answer_set(ans, 202, "application/json", "{\"ok\":true}\n", 12);
 done:
+	{
+		/* A page of another origin (its Origin passed the router's check)
+		 * may read the answer, as it reads the stream. */
+		size_t olen;
+		const char *origin = rt_http_req_header(conn->http, RT_HDR_ORIGIN, &olen);
+		char line[256];
+		int ok = origin != NULL && olen <= 180;
+		for (size_t i = 0; ok && i < olen; i++) {
+			ok = (unsigned char) origin[i] >= 0x20 && origin[i] != 0x7f;
+		}
+		if (ok) {
+			snprintf(line, sizeof(line), "Access-Control-Allow-Origin: %.*s", (int) olen, origin);
+			rt_http_answer_header(ans, line);
+			rt_http_answer_header(ans, "Access-Control-Allow-Credentials: true");
+		}
+	}
 	free(names);
 	rt_identity_free(identity);
 }

@@ -78,6 +78,44 @@ function webSocketTransport({ WebSocket: Ctor } = {}) {
   };
 }
 
+/** Server-Sent Events: an EventSource on <url>/sse, subscribes as HTTP calls; no whispers. */
+function sseTransport({ EventSource: Ctor } = {}) {
+  return {
+    name: 'sse',
+    open(url, h) {
+      const u = new URL(url.replace(/^ws/, 'http'));
+      u.pathname += '/sse';
+      u.searchParams.set('channels', '');
+      const es = new (Ctor || EventSource)(u, { withCredentials: true });
+      let id;
+      let done;
+      const end = (code) => {
+        es.close();
+        if (!done) h.close({ code }), (done = 1);
+      };
+      es.onopen = () => h.open();
+      es.onerror = () => end(1006);
+      es.onmessage = (e) => {
+        id = id || JSON.parse(e.data).connection_id;
+        h.message(e.data);
+      };
+      es.addEventListener('close', (e) => end(JSON.parse(e.data).code));
+      return {
+        send(text) {
+          const m = JSON.parse(text);
+          if (m.action === 'ping') return h.message(`{"type":"pong","id":"${m.id}"}`);
+          const q = new URL(u);
+          q.pathname += `/${m.action}`;
+          const p = { connection_id: id, channels: m.channel, id: m.id, ...m.since };
+          for (const k in p) if (p[k] !== undefined) q.searchParams.set(k, p[k]);
+          if (m.action !== 'whisper') fetch(q, { method: 'POST', credentials: 'include' }).catch(() => {});
+        },
+        close: () => end(1000),
+      };
+    },
+  };
+}
+
 /** Full jitter: a random delay between min and min(max, min * 2^attempt). */
 function backoff(attempt, min, max) {
   return Math.min(max, min + Math.random() * Math.min(max, min * 2 ** Math.min(attempt, 30)));
@@ -238,7 +276,8 @@ class Realtime extends Emitter {
     this.url = options.url || (loc ? `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws` : '');
     if (!this.url) throw new Error('realtime: the url option is required here');
     this.token = options.token;
-    this.transports = options.transports || [webSocketTransport({ WebSocket: options.WebSocket })];
+    const named = { websocket: () => webSocketTransport(options), sse: () => sseTransport(options) };
+    this.transports = (options.transports || ['websocket']).map((t) => (t.open ? t : named[t]()));
     this.minDelay = options.minDelay ?? 500;
     this.maxDelay = options.maxDelay ?? 20000;
     this.pingInterval = options.pingInterval ?? 25000;
@@ -327,7 +366,7 @@ class Realtime extends Emitter {
         open: () => {
           if (!mine()) return;
           opened = true;
-          this.transport = t.name;
+          if (this.transport !== t.name) this._emit('transport', (this.transport = t.name));
           this._alive();
         },
         message: (text) => mine() && this._onText(text),
@@ -515,6 +554,6 @@ class Realtime extends Emitter {
     }
   }
 }
-Object.assign(Realtime, { UnauthorizedError, webSocketTransport, backoff, Subscription, Realtime, STATES });
+Object.assign(Realtime, { UnauthorizedError, webSocketTransport, sseTransport, backoff, Subscription, Realtime, STATES });
 global.Realtime = Realtime;
 })(typeof globalThis !== 'undefined' ? globalThis : this);

@@ -224,7 +224,7 @@ void rt_native_subscribe(rt_session *s, json_t *id, const char *name, size_t len
 }
 
 /* "since": {"offset": integer >= 0, "epoch": "<16 hex digits>"}; -1 when malformed. */
-static int rt__parse_since(json_t *v, rt_pos *out)
+int rt_native_parse_since(json_t *v, rt_pos *out)
 {
 	json_t *offset = json_object_get(v, "offset"), *epoch = json_object_get(v, "epoch");
 	const char *e;
@@ -380,7 +380,7 @@ void rt_native_on_message(rt_session *s, const char *text, size_t len)
 	} else if (act[0] == 's') {
 		json_t *since = json_object_get(root, "since");
 		rt_pos pos;
-		if (since != NULL && !json_is_null(since) && rt__parse_since(since, &pos) != 0) {
+		if (since != NULL && !json_is_null(since) && rt_native_parse_since(since, &pos) != 0) {
 			rt__error(s, id, "invalid_message", "\"since\" must be {\"offset\": an integer "
 					">= 0, \"epoch\": a string of 16 hex digits}");
 		} else {

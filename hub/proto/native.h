@@ -24,6 +24,9 @@ void rt_native_member_removed_json(rt_sb *sb, const rt_channel *ch, const char *
 void rt_native_whisper_json(rt_sb *sb, const rt_whisper *w);
 
 struct json_t;
+/* A "since" value: {"offset": integer >= 0, "epoch": "<16 hex digits>"}
+ * into out; -1 when malformed. */
+int rt_native_parse_since(struct json_t *v, rt_pos *out);
 /* Subscribes s to a channel as the "subscribe" action does (no rate token
  * taken: the caller bounds how many), replying "subscribed" with the
  * position and, with since, "recovered" and the messages after since. id:

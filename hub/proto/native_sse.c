@@ -240,6 +240,9 @@ void rt_native_sse_control(rt_session *s, const char *text, size_t len)
 	const char *list, *name;
 	size_t list_len, pos = 0, name_len;
 	int sub, same;
+	json_t *id;
+	rt_pos pos_since;
+	const rt_pos *since = NULL;
 
 	if (!json_is_string(op) || !json_is_string(channels) || (user != NULL && !json_is_null(user)
 			&& !json_is_string(user))) {
@@ -253,6 +256,24 @@ void rt_native_sse_control(rt_session *s, const char *text, size_t len)
 		goto refused;
 	}
 	sub = strcmp(json_string_value(op), "subscribe") == 0;
+	id = json_object_get(root, "id");
+	if (json_is_string(id) && json_string_length(id) > 0 && json_string_length(id) <= 64) {
+		json_t *offset = json_object_get(root, "offset"), *epoch = json_object_get(root, "epoch");
+		/* The since of one channel's subscribe, as the native action takes it. */
+		if (json_is_string(offset) && json_is_string(epoch)) {
+			char *end;
+			unsigned long long o = strtoull(json_string_value(offset), &end, 10);
+			json_t *v = json_pack("{s:I,s:O}", "offset", (json_int_t) (o > 9007199254740991ULL
+					? 9007199254740992ULL : o), "epoch", epoch);
+			if (*end == '\0' && json_string_length(offset) > 0 && json_string_value(offset)[0] != '-'
+					&& v != NULL && rt_native_parse_since(v, &pos_since) == 0) {
+				since = &pos_since;
+			}
+			json_decref(v);
+		}
+	} else {
+		id = NULL;
+	}
 	list = json_string_value(channels);
 	list_len = json_string_length(channels);
 	while ((name_len = rt_sse_list_next(list, list_len, &pos, &name)) > 0) {
@@ -271,7 +292,7 @@ void rt_native_sse_control(rt_session *s, const char *text, size_t len)
 			continue;
 		}
 		if (sub) {
-			rt_native_subscribe(s, NULL, name, name_len, NULL);
+			rt_native_subscribe(s, id, name, name_len, since);
 		} else if ((found = rt_session_find_sub(s, name, name_len)) != NULL) {
 			rt_sb sb;
 			rt_session_leave(s, found);

@@ -3,14 +3,17 @@
 // origin: CORS), and a page behind nginx in front of php-fpm whose worker
 // is SIGKILLed while a publisher sends 50 messages a second on a history
 // channel: the browser reconnects on its own with Last-Event-ID and the
-// page gets every message exactly once, in order.
+// page gets every message exactly once, in order. And the JavaScript
+// client: its WebSocket failing, it falls back to SSE on its own, says so,
+// and loses nothing at 50 messages a second across a cut stream.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
-import { startServer, waitFor } from './lib/server.mjs';
+import http from 'node:http';
+import { REPO_ROOT, startServer, waitFor } from './lib/server.mjs';
 import { kill9, publish, warmUp } from './lib/pool/clients.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
 import { numberedPublisher } from './lib/jsclient.mjs';
@@ -123,6 +126,75 @@ describe('EventSource through nginx + php-fpm, its worker SIGKILLed', () => {
     await new Promise((r) => setTimeout(r, 300));
     const got = await nums();
     assert.deepEqual(got, Array.from({ length: sent }, (_, i) => i + 1));
+    await page.close();
+  });
+});
+
+const CLIENT_PAGE = `<!doctype html><meta charset="utf-8"><title>realtime</title>
+<script type="module">
+import { Realtime } from '/realtime.js';
+const q = new URLSearchParams(location.search);
+window.got = [];
+window.transports = [];
+window.states = [];
+// A network that breaks WebSocket: it never opens.
+class NoWebSocket {
+  constructor() { setTimeout(() => this.onclose && this.onclose({ code: 1006 }), 10); }
+  close() {}
+}
+const rt = new Realtime({ url: q.get('ws'), transports: ['websocket', 'sse'], WebSocket: NoWebSocket, minDelay: 50, maxDelay: 300 });
+rt.on('transport', (t) => transports.push(t));
+rt.on('state', (i) => states.push(i.state));
+window.rt = rt;
+window.sub = rt.subscribe('js-sse', { onMessage: (d) => got.push(d.n) });
+</script>`;
+
+describe('the JavaScript client falling back to SSE (php -S)', () => {
+  let server;
+  let br;
+  let pages;
+  let pub;
+  before(async () => {
+    server = await startServer({ ini: { allow_anonymous: 1, history: 'js-*:10000:600', allowed_origins: '*' } });
+    const js = fs.readFileSync(path.join(REPO_ROOT, 'clients', 'js', 'realtime.js'));
+    pages = http.createServer((req, res) => {
+      const isJs = req.url.startsWith('/realtime.js');
+      res.writeHead(200, { 'Content-Type': isJs ? 'text/javascript' : 'text/html', 'Cache-Control': 'no-store' });
+      res.end(isJs ? js : CLIENT_PAGE);
+    });
+    await new Promise((r) => pages.listen(0, '127.0.0.1', r));
+    br = await browser();
+  });
+  after(async () => {
+    await pub?.stop();
+    await br?.close();
+    await new Promise((r) => (pages ? pages.close(() => r()) : r()));
+    await server?.stop();
+  });
+
+  it('uses SSE when WebSocket fails, and loses nothing across a cut stream', async () => {
+    const page = await br.context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${pages.address().port}/?ws=${encodeURIComponent(server.wsUrl)}`, { timeout: 10000 });
+    await page.waitForFunction(() => window.rt.state === 'connected' && window.sub.state === 'subscribed', null, { timeout: 15000 });
+    assert.equal(await page.evaluate(() => window.rt.transport), 'sse');
+    assert.deepEqual(await page.evaluate(() => window.transports), ['sse']);
+    pub = numberedPublisher((ch, data) => server.publish(ch, data), 'js-sse', 50);
+    const got = () => page.evaluate(() => window.got.length);
+    await waitFor(async () => (await got()) >= 100, 20000, { interval: 100, message: '100 messages' });
+    // Cut the stream: the client reconnects and resubscribes from its position.
+    await page.evaluate(() => window.rt._conn.close());
+    const cut = await got();
+    await waitFor(async () => (await got()) >= cut + 100, 20000, { interval: 100, message: '100 messages after the cut' });
+    const sent = await pub.stop();
+    pub = null;
+    await waitFor(async () => (await got()) >= sent, 15000, { interval: 100, message: `all ${sent} messages` });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await page.evaluate(() => window.got), Array.from({ length: sent }, (_, i) => i + 1));
+    const states = await page.evaluate(() => window.states);
+    assert.ok(states.filter((x) => x === 'connected').length >= 2, states.join(','));
+    assert.deepEqual(errors, []);
     await page.close();
   });
 });
