@@ -983,6 +983,11 @@ void rt_conn_auth_finished(rt_conn *conn, int status, rt_identity *identity, con
 				status == 503 ? "Retry-After: 5" : NULL, body);
 		return;
 	}
+	if (conn->proto == RT_HTTP_SSE_CONTROL && RT__UP(conn)->control == NULL) {
+		rt_identity_free(identity);
+		rt__respond(conn, 404, "text/plain", NULL, "not found\n");
+		return;
+	}
 	if (conn->proto == RT_HTTP_SSE_CONTROL) {
 		rt_http_answer ans;
 		rt_http_answer_init(&ans);

@@ -36,33 +36,30 @@ static void rt__s_close(void *t, uint16_t code, const char *reason)
 {
 	rt_conn *conn = t;
 	char text[160];
-	rt_sb sb;
 	rt_buf *b;
+	rt_sb json, event;
 
 	if (conn->state != RT_CONN_OPEN) {
 		return;
 	}
-	rt_sb_init(&sb);
+	rt_sb_init(&json);
 	snprintf(text, sizeof(text), "{\"type\":\"close\",\"code\":%u,\"reason\":", (unsigned) code);
-	rt_sb_puts(&sb, text);
-	rt_sb_json_string(&sb, reason != NULL ? reason : "", reason != NULL ? strlen(reason) : 0);
-	rt_sb_puts(&sb, "}");
-	if (!sb.failed) {
-		b = rt_buf_new(sb.len + 32);
-		if (b != NULL) {
-			rt_sb out;
-			rt_sb_init(&out);
-			rt_sse_event(&out, "close", sb.data, sb.len, 0);
-			if (!out.failed && out.len <= b->len) {
-				memcpy(b->data, out.data, out.len);
-				b->len = (uint32_t) out.len;
-				rt_conn_send(conn, b);
-			}
-			rt_sb_free(&out);
-			rt_buf_unref(b);
-		}
+	rt_sb_puts(&json, text);
+	rt_sb_json_string(&json, reason != NULL ? reason : "", reason != NULL ? strlen(reason) : 0);
+	rt_sb_puts(&json, "}");
+	rt_sb_init(&event);
+	if (!json.failed) {
+		rt_sse_event(&event, "close", json.data, json.len, 0);
 	}
-	rt_sb_free(&sb);
+	/* Without it (out of memory) the stream still ends: only the why is lost. */
+	b = event.failed || event.len == 0 ? NULL : rt_buf_new(event.len);
+	if (b != NULL) {
+		memcpy(b->data, event.data, event.len);
+		rt_conn_send(conn, b);
+		rt_buf_unref(b);
+	}
+	rt_sb_free(&json);
+	rt_sb_free(&event);
 	rt_conn_stream_end(conn);
 }
 

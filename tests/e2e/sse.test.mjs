@@ -192,6 +192,15 @@ describe('SSE on php -S', () => {
     assert.equal(s.events.filter((e) => e.json?.channel === 'private-ann').length, 1);
   });
 
+  it('ends with a close event where a WebSocket gets a close code (disconnectUser: 4009)', async () => {
+    const s = await open(`channels=news&token=${encodeURIComponent(token('dis'))}`);
+    await s.next((e) => e.json?.type === 'subscribed');
+    await call(server, 'disconnectUser', 'dis');
+    const closed = await s.next((e) => e.event === 'close');
+    assert.equal(closed.json.code, 4009);
+    await waitFor(() => s.ended, 5000, { message: 'the stream to end' });
+  });
+
   it('refuses a channel list longer than realtime.max_subscriptions', async () => {
     const many = Array.from({ length: 5000 }, (_, i) => `c${i}`).join(',');
     const s = await open(`channels=${many}`);
