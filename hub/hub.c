@@ -1363,6 +1363,7 @@ fail_loop:
 	rt_limits_free(&hub->net);
 	rt_map_free(&hub->sessions_by_id);
 	rt_registry_free(&hub->registry);
+	rt_buf_unref(hub->sse_id);
 	pthread_mutex_destroy(&hub->lock);
 	pthread_cond_destroy(&hub->stopped_cond);
 	free(hub);
@@ -1482,6 +1483,7 @@ join:
 	rt_limits_free(&hub->net);
 	rt_map_free(&hub->sessions_by_id);
 	rt_registry_free(&hub->registry);
+	rt_buf_unref(hub->sse_id);
 	pthread_mutex_destroy(&hub->lock);
 	pthread_cond_destroy(&hub->stopped_cond);
 	free(hub);

@@ -82,6 +82,12 @@ struct rt_hub {
 	/* Event streams (hub/net/stream.h). */
 	_Atomic uint64_t stat_sse;            /* open now */
 	_Atomic uint64_t stat_sse_bad_id;     /* malformed Last-Event-ID, ignored */
+	/* The last one-channel stream id line made (hub/proto/native_sse.c):
+	 * every stream on that one history channel shares it for the message
+	 * at hand. Freed with the hub. */
+	rt_buf *sse_id;
+	uint32_t sse_id_hash;
+	rt_pos sse_id_pos;
 };
 
 /* The sessions of one user on this hub. */

@@ -139,6 +139,14 @@ static void rt__positioned(rt_session *s)
 		c[n].pos.epoch = sub->hist_epoch;
 		n++;
 	}
+	/* A stream on one history channel (the common case) has the same id as
+	 * every other such stream of the channel for this message: made once. */
+	if (n == 1 && s->hub->sse_id != NULL && s->hub->sse_id_hash == c[0].hash
+			&& s->hub->sse_id_pos.offset == c[0].pos.offset
+			&& s->hub->sse_id_pos.epoch == c[0].pos.epoch) {
+		rt_session_send(s, s->hub->sse_id);
+		return;
+	}
 	rt_sb_init(&sb);
 	if (n > 0) {
 		rt_sse_id_put(&sb, c, n);
@@ -151,6 +159,13 @@ static void rt__positioned(rt_session *s)
 		return;
 	}
 	rt_session_send(s, b);
+	if (n == 1) {
+		rt_buf_unref(s->hub->sse_id);
+		s->hub->sse_id = b;
+		s->hub->sse_id_hash = c[0].hash;
+		s->hub->sse_id_pos = c[0].pos;
+		return;
+	}
 	rt_buf_unref(b);
 }
 
