@@ -110,6 +110,11 @@ static int rt__conn_admit(rt_conn *conn, rt_identity *identity)
 
 static int rt__publish_msg(rt_hub *hub, rt_msg *msg);
 
+static void rt__json_answer(rt_http_answer *ans, int status, const char *body)
+{
+	rt_http_answer_set(ans, status, "application/json", body, strlen(body));
+}
+
 /* POST {realtime.path}/sse/subscribe|unsubscribe?connection_id=..&channels=..:
  * the stream may be on any hub of the app, so the change travels to it as
  * a message to the connection (RT_NATIVE_SSE_CONTROL), checked there
@@ -128,8 +133,7 @@ static void rt__conn_control(rt_conn *conn, rt_identity *identity, rt_http_answe
 	rt_sb sb;
 
 	if (id == NULL || id_len == 0 || id_len >= sizeof(conn->id) || list == NULL) {
-		rt_http_answer_set(ans, 400, "application/json",
-				"{\"error\":\"connection_id and channels are required\"}\n", 53);
+		rt__json_answer(ans, 400, "{\"error\":\"connection_id and channels are required\"}\n");
 		goto done;
 	}
 	names = malloc(list_len + 1);
@@ -168,16 +172,15 @@ static void rt__conn_control(rt_conn *conn, rt_identity *identity, rt_http_answe
 	msg = names_len >= 0 && !sb.failed ? rt_msg_new(RT_MSG_TO_CONNECTION, &f) : NULL;
 	rt_sb_free(&sb);
 	if (msg == NULL) {
-		rt_http_answer_set(ans, 503, "application/json", "{\"error\":\"out of memory\"}\n", 26);
+		rt__json_answer(ans, 503, "{\"error\":\"out of memory\"}\n");
 		goto done;
 	}
 	/* What comes of it (subscribed, forbidden) is said on the stream. */
 	if (rt__publish_msg(conn->hub, msg) != 0) {
-		rt_http_answer_set(ans, 503, "application/json",
-				"{\"error\":\"the broker did not take the change\"}\n", 48);
+		rt__json_answer(ans, 503, "{\"error\":\"the broker did not take the change\"}\n");
 		goto done;
 	}
-	rt_http_answer_set(ans, 202, "application/json", "{\"ok\":true}\n", 12);
+	rt__json_answer(ans, 202, "{\"ok\":true}\n");
 done:
 	{
 		/* A page of another origin (its Origin passed the router's check)

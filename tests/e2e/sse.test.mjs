@@ -168,7 +168,10 @@ describe('SSE on php -S', () => {
     await server.publish('live-3', 'three');
     assert.equal((await s.next((e) => e.json?.type === 'message')).json.data, 'three');
     assert.equal(s.messages('live-2').length, 1);
-    assert.equal((await server.hub('/ws/sse/subscribe?channels=a')).status, 400);
+    const bad = await server.hub('/ws/sse/subscribe?channels=a');
+    assert.equal(bad.status, 400);
+    assert.deepEqual(JSON.parse(bad.body), { error: 'connection_id and channels are required' });
+    assert.equal(add.body, '{"ok":true}\n');
   });
 
   it('refuses a subscription change by another user than the stream\'s', async () => {
