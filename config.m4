@@ -127,7 +127,9 @@ if test "$PHP_REALTIME" != "no"; then
     hub/net/fdpass.c \
     hub/net/http_client.c \
     hub/net/limits.c \
+    hub/net/longpoll.c \
     hub/net/stream.c \
+    hub/polling.c \
     hub/proto/native.c \
     hub/proto/native_sse.c \
     hub/proto/proto.c \

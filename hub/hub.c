@@ -15,6 +15,8 @@
 #include "hub/model/presence.h"
 #include "hub/proto/proto.h"
 #include "hub/proto/native_sse.h"
+#include "hub/polling.h"
+#include "hub/wire/sse.h"
 #include "hub/model/query.h"
 #include "hub/core/session.h"
 #include "hub/webhook.h"
@@ -119,13 +121,17 @@ static void rt__json_answer(rt_http_answer *ans, int status, const char *body)
  * the stream may be on any hub of the app, so the change travels to it as
  * a message to the connection (RT_NATIVE_SSE_CONTROL), checked there
  * against the stream's own identity (rt_native_sse_control). */
-static void rt__conn_control(rt_conn *conn, rt_identity *identity, rt_http_answer *ans)
+static int rt__conn_control_call(rt_conn *conn, rt_identity *identity, rt_http_answer *ans)
 {
 	size_t path_len, id_len, list_len;
 	const char *path = rt_http_req_path(conn->http, &path_len);
 	const char *id = rt_http_req_query(conn->http, "connection_id", &id_len);
 	const char *list = rt_http_req_query(conn->http, "channels", &list_len);
 	int sub = path_len >= 10 && memcmp(path + path_len - 10, "/subscribe", 10) == 0;
+
+	if (path_len >= 5 && memcmp(path + path_len - 5, "/poll", 5) == 0) {
+		return rt_polling_request(conn->hub, conn, identity, ans);
+	}
 	char *names = NULL;
 	long names_len;
 	rt_msg_fields f = {0};
@@ -182,24 +188,21 @@ static void rt__conn_control(rt_conn *conn, rt_identity *identity, rt_http_answe
 	}
 	rt__json_answer(ans, 202, "{\"ok\":true}\n");
 done:
-	{
-		/* A page of another origin (its Origin passed the router's check)
-		 * may read the answer, as it reads the stream. */
-		size_t olen;
-		const char *origin = rt_http_req_header(conn->http, RT_HDR_ORIGIN, &olen);
-		char line[256];
-		int ok = origin != NULL && olen <= 180;
-		for (size_t i = 0; ok && i < olen; i++) {
-			ok = (unsigned char) origin[i] >= 0x20 && origin[i] != 0x7f;
-		}
-		if (ok) {
-			snprintf(line, sizeof(line), "Access-Control-Allow-Origin: %.*s", (int) olen, origin);
-			rt_http_answer_header(ans, line);
-			rt_http_answer_header(ans, "Access-Control-Allow-Credentials: true");
-		}
-	}
 	free(names);
 	rt_identity_free(identity);
+	return 0;
+}
+
+/* A page of another origin (its Origin passed the router's check) may read
+ * the answer, as it reads the stream. */
+static int rt__conn_control(rt_conn *conn, rt_identity *identity, rt_http_answer *ans)
+{
+	int held = rt__conn_control_call(conn, identity, ans);
+
+	if (!held) {
+		rt_sse_cors(ans, conn->http);
+	}
+	return held;
 }
 
 static void rt__conn_open(rt_conn *conn)
@@ -222,6 +225,7 @@ static uint16_t rt__conn_close_code(const rt_conn *conn, uint16_t code)
 
 static void rt__conn_close(rt_conn *conn)
 {
+	rt_polling_conn_closed(conn->hub, conn);
 	if (conn->session != NULL && rt_http_proto_is_stream(conn->proto)) {
 		atomic_fetch_sub_explicit(&conn->hub->stat_sse, 1, memory_order_relaxed);
 	}
@@ -318,8 +322,10 @@ static void rt__on_wake(uv_async_t *handle)
 static void rt__on_flush(uv_check_t *handle)
 {
 	rt_hub *hub = handle->data;
-	rt_conn *conn = hub->net.dirty;
+	rt_conn *conn;
 
+	rt_polling_flush(hub);
+	conn = hub->net.dirty;
 	hub->net.dirty = NULL;
 	while (conn != NULL) {
 		rt_conn *next = conn->dirty_next;
@@ -341,6 +347,7 @@ static void rt__on_tick(uv_timer_t *handle)
 		rt_conn_sweep(conn);
 		conn = next;
 	}
+	rt_polling_tick(hub);
 	/* Pings and closes queued above go out now, not when the loop next
 	 * wakes for something else. */
 	rt__on_flush(&hub->flush);
@@ -516,6 +523,9 @@ static void rt__to_connection(rt_hub *hub, const rt_msg *msg)
 {
 	rt_session *s = rt_session_find(hub, msg->target.ptr, msg->target.len);
 
+	if (rt_polling_message(hub, msg)) {
+		return;
+	}
 	if (msg->event.len == sizeof(RT_NATIVE_SSE_CONTROL) - 1
 			&& memcmp(msg->event.ptr, RT_NATIVE_SSE_CONTROL, msg->event.len) == 0) {
 		if (s != NULL) {
@@ -782,6 +792,8 @@ static void rt__begin_stop(rt_hub *hub)
 		rt_log(RT_LOG_INFO, "closed %llu client(s) with 1012 (Pusher 4200): this worker ends, "
 				"the server goes on; they reconnect at once", (unsigned long long) restarted);
 	}
+	/* Long-polling sessions end with their hub (their clients start anew). */
+	rt_polling_stop(hub);
 	/* Make sure the close frames reach the sockets this turn. */
 	rt__on_flush(&hub->flush);
 	if (hub->net.conns == NULL) {
@@ -1367,6 +1379,7 @@ fail_loop:
 	rt_map_free(&hub->sessions_by_id);
 	rt_registry_free(&hub->registry);
 	rt_buf_unref(hub->sse_id);
+	rt_polling_free(hub);
 	pthread_mutex_destroy(&hub->lock);
 	pthread_cond_destroy(&hub->stopped_cond);
 	free(hub);
@@ -1487,6 +1500,7 @@ join:
 	rt_map_free(&hub->sessions_by_id);
 	rt_registry_free(&hub->registry);
 	rt_buf_unref(hub->sse_id);
+	rt_polling_free(hub);
 	pthread_mutex_destroy(&hub->lock);
 	pthread_cond_destroy(&hub->stopped_cond);
 	free(hub);
@@ -1575,6 +1589,8 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 	out->handoff_closed = atomic_load_explicit(&h->stat_handoff_closed, memory_order_relaxed);
 	out->sse_connections = atomic_load_explicit(&h->stat_sse, memory_order_relaxed);
 	out->sse_bad_last_event_id = atomic_load_explicit(&h->stat_sse_bad_id, memory_order_relaxed);
+	out->longpoll_sessions = atomic_load_explicit(&h->stat_lp_sessions, memory_order_relaxed);
+	out->longpoll_dropped = atomic_load_explicit(&h->stat_lp_dropped, memory_order_relaxed);
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();
 }

@@ -88,6 +88,11 @@ struct rt_hub {
 	rt_buf *sse_id;
 	uint32_t sse_id_hash;
 	rt_pos sse_id_pos;
+
+	/* Long-polling (hub/polling.h). */
+	struct rt_polling *polling;
+	_Atomic uint64_t stat_lp_sessions;    /* open now, at home here */
+	_Atomic uint64_t stat_lp_dropped;     /* events dropped from full queues */
 };
 
 /* The sessions of one user on this hub. */

@@ -992,7 +992,10 @@ void rt_conn_auth_finished(rt_conn *conn, int status, rt_identity *identity, con
 		rt_http_answer ans;
 		rt_http_answer_init(&ans);
 		conn->http->keep_alive = 0; /* its reads stopped for the auth: one call a connection */
-		RT__UP(conn)->control(conn, identity, &ans);
+		if (RT__UP(conn)->control(conn, identity, &ans) != 0) {
+			rt_http_answer_free(&ans);
+			return;
+		}
 		if (ans.status == 0) {
 			rt_http_answer_set(&ans, 500, "text/plain", "no answer\n", 10);
 		}

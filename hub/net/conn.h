@@ -92,9 +92,11 @@ typedef struct rt_conn_handlers {
 	 * answer 503. */
 	int (*admit)(rt_conn *conn, struct rt_identity *identity);
 	/* Instead of admit and open, for a call authenticated like an upgrade
-	 * (RT_HTTP_SSE_CONTROL): fills ans, which the connection writes and
-	 * closes after; takes identity (NULL: anonymous). */
-	void (*control)(rt_conn *conn, struct rt_identity *identity, rt_http_answer *ans);
+	 * (RT_HTTP_SSE_CONTROL): returns 0 with ans filled, which the
+	 * connection writes and closes after, or 1 when it answers later with
+	 * rt_conn_http_answer (a long poll: deadline 0 meanwhile); takes
+	 * identity (NULL: anonymous). */
+	int (*control)(rt_conn *conn, struct rt_identity *identity, rt_http_answer *ans);
 	/* After the 101 is queued: the session starts. */
 	void (*open)(rt_conn *conn);
 	/* One whole text message, valid UTF-8. */

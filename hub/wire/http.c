@@ -403,7 +403,8 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 	}
 	if (rt__is_stream_path(path, path_len, cfg->path, "/sse")
 			|| rt__is_stream_path(path, path_len, cfg->path, "/sse/subscribe")
-			|| rt__is_stream_path(path, path_len, cfg->path, "/sse/unsubscribe")) {
+			|| rt__is_stream_path(path, path_len, cfg->path, "/sse/unsubscribe")
+			|| rt__is_stream_path(path, path_len, cfg->path, "/poll")) {
 		int control = !rt__is_stream_path(path, path_len, cfg->path, "/sse");
 		if (req->method != HTTP_GET && !(control && req->method == HTTP_POST)) {
 			rt__error(out, 405, "method not allowed: use GET to open an event stream");

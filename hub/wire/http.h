@@ -94,8 +94,9 @@ enum {
 	RT_HTTP_WS_NATIVE = 0,  /* realtime.path */
 	RT_HTTP_WS_PUSHER = 1,  /* /app/{key} */
 	RT_HTTP_STREAM_SSE = 2, /* realtime.path + "/sse": an event stream (GET, no upgrade) */
-	/* Not a session: realtime.path + "/sse/subscribe" or "/sse/unsubscribe",
-	 * authenticated like an upgrade, then answered (rt_conn_handlers.control). */
+	/* Not a session: realtime.path + "/sse/subscribe", "/sse/unsubscribe"
+	 * or "/poll", authenticated like an upgrade, then answered
+	 * (rt_conn_handlers.control). */
 	RT_HTTP_SSE_CONTROL = 16,
 };
 

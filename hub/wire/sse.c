@@ -25,6 +25,23 @@ void rt_sse_head(rt_sb *sb, const char *origin, size_t origin_len)
 	rt_sb_puts(sb, "\r\nretry: 1000\n\n");
 }
 
+void rt_sse_cors(rt_http_answer *ans, const rt_http_req *req)
+{
+	size_t len;
+	const char *origin = req != NULL ? rt_http_req_header(req, RT_HDR_ORIGIN, &len) : NULL;
+	char line[256];
+	int ok = origin != NULL && len > 0 && len <= 180;
+
+	for (size_t i = 0; ok && i < len; i++) {
+		ok = (uint8_t) origin[i] >= 0x20 && origin[i] != 0x7f;
+	}
+	if (ok) {
+		snprintf(line, sizeof(line), "Access-Control-Allow-Origin: %.*s", (int) len, origin);
+		rt_http_answer_header(ans, line);
+		rt_http_answer_header(ans, "Access-Control-Allow-Credentials: true");
+	}
+}
+
 /* The length of data's line starting at start, and where the next one
  * starts (past its CR, LF or CRLF; len when it was the last). */
 static size_t rt__line(const char *data, size_t len, size_t start, size_t *next)

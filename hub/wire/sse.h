@@ -10,6 +10,7 @@
 
 #include "hub/util/buf.h"
 #include "hub/model/msg.h"
+#include "hub/wire/http.h"
 
 /* The head of a 200 text/event-stream answer (no length: it streams),
  * with the headers proxies need to pass events at once, and the stream's
@@ -19,6 +20,10 @@
  * stream, cookies included; one over 512 bytes or with a control byte is
  * left out. */
 void rt_sse_head(rt_sb *sb, const char *origin, size_t origin_len);
+
+/* Adds CORS headers to ans for req's Origin (which the router allowed), so
+ * a page of another origin reads the answer (the stream's calls, polls). */
+void rt_sse_cors(rt_http_answer *ans, const rt_http_req *req);
 
 /* Appends one event: "event: <event>\n" when event is not NULL, then data
  * as "data: " lines (a CR, LF or CRLF in data starts a new line, which the
