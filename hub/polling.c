@@ -25,14 +25,14 @@ typedef struct rt__lp {
 	uint32_t last_poll;       /* net.now of its last poll: realtime.longpoll_session_ttl */
 	int waiting, ready;
 	uint32_t wait_node, wait_until;
-	uint64_t wait_key, wait_ack;
+	uint64_t wait_key;
 	struct rt__lp *next;
 } rt__lp;
 
 /* A poll held by the hub it reached, until its batch comes. */
 typedef struct rt__wait {
 	rt_conn *conn;
-	uint64_t key, ack;
+	uint64_t key;
 	uint32_t until;
 	struct rt__wait *next;
 } rt__wait;
@@ -185,7 +185,6 @@ static void rt__home_poll(rt_hub *hub, rt__lp *ls, uint64_t ack, uint32_t node, 
 	ls->waiting = 1;
 	ls->wait_node = node;
 	ls->wait_key = key;
-	ls->wait_ack = ack;
 	ls->wait_until = hub->net.now + hub->cfg.longpoll_timeout;
 	ls->last_poll = hub->net.now;
 	if (ls->lp.count > 0 || ls->lp.closed) {
@@ -295,8 +294,7 @@ int rt_polling_request(rt_hub *hub, rt_conn *conn, rt_identity *identity, rt_htt
 	uint64_t ack = 0;
 	rt__wait *w;
 	rt__lp *ls;
-	char node_text[12];
-	uint32_t node = 0;
+	uint64_t node = 0;
 	const char *dot;
 
 	if (id == NULL) {
@@ -304,16 +302,13 @@ int rt_polling_request(rt_hub *hub, rt_conn *conn, rt_identity *identity, rt_htt
 	}
 	st = rt__state(hub);
 	dot = memchr(id, '.', id_len);
-	if (st == NULL || id_len == 0 || id_len >= 32 || dot == NULL || dot == id
-			|| (size_t) (dot - id) >= sizeof(node_text)
+	if (st == NULL || id_len == 0 || id_len >= 32 || dot == NULL
+			|| rt__parse_u64(id, (size_t) (dot - id), &node) != 0 || node > UINT32_MAX
 			|| (ackv != NULL && rt__parse_u64(ackv, ack_len, &ack) != 0)) {
 		rt_identity_free(identity);
 		rt__json(ans, 400, "{\"error\":\"connection_id and a numeric ack\"}\n");
 		return 0;
 	}
-	memcpy(node_text, id, (size_t) (dot - id));
-	node_text[dot - id] = '\0';
-	node = (uint32_t) strtoul(node_text, NULL, 10);
 	ls = rt__find(hub, id, id_len);
 	if (node == hub->node_id && (ls == NULL || !rt__same_user(ls->s, identity ? identity->user_id
 			: NULL, identity ? identity->user_id_len : 0))) {
@@ -330,7 +325,6 @@ int rt_polling_request(rt_hub *hub, rt_conn *conn, rt_identity *identity, rt_htt
 	}
 	w->conn = conn;
 	w->key = ++st->next_key;
-	w->ack = ack;
 	/* The home hub answers by the timeout; this bounds a home that is gone. */
 	w->until = hub->net.now + hub->cfg.longpoll_timeout + 2;
 	w->next = st->waits;
@@ -404,12 +398,14 @@ int rt_polling_message(rt_hub *hub, const rt_msg *msg)
 	} else {
 		/* "<node>.lp<key>": a poll this hub holds. */
 		const char *lp = msg->target.len > 3 ? memchr(msg->target.ptr, '.', msg->target.len) : NULL;
-		uint64_t key;
+		uint64_t key, node;
+		/* Bytes from the broker: every length checked, nothing read past them. */
 		if (lp != NULL && (size_t) (lp - msg->target.ptr) + 3 < msg->target.len && lp[1] == 'l'
 				&& lp[2] == 'p' && json_is_string(root)
 				&& rt__parse_u64(lp + 3, msg->target.len - (size_t) (lp + 3 - msg->target.ptr),
 						&key) == 0
-				&& strtoul(msg->target.ptr, NULL, 10) == hub->node_id) {
+				&& rt__parse_u64(msg->target.ptr, (size_t) (lp - msg->target.ptr), &node) == 0
+				&& node == hub->node_id) {
 			rt__wait *w = rt__take_wait(st, key);
 			if (w != NULL) {
 				rt__answer(w->conn, 200, json_string_value(root), json_string_length(root));
