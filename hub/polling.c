@@ -211,6 +211,32 @@ static rt__lp *rt__find(rt_hub *hub, const char *id, size_t len)
 	return ((rt_longpoll *) s->transport)->owner;
 }
 
+/* Whether node may be another live hub of the app: with the memory broker,
+ * one in its list; with another broker, maybe (it has no list of them all). */
+static int rt__node_alive(rt_hub *hub, uint32_t node)
+{
+	rt_hub_peer peers[64];
+	int n;
+
+	if (!hub->has_link) {
+		return 0;
+	}
+	/* Only the memory broker's hubs are all on this host, all in its list. */
+	if (hub->link.peers == NULL || strcmp(hub->cfg.broker, "memory") != 0) {
+		return 1;
+	}
+	n = hub->link.peers(hub->link.ctx, peers, 64);
+	if (n < 0 || n >= 64) {
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (peers[i].node == node) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int rt__parse_u64(const char *v, size_t len, uint64_t *out)
 {
 	uint64_t n = 0;
@@ -310,6 +336,12 @@ int rt_polling_request(rt_hub *hub, rt_conn *conn, rt_identity *identity, rt_htt
 		return 0;
 	}
 	ls = rt__find(hub, id, id_len);
+	if (node != hub->node_id && !rt__node_alive(hub, (uint32_t) node)) {
+		/* No live hub of the app has that node: nobody would answer. */
+		rt_identity_free(identity);
+		rt__json(ans, 404, "{\"error\":\"unknown session\"}\n");
+		return 0;
+	}
 	if (node == hub->node_id && (ls == NULL || !rt__same_user(ls->s, identity ? identity->user_id
 			: NULL, identity ? identity->user_id_len : 0))) {
 		/* Its home is here and it is gone (or not the caller's). */
