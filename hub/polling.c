@@ -178,9 +178,16 @@ static void rt__home_poll(rt_hub *hub, rt__lp *ls, uint64_t ack, uint32_t node, 
 	}
 	rt_longpoll_ack(&ls->lp, ack);
 	if (ls->waiting) {
-		/* A newer poll replaces it: the older gets an empty batch. */
-		rt__deliver(hub, ls);
-		rt_longpoll_ack(&ls->lp, ack);
+		/* A newer poll replaces it: the older gets an empty batch, so that
+		 * no event is handed out twice. */
+		rt_sb sb;
+		rt_sb_init(&sb);
+		rt__trailer(&sb, ls->s->id, ls->s->id_len, ls->lp.first_seq - 1);
+		if (!sb.failed) {
+			rt__send_to_wait(hub, ls->wait_node, ls->wait_key, sb.data, sb.len);
+		}
+		rt_sb_free(&sb);
+		ls->waiting = 0;
 	}
 	ls->waiting = 1;
 	ls->wait_node = node;

@@ -3,17 +3,12 @@
 // no duplicate, the session keeps its connection id (Realtime\send()) and
 // its presence between polls and ends after realtime.longpoll_session_ttl;
 // its queue is bounded (longpoll_max_queue, drops counted); another user
-// cannot poll it. The JavaScript client forced onto long-polling gets all of
-// 1,000 messages at 50 a second, once and in order; and through nginx in
-// front of 4 php-fpm workers, whose hubs each poll may reach, too.
+// cannot poll it; a newer poll replaces a held one. The JavaScript client on
+// long-polling: longpoll-jsclient.test.mjs.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Realtime } from '../../clients/js/realtime.js';
 import { closeAll, connect, startServer, waitFor } from './lib/server.mjs';
 import { call, makeToken } from './lib/identity.mjs';
-import { numberedPublisher } from './lib/jsclient.mjs';
-import { publish, warmUp } from './lib/pool/clients.mjs';
-import { PM, fpmNginx } from './lib/pool/servers.mjs';
 import { httpRequest } from './lib/server.mjs';
 
 const SECRET = 'longpoll-test-secret-77a1';
@@ -132,22 +127,34 @@ describe('long-polling on php -S', () => {
     await s.loop;
     assert.equal((await bob.next((m) => m.type === 'member_removed', 15000)).member.id, 'ann');
   });
+});
 
-  it('the JavaScript client forced onto long-polling: 1,000 messages at 50/s, once and in order', async () => {
-    const rt = new Realtime({ url: server.wsUrl, transports: ['longpoll'], minDelay: 50, maxDelay: 300 });
-    const got = [];
-    const sub = rt.subscribe('lp-js', { onMessage: (d) => got.push(d.n) });
-    try {
-      await waitFor(() => rt.state === 'connected' && sub.state === 'subscribed', 10000, { message: 'subscribed' });
-      assert.equal(rt.transport, 'longpoll');
-      const pub = numberedPublisher((ch, data) => server.publish(ch, data), 'lp-js', 50);
-      await waitFor(() => pub.count >= 1000, 60000, { interval: 100, message: '1,000 published' });
-      const sent = await pub.stop();
-      await waitFor(() => got.length >= sent, 15000, { interval: 100, message: `all ${sent} messages` });
-      assert.deepEqual(got, Array.from({ length: sent }, (_, i) => i + 1));
-    } finally {
-      rt.close();
-    }
+describe('long-polling: a newer poll replaces a held one', () => {
+  let server;
+  before(async () => {
+    server = await startServer({ ini: { allow_anonymous: 1, longpoll_timeout: 10 } });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('answers the older poll with no events, so none is handed out twice', async () => {
+    const s = await session(server.wsPort, 'channels=twice');
+    s.live = false;
+    await s.loop;
+    const url = `/ws/poll?connection_id=${encodeURIComponent(s.id)}&ack=${s.seq}`;
+    const started = Date.now();
+    const older = httpRequest(server.wsPort, url, { timeout: 15000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const newer = httpRequest(server.wsPort, url, { timeout: 15000 });
+    const a = await older;
+    assert.equal(a.status, 200);
+    assert.ok(Date.now() - started < 8000, 'the older poll was answered when the newer came');
+    assert.deepEqual(parseBatch(a.body).map((e) => e.event), ['poll']);
+    await server.publish('twice', 'once');
+    const b = await newer;
+    const events = parseBatch(b.body);
+    assert.deepEqual(events.filter((e) => e.data.type === 'message').map((e) => e.data.data), ['once']);
   });
 });
 
@@ -171,38 +178,5 @@ describe('long-polling queue bound', () => {
     const st = await server.status();
     assert.ok(st.longpoll_dropped >= 20, JSON.stringify(st));
     assert.match(server.log, /long-polling session: dropped its oldest event/);
-  });
-});
-
-describe('long-polling through nginx + 4 php-fpm workers', () => {
-  let dep;
-  before(async () => {
-    dep = await fpmNginx({
-      label: 'fpm-longpoll',
-      pools: [{ name: 'app', pm: PM.static4 }],
-      iniExtra: 'realtime.allow_anonymous = 1\nrealtime.longpoll_timeout = 2\nrealtime.history = "lpf-*:10000:600"',
-    });
-    await warmUp(dep, { min: 4, concurrency: 4 });
-  });
-  after(async () => {
-    await dep?.stop();
-  });
-
-  it('polls reach any worker\'s hub and the session goes on: nothing lost', async () => {
-    const rt = new Realtime({ url: dep.wsUrl, transports: ['longpoll'], minDelay: 50, maxDelay: 300 });
-    const got = [];
-    const sub = rt.subscribe('lpf-1', { onMessage: (d) => got.push(d.n) });
-    try {
-      await waitFor(() => rt.state === 'connected' && sub.state === 'subscribed', 15000, { message: 'subscribed' });
-      const id = rt.connectionId;
-      const pub = numberedPublisher((ch, data) => publish(dep, ch, data), 'lpf-1', 50);
-      await waitFor(() => pub.count >= 200, 30000, { interval: 100, message: '200 published' });
-      const sent = await pub.stop();
-      await waitFor(() => got.length >= sent, 15000, { interval: 100, message: `all ${sent} messages` });
-      assert.deepEqual(got, Array.from({ length: sent }, (_, i) => i + 1));
-      assert.equal(rt.connectionId, id, 'the same session throughout');
-    } finally {
-      rt.close();
-    }
   });
 });
