@@ -129,7 +129,11 @@ if test "$PHP_REALTIME" != "no"; then
     hub/net/fdpass.c \
     hub/net/http_client.c \
     hub/net/limits.c \
+    hub/net/longpoll.c \
+    hub/net/stream.c \
+    hub/polling.c \
     hub/proto/native.c \
+    hub/proto/native_sse.c \
     hub/proto/proto.c \
     hub/proto/proto_size.c \
     hub/proto/pusher.c \
@@ -144,7 +148,8 @@ if test "$PHP_REALTIME" != "no"; then
     hub/util/utf8.c \
     hub/webhook.c \
     hub/wire/frame.c \
-    hub/wire/http.c"
+    hub/wire/http.c \
+    hub/wire/sse.c"
 
   PHP_NEW_EXTENSION([realtime], [$REALTIME_SOURCES], [$ext_shared],,
     [-DZEND_ENABLE_STATIC_TSRMLS_CACHE=1 -I@ext_srcdir@ $RT_HARDENING_CFLAGS])

@@ -387,17 +387,40 @@ static ssize_t handle_head(conn *c, const uint8_t *data, size_t len)
 		}
 		return 0;
 	}
-	if (status != 101) {
+	if (status != (W.o->sub_mode == SUB_SSE ? 200 : 101)) {
 		conn_close(c);
 		return -1;
 	}
-	if (W.o->sub_mode == SUB_JSON) {
+	if (W.o->sub_mode == SUB_SSE) {
+		c->state = C_SUBSCRIBING; /* ready at the stream's "subscribed" event */
+	} else if (W.o->sub_mode == SUB_JSON) {
 		c->state = C_SUBSCRIBING;
 		send_subscribe(c);
 	} else {
 		conn_ready(c);
 	}
 	return (ssize_t) head;
+}
+
+/* An event stream's whole events (up to a blank line), each handed to
+ * on_message as it is: the timestamp is found in its data line. Returns
+ * the bytes consumed. */
+static ssize_t handle_events(conn *c, const uint8_t *data, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		const uint8_t *end = memmem(data + off, len - off, "\n\n", 2);
+		if (end == NULL) {
+			break;
+		}
+		on_message(c, data + off, (size_t) (end - (data + off)));
+		if (c->state == C_CLOSED) {
+			return -1;
+		}
+		off = (size_t) (end - data) + 2;
+	}
+	return (ssize_t) off;
 }
 
 static ssize_t handle_bytes(conn *c, const uint8_t *data, size_t len)
@@ -412,7 +435,8 @@ static ssize_t handle_bytes(conn *c, const uint8_t *data, size_t len)
 		}
 		off = (size_t) r;
 	}
-	r = handle_frames(c, data + off, len - off);
+	r = W.o->sub_mode == SUB_SSE ? handle_events(c, data + off, len - off)
+			: handle_frames(c, data + off, len - off);
 	return r < 0 ? r : (ssize_t) off + r;
 }
 
@@ -497,15 +521,21 @@ static void on_connect(uv_connect_t *req, int status)
 		return;
 	}
 	c->state = C_HANDSHAKE;
-	if (W.o->sub_mode == SUB_URL) {
+	if (W.o->sub_mode == SUB_URL || W.o->sub_mode == SUB_SSE) {
 		char ch[128];
 		channel_name(c, ch, sizeof(ch));
 		snprintf(path, sizeof(path), W.o->path, ch);
 	} else {
 		snprintf(path, sizeof(path), "%s", W.o->path);
 	}
-	n = ws_upgrade_request(out, sizeof(out), W.o->host,
-			W.o->ports[c->g % (uint32_t) W.o->nports], path);
+	if (W.o->sub_mode == SUB_SSE) {
+		int k = snprintf(out, sizeof(out), "GET %s HTTP/1.1\r\nHost: %s:%d\r\n\r\n", path,
+				W.o->host, W.o->ports[c->g % (uint32_t) W.o->nports]);
+		n = k > 0 && (size_t) k < sizeof(out) ? (size_t) k : 0;
+	} else {
+		n = ws_upgrade_request(out, sizeof(out), W.o->host,
+				W.o->ports[c->g % (uint32_t) W.o->nports], path);
+	}
 	uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read);
 	conn_write(c, out, n);
 }

@@ -6,13 +6,14 @@
 
 #include <stdint.h>
 
-enum { SUB_JSON, SUB_URL };
+enum { SUB_JSON, SUB_URL, SUB_SSE };
 
 typedef struct client_opts {
 	const char *host;        /* server address */
 	const int *ports;        /* client g goes to ports[g % nports] */
 	int nports;
-	int sub_mode;            /* SUB_JSON: GET path, then a subscribe message; SUB_URL: GET path % channel */
+	int sub_mode;            /* SUB_JSON: GET path, then a subscribe message; SUB_URL: GET path % channel;
+	                          * SUB_SSE: a plain GET of path % channel, an event stream */
 	const char *path;        /* "/ws" or "/sub/%s" */
 	const char *prefix;      /* channel names: prefix + (g % nchannels) */
 	int nchannels;

@@ -598,7 +598,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: loadgen --name N --workload W --ports P[,P..] [options]\n"
 		"  --host IP            server address (127.0.0.1)\n"
-		"  --sub json|url       subscribe with a JSON message after connecting, or by URL\n"
+		"  --sub json|url|sse   subscribe with a JSON message after connecting, or by URL;\n"
+		"                       sse: an event stream, GET path %% channel (no upgrade)\n"
 		"  --path PATH          /ws, or a format with %%s for the channel (/sub/%%s)\n"
 		"  --pub query|nchan    publish request style; --pub-port, --pub-path, --pub-conns\n"
 		"  --pids LIST          server process ids to sample (CPU, RSS)\n"
@@ -657,7 +658,8 @@ int main(int argc, char **argv)
 		case 'V': G.variant = optarg; break;
 		case 'h': G.host = optarg; G.pub_host = optarg; break;
 		case 'P': G.nports = parse_list_int(optarg, G.ports, MAX_PORTS); break;
-		case 's': G.sub_mode = strcmp(optarg, "url") == 0 ? SUB_URL : SUB_JSON; break;
+		case 's': G.sub_mode = strcmp(optarg, "url") == 0 ? SUB_URL
+				: strcmp(optarg, "sse") == 0 ? SUB_SSE : SUB_JSON; break;
 		case 'p': G.path = optarg; break;
 		case 'b': G.pub_kind = strcmp(optarg, "nchan") == 0 ? PUB_NCHAN : PUB_QUERY; break;
 		case 'o': G.pub_port = atoi(optarg); break;

@@ -784,6 +784,10 @@ ZEND_FUNCTION(Realtime_status)
 	add_assoc_long(return_value, "messages_published", (zend_long) stats.messages_published);
 	add_assoc_long(return_value, "frames_delivered", (zend_long) stats.frames_delivered);
 	add_assoc_long(return_value, "slow_consumers", (zend_long) stats.slow_consumers);
+	add_assoc_long(return_value, "sse_connections", (zend_long) stats.sse_connections);
+	add_assoc_long(return_value, "sse_bad_last_event_id", (zend_long) stats.sse_bad_last_event_id);
+	add_assoc_long(return_value, "longpoll_sessions", (zend_long) stats.longpoll_sessions);
+	add_assoc_long(return_value, "longpoll_dropped", (zend_long) stats.longpoll_dropped);
 	{
 		/* This process's, kept after its hub stopped (hub/handoff.h). */
 		uint64_t handed_off, taken_over, handoff_closed;

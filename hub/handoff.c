@@ -686,7 +686,9 @@ static int rt__adopt(rt__peer *p, int fd, const rt_sb *bytes)
 	char err[200];
 	rt_conn *conn;
 
-	rt_session_limits_get(hub, RT_PROTO_COUNT, &lim.session);
+	/* Only WebSocket sessions move (rt_conn_movable): an image of an event
+	 * stream's protocol is refused. */
+	rt_session_limits_get(hub, RT_PROTO_NATIVE_SSE, &lim.session);
 	lim.max_out = hub->cfg.max_outbound;
 	lim.max_carry = rt_conn_carry_max(&hub->cfg);
 	lim.max_ping_in = hub->cfg.ping_interval;

@@ -10,11 +10,15 @@
 #include "hub/handoff.h"
 #include "hub/spread.h"
 #include "hub/net/conn.h"
+#include "hub/net/stream.h"
 #include "hub/net/http_client.h"
 #include "hub/model/identity.h"
 #include "hub/net/limits.h"
 #include "hub/model/presence.h"
 #include "hub/proto/proto.h"
+#include "hub/proto/native_sse.h"
+#include "hub/polling.h"
+#include "hub/wire/sse.h"
 #include "hub/model/query.h"
 #include "hub/core/session.h"
 #include "hub/webhook.h"
@@ -96,14 +100,113 @@ static void rt__conn_upgrade_expired(rt_conn *conn)
 
 static int rt__conn_admit(rt_conn *conn, rt_identity *identity)
 {
-	int r = rt_session_new(conn->hub, &rt_conn_transport, conn, conn->proto,
-			rt_proto(conn->proto), identity, &conn->session);
+	int stream = rt_http_proto_is_stream(conn->proto);
+	int r = rt_session_new(conn->hub, stream ? &rt_stream_transport : &rt_conn_transport, conn,
+			conn->proto, rt_proto(conn->proto), identity, &conn->session);
 
 	if (r == 0) {
 		memcpy(conn->id, conn->session->id, sizeof(conn->id));
 		conn->id_len = conn->session->id_len;
+		if (stream) {
+			atomic_fetch_add_explicit(&conn->hub->stat_sse, 1, memory_order_relaxed);
+		}
 	}
 	return r;
+}
+
+static int rt__publish_msg(rt_hub *hub, rt_msg *msg);
+
+static void rt__json_answer(rt_http_answer *ans, int status, const char *body)
+{
+	rt_http_answer_set(ans, status, "application/json", body, strlen(body));
+}
+
+/* POST {realtime.path}/sse/subscribe|unsubscribe?connection_id=..&channels=..:
+ * the stream may be on any hub of the app, so the change travels to it as
+ * a message to the connection (RT_NATIVE_SSE_CONTROL), checked there
+ * against the stream's own identity (rt_native_sse_control). */
+static int rt__conn_control_call(rt_conn *conn, rt_identity *identity, rt_http_answer *ans)
+{
+	size_t path_len, id_len, list_len;
+	const char *path = rt_http_req_path(conn->http, &path_len);
+	const char *id = rt_http_req_query(conn->http, "connection_id", &id_len);
+	const char *list = rt_http_req_query(conn->http, "channels", &list_len);
+	int sub = path_len >= 10 && memcmp(path + path_len - 10, "/subscribe", 10) == 0;
+
+	if (path_len >= 5 && memcmp(path + path_len - 5, "/poll", 5) == 0) {
+		return rt_polling_request(conn->hub, conn, identity, ans);
+	}
+	char *names = NULL;
+	long names_len;
+	rt_msg_fields f = {0};
+	rt_msg *msg;
+	rt_sb sb;
+
+	if (id == NULL || id_len == 0 || id_len >= sizeof(conn->id) || list == NULL) {
+		rt__json_answer(ans, 400, "{\"error\":\"connection_id and channels are required\"}\n");
+		goto done;
+	}
+	names = malloc(list_len + 1);
+	names_len = names != NULL ? rt_http_url_decode(list, list_len, 1, names, list_len + 1) : -1;
+	rt_sb_init(&sb);
+	rt_sb_puts(&sb, sub ? "{\"op\":\"subscribe\",\"user\":" : "{\"op\":\"unsubscribe\",\"user\":");
+	if (identity != NULL) {
+		rt_sb_json_string(&sb, identity->user_id, identity->user_id_len);
+	} else {
+		rt_sb_puts(&sb, "null");
+	}
+	rt_sb_puts(&sb, ",\"channels\":");
+	rt_sb_json_string(&sb, names_len >= 0 ? names : "", names_len >= 0 ? (size_t) names_len : 0);
+	/* A request id and a since position (the JS client's subscribe over
+	 * a stream), raw: checked on the stream's hub, where they are used. */
+	for (int i = 0; i < 3; i++) {
+		static const char *const keys[] = {"id", "offset", "epoch"};
+		size_t vlen;
+		const char *v = rt_http_req_query(conn->http, keys[i], &vlen);
+		if (v != NULL && vlen <= 64) {
+			char dec[65];
+			long n = rt_http_url_decode(v, vlen, 1, dec, sizeof(dec));
+			rt_sb_puts(&sb, ",\"");
+			rt_sb_puts(&sb, keys[i]);
+			rt_sb_puts(&sb, "\":");
+			rt_sb_json_string(&sb, dec, n > 0 ? (size_t) n : 0);
+		}
+	}
+	rt_sb_puts(&sb, "}");
+	f.event.ptr = RT_NATIVE_SSE_CONTROL;
+	f.event.len = sizeof(RT_NATIVE_SSE_CONTROL) - 1;
+	f.data.ptr = sb.data;
+	f.data.len = sb.len;
+	f.target.ptr = id;
+	f.target.len = id_len;
+	msg = names_len >= 0 && !sb.failed ? rt_msg_new(RT_MSG_TO_CONNECTION, &f) : NULL;
+	rt_sb_free(&sb);
+	if (msg == NULL) {
+		rt__json_answer(ans, 503, "{\"error\":\"out of memory\"}\n");
+		goto done;
+	}
+	/* What comes of it (subscribed, forbidden) is said on the stream. */
+	if (rt__publish_msg(conn->hub, msg) != 0) {
+		rt__json_answer(ans, 503, "{\"error\":\"the broker did not take the change\"}\n");
+		goto done;
+	}
+	rt__json_answer(ans, 202, "{\"ok\":true}\n");
+done:
+	free(names);
+	rt_identity_free(identity);
+	return 0;
+}
+
+/* A page of another origin (its Origin passed the router's check) may read
+ * the answer, as it reads the stream. */
+static int rt__conn_control(rt_conn *conn, rt_identity *identity, rt_http_answer *ans)
+{
+	int held = rt__conn_control_call(conn, identity, ans);
+
+	if (!held) {
+		rt_sse_cors(ans, conn->http);
+	}
+	return held;
 }
 
 static void rt__conn_open(rt_conn *conn)
@@ -126,6 +229,10 @@ static uint16_t rt__conn_close_code(const rt_conn *conn, uint16_t code)
 
 static void rt__conn_close(rt_conn *conn)
 {
+	rt_polling_conn_closed(conn->hub, conn);
+	if (conn->session != NULL && rt_http_proto_is_stream(conn->proto)) {
+		atomic_fetch_sub_explicit(&conn->hub->stat_sse, 1, memory_order_relaxed);
+	}
 	rt_session_free(conn->session);
 	conn->session = NULL;
 	rt_auth_cancel(conn);
@@ -153,6 +260,7 @@ static const rt_conn_handlers rt__conn_handlers = {
 	.upgrade = rt__conn_upgrade,
 	.upgrade_expired = rt__conn_upgrade_expired,
 	.admit = rt__conn_admit,
+	.control = rt__conn_control,
 	.open = rt__conn_open,
 	.message = rt__conn_message,
 	.close_code = rt__conn_close_code,
@@ -218,8 +326,10 @@ static void rt__on_wake(uv_async_t *handle)
 static void rt__on_flush(uv_check_t *handle)
 {
 	rt_hub *hub = handle->data;
-	rt_conn *conn = hub->net.dirty;
+	rt_conn *conn;
 
+	rt_polling_flush(hub);
+	conn = hub->net.dirty;
 	hub->net.dirty = NULL;
 	while (conn != NULL) {
 		rt_conn *next = conn->dirty_next;
@@ -241,6 +351,7 @@ static void rt__on_tick(uv_timer_t *handle)
 		rt_conn_sweep(conn);
 		conn = next;
 	}
+	rt_polling_tick(hub);
 	/* Pings and closes queued above go out now, not when the loop next
 	 * wakes for something else. */
 	rt__on_flush(&hub->flush);
@@ -363,6 +474,9 @@ static void rt__fanout_positioned(rt_channel *ch, const rt__publish_arg *a, cons
 		frame = rt_frames_get(&frames, s->proto, rt__build_message, a);
 		if (frame != NULL) {
 			rt_session_send(s, frame);
+			if (s->protocol->positioned != NULL) {
+				s->protocol->positioned(s);
+			}
 		}
 	}
 	rt_frames_release(&frames);
@@ -417,6 +531,16 @@ static void rt__to_connection(rt_hub *hub, const rt_msg *msg)
 {
 	rt_session *s = rt_session_find(hub, msg->target.ptr, msg->target.len);
 
+	if (rt_polling_message(hub, msg)) {
+		return;
+	}
+	if (msg->event.len == sizeof(RT_NATIVE_SSE_CONTROL) - 1
+			&& memcmp(msg->event.ptr, RT_NATIVE_SSE_CONTROL, msg->event.len) == 0) {
+		if (s != NULL) {
+			rt_native_sse_control(s, msg->data.ptr, msg->data.len);
+		}
+		return;
+	}
 	if (s != NULL) {
 		rt__direct(msg, &s, 1);
 	}
@@ -725,6 +849,8 @@ static void rt__begin_stop(rt_hub *hub)
 		rt_log(RT_LOG_INFO, "closed %llu client(s) with 1012 (Pusher 4200): this worker ends, "
 				"the server goes on; they reconnect at once", (unsigned long long) restarted);
 	}
+	/* Long-polling sessions end with their hub (their clients start anew). */
+	rt_polling_stop(hub);
 	/* Make sure the close frames reach the sockets this turn. */
 	rt__on_flush(&hub->flush);
 	if (hub->net.conns == NULL) {
@@ -1312,6 +1438,8 @@ fail_loop:
 	rt_limits_free(&hub->net);
 	rt_map_free(&hub->sessions_by_id);
 	rt_registry_free(&hub->registry);
+	rt_buf_unref(hub->sse_id);
+	rt_polling_free(hub);
 	pthread_mutex_destroy(&hub->lock);
 	pthread_cond_destroy(&hub->stopped_cond);
 	free(hub);
@@ -1431,6 +1559,8 @@ join:
 	rt_limits_free(&hub->net);
 	rt_map_free(&hub->sessions_by_id);
 	rt_registry_free(&hub->registry);
+	rt_buf_unref(hub->sse_id);
+	rt_polling_free(hub);
 	pthread_mutex_destroy(&hub->lock);
 	pthread_cond_destroy(&hub->stopped_cond);
 	free(hub);
@@ -1517,6 +1647,10 @@ void rt_hub_stats_get(const rt_hub *hub, rt_hub_stats *out)
 	out->handed_off = atomic_load_explicit(&h->stat_handed_off, memory_order_relaxed);
 	out->taken_over = atomic_load_explicit(&h->stat_taken_over, memory_order_relaxed);
 	out->handoff_closed = atomic_load_explicit(&h->stat_handoff_closed, memory_order_relaxed);
+	out->sse_connections = atomic_load_explicit(&h->stat_sse, memory_order_relaxed);
+	out->sse_bad_last_event_id = atomic_load_explicit(&h->stat_sse_bad_id, memory_order_relaxed);
+	out->longpoll_sessions = atomic_load_explicit(&h->stat_lp_sessions, memory_order_relaxed);
+	out->longpoll_dropped = atomic_load_explicit(&h->stat_lp_dropped, memory_order_relaxed);
 	out->node_id = hub->node_id;
 	out->pid = (int) getpid();
 }

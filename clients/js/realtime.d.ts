@@ -93,8 +93,10 @@ export interface RealtimeOptions {
   token?: string | null | (() => string | null | undefined | Promise<string | null | undefined>);
   /** A WebSocket constructor (npm ws in Node). */
   WebSocket?: unknown;
-  /** Tried in order; the first that opens is kept. Default: [webSocketTransport()]. */
-  transports?: Transport[];
+  /** Tried in order (a name or a transport); the first that opens is kept, one that fails before opening passes the turn to the next. Default: ['websocket']. */
+  transports?: Array<'websocket' | 'sse' | 'longpoll' | Transport>;
+  /** An EventSource constructor for the 'sse' transport (browsers have one). */
+  EventSource?: unknown;
   /** Reconnect backoff bounds in ms (full jitter): 500 and 20000. */
   minDelay?: number;
   maxDelay?: number;
@@ -144,6 +146,8 @@ interface ClientEvents {
   /** A message to this user or connection (Realtime\broadcastToUser, Realtime\send). */
   message: [data: any, message: MessageFrame];
   error: [ErrorFrame];
+  /** The transport in use changed ('websocket', 'sse', 'longpoll'); also rt.transport. */
+  transport: [name: string];
 }
 
 export class Realtime {
@@ -165,6 +169,10 @@ export class UnauthorizedError extends Error {
 }
 
 export function webSocketTransport(options?: { WebSocket?: unknown }): Transport;
+/** Server-Sent Events: an EventSource on <url>/sse; subscribe and unsubscribe as HTTP calls; no whispers. */
+export function sseTransport(options?: { EventSource?: unknown }): Transport;
+/** Long-polling: GET <url>/poll with fetch in a loop; the session lives between polls; subscribe calls as over SSE; no whispers. */
+export function longPollTransport(): Transport;
 export function backoff(attempt: number, min: number, max: number): number;
 export const STATES: ConnectionState[];
 export default Realtime;

@@ -2,9 +2,7 @@
 // window.Realtime is the client class, with the module's other exports on it.
 (function (global) {
 'use strict';
-// realtime.js: client for the realtime hub's native protocol (docs/protocol.md).
-// One ES module, no dependencies; browsers and Node (pass `WebSocket` from npm `ws`).
-// realtime.global.js is the same code as a classic script (window.Realtime), made by build.mjs.
+// realtime.js: the realtime hub's client (docs/js-client.md); build.mjs makes realtime.global.js.
 
 const STATES = ['connecting', 'connected', 'disconnected', 'closed'];
 // Subscribe errors that a retry cannot fix: the subscription ends.
@@ -43,11 +41,7 @@ class Emitter {
   }
 }
 
-/**
- * The WebSocket transport. A transport is { name, open(url, handlers) } where
- * handlers are open(), message(text), close({code, reason, status}) and open()
- * returns { send(text), close() }; issue 15's SSE and long-poll plug in the same way.
- */
+// Transports: { name, open(url, { open, message, close }) -> { send, close } } (docs/js-client.md).
 function webSocketTransport({ WebSocket: Ctor } = {}) {
   return {
     name: 'websocket',
@@ -74,6 +68,86 @@ function webSocketTransport({ WebSocket: Ctor } = {}) {
           }
         },
       };
+    },
+  };
+}
+
+const httpUrl = (url, path) => {
+  const u = new URL(url.replace(/^ws/, 'http'));
+  u.pathname += path;
+  return u;
+};
+
+// SSE and long-polling: subscribes are HTTP calls, no whispers.
+const caller = (url, h, id) => (text) => {
+  const m = JSON.parse(text);
+  if (m.action === 'ping') return h.message(`{"type":"pong","id":"${m.id}"}`);
+  const q = httpUrl(url, `/sse/${m.action}`);
+  const p = { connection_id: id(), channels: m.channel, id: m.id, ...m.since };
+  for (const k in p) if (p[k] != null) q.searchParams.set(k, p[k]);
+  if (m.action !== 'whisper') fetch(q, { method: 'POST', credentials: 'include' }).catch(() => {});
+};
+
+/** Server-Sent Events: an EventSource on <url>/sse. */
+function sseTransport({ EventSource: Ctor } = {}) {
+  return {
+    name: 'sse',
+    open(url, h) {
+      const u = httpUrl(url, '/sse');
+      u.searchParams.set('channels', '');
+      const es = new (Ctor || EventSource)(u, { withCredentials: true });
+      let id, done;
+      const end = (code) => {
+        es.close();
+        if (!done) h.close({ code }), (done = 1);
+      };
+      es.onopen = () => h.open();
+      es.onerror = () => end(1006);
+      es.onmessage = (e) => {
+        id = id || JSON.parse(e.data).connection_id;
+        h.message(e.data);
+      };
+      es.addEventListener('close', (e) => end(JSON.parse(e.data).code));
+      return { send: caller(url, h, () => id), close: () => end(1000) };
+    },
+  };
+}
+
+/** Long-polling: GET <url>/poll in a loop. */
+function longPollTransport() {
+  return {
+    name: 'longpoll',
+    open(url, h) {
+      const u = httpUrl(url, '/poll');
+      let id, done;
+      const end = (code) => {
+        if (!done) h.close({ code }), (done = 1);
+      };
+      (async () => {
+        for (let n = 0; !done; n++) {
+          let text;
+          try {
+            const r = await fetch(u, { credentials: 'include' });
+            if (!r.ok) throw 0;
+            text = await r.text();
+          } catch {
+            return end(1006);
+          }
+          if (!n) h.open();
+          for (const ev of text.split('\n\n')) {
+            const data = ev.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+            if (!data || done) continue;
+            const m = JSON.parse(data);
+            id = m.connection_id || id;
+            if (ev.startsWith('event: poll')) {
+              u.searchParams.set('connection_id', id);
+              u.searchParams.set('ack', m.seq);
+            } else if (ev.startsWith('event: close')) end(m.code);
+            else h.message(data);
+          }
+        }
+      })();
+      return { send: caller(url, h, () => id), close: () => end(1000) };
     },
   };
 }
@@ -139,8 +213,7 @@ class Subscription extends Emitter {
     clearTimeout(this._timer);
     this._setState('subscribing');
     const req = { action: 'subscribe', channel: this.channel };
-    // After a first subscribe a channel without positions cannot recover:
-    // say so, like a history channel that lost its stream.
+    // Without positions a resubscribe cannot recover: say so.
     this._recovering = this._subscribedOnce || !!this.position;
     if (this.position) req.since = this.position;
     this.client._request(req, this, 'subscribe');
@@ -213,8 +286,7 @@ class Subscription extends Emitter {
       const p = this.position;
       if (p && p.epoch === msg.epoch && msg.offset <= p.offset) return; // seen already
       if (p && (p.epoch !== msg.epoch || msg.offset !== p.offset + 1)) {
-        // A gap or a new epoch: never hand the app a message out of order;
-        // resubscribe from what it has (the hub replays, or says it cannot).
+        // A gap or a new epoch: resubscribe from what it has, never out of order.
         this.client._resync(this);
         return;
       }
@@ -225,20 +297,15 @@ class Subscription extends Emitter {
 }
 
 class Realtime extends Emitter {
-  /**
-   * options: url (default ws(s)://<page host>/ws), token (a string, or a
-   * function returning one or a promise of one, called before every connect;
-   * throw UnauthorizedError to stop), WebSocket, transports, minDelay (500),
-   * maxDelay (20000), pingInterval (25000), pongTimeout (10000), autoConnect
-   * (true: connects right after the constructor's caller has added listeners).
-   */
+  // options: see realtime.d.ts and docs/js-client.md.
   constructor(options = {}) {
     super();
     const loc = globalThis.location;
     this.url = options.url || (loc ? `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws` : '');
     if (!this.url) throw new Error('realtime: the url option is required here');
     this.token = options.token;
-    this.transports = options.transports || [webSocketTransport({ WebSocket: options.WebSocket })];
+    const named = { websocket: () => webSocketTransport(options), sse: () => sseTransport(options), longpoll: longPollTransport };
+    this.transports = (options.transports || ['websocket']).map((t) => (t.open ? t : named[t]()));
     this.minDelay = options.minDelay ?? 500;
     this.maxDelay = options.maxDelay ?? 20000;
     this.pingInterval = options.pingInterval ?? 25000;
@@ -327,7 +394,7 @@ class Realtime extends Emitter {
         open: () => {
           if (!mine()) return;
           opened = true;
-          this.transport = t.name;
+          if (this.transport !== t.name) this._emit('transport', (this.transport = t.name));
           this._alive();
         },
         message: (text) => mine() && this._onText(text),
@@ -405,8 +472,7 @@ class Realtime extends Emitter {
     this._setState('closed', { code, reason, status });
   }
 
-  // Liveness: browsers hide WebSocket pings, so after pingInterval of silence
-  // the client asks the hub for a pong; nothing at all within pongTimeout = dead.
+  // Liveness: after pingInterval of silence ask for a pong; none within pongTimeout = dead.
   _alive() {
     this._stopPing();
     this._seen = Date.now();
@@ -466,8 +532,7 @@ class Realtime extends Emitter {
     if (this.state === 'connected') this._request({ action: 'unsubscribe', channel: sub.channel }, sub, 'unsubscribe');
   }
 
-  // Subscribing again with a position replays from there (docs/protocol.md);
-  // no unsubscribe first, so presence does not flicker.
+  // Subscribing again with a position replays from there; no unsubscribe: presence holds.
   _resync(sub) {
     sub._send();
   }
@@ -515,6 +580,6 @@ class Realtime extends Emitter {
     }
   }
 }
-Object.assign(Realtime, { UnauthorizedError, webSocketTransport, backoff, Subscription, Realtime, STATES });
+Object.assign(Realtime, { UnauthorizedError, webSocketTransport, sseTransport, longPollTransport, backoff, Subscription, Realtime, STATES });
 global.Realtime = Realtime;
 })(typeof globalThis !== 'undefined' ? globalThis : this);

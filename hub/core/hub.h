@@ -29,6 +29,10 @@ typedef struct rt_hub_stats {
 	uint64_t handed_off;           /* connections passed to another hub (hub/handoff.h) */
 	uint64_t taken_over;           /* connections received from another hub */
 	uint64_t handoff_closed;       /* closed with 1001 for lack of a taker, a failure or time */
+	uint64_t sse_connections;      /* event streams open now (also in connections) */
+	uint64_t sse_bad_last_event_id; /* streams whose Last-Event-ID was malformed */
+	uint64_t longpoll_sessions;    /* long-polling sessions at home on this hub */
+	uint64_t longpoll_dropped;     /* their events dropped from full queues (longpoll_max_queue) */
 	uint32_t node_id;
 	int pid;
 } rt_hub_stats;

@@ -85,6 +85,21 @@ struct rt_hub {
 	_Atomic uint64_t stat_handed_off;     /* passed to another hub */
 	_Atomic uint64_t stat_taken_over;     /* received from another hub */
 	_Atomic uint64_t stat_handoff_closed; /* closed with 1001 for lack of a taker */
+
+	/* Event streams (hub/net/stream.h). */
+	_Atomic uint64_t stat_sse;            /* open now */
+	_Atomic uint64_t stat_sse_bad_id;     /* malformed Last-Event-ID, ignored */
+	/* The last one-channel stream id line made (hub/proto/native_sse.c):
+	 * every stream on that one history channel shares it for the message
+	 * at hand. Freed with the hub. */
+	rt_buf *sse_id;
+	uint32_t sse_id_hash;
+	rt_pos sse_id_pos;
+
+	/* Long-polling (hub/polling.h). */
+	struct rt_polling *polling;
+	_Atomic uint64_t stat_lp_sessions;    /* open now, at home here */
+	_Atomic uint64_t stat_lp_dropped;     /* events dropped from full queues */
 };
 
 /* The sessions of one user on this hub. */

@@ -61,6 +61,10 @@ const rt_setting rt_settings[] = {
 	{"max_event_size", "10240"},
 	{"publish_key", ""},
 	{"metrics_key", ""},
+	{"sse_heartbeat", "20"},
+	{"longpoll_timeout", "25"},
+	{"longpoll_session_ttl", "60"},
+	{"longpoll_max_queue", "1000"},
 	{NULL, NULL},
 };
 
@@ -427,6 +431,30 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 	if (strcmp(name, "max_subscriptions") == 0) {
 		if (rt__parse_uint(value, 1, 100000, &cfg->max_subscriptions) != 0) {
 			return rt__fail(err, errlen, name, value, "expected a number from 1 to 100000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "longpoll_timeout") == 0) {
+		if (rt__parse_uint(value, 1, 300, &cfg->longpoll_timeout) != 0) {
+			return rt__fail(err, errlen, name, value, "expected seconds from 1 to 300");
+		}
+		return 0;
+	}
+	if (strcmp(name, "longpoll_session_ttl") == 0) {
+		if (rt__parse_uint(value, 5, 3600, &cfg->longpoll_session_ttl) != 0) {
+			return rt__fail(err, errlen, name, value, "expected seconds from 5 to 3600");
+		}
+		return 0;
+	}
+	if (strcmp(name, "longpoll_max_queue") == 0) {
+		if (rt__parse_uint(value, 1, 100000, &cfg->longpoll_max_queue) != 0) {
+			return rt__fail(err, errlen, name, value, "expected events from 1 to 100000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "sse_heartbeat") == 0) {
+		if (rt__parse_uint(value, 0, 3600, &cfg->sse_heartbeat) != 0) {
+			return rt__fail(err, errlen, name, value, "expected seconds from 0 (off) to 3600");
 		}
 		return 0;
 	}

@@ -25,6 +25,10 @@ typedef struct rt_config {
 	uint32_t max_connections;
 	uint32_t max_subscriptions; /* per connection */
 	uint32_t ping_interval;     /* seconds, 0 = never ping */
+	uint32_t sse_heartbeat;     /* seconds between an event stream's comments, 0 = none */
+	uint32_t longpoll_timeout;  /* seconds a poll waits for events */
+	uint32_t longpoll_session_ttl; /* seconds a long-polling session lives unpolled */
+	uint32_t longpoll_max_queue;   /* events a long-polling session holds for its client */
 	uint32_t max_outbound;      /* bytes queued for one client before it is dropped */
 	uint32_t handshake_timeout; /* seconds */
 	/* Bounds on what clients may cost (docs/protocol.md, "Limits"). */

@@ -1,4 +1,5 @@
 #include "hub/net/conn.h"
+#include "hub/wire/sse.h"
 #include "hub/wire/frame.h"
 #include "hub/util/utf8.h"
 #include "hub/util/log.h"
@@ -362,12 +363,29 @@ static void rt__on_closed(uv_handle_t *handle)
 	}
 }
 
+void rt_conn_stream_end(rt_conn *conn)
+{
+	if (conn->state != RT_CONN_OPEN) {
+		return;
+	}
+	conn->flags |= RT_CONN_F_CLOSE_AFTER_FLUSH;
+	conn->state = RT_CONN_CLOSING;
+	conn->deadline = conn->net->now + RT_CLOSE_GRACE;
+	rt__mark_dirty(conn);
+}
+
 void rt_conn_close_ws(rt_conn *conn, uint16_t code, const char *reason)
 {
 	if (conn->state != RT_CONN_OPEN) {
 		if (conn->state == RT_CONN_HTTP) {
 			rt_conn_close(conn);
 		}
+		return;
+	}
+	if (conn->flags & RT_CONN_F_STREAM) {
+		(void) code;
+		(void) reason;
+		rt_conn_stream_end(conn);
 		return;
 	}
 	if (RT__UP(conn)->close_code != NULL) {
@@ -806,12 +824,27 @@ static int rt__open_session(rt_conn *conn, const char *accept, rt_identity *iden
 	if (RT__UP(conn)->admit(conn, identity) != 0) {
 		return -ENOMEM;
 	}
-	rt_http_answer_init(&ans);
-	ans.status = 101;
-	snprintf(line, sizeof(line), "Sec-WebSocket-Accept: %s", accept);
-	rt_http_answer_header(&ans, line);
-	b = rt_http_answer_write(&ans, 0);
-	rt_http_answer_free(&ans);
+	if (rt_http_proto_is_stream(conn->proto)) {
+		/* A stream: a 200 whose body is the events (hub/net/stream.h). */
+		size_t origin_len;
+		const char *origin = rt_http_req_header(conn->http, RT_HDR_ORIGIN, &origin_len);
+		rt_sb head;
+		conn->flags |= RT_CONN_F_STREAM;
+		rt_sb_init(&head);
+		rt_sse_head(&head, origin, origin_len);
+		b = head.failed ? NULL : rt_buf_new(head.len);
+		if (b != NULL) {
+			memcpy(b->data, head.data, head.len);
+		}
+		rt_sb_free(&head);
+	} else {
+		rt_http_answer_init(&ans);
+		ans.status = 101;
+		snprintf(line, sizeof(line), "Sec-WebSocket-Accept: %s", accept);
+		rt_http_answer_header(&ans, line);
+		b = rt_http_answer_write(&ans, 0);
+		rt_http_answer_free(&ans);
+	}
 	if (b == NULL || rt__outq_push(conn, b) != 0) {
 		rt_buf_unref(b);
 		rt__close_soon(conn);
@@ -826,6 +859,9 @@ static int rt__open_session(rt_conn *conn, const char *accept, rt_identity *iden
 	}
 	atomic_fetch_add_explicit(&net->stat_connections, 1, memory_order_relaxed);
 	conn->deadline = net->cfg->ping_interval ? net->now + net->cfg->ping_interval : 0;
+	if (conn->flags & RT_CONN_F_STREAM) {
+		conn->deadline = net->cfg->sse_heartbeat ? net->now + net->cfg->sse_heartbeat : 0;
+	}
 	RT__UP(conn)->open(conn);
 	rt_http_req_free(conn->http);
 	conn->http = NULL;
@@ -947,6 +983,26 @@ void rt_conn_auth_finished(rt_conn *conn, int status, rt_identity *identity, con
 				status == 503 ? "Retry-After: 5" : NULL, body);
 		return;
 	}
+	if (conn->proto == RT_HTTP_SSE_CONTROL && RT__UP(conn)->control == NULL) {
+		rt_identity_free(identity);
+		rt__respond(conn, 404, "text/plain", NULL, "not found\n");
+		return;
+	}
+	if (conn->proto == RT_HTTP_SSE_CONTROL) {
+		rt_http_answer ans;
+		rt_http_answer_init(&ans);
+		conn->http->keep_alive = 0; /* its reads stopped for the auth: one call a connection */
+		if (RT__UP(conn)->control(conn, identity, &ans) != 0) {
+			rt_http_answer_free(&ans);
+			return;
+		}
+		if (ans.status == 0) {
+			rt_http_answer_set(&ans, 500, "text/plain", "no answer\n", 10);
+		}
+		rt_conn_http_answer(conn, &ans);
+		rt_http_answer_free(&ans);
+		return;
+	}
 	if (rt__open_session(conn, conn->http->ws_accept, identity) != 0
 			|| uv_read_start((uv_stream_t *) &conn->tcp, rt__alloc, rt__on_read) != 0) {
 		rt__respond(conn, 503, "text/plain", NULL, "out of memory\n");
@@ -982,7 +1038,11 @@ static void rt__on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		break;
 	case RT_CONN_OPEN:
 	case RT_CONN_CLOSING:
-		rt__ws_feed(conn, buf->base, (size_t) nread);
+		/* A stream's client has nothing to say: what it sends is dropped,
+		 * and reading goes on only to see it leave. */
+		if (!(conn->flags & RT_CONN_F_STREAM)) {
+			rt__ws_feed(conn, buf->base, (size_t) nread);
+		}
 		break;
 	default:
 		break;
@@ -1133,6 +1193,15 @@ void rt_conn_sweep(rt_conn *conn)
 		rt_conn_close(conn);
 		break;
 	case RT_CONN_OPEN:
+		if (conn->flags & RT_CONN_F_STREAM) {
+			/* A comment keeps proxies from timing the stream out; one
+			 * with bytes still queued needs none. */
+			if (conn->out_count == 0) {
+				rt__queue_copy(conn, ":\n\n", 3);
+			}
+			conn->deadline = net->cfg->sse_heartbeat ? net->now + net->cfg->sse_heartbeat : 0;
+			break;
+		}
 		if (conn->flags & RT_CONN_F_AWAIT_PONG) {
 			rt_conn_close_ws(conn, RT_CLOSE_PING_TIMEOUT, "ping timeout");
 			return;
@@ -1207,6 +1276,7 @@ size_t rt_conn_carry_max(const rt_config *cfg)
 int rt_conn_movable(const rt_conn *conn)
 {
 	return conn->state == RT_CONN_OPEN && conn->session != NULL
+			&& !(conn->flags & RT_CONN_F_STREAM)
 			&& !(conn->flags & (RT_CONN_F_CLOSE_AFTER_FLUSH | RT_CONN_F_ABORTED
 					| RT_CONN_F_OVER_BUDGET | RT_CONN_F_CARRY_LOST))
 			&& (conn->ws == NULL || (!wslay_event_get_close_sent(conn->ws)

@@ -35,6 +35,7 @@ enum {
 	RT_CONN_F_OVER_BUDGET = 128, /* its control frames would pass realtime.max_outbound */
 	RT_CONN_F_ABORTED = 256,    /* our own close frame is queued: wslay's frames are dropped */
 	RT_CONN_F_CARRY_LOST = 512, /* a message under way outgrew its carry: it cannot move */
+	RT_CONN_F_STREAM = 1024,    /* an event stream (hub/net/stream.h), not a WebSocket */
 };
 
 typedef struct rt_conn {
@@ -90,6 +91,12 @@ typedef struct rt_conn_handlers {
 	 * over; NULL: anonymous) and sets conn->id. 0, or a negative errno to
 	 * answer 503. */
 	int (*admit)(rt_conn *conn, struct rt_identity *identity);
+	/* Instead of admit and open, for a call authenticated like an upgrade
+	 * (RT_HTTP_SSE_CONTROL): returns 0 with ans filled, which the
+	 * connection writes and closes after, or 1 when it answers later with
+	 * rt_conn_http_answer (a long poll: deadline 0 meanwhile); takes
+	 * identity (NULL: anonymous). */
+	int (*control)(rt_conn *conn, struct rt_identity *identity, rt_http_answer *ans);
 	/* After the 101 is queued: the session starts. */
 	void (*open)(rt_conn *conn);
 	/* One whole text message, valid UTF-8. */
@@ -117,6 +124,9 @@ void rt_conn_send_text(rt_conn *conn, const char *text, size_t len);
 /* Starts the closing handshake with code; the TCP connection ends when the
  * client answers or after a short grace period. */
 void rt_conn_close_ws(rt_conn *conn, uint16_t code, const char *reason);
+/* A stream ends once what is queued is written (an event stream has no
+ * closing handshake); a WebSocket closes with rt_conn_close_ws. */
+void rt_conn_stream_end(rt_conn *conn);
 /* Ends the TCP connection now. */
 void rt_conn_close(rt_conn *conn);
 

@@ -117,7 +117,6 @@ typedef struct rt__sub_wait {
 	char name[];
 } rt__sub_wait;
 
-static rt_buf *rt__frame_message(const rt_msg *msg, rt_str channel);
 
 static void rt__subscribed(void *arg, const rt_hub_history *res)
 {
@@ -150,10 +149,16 @@ static void rt__subscribed(void *arg, const rt_hub_history *res)
 	}
 	if (w->has_since && res->status == 1) {
 		for (uint32_t i = 0; i < res->count; i++) {
-			rt_buf *frame = rt__frame_message(res->msgs[i], res->msgs[i]->channels[0]);
+			const rt_msg *m = res->msgs[i];
+			rt_buf *frame = s->protocol->frame_message(m, m->channels[0]);
 			if (frame != NULL) {
 				rt_session_send(s, frame);
 				rt_buf_unref(frame);
+			}
+			if (s->protocol->positioned != NULL && m->positions != NULL) {
+				sub->hist_offset = m->positions[0].offset;
+				sub->hist_epoch = m->positions[0].epoch;
+				s->protocol->positioned(s);
 			}
 		}
 	}
@@ -161,12 +166,15 @@ static void rt__subscribed(void *arg, const rt_hub_history *res)
 	 * the client asked for: they are not sent (hub.c, rt__fanout_positioned). */
 	sub->hist_offset = res->top.offset;
 	sub->hist_epoch = res->top.epoch;
+	if (s->protocol->positioned != NULL) {
+		s->protocol->positioned(s);
+	}
 done:
 	json_decref(w->id);
 	free(w);
 }
 
-static void rt__subscribe(rt_session *s, json_t *id, const char *name, size_t len,
+void rt_native_subscribe(rt_session *s, json_t *id, const char *name, size_t len,
 		const rt_pos *since)
 {
 	rt__sub_wait *w;
@@ -216,7 +224,7 @@ static void rt__subscribe(rt_session *s, json_t *id, const char *name, size_t le
 }
 
 /* "since": {"offset": integer >= 0, "epoch": "<16 hex digits>"}; -1 when malformed. */
-static int rt__parse_since(json_t *v, rt_pos *out)
+int rt_native_parse_since(json_t *v, rt_pos *out)
 {
 	json_t *offset = json_object_get(v, "offset"), *epoch = json_object_get(v, "epoch");
 	const char *e;
@@ -290,20 +298,25 @@ static rt_buf *rt__frame_whisper(const rt_whisper *w)
 	rt_sb sb;
 
 	rt_sb_init(&sb);
-	rt_sb_puts(&sb, "{\"type\":\"whisper\",\"channel\":");
-	rt_sb_json_string(&sb, w->channel.ptr, w->channel.len);
-	rt_sb_puts(&sb, ",\"event\":");
-	rt_sb_json_string(&sb, w->event.ptr, w->event.len);
-	rt_sb_puts(&sb, ",\"data\":");
-	rt_sb_append(&sb, w->data.ptr, w->data.len);
-	rt_sb_puts(&sb, ",\"from\":{\"connection_id\":");
-	rt_sb_json_string(&sb, w->connection_id.ptr, w->connection_id.len);
-	if (w->user_id.ptr != NULL) {
-		rt_sb_puts(&sb, ",\"user_id\":");
-		rt_sb_json_string(&sb, w->user_id.ptr, w->user_id.len);
-	}
-	rt_sb_puts(&sb, "}}");
+	rt_native_whisper_json(&sb, w);
 	return rt_frame_text_sb(&sb);
+}
+
+void rt_native_whisper_json(rt_sb *sb, const rt_whisper *w)
+{
+	rt_sb_puts(sb, "{\"type\":\"whisper\",\"channel\":");
+	rt_sb_json_string(sb, w->channel.ptr, w->channel.len);
+	rt_sb_puts(sb, ",\"event\":");
+	rt_sb_json_string(sb, w->event.ptr, w->event.len);
+	rt_sb_puts(sb, ",\"data\":");
+	rt_sb_append(sb, w->data.ptr, w->data.len);
+	rt_sb_puts(sb, ",\"from\":{\"connection_id\":");
+	rt_sb_json_string(sb, w->connection_id.ptr, w->connection_id.len);
+	if (w->user_id.ptr != NULL) {
+		rt_sb_puts(sb, ",\"user_id\":");
+		rt_sb_json_string(sb, w->user_id.ptr, w->user_id.len);
+	}
+	rt_sb_puts(sb, "}}");
 }
 
 void rt_native_on_message(rt_session *s, const char *text, size_t len)
@@ -367,11 +380,11 @@ void rt_native_on_message(rt_session *s, const char *text, size_t len)
 	} else if (act[0] == 's') {
 		json_t *since = json_object_get(root, "since");
 		rt_pos pos;
-		if (since != NULL && !json_is_null(since) && rt__parse_since(since, &pos) != 0) {
+		if (since != NULL && !json_is_null(since) && rt_native_parse_since(since, &pos) != 0) {
 			rt__error(s, id, "invalid_message", "\"since\" must be {\"offset\": an integer "
 					">= 0, \"epoch\": a string of 16 hex digits}");
 		} else {
-			rt__subscribe(s, id, name, name_len,
+			rt_native_subscribe(s, id, name, name_len,
 					since != NULL && !json_is_null(since) ? &pos : NULL);
 		}
 	} else if (act[0] == 'u') {
@@ -384,7 +397,7 @@ done:
 }
 
 /* Keep in step with rt__frame_message. */
-static size_t rt__message_size(const rt_msg *msg, rt_str channel)
+size_t rt_native_message_json_size(const rt_msg *msg, rt_str channel)
 {
 	size_t n = sizeof("{\"type\":\"message\"") - 1 + sizeof(",\"data\":") - 1 + msg->data.len + 1;
 
@@ -405,22 +418,46 @@ static rt_buf *rt__frame_message(const rt_msg *msg, rt_str channel)
 	rt_sb sb;
 
 	rt_sb_init(&sb);
-	rt_sb_puts(&sb, "{\"type\":\"message\"");
+	rt_native_message_json(&sb, msg, channel);
+	return rt_frame_text_sb(&sb);
+}
+
+void rt_native_message_json(rt_sb *sb, const rt_msg *msg, rt_str channel)
+{
+	rt_sb_puts(sb, "{\"type\":\"message\"");
 	if (channel.ptr != NULL) {
-		rt_sb_puts(&sb, ",\"channel\":");
-		rt_sb_json_string(&sb, channel.ptr, channel.len);
+		rt_sb_puts(sb, ",\"channel\":");
+		rt_sb_json_string(sb, channel.ptr, channel.len);
 	}
 	if (msg->event.ptr != NULL) {
-		rt_sb_puts(&sb, ",\"event\":");
-		rt_sb_json_string(&sb, msg->event.ptr, msg->event.len);
+		rt_sb_puts(sb, ",\"event\":");
+		rt_sb_json_string(sb, msg->event.ptr, msg->event.len);
 	}
-	rt_sb_puts(&sb, ",\"data\":");
-	rt_sb_append(&sb, msg->data.ptr, msg->data.len);
+	rt_sb_puts(sb, ",\"data\":");
+	rt_sb_append(sb, msg->data.ptr, msg->data.len);
 	if (rt__pos_of(msg, channel) != NULL) {
-		rt__put_pos(&sb, rt__pos_of(msg, channel));
+		rt__put_pos(sb, rt__pos_of(msg, channel));
 	}
-	rt_sb_puts(&sb, "}");
-	return rt_frame_text_sb(&sb);
+	rt_sb_puts(sb, "}");
+}
+
+void rt_native_member_added_json(rt_sb *sb, const rt_channel *ch, const rt_member *m)
+{
+	rt_sb_puts(sb, "{\"type\":\"member_added\",\"channel\":");
+	rt_sb_json_string(sb, ch->name, ch->name_len);
+	rt_sb_puts(sb, ",\"member\":");
+	rt_member_json(m, sb);
+	rt_sb_puts(sb, "}");
+}
+
+void rt_native_member_removed_json(rt_sb *sb, const rt_channel *ch, const char *user_id,
+		size_t len)
+{
+	rt_sb_puts(sb, "{\"type\":\"member_removed\",\"channel\":");
+	rt_sb_json_string(sb, ch->name, ch->name_len);
+	rt_sb_puts(sb, ",\"member\":{\"id\":");
+	rt_sb_json_string(sb, user_id, len);
+	rt_sb_puts(sb, "}}");
 }
 
 static rt_buf *rt__frame_member_added(const rt_channel *ch, const rt_member *m)
@@ -428,11 +465,7 @@ static rt_buf *rt__frame_member_added(const rt_channel *ch, const rt_member *m)
 	rt_sb sb;
 
 	rt_sb_init(&sb);
-	rt_sb_puts(&sb, "{\"type\":\"member_added\",\"channel\":");
-	rt_sb_json_string(&sb, ch->name, ch->name_len);
-	rt_sb_puts(&sb, ",\"member\":");
-	rt_member_json(m, &sb);
-	rt_sb_puts(&sb, "}");
+	rt_native_member_added_json(&sb, ch, m);
 	return rt_frame_text_sb(&sb);
 }
 
@@ -441,11 +474,7 @@ static rt_buf *rt__frame_member_removed(const rt_channel *ch, const char *user_i
 	rt_sb sb;
 
 	rt_sb_init(&sb);
-	rt_sb_puts(&sb, "{\"type\":\"member_removed\",\"channel\":");
-	rt_sb_json_string(&sb, ch->name, ch->name_len);
-	rt_sb_puts(&sb, ",\"member\":{\"id\":");
-	rt_sb_json_string(&sb, user_id, len);
-	rt_sb_puts(&sb, "}}");
+	rt_native_member_removed_json(&sb, ch, user_id, len);
 	return rt_frame_text_sb(&sb);
 }
 
@@ -454,7 +483,7 @@ const rt_proto_ops rt_proto_native = {
 	.on_open = rt_native_on_open,
 	.on_message = rt_native_on_message,
 	.frame_message = rt__frame_message,
-	.message_size = rt__message_size,
+	.message_size = rt_native_message_json_size,
 	.frame_member_added = rt__frame_member_added,
 	.frame_member_removed = rt__frame_member_removed,
 	.frame_whisper = rt__frame_whisper,

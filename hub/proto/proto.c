@@ -2,5 +2,6 @@
 
 const rt_proto_ops *rt_proto(int proto)
 {
-	return proto == RT_PROTO_PUSHER ? &rt_proto_pusher : &rt_proto_native;
+	return proto == RT_PROTO_PUSHER ? &rt_proto_pusher
+			: proto == RT_PROTO_NATIVE_SSE ? &rt_proto_native_sse : &rt_proto_native;
 }

@@ -10,6 +10,7 @@
 #include "hub/util/buf.h"
 #include "hub/model/registry.h"
 #include "hub/wire/http.h"
+#include "hub/wire/frame.h"
 #include "hub/model/msg.h"
 #include "hub/model/presence.h"
 
@@ -17,6 +18,7 @@
 enum {
 	RT_PROTO_NATIVE = RT_HTTP_WS_NATIVE,
 	RT_PROTO_PUSHER = RT_HTTP_WS_PUSHER,
+	RT_PROTO_NATIVE_SSE = RT_HTTP_STREAM_SSE, /* the native protocol as Server-Sent Events */
 	RT_PROTO_COUNT
 };
 
@@ -46,12 +48,25 @@ typedef struct rt_proto_ops {
 	/* Optional: the close code this protocol's clients get for a hub close
 	 * code (rt_session_close_ws); NULL keeps every code as it is. */
 	uint16_t (*close_code)(uint16_t code);
+	/* Optional: s was just sent a message with a history position, and its
+	 * subscription's hist_offset/hist_epoch moved to it. An event stream
+	 * writes its cursor here (the stream's id covers all its channels); a
+	 * frame_message of a positioned message leaves its event open for it. */
+	void (*positioned)(struct rt_session *s);
 } rt_proto_ops;
 
 extern const rt_proto_ops rt_proto_native;
 extern const rt_proto_ops rt_proto_pusher;
+extern const rt_proto_ops rt_proto_native_sse;
 
 const rt_proto_ops *rt_proto(int proto);
+
+/* The bytes protocol proto's frame of a message_size payload takes: a
+ * WebSocket header and the payload, or an event stream's event alone. */
+static inline size_t rt_proto_frame_size(int proto, size_t payload)
+{
+	return rt_http_proto_is_stream(proto) ? payload : rt_frame_size(payload);
+}
 
 /* The largest frame, header included, that any protocol makes of a
  * message for clients (publish, to a user or a connection) on any of its

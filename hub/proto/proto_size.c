@@ -38,7 +38,7 @@ size_t rt_proto_message_frame_max(const rt_msg *msg)
 		}
 	}
 	for (int p = 0; p < RT_PROTO_COUNT; p++) {
-		size_t n = rt_frame_size(rt_proto(p)->message_size(msg, ch));
+		size_t n = rt_proto_frame_size(p, rt_proto(p)->message_size(msg, ch));
 		max = n > max ? n : max;
 	}
 	return max;

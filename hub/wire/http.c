@@ -13,7 +13,7 @@
 static const char *const rt__header_names[RT_HDR_COUNT] = {
 	"host", "upgrade", "connection", "sec-websocket-key",
 	"sec-websocket-version", "origin", "cookie", "authorization",
-	"x-realtime-signature", "x-realtime-timestamp", "if-none-match",
+	"x-realtime-signature", "x-realtime-timestamp", "if-none-match", "last-event-id",
 };
 
 static int rt__append(rt_http_req *req, const char *at, size_t len)
@@ -370,6 +370,36 @@ const char *rt_http_client_js_name(const char *path, size_t len, const rt_config
 	return NULL;
 }
 
+/* The entries of a comma-separated query value, its commas counted
+ * encoded or not (an upper bound: empty entries count). */
+static size_t rt__list_count(const rt_http_req *req, const char *name)
+{
+	size_t len, n = 1;
+	const char *v = rt_http_req_query(req, name, &len);
+
+	if (v == NULL) {
+		return 0;
+	}
+	for (size_t i = 0; i < len; i++) {
+		n += v[i] == ',' || (v[i] == '%' && i + 2 < len && v[i + 1] == '2'
+				&& (v[i + 2] == 'c' || v[i + 2] == 'C'));
+	}
+	return n;
+}
+
+/* path is base followed by suffix. */
+static int rt__is_stream_path(const char *path, size_t len, const char *base, const char *suffix)
+{
+	size_t blen = strlen(base), slen = strlen(suffix);
+
+	/* realtime.path "/" gives "/sse", not "//sse". */
+	if (blen == 1 && base[0] == '/') {
+		blen = 0;
+	}
+	return len == blen + slen && memcmp(path, base, blen) == 0
+			&& memcmp(path + blen, suffix, slen) == 0;
+}
+
 void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 		rt_http_decision *out)
 {
@@ -395,6 +425,30 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 	if (rt_has_prefix(path, path_len, "/apps/")
 			|| (path_len == 8 && memcmp(path, "/publish", 8) == 0)) {
 		out->route = RT_ROUTE_API;
+		return;
+	}
+	if (rt__is_stream_path(path, path_len, cfg->path, "/sse")
+			|| rt__is_stream_path(path, path_len, cfg->path, "/sse/subscribe")
+			|| rt__is_stream_path(path, path_len, cfg->path, "/sse/unsubscribe")
+			|| rt__is_stream_path(path, path_len, cfg->path, "/poll")) {
+		int control = !rt__is_stream_path(path, path_len, cfg->path, "/sse");
+		if (req->method != HTTP_GET && !(control && req->method == HTTP_POST)) {
+			rt__error(out, 405, "method not allowed: use GET to open an event stream");
+			return;
+		}
+		host = rt_http_req_header(req, RT_HDR_HOST, &host_len);
+		v = rt_http_req_header(req, RT_HDR_ORIGIN, &len);
+		if (v != NULL && !rt_config_origin_allowed(cfg, v, len, host, host ? host_len : 0)) {
+			rt__error(out, 403, "forbidden: origin not allowed");
+			return;
+		}
+		if (rt__list_count(req, "channels") > cfg->max_subscriptions) {
+			/* Refused before auth: no stream, no subscription, no reconnect loop. */
+			rt__error(out, 400, "bad request: more channels than realtime.max_subscriptions");
+			return;
+		}
+		out->proto = control ? RT_HTTP_SSE_CONTROL : RT_HTTP_STREAM_SSE;
+		out->route = RT_ROUTE_UPGRADE;
 		return;
 	}
 	if (path_len > 5 && rt_has_prefix(path, path_len, "/app/") && memchr(path + 5, '/', path_len - 5) == NULL) {

@@ -30,6 +30,7 @@ enum {
 	RT_HDR_RT_SIGNATURE,      /* X-Realtime-Signature: signed POST /publish */
 	RT_HDR_RT_TIMESTAMP,      /* X-Realtime-Timestamp */
 	RT_HDR_IF_NONE_MATCH,     /* GET /realtime.js */
+	RT_HDR_LAST_EVENT_ID,     /* an EventSource reconnecting */
 	RT_HDR_COUNT
 };
 
@@ -99,7 +100,18 @@ typedef enum rt_http_route {
 enum {
 	RT_HTTP_WS_NATIVE = 0,  /* realtime.path */
 	RT_HTTP_WS_PUSHER = 1,  /* /app/{key} */
+	RT_HTTP_STREAM_SSE = 2, /* realtime.path + "/sse": an event stream (GET, no upgrade) */
+	/* Not a session: realtime.path + "/sse/subscribe", "/sse/unsubscribe"
+	 * or "/poll", authenticated like an upgrade, then answered
+	 * (rt_conn_handlers.control). */
+	RT_HTTP_SSE_CONTROL = 16,
 };
+
+/* Whether a path number is an event stream rather than a WebSocket. */
+static inline int rt_http_proto_is_stream(int proto)
+{
+	return proto >= RT_HTTP_STREAM_SSE && proto < RT_HTTP_SSE_CONTROL;
+}
 
 typedef struct rt_http_decision {
 	rt_http_route route;
@@ -109,7 +121,9 @@ typedef struct rt_http_decision {
 	char accept[32];        /* Sec-WebSocket-Accept for upgrades */
 } rt_http_decision;
 
-/* Validates an upgrade request against RFC 6455 and the configuration. */
+/* Validates an upgrade request against RFC 6455 and the configuration; a
+ * GET of an event stream is routed as an upgrade with a stream's proto
+ * (its origin checked the same way). */
 void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 		rt_http_decision *out);
 

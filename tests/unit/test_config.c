@@ -98,6 +98,10 @@ RT_TEST(defaults)
 	RT_ASSERT_EQ_INT(cfg.max_connections, 10000);
 	RT_ASSERT_EQ_INT(cfg.max_subscriptions, 100);
 	RT_ASSERT_EQ_INT(cfg.ping_interval, 25);
+	RT_ASSERT_EQ_INT(cfg.sse_heartbeat, 20);
+	RT_ASSERT_EQ_INT(cfg.longpoll_timeout, 25);
+	RT_ASSERT_EQ_INT(cfg.longpoll_session_ttl, 60);
+	RT_ASSERT_EQ_INT(cfg.longpoll_max_queue, 1000);
 	RT_ASSERT_EQ_INT(cfg.max_outbound, 1048576);
 	RT_ASSERT_EQ_INT(cfg.handshake_timeout, 10);
 	RT_ASSERT_EQ_INT(cfg.shutdown_timeout, 2000);
@@ -576,6 +580,10 @@ static const num_case num_cases[] = {
 	{"max_connections", 1, 10000000, offsetof(rt_config, max_connections)},
 	{"max_subscriptions", 1, 100000, offsetof(rt_config, max_subscriptions)},
 	{"ping_interval", 0, 86400, offsetof(rt_config, ping_interval)},
+	{"sse_heartbeat", 0, 3600, offsetof(rt_config, sse_heartbeat)},
+	{"longpoll_timeout", 1, 300, offsetof(rt_config, longpoll_timeout)},
+	{"longpoll_session_ttl", 5, 3600, offsetof(rt_config, longpoll_session_ttl)},
+	{"longpoll_max_queue", 1, 100000, offsetof(rt_config, longpoll_max_queue)},
 	{"max_outbound", 1024, 1073741824, offsetof(rt_config, max_outbound)},
 	{"handshake_timeout", 1, 3600, offsetof(rt_config, handshake_timeout)},
 	{"shutdown_timeout", 0, 60000, offsetof(rt_config, shutdown_timeout)},

@@ -115,7 +115,7 @@ RT_TEST(message_size_matches_large_frames)
 	for (int p = 0; p < RT_PROTO_COUNT; p++) {
 		rt_buf *f = rt_proto(p)->frame_message(m, ch);
 		RT_ASSERT(f != NULL);
-		RT_ASSERT_EQ_INT(f->len, rt_frame_size(rt_proto(p)->message_size(m, ch)));
+		RT_ASSERT_EQ_INT(f->len, rt_proto_frame_size(p, rt_proto(p)->message_size(m, ch)));
 		rt_buf_unref(f);
 	}
 	RT_ASSERT(rt_proto_message_frame_max(m) >= sizeof(data));

@@ -29,7 +29,7 @@ static void check_exact(const rt_msg *msg)
 		for (uint32_t i = 0; i < n; i++) {
 			rt_str ch = msg->type == RT_MSG_PUBLISH ? msg->channels[i] : none;
 			rt_buf *frame = ops->frame_message(msg, ch);
-			size_t want = rt_frame_size(ops->message_size(msg, ch));
+			size_t want = rt_proto_frame_size(p, ops->message_size(msg, ch));
 			RT_ASSERT(frame != NULL);
 			if (frame->len != want) {
 				RT_FAIL_("%s, data of %zu bytes: frame of %u bytes, predicted %zu", ops->name,
