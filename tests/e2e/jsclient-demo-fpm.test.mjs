@@ -8,27 +8,24 @@
 // reload. The page loads the JavaScript client from the hub (/ws/realtime.js).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/browser.mjs';
 import { REPO_ROOT, httpRequest, waitFor } from './lib/server.mjs';
 import { sessionDir } from './lib/identity.mjs';
 import { kill9 } from './lib/pool/clients.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
 describe('chat demo under php-fpm + nginx: a killed worker and a reload lose nothing (Chromium)', () => {
   let dep;
   let context;
-  let profile;
+  let chrome;
   let page;
   const sessions = sessionDir();
   const errors = [];
 
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/deps.sh), or set CHROMIUM_BIN`);
     dep = await fpmNginx({
       label: 'fpm-demo',
       pools: [{ name: 'app', pm: PM.static4 }],
@@ -45,18 +42,12 @@ describe('chat demo under php-fpm + nginx: a killed worker and a reload lose not
     });
     // The demo has no warm-up page: hubs start with their workers anyway.
     await waitFor(async () => (await httpRequest(dep.frontPort, '/login.php').catch(() => ({}))).status === 200, 20000, { message: 'login.php through nginx' });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'realtime-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 20000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    chrome = await launchChromium();
+    context = chrome.context;
   });
   after(async () => {
-    await context?.close().catch(() => {});
+    await chrome?.close();
     await dep?.stop();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
     fs.rmSync(sessions, { recursive: true, force: true });
   });
 

@@ -8,35 +8,14 @@
 // and loses nothing at 50 messages a second across a cut stream.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/browser.mjs';
 import http from 'node:http';
 import { REPO_ROOT, startServer, waitFor } from './lib/server.mjs';
 import { kill9, publish, warmUp } from './lib/pool/clients.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
 import { numberedPublisher } from './lib/jsclient.mjs';
-
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-
-async function browser() {
-  assert.ok(fs.existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/deps.sh), or set CHROMIUM_BIN`);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'realtime-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 20000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  return {
-    context,
-    async close() {
-      await context.close().catch(() => {});
-      fs.rmSync(profile, { recursive: true, force: true });
-    },
-  };
-}
 
 const events = (page) => page.evaluate(() => window.events);
 const waitEvent = (page, pred, ms = 10000, message = 'an event') =>
@@ -53,7 +32,7 @@ describe('EventSource on a page served by php -S', () => {
         allowed_origins: ({ httpPort }) => `http://127.0.0.1:${httpPort}`,
       },
     });
-    br = await browser();
+    br = await launchChromium();
   });
   after(async () => {
     await br?.close();
@@ -91,7 +70,7 @@ describe('EventSource through nginx + php-fpm, its worker SIGKILLed', () => {
       iniExtra: 'realtime.allow_anonymous = 1\nrealtime.history = "chat-*:10000:600"',
     });
     await warmUp(dep, { min: 4, concurrency: 4 });
-    br = await browser();
+    br = await launchChromium();
   });
   after(async () => {
     await pub?.stop();
@@ -163,7 +142,7 @@ describe('the JavaScript client falling back to SSE (php -S)', () => {
       res.end(isJs ? js : CLIENT_PAGE);
     });
     await new Promise((r) => pages.listen(0, '127.0.0.1', r));
-    br = await browser();
+    br = await launchChromium();
   });
   after(async () => {
     await pub?.stop();
