@@ -167,12 +167,14 @@ PHP_MINFO_FUNCTION(realtime)
 		php_info_print_table_row(2, "Connections", buf);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long) stats.channels);
 		php_info_print_table_row(2, "Channels", buf);
-		rt_hubs_info_row();
 	} else {
 		const char *why = rt_lifecycle_last_error();
 		php_info_print_table_row(2, "Hub", why ? why
 				: "not running in this process (server workers start one when they start)");
 	}
+	/* The whole pool, from a worker or from `php --ri realtime` on the
+	 * server's host (a CLI of the pool's user reads the segment's slots). */
+	rt_hubs_info_row();
 	{
 		rt_config cfg;
 		char err[256], seg[700];

@@ -105,6 +105,14 @@ describe('named segment: php-fpm, CLI publishers of two users, a reload', () => 
     t.diagnostic(`spread: ${await spreadReport(dep, clients)}`);
     assert.ok(hubs.size >= 2, `the clients reached ${hubs.size} hub(s) only`);
 
+    // `php --ri realtime` on the server's host lists the whole pool (the
+    // segment's slots): every hub the clients reached, with its pid.
+    const ri = await run(phpBin(), ['-n', '-d', `extension=${dep.extension}`, '-d', `realtime.listen=${dep.hubAddr}`,
+      '-d', `realtime.secret=${SECRET}`, '--ri', 'realtime'], { timeout: 20000 });
+    const row = /Pool hubs \(node \(pid\): connections\) => (.*)/.exec(ri.stdout);
+    assert.ok(row, `php --ri realtime lists no pool hubs:\n${ri.stdout}${ri.stderr}`);
+    for (const node of hubs) assert.match(row[1], new RegExp(`(^|, )${node} \\(pid \\d+\\): \\d+`), `hub ${node} in: ${row[1]}`);
+
     const mine = await cli({ extension: dep.extension, listen: dep.hubAddr, script, tag: 'root-cli', n: 3 });
     assert.equal(mine.path, 'segment', `the pool user's CLI: ${JSON.stringify(mine)}`);
     for (let seq = 0; seq < 3; seq++) {
