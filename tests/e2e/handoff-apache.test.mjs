@@ -4,6 +4,8 @@
 // missed, zero duplicated, the same connection id.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from './lib/server.mjs';
 import { connectMany, nodeOf, publish, warmUp } from './lib/pool/clients.mjs';
@@ -22,15 +24,17 @@ describe('handoff: Apache prefork MaxConnectionsPerChild', () => {
     if (dep) await dep.stop();
   });
 
-  // TODO: fails about one run in two. It first failed like
-  // handoff-together.test.mjs (a sibling's link reset by a stopping hub),
-  // which is fixed; what remains: the clients of one ending child get 1012
-  // (the stop's close for what could not move) and miss later broadcasts.
-  // Likely no live taker at that moment: every child serves the test's
-  // requests, so all of them near their limit together and prefork forks
-  // the replacements only after they exit. Not confirmed: the failure
-  // message does not include the hubs' log.
-  it('clients of children at their limit move: zero closes, zero missed, zero duplicated', { todo: 'about one run in two: the clients of one ending child get 1012 (see the comment)' }, async (t) => {
+  // TODO: fails now and then (one run in eight to fourteen here, with the
+  // CPU shared with another test run; it passed nine runs in a row on an
+  // idle machine). It first failed like handoff-together.test.mjs (a
+  // sibling's link reset by a stopping hub), which is fixed; what remains:
+  // the clients of one ending child get 1012 and miss later broadcasts.
+  // The hubs' log of such a run says why: "handoff: realtime.handoff_timeout
+  // (500 ms) reached ... closed 6 (6 past realtime.handoff_timeout)": some
+  // takers did not answer within the budget while every child nears its
+  // limit together and new ones start. Which takers, and why they were
+  // slow (a taker ending too, or one just started), is not known yet.
+  it('clients of children at their limit move: zero closes, zero missed, zero duplicated', { todo: 'now and then some takers answer after realtime.handoff_timeout and the rest get 1012 (see the comment)' }, async (t) => {
     const first = new Map(dep.nodes); // node → pid of the children that warmed up
     clients.push(...(await connectMany(dep.wsUrl, 60, { subscribe: 'ap' })));
     // Four requests at a time (on four children), one a numbered broadcast:
@@ -47,7 +51,14 @@ describe('handoff: Apache prefork MaxConnectionsPerChild', () => {
     const K = i;
     await publish(dep, 'ap', { seq: K });
     t.diagnostic(`${K} broadcasts; ${clients.length} clients over ${new Set(clients.map(nodeOf)).size} first hubs, all of whose children ended`);
-    await waitFor(() => clients.every((c) => !c.isOpen || c.received.some((m) => m.type === 'message' && m.data.seq === K)), 15000, { message: `every client to get seq ${K}` });
+    // What the hubs said meanwhile (which child gave whom to whom, and why
+    // not), for a failure's message.
+    const hubLog = () => ['realtime.log:', ...fs.readFileSync(path.join(dep.dir, 'realtime.log'), 'utf8').split('\n')
+      .filter((l) => /handoff|died|forgetting|warning|error/.test(l)).slice(-60)].join('\n');
+    await waitFor(() => clients.every((c) => !c.isOpen || c.received.some((m) => m.type === 'message' && m.data.seq === K)), 15000, { message: `every client to get seq ${K}` })
+      .catch((err) => {
+        throw new Error(`${err.message}\n${hubLog()}`);
+      });
     const problems = [];
     for (const c of clients) {
       if (!c.isOpen) problems.push(`${c.connectionId}: closed`);
@@ -55,6 +66,7 @@ describe('handoff: Apache prefork MaxConnectionsPerChild', () => {
       if (p) problems.push(`${c.connectionId}: ${p}`);
       else if (c.received.filter((m) => m.type === 'message').length !== K + 1) problems.push(`${c.connectionId}: not every broadcast`);
     }
+    if (problems.length) problems.push(hubLog());
     assert.equal(problems.length, 0, problems.join('\n'));
     for (const c of clients.slice(0, 3)) {
       const res = await dep.get(`/send.php?id=${encodeURIComponent(c.connectionId)}&message=${encodeURIComponent(JSON.stringify({ to: c.connectionId }))}`);
