@@ -43,13 +43,16 @@ const frameSize = (n) => n + (n < 126 ? 2 : n <= 0xffff ? 4 : 10);
  * so it is measured in the native shape with the largest one a channel with
  * history adds,
  *   {"type":"message","channel":"<channel>","data":"<string>","offset":<20 digits>,"epoch":"<16 hex>"}
- * which is larger than the Pusher shape, {"event":"message","channel":..,"data":..}.
+ * which is larger than the Pusher shape, {"event":"message","channel":..,"data":..};
+ * the largest frame is that JSON as a Server-Sent Event.
  */
 function largestForOutbound(maxOutbound, channel) {
   const position = `,"offset":${'9'.repeat(20)},"epoch":"${'0'.repeat(16)}"`.length;
   const payload = (n) => `{"type":"message","channel":"${channel}","data":""}`.length + position + n;
   let n = maxOutbound - payload(0);
-  while (frameSize(payload(n)) > maxOutbound) n--;
+  // The same JSON as an event stream's event ("data: " and its newline, no
+  // WebSocket header) is 7 bytes more than the JSON.
+  while (Math.max(frameSize(payload(n)), payload(n) + 7) > maxOutbound) n--;
   return n;
 }
 

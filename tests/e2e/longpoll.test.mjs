@@ -172,6 +172,9 @@ describe('long-polling queue bound', () => {
     s.live = false;
     await s.loop;
     await server.publish('flood', 'x', { count: 30, seq: true });
+    // The 30 reach the session's queue asynchronously: poll once all are in
+    // (20 of them dropped), or the poll answers with the first alone.
+    await waitFor(async () => (await server.status()).longpoll_dropped >= 20, 10000, { message: 'the queue to take all 30' });
     await s.poll();
     const seqs = s.messages().map((e) => e.data.data.seq);
     assert.deepEqual(seqs, Array.from({ length: 10 }, (_, i) => 20 + i));
