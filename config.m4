@@ -116,6 +116,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/model/handoff_record.c \
     hub/model/history_rules.c \
     hub/model/identity.c \
+    hub/model/jwt.c \
     hub/model/msg.c \
     hub/model/presence.c \
     hub/model/query.c \
