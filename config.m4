@@ -123,6 +123,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/model/registry.c \
     hub/model/session_image.c \
     hub/model/token.c \
+    hub/model/topic_selector.c \
     hub/model/view.c \
     hub/net/conn.c \
     hub/net/fdpass.c \
