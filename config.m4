@@ -118,12 +118,14 @@ if test "$PHP_REALTIME" != "no"; then
     hub/model/handoff_record.c \
     hub/model/history_rules.c \
     hub/model/identity.c \
+    hub/model/jwt.c \
     hub/model/msg.c \
     hub/model/presence.c \
     hub/model/query.c \
     hub/model/registry.c \
     hub/model/session_image.c \
     hub/model/token.c \
+    hub/model/topic_selector.c \
     hub/model/view.c \
     hub/net/conn.c \
     hub/net/fdpass.c \
