@@ -366,11 +366,12 @@ static void rt__on_tick(uv_timer_t *handle)
 
 /* ---- fan-out ---- */
 
-/* Sends to every subscriber of ch but skip and the subscribers that count
- * as user skip_user (who need no news of themselves); build makes the frame
- * of one protocol, at most once per protocol. */
+/* Sends to every subscriber of ch but skip, the subscribers that count as
+ * user skip_user (who need no news of themselves) and, with quiet_moved,
+ * the sessions moved in from another hub (who heard it there); build makes
+ * the frame of one protocol, at most once per protocol. */
 static void rt__fanout(rt_channel *ch, rt_frame_builder build, const void *arg,
-		const rt_session *skip, const rt_member *skip_user)
+		const rt_session *skip, const rt_member *skip_user, int quiet_moved)
 {
 	rt_frames frames = {0};
 
@@ -380,10 +381,7 @@ static void rt__fanout(rt_channel *ch, rt_frame_builder build, const void *arg,
 		const rt_sub *sub = ch->subs[i];
 		rt_session *s = sub->session;
 		rt_buf *frame;
-		if (s->moved_in && s->hub->quiet_moved_in) {
-			continue;
-		}
-		if (s == skip || (skip_user != NULL && sub->member != NULL
+		if (s == skip || (quiet_moved && s->moved_in) || (skip_user != NULL && sub->member != NULL
 				&& sub->member->user_id_len == skip_user->id_len
 				&& memcmp(sub->member->user_id, skip_user->id, skip_user->id_len) == 0)) {
 			continue;
@@ -448,7 +446,7 @@ static void rt__deliver_whisper(rt_hub *hub, const rt_msg *msg)
 	w.connection_id = msg->exclude;
 	w.user_id = msg->target;
 	rt__fanout(ch, rt__build_whisper, &w, rt_session_find(hub, msg->exclude.ptr, msg->exclude.len),
-			NULL);
+			NULL, 0);
 }
 
 /* rt__fanout of a message with a history position: each subscriber gets
@@ -498,7 +496,7 @@ static void rt__publish(rt_hub *hub, const rt_msg *msg)
 		if (msg->positions != NULL && msg->positions[c].offset > 0) {
 			rt__fanout_positioned(ch, &a, &msg->positions[c], skip);
 		} else {
-			rt__fanout(ch, rt__build_message, &a, skip, NULL);
+			rt__fanout(ch, rt__build_message, &a, skip, NULL, 0);
 		}
 	}
 }
@@ -590,7 +588,8 @@ static void rt__on_view_member(rt_hub *hub, const rt_vchannel *vch, const rt_mem
 	ch = rt_registry_find(&hub->registry, vch->name, vch->name_len);
 	if (ch != NULL) {
 		a.ch = ch;
-		rt__fanout(ch, added ? rt__build_member_added : rt__build_member_removed, &a, NULL, m);
+		rt__fanout(ch, added ? rt__build_member_added : rt__build_member_removed, &a, NULL, m,
+				hub->quiet_moved_in);
 	}
 	if (hub->hooks_mine) {
 		rt_webhooks_event(hub->webhooks,

@@ -18,7 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { waitFor } from './lib/server.mjs';
 import { delay, publish, warmUp } from './lib/pool/clients.mjs';
 import { appAndChurn, checkCounters, seqProblem } from './lib/handoff.mjs';
-import { APP, Echo, PusherJS, connected, subscribed, webhookReceiver } from './pusher-helpers.mjs';
+import { APP, Echo, PusherJS, connected, poolPusherOptions, subscribed, webhookReceiver } from './pusher-helpers.mjs';
 
 const PRIVATE = 'private-ho';
 const PRESENCE = 'presence-ho-room';
@@ -60,18 +60,7 @@ describe('handoff: pusher-js and Laravel Echo across php-fpm pm.max_requests = 1
     await hooks?.close();
   });
 
-  const options = (user) => ({
-    cluster: 'mt1',
-    wsHost: '127.0.0.1',
-    wsPort: dep.hubPort,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    channelAuthorization: {
-      endpoint: `http://127.0.0.1:${dep.frontPort}/pusher-auth.php`,
-      transport: 'ajax',
-      params: { user_id: user, name: `Name ${user}` },
-    },
-  });
+  const options = (user) => poolPusherOptions(dep, user);
 
   /** A pusher-js or Echo client subscribed to both channels, recording everything. */
   async function client(kind, user) {

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { waitFor } from './lib/server.mjs';
 import { kill9, publish, warmUp } from './lib/pool/clients.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
-import { APP, PusherJS, connected, subscribed } from './pusher-helpers.mjs';
+import { APP, PusherJS, connected, poolPusherOptions, subscribed } from './pusher-helpers.mjs';
 
 const nodeOfSocket = (id) => String(id).split('.')[0];
 
@@ -39,18 +39,7 @@ describe('Pusher cache channels and subscription_count (php-fpm + nginx, 4 worke
   });
 
   async function client(user = 'u1') {
-    const p = new PusherJS(APP.key, {
-      cluster: 'mt1',
-      wsHost: '127.0.0.1',
-      wsPort: dep.hubPort,
-      forceTLS: false,
-      enabledTransports: ['ws'],
-      channelAuthorization: {
-        endpoint: `http://127.0.0.1:${dep.frontPort}/pusher-auth.php`,
-        transport: 'ajax',
-        params: { user_id: user, name: `Name ${user}` },
-      },
-    });
+    const p = new PusherJS(APP.key, poolPusherOptions(dep, user));
     clients.push(p);
     await connected(p, 15000);
     return p;

@@ -68,6 +68,23 @@ export function pusherOptions(server, { authParams = {}, userParams = {}, ...res
   };
 }
 
+/** pusher-js options for a pool deployment (tests/e2e/lib/pool): the
+ * hub port, and the docroot's pusher-auth.php acting for `user`. */
+export function poolPusherOptions(dep, user) {
+  return {
+    cluster: 'mt1',
+    wsHost: '127.0.0.1',
+    wsPort: dep.hubPort,
+    forceTLS: false,
+    enabledTransports: ['ws'],
+    channelAuthorization: {
+      endpoint: `http://127.0.0.1:${dep.frontPort}/pusher-auth.php`,
+      transport: 'ajax',
+      params: { user_id: user, name: `Name ${user}` },
+    },
+  };
+}
+
 /** Keeps every client a test opens, so after() can disconnect them all. */
 export class Clients {
   constructor() {

@@ -80,7 +80,7 @@ describe('EventSource through nginx + php-fpm, its worker SIGKILLed', () => {
 
   it('reconnects with Last-Event-ID: nothing missed, nothing duplicated', async (t) => {
     const page = await br.context.newPage();
-    await page.goto(`http://127.0.0.1:${dep.frontPort}/sse.html?channels=chat-sse`, { timeout: 10000 });
+    await page.goto(`http://127.0.0.1:${dep.frontPort}/sse.php?channels=chat-sse`, { timeout: 10000 });
     await waitEvent(page, (e) => e.data.type === 'subscribed' && e.data.channel === 'chat-sse');
     pub = numberedPublisher((ch, data) => publish(dep, ch, data), 'chat-sse', 50);
     const nums = async () => (await events(page)).filter((e) => e.data.type === 'message').map((e) => e.data.data.n);
