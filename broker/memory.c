@@ -360,6 +360,16 @@ static void rt__link_tick(void *ctx)
 	}
 }
 
+static void rt__link_stats(void *ctx, uint64_t *out)
+{
+	rt_broker *b = ctx;
+
+	if (b->member != NULL) {
+		out[RT_STAT_BROKER_RING_LAG] = rt_pool_member_lag(b->member);
+	}
+	out[RT_STAT_BROKER_RING_OVERRUNS] = atomic_load_explicit(&b->overrun, memory_order_relaxed);
+}
+
 static void rt__link_set_load(void *ctx, uint32_t connections)
 {
 	rt_broker *b = ctx;
@@ -586,6 +596,7 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.history = rt__link_history;
 	b->link.set_metrics = rt__link_set_metrics;
 	b->link.peer_metrics = rt__link_peer_metrics;
+	b->link.stats = rt__link_stats;
 	if (rt__pool != NULL) {
 		b->link.max_message = rt_pool_max_message(rt__pool);
 		snprintf(b->max_setting, sizeof(b->max_setting), "realtime.pool_memory=%u",

@@ -836,6 +836,14 @@ uint64_t rt_pool_member_lost(const rt_pool_member *m)
 	return m->lost_msgs;
 }
 
+uint64_t rt_pool_member_lag(const rt_pool_member *m)
+{
+	/* Another process moves head: one relaxed load, never a torn value. */
+	uint64_t head = __atomic_load_n(&m->pool->s->head, __ATOMIC_RELAXED);
+
+	return head > m->rpos ? head - m->rpos : 0;
+}
+
 uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), void *ctx)
 {
 	rt_pool_loss loss;

@@ -115,6 +115,9 @@ size_t rt_pool_max_message(const rt_pool *pool);
 /* How many messages (entries of any app) the member has lost to overruns
  * and skips since it joined. */
 uint64_t rt_pool_member_lost(const rt_pool_member *m);
+/* How many bytes of the ring were written that the member has yet to read
+ * (its lag behind the writer; more than the ring's size: an overrun due). */
+uint64_t rt_pool_member_lag(const rt_pool_member *m);
 /* Frees the member's slot. */
 void rt_pool_leave(rt_pool_member *m);
 

@@ -46,7 +46,7 @@ export function parseProm(text) {
       assert.equal(rest.length, 0, where);
       assert.ok(['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type), where);
       assert.ok(!types.has(name), `TYPE twice: ${where}`);
-      assert.ok(!samples.some((s) => s.name === name), `TYPE after samples: ${where}`);
+      assert.ok(!samples.some((s) => s.name === name || ["bucket", "sum", "count"].some((x) => s.name === `${name}_${x}`)), `TYPE after samples: ${where}`);
       if (type === 'counter') assert.match(name, /_total$/, `a counter's name ends in _total: ${where}`);
       types.set(name, type);
       continue;
@@ -65,7 +65,11 @@ export function parseProm(text) {
     }
     const value = Number(m[4]);
     assert.ok(Number.isFinite(value) || /^[+-]Inf$|^NaN$/.test(m[4]), `bad value: ${where}`);
-    assert.ok(types.has(m[1]), `sample without TYPE: ${where}`);
+    // A histogram's samples are its family's _bucket (with le), _sum and _count.
+    const hist = /^(.*)_(bucket|sum|count)$/.exec(m[1]);
+    const family = types.has(m[1]) ? m[1] : hist && types.get(hist[1]) === 'histogram' ? hist[1] : null;
+    assert.ok(family, `sample without TYPE: ${where}`);
+    if (family !== m[1] && hist[2] === 'bucket') assert.match(String(labels.le), /^(\d+(\.\d+)?|\+Inf)$/, where);
     const key = `${m[1]}{${JSON.stringify(labels)}}`;
     assert.ok(!seen.has(key), `series twice: ${where}`);
     seen.add(key);
