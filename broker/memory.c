@@ -358,6 +358,13 @@ static void rt__link_tick(void *ctx)
 		rt_log(RT_LOG_WARNING, "hub %u of this server died; forgetting its clients", dead[i]);
 		rt__publish_gone(b, dead[i], rt_hub_node_id(b->link_hub));
 	}
+	if (b->member != NULL) {
+		char recent[RT_HUB_RECENT][RT_HUB_RECENT_LEN];
+		_Static_assert(RT_HUB_RECENT_LEN == RT_LOG_RECENT_LEN, "one line length");
+		int k = rt_log_recent(recent, RT_HUB_RECENT, NULL);
+		rt_pool_set_detail(b->member, atomic_load_explicit(&b->overrun, memory_order_relaxed),
+				(const char (*)[RT_HUB_RECENT_LEN]) recent, k);
+	}
 }
 
 static void rt__link_stats(void *ctx, uint64_t *out)
@@ -948,6 +955,14 @@ static int rt__peers(rt_broker *b, rt_hub_peer *out, int max)
 	return rt__pool_peers(pool, b->app, out, max);
 }
 
+/* The same hubs with their ring state and recent log lines (php --ri). */
+static int rt__details(rt_broker *b, rt_hub_detail *out, int max)
+{
+	rt_pool *pool = rt__pool != NULL ? rt__pool : rt__segment_usable(b) ? b->seg : NULL;
+
+	return pool != NULL ? rt_pool_details(pool, b->app, out, max) : 0;
+}
+
 static void rt__close(rt_broker *b);
 
 void rt_broker_memory_describe(const rt_config *cfg, char *out, size_t len)
@@ -997,5 +1012,6 @@ const rt_broker_ops rt_broker_memory = {
 	.history = rt__history,
 	.stats = rt__stats,
 	.peers = rt__peers,
+	.details = rt__details,
 	.close = rt__close,
 };

@@ -44,6 +44,20 @@ typedef struct rt_hub_peer {
 	uint32_t load;        /* its open connections, as it last said */
 } rt_hub_peer;
 
+/* A hub of this host's pool as its slot of the shared segment says, for
+ * `php --ri realtime`: its broker's state and its process's last error
+ * and warning lines (rt_log_recent; newest first, each NUL-terminated). */
+#define RT_HUB_RECENT 4
+#define RT_HUB_RECENT_LEN 120
+typedef struct rt_hub_detail {
+	uint32_t node;
+	int pid;
+	uint64_t ring_lag;    /* bytes of the ring it has yet to read */
+	uint64_t overruns;    /* messages it lost to ring overruns */
+	int recent_count;
+	char recent[RT_HUB_RECENT][RT_HUB_RECENT_LEN];
+} rt_hub_detail;
+
 /* What a history read found (rt_hub_link.history). */
 typedef struct rt_hub_history {
 	/* 1: the messages after `since` are all here (or no since was given);
