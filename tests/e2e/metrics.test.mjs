@@ -154,6 +154,18 @@ describe('metrics: /metrics and probes of a php-fpm pool of 4 workers', { timeou
     }
     assert.equal(one(p, 'realtime_broker_up'), 1);
     assert.ok(one(p, 'realtime_app_channels') >= 1);
+    // Issue 16's families: sessions by protocol and transport, auth
+    // outcomes, bytes, messages by source, the latency histogram.
+    assert.ok(one(p, 'realtime_sessions', { protocol: 'native', transport: 'websocket' }) >= N);
+    assert.ok(one(p, 'realtime_auth_total', { outcome: 'ok' }) >= N);
+    assert.ok(one(p, 'realtime_bytes_sent_total') > 0);
+    assert.ok(one(p, 'realtime_messages_published_total', { source: 'php' }) >= M);
+    assert.equal(p.types.get('realtime_delivery_latency_seconds'), 'histogram');
+    const buckets = p.samples.filter((x) => x.name === 'realtime_delivery_latency_seconds_bucket');
+    assert.equal(buckets.at(-1).labels.le, '+Inf');
+    for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i].value >= buckets[i - 1].value, 'cumulative buckets');
+    assert.equal(buckets.at(-1).value, one(p, 'realtime_delivery_latency_seconds_count'));
+    assert.ok(one(p, 'realtime_delivery_latency_seconds_count') >= M, 'each hub with subscribers observed each message');
   });
 
   it('answers the probes: /health/live and /health/ready 200, /health as before', async () => {
