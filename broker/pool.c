@@ -459,7 +459,7 @@ RT_HOT int rt_pool_append_at(rt_pool *p, uint64_t app, const rt_msg *msg, rt_pos
 {
 	const rt_history_rule *stack_rules[16], **rules = NULL;
 	rt_pos stack_pos[16], *pos = NULL;
-	rt_msg with_pos;
+	rt_msg with_pos, unstamped;
 	const rt_msg *m = msg;
 	size_t len, need;
 	rt__entry e;
@@ -496,6 +496,15 @@ RT_HOT int rt_pool_append_at(rt_pool *p, uint64_t app, const rt_msg *msg, rt_pos
 	}
 	len = rt_msg_encoded_size(m);
 	need = sizeof(rt__entry) + rt__align8(len);
+	if (need > rt__max_entry(p) && m->born != 0) {
+		/* The publish time (metrics only) never makes a message too large:
+		 * one at the limit goes without it. */
+		unstamped = *m;
+		unstamped.born = 0;
+		m = &unstamped;
+		len = rt_msg_encoded_size(m);
+		need = sizeof(rt__entry) + rt__align8(len);
+	}
 	if (need > rt__max_entry(p) || len > UINT32_MAX) {
 		snprintf(err, errlen, "a message of %zu bytes is larger than %zu bytes, the most "
 				"realtime.pool_memory=%llu carries (a message may use a quarter of it)",

@@ -50,6 +50,9 @@ static int publish(rt_pool *p, size_t len, char c, char *err, size_t errlen)
 	f.data.ptr = data;
 	f.data.len = len;
 	rt_msg_view(&msg, RT_MSG_PUBLISH, &f);
+	/* Stamped as broadcast() does: a message at the ring's limit still
+	 * crosses (the stamp is left out), one byte more is still refused. */
+	msg.born = rt_msg_now_us();
 	r = rt_pool_append(p, APP, &msg, err, errlen);
 	free(data);
 	return r;
