@@ -208,6 +208,11 @@ describe('metrics: /health/ready follows the redis broker', { timeout: 60000 }, 
     assert.equal(one(p, 'realtime_broker_up'), 0);
     await redis.restart();
     await waitFor(async () => (await ready()).status === 200, 20000, { interval: 100, message: '/health/ready to answer 200 once redis is back' });
+    // The reconnect is counted, and the broker is up again.
+    await waitFor(async () => {
+      const q = parseProm((await httpRequest(app.wsPort, '/metrics', { headers: AUTH })).body);
+      return one(q, 'realtime_redis_reconnects_total') >= 1 && one(q, 'realtime_broker_up') === 1;
+    }, 10000, { interval: 200, message: 'realtime_redis_reconnects_total >= 1 after redis came back' });
   });
 });
 
