@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { launchChromium } from './lib/browser.mjs';
-import { METRICS_KEY, connect, httpRequest, startServer, waitFor } from './lib/server.mjs';
+import { METRICS_KEY, closeAll, connect, httpRequest, publishSignature, startServer, waitFor } from './lib/server.mjs';
+import { openStream } from './lib/sse.mjs';
 import { connectMany, expectAll, publish, spread, warmUp } from './lib/pool/clients.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
 import { startApp } from './lib/redis/apps.mjs';
@@ -178,6 +179,57 @@ describe('metrics: /metrics and probes of a php-fpm pool of 4 workers', { timeou
     const health = await httpRequest(d.hubPort, '/health');
     assert.deepEqual(health.json, { status: 'ok' });
     assert.equal((await httpRequest(d.hubPort, '/health/ready', { method: 'POST' })).status, 405);
+  });
+});
+
+describe('metrics: sessions by transport, subscriptions, auth outcomes, messages by source', { timeout: 60000 }, () => {
+  const SECRET = 'metrics-families-secret-0123456789';
+  let server;
+  const clients = [];
+  const streams = [];
+  before(async () => {
+    server = await startServer({ ini: { secret: SECRET, allow_anonymous: 1 } });
+  });
+  after(async () => {
+    for (const s of streams) s.close();
+    closeAll(clients);
+    await server?.stop();
+  });
+  const scrape = async () => parseProm((await httpRequest(server.wsPort, '/metrics', { headers: AUTH })).body);
+
+  it('counts each kind of session, the subscriptions, a refused token, /publish and broadcast()', async () => {
+    const ws = await connect(server.wsUrl);
+    clients.push(ws);
+    await ws.subscribe('fam');
+    streams.push(await openStream(server.wsPort, '/ws/sse?channels=fam,fam2'));
+    const poll = await httpRequest(server.wsPort, '/ws/poll?channels=fam', { timeout: 10000 });
+    assert.equal(poll.status, 200, poll.body);
+    // A malformed token is refused with 401: unauthenticated.
+    await assert.rejects(connect(`${server.wsUrl}?token=not-a-token`, { timeout: 5000 }));
+    const body = JSON.stringify({ type: 'publish', channels: ['fam'], data: { via: 'api' } });
+    const api = await httpRequest(server.wsPort, '/publish', {
+      method: 'POST', body, headers: { 'content-type': 'application/json', ...publishSignature(SECRET, body) },
+    });
+    assert.equal(api.status, 202, api.body);
+    await server.publish('fam', { via: 'php' });
+    await ws.next((m) => m.type === 'message' && m.data && m.data.via === 'php', 10000);
+    let p;
+    await waitFor(async () => {
+      p = await scrape();
+      return one(p, 'realtime_sessions', { protocol: 'native', transport: 'websocket' }) === 1
+        && one(p, 'realtime_sessions', { protocol: 'native', transport: 'sse' }) === 1
+        && one(p, 'realtime_sessions', { protocol: 'native', transport: 'longpoll' }) === 1
+        && one(p, 'realtime_sessions', { protocol: 'pusher', transport: 'websocket' }) === 0
+        && one(p, 'realtime_subscriptions') === 4
+        && one(p, 'realtime_auth_total', { outcome: 'unauthenticated' }) === 1
+        && one(p, 'realtime_auth_total', { outcome: 'ok' }) >= 2
+        && one(p, 'realtime_messages_published_total', { source: 'publish_api' }) === 1
+        && one(p, 'realtime_messages_published_total', { source: 'php' }) >= 1
+        && one(p, 'realtime_delivery_latency_seconds_count') >= 2;
+    }, 10000, { interval: 200, message: () => `the families: ${JSON.stringify(p?.samples.filter((x) => /sessions|subscriptions|auth|published|latency_seconds_count/.test(x.name)))}` });
+    ws.close();
+    await waitFor(async () => one(await scrape(), 'realtime_sessions', { protocol: 'native', transport: 'websocket' }) === 0,
+      10000, { interval: 200, message: 'the closed session no longer counted' });
   });
 });
 
