@@ -188,7 +188,7 @@ describe('metrics: sessions by transport, subscriptions, auth outcomes, messages
   const clients = [];
   const streams = [];
   before(async () => {
-    server = await startServer({ ini: { secret: SECRET, allow_anonymous: 1 } });
+    server = await startServer({ ini: { secret: SECRET, allow_anonymous: 1, history: 'hist-*:100:3600' } });
   });
   after(async () => {
     for (const s of streams) s.close();
@@ -230,6 +230,21 @@ describe('metrics: sessions by transport, subscriptions, auth outcomes, messages
     ws.close();
     await waitFor(async () => one(await scrape(), 'realtime_sessions', { protocol: 'native', transport: 'websocket' }) === 0,
       10000, { interval: 200, message: 'the closed session no longer counted' });
+  });
+
+  it('counts recoveries: recovered, and not recovered (an unknown epoch)', async () => {
+    const c = await connect(server.wsUrl);
+    clients.push(c);
+    const first = await c.subscribe('hist-1');
+    await c.unsubscribe('hist-1');
+    await server.publish('hist-1', { n: 1 });
+    const back = await c.request({ action: 'subscribe', channel: 'hist-1', since: { offset: first.offset, epoch: first.epoch } });
+    assert.equal(back.recovered, true, JSON.stringify(back));
+    const lost = await c.request({ action: 'subscribe', channel: 'hist-2', since: { offset: 1, epoch: '0123456789abcdef' } });
+    assert.equal(lost.recovered, false, JSON.stringify(lost));
+    const p = await scrape();
+    assert.equal(one(p, 'realtime_recoveries_total', { outcome: 'recovered' }), 1);
+    assert.equal(one(p, 'realtime_recoveries_total', { outcome: 'not_recovered' }), 1);
   });
 });
 
