@@ -367,6 +367,18 @@ static void rt__link_tick(void *ctx)
 	}
 }
 
+static int rt__link_history_stats(void *ctx, uint64_t *out)
+{
+	(void) ctx;
+	if (rt__pool == NULL || rt_pool_history_size(rt__pool) == 0) {
+		return -ENOENT;
+	}
+	out[RT_STAT_HISTORY_BYTES] = rt_pool_history_size(rt__pool);
+	rt_pool_history_losses(rt__pool, &out[RT_STAT_HISTORY_EVICTED_MESSAGES],
+			&out[RT_STAT_HISTORY_EVICTED_CHANNELS], &out[RT_STAT_HISTORY_RESETS]);
+	return 0;
+}
+
 static void rt__link_stats(void *ctx, uint64_t *out)
 {
 	rt_broker *b = ctx;
@@ -604,6 +616,7 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.set_metrics = rt__link_set_metrics;
 	b->link.peer_metrics = rt__link_peer_metrics;
 	b->link.stats = rt__link_stats;
+	b->link.history_stats = rt__link_history_stats;
 	if (rt__pool != NULL) {
 		b->link.max_message = rt_pool_max_message(rt__pool);
 		snprintf(b->max_setting, sizeof(b->max_setting), "realtime.pool_memory=%u",

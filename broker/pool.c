@@ -585,6 +585,11 @@ int rt_pool_history_read(rt_pool *p, const char *channel, size_t len, const rt_p
 	return r;
 }
 
+size_t rt_pool_history_size(const rt_pool *p)
+{
+	return p->has_hist ? p->hist.len : 0;
+}
+
 void rt_pool_history_losses(rt_pool *p, uint64_t *evicted_messages, uint64_t *evicted_channels,
 		uint64_t *resets)
 {

@@ -91,6 +91,8 @@ int rt_pool_history_read(rt_pool *pool, const char *channel, size_t len, const r
  * channel, stores or channels found corrupt and started again. */
 void rt_pool_history_losses(rt_pool *pool, uint64_t *evicted_messages,
 		uint64_t *evicted_channels, uint64_t *resets);
+/* The history region's size in bytes (0: none). */
+size_t rt_pool_history_size(const rt_pool *pool);
 /* Returns how many hubs of app hold a slot (the one excepted included). */
 int rt_pool_wake(rt_pool *pool, uint64_t app, const rt_pool_member *except);
 

@@ -284,6 +284,33 @@ static void rt__busiest(rt_hub *hub, rt__top *top)
 	}
 }
 
+/* The history store every hub shares: read once, by the answering hub. */
+static void rt__history(rt_hub *hub, rt_sb *sb)
+{
+	uint64_t h[RT_STAT_HISTORY] = {0};
+	char line[1024];
+
+	if (!hub->has_link || hub->link.history_stats == NULL
+			|| hub->link.history_stats(hub->link.ctx, h) != 0) {
+		return;
+	}
+	snprintf(line, sizeof(line),
+			"# HELP realtime_history_bytes Size of the history store the server's hubs share "
+			"(realtime.history_memory).\n# TYPE realtime_history_bytes gauge\n"
+			"realtime_history_bytes %" PRIu64 "\n"
+			"# HELP realtime_history_evictions_total History lost before its limits said so: "
+			"messages overwritten while the store was full, channel records given to another "
+			"channel.\n# TYPE realtime_history_evictions_total counter\n"
+			"realtime_history_evictions_total{what=\"messages\"} %" PRIu64 "\n"
+			"realtime_history_evictions_total{what=\"channels\"} %" PRIu64 "\n"
+			"# HELP realtime_history_resets_total Times the history store or a channel was found "
+			"corrupt and started again.\n# TYPE realtime_history_resets_total counter\n"
+			"realtime_history_resets_total %" PRIu64 "\n",
+			h[RT_STAT_HISTORY_BYTES], h[RT_STAT_HISTORY_EVICTED_MESSAGES],
+			h[RT_STAT_HISTORY_EVICTED_CHANNELS], h[RT_STAT_HISTORY_RESETS]);
+	rt_sb_puts(sb, line);
+}
+
 static void rt__render(rt_hub *hub, rt_sb *sb)
 {
 	rt_hub_peer *peers = malloc(sizeof(*peers) * RT__HUBS);
@@ -349,6 +376,7 @@ static void rt__render(rt_hub *hub, rt_sb *sb)
 			"channels, over all channels of the app.\n# TYPE realtime_presence_members gauge\n"
 			"realtime_presence_members %" PRIu64 "\n", top.channels, top.members);
 	rt_sb_puts(sb, line);
+	rt__history(hub, sb);
 	snprintf(line, sizeof(line), "# HELP realtime_hubs Live hubs of the pool.\n"
 			"# TYPE realtime_hubs gauge\nrealtime_hubs %d\n"
 			"# HELP realtime_broker_up Whether the answering hub's broker reaches every hub.\n"

@@ -82,6 +82,15 @@ enum {
 	RT_STAT_BROKER
 };
 
+/* rt_hub_link.history_stats: the shared history store, server-wide. */
+enum {
+	RT_STAT_HISTORY_BYTES,             /* the store's size (realtime.history_memory) */
+	RT_STAT_HISTORY_EVICTED_MESSAGES,  /* overwritten while it was full */
+	RT_STAT_HISTORY_EVICTED_CHANNELS,  /* channel records given to another channel */
+	RT_STAT_HISTORY_RESETS,            /* found corrupt and started again */
+	RT_STAT_HISTORY
+};
+
 typedef struct rt_hub_link {
 	void *ctx;
 	/* The loop is running: start receiving (deliver with rt_hub_deliver). */
@@ -127,6 +136,9 @@ typedef struct rt_hub_link {
 	/* Optional, from the hub's tick: fills out[RT_STAT_BROKER] (left 0 where
 	 * the broker has no such figure). */
 	void (*stats)(void *ctx, uint64_t *out);
+	/* Optional (/metrics): the history store every hub of the server shares,
+	 * out[RT_STAT_HISTORY]; returns 0, or -ENOENT when there is none. */
+	int (*history_stats)(void *ctx, uint64_t *out);
 } rt_hub_link;
 
 /* Binds the listener on the calling thread, so that a port in use is

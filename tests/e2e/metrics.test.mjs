@@ -245,6 +245,11 @@ describe('metrics: sessions by transport, subscriptions, auth outcomes, messages
     const p = await scrape();
     assert.equal(one(p, 'realtime_recoveries_total', { outcome: 'recovered' }), 1);
     assert.equal(one(p, 'realtime_recoveries_total', { outcome: 'not_recovered' }), 1);
+    // The shared history store, once for the server (not summed over hubs).
+    assert.ok(one(p, 'realtime_history_bytes') >= 64 * 1024);
+    assert.equal(one(p, 'realtime_history_evictions_total', { what: 'messages' }), 0);
+    assert.equal(one(p, 'realtime_history_evictions_total', { what: 'channels' }), 0);
+    assert.equal(one(p, 'realtime_history_resets_total'), 0);
   });
 });
 
