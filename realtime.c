@@ -198,8 +198,10 @@ PHP_MINFO_FUNCTION(realtime)
 					(unsigned long long) st.redis_publish_dropped,
 					(unsigned long long) st.redis_publish_waiting);
 			php_info_print_table_row(2, "Redis publishes", seg);
+			php_info_print_table_row(2, "Redis", st.broker_connected ? "connected" : "down");
 		}
 	}
+	rt_hubs_detail_rows();
 	{
 		uint64_t handed_off, taken_over, handoff_closed;
 		rt_hub_handoff_totals(&handed_off, &taken_over, &handoff_closed);

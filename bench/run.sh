@@ -9,6 +9,7 @@
 #                           report goes to bench/results/<date>-quick/ unless --out
 # Options: --servers hub,nchan,ws,uws  --workloads a,b,c,d,e,f,g,p  --no-build
 #          --no-pin (do not pin server to CPU 0 and clients to CPU 1)  --out FILE
+#          --hub-so FILE: measure this build of the extension (no build)
 #          --repeats N: run (a)'s and (b)'s rate sweeps N times per server
 #            (default 3, 1 with --quick), in rounds interleaved across the
 #            servers (round 1: every server once, then round 2, ...), so that
@@ -27,7 +28,7 @@ set -euo pipefail
 # editing run.sh during a run cannot derail the run.
 {
 
-QUICK=0 BUILD=1 PIN=1 OUT= REPEATS=
+QUICK=0 BUILD=1 PIN=1 OUT= REPEATS= HUB_SO_GIVEN=
 SERVERS=hub,nchan,ws,uws
 WORKLOADS=a,b,c,d,e,f,g,p
 while (($#)); do
@@ -39,7 +40,8 @@ while (($#)); do
 	--workloads) WORKLOADS=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	--repeats) REPEATS=$2; shift ;;
-	-h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+	--hub-so) HUB_SO_GIVEN=$2; BUILD=0; shift ;;
+	-h|--help) sed -n '2,25p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -132,9 +134,14 @@ if ((BUILD)); then
 		log "scripts/build.sh failed (see $RUN_DIR/build.log); using the existing modules/realtime.so"
 	fi
 fi
-[[ -f $ROOT/modules/realtime.so ]] || { log "no modules/realtime.so"; exit 1; }
-# A private copy: a rebuild during the run must not change what is measured.
-cp "$ROOT/modules/realtime.so" "$RUN_DIR/realtime.so"
+if [[ -n $HUB_SO_GIVEN ]]; then
+	[[ -f $HUB_SO_GIVEN ]] || { log "no $HUB_SO_GIVEN"; exit 1; }
+	cp "$HUB_SO_GIVEN" "$RUN_DIR/realtime.so"
+else
+	[[ -f $ROOT/modules/realtime.so ]] || { log "no modules/realtime.so"; exit 1; }
+	# A private copy: a rebuild during the run must not change what is measured.
+	cp "$ROOT/modules/realtime.so" "$RUN_DIR/realtime.so"
+fi
 HUB_SO=$RUN_DIR/realtime.so
 make -C "$BENCH" >"$RUN_DIR/make.log" 2>&1 || { log "make -C bench failed"; cat "$RUN_DIR/make.log" >&2; exit 1; }
 
@@ -146,7 +153,7 @@ make -C "$BENCH" >"$RUN_DIR/make.log" 2>&1 || { log "make -C bench failed"; cat 
 	echo "git_commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
 	echo "git_dirty_files=$(git -C "$ROOT" status --porcelain 2>/dev/null | awk '{print $NF}' | grep -vc '^bench/' || true)"
 	echo "so_sha256=$(sha256sum "$HUB_SO" | cut -c1-16)"
-	echo "so_mtime=$(date -r "$ROOT/modules/realtime.so" '+%Y-%m-%d %H:%M:%S')"
+	echo "so_mtime=$(date -r "${HUB_SO_GIVEN:-$ROOT/modules/realtime.so}" '+%Y-%m-%d %H:%M:%S')"
 	echo "started=$(date '+%Y-%m-%d %H:%M:%S %Z')"
 	echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$RUN_DIR/env.txt"

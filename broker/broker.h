@@ -72,6 +72,9 @@ typedef struct rt_broker_ops {
 	/* Optional: the server's hubs as a process without a hub sees them
 	 * (memory: the named segment's slots), at most max; how many there are. */
 	int (*peers)(rt_broker *b, rt_hub_peer *out, int max);
+	/* Optional: the same hubs with their broker state and recent log lines
+	 * (php --ri realtime). */
+	int (*details)(rt_broker *b, rt_hub_detail *out, int max);
 	void (*close)(rt_broker *b);
 } rt_broker_ops;
 

@@ -358,6 +358,35 @@ static void rt__link_tick(void *ctx)
 		rt_log(RT_LOG_WARNING, "hub %u of this server died; forgetting its clients", dead[i]);
 		rt__publish_gone(b, dead[i], rt_hub_node_id(b->link_hub));
 	}
+	if (b->member != NULL) {
+		char recent[RT_HUB_RECENT][RT_HUB_RECENT_LEN];
+		_Static_assert(RT_HUB_RECENT_LEN == RT_LOG_RECENT_LEN, "one line length");
+		int k = rt_log_recent(recent, RT_HUB_RECENT, NULL);
+		rt_pool_set_detail(b->member, atomic_load_explicit(&b->overrun, memory_order_relaxed),
+				(const char (*)[RT_HUB_RECENT_LEN]) recent, k);
+	}
+}
+
+static int rt__link_history_stats(void *ctx, uint64_t *out)
+{
+	(void) ctx;
+	if (rt__pool == NULL || rt_pool_history_size(rt__pool) == 0) {
+		return -ENOENT;
+	}
+	out[RT_STAT_HISTORY_BYTES] = rt_pool_history_size(rt__pool);
+	rt_pool_history_losses(rt__pool, &out[RT_STAT_HISTORY_EVICTED_MESSAGES],
+			&out[RT_STAT_HISTORY_EVICTED_CHANNELS], &out[RT_STAT_HISTORY_RESETS]);
+	return 0;
+}
+
+static void rt__link_stats(void *ctx, uint64_t *out)
+{
+	rt_broker *b = ctx;
+
+	if (b->member != NULL) {
+		out[RT_STAT_BROKER_RING_LAG] = rt_pool_member_lag(b->member);
+	}
+	out[RT_STAT_BROKER_RING_OVERRUNS] = atomic_load_explicit(&b->overrun, memory_order_relaxed);
 }
 
 static void rt__link_set_load(void *ctx, uint32_t connections)
@@ -586,6 +615,8 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.history = rt__link_history;
 	b->link.set_metrics = rt__link_set_metrics;
 	b->link.peer_metrics = rt__link_peer_metrics;
+	b->link.stats = rt__link_stats;
+	b->link.history_stats = rt__link_history_stats;
 	if (rt__pool != NULL) {
 		b->link.max_message = rt_pool_max_message(rt__pool);
 		snprintf(b->max_setting, sizeof(b->max_setting), "realtime.pool_memory=%u",
@@ -937,6 +968,14 @@ static int rt__peers(rt_broker *b, rt_hub_peer *out, int max)
 	return rt__pool_peers(pool, b->app, out, max);
 }
 
+/* The same hubs with their ring state and recent log lines (php --ri). */
+static int rt__details(rt_broker *b, rt_hub_detail *out, int max)
+{
+	rt_pool *pool = rt__pool != NULL ? rt__pool : rt__segment_usable(b) ? b->seg : NULL;
+
+	return pool != NULL ? rt_pool_details(pool, b->app, out, max) : 0;
+}
+
 static void rt__close(rt_broker *b);
 
 void rt_broker_memory_describe(const rt_config *cfg, char *out, size_t len)
@@ -986,5 +1025,6 @@ const rt_broker_ops rt_broker_memory = {
 	.history = rt__history,
 	.stats = rt__stats,
 	.peers = rt__peers,
+	.details = rt__details,
 	.close = rt__close,
 };

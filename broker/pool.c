@@ -23,7 +23,7 @@
 #define RT_POOL_STR_(x) #x
 #define RT_POOL_STR(x) RT_POOL_STR_(x)
 /* Raised whenever rt__shared or rt__slot changes meaning. */
-#define RT_POOL_LAYOUT_VERSION 4u
+#define RT_POOL_LAYOUT_VERSION 5u
 #define RT_ENTRY_PAD 1u
 /* Entries copied out per lock; one larger entry is copied out alone, into
  * a scratch buffer grown to its size (at most rt__max_entry). */
@@ -41,6 +41,12 @@ typedef struct rt__slot {
 	/* The hub's counters for /metrics (rt_pool_set_metrics): written by its
 	 * own process only, read by any; plain numbers, never used as sizes. */
 	_Atomic uint64_t metrics[RT_POOL_METRICS];
+	/* rt_pool_set_detail, for `php --ri realtime`: an odd recent_seq means
+	 * a write is under way (readers retry, then take what they find). */
+	_Atomic uint64_t ring_lag, overruns;
+	_Atomic uint32_t recent_seq;
+	uint32_t recent_count;
+	char recent[RT_HUB_RECENT][RT_HUB_RECENT_LEN];
 } rt__slot;
 
 typedef struct rt__entry {
@@ -453,7 +459,7 @@ RT_HOT int rt_pool_append_at(rt_pool *p, uint64_t app, const rt_msg *msg, rt_pos
 {
 	const rt_history_rule *stack_rules[16], **rules = NULL;
 	rt_pos stack_pos[16], *pos = NULL;
-	rt_msg with_pos;
+	rt_msg with_pos, unstamped;
 	const rt_msg *m = msg;
 	size_t len, need;
 	rt__entry e;
@@ -490,6 +496,15 @@ RT_HOT int rt_pool_append_at(rt_pool *p, uint64_t app, const rt_msg *msg, rt_pos
 	}
 	len = rt_msg_encoded_size(m);
 	need = sizeof(rt__entry) + rt__align8(len);
+	if (need > rt__max_entry(p) && m->born != 0) {
+		/* The publish time (metrics only) never makes a message too large:
+		 * one at the limit goes without it. */
+		unstamped = *m;
+		unstamped.born = 0;
+		m = &unstamped;
+		len = rt_msg_encoded_size(m);
+		need = sizeof(rt__entry) + rt__align8(len);
+	}
 	if (need > rt__max_entry(p) || len > UINT32_MAX) {
 		snprintf(err, errlen, "a message of %zu bytes is larger than %zu bytes, the most "
 				"realtime.pool_memory=%llu carries (a message may use a quarter of it)",
@@ -568,6 +583,11 @@ int rt_pool_history_read(rt_pool *p, const char *channel, size_t len, const rt_p
 	r = rt_history_read(&p->hist, channel, len, &lim, rt__now_ms(), since, limit, fn, ctx, top);
 	rt__unlock(p);
 	return r;
+}
+
+size_t rt_pool_history_size(const rt_pool *p)
+{
+	return p->has_hist ? p->hist.len : 0;
 }
 
 void rt_pool_history_losses(rt_pool *p, uint64_t *evicted_messages, uint64_t *evicted_channels,
@@ -659,6 +679,10 @@ int rt_pool_join(rt_pool *p, uint64_t app, uint32_t node, rt_pool_member **out,
 		for (int k = 0; k < RT_POOL_METRICS; k++) {
 			atomic_store_explicit(&s->metrics[k], 0, memory_order_relaxed);
 		}
+		atomic_store(&s->ring_lag, 0);
+		atomic_store(&s->overruns, 0);
+		atomic_store(&s->recent_seq, 0);
+		s->recent_count = 0;
 		atomic_store(&s->pid, (int32_t) getpid());
 		m->rpos = p->s->head;
 		m->rmsgs = p->s->msgs;
@@ -836,6 +860,14 @@ uint64_t rt_pool_member_lost(const rt_pool_member *m)
 	return m->lost_msgs;
 }
 
+uint64_t rt_pool_member_lag(const rt_pool_member *m)
+{
+	/* Another process moves head: one relaxed load, never a torn value. */
+	uint64_t head = __atomic_load_n(&m->pool->s->head, __ATOMIC_RELAXED);
+
+	return head > m->rpos ? head - m->rpos : 0;
+}
+
 uint64_t rt_pool_drain(rt_pool_member *m, void (*cb)(void *ctx, rt_msg *msg), void *ctx)
 {
 	rt_pool_loss loss;
@@ -946,6 +978,71 @@ int rt_pool_peer_metrics(rt_pool *p, uint64_t app, rt_pool_peer *peers, uint64_t
 						atomic_load_explicit(&s->metrics[k], memory_order_relaxed);
 			}
 			n++;
+		}
+	}
+	return n;
+}
+
+void rt_pool_set_detail(rt_pool_member *m, uint64_t overruns,
+		const char (*recent)[RT_HUB_RECENT_LEN], int n)
+{
+	rt__slot *s = &m->pool->s->slots[m->slot];
+	uint32_t seq = atomic_load_explicit(&s->recent_seq, memory_order_relaxed);
+
+	atomic_store_explicit(&s->ring_lag, rt_pool_member_lag(m), memory_order_relaxed);
+	atomic_store_explicit(&s->overruns, overruns, memory_order_relaxed);
+	n = n < 0 ? 0 : n > RT_HUB_RECENT ? RT_HUB_RECENT : n;
+	atomic_store_explicit(&s->recent_seq, seq | 1u, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	s->recent_count = (uint32_t) n;
+	memset(s->recent, 0, sizeof(s->recent));
+	for (int i = 0; i < n; i++) {
+		memcpy(s->recent[i], recent[i], RT_HUB_RECENT_LEN);
+		s->recent[i][RT_HUB_RECENT_LEN - 1] = '\0';
+	}
+	atomic_store_explicit(&s->recent_seq, (seq | 1u) + 1u, memory_order_release);
+}
+
+/* Copies slot s's lines into d, bounded and cleaned: another process may
+ * have written anything there, or be writing now. */
+static void rt__copy_recent(rt__slot *s, rt_hub_detail *d)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		uint32_t before = atomic_load_explicit(&s->recent_seq, memory_order_acquire);
+		uint32_t count = s->recent_count;
+		d->recent_count = count > RT_HUB_RECENT ? RT_HUB_RECENT : (int) count;
+		memcpy(d->recent, s->recent, sizeof(d->recent));
+		atomic_thread_fence(memory_order_acquire);
+		if (!(before & 1u) && atomic_load_explicit(&s->recent_seq, memory_order_relaxed) == before) {
+			break;
+		}
+	}
+	for (int i = 0; i < RT_HUB_RECENT; i++) {
+		char *line = d->recent[i];
+		line[RT_HUB_RECENT_LEN - 1] = '\0';
+		for (char *c = line; *c != '\0'; c++) {
+			if ((unsigned char) *c < 0x20 || *c == 0x7f) {
+				*c = '?';
+			}
+		}
+	}
+}
+
+int rt_pool_details(rt_pool *p, uint64_t app, rt_hub_detail *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < RT_POOL_SLOTS && n < max; i++) {
+		rt__slot *s = &p->s->slots[i];
+		int32_t pid = atomic_load(&s->pid);
+		if (pid > 0 && s->app == app) {
+			rt_hub_detail *d = &out[n++];
+			memset(d, 0, sizeof(*d));
+			d->node = s->node;
+			d->pid = pid;
+			d->ring_lag = atomic_load_explicit(&s->ring_lag, memory_order_relaxed);
+			d->overruns = atomic_load_explicit(&s->overruns, memory_order_relaxed);
+			rt__copy_recent(s, d);
 		}
 	}
 	return n;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hub/core/hub.h"
 #include "hub/model/msg.h"
 #include "hub/model/history_rules.h"
 
@@ -90,6 +91,8 @@ int rt_pool_history_read(rt_pool *pool, const char *channel, size_t len, const r
  * channel, stores or channels found corrupt and started again. */
 void rt_pool_history_losses(rt_pool *pool, uint64_t *evicted_messages,
 		uint64_t *evicted_channels, uint64_t *resets);
+/* The history region's size in bytes (0: none). */
+size_t rt_pool_history_size(const rt_pool *pool);
 /* Returns how many hubs of app hold a slot (the one excepted included). */
 int rt_pool_wake(rt_pool *pool, uint64_t app, const rt_pool_member *except);
 
@@ -115,6 +118,9 @@ size_t rt_pool_max_message(const rt_pool *pool);
 /* How many messages (entries of any app) the member has lost to overruns
  * and skips since it joined. */
 uint64_t rt_pool_member_lost(const rt_pool_member *m);
+/* How many bytes of the ring were written that the member has yet to read
+ * (its lag behind the writer; more than the ring's size: an overrun due). */
+uint64_t rt_pool_member_lag(const rt_pool_member *m);
 /* Frees the member's slot. */
 void rt_pool_leave(rt_pool_member *m);
 
@@ -143,6 +149,15 @@ void rt_pool_set_metrics(rt_pool_member *m, const uint64_t *values, int n);
  * Counters past RT_POOL_METRICS are left as they were. */
 int rt_pool_peer_metrics(rt_pool *pool, uint64_t app, rt_pool_peer *peers, uint64_t *values,
 		int nvalues, int max);
+/* Stores the member's overrun count, its lag and its process's recent log
+ * lines (at most RT_HUB_RECENT) in its slot, for the others to read. */
+void rt_pool_set_detail(rt_pool_member *m, uint64_t overruns,
+		const char (*recent)[RT_HUB_RECENT_LEN], int n);
+/* The live hubs of app with those details: at most max, returns how many.
+ * The lines come from shared memory: each is cut at its first NUL or its
+ * last byte and has its control bytes replaced, whatever another process
+ * wrote there. */
+int rt_pool_details(rt_pool *pool, uint64_t app, rt_hub_detail *out, int max);
 /* Whether a hub of app with this node id holds a slot. */
 int rt_pool_has_node(rt_pool *pool, uint64_t app, uint32_t node);
 /* The lowest node id of a live hub of app other than except, or 0. */

@@ -91,6 +91,8 @@ struct rt_broker {
 	_Atomic uint64_t stat_local_only, stat_unconfirmed, stat_queue_full, stat_outages;
 	_Atomic uint64_t stat_undecodable;
 	_Atomic int stat_connected;
+	uint64_t stat_reconnects;      /* hub thread only: back after a loss (/metrics) */
+	int ever_up;
 	uint64_t down_since;
 	int tearing_down;
 	/* State changes made while Redis was away, replayed when it is back. */
@@ -300,6 +302,7 @@ static int rt__route_msg(rt_broker *b, const rt_msg *msg, rt__send_fn send, char
 /* ---- hub side ---- */
 
 static void rt__connect_async(rt_broker *b);
+static void rt__link_stats(void *ctx, uint64_t *out);
 static int rt__send_async(rt_broker *b, const char *route, const char *data, size_t len,
 		char *err, size_t errlen);
 static void rt__hand_open(rt_broker *b);
@@ -488,6 +491,8 @@ static void rt__both_up(rt_broker *b)
 	}
 	b->attempts = 0;
 	uv_timer_stop(&b->guard);
+	b->stat_reconnects += b->ever_up ? 1 : 0;
+	b->ever_up = 1;
 	atomic_store(&b->stat_connected, 1);
 	b->cmd_waiting = b->sub_waiting = 0;
 	uv_timer_start(&b->probe, rt__on_probe, rt__probe_ms(b), rt__probe_ms(b));
@@ -1226,6 +1231,7 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.up = rt__link_up;
 	b->link.stop = rt__link_stop;
 	b->link.interest = rt__link_interest;
+	b->link.stats = rt__link_stats;
 	*out = b;
 	return 0;
 }
@@ -1306,6 +1312,17 @@ static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t errlen
 	}
 	r = rt__hand(b, msg, NULL, err, errlen);
 	return r == 1 ? rt__route_msg(b, msg, rt__sync_send, err, errlen) : r;
+}
+
+/* rt_hub_link.stats, on the hub thread. */
+static void rt__link_stats(void *ctx, uint64_t *out)
+{
+	rt_broker *b = ctx;
+
+	out[RT_STAT_BROKER_RECONNECTS] = b->stat_reconnects;
+	out[RT_STAT_BROKER_PUBLISH_FAILED] = atomic_load_explicit(&b->stat_publish_failed,
+			memory_order_relaxed) + atomic_load_explicit(&b->stat_publish_dropped,
+			memory_order_relaxed) + atomic_load_explicit(&b->stat_local_only, memory_order_relaxed);
 }
 
 static void rt__stats(rt_broker *b, rt_broker_stats *out)

@@ -111,6 +111,7 @@ RT_HOT static zend_result rt__publish_at(const char *function, rt_msg_type type,
 	zend_long max_outbound;
 
 	rt_msg_view(&msg, type, f);
+	msg.born = rt_msg_now_us(); /* for realtime_delivery_latency_seconds */
 	/* A message whose frame no client queue could hold is refused here:
 	 * sent, it would close every subscriber as a slow consumer. The
 	 * broker refuses what it cannot carry (realtime.pool_memory). */
@@ -131,6 +132,9 @@ RT_HOT static zend_result rt__publish_at(const char *function, rt_msg_type type,
 			r = ops->publish(broker, &msg, err, sizeof(err));
 		}
 		if (r == 0) {
+			if (hub != NULL) {
+				rt_hub_count_php_publish(hub);
+			}
 			return SUCCESS;
 		}
 	}

@@ -4,6 +4,7 @@
 
 #include "ext/hubs.h"
 #include "ext/lifecycle.h"
+#include "hub/util/log.h"
 
 /* Writes at most max hubs to out, returns how many it wrote. */
 static int rt__hubs(rt_hub_peer *out, int max)
@@ -68,4 +69,51 @@ void rt_hubs_info_row(void)
 	smart_str_0(&s);
 	php_info_print_table_row(2, "Pool hubs (node (pid): connections)", ZSTR_VAL(s.s));
 	smart_str_free(&s);
+}
+
+/* One row per hub of the pool: its broker's state and its process's last
+ * error and warning lines, as its slot says; without a pool, this
+ * process's own lines. */
+void rt_hubs_detail_rows(void)
+{
+	const rt_broker_ops *ops;
+	char err[256], title[64];
+	rt_broker *broker = rt_lifecycle_broker(&ops, err, sizeof(err));
+	rt_hub_detail *d;
+	int n = 0;
+
+	d = emalloc(sizeof(*d) * 256);
+	if (broker != NULL && ops->details != NULL) {
+		n = ops->details(broker, d, 256);
+	}
+	if (n <= 0) {
+		char recent[RT_LOG_RECENT][RT_LOG_RECENT_LEN];
+		int k = rt_log_recent(recent, RT_LOG_RECENT, NULL);
+		smart_str s = {0};
+		for (int i = 0; i < k; i++) {
+			smart_str_append_printf(&s, "%s%s", i ? " | " : "", recent[i]);
+		}
+		smart_str_0(&s);
+		php_info_print_table_row(2, "Recent errors (this process)", s.s ? ZSTR_VAL(s.s) : "none");
+		smart_str_free(&s);
+		efree(d);
+		return;
+	}
+	for (int i = 0; i < n && i < 256; i++) {
+		smart_str s = {0};
+		smart_str_append_printf(&s, "memory ring: %llu bytes behind, %llu messages lost to overruns; "
+				"recent errors: ", (unsigned long long) d[i].ring_lag,
+				(unsigned long long) d[i].overruns);
+		if (d[i].recent_count == 0) {
+			smart_str_appends(&s, "none");
+		}
+		for (int k = 0; k < d[i].recent_count && k < RT_HUB_RECENT; k++) {
+			smart_str_append_printf(&s, "%s%s", k ? " | " : "", d[i].recent[k]);
+		}
+		smart_str_0(&s);
+		snprintf(title, sizeof(title), "Hub %u (pid %d)", d[i].node, d[i].pid);
+		php_info_print_table_row(2, title, ZSTR_VAL(s.s));
+		smart_str_free(&s);
+	}
+	efree(d);
 }

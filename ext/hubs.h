@@ -10,5 +10,7 @@
 void rt_hubs_add_status(zval *arr);
 /* The same as one phpinfo() row, when this process runs a hub. */
 void rt_hubs_info_row(void);
+/* Rows of php --ri realtime: each hub's broker state and recent errors. */
+void rt_hubs_detail_rows(void);
 
 #endif

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 static void rt__dispatch(rt_hub *hub, rt_msg *msg);
+static void rt__observe_latency(rt_hub *hub, uint64_t born);
 static void rt__on_synced(uv_timer_t *t);
 
 /* ---- what connections call above them (hub/net/conn.h) ---- */
@@ -87,15 +88,27 @@ static void rt__conn_request(rt_conn *conn, int route, const char *body, size_t 
 	}
 }
 
+/* Counts how a connection's auth ended (/metrics), then lets it go on. */
+static void rt__auth_counted(rt_conn *conn, int status, rt_identity *identity,
+		const char *reason)
+{
+	int kind = status == 0 ? RT_STAT_AUTH_OK : status == 401 ? RT_STAT_AUTH_UNAUTHENTICATED
+			: status == 403 ? RT_STAT_AUTH_FORBIDDEN : status >= 500 ? RT_STAT_AUTH_UNAVAILABLE
+			: RT_STAT_AUTH_OTHER;
+
+	rt_stat_add(&conn->hub->stat_auth[kind], 1);
+	rt_conn_auth_finished(conn, status, identity, reason);
+}
+
 static void rt__conn_upgrade(rt_conn *conn)
 {
-	rt_auth_begin(conn, rt_conn_auth_finished);
+	rt_auth_begin(conn, rt__auth_counted);
 }
 
 static void rt__conn_upgrade_expired(rt_conn *conn)
 {
 	rt_auth_cancel(conn);
-	rt_conn_auth_finished(conn, 503, NULL, "authentication service did not answer in time");
+	rt__auth_counted(conn, 503, NULL, "authentication service did not answer in time");
 }
 
 static int rt__conn_admit(rt_conn *conn, rt_identity *identity)
@@ -874,6 +887,8 @@ static uint32_t rt__lowest_other(rt_hub *hub, uint32_t gone)
 
 static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 {
+	uint64_t delivered = atomic_load_explicit(&hub->net.stat_delivered, memory_order_relaxed);
+
 	if (rt_handoff_hold(hub, msg)) {
 		return; /* delivered once a handoff to this hub is in */
 	}
@@ -950,12 +965,42 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 		rt_handoff_fence(hub, msg);
 		break;
 	}
+	/* Only a message this hub wrote to a client of its own is observed. */
+	if (msg->born != 0 && atomic_load_explicit(&hub->net.stat_delivered,
+			memory_order_relaxed) != delivered) {
+		rt__observe_latency(hub, msg->born);
+	}
 	rt_msg_free(msg);
+}
+
+void rt_hub_count_php_publish(rt_hub *hub)
+{
+	/* PHP threads, not the loop: a locked add, once per broadcast() call. */
+	atomic_fetch_add_explicit(&hub->stat_source[RT_STAT_SRC_PHP], 1, memory_order_relaxed);
+}
+
+/* Once per message and hub, after its frames are queued to this hub's
+ * clients (written by rt_conn_flush later in the same loop turn). A clock
+ * that went back counts as 0; buckets are cumulative, as Prometheus has them. */
+static void rt__observe_latency(rt_hub *hub, uint64_t born)
+{
+	uint64_t now = rt_msg_now_us();
+	uint64_t us = now > born ? now - born : 0;
+
+	for (int i = RT_LATENCY_BUCKETS - 1; i >= 0 && us <= rt_metrics_latency_bounds[i]; i--) {
+		rt_stat_add(&hub->stat_latency[i], 1);
+	}
+	rt_stat_add(&hub->stat_latency[RT_LATENCY_BUCKETS], 1);
+	rt_stat_add(&hub->stat_latency[RT_LATENCY_BUCKETS + 1], us);
 }
 
 static int rt__publish_msg(rt_hub *hub, rt_msg *msg)
 {
 	int r;
+
+	if (msg->born == 0) {
+		msg->born = rt_msg_now_us();
+	}
 
 	if (!hub->has_link) {
 		rt__dispatch(hub, msg);

@@ -253,11 +253,13 @@ static void rt__on_sent(void *ctx, long status, const char *body, size_t len, co
 	w->inflight = NULL;
 	w->inflight_batch = NULL;
 	if (status >= 200 && status < 300) {
+		rt_stat_add(&w->hub->stat_webhooks_sent, 1);
 		if (b->attempts > 1) {
 			rt_log(RT_LOG_INFO, "webhook delivered after %d attempts", b->attempts);
 		}
 		rt__batch_free(b);
 	} else if (b->attempts >= RT_WEBHOOK_ATTEMPTS) {
+		rt_stat_add(&w->hub->stat_webhooks_failed, 1);
 		rt_log(RT_LOG_ERROR, "webhook to %s dropped after %d attempts: %s",
 				w->hub->cfg.webhook_url, b->attempts, error ? error : "error status");
 		rt__batch_free(b);

@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 # clang and its runtime (libFuzzer) build tests/fuzz.
 # php-laravel-framework (8.83, autoloaded from /usr/share/php/Illuminate/autoload.php)
 # and php8.2-sqlite3 (the queue's database driver) run laravel.test.mjs.
+# prometheus: metrics-prometheus.test.mjs runs the binary with its own config
+# on a free port (the system service, if the package starts one, is unused).
 packages=(
   build-essential git
   php8.2-dev php8.2-cli php8.2-fpm php-pear php-parser
@@ -20,6 +22,7 @@ packages=(
   valgrind chromium llvm
   clang libclang-rt-14-dev
   php-laravel-framework php8.2-sqlite3
+  prometheus
 )
 
 missing=()

@@ -23,31 +23,50 @@ typedef struct rt__metric {
 	const char *help;
 	size_t offset;
 	int per_hub;
+	const char *family;   /* NULL: the series up to its labels (a histogram's differs) */
+	int micro;            /* the counter is in microseconds, printed in seconds */
 } rt__metric;
 
 #define RT__AT(field) offsetof(rt_hub, field)
 #define RT__REFUSED(kind, reason) { "realtime_refusals_total{reason=\"" reason "\"}", "counter", \
 	"Connections and requests refused by a limit, by the setting that refused them.", \
-	RT__AT(net.stat_refused[kind]), 0 }
+	RT__AT(net.stat_refused[kind]), 0, NULL, 0 }
+
+#define RT__SESSIONS(kind, proto, transport) { "realtime_sessions{protocol=\"" proto \
+	"\",transport=\"" transport "\"}", "gauge", \
+	"Open client sessions, by protocol and transport (a long-polling session has no socket).", \
+	RT__AT(stat_sessions[kind]), 0, NULL, 0 }
+#define RT__SOURCE(src, name) { "realtime_messages_published_total{source=\"" name "\"}", \
+	"counter", "Messages published, by where they entered: php (broadcast() and the like in " \
+	"a process with a hub), publish_api (POST /publish), pusher_api, client_event.", \
+	RT__AT(stat_source[src]), 0, NULL, 0 }
+#define RT__AUTH(kind, name) { "realtime_auth_total{outcome=\"" name "\"}", "counter", \
+	"Connection authentications, by outcome (a refusal's HTTP status: 401 unauthenticated, " \
+	"403 forbidden, 5xx unavailable).", RT__AT(stat_auth[kind]), 0, NULL, 0 }
+#define RT__LATENCY_FAMILY "realtime_delivery_latency_seconds"
+#define RT__LATENCY_HELP "Publish-to-write latency: from the publish call to a hub's queueing of " \
+	"the message's frames to its own clients, once per message and hub."
+#define RT__LATENCY(i, le) { RT__LATENCY_FAMILY "_bucket{le=\"" le "\"}", "histogram", \
+	RT__LATENCY_HELP, RT__AT(stat_latency[i]), 0, RT__LATENCY_FAMILY, 0 }
 
 /* status.json reads rows 0, 2 and 3 (connections, dispatched, deliveries):
  * keep them there. */
 static const rt__metric rt__metrics[] = {
 	{ "realtime_connections", "gauge", "Open client connections.",
-		RT__AT(net.stat_connections), 1 },
+		RT__AT(net.stat_connections), 1, NULL, 0 },
 	{ "realtime_channels", "gauge", "Channels with subscribers on the hub (summed over hubs).",
-		RT__AT(stat_channels), 0 },
+		RT__AT(stat_channels), 0, NULL, 0 },
 	{ "realtime_messages_dispatched_total", "counter",
 		"Messages a hub took from the broker and fanned out to its clients (each hub of the "
 		"pool takes every message: the sum counts one message once per hub).",
-		RT__AT(stat_published), 1 },
+		RT__AT(stat_published), 1, NULL, 0 },
 	{ "realtime_deliveries_total", "counter", "Frames delivered to clients.",
-		RT__AT(net.stat_delivered), 1 },
+		RT__AT(net.stat_delivered), 1, NULL, 0 },
 	{ "realtime_slow_consumer_closes_total", "counter",
 		"Clients closed because they read too slowly (realtime.max_buffer).",
-		RT__AT(net.stat_slow), 0 },
+		RT__AT(net.stat_slow), 0, NULL, 0 },
 	{ "realtime_unauthorized_total", "counter", "Requests refused for their credentials.",
-		RT__AT(net.stat_unauthorized), 0 },
+		RT__AT(net.stat_unauthorized), 0, NULL, 0 },
 	RT__REFUSED(RT_REFUSE_CONNECTIONS, "max_connections"),
 	RT__REFUSED(RT_REFUSE_HANDSHAKES, "max_handshakes"),
 	RT__REFUSED(RT_REFUSE_PER_IP, "max_connections_per_ip"),
@@ -58,24 +77,78 @@ static const rt__metric rt__metrics[] = {
 	RT__REFUSED(RT_REFUSE_CHANNELS, "max_channels"),
 	RT__REFUSED(RT_REFUSE_PRESENCE_MEMBERS, "max_presence_members"),
 	{ "realtime_drops_total{reason=\"broker_refused\"}", "counter",
-		"Messages dropped, by reason.", RT__AT(stat_broker_refused), 0 },
+		"Messages dropped, by reason.", RT__AT(stat_broker_refused), 0, NULL, 0 },
 	{ "realtime_drops_total{reason=\"queue_full\"}", "counter",
-		"Messages dropped, by reason.", RT__AT(stat_queue_full), 0 },
+		"Messages dropped, by reason.", RT__AT(stat_queue_full), 0, NULL, 0 },
 	{ "realtime_broker_lost_bytes_total", "counter",
 		"Bytes of messages the broker could not hand over (ring overruns, corrupt entries).",
-		RT__AT(stat_broker_lost), 0 },
+		RT__AT(stat_broker_lost), 0, NULL, 0 },
 	{ "realtime_handoffs_total{direction=\"out\"}", "counter",
 		"Live connections handed between hubs: out = given to another hub, in = received.",
-		RT__AT(stat_handed_off), 0 },
+		RT__AT(stat_handed_off), 0, NULL, 0 },
 	{ "realtime_handoffs_total{direction=\"in\"}", "counter",
 		"Live connections handed between hubs: out = given to another hub, in = received.",
-		RT__AT(stat_taken_over), 0 },
+		RT__AT(stat_taken_over), 0, NULL, 0 },
 	{ "realtime_handoff_failures_total", "counter",
 		"Clients closed with 1001 for lack of a hub to take them.",
-		RT__AT(stat_handoff_closed), 0 },
+		RT__AT(stat_handoff_closed), 0, NULL, 0 },
 	{ "realtime_restart_closes_total", "counter",
 		"Clients closed with 1012 (Pusher 4200) because their process restarted.",
-		RT__AT(stat_closed_restart), 0 },
+		RT__AT(stat_closed_restart), 0, NULL, 0 },
+	RT__SESSIONS(RT_STAT_NATIVE_WS, "native", "websocket"),
+	RT__SESSIONS(RT_STAT_PUSHER_WS, "pusher", "websocket"),
+	RT__SESSIONS(RT_STAT_NATIVE_SSE, "native", "sse"),
+	RT__SESSIONS(RT_STAT_NATIVE_LONGPOLL, "native", "longpoll"),
+	{ "realtime_subscriptions", "gauge", "Channel subscriptions of the hubs' clients.",
+		RT__AT(stat_subscriptions), 1, NULL, 0 },
+	RT__SOURCE(RT_STAT_SRC_PHP, "php"),
+	RT__SOURCE(RT_STAT_SRC_PUBLISH_API, "publish_api"),
+	RT__SOURCE(RT_STAT_SRC_PUSHER_API, "pusher_api"),
+	RT__SOURCE(RT_STAT_SRC_CLIENT_EVENT, "client_event"),
+	{ "realtime_bytes_sent_total", "counter", "Bytes written to client sockets.",
+		RT__AT(net.stat_bytes_sent), 1, NULL, 0 },
+	RT__AUTH(RT_STAT_AUTH_OK, "ok"),
+	RT__AUTH(RT_STAT_AUTH_UNAUTHENTICATED, "unauthenticated"),
+	RT__AUTH(RT_STAT_AUTH_FORBIDDEN, "forbidden"),
+	RT__AUTH(RT_STAT_AUTH_UNAVAILABLE, "unavailable"),
+	RT__AUTH(RT_STAT_AUTH_OTHER, "other"),
+	{ "realtime_webhooks_total{outcome=\"delivered\"}", "counter",
+		"Webhook requests: delivered (2xx), failed (given up after the retries).",
+		RT__AT(stat_webhooks_sent), 0, NULL, 0 },
+	{ "realtime_webhooks_total{outcome=\"failed\"}", "counter",
+		"Webhook requests: delivered (2xx), failed (given up after the retries).",
+		RT__AT(stat_webhooks_failed), 0, NULL, 0 },
+	{ "realtime_recoveries_total{outcome=\"recovered\"}", "counter",
+		"Subscribes that asked to recover from a history position, by outcome.",
+		RT__AT(stat_recovered[1]), 0, NULL, 0 },
+	{ "realtime_recoveries_total{outcome=\"not_recovered\"}", "counter",
+		"Subscribes that asked to recover from a history position, by outcome.",
+		RT__AT(stat_recovered[0]), 0, NULL, 0 },
+	{ "realtime_ring_lag_bytes", "gauge",
+		"Bytes of the shared ring a hub has yet to read (memory broker), as of its last tick.",
+		RT__AT(stat_broker[RT_STAT_BROKER_RING_LAG]), 1, NULL, 0 },
+	{ "realtime_ring_overruns_total", "counter",
+		"Messages a hub lost because the ring's writer lapped it (memory broker).",
+		RT__AT(stat_broker[RT_STAT_BROKER_RING_OVERRUNS]), 0, NULL, 0 },
+	{ "realtime_redis_reconnects_total", "counter",
+		"Connections to Redis made again after a loss.",
+		RT__AT(stat_broker[RT_STAT_BROKER_RECONNECTS]), 0, NULL, 0 },
+	{ "realtime_redis_publish_failures_total", "counter",
+		"Messages Redis did not take (failed, dropped, or delivered only locally while down).",
+		RT__AT(stat_broker[RT_STAT_BROKER_PUBLISH_FAILED]), 0, NULL, 0 },
+	RT__LATENCY(0, "0.0001"), RT__LATENCY(1, "0.00025"), RT__LATENCY(2, "0.0005"),
+	RT__LATENCY(3, "0.001"), RT__LATENCY(4, "0.0025"), RT__LATENCY(5, "0.005"),
+	RT__LATENCY(6, "0.01"), RT__LATENCY(7, "0.025"), RT__LATENCY(8, "0.05"),
+	RT__LATENCY(9, "0.1"), RT__LATENCY(10, "0.25"), RT__LATENCY(11, "1"),
+	RT__LATENCY(RT_LATENCY_BUCKETS, "+Inf"),
+	{ "realtime_delivery_latency_seconds_sum", "histogram", RT__LATENCY_HELP,
+		RT__AT(stat_latency[RT_LATENCY_BUCKETS + 1]), 0, RT__LATENCY_FAMILY, 1 },
+	{ "realtime_delivery_latency_seconds_count", "histogram", RT__LATENCY_HELP,
+		RT__AT(stat_latency[RT_LATENCY_BUCKETS]), 0, RT__LATENCY_FAMILY, 0 },
+};
+
+const uint32_t rt_metrics_latency_bounds[RT_LATENCY_BUCKETS] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000,
 };
 
 #define RT__COUNT ((int) (sizeof(rt__metrics) / sizeof(rt__metrics[0])))
@@ -105,6 +178,13 @@ void rt_metrics_publish(rt_hub *hub)
 {
 	uint64_t v[RT__COUNT];
 
+	if (hub->has_link && hub->link.stats != NULL) {
+		uint64_t b[RT_STAT_BROKER] = {0};
+		hub->link.stats(hub->link.ctx, b);
+		for (int i = 0; i < RT_STAT_BROKER; i++) {
+			atomic_store_explicit(&hub->stat_broker[i], b[i], memory_order_relaxed);
+		}
+	}
 	if (hub->has_link && hub->link.set_metrics != NULL) {
 		rt_metrics_collect(hub, v, RT__COUNT);
 		hub->link.set_metrics(hub->link.ctx, v, RT__COUNT);
@@ -132,6 +212,12 @@ static size_t rt__family(const char *series)
 {
 	const char *brace = strchr(series, '{');
 	return brace ? (size_t) (brace - series) : strlen(series);
+}
+
+static const char *rt__family_name(const rt__metric *m, size_t *len)
+{
+	*len = m->family ? strlen(m->family) : rt__family(m->series);
+	return m->family ? m->family : m->series;
 }
 
 /* Every live hub's counters (peers, vals: RT__HUBS and RT__HUBS x RT__COUNT);
@@ -198,6 +284,33 @@ static void rt__busiest(rt_hub *hub, rt__top *top)
 	}
 }
 
+/* The history store every hub shares: read once, by the answering hub. */
+static void rt__history(rt_hub *hub, rt_sb *sb)
+{
+	uint64_t h[RT_STAT_HISTORY] = {0};
+	char line[1024];
+
+	if (!hub->has_link || hub->link.history_stats == NULL
+			|| hub->link.history_stats(hub->link.ctx, h) != 0) {
+		return;
+	}
+	snprintf(line, sizeof(line),
+			"# HELP realtime_history_bytes Size of the history store the server's hubs share "
+			"(realtime.history_memory).\n# TYPE realtime_history_bytes gauge\n"
+			"realtime_history_bytes %" PRIu64 "\n"
+			"# HELP realtime_history_evictions_total History lost before its limits said so: "
+			"messages overwritten while the store was full, channel records given to another "
+			"channel.\n# TYPE realtime_history_evictions_total counter\n"
+			"realtime_history_evictions_total{what=\"messages\"} %" PRIu64 "\n"
+			"realtime_history_evictions_total{what=\"channels\"} %" PRIu64 "\n"
+			"# HELP realtime_history_resets_total Times the history store or a channel was found "
+			"corrupt and started again.\n# TYPE realtime_history_resets_total counter\n"
+			"realtime_history_resets_total %" PRIu64 "\n",
+			h[RT_STAT_HISTORY_BYTES], h[RT_STAT_HISTORY_EVICTED_MESSAGES],
+			h[RT_STAT_HISTORY_EVICTED_CHANNELS], h[RT_STAT_HISTORY_RESETS]);
+	rt_sb_puts(sb, line);
+}
+
 static void rt__render(rt_hub *hub, rt_sb *sb)
 {
 	rt_hub_peer *peers = malloc(sizeof(*peers) * RT__HUBS);
@@ -214,19 +327,25 @@ static void rt__render(rt_hub *hub, rt_sb *sb)
 	n = rt__gather(hub, peers, vals);
 	for (int i = 0; i < RT__COUNT; i++) {
 		const rt__metric *m = &rt__metrics[i];
-		size_t fam = rt__family(m->series);
+		size_t fam, prev_fam = 0;
+		const char *name = rt__family_name(m, &fam);
+		const char *prev = i > 0 ? rt__family_name(&rt__metrics[i - 1], &prev_fam) : NULL;
 		uint64_t sum = 0;
 
-		if (i == 0 || fam != rt__family(rt__metrics[i - 1].series)
-				|| strncmp(m->series, rt__metrics[i - 1].series, fam) != 0) {
-			snprintf(line, sizeof(line), "# HELP %.*s %s\n# TYPE %.*s %s\n", (int) fam, m->series,
-					m->help, (int) fam, m->series, m->type);
+		if (prev == NULL || fam != prev_fam || strncmp(name, prev, fam) != 0) {
+			snprintf(line, sizeof(line), "# HELP %.*s %s\n# TYPE %.*s %s\n", (int) fam, name,
+					m->help, (int) fam, name, m->type);
 			rt_sb_puts(sb, line);
 		}
 		for (int h = 0; h < n; h++) {
 			sum += vals[(size_t) h * RT__COUNT + (size_t) i];
 		}
-		snprintf(line, sizeof(line), "%s %" PRIu64 "\n", m->series, sum);
+		if (m->micro) {
+			snprintf(line, sizeof(line), "%s %" PRIu64 ".%06" PRIu64 "\n", m->series,
+					sum / 1000000u, sum % 1000000u);
+		} else {
+			snprintf(line, sizeof(line), "%s %" PRIu64 "\n", m->series, sum);
+		}
 		rt_sb_puts(sb, line);
 	}
 	/* Per-hub series: realtime_hub_<family without realtime_>{hub,pid}. */
@@ -257,6 +376,7 @@ static void rt__render(rt_hub *hub, rt_sb *sb)
 			"channels, over all channels of the app.\n# TYPE realtime_presence_members gauge\n"
 			"realtime_presence_members %" PRIu64 "\n", top.channels, top.members);
 	rt_sb_puts(sb, line);
+	rt__history(hub, sb);
 	snprintf(line, sizeof(line), "# HELP realtime_hubs Live hubs of the pool.\n"
 			"# TYPE realtime_hubs gauge\nrealtime_hubs %d\n"
 			"# HELP realtime_broker_up Whether the answering hub's broker reaches every hub.\n"

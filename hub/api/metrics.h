@@ -8,10 +8,15 @@
 #include <stdint.h>
 
 #include "hub/core/hub.h"
+#include "hub/core/server.h"
 #include "hub/wire/http.h"
 
 /* Counters a hub can publish: the pool's slot holds as many (RT_POOL_METRICS). */
 #define RT_METRICS_MAX 64
+
+/* The upper bounds of the publish-to-write latency buckets
+ * (rt_hub.stat_latency), in microseconds. */
+extern const uint32_t rt_metrics_latency_bounds[RT_LATENCY_BUCKETS];
 
 /* The HTML of GET /status (hub/api/status_page.c). */
 extern const char rt_metrics_status_page[];

@@ -208,6 +208,7 @@ void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body
 	}
 	switch (hub->hooks->publish_api(hub, msg)) {
 	case 0:
+		rt_stat_add(&hub->stat_source[RT_STAT_SRC_PUBLISH_API], 1);
 		rt__reply(ans, 202, "{\"ok\":true}");
 		break;
 	case -EMSGSIZE:

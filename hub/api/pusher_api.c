@@ -510,6 +510,9 @@ static int rt__event_publish(rt_hub *hub, const rt__event *e)
 		msg = rt_msg_new(RT_MSG_PUBLISH, &f);
 		r = msg == NULL ? -ENOMEM : hub->hooks->publish_api(hub, msg);
 	}
+	if (r == 0) {
+		rt_stat_add(&hub->stat_source[RT_STAT_SRC_PUSHER_API], 1);
+	}
 	rt_sb_free(&data);
 	return r;
 }

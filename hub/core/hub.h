@@ -44,6 +44,20 @@ typedef struct rt_hub_peer {
 	uint32_t load;        /* its open connections, as it last said */
 } rt_hub_peer;
 
+/* A hub of this host's pool as its slot of the shared segment says, for
+ * `php --ri realtime`: its broker's state and its process's last error
+ * and warning lines (rt_log_recent; newest first, each NUL-terminated). */
+#define RT_HUB_RECENT 4
+#define RT_HUB_RECENT_LEN 120
+typedef struct rt_hub_detail {
+	uint32_t node;
+	int pid;
+	uint64_t ring_lag;    /* bytes of the ring it has yet to read */
+	uint64_t overruns;    /* messages it lost to ring overruns */
+	int recent_count;
+	char recent[RT_HUB_RECENT][RT_HUB_RECENT_LEN];
+} rt_hub_detail;
+
 /* What a history read found (rt_hub_link.history). */
 typedef struct rt_hub_history {
 	/* 1: the messages after `since` are all here (or no since was given);
@@ -59,6 +73,24 @@ typedef struct rt_hub_history {
 /* How a hub exchanges messages with the other hubs of its app (a broker).
  * Every function runs on the hub thread. Without a link, a hub is alone:
  * what it publishes it delivers itself. */
+/* rt_hub_link.stats: what a broker tells /metrics about itself. */
+enum {
+	RT_STAT_BROKER_RING_LAG,        /* bytes of the ring this hub has yet to read */
+	RT_STAT_BROKER_RING_OVERRUNS,   /* messages lost because the writer lapped this hub */
+	RT_STAT_BROKER_RECONNECTS,      /* connections to Redis made again after a loss */
+	RT_STAT_BROKER_PUBLISH_FAILED,  /* publishes the broker refused or failed */
+	RT_STAT_BROKER
+};
+
+/* rt_hub_link.history_stats: the shared history store, server-wide. */
+enum {
+	RT_STAT_HISTORY_BYTES,             /* the store's size (realtime.history_memory) */
+	RT_STAT_HISTORY_EVICTED_MESSAGES,  /* overwritten while it was full */
+	RT_STAT_HISTORY_EVICTED_CHANNELS,  /* channel records given to another channel */
+	RT_STAT_HISTORY_RESETS,            /* found corrupt and started again */
+	RT_STAT_HISTORY
+};
+
 typedef struct rt_hub_link {
 	void *ctx;
 	/* The loop is running: start receiving (deliver with rt_hub_deliver). */
@@ -101,6 +133,12 @@ typedef struct rt_hub_link {
 	 * read them, and reads every live hub's (see rt_pool_peer_metrics). */
 	void (*set_metrics)(void *ctx, const uint64_t *values, int n);
 	int (*peer_metrics)(void *ctx, rt_hub_peer *out, uint64_t *values, int n, int max);
+	/* Optional, from the hub's tick: fills out[RT_STAT_BROKER] (left 0 where
+	 * the broker has no such figure). */
+	void (*stats)(void *ctx, uint64_t *out);
+	/* Optional (/metrics): the history store every hub of the server shares,
+	 * out[RT_STAT_HISTORY]; returns 0, or -ENOENT when there is none. */
+	int (*history_stats)(void *ctx, uint64_t *out);
 } rt_hub_link;
 
 /* Binds the listener on the calling thread, so that a port in use is
@@ -128,6 +166,9 @@ void rt_hub_deliver(rt_hub *hub, rt_msg *msg);
 /* On the hub thread: a broker lost bytes of messages meant for this hub
  * (Realtime\status() broker_lost_bytes); the broker logs why. */
 void rt_hub_count_lost(rt_hub *hub, uint64_t bytes);
+/* Counts a message PHP published in this process (any thread), for the
+ * messages-by-source figure of /metrics. */
+void rt_hub_count_php_publish(rt_hub *hub);
 /* On the hub thread: 0 when msg, published from here, can reach every
  * subscriber (its frames fit realtime.max_outbound, and the broker carries
  * it); otherwise -EMSGSIZE with err naming the setting and its value. */

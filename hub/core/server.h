@@ -18,6 +18,18 @@
 struct rt_conn;
 struct rt_conn_handlers;
 
+/* rt_hub.stat_sessions: protocol x transport. */
+enum { RT_STAT_NATIVE_WS, RT_STAT_PUSHER_WS, RT_STAT_NATIVE_SSE, RT_STAT_NATIVE_LONGPOLL,
+	RT_STAT_KINDS };
+/* rt_hub.stat_source: where a message entered (the hub it entered). */
+enum { RT_STAT_SRC_PUBLISH_API, RT_STAT_SRC_PUSHER_API, RT_STAT_SRC_CLIENT_EVENT,
+	RT_STAT_SRC_PHP, RT_STAT_SOURCES };
+/* rt_hub.stat_auth: how a connection's or a channel's auth ended. */
+enum { RT_STAT_AUTH_OK, RT_STAT_AUTH_UNAUTHENTICATED, RT_STAT_AUTH_FORBIDDEN,
+	RT_STAT_AUTH_UNAVAILABLE, RT_STAT_AUTH_OTHER, RT_STAT_AUTH };
+/* Publish-to-write latency buckets: their upper bounds in microseconds. */
+#define RT_LATENCY_BUCKETS 12
+
 struct rt_hub {
 	rt_config cfg;
 	rt_net net;            /* the connections (hub/net/net.h) */
@@ -100,6 +112,18 @@ struct rt_hub {
 	struct rt_polling *polling;
 	_Atomic uint64_t stat_lp_sessions;    /* open now, at home here */
 	_Atomic uint64_t stat_lp_dropped;     /* events dropped from full queues */
+
+	/* Operability (hub/api/metrics.c): written on the loop thread only
+	 * (rt_stat_add: no locked instruction), read by the tick and /metrics. */
+	_Atomic uint64_t stat_sessions[RT_STAT_KINDS];   /* open now, by protocol x transport */
+	_Atomic uint64_t stat_subscriptions;             /* open now */
+	_Atomic uint64_t stat_source[RT_STAT_SOURCES];   /* messages published here, by source */
+	_Atomic uint64_t stat_auth[RT_STAT_AUTH];        /* auth outcomes, by reason */
+	_Atomic uint64_t stat_webhooks_sent;             /* webhook requests answered 2xx */
+	_Atomic uint64_t stat_webhooks_failed;           /* given up: error, timeout, non-2xx */
+	_Atomic uint64_t stat_recovered[2];              /* subscribes with a position: not, yes */
+	_Atomic uint64_t stat_broker[RT_STAT_BROKER];    /* the broker's figures (rt_hub_link.stats) */
+	_Atomic uint64_t stat_latency[RT_LATENCY_BUCKETS + 2]; /* buckets, then count, sum (us) */
 };
 
 /* The sessions of one user on this hub. */

@@ -1,6 +1,8 @@
 #include "hub/core/session.h"
 #include "hub/model/identity.h"
 #include "hub/net/limits.h"
+#include "hub/net/longpoll.h"
+#include "hub/wire/http.h"
 #include "hub/util/log.h"
 #include "hub/model/presence.h"
 #include "hub/model/view.h"
@@ -15,6 +17,18 @@
 
 static int rt__add_sub(rt_session *s, rt_sub *sub);
 static void rt__remove_sub(rt_session *s, rt_sub *sub);
+
+/* Counts the session as open, by protocol and transport (/metrics). */
+static void rt__count_open(rt_session *s)
+{
+	/* RT_PROTO_* are these path numbers (hub/proto/proto.h, a layer above). */
+	int kind = s->proto == RT_HTTP_WS_PUSHER ? RT_STAT_PUSHER_WS
+			: s->proto != RT_HTTP_STREAM_SSE ? RT_STAT_NATIVE_WS
+			: s->ops == &rt_longpoll_transport ? RT_STAT_NATIVE_LONGPOLL : RT_STAT_NATIVE_SSE;
+
+	rt_stat_add(&s->hub->stat_sessions[kind], 1);
+	s->stat_kind = (uint8_t) (kind + 1);
+}
 
 static void rt__update_channel_stat(rt_hub *hub)
 {
@@ -239,6 +253,7 @@ static int rt__add_sub(rt_session *s, rt_sub *sub)
 		s->sub_cap = cap;
 	}
 	s->subs[s->sub_count++] = sub;
+	rt_stat_add(&s->hub->stat_subscriptions, 1);
 	return 0;
 }
 
@@ -247,6 +262,7 @@ static void rt__remove_sub(rt_session *s, rt_sub *sub)
 	for (uint32_t i = 0; i < s->sub_count; i++) {
 		if (s->subs[i] == sub) {
 			s->subs[i] = s->subs[--s->sub_count];
+			rt_stat_add(&s->hub->stat_subscriptions, (uint64_t) -1);
 			return;
 		}
 	}
@@ -323,6 +339,7 @@ int rt_session_new(rt_hub *hub, const rt_transport_ops *ops, void *transport, in
 		rt_session_free(s);
 		return -ENOMEM;
 	}
+	rt__count_open(s);
 	*out = s;
 	return 0;
 }
@@ -344,6 +361,9 @@ void rt_session_free(rt_session *s)
 		return;
 	}
 	rt_session_leave_all(s);
+	if (s->stat_kind > 0) {
+		rt_stat_add(&s->hub->stat_sessions[s->stat_kind - 1], (uint64_t) -1);
+	}
 	rt_session_user_detach(s);
 	if (s->id_len) {
 		rt_map_remove(&s->hub->sessions_by_id, s->id, s->id_len);
@@ -596,6 +616,7 @@ int rt_session_client_event(rt_session *s, const char *channel, size_t len, int 
 	if (msg == NULL) {
 		return RT_CLIENT_EVENT_NOMEM;
 	}
+	rt_stat_add(&s->hub->stat_source[RT_STAT_SRC_CLIENT_EVENT], 1);
 	s->hub->hooks->publish(s->hub, msg);
 	return RT_CLIENT_EVENT_OK;
 }
@@ -651,6 +672,7 @@ int rt_session_restore(rt_hub *hub, const rt_transport_ops *ops, void *transport
 	s->bucket_time = hub->net.now - (img->bucket_age < hub->net.now ? img->bucket_age : 0);
 	s->sub_tokens = img->sub_tokens;
 	s->sub_time = hub->net.now - (img->sub_age < hub->net.now ? img->sub_age : 0);
+	rt__count_open(s);
 	*out = s;
 	return 0;
 }

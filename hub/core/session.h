@@ -39,6 +39,7 @@ typedef struct rt_session {
 	const struct rt_proto_ops *protocol; /* how it speaks (hub/proto/proto.h) */
 	uint8_t proto;                /* RT_PROTO_*: protocol's index, for rt_frames */
 	uint8_t moved_in;             /* RT_SESSION_*: restored from another hub's image */
+	uint8_t stat_kind;            /* 1 + its RT_STAT_* kind in rt_hub.stat_sessions; 0: none */
 	uint8_t id_len;
 	char id[32];                  /* "<node>.<random>", also Pusher's socket_id */
 } rt_session;

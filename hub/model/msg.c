@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Copies src and a NUL to *cursor, never past end. */
 static int rt__copy(char **cursor, const char *end, rt_str *dst, rt_str src)
@@ -100,6 +101,7 @@ rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *f)
 	msg->query = f->query;
 	msg->origin = f->origin;
 	msg->count = f->count;
+	msg->born = 0;
 	return msg;
 }
 
@@ -117,6 +119,15 @@ RT_HOT void rt_msg_view(rt_msg *out, rt_msg_type type, const rt_msg_fields *f)
 	out->origin = f->origin;
 	out->count = f->count;
 	out->positions = (rt_pos *) f->positions;
+	out->born = 0;
+}
+
+uint64_t rt_msg_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
 rt_msg *rt_msg_copy(const rt_msg *msg)
@@ -135,6 +146,9 @@ rt_msg *rt_msg_copy(const rt_msg *msg)
 	f.count = msg->count;
 	f.positions = msg->positions;
 	copy = rt_msg_new(msg->type, &f);
+	if (copy != NULL) {
+		copy->born = msg->born;
+	}
 	if (copy != NULL && copy->query != NULL) {
 		rt_query_retain(copy->query); /* each message releases its own reference */
 	}
@@ -152,10 +166,12 @@ void rt_msg_free(rt_msg *msg)
 /* Layout: type u8, origin u32, count u32, channel count u16, then for each
  * of the channels, event, data, exclude and target: a u32 length (0xffffffff
  * for an absent string) and the bytes; with positions, then a u16 count
- * (the channel count) and a u64 offset and u64 epoch per channel. Little-endian, as both ends are on
+ * (the channel count) and a u64 offset and u64 epoch per channel; with a
+ * publish time (born), the type's high bit set and a u64 at the very end. Little-endian, as both ends are on
  * the same kind of machine (one host for the memory broker; Redis peers are
  * assumed alike too). */
 #define RT_ABSENT 0xffffffffu
+#define RT_MSG_STAMPED 0x80
 
 RT_HOT static size_t rt__str_size(rt_str s)
 {
@@ -171,6 +187,9 @@ RT_HOT size_t rt_msg_encoded_size(const rt_msg *m)
 	}
 	if (m->positions != NULL) {
 		n += 2 + (size_t) m->channel_count * 16;
+	}
+	if (m->born != 0) {
+		n += 8;
 	}
 	return n + rt__str_size(m->event) + rt__str_size(m->data) + rt__str_size(m->exclude)
 			+ rt__str_size(m->target);
@@ -201,7 +220,7 @@ RT_HOT size_t rt_msg_encode(const rt_msg *m, char *out, size_t outlen)
 	if (n > outlen || m->channel_count > 0xffff) {
 		return 0;
 	}
-	*p++ = (char) m->type;
+	*p++ = (char) (m->type | (m->born != 0 ? RT_MSG_STAMPED : 0));
 	p = rt__put_u32(p, m->origin);
 	p = rt__put_u32(p, m->count);
 	memcpy(p, &cc, 2);
@@ -221,6 +240,9 @@ RT_HOT size_t rt_msg_encode(const rt_msg *m, char *out, size_t outlen)
 			memcpy(p + 8, &m->positions[i].epoch, 8);
 			p += 16;
 		}
+	}
+	if (m->born != 0) {
+		memcpy(p, &m->born, 8);
 	}
 	return n;
 }
@@ -270,6 +292,7 @@ rt_msg *rt_msg_decode(const char *in, size_t len)
 	rt_msg_type type;
 	uint16_t cc;
 	rt_msg *msg;
+	uint64_t born = 0;
 
 	/* Before any pointer arithmetic: in may be NULL when len is 0. */
 	if (in == NULL || len < 11) {
@@ -279,6 +302,15 @@ rt_msg *rt_msg_decode(const char *in, size_t len)
 	r.end = in + len;
 	r.bad = 0;
 	type = (rt_msg_type) (unsigned char) *r.p++;
+	if (type & RT_MSG_STAMPED) {
+		/* The publish time is the last 8 bytes: the rest reads as unstamped. */
+		if (len < 11 + 8) {
+			return NULL;
+		}
+		type = (rt_msg_type) (type & ~RT_MSG_STAMPED);
+		r.end -= 8;
+		memcpy(&born, r.end, 8);
+	}
 	if (type < RT_MSG_PUBLISH || type > RT_MSG_HANDOFF || type == RT_MSG_QUERY || type == RT_MSG_STOP) {
 		return NULL;
 	}
@@ -334,6 +366,9 @@ rt_msg *rt_msg_decode(const char *in, size_t len)
 		}
 	}
 	msg = (r.bad || r.p != r.end) ? NULL : rt_msg_new(type, &f);
+	if (msg != NULL) {
+		msg->born = born;
+	}
 	free(channels);
 	free(positions);
 	return msg;

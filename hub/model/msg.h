@@ -78,7 +78,14 @@ typedef struct rt_msg {
 	uint32_t origin;
 	uint32_t count;
 	rt_pos *positions;       /* NULL, or channel_count of them */
+	/* When it was published (rt_msg_now_us), for the latency histogram of
+	 * /metrics; 0: unknown. Travels with the message, not a trusted value. */
+	uint64_t born;
 } rt_msg;
+
+/* Microseconds of CLOCK_REALTIME (one clock for every process of a host,
+ * and for hosts that share a Redis broker with their clocks in sync). */
+uint64_t rt_msg_now_us(void);
 
 /* Copies every field into one allocation. NULL when out of memory. */
 rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *fields);

@@ -158,7 +158,7 @@ void rt_conn_send(rt_conn *conn, rt_buf *frame)
 		rt__close_soon(conn);
 		return;
 	}
-	atomic_fetch_add_explicit(&net->stat_delivered, 1, memory_order_relaxed);
+	rt_stat_add(&net->stat_delivered, 1); /* the hot path: no locked add */
 	rt__mark_dirty(conn);
 }
 
@@ -230,6 +230,7 @@ static ssize_t rt__send_now(rt_conn *conn, const uv_buf_t *bufs, uint32_t n)
 	if (r < 0) {
 		return errno == EAGAIN || errno == EWOULDBLOCK ? UV_EAGAIN : -errno;
 	}
+	rt_stat_add(&conn->net->stat_bytes_sent, (uint64_t) r);
 	return r;
 }
 
@@ -272,6 +273,8 @@ void rt_conn_flush(rt_conn *conn)
 			conn->flags &= (uint16_t) ~RT_CONN_F_WRITING;
 			conn->inflight = 0;
 			rt_conn_close(conn);
+		} else {
+			rt_stat_add(&conn->net->stat_bytes_sent, total); /* counted once handed over */
 		}
 		return;
 	}

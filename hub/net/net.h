@@ -12,6 +12,7 @@
 #include "hub/model/config.h"
 #include "hub/util/log.h"
 #include "hub/util/map.h"
+#include "hub/util/stat.h"
 #include "hub/model/refusal.h"
 
 struct rt_conn;
@@ -33,6 +34,7 @@ typedef struct rt_net {
 	_Atomic uint64_t stat_delivered;
 	_Atomic uint64_t stat_slow;
 	_Atomic uint64_t stat_unauthorized; /* requests refused for their credentials */
+	_Atomic uint64_t stat_bytes_sent;   /* written to client sockets (rt_stat_add) */
 
 	/* Limits on what clients may cost (hub/net/limits.h). */
 	_Atomic uint64_t stat_refused[RT_REFUSE_COUNT];

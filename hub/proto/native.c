@@ -137,6 +137,7 @@ static void rt__subscribed(void *arg, const rt_hub_history *res)
 	}
 	if (w->has_since) {
 		rt_sb_puts(&sb, res->status == 1 ? ",\"recovered\":true" : ",\"recovered\":false");
+		rt_stat_add(&w->hub->stat_recovered[res->status == 1], 1);
 	}
 	if (rt_channel_is_presence(w->name, w->len)) {
 		rt_sb_puts(&sb, ",\"members\":");

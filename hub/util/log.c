@@ -10,6 +10,51 @@
 #include <unistd.h>
 
 static int rt__log_fd = 2;
+
+/* rt_log_recent's ring. A try-lock, never waited on: a line that finds it
+ * taken (another thread keeping one, or a lock a fork left held) is not
+ * kept, and logging never blocks. */
+static atomic_flag rt__recent_lock = ATOMIC_FLAG_INIT;
+static char rt__recent[RT_LOG_RECENT][RT_LOG_RECENT_LEN];
+static uint64_t rt__recent_seq;
+
+static void rt__keep_recent(const char *when, const char *level, const char *fmt, va_list ap)
+{
+	char *slot;
+	int n;
+
+	if (atomic_flag_test_and_set_explicit(&rt__recent_lock, memory_order_acquire)) {
+		return;
+	}
+	slot = rt__recent[rt__recent_seq % RT_LOG_RECENT];
+	n = snprintf(slot, RT_LOG_RECENT_LEN, "%s %s: ", when, level);
+	if (n > 0 && n < RT_LOG_RECENT_LEN) {
+		vsnprintf(slot + n, (size_t) (RT_LOG_RECENT_LEN - n), fmt, ap);
+	}
+	rt__recent_seq++;
+	atomic_flag_clear_explicit(&rt__recent_lock, memory_order_release);
+}
+
+int rt_log_recent(char (*out)[RT_LOG_RECENT_LEN], int max, uint64_t *seq)
+{
+	int n = 0;
+
+	if (atomic_flag_test_and_set_explicit(&rt__recent_lock, memory_order_acquire)) {
+		if (seq != NULL) {
+			*seq = 0;
+		}
+		return 0;
+	}
+	for (uint64_t i = rt__recent_seq; i > 0 && n < max && n < RT_LOG_RECENT; i--, n++) {
+		memcpy(out[n], rt__recent[(i - 1) % RT_LOG_RECENT], RT_LOG_RECENT_LEN);
+		out[n][RT_LOG_RECENT_LEN - 1] = '\0';
+	}
+	if (seq != NULL) {
+		*seq = rt__recent_seq;
+	}
+	atomic_flag_clear_explicit(&rt__recent_lock, memory_order_release);
+	return n;
+}
 static _Atomic int rt__log_format = RT_LOG_TEXT;
 static _Atomic int rt__log_level = RT_LOG_INFO;
 
@@ -123,10 +168,18 @@ static void rt__vlog(int level, unsigned long long held, const char *fmt, va_lis
 	size_t n;
 	int w;
 
+	gmtime_r(&now, &tm);
+	if (level <= RT_LOG_WARNING) {
+		char when[32];
+		va_list copy;
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		va_copy(copy, ap);
+		rt__keep_recent(when, names[level < 0 ? 0 : level], fmt, copy);
+		va_end(copy);
+	}
 	if (level > atomic_load_explicit(&rt__log_level, memory_order_relaxed)) {
 		return;
 	}
-	gmtime_r(&now, &tm);
 	if (atomic_load_explicit(&rt__log_format, memory_order_relaxed) == RT_LOG_JSON) {
 		char msg[1024], out[2300];
 		va_list copy;

@@ -4,6 +4,7 @@
 #define RT_HUB_LOG_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 enum { RT_LOG_ERROR, RT_LOG_WARNING, RT_LOG_INFO };
 
@@ -18,6 +19,14 @@ void rt_log_configure(int format, int min_level);
  * "info") value for what ("format" or "level"); -1 when invalid. */
 int rt_log_parse(const char *what, const char *value);
 void rt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The process's last few error and warning lines (whatever log_level
+ * lets out), for `php --ri realtime`: copies at most max of them, newest
+ * first, each NUL-terminated and cut to RT_LOG_RECENT_LEN - 1 bytes; returns
+ * how many, and sets *seq (NULL: not wanted) to how many were ever kept. */
+#define RT_LOG_RECENT 4
+#define RT_LOG_RECENT_LEN 120
+int rt_log_recent(char (*out)[RT_LOG_RECENT_LEN], int max, uint64_t *seq);
 
 /* A log line that something outside can repeat at will (a drop, a refusal)
  * goes through one of these per call site, so it cannot fill the disk: at

@@ -4,7 +4,7 @@
 // realtime.client_event_rate per second per connection.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { closeAll, connect, startServer, waitFor } from './lib/server.mjs';
+import { METRICS_KEY, closeAll, connect, httpRequest, startServer, waitFor } from './lib/server.mjs';
 import { connectWithToken, issueToken } from './lib/identity.mjs';
 
 const SECRET = 'client-events-secret';
@@ -85,6 +85,9 @@ describe('client events (realtime.client_events=1, client_event_rate=2)', () => 
     assert.deepEqual(sender.received.filter((m) => m.type === 'error'), [], 'no error for an accepted whisper');
     await flushAll(elsewhere);
     assert.deepEqual(elsewhere.received.filter((m) => m.type === 'whisper'), [], 'another channel got it');
+    // /metrics counts the two accepted whispers as client events (issue 16).
+    const text = (await httpRequest(server.wsPort, '/metrics', { headers: { authorization: `Bearer ${METRICS_KEY}` } })).body;
+    assert.match(text, /^realtime_messages_published_total\{source="client_event"\} 2$/m);
   });
 
   it('works on presence channels; data may be any JSON value or missing', async () => {

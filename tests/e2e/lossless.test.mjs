@@ -15,11 +15,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { connect, freePort, httpRequest, waitFor, publishSignature } from './lib/server.mjs';
+import { METRICS_KEY, connect, freePort, httpRequest, waitFor, publishSignature } from './lib/server.mjs';
 import { startRedis } from './lib/redis/redis.mjs';
 import { SECRET, privateExtension, startApp } from './lib/redis/apps.mjs';
 import { hubLog, namespaceOf, waitLog, waitRoute } from './lib/redis/cluster.mjs';
-import { cliServer } from './lib/pool/servers.mjs';
+import { SECRET as POOL_SECRET, cliServer } from './lib/pool/servers.mjs';
+import { phpBin, run } from './lib/pool/proc.mjs';
 import { nodeOf, publish, tokenFor, warmUp } from './lib/pool/clients.mjs';
 import { APP, backend } from './pusher-helpers.mjs';
 
@@ -116,6 +117,21 @@ describe('a hub the shared ring overtakes', () => {
     const lines = log.split('\n').filter((l) => l.includes(`realtime[${stopped}]`) && l.includes('fell behind the shared ring'));
     assert.equal(lines.length, 1, `log:\n${log.slice(-2000)}`);
     assert.match(lines[0], /lost \d+ messages \(\d+ bytes\): raise realtime\.pool_memory/);
+    // ...in /metrics, from any worker (issue 16)...
+    let overruns;
+    await waitFor(async () => {
+      const text = (await httpRequest(dep.hubPort, '/metrics', { headers: { authorization: `Bearer ${METRICS_KEY}` } })).body;
+      overruns = Number((/^realtime_ring_overruns_total (\d+)$/m.exec(text) || [])[1]);
+      return overruns >= 200;
+    }, 15000, { interval: 200, message: () => `realtime_ring_overruns_total ${overruns}` });
+    // ...and in php --ri realtime, on the overtaken hub's row with its log line.
+    let row;
+    await waitFor(async () => {
+      const ri = await run(phpBin(), ['-n', '-d', `extension=${dep.extension}`, '-d', `realtime.listen=${dep.hubAddr}`,
+        '-d', `realtime.secret=${POOL_SECRET}`, '-d', 'realtime.pool_memory=65536', '--ri', 'realtime'], { timeout: 20000 });
+      row = new RegExp(`^Hub ${victimNode} \\(pid ${stopped}\\) => memory ring: \\d+ bytes behind, (\\d+) messages lost to overruns; recent errors: (.*)$`, 'm').exec(ri.stdout);
+      return row && Number(row[1]) >= 200 && row[2].includes('fell behind the shared ring');
+    }, 15000, { interval: 300, message: () => `php --ri realtime's row of hub ${victimNode}: ${row?.[0]}` });
 
     // The member's arrival was among the lost messages: the resync brings it.
     await waitFor(async () => {

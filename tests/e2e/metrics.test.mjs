@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { launchChromium } from './lib/browser.mjs';
-import { METRICS_KEY, connect, httpRequest, startServer, waitFor } from './lib/server.mjs';
+import { METRICS_KEY, closeAll, connect, httpRequest, publishSignature, startServer, waitFor } from './lib/server.mjs';
+import { openStream } from './lib/sse.mjs';
 import { connectMany, expectAll, publish, spread, warmUp } from './lib/pool/clients.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
 import { startApp } from './lib/redis/apps.mjs';
@@ -46,7 +47,7 @@ export function parseProm(text) {
       assert.equal(rest.length, 0, where);
       assert.ok(['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type), where);
       assert.ok(!types.has(name), `TYPE twice: ${where}`);
-      assert.ok(!samples.some((s) => s.name === name), `TYPE after samples: ${where}`);
+      assert.ok(!samples.some((s) => s.name === name || ["bucket", "sum", "count"].some((x) => s.name === `${name}_${x}`)), `TYPE after samples: ${where}`);
       if (type === 'counter') assert.match(name, /_total$/, `a counter's name ends in _total: ${where}`);
       types.set(name, type);
       continue;
@@ -65,7 +66,11 @@ export function parseProm(text) {
     }
     const value = Number(m[4]);
     assert.ok(Number.isFinite(value) || /^[+-]Inf$|^NaN$/.test(m[4]), `bad value: ${where}`);
-    assert.ok(types.has(m[1]), `sample without TYPE: ${where}`);
+    // A histogram's samples are its family's _bucket (with le), _sum and _count.
+    const hist = /^(.*)_(bucket|sum|count)$/.exec(m[1]);
+    const family = types.has(m[1]) ? m[1] : hist && types.get(hist[1]) === 'histogram' ? hist[1] : null;
+    assert.ok(family, `sample without TYPE: ${where}`);
+    if (family !== m[1] && hist[2] === 'bucket') assert.match(String(labels.le), /^(\d+(\.\d+)?|\+Inf)$/, where);
     const key = `${m[1]}{${JSON.stringify(labels)}}`;
     assert.ok(!seen.has(key), `series twice: ${where}`);
     seen.add(key);
@@ -150,6 +155,18 @@ describe('metrics: /metrics and probes of a php-fpm pool of 4 workers', { timeou
     }
     assert.equal(one(p, 'realtime_broker_up'), 1);
     assert.ok(one(p, 'realtime_app_channels') >= 1);
+    // Issue 16's families: sessions by protocol and transport, auth
+    // outcomes, bytes, messages by source, the latency histogram.
+    assert.ok(one(p, 'realtime_sessions', { protocol: 'native', transport: 'websocket' }) >= N);
+    assert.ok(one(p, 'realtime_auth_total', { outcome: 'ok' }) >= N);
+    assert.ok(one(p, 'realtime_bytes_sent_total') > 0);
+    assert.ok(one(p, 'realtime_messages_published_total', { source: 'php' }) >= M);
+    assert.equal(p.types.get('realtime_delivery_latency_seconds'), 'histogram');
+    const buckets = p.samples.filter((x) => x.name === 'realtime_delivery_latency_seconds_bucket');
+    assert.equal(buckets.at(-1).labels.le, '+Inf');
+    for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i].value >= buckets[i - 1].value, 'cumulative buckets');
+    assert.equal(buckets.at(-1).value, one(p, 'realtime_delivery_latency_seconds_count'));
+    assert.ok(one(p, 'realtime_delivery_latency_seconds_count') >= M, 'each hub with subscribers observed each message');
   });
 
   it('answers the probes: /health/live and /health/ready 200, /health as before', async () => {
@@ -162,6 +179,77 @@ describe('metrics: /metrics and probes of a php-fpm pool of 4 workers', { timeou
     const health = await httpRequest(d.hubPort, '/health');
     assert.deepEqual(health.json, { status: 'ok' });
     assert.equal((await httpRequest(d.hubPort, '/health/ready', { method: 'POST' })).status, 405);
+  });
+});
+
+describe('metrics: sessions by transport, subscriptions, auth outcomes, messages by source', { timeout: 60000 }, () => {
+  const SECRET = 'metrics-families-secret-0123456789';
+  let server;
+  const clients = [];
+  const streams = [];
+  before(async () => {
+    server = await startServer({ ini: { secret: SECRET, allow_anonymous: 1, history: 'hist-*:100:3600' } });
+  });
+  after(async () => {
+    for (const s of streams) s.close();
+    closeAll(clients);
+    await server?.stop();
+  });
+  const scrape = async () => parseProm((await httpRequest(server.wsPort, '/metrics', { headers: AUTH })).body);
+
+  it('counts each kind of session, the subscriptions, a refused token, /publish and broadcast()', async () => {
+    const ws = await connect(server.wsUrl);
+    clients.push(ws);
+    await ws.subscribe('fam');
+    streams.push(await openStream(server.wsPort, '/ws/sse?channels=fam,fam2'));
+    const poll = await httpRequest(server.wsPort, '/ws/poll?channels=fam', { timeout: 10000 });
+    assert.equal(poll.status, 200, poll.body);
+    // A malformed token is refused with 401: unauthenticated.
+    await assert.rejects(connect(`${server.wsUrl}?token=not-a-token`, { timeout: 5000 }));
+    const body = JSON.stringify({ type: 'publish', channels: ['fam'], data: { via: 'api' } });
+    const api = await httpRequest(server.wsPort, '/publish', {
+      method: 'POST', body, headers: { 'content-type': 'application/json', ...publishSignature(SECRET, body) },
+    });
+    assert.equal(api.status, 202, api.body);
+    await server.publish('fam', { via: 'php' });
+    await ws.next((m) => m.type === 'message' && m.data && m.data.via === 'php', 10000);
+    let p;
+    await waitFor(async () => {
+      p = await scrape();
+      return one(p, 'realtime_sessions', { protocol: 'native', transport: 'websocket' }) === 1
+        && one(p, 'realtime_sessions', { protocol: 'native', transport: 'sse' }) === 1
+        && one(p, 'realtime_sessions', { protocol: 'native', transport: 'longpoll' }) === 1
+        && one(p, 'realtime_sessions', { protocol: 'pusher', transport: 'websocket' }) === 0
+        && one(p, 'realtime_subscriptions') === 4
+        && one(p, 'realtime_auth_total', { outcome: 'unauthenticated' }) === 1
+        && one(p, 'realtime_auth_total', { outcome: 'ok' }) >= 2
+        && one(p, 'realtime_messages_published_total', { source: 'publish_api' }) === 1
+        && one(p, 'realtime_messages_published_total', { source: 'php' }) >= 1
+        && one(p, 'realtime_delivery_latency_seconds_count') >= 2;
+    }, 10000, { interval: 200, message: () => `the families: ${JSON.stringify(p?.samples.filter((x) => /sessions|subscriptions|auth|published|latency_seconds_count/.test(x.name)))}` });
+    ws.close();
+    await waitFor(async () => one(await scrape(), 'realtime_sessions', { protocol: 'native', transport: 'websocket' }) === 0,
+      10000, { interval: 200, message: 'the closed session no longer counted' });
+  });
+
+  it('counts recoveries: recovered, and not recovered (an unknown epoch)', async () => {
+    const c = await connect(server.wsUrl);
+    clients.push(c);
+    const first = await c.subscribe('hist-1');
+    await c.unsubscribe('hist-1');
+    await server.publish('hist-1', { n: 1 });
+    const back = await c.request({ action: 'subscribe', channel: 'hist-1', since: { offset: first.offset, epoch: first.epoch } });
+    assert.equal(back.recovered, true, JSON.stringify(back));
+    const lost = await c.request({ action: 'subscribe', channel: 'hist-2', since: { offset: 1, epoch: '0123456789abcdef' } });
+    assert.equal(lost.recovered, false, JSON.stringify(lost));
+    const p = await scrape();
+    assert.equal(one(p, 'realtime_recoveries_total', { outcome: 'recovered' }), 1);
+    assert.equal(one(p, 'realtime_recoveries_total', { outcome: 'not_recovered' }), 1);
+    // The shared history store, once for the server (not summed over hubs).
+    assert.ok(one(p, 'realtime_history_bytes') >= 64 * 1024);
+    assert.equal(one(p, 'realtime_history_evictions_total', { what: 'messages' }), 0);
+    assert.equal(one(p, 'realtime_history_evictions_total', { what: 'channels' }), 0);
+    assert.equal(one(p, 'realtime_history_resets_total'), 0);
   });
 });
 
@@ -192,6 +280,11 @@ describe('metrics: /health/ready follows the redis broker', { timeout: 60000 }, 
     assert.equal(one(p, 'realtime_broker_up'), 0);
     await redis.restart();
     await waitFor(async () => (await ready()).status === 200, 20000, { interval: 100, message: '/health/ready to answer 200 once redis is back' });
+    // The reconnect is counted, and the broker is up again.
+    await waitFor(async () => {
+      const q = parseProm((await httpRequest(app.wsPort, '/metrics', { headers: AUTH })).body);
+      return one(q, 'realtime_redis_reconnects_total') >= 1 && one(q, 'realtime_broker_up') === 1;
+    }, 10000, { interval: 200, message: 'realtime_redis_reconnects_total >= 1 after redis came back' });
   });
 });
 

@@ -3,7 +3,7 @@
 // SDK's own validation.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { waitFor } from './lib/server.mjs';
+import { METRICS_KEY, httpRequest, waitFor } from './lib/server.mjs';
 import {
   APP,
   Clients,
@@ -67,6 +67,11 @@ describe('Pusher HTTP API', () => {
       const e = await recs[name].next((x) => x.event === 'Updated');
       assert.deepEqual(e.data, { n: 1, s: 'x' });
     }
+    // /metrics: the event counted once as from the Pusher API, the
+    // subscriber as a Pusher WebSocket session (issue 16).
+    const text = (await httpRequest(server.wsPort, '/metrics', { headers: { authorization: `Bearer ${METRICS_KEY}` } })).body;
+    assert.match(text, /^realtime_messages_published_total\{source="pusher_api"\} [1-9]\d*$/m);
+    assert.match(text, /^realtime_sessions\{protocol="pusher",transport="websocket"\} [1-9]\d*$/m);
   });
 
   it('skips the connection named by socket_id and reports channel info', async () => {

@@ -112,6 +112,11 @@ describe('named segment: php-fpm, CLI publishers of two users, a reload', () => 
     const row = /Pool hubs \(node \(pid\): connections\) => (.*)/.exec(ri.stdout);
     assert.ok(row, `php --ri realtime lists no pool hubs:\n${ri.stdout}${ri.stderr}`);
     for (const node of hubs) assert.match(row[1], new RegExp(`(^|, )${node} \\(pid \\d+\\): \\d+`), `hub ${node} in: ${row[1]}`);
+    // And a row a hub with its broker's state and its recent errors (issue 16).
+    for (const node of hubs) {
+      assert.match(ri.stdout, new RegExp(`^Hub ${node} \\(pid \\d+\\) => memory ring: \\d+ bytes behind, \\d+ messages lost to overruns; recent errors: .+$`, 'm'),
+        `php --ri realtime has no detail row for hub ${node}:\n${ri.stdout}`);
+    }
 
     const mine = await cli({ extension: dep.extension, listen: dep.hubAddr, script, tag: 'root-cli', n: 3 });
     assert.equal(mine.path, 'segment', `the pool user's CLI: ${JSON.stringify(mine)}`);

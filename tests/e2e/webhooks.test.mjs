@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { closeAll, startServer, waitFor, withTimeout } from './lib/server.mjs';
+import { METRICS_KEY, closeAll, httpRequest, startServer, waitFor, withTimeout } from './lib/server.mjs';
 import { connectWithToken, hmacHex, issueToken } from './lib/identity.mjs';
 
 const SECRET = 'webhook-token-secret';
@@ -131,6 +131,13 @@ describe('webhooks', () => {
       'channel_vacated hooked-public',
     ]);
     for (const r of receiver.to('/hooks')) assert.equal(r.headers['x-pusher-signature'], hmacHex(APP_SECRET, r.body));
+    // /metrics counts each request the receiver took (issue 16).
+    let counted;
+    await waitFor(async () => {
+      const text = (await httpRequest(hub.wsPort, '/metrics', { headers: { authorization: `Bearer ${METRICS_KEY}` } })).body;
+      counted = Number((/^realtime_webhooks_total\{outcome="delivered"\} (\d+)$/m.exec(text) || [])[1]);
+      return counted === receiver.to('/hooks').filter((r) => r.status >= 200 && r.status < 300).length;
+    }, 5000, { interval: 100, message: () => `realtime_webhooks_total{outcome="delivered"} ${counted}, the receiver took ${receiver.to('/hooks').length}` });
   });
 
   it('presence: occupied, member_added, member_removed, vacated in order; one member per user', async () => {

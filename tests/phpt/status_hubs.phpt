@@ -21,6 +21,8 @@ ob_start();
 phpinfo(INFO_MODULES);
 $info = ob_get_clean();
 var_dump(str_contains($info, "Pool hubs (node (pid): connections) => {$s['node_id']} (pid " . getmypid() . "): 0"));
+// Without a pool's segment: this process's recent errors (none logged here).
+var_dump(str_contains($info, "Recent errors (this process) => none"));
 var_dump(Realtime\stop());
 ?>
 --EXPECT--
@@ -31,5 +33,6 @@ int(1)
 bool(true)
 bool(true)
 int(0)
+bool(true)
 bool(true)
 bool(true)

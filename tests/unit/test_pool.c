@@ -50,6 +50,9 @@ static int publish(rt_pool *p, size_t len, char c, char *err, size_t errlen)
 	f.data.ptr = data;
 	f.data.len = len;
 	rt_msg_view(&msg, RT_MSG_PUBLISH, &f);
+	/* Stamped as broadcast() does: a message at the ring's limit still
+	 * crosses (the stamp is left out), one byte more is still refused. */
+	msg.born = rt_msg_now_us();
 	r = rt_pool_append(p, APP, &msg, err, errlen);
 	free(data);
 	return r;
@@ -339,6 +342,50 @@ RT_TEST(peers_report_loads)
 	rt_pool_unmap(p);
 }
 
+/* php --ri realtime reads each hub's ring state and recent log lines from
+ * its slot: bounded, cleaned of control bytes, zeroed for a new hub. */
+RT_TEST(details_report_lag_and_recent_lines)
+{
+	rt_pool *p;
+	rt_pool_member *a;
+	rt_hub_detail d[2];
+	char lines[RT_HUB_RECENT + 2][RT_HUB_RECENT_LEN];
+	rt_msg_fields f = {0};
+	rt_str ch = {"c", 1};
+	rt_msg *msg;
+	char err[200];
+
+	RT_ASSERT(rt_pool_map(&p, 64 * 1024, err, sizeof(err)) == 0);
+	RT_ASSERT(rt_pool_join(p, APP, 1, &a, err, sizeof(err)) == 0);
+	RT_ASSERT_EQ_INT(rt_pool_details(p, APP, d, 2), 1);
+	RT_ASSERT_EQ_INT(d[0].recent_count, 0);
+	RT_ASSERT(d[0].ring_lag == 0);
+	f.channels = &ch;
+	f.channel_count = 1;
+	f.data.ptr = "1";
+	f.data.len = 1;
+	msg = rt_msg_new(RT_MSG_PUBLISH, &f);
+	RT_ASSERT(msg != NULL && rt_pool_append(p, APP, msg, err, sizeof(err)) == 0);
+	rt_msg_free(msg);
+	/* A line filling its whole buffer, with no NUL, and control bytes. */
+	memset(lines, 'x', sizeof(lines));
+	memcpy(lines[1], "a\nb\x1b", 5);
+	rt_pool_set_detail(a, 3, (const char (*)[RT_HUB_RECENT_LEN]) lines, RT_HUB_RECENT + 2);
+	RT_ASSERT_EQ_INT(rt_pool_details(p, APP, d, 2), 1);
+	RT_ASSERT(d[0].ring_lag > 0);
+	RT_ASSERT(d[0].overruns == 3);
+	RT_ASSERT_EQ_INT(d[0].recent_count, RT_HUB_RECENT);
+	RT_ASSERT_EQ_INT(strlen(d[0].recent[0]), RT_HUB_RECENT_LEN - 1);
+	RT_ASSERT_EQ_STR(d[0].recent[1], "a?b?");
+	rt_pool_leave(a);
+	RT_ASSERT(rt_pool_join(p, APP, 2, &a, err, sizeof(err)) == 0);
+	RT_ASSERT_EQ_INT(rt_pool_details(p, APP, d, 2), 1);
+	RT_ASSERT_EQ_INT(d[0].recent_count, 0);
+	RT_ASSERT(d[0].overruns == 0);
+	rt_pool_leave(a);
+	rt_pool_unmap(p);
+}
+
 int main(void)
 {
 	RT_RUN(large_message_crosses);
@@ -348,5 +395,6 @@ int main(void)
 	RT_RUN(decode_refuses_every_truncation);
 	RT_RUN(decode_refuses_lying_lengths);
 	RT_RUN(peers_report_loads);
+	RT_RUN(details_report_lag_and_recent_lines);
 	return rt_test_summary();
 }
