@@ -310,6 +310,9 @@ rt_msg *rt_msg_decode(const char *in, size_t len)
 		type = (rt_msg_type) (type & ~RT_MSG_STAMPED);
 		r.end -= 8;
 		memcpy(&born, r.end, 8);
+		if (born == 0) {
+			return NULL; /* 0 means unstamped: such a message is never flagged */
+		}
 	}
 	if (type < RT_MSG_PUBLISH || type > RT_MSG_HANDOFF || type == RT_MSG_QUERY || type == RT_MSG_STOP) {
 		return NULL;
