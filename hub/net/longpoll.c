@@ -92,20 +92,26 @@ static void rt__l_send(void *t, rt_buf *frame)
 	rt__push(t, frame);
 }
 
-static void rt__l_send_text(void *t, const char *text, size_t len)
+/* Queues text as one event of the batch (event: NULL for a plain one). */
+static void rt__push_event(rt_longpoll *lp, const char *event, const char *text, size_t len)
 {
 	rt_sb sb;
 	rt_buf *b;
 
 	rt_sb_init(&sb);
-	rt_sse_event(&sb, NULL, text, len, 0);
+	rt_sse_event(&sb, event, text, len, 0);
 	b = sb.failed ? NULL : rt_buf_new(sb.len);
 	if (b != NULL) {
 		memcpy(b->data, sb.data, sb.len);
-		rt__push(t, b);
+		rt__push(lp, b);
 		rt_buf_unref(b);
 	}
 	rt_sb_free(&sb);
+}
+
+static void rt__l_send_text(void *t, const char *text, size_t len)
+{
+	rt__push_event(t, NULL, text, len);
 }
 
 static void rt__l_close(void *t, uint16_t code, const char *reason)
@@ -120,17 +126,7 @@ static void rt__l_close(void *t, uint16_t code, const char *reason)
 	n = snprintf(text, sizeof(text), "{\"type\":\"close\",\"code\":%u,\"reason\":\"%s\"}",
 			(unsigned) code, reason != NULL && strchr(reason, '"') == NULL ? reason : "");
 	if (n > 0 && (size_t) n < sizeof(text)) {
-		rt_sb sb;
-		rt_buf *b;
-		rt_sb_init(&sb);
-		rt_sse_event(&sb, "close", text, (size_t) n, 0);
-		b = sb.failed ? NULL : rt_buf_new(sb.len);
-		if (b != NULL) {
-			memcpy(b->data, sb.data, sb.len);
-			rt__push(lp, b);
-			rt_buf_unref(b);
-		}
-		rt_sb_free(&sb);
+		rt__push_event(lp, "close", text, (size_t) n);
 	}
 	lp->closed = 1;
 	if (lp->ready != NULL) {
