@@ -157,7 +157,7 @@ RT_HOT rt_broker *rt_lifecycle_broker(const rt_broker_ops **ops, char *err, size
  * drop (1006) and wait before reconnecting. This handler has the hub close
  * them with 1012 (Pusher 4200) first, within a bound, then lets the signal
  * kill as before. Only async-signal-safe calls. */
-#define RT_TERM_CLOSE_MS 500
+#define RT_TERM_CLOSE_MS 800  /* of the second before php-fpm's SIGKILL */
 static rt_hub *rt__term_hub;
 static pid_t rt__term_pid;
 
@@ -169,6 +169,11 @@ static void rt__on_sigterm(int sig)
 
 	if (hub != NULL && __atomic_load_n(&rt__term_pid, __ATOMIC_SEQ_CST) == getpid()) {
 		rt_hub_mark_restart(hub);
+		/* php-fpm sends SIGTERM to every worker at once (a reload or a
+		 * stop) or to one past request_terminate_timeout, and SIGKILL a
+		 * second later: a handoff gets part of that second, the closes
+		 * with 1012 the rest. */
+		rt_hub_cut_handoff(hub, RT_HUB_KILL_CUT_MS);
 		rt_hub_stop_in_handler(hub, RT_TERM_CLOSE_MS);
 	}
 	/* Zend may have wrapped this handler in its own during a request (its
@@ -260,6 +265,17 @@ int rt_lifecycle_start(char *err, size_t errlen)
 	return r;
 }
 
+/* While MSHUTDOWN holds php-fpm's SIGTERM back (rt_lifecycle_mshutdown),
+ * the stop watches for it. */
+static bool rt__watch_sigterm;
+
+static int rt__sigterm_pending(void)
+{
+	sigset_t pending;
+
+	return sigpending(&pending) == 0 && sigismember(&pending, SIGTERM) == 1;
+}
+
 bool rt_lifecycle_stop(void)
 {
 	rt_hub *hub;
@@ -276,7 +292,7 @@ bool rt_lifecycle_stop(void)
 	if (hub == NULL) {
 		return false;
 	}
-	if (rt_hub_stop(hub) == -ETIMEDOUT) {
+	if (rt_hub_stop_watching(hub, rt__watch_sigterm ? rt__sigterm_pending : NULL) == -ETIMEDOUT) {
 		pthread_mutex_lock(&rt__lock);
 		rt__hub_left_running = true;
 		rt__broker = NULL; /* its link is the running thread's: a new hub gets a new one */
@@ -514,6 +530,7 @@ void rt_lifecycle_mshutdown(void)
 		sigaddset(&term, SIGTERM);
 		if (hold) {
 			pthread_sigmask(SIG_BLOCK, &term, &old);
+			rt__watch_sigterm = true;
 		}
 		/* php-fpm and Apache replace their workers: reconnect at once. */
 		if (rt__restarting_server()) {
@@ -521,6 +538,7 @@ void rt_lifecycle_mshutdown(void)
 		}
 		rt_lifecycle_stop();
 		if (hold) {
+			rt__watch_sigterm = false;
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
 		}
 	}

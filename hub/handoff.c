@@ -85,6 +85,9 @@ struct rt_handoff_state {
 	                             * 4 waiting for what other hubs hand to this one,
 	                             * 5 waiting for clients' auth calls */
 	int stopping, finishing, snapshotting;
+	int cut;                    /* rt_handoff_cut: no hub of this server stays */
+	uint64_t cut_at;            /* uv_now() at which the cut falls (0: none) */
+	int done_due;               /* done runs on the timer's next turn */
 	uint32_t fence;
 	uint64_t started, deadline;
 	void (*done)(rt_hub *hub);
@@ -129,6 +132,7 @@ static void rt__read(rt__peer *p);
 static void rt__done(rt_handoff_state *h);
 static int rt__incoming_active(rt_handoff_state *h);
 static int rt__auth_count(rt_hub *hub);
+static int rt__cut_due(const rt_handoff_state *h);
 
 /* ---- datagrams out ---- */
 
@@ -597,11 +601,19 @@ static int rt__round(rt_handoff_state *h)
 static void rt__done(rt_handoff_state *h)
 {
 	h->phase = 3;
-	if (h->done != NULL) {
-		void (*done)(rt_hub *) = h->done;
-		h->done = NULL;
-		done(h->hub);
+	if (h->done == NULL) {
+		return;
 	}
+	/* Not from here: this may run inside the broker's delivery of the
+	 * fence, and the stop that follows ends the broker's link under it. */
+	if (h->has_timer) {
+		h->done_due = 1;
+		uv_timer_start(&h->timer, rt__on_timer, 0, RT__TICK_MS);
+		return;
+	}
+	void (*done)(rt_hub *) = h->done;
+	h->done = NULL;
+	done(h->hub);
 }
 
 /* A deferred start: once no hub hands anything to this one any more. */
@@ -611,6 +623,9 @@ static void rt__start_rounds(rt_handoff_state *h)
 
 	h->started = uv_now(&hub->loop);
 	h->deadline = h->started + hub->cfg.handoff_timeout;
+	if (h->cut_at != 0 && h->deadline > h->cut_at) {
+		h->deadline = h->cut_at;
+	}
 	/* New clients go to the hubs that stay. */
 	if (!uv_is_closing((uv_handle_t *) &hub->listener)) {
 		uv_close((uv_handle_t *) &hub->listener, NULL);
@@ -648,7 +663,7 @@ int rt_handoff_begin(rt_hub *hub, void (*done)(rt_hub *hub))
 		close(h->lfd);
 		h->lfd = -1;
 	}
-	if (!hub->cfg.handoff || !hub->has_link || hub->link.peers == NULL) {
+	if (!hub->cfg.handoff || rt__cut_due(h) || !hub->has_link || hub->link.peers == NULL) {
 		return 0;
 	}
 	if (rt__movable_count(hub) == 0 && rt__auth_count(hub) == 0 && !rt__incoming_active(h)) {
@@ -663,6 +678,66 @@ int rt_handoff_begin(rt_hub *hub, void (*done)(rt_hub *hub))
 	}
 	rt__start_rounds(h);
 	return 1; /* done has been called if it is over already */
+}
+
+/* The cut itself: what is on its way here is refused (its sender closes
+ * it), what this hub sent and has no answer for is closed by this hub, and
+ * the stop goes on. */
+static void rt__cut_now(rt_handoff_state *h)
+{
+	h->cut = 1;
+	/* Their senders see the link close and close what they sent. */
+	for (rt__peer *p = h->peers; p != NULL; p = p->next) {
+		if (!p->taker) {
+			rt__peer_close(p);
+			p->done = 1;
+		}
+	}
+	rt__maybe_release(h);
+	if (!h->stopping || h->phase == 0 || h->phase == 3) {
+		return; /* rt_handoff_begin now hands nothing off */
+	}
+	rt_log(RT_LOG_WARNING, "handoff: cut short after %u connection(s) moved: the server "
+			"stops this worker before the handoff could end, the rest are closed here",
+			h->n_taken);
+	h->deadline = 0;
+	if (h->phase == 4) {
+		h->phase = 0;
+		h->started = uv_now(&h->hub->loop);
+	}
+	rt__finish(h);
+}
+
+static int rt__cut_due(const rt_handoff_state *h)
+{
+	return h->cut || (h->cut_at != 0 && uv_now(&h->hub->loop) >= h->cut_at);
+}
+
+/* php-fpm's SIGTERM (a reload or a stop: every worker at once, with the
+ * SIGKILL a second later): peers that stay take what they can in the time
+ * given, but hubs that are leaving too would pass clients on to each other
+ * until the kill dropped them without a close frame. */
+void rt_handoff_cut(rt_hub *hub, unsigned within_ms)
+{
+	rt_handoff_state *h = hub->handoff;
+	uint64_t at = uv_now(&hub->loop) + within_ms;
+
+	if (h == NULL || h->cut) {
+		return;
+	}
+	if (within_ms == 0) {
+		rt__cut_now(h);
+		return;
+	}
+	if (h->cut_at == 0 || at < h->cut_at) {
+		h->cut_at = at;
+	}
+	if (h->stopping && h->phase != 0 && h->phase != 3) {
+		if (h->deadline > h->cut_at) {
+			h->deadline = h->cut_at;
+		}
+	}
+	rt__timer_on(h);
 }
 
 /* ---- taker ---- */
@@ -1278,6 +1353,20 @@ static void rt__on_timer(uv_timer_t *t)
 {
 	rt_handoff_state *h = t->data;
 	int busy = 0;
+
+	if (h->done_due) {
+		void (*done)(rt_hub *) = h->done;
+		h->done_due = 0;
+		h->done = NULL;
+		done(h->hub); /* the timer ticks on for links still open */
+		return;
+	}
+	if (!h->cut && rt__cut_due(h)) {
+		rt__cut_now(h);
+		if (h->done_due) {
+			return; /* the next turn goes on with the stop */
+		}
+	}
 
 	for (rt__peer *p = h->peers; p != NULL; p = p->next) {
 		if (!p->taker && (!p->done || p->pending != NULL) && rt__expired(p)) {

@@ -34,6 +34,10 @@ int rt_handoff_begin(rt_hub *hub, void (*done)(rt_hub *hub));
  * state is then in flux (sessions let go of before their takers announce
  * them), so it sends no whole-state report; its departure follows. */
 int rt_handoff_leaving(const rt_hub *hub);
+/* The process is killed soon (php-fpm's SIGTERM): a handoff in progress
+ * ends within within_ms (0: now), and none starts after that; what has no
+ * taker's answer by then is closed by this hub. */
+void rt_handoff_cut(rt_hub *hub, unsigned within_ms);
 /* Called for every message the hub dispatches: returns 1 when the message
  * is held (taken over) until a handoff to this hub is complete. */
 int rt_handoff_hold(rt_hub *hub, rt_msg *msg);

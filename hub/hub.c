@@ -316,6 +316,12 @@ static void rt__on_wake(uv_async_t *handle)
 
 	/* Before the lock: a stop asked from a signal handler may have
 	 * interrupted the thread that holds it. */
+	{
+		int cut = atomic_exchange(&hub->handoff_cut, 0);
+		if (cut > 0) {
+			rt_handoff_cut(hub, (unsigned) (cut - 1));
+		}
+	}
 	if (atomic_load(&hub->stop_asked)) {
 		rt__begin_stop(hub);
 	}
@@ -821,6 +827,13 @@ static void rt__begin_stop(rt_hub *hub)
 	if (hub->net.stopping) {
 		return;
 	}
+	if (hub->delivering > 0) {
+		/* Reached from a message the broker is handing over: the stop ends
+		 * the broker's link, which must not go under its own reader. */
+		atomic_store(&hub->stop_asked, 1);
+		uv_async_send(&hub->wake);
+		return;
+	}
 	/* First, while it still delivers, the clients move to hubs that stay;
 	 * the stop goes on when that is over. */
 	if (rt_handoff_begin(hub, rt__begin_stop)) {
@@ -1030,7 +1043,9 @@ static int rt__publish_api(rt_hub *hub, rt_msg *msg)
 
 void rt_hub_deliver(rt_hub *hub, rt_msg *msg)
 {
+	hub->delivering++;
 	rt__dispatch(hub, msg);
+	hub->delivering--;
 }
 
 uint32_t rt_hub_node_id(const rt_hub *hub)
@@ -1540,13 +1555,33 @@ static int rt__pin_module(void)
 	return 0;
 }
 
+static void rt__ms_later(struct timespec *t, uint32_t ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long) (ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static int rt__ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
 int rt_hub_stop(rt_hub *hub)
+{
+	return rt_hub_stop_watching(hub, NULL);
+}
+
+int rt_hub_stop_watching(rt_hub *hub, int (*server_ending)(void))
 {
 	static const rt_msg_fields none;
 	rt_msg *stop;
-	struct timespec deadline;
+	struct timespec deadline, now, until;
 	uint32_t wait_ms;
-	int stopped;
+	int stopped, cut = 0;
 	rt_msg *left;
 
 	/* Already ended by rt_hub_stop_in_handler: join and free. */
@@ -1563,17 +1598,27 @@ int rt_hub_stop(rt_hub *hub)
 	wait_ms = hub->cfg.shutdown_timeout + RT_STOP_SLACK_MS
 			+ (hub->cfg.handoff ? 2 * hub->cfg.handoff_timeout : 0);
 	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += wait_ms / 1000;
-	deadline.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	rt__ms_later(&deadline, wait_ms);
 	pthread_mutex_lock(&hub->lock);
 	hub->accepting_posts = 0;
 	while (!hub->stopped) {
-		if (pthread_cond_timedwait(&hub->stopped_cond, &hub->lock, &deadline) == ETIMEDOUT) {
-			break;
+		until = deadline;
+		if (server_ending != NULL && !cut) {
+			clock_gettime(CLOCK_REALTIME, &now);
+			rt__ms_later(&now, 20);
+			if (rt__ts_before(&now, &deadline)) {
+				until = now;
+			}
+		}
+		if (pthread_cond_timedwait(&hub->stopped_cond, &hub->lock, &until) == ETIMEDOUT) {
+			clock_gettime(CLOCK_REALTIME, &now);
+			if (!rt__ts_before(&now, &deadline)) {
+				break;
+			}
+			if (server_ending != NULL && !cut && server_ending()) {
+				cut = 1;
+				rt_hub_cut_handoff(hub, RT_HUB_KILL_CUT_MS);
+			}
 		}
 	}
 	stopped = hub->stopped;
@@ -1616,6 +1661,18 @@ void rt_hub_mark_restart(rt_hub *hub)
 	atomic_store(&hub->restart, 1);
 }
 
+void rt_hub_cut_handoff(rt_hub *hub, unsigned within_ms)
+{
+	if (atomic_load(&hub->finished)) {
+		return; /* its loop is closed: nothing to wake */
+	}
+	if (within_ms > 60000) {
+		within_ms = 60000;
+	}
+	atomic_store(&hub->handoff_cut, (int) within_ms + 1);
+	uv_async_send(&hub->wake);
+}
+
 int rt_hub_stop_in_handler(rt_hub *hub, unsigned max_ms)
 {
 	const struct timespec nap = {0, 2 * 1000000L};
@@ -1628,15 +1685,10 @@ int rt_hub_stop_in_handler(rt_hub *hub, unsigned max_ms)
 	atomic_store(&hub->stop_asked, 1);
 	uv_async_send(&hub->wake);
 	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += budget / 1000;
-	end.tv_nsec += (budget % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
+	rt__ms_later(&end, (uint32_t) budget);
 	while (!atomic_load(&hub->finished)) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)) {
+		if (!rt__ts_before(&now, &end)) {
 			return -ETIMEDOUT;
 		}
 		nanosleep(&nap, NULL);

@@ -103,7 +103,8 @@ typedef struct rt_hub_link {
 	int (*up)(void *ctx);
 	/* Optional, once a second: notice hubs that died. */
 	void (*tick)(void *ctx);
-	/* The hub is stopping: tell the others, then let go of the loop. */
+	/* The hub is stopping: tell the others, then let go of the loop.
+	 * Never called from inside a delivery (rt_hub_deliver). */
 	void (*stop)(void *ctx);
 	/* The largest encoded message (rt_msg_encoded_size) the broker carries,
 	 * and the setting that decides it; 0: no limit of its own. */
@@ -199,6 +200,19 @@ int rt_hub_post(rt_hub *hub, rt_msg *msg);
  * in time: then it is left running, detached, with its memory and this
  * module kept loaded, and -ETIMEDOUT is returned. */
 int rt_hub_stop(rt_hub *hub);
+/* rt_hub_stop, and while it waits, every 20 ms, asks kill_near (which may
+ * be NULL): once it says 1, the handoff is cut within RT_HUB_KILL_CUT_MS. */
+int rt_hub_stop_watching(rt_hub *hub, int (*kill_near)(void));
+
+/* The process is killed soon (php-fpm's SIGTERM: its SIGKILL follows a
+ * second later). Hubs that stay take what they can within within_ms (0:
+ * none); then the handoff ends (hub/handoff.h rt_handoff_cut) and the
+ * clients left are closed here, with their close frame, before the kill.
+ * Without it, hubs that all leave at once (a reload) pass clients on to
+ * each other until the kill. Async-signal-safe: an atomic and
+ * uv_async_send. */
+#define RT_HUB_KILL_CUT_MS 300
+void rt_hub_cut_handoff(rt_hub *hub, unsigned within_ms);
 
 /* The process ends but the server goes on (a worker of php-fpm or Apache):
  * the stop closes clients with 1012 (Pusher 4200), "reconnect at once",

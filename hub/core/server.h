@@ -58,6 +58,8 @@ struct rt_hub {
 	int stopped;          /* the loop thread has finished */
 	/* The stop of a signal handler (rt_hub_stop_in_handler): no lock. */
 	_Atomic int stop_asked;
+	_Atomic int handoff_cut; /* rt_hub_cut_handoff: no other hub stays */
+	int delivering;       /* inside rt_hub_deliver (the broker's reading) */
 	_Atomic int finished;   /* the loop thread has finished (read without the lock) */
 	_Atomic int restart;    /* the process ends, the server goes on (rt_hub_mark_restart) */
 	_Atomic uint64_t stat_closed_restart; /* clients closed with 1012 / Pusher 4200 */

@@ -70,7 +70,9 @@ static void down(fixture *f)
 	rt_broker_memory.postfork_shutdown();
 }
 
-static int up_auth(fixture *f, int hubs, const char *handoff, const char *auth_endpoint)
+/* extra: more settings, name then value, NULL-terminated (or NULL). */
+static int up_auth(fixture *f, int hubs, const char *handoff, const char *auth_endpoint,
+		const char *const *extra)
 {
 	char err[256] = "", listen[64];
 
@@ -87,6 +89,11 @@ static int up_auth(fixture *f, int hubs, const char *handoff, const char *auth_e
 			|| set(&f->cfg, "handoff", handoff) != 0
 			|| (auth_endpoint && set(&f->cfg, "auth_endpoint", auth_endpoint) != 0)) {
 		return -1;
+	}
+	for (; extra != NULL && extra[0] != NULL; extra += 2) {
+		if (set(&f->cfg, extra[0], extra[1]) != 0) {
+			return -1;
+		}
 	}
 	if (rt_broker_memory.prefork(&f->cfg, err, sizeof(err)) != 0) {
 		RT_FAIL_("prefork: %s", err);
@@ -111,7 +118,7 @@ static int up_auth(fixture *f, int hubs, const char *handoff, const char *auth_e
 
 static int up(fixture *f, int hubs, const char *handoff)
 {
-	return up_auth(f, hubs, handoff, NULL);
+	return up_auth(f, hubs, handoff, NULL, NULL);
 }
 
 static rt_msg *msg_of(rt_msg_type type, const char *channel, const char *event, const char *data,
@@ -547,9 +554,60 @@ RT_TEST(handoff_socket_refuses_strangers_and_garbage)
 	down(&f);
 }
 
+/* Until hub's handoff socket answers (want 1) or is gone (want 0). */
+static int wait_handoff_socket(rt_hub *hub, uint32_t node, int want)
+{
+	int64_t deadline = ws_deadline(WS_TIMEOUT_MS);
+
+	(void) hub;
+	while (ws_now_ms() < deadline) {
+		int probe = rt_fdpass_connect((int) getpid(), node);
+		if (probe >= 0) {
+			close(probe);
+		}
+		if ((probe >= 0) == want) {
+			return 0;
+		}
+		struct timespec nap = {0, 5 * 1000000L};
+		nanosleep(&nap, NULL);
+	}
+	return -1;
+}
+
+/* A cut with no time left (the kill is at hand): with a live taker at
+ * hand the hub hands nothing off, and its client is told to reconnect
+ * (1012) by its own hub. */
+RT_TEST(handoff_cut_before_the_stop_closes_with_1012)
+{
+	fixture f;
+	char id[32], reason[64];
+	int fd;
+	uint64_t handed = totals(0);
+
+	if (up(&f, 2, "1") != 0) {
+		down(&f);
+		return;
+	}
+	fd = open_on(&f, 0, "/ws", 0, id, sizeof(id));
+	RT_ASSERT(fd >= 0);
+	/* Hub 1 could take it: its handoff socket answers. */
+	RT_ASSERT_EQ_INT(wait_handoff_socket(f.h[1], rt_hub_node_id(f.h[1]), 1), 0);
+	rt_broker_memory.attach(f.b[0], NULL);
+	rt_hub_mark_restart(f.h[0]);
+	rt_hub_cut_handoff(f.h[0], 0);
+	RT_ASSERT_EQ_INT(rt_hub_stop(f.h[0]), 0);
+	f.h[0] = NULL;
+	RT_ASSERT_EQ_INT(ws_recv_close_reason(fd, WS_TIMEOUT_MS, reason, sizeof(reason)), 1012);
+	RT_ASSERT_EQ_STR(reason, "server restarting: reconnect now");
+	RT_ASSERT_EQ_INT((int) (totals(0) - handed), 0);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 0);
+	down(&f);
+}
+
 typedef struct stopper {
 	rt_hub *hub;
 	int r;
+	int over;
 } stopper;
 
 static void *stop_hub_thread(void *arg)
@@ -557,6 +615,7 @@ static void *stop_hub_thread(void *arg)
 	stopper *s = arg;
 
 	s->r = rt_hub_stop(s->hub);
+	__atomic_store_n(&s->over, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
@@ -578,7 +637,7 @@ RT_TEST(handoff_waits_for_an_auth_call)
 	RT_ASSERT(alisten >= 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/auth", aport);
 	/* One hub first, so that the client's upgrade is its. */
-	if (up_auth(&f, 1, "1", url) != 0) {
+	if (up_auth(&f, 1, "1", url, NULL) != 0) {
 		down(&f);
 		close(alisten);
 		return;
@@ -640,6 +699,93 @@ RT_TEST(handoff_waits_for_an_auth_call)
 	down(&f);
 }
 
+/* A cut with time left (php-fpm's SIGTERM: a second before the kill):
+ * a hub that stays still takes the clients in that time, unnoticed. */
+RT_TEST(handoff_cut_with_time_left_still_moves_clients)
+{
+	fixture f;
+	char id[32];
+	int fd;
+
+	if (up(&f, 2, "1") != 0) {
+		down(&f);
+		return;
+	}
+	fd = open_on(&f, 0, "/ws", 0, id, sizeof(id));
+	RT_ASSERT(fd >= 0);
+	RT_ASSERT_EQ_INT(native_subscribe(fd, "news"), 0);
+	RT_ASSERT_EQ_INT(wait_handoff_socket(f.h[1], rt_hub_node_id(f.h[1]), 1), 0);
+	rt_broker_memory.attach(f.b[0], NULL);
+	rt_hub_mark_restart(f.h[0]);
+	rt_hub_cut_handoff(f.h[0], 5000);
+	RT_ASSERT_EQ_INT(rt_hub_stop(f.h[0]), 0);
+	f.h[0] = NULL;
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 1);
+	RT_ASSERT_EQ_INT(publish(f.b[1], RT_MSG_PUBLISH, "news", NULL, "7", NULL), 0);
+	expect_numbers(fd, "after the move", 7, 7);
+	down(&f);
+}
+
+/* A handoff under way (waiting for a client's auth call, with the longest
+ * realtime.handoff_timeout) is cut when the kill comes near (php-fpm's
+ * SIGTERM): the stop ends at the cut, not at the timeout, and nothing moves. */
+RT_TEST(handoff_cut_mid_way_ends_the_stop)
+{
+	fixture f;
+	char url[64], err[256], req[4096];
+	int aport, alisten = ws_listen_plain(&aport), afd, client;
+	uint32_t node0;
+	stopper st = {0};
+	pthread_t thread;
+	int64_t deadline;
+	static const char *const slow[] = {"handoff_timeout", "10000", "shutdown_timeout", "100",
+			NULL};
+
+	RT_ASSERT(alisten >= 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/auth", aport);
+	if (up_auth(&f, 1, "1", url, slow) != 0) {
+		down(&f);
+		close(alisten);
+		return;
+	}
+	client = ws_connect(f.port);
+	RT_ASSERT(client >= 0);
+	ws_fdset_add(&f.fds, client);
+	RT_ASSERT_EQ_INT(ws_send_upgrade(client, "/ws", NULL, NULL, 0), 0);
+	RT_ASSERT_EQ_INT(ws_wait_readable(alisten, ws_deadline(WS_TIMEOUT_MS)), 0);
+	afd = accept(alisten, NULL, NULL);
+	RT_ASSERT(afd >= 0);
+	RT_ASSERT(ws_recv_some(afd, req, sizeof(req) - 1, ws_deadline(WS_TIMEOUT_MS)) > 0);
+	f.hubs = 2;
+	RT_ASSERT_EQ_INT(rt_broker_memory.open(&f.b[1], &f.cfg, err, sizeof(err)), 0);
+	RT_ASSERT_EQ_INT(rt_hub_start(&f.h[1], &f.cfg, rt_broker_memory.link(f.b[1]), -1, 1, err,
+			sizeof(err)), 0);
+	rt_broker_memory.attach(f.b[1], f.h[1]);
+	RT_ASSERT_EQ_INT(wait_handoff_socket(f.h[1], rt_hub_node_id(f.h[1]), 1), 0);
+	rt_broker_memory.attach(f.b[0], NULL);
+	st.hub = f.h[0];
+	node0 = rt_hub_node_id(f.h[0]);
+	RT_ASSERT_EQ_INT(pthread_create(&thread, NULL, stop_hub_thread, &st), 0);
+	RT_ASSERT_EQ_INT(wait_handoff_socket(f.h[0], node0, 0), 0);
+	/* The handoff now waits for the auth call, which never answers. */
+	RT_ASSERT_EQ_INT(__atomic_load_n(&st.over, __ATOMIC_SEQ_CST), 0);
+	rt_hub_cut_handoff(st.hub, 100);
+	deadline = ws_deadline(WS_TIMEOUT_MS / 2);
+	while (!__atomic_load_n(&st.over, __ATOMIC_SEQ_CST) && ws_now_ms() < deadline) {
+		ws_wait_readable(alisten, ws_now_ms() + 5);
+	}
+	RT_ASSERT_EQ_INT(__atomic_load_n(&st.over, __ATOMIC_SEQ_CST), 1);
+	pthread_join(thread, NULL);
+	f.h[0] = NULL;
+	RT_ASSERT_EQ_INT(st.r, 0);
+	/* The client in its handshake is let go: no 101, the socket closes. */
+	RT_ASSERT(ws_expect_101(client, WS_TIMEOUT_MS) != 0);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 0);
+	close(afd);
+	close(alisten);
+	down(&f);
+}
+
 /* A taker that cannot take a connection (its realtime.max_connections
  * reached) refuses it: the client gets 1001 from its old hub, with the
  * stop's reason, counted. */
@@ -687,5 +833,8 @@ int main(void)
 	RT_RUN(handoff_socket_refuses_strangers_and_garbage);
 	RT_RUN(handoff_waits_for_an_auth_call);
 	RT_RUN(handoff_refused_by_taker_closes_1001_counted);
+	RT_RUN(handoff_cut_before_the_stop_closes_with_1012);
+	RT_RUN(handoff_cut_with_time_left_still_moves_clients);
+	RT_RUN(handoff_cut_mid_way_ends_the_stop);
 	return rt_test_summary();
 }
