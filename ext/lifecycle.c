@@ -4,6 +4,7 @@
 #include "hub/util/log.h"
 
 #include "SAPI.h"
+#include "main/php_ini.h"
 #include "main/php_main.h"
 
 #include <errno.h>
@@ -87,6 +88,8 @@ static bool rt__server_sapi(void)
 	return false;
 }
 
+#define RT_APACHE_HANDOFF_TIMEOUT_MS 2000
+
 int rt_lifecycle_read_config(rt_config *cfg, char *err, size_t errlen)
 {
 	char name[64];
@@ -101,6 +104,15 @@ int rt_lifecycle_read_config(rt_config *cfg, char *err, size_t errlen)
 		if (r != 0) {
 			return r;
 		}
+	}
+	/* The default handoff_timeout is short for php-fpm, which SIGKILLs a
+	 * worker it culled about a second after its SIGQUIT. Apache kills no
+	 * child that ends in an orderly way (MaxConnectionsPerChild, spare
+	 * servers, a graceful restart): there takers that are busy (children
+	 * ending and starting together) get longer, unless php.ini says. */
+	if (strcmp(sapi_module.name, "apache2handler") == 0
+			&& cfg_get_entry("realtime.handoff_timeout", sizeof("realtime.handoff_timeout") - 1) == NULL) {
+		cfg->handoff_timeout = RT_APACHE_HANDOFF_TIMEOUT_MS;
 	}
 	return 0;
 }
@@ -508,6 +520,9 @@ static void rt__mshutdown_in_handler(void)
 
 	if (hub != NULL && rt__hub_pid == getpid()) {
 		rt_hub_mark_restart(hub);
+		/* Apache's SIGTERM or SIGHUP: a stop or hard restart, every child at
+		 * once, and its parent kills what remains a few seconds later. */
+		rt_hub_cut_handoff(hub, RT_HUB_KILL_CUT_MS);
 		rt_hub_stop_in_handler(hub, 0);
 	}
 	rt__hub = NULL;
