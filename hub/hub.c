@@ -151,7 +151,6 @@ static int rt__conn_control_call(rt_conn *conn, rt_identity *identity, rt_http_a
 	}
 	char *names = NULL;
 	long names_len;
-	rt_msg_fields f = {0};
 	rt_msg *msg;
 	rt_sb sb;
 
@@ -186,13 +185,8 @@ static int rt__conn_control_call(rt_conn *conn, rt_identity *identity, rt_http_a
 		}
 	}
 	rt_sb_puts(&sb, "}");
-	f.event.ptr = RT_NATIVE_SSE_CONTROL;
-	f.event.len = sizeof(RT_NATIVE_SSE_CONTROL) - 1;
-	f.data.ptr = sb.data;
-	f.data.len = sb.len;
-	f.target.ptr = id;
-	f.target.len = id_len;
-	msg = names_len >= 0 && !sb.failed ? rt_msg_new(RT_MSG_TO_CONNECTION, &f) : NULL;
+	msg = names_len >= 0 && !sb.failed
+			? rt_msg_to_connection(RT_NATIVE_SSE_CONTROL, sb.data, sb.len, id, id_len) : NULL;
 	rt_sb_free(&sb);
 	if (msg == NULL) {
 		rt__json_answer(ans, 503, "{\"error\":\"out of memory\"}\n");

@@ -95,7 +95,6 @@ static rt__wait *rt__take_wait(rt_polling *st, uint64_t key)
 static void rt__send_to_wait(rt_hub *hub, uint32_t node, uint64_t key, const char *body, size_t len)
 {
 	rt_polling *st = hub->polling;
-	rt_msg_fields f = {0};
 	char target[48];
 	rt_sb sb;
 	rt_msg *msg;
@@ -111,13 +110,8 @@ static void rt__send_to_wait(rt_hub *hub, uint32_t node, uint64_t key, const cha
 	snprintf(target, sizeof(target), "%" PRIu32 ".lp%" PRIu64, node, key);
 	rt_sb_init(&sb);
 	rt_sb_json_string(&sb, body, len);
-	f.event.ptr = RT_POLLING_BATCH;
-	f.event.len = sizeof(RT_POLLING_BATCH) - 1;
-	f.data.ptr = sb.data;
-	f.data.len = sb.len;
-	f.target.ptr = target;
-	f.target.len = strlen(target);
-	msg = sb.failed ? NULL : rt_msg_new(RT_MSG_TO_CONNECTION, &f);
+	msg = sb.failed ? NULL
+			: rt_msg_to_connection(RT_POLLING_BATCH, sb.data, sb.len, target, strlen(target));
 	rt_sb_free(&sb);
 	if (msg != NULL) {
 		hub->hooks->publish(hub, msg);
@@ -372,7 +366,6 @@ int rt_polling_request(rt_hub *hub, rt_conn *conn, rt_identity *identity, rt_htt
 	if (ls != NULL) {
 		rt__home_poll(hub, ls, ack, hub->node_id, w->key);
 	} else {
-		rt_msg_fields f = {0};
 		rt_msg *msg;
 		rt_sb sb;
 		char num[64];
@@ -386,13 +379,8 @@ int rt_polling_request(rt_hub *hub, rt_conn *conn, rt_identity *identity, rt_htt
 		snprintf(num, sizeof(num), ",\"node\":%" PRIu32 ",\"key\":%" PRIu64 ",\"ack\":%" PRIu64 "}",
 				hub->node_id, w->key, ack);
 		rt_sb_puts(&sb, num);
-		f.event.ptr = RT_POLLING_ASK;
-		f.event.len = sizeof(RT_POLLING_ASK) - 1;
-		f.data.ptr = sb.data;
-		f.data.len = sb.len;
-		f.target.ptr = id;
-		f.target.len = id_len;
-		msg = sb.failed ? NULL : rt_msg_new(RT_MSG_TO_CONNECTION, &f);
+		msg = sb.failed ? NULL
+				: rt_msg_to_connection(RT_POLLING_ASK, sb.data, sb.len, id, id_len);
 		rt_sb_free(&sb);
 		if (msg != NULL) {
 			hub->hooks->publish(hub, msg);

@@ -130,6 +130,20 @@ uint64_t rt_msg_now_us(void)
 	return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
+rt_msg *rt_msg_to_connection(const char *event, const char *data, size_t data_len,
+		const char *target, size_t target_len)
+{
+	rt_msg_fields f = {0};
+
+	f.event.ptr = event;
+	f.event.len = strlen(event);
+	f.data.ptr = data;
+	f.data.len = data_len;
+	f.target.ptr = target;
+	f.target.len = target_len;
+	return rt_msg_new(RT_MSG_TO_CONNECTION, &f);
+}
+
 rt_msg *rt_msg_copy(const rt_msg *msg)
 {
 	rt_msg_fields f;

@@ -92,6 +92,11 @@ rt_msg *rt_msg_new(rt_msg_type type, const rt_msg_fields *fields);
 /* A message that points at fields' bytes: nothing is copied or allocated,
  * so it lives only as long as they do and is never passed to rt_msg_free. */
 void rt_msg_view(rt_msg *out, rt_msg_type type, const rt_msg_fields *fields);
+/* An RT_MSG_TO_CONNECTION control message: event (a NUL-terminated
+ * literal), data and the target connection's id, copied. NULL when out of
+ * memory. */
+rt_msg *rt_msg_to_connection(const char *event, const char *data, size_t data_len,
+		const char *target, size_t target_len);
 /* rt_msg_new of a message's fields. */
 rt_msg *rt_msg_copy(const rt_msg *msg);
 void rt_msg_free(rt_msg *msg);

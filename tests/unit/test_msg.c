@@ -110,6 +110,35 @@ RT_TEST(null_event_and_exclude_stay_null)
 	rt_msg_free(msg);
 }
 
+/* A control message for one connection: its own copies, and it travels
+ * between processes (the target's hub may be another). */
+RT_TEST(to_connection_copies_and_travels)
+{
+	char data[] = "{\"key\":7}", target[] = "12.lp3";
+	rt_msg *msg = rt_msg_to_connection("poll_batch", data, strlen(data), target, strlen(target));
+	char wire[256];
+	size_t n;
+	rt_msg *back;
+
+	RT_ASSERT(msg != NULL);
+	RT_ASSERT_EQ_INT(msg->type, RT_MSG_TO_CONNECTION);
+	memset(data, 'x', strlen(data));
+	memset(target, 'y', strlen(target));
+	check_str(msg->event, "poll_batch", 10);
+	check_str(msg->data, "{\"key\":7}", 9);
+	check_str(msg->target, "12.lp3", 6);
+	check_inside(msg, msg->target, "target");
+	n = rt_msg_encode(msg, wire, sizeof(wire));
+	RT_ASSERT(n > 0 && n <= sizeof(wire));
+	back = rt_msg_decode(wire, n);
+	RT_ASSERT(back != NULL);
+	RT_ASSERT_EQ_INT(back->type, RT_MSG_TO_CONNECTION);
+	check_str(back->target, "12.lp3", 6);
+	check_str(back->data, "{\"key\":7}", 9);
+	rt_msg_free(back);
+	rt_msg_free(msg);
+}
+
 /* An empty string is not "none": it stays a (valid, empty) string. */
 RT_TEST(empty_strings_are_not_null)
 {
@@ -545,5 +574,6 @@ int main(void)
 	RT_RUN(decode_survives_damage);
 	RT_RUN(view_encodes_like_new_and_copies);
 	RT_RUN(free_null);
+	RT_RUN(to_connection_copies_and_travels);
 	return rt_test_summary();
 }
