@@ -3,7 +3,8 @@
 # an ending php-fpm worker to two others, and the longest delivery pause
 # other clients see. Needs php-fpm, nginx and node (scripts/deps.sh) and a
 # built modules/realtime.so. Usage: bash bench/handoff.sh [runs] (default 3);
-# N=connections overrides 1000. Each run prints two JSON lines: "idle" (no
+# N=connections overrides 1000 (N=10000 needs a descriptor limit above
+# 10,000 for this shell: ulimit -n). Each run prints two JSON lines: "idle" (no
 # traffic: the takers' CPU) and "stream" (broadcasts every 5 ms: pauses).
 set -euo pipefail
 cd "$(dirname "$0")/.."

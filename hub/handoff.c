@@ -22,7 +22,7 @@
 
 typedef struct rt__dgram {
 	struct rt__dgram *next;
-	int fd;                     /* passed with it (-1: none); closed once sent */
+	int fd;                     /* passed with it (-1: none); rt__moved.fd owns it */
 	size_t len;
 	uint8_t data[];
 } rt__dgram;
@@ -192,10 +192,7 @@ static void rt__write(rt__peer *p)
 		if (p->outq == NULL) {
 			p->out_tail = &p->outq;
 		}
-		if (d->fd >= 0) {
-			close(d->fd); /* the taker holds its own copy now */
-		}
-		free(d);
+		free(d); /* its socket stays open in rt__moved.fd until the answer */
 	}
 	rt__poll_update(p);
 }
@@ -348,10 +345,11 @@ static int rt__move(rt_handoff_state *h, rt_conn *conn)
 	seq = h->moved_count - 1;
 	m->to = to;
 	h->waiting++;
-	if (fd < 0 || (m->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
-		if (fd >= 0) {
-			close(fd);
-		}
+	/* One descriptor per connection, however many move at once: the
+	 * datagram that passes it borrows it from m, which closes it on the
+	 * taker's answer (or closes the connection with it on none). */
+	m->fd = fd;
+	if (fd < 0) {
 		rt_sb_free(&rec);
 		rt__resolve(h, m, 0, &h->n_failed);
 		return 0;
@@ -359,7 +357,6 @@ static int rt__move(rt_handoff_state *h, rt_conn *conn)
 	r = rt__send_record(to, seq, &rec, fd);
 	rt_sb_free(&rec);
 	if (r == -ENOMEM) {
-		close(fd);
 		rt__resolve(h, m, 0, &h->n_failed);
 	} else if (r != 0) {
 		rt__peer_close(to); /* the socket went with its first datagram */
@@ -1109,10 +1106,7 @@ static void rt__peer_close(rt__peer *p)
 	while (p->outq != NULL) {
 		rt__dgram *d = p->outq;
 		p->outq = d->next;
-		if (d->fd >= 0) {
-			close(d->fd); /* our own copy stays in rt__moved.fd */
-		}
-		free(d);
+		free(d); /* its socket is rt__moved.fd's */
 	}
 	p->out_tail = &p->outq;
 	if (p->rec_fd >= 0) {

@@ -108,3 +108,72 @@ export async function checkCounters(assert, dep, takers, t) {
   }
   return { log, statuses };
 }
+
+/**
+ * N clients on one php-fpm worker's hub, with takers ready beside it: the
+ * deployment for a large handoff. Pools: "churn" (static 1,
+ * pm.max_requests = 1, plus churnExtra lines) on the main front, and "app"
+ * (ondemand, 3) on a second front. Hubs start with their workers and
+ * ondemand starts none before a request, so while the churn worker's hub
+ * is alone every client lands on it. Then two app workers are held busy
+ * past the churn request's end (the takers: an idle one would end after
+ * 1 s), and `observers` clients connect to their hubs; a third app worker
+ * serves broadcasts. The churn request (pid.php) ends holdMs after the
+ * start, and its hub hands off. Returns { dep, app, holding, holdEnds,
+ * movers, observers, churnNode, all } (all: every client, to close).
+ */
+export async function oneHubHoldsAll({ label, n, holdMs, observers: nObservers = 2, churnExtra = [], iniExtra }) {
+  const { connect, waitFor } = await import('./server.mjs');
+  const { connectMany, nodeOf } = await import('./pool/clients.mjs');
+  const dep = await fpmNginx({
+    label,
+    pools: [
+      { name: 'churn', pm: STATIC(1, ['pm.max_requests = 1', ...churnExtra]) },
+      { name: 'app', pm: ['pm = ondemand', 'pm.max_children = 3', 'pm.process_idle_timeout = 1s'].join('\n') },
+    ],
+    iniExtra: iniExtra || ['realtime.allow_anonymous = 1', 'realtime.max_connections = 20000'].join('\n'),
+    nginxExtra: (pools) =>
+      nginxServerBlock({ httpListen: `127.0.0.1:${pools[1].extraPort}`, hubAddr: `127.0.0.1:${pools[1].hubPort}`, fpmAddr: `127.0.0.1:${pools[1].fpmPort}` }),
+  });
+  const app = dep.forPool('app', dep.pools[1].extraPort);
+  const all = [];
+  const ws = `ws://127.0.0.1:${dep.hubPort}/ws`;
+  try {
+    // The deployment's probe of the app pool's port (it waits for it to
+    // listen) may have made ondemand start a worker. A request through
+    // that pool is taken after the probe's connection, by a worker that
+    // then ends once idle for 1 s; ondemand starts none after it.
+    await app.json('/pid.php');
+    await waitFor(() => dep.workers('app').length === 0, 15000, { interval: 100, message: 'the app pool\'s worker to end, idle' });
+    const holdEnds = Date.now() + holdMs;
+    const holding = dep.json(`/pid.php?sleep=${holdMs}`, { timeout: holdMs + 30000 });
+    holding.catch(() => {}); // awaited by the caller; a failure before then is not a crash of its own
+    await waitFor(() => connect(ws, { timeout: 1000 }).then((c) => (all.push(c), true)).catch(() => false), 5000, { message: 'the churn hub' });
+    const movers = await connectMany(ws, n - 1, { batch: 100, subscribe: 'b' });
+    all.push(...movers);
+    await all[0].subscribe('b');
+    movers.push(all[0]);
+    const churnNode = nodeOf(all[0]);
+    const strays = movers.filter((c) => nodeOf(c) !== churnNode);
+    if (strays.length) throw new Error(`${strays.length} client(s) did not land on the churn hub (${churnNode})`);
+    const busyMs = Math.min(30000, holdEnds - Date.now() + 10000);
+    for (let i = 0; i < 2; i++) app.json(`/pid.php?sleep=${busyMs}`, { timeout: busyMs + 30000 }).catch(() => {});
+    const observers = [];
+    await waitFor(async () => {
+      const c = await connect(ws);
+      all.push(c);
+      if (nodeOf(c) !== churnNode) {
+        await c.subscribe('b');
+        observers.push(c);
+      } else {
+        c.close();
+      }
+      return observers.length >= nObservers && new Set(observers.map(nodeOf)).size >= 2;
+    }, 30000, { interval: 1, message: 'observers on two app hubs' });
+    return { dep, app, holding, holdEnds, movers, observers, churnNode, all };
+  } catch (err) {
+    for (const c of all) c.close();
+    await dep.stop();
+    throw err;
+  }
+}
