@@ -149,6 +149,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/util/text.c \
     hub/util/utf8.c \
     hub/webhook.c \
+    hub/wire/form.c \
     hub/wire/frame.c \
     hub/wire/http.c \
     hub/wire/sse.c"

@@ -22,6 +22,7 @@
 #include "hub/core/server.h"
 #include "hub/model/token.h"
 #include "hub/model/view.h"
+#include "hub/wire/form.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -96,8 +97,10 @@ static void rt__fail(rt_http_answer *ans, int status, const char *message)
 static int rt__params_parse(rt__params *ps, const char *query, size_t len)
 {
 	char *cursor, *end;
+	const char *key, *value;
+	size_t key_len, value_len;
+	rt_form_iter it;
 	long r;
-	size_t i = 0;
 
 	memset(ps, 0, sizeof(*ps));
 	ps->mem = malloc(len + 2 * RT_API_PARAMS_MAX + 2);
@@ -106,23 +109,16 @@ static int rt__params_parse(rt__params *ps, const char *query, size_t len)
 	}
 	cursor = ps->mem;
 	end = ps->mem + len + 2 * RT_API_PARAMS_MAX + 2;
-	while (i < len) {
-		const char *start = query + i, *amp = memchr(start, '&', len - i), *eq;
-		size_t n = amp ? (size_t) (amp - start) : len - i;
+	rt_form_begin(&it, query, len);
+	while (rt_form_next(&it, &key, &key_len, &value, &value_len)) {
 		rt__param *p;
 
-		i += n + 1;
-		if (n == 0) {
-			continue;
-		}
 		if (ps->count == RT_API_PARAMS_MAX) {
 			return -1;
 		}
 		p = &ps->p[ps->count++];
-		eq = memchr(start, '=', n);
 		p->key = cursor;
-		r = rt_http_url_decode(start, eq ? (size_t) (eq - start) : n, 1, cursor,
-				(size_t) (end - cursor));
+		r = rt_form_decode(key, key_len, cursor, (size_t) (end - cursor));
 		if (r < 0) {
 			return -1;
 		}
@@ -133,16 +129,15 @@ static int rt__params_parse(rt__params *ps, const char *query, size_t len)
 			}
 		}
 		cursor += p->key_len + 1;
+		if (cursor >= end) {
+			return -1;
+		}
 		p->value = cursor;
-		r = eq ? rt_http_url_decode(eq + 1, n - (size_t) (eq - start) - 1, 1, cursor,
-				(size_t) (end - cursor)) : 0;
-		if (r < 0 || cursor >= end) {
+		r = rt_form_decode(value, value_len, cursor, (size_t) (end - cursor));
+		if (r < 0) {
 			return -1;
 		}
 		p->value_len = (size_t) r;
-		if (!eq) {
-			*cursor = '\0';
-		}
 		cursor += p->value_len + 1;
 	}
 	return 0;
