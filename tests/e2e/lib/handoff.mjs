@@ -116,13 +116,15 @@ export async function checkCounters(assert, dep, takers, t) {
  * (ondemand, 3) on a second front. Hubs start with their workers and
  * ondemand starts none before a request, so while the churn worker's hub
  * is alone every client lands on it. Then two app workers are held busy
- * past the churn request's end (the takers: an idle one would end after
- * 1 s), and `observers` clients connect to their hubs; a third app worker
- * serves broadcasts. The churn request (pid.php) ends holdMs after the
- * start, and its hub hands off. Returns { dep, app, holding, holdEnds,
- * movers, observers, churnNode, all } (all: every client, to close).
+ * (the takers: an idle one would end after 1 s), and `observers` clients
+ * connect to their hubs; a third app worker serves broadcasts. Movers
+ * subscribe to moversChannel, observers to "b". The churn worker's request
+ * (hold.php) lasts until release() is called: then its hub hands off.
+ * Returns { dep, app, holding, release, movers, observers, churnNode, all,
+ * stop } (stop: ends the held requests, closes every client, stops the
+ * deployment).
  */
-export async function oneHubHoldsAll({ label, n, holdMs, observers: nObservers = 2, churnExtra = [], iniExtra }) {
+export async function oneHubHoldsAll({ label, n, observers: nObservers = 2, moversChannel = 'b', churnExtra = [], iniExtra }) {
   const { connect, waitFor } = await import('./server.mjs');
   const { connectMany, nodeOf } = await import('./pool/clients.mjs');
   const dep = await fpmNginx({
@@ -138,6 +140,14 @@ export async function oneHubHoldsAll({ label, n, holdMs, observers: nObservers =
   const app = dep.forPool('app', dep.pools[1].extraPort);
   const all = [];
   const ws = `ws://127.0.0.1:${dep.hubPort}/ws`;
+  const churnFlag = path.join(dep.dir, 'release-churn');
+  const busyFlag = path.join(dep.dir, 'release-busy');
+  const stop = async () => {
+    fs.writeFileSync(busyFlag, '');
+    fs.writeFileSync(churnFlag, '');
+    for (const c of all) c.close();
+    await dep.stop();
+  };
   try {
     // The deployment's probe of the app pool's port (it waits for it to
     // listen) may have made ondemand start a worker. A request through
@@ -145,19 +155,17 @@ export async function oneHubHoldsAll({ label, n, holdMs, observers: nObservers =
     // then ends once idle for 1 s; ondemand starts none after it.
     await app.json('/pid.php');
     await waitFor(() => dep.workers('app').length === 0, 15000, { interval: 100, message: 'the app pool\'s worker to end, idle' });
-    const holdEnds = Date.now() + holdMs;
-    const holding = dep.json(`/pid.php?sleep=${holdMs}`, { timeout: holdMs + 30000 });
+    const holding = dep.json(`/hold.php?until=${encodeURIComponent(churnFlag)}`, { timeout: 90000 });
     holding.catch(() => {}); // awaited by the caller; a failure before then is not a crash of its own
     await waitFor(() => connect(ws, { timeout: 1000 }).then((c) => (all.push(c), true)).catch(() => false), 5000, { message: 'the churn hub' });
-    const movers = await connectMany(ws, n - 1, { batch: 100, subscribe: 'b' });
+    const movers = await connectMany(ws, n - 1, { batch: 100, subscribe: moversChannel });
     all.push(...movers);
-    await all[0].subscribe('b');
+    await all[0].subscribe(moversChannel);
     movers.push(all[0]);
     const churnNode = nodeOf(all[0]);
     const strays = movers.filter((c) => nodeOf(c) !== churnNode);
     if (strays.length) throw new Error(`${strays.length} client(s) did not land on the churn hub (${churnNode})`);
-    const busyMs = Math.min(30000, holdEnds - Date.now() + 10000);
-    for (let i = 0; i < 2; i++) app.json(`/pid.php?sleep=${busyMs}`, { timeout: busyMs + 30000 }).catch(() => {});
+    for (let i = 0; i < 2; i++) app.json(`/hold.php?until=${encodeURIComponent(busyFlag)}`, { timeout: 90000 }).catch(() => {});
     const observers = [];
     await waitFor(async () => {
       const c = await connect(ws);
@@ -170,10 +178,9 @@ export async function oneHubHoldsAll({ label, n, holdMs, observers: nObservers =
       }
       return observers.length >= nObservers && new Set(observers.map(nodeOf)).size >= 2;
     }, 30000, { interval: 1, message: 'observers on two app hubs' });
-    return { dep, app, holding, holdEnds, movers, observers, churnNode, all };
+    return { dep, app, holding, release: () => fs.writeFileSync(churnFlag, ''), movers, observers, churnNode, all, stop };
   } catch (err) {
-    for (const c of all) c.close();
-    await dep.stop();
+    await stop();
     throw err;
   }
 }

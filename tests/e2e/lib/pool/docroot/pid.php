@@ -5,7 +5,7 @@
 header('Content-Type: application/json');
 $sleep = (int) ($_GET['sleep'] ?? 0);
 if ($sleep > 0) {
-    usleep(min($sleep, 30000) * 1000);
+    usleep(min($sleep, 60000) * 1000);
 }
 $status = Realtime\status();
 echo json_encode([
