@@ -619,52 +619,62 @@ static void *stop_hub_thread(void *arg)
 	return NULL;
 }
 
+/* One hub whose client waits in its upgrade for the auth endpoint (alisten
+ * listens for it, afd holds the call), then a second hub, ready to take
+ * over. extra: more settings (see up_auth). On a failure the test is
+ * marked failed (rt_test_cur_failed_): the caller checks that. */
+typedef struct auth_pending {
+	int alisten, afd, client;
+} auth_pending;
+
+static void up_auth_pending(fixture *f, const char *const *extra, auth_pending *ap)
+{
+	char url[64], err[256], req[4096];
+	int aport;
+
+	ap->afd = ap->client = -1;
+	ap->alisten = ws_listen_plain(&aport);
+	RT_ASSERT(ap->alisten >= 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/auth", aport);
+	/* One hub first, so that the client's upgrade is its. */
+	if (up_auth(f, 1, "1", url, extra) != 0) {
+		RT_FAIL_("up_auth");
+		return;
+	}
+	ap->client = ws_connect(f->port);
+	RT_ASSERT(ap->client >= 0);
+	ws_fdset_add(&f->fds, ap->client);
+	RT_ASSERT_EQ_INT(ws_send_upgrade(ap->client, "/ws", NULL, NULL, 0), 0);
+	RT_ASSERT_EQ_INT(ws_wait_readable(ap->alisten, ws_deadline(WS_TIMEOUT_MS)), 0);
+	ap->afd = accept(ap->alisten, NULL, NULL);
+	RT_ASSERT(ap->afd >= 0);
+	RT_ASSERT(ws_recv_some(ap->afd, req, sizeof(req) - 1, ws_deadline(WS_TIMEOUT_MS)) > 0);
+	/* The taker joins; its handoff socket listens once it has joined the pool. */
+	f->hubs = 2;
+	RT_ASSERT_EQ_INT(rt_broker_memory.open(&f->b[1], &f->cfg, err, sizeof(err)), 0);
+	RT_ASSERT_EQ_INT(rt_hub_start(&f->h[1], &f->cfg, rt_broker_memory.link(f->b[1]), -1, 1, err,
+			sizeof(err)), 0);
+	rt_broker_memory.attach(f->b[1], f->h[1]);
+	RT_ASSERT_EQ_INT(wait_handoff_socket(f->h[1], rt_hub_node_id(f->h[1]), 1), 0);
+}
+
 /* A client whose upgrade waits for the app's auth endpoint when its hub
  * stops: it finishes within realtime.handoff_timeout, then moves. */
 RT_TEST(handoff_waits_for_an_auth_call)
 {
 	fixture f;
-	char url[64], err[256], req[4096];
 	const char *answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 			"Content-Length: 16\r\nConnection: close\r\n\r\n{\"user_id\":\"u9\"}";
-	int aport, alisten = ws_listen_plain(&aport), afd, client;
+	auth_pending ap;
 	uint32_t node0;
 	char *hello;
 	stopper st;
 	pthread_t thread;
-	int64_t deadline;
 
-	RT_ASSERT(alisten >= 0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/auth", aport);
-	/* One hub first, so that the client's upgrade is its. */
-	if (up_auth(&f, 1, "1", url, NULL) != 0) {
+	up_auth_pending(&f, NULL, &ap);
+	if (rt_test_cur_failed_) {
 		down(&f);
-		close(alisten);
 		return;
-	}
-	client = ws_connect(f.port);
-	RT_ASSERT(client >= 0);
-	ws_fdset_add(&f.fds, client);
-	RT_ASSERT_EQ_INT(ws_send_upgrade(client, "/ws", NULL, NULL, 0), 0);
-	RT_ASSERT_EQ_INT(ws_wait_readable(alisten, ws_deadline(WS_TIMEOUT_MS)), 0);
-	afd = accept(alisten, NULL, NULL);
-	RT_ASSERT(afd >= 0);
-	RT_ASSERT(ws_recv_some(afd, req, sizeof(req) - 1, ws_deadline(WS_TIMEOUT_MS)) > 0);
-	/* The taker joins, and serves a client of its own. */
-	f.hubs = 2;
-	RT_ASSERT_EQ_INT(rt_broker_memory.open(&f.b[1], &f.cfg, err, sizeof(err)), 0);
-	RT_ASSERT_EQ_INT(rt_hub_start(&f.h[1], &f.cfg, rt_broker_memory.link(f.b[1]), -1, 1, err,
-			sizeof(err)), 0);
-	rt_broker_memory.attach(f.b[1], f.h[1]);
-	/* Its handoff socket listens once it has joined the pool. */
-	deadline = ws_deadline(WS_TIMEOUT_MS);
-	while (ws_now_ms() < deadline) {
-		int probe = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
-		if (probe >= 0) {
-			close(probe);
-			break;
-		}
-		ws_wait_readable(alisten, ws_now_ms() + 5); /* 5 ms between probes */
 	}
 	/* The stop begins while the auth call is in flight: hub 0's handoff
 	 * socket closes then. */
@@ -673,29 +683,21 @@ RT_TEST(handoff_waits_for_an_auth_call)
 	node0 = rt_hub_node_id(f.h[0]);
 	RT_ASSERT_EQ_INT(pthread_create(&thread, NULL, stop_hub_thread, &st), 0);
 	f.h[0] = NULL;
-	deadline = ws_deadline(WS_TIMEOUT_MS);
-	while (ws_now_ms() < deadline) {
-		int probe = rt_fdpass_connect((int) getpid(), node0);
-		if (probe < 0) {
-			break;
-		}
-		close(probe);
-		ws_wait_readable(alisten, ws_now_ms() + 5);
-	}
-	RT_ASSERT_EQ_INT(ws_send_all(afd, answer, strlen(answer)), 0);
-	close(afd);
+	RT_ASSERT_EQ_INT(wait_handoff_socket(st.hub, node0, 0), 0);
+	RT_ASSERT_EQ_INT(ws_send_all(ap.afd, answer, strlen(answer)), 0);
+	close(ap.afd);
 	pthread_join(thread, NULL);
 	RT_ASSERT_EQ_INT(st.r, 0);
 	/* The client got its 101 and its id from hub 0, and is served by hub 1. */
-	RT_ASSERT_EQ_INT(ws_expect_101(client, WS_TIMEOUT_MS), 0);
-	hello = ws_recv_text(client, WS_TIMEOUT_MS);
+	RT_ASSERT_EQ_INT(ws_expect_101(ap.client, WS_TIMEOUT_MS), 0);
+	hello = ws_recv_text(ap.client, WS_TIMEOUT_MS);
 	RT_ASSERT(hello != NULL && strstr(hello, "connection_id") != NULL);
 	free(hello);
 	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 1);
-	RT_ASSERT_EQ_INT(native_subscribe(client, "news"), 0);
+	RT_ASSERT_EQ_INT(native_subscribe(ap.client, "news"), 0);
 	RT_ASSERT_EQ_INT(publish(f.b[1], RT_MSG_PUBLISH, "news", NULL, "3", NULL), 0);
-	expect_numbers(client, "after auth", 3, 3);
-	close(alisten);
+	expect_numbers(ap.client, "after auth", 3, 3);
+	close(ap.alisten);
 	down(&f);
 }
 
@@ -732,8 +734,7 @@ RT_TEST(handoff_cut_with_time_left_still_moves_clients)
 RT_TEST(handoff_cut_mid_way_ends_the_stop)
 {
 	fixture f;
-	char url[64], err[256], req[4096];
-	int aport, alisten = ws_listen_plain(&aport), afd, client;
+	auth_pending ap;
 	uint32_t node0;
 	stopper st = {0};
 	pthread_t thread;
@@ -741,27 +742,11 @@ RT_TEST(handoff_cut_mid_way_ends_the_stop)
 	static const char *const slow[] = {"handoff_timeout", "10000", "shutdown_timeout", "100",
 			NULL};
 
-	RT_ASSERT(alisten >= 0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/auth", aport);
-	if (up_auth(&f, 1, "1", url, slow) != 0) {
+	up_auth_pending(&f, slow, &ap);
+	if (rt_test_cur_failed_) {
 		down(&f);
-		close(alisten);
 		return;
 	}
-	client = ws_connect(f.port);
-	RT_ASSERT(client >= 0);
-	ws_fdset_add(&f.fds, client);
-	RT_ASSERT_EQ_INT(ws_send_upgrade(client, "/ws", NULL, NULL, 0), 0);
-	RT_ASSERT_EQ_INT(ws_wait_readable(alisten, ws_deadline(WS_TIMEOUT_MS)), 0);
-	afd = accept(alisten, NULL, NULL);
-	RT_ASSERT(afd >= 0);
-	RT_ASSERT(ws_recv_some(afd, req, sizeof(req) - 1, ws_deadline(WS_TIMEOUT_MS)) > 0);
-	f.hubs = 2;
-	RT_ASSERT_EQ_INT(rt_broker_memory.open(&f.b[1], &f.cfg, err, sizeof(err)), 0);
-	RT_ASSERT_EQ_INT(rt_hub_start(&f.h[1], &f.cfg, rt_broker_memory.link(f.b[1]), -1, 1, err,
-			sizeof(err)), 0);
-	rt_broker_memory.attach(f.b[1], f.h[1]);
-	RT_ASSERT_EQ_INT(wait_handoff_socket(f.h[1], rt_hub_node_id(f.h[1]), 1), 0);
 	rt_broker_memory.attach(f.b[0], NULL);
 	st.hub = f.h[0];
 	node0 = rt_hub_node_id(f.h[0]);
@@ -772,17 +757,17 @@ RT_TEST(handoff_cut_mid_way_ends_the_stop)
 	rt_hub_cut_handoff(st.hub, 100);
 	deadline = ws_deadline(WS_TIMEOUT_MS / 2);
 	while (!__atomic_load_n(&st.over, __ATOMIC_SEQ_CST) && ws_now_ms() < deadline) {
-		ws_wait_readable(alisten, ws_now_ms() + 5);
+		ws_wait_readable(ap.alisten, ws_now_ms() + 5);
 	}
 	RT_ASSERT_EQ_INT(__atomic_load_n(&st.over, __ATOMIC_SEQ_CST), 1);
 	pthread_join(thread, NULL);
 	f.h[0] = NULL;
 	RT_ASSERT_EQ_INT(st.r, 0);
 	/* The client in its handshake is let go: no 101, the socket closes. */
-	RT_ASSERT(ws_expect_101(client, WS_TIMEOUT_MS) != 0);
+	RT_ASSERT(ws_expect_101(ap.client, WS_TIMEOUT_MS) != 0);
 	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 0);
-	close(afd);
-	close(alisten);
+	close(ap.afd);
+	close(ap.alisten);
 	down(&f);
 }
 
