@@ -165,7 +165,12 @@ export async function oneHubHoldsAll({ label, n, observers: nObservers = 2, move
     const churnNode = nodeOf(all[0]);
     const strays = movers.filter((c) => nodeOf(c) !== churnNode);
     if (strays.length) throw new Error(`${strays.length} client(s) did not land on the churn hub (${churnNode})`);
-    for (let i = 0; i < 2; i++) app.json(`/hold.php?until=${encodeURIComponent(busyFlag)}`, { timeout: 90000 }).catch(() => {});
+    // One at a time: ondemand starts a worker for each waiting request, but
+    // two sent together could leave the second waiting behind the first.
+    for (let i = 1; i <= 2; i++) {
+      app.json(`/hold.php?until=${encodeURIComponent(busyFlag)}`, { timeout: 90000 }).catch(() => {});
+      await waitFor(() => dep.workers('app').length >= i, 15000, { interval: 20, message: `app worker ${i} to start` });
+    }
     const observers = [];
     await waitFor(async () => {
       const c = await connect(ws);
@@ -177,7 +182,10 @@ export async function oneHubHoldsAll({ label, n, observers: nObservers = 2, move
         c.close();
       }
       return observers.length >= nObservers && new Set(observers.map(nodeOf)).size >= 2;
-    }, 30000, { interval: 1, message: 'observers on two app hubs' });
+    }, 30000, { interval: 1, message: 'observers on two app hubs' }).catch((err) => {
+      const nodes = [...new Set(observers.map(nodeOf))];
+      throw new Error(`${err.message}: ${observers.length} observer(s) on hub(s) ${JSON.stringify(nodes)}, app workers ${JSON.stringify(dep.workers('app'))}`);
+    });
     return { dep, app, holding, release: () => fs.writeFileSync(churnFlag, ''), movers, observers, churnNode, all, stop };
   } catch (err) {
     await stop();
