@@ -24,6 +24,8 @@ import { connect, httpRequest, publishSignature, waitFor } from './lib/server.mj
 import { childrenOf, isAlive } from './lib/pool/proc.mjs';
 import { SECRET, apache, cliServer, fpmNginx } from './lib/pool/servers.mjs';
 import { PusherJS } from './pusher-helpers.mjs';
+import { publish } from './lib/pool/clients.mjs';
+import { seqProblem } from './lib/handoff.mjs';
 
 const PUSHER_KEY = 'app-key-1';
 const INI = ['realtime.allow_anonymous = 1', 'realtime.app_id = 4242', `realtime.app_key = ${PUSHER_KEY}`, 'realtime.app_secret = app-secret-1'].join('\n');
@@ -293,6 +295,18 @@ describe('Apache prefork + mod_php (children as www-data)', () => {
     // hubs must start all the same.
     const slow = dep.json('/busy.php?ms=3000');
     await waitFor(() => old.some((p) => wchan(p).includes('nanosleep')), 5000, { message: 'an old child to be in the slow request' });
+    // A numbered stream throughout: the old generation stops while the new
+    // one stays (a pool stop with survivors), and no client misses or gets
+    // twice any of it.
+    let next = 0;
+    let streaming = true;
+    const stream = (async () => {
+      while (streaming) {
+        await publish(dep, 'graceful-moved', { seq: next }, { hold: 5 }); // a worker's 5 ms paces the stream
+        next++;
+      }
+    })();
+    await waitFor(() => next >= 5, 10000, { message: 'the stream to start' });
     const t0 = Date.now();
     process.kill(dep.parentPid, 'SIGUSR1');
     const fresh = await hubsUp(() => children().filter((p) => !old.includes(p)), () => [dep.parentPid], 3, 10000);
@@ -301,6 +315,13 @@ describe('Apache prefork + mod_php (children as www-data)', () => {
     const served = await slow;
     assert.deepEqual(busy, [served.pid], 'the busy old child was still there when the new hubs were up');
     await gone(old, 10000, 'the old children to exit');
+    streaming = false;
+    await stream;
+    const last = next - 1;
+    const seqs = (c) => c.received.filter((m) => m.type === 'message' && m.data && typeof m.data.seq === 'number').map((m) => m.data.seq);
+    await waitFor(() => clients.every((c) => seqs(c).includes(last)), 10000, { message: `every client to get seq ${last}` });
+    for (const c of clients) assert.equal(seqProblem(seqs(c), last), '', `client ${c.connectionId}`);
+    assert.ok(clients.every((c) => seqs(c)[0] === 0), 'every client got the stream from its start');
     // The generations share the named segment's hub table, so the old
     // children's hubs handed their clients to the new ones: still open,
     // same ids, and they hear what the new generation publishes.
@@ -311,7 +332,7 @@ describe('Apache prefork + mod_php (children as www-data)', () => {
     const c = await servedFast(dep.wsUrl, tt, 'client right after the graceful restart');
     open.push(c);
     await receives(dep, c, 'graceful', 'apache-graceful');
-    tt.diagnostic(`SIGUSR1: ${fresh.length} new hubs up ${tUp} ms after the signal, while old child ${busy} was still busy; the old children's ${clients.length} clients moved to them`);
+    tt.diagnostic(`SIGUSR1: ${fresh.length} new hubs up ${tUp} ms after the signal, while old child ${busy} was still busy; the old children's ${clients.length} clients moved to them and got all ${last + 1} numbered broadcasts once, in order`);
   }));
 
   it('restart (SIGHUP): MSHUTDOWN in the children\'s signal handler closes clients with 1012 and ends at once', withLogs(() => dep, async (tt) => {
