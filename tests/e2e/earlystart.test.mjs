@@ -343,11 +343,12 @@ describe('Apache prefork + mod_php (children as www-data)', () => {
     process.kill(dep.parentPid, 'SIGHUP');
     const closes = await Promise.all(clients.map((c) => c.waitClose(10000)));
     // httpd sends SIGTERM again at 3 s and SIGKILL at 9 s to children that
-    // hang: a stop that took a lock held by the interrupted code would.
-    const tGone = await gone(old, 10000, 'the old children to exit');
+    // hang (a stop that took a lock held by the interrupted code would), and
+    // logs it: "child process N still did not exit, sending a SIGTERM".
+    await gone(old, 10000, 'the old children to exit');
     tt.diagnostic(`SIGHUP: clients closed ${JSON.stringify(closes.map((x) => x.code))}; old children gone ${Date.now() - t0} ms after the signal`);
     assert.deepEqual([...new Set(closes.map((x) => x.code))], [1012]);
-    assert.ok(Date.now() - t0 < 2500, `children took ${Date.now() - t0} ms to exit (${tGone})`);
+    assert.doesNotMatch(fs.readFileSync(path.join(dep.dir, 'apache-error.log'), 'utf8'), /still did not exit/, 'httpd had to signal a child again');
     await hubsUp(() => children().filter((p) => !old.includes(p)), () => [dep.parentPid], 3, 10000);
     const c = await servedFast(dep.wsUrl, tt, 'client right after the restart');
     open.push(c);
