@@ -18,6 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { waitFor } from './lib/server.mjs';
 import { delay, publish, warmUp } from './lib/pool/clients.mjs';
 import { appAndChurn, checkCounters, seqProblem } from './lib/handoff.mjs';
+import { TIMING_UNDER_ASAN } from './lib/sanitizer.mjs';
 import { APP, Echo, PusherJS, connected, poolPusherOptions, subscribed, webhookReceiver } from './pusher-helpers.mjs';
 
 const PRIVATE = 'private-ho';
@@ -111,7 +112,8 @@ describe('handoff: pusher-js and Laravel Echo across php-fpm pm.max_requests = 1
   // sync window told a moved-in client of members it already knew as its
   // view learned them from the others' reports (a syncing hub now tells
   // what those reports add only to its own clients, hub/hub.c).
-  it('clients on recycled hubs keep their socket_id, every event once and in order, no presence or webhook churn', async (t) => {
+  // Optional under ASan only (scripts/asan.sh): see lib/sanitizer.mjs TIMING_UNDER_ASAN.
+  it('clients on recycled hubs keep their socket_id, every event once and in order, no presence or webhook churn', TIMING_UNDER_ASAN, async (t) => {
     const steadyNodes = new Set(dep.nodes.keys());
     const watcher = await client('pusher', 'watcher');
     const early = [watcher, await client('echo', 'early-echo')];

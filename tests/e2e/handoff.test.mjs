@@ -18,6 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect } from './lib/server.mjs';
 import { connectMany, delay, nodeOf, publish, spreadReport, warmUp } from './lib/pool/clients.mjs';
 import { appAndChurn, checkCounters } from './lib/handoff.mjs';
+import { TIMING_UNDER_ASAN } from './lib/sanitizer.mjs';
 
 const scenarios = [
   { title: 'pm.max_requests = 2', label: 'fpm-handoff', maxRequests: 2, K: 24, hold: 150, early: 40, batch: 3 },
@@ -38,7 +39,8 @@ for (const sc of scenarios) {
       if (dep) await dep.stop();
     });
 
-    it('clients of recycled workers stay connected with their id: zero closes, zero missed, zero duplicated', async (t) => {
+    // Optional under ASan only (scripts/asan.sh): see lib/sanitizer.mjs TIMING_UNDER_ASAN.
+    it('clients of recycled workers stay connected with their id: zero closes, zero missed, zero duplicated', TIMING_UNDER_ASAN, async (t) => {
       const { K } = sc;
       const steadyNodes = new Set(dep.nodes.keys());
       const early = await connectMany(dep.wsUrl, sc.early, { subscribe: 'ho' });

@@ -13,3 +13,15 @@ export const QUARANTINE_MB = 64;
 export function rssBoundKb(kb) {
   return SANITIZER ? Math.ceil(kb * 1.25) + 2 * QUARANTINE_MB * 1024 : kb;
 }
+
+/**
+ * Test options for a handoff test whose zero-close promise depends on
+ * workers answering within a time budget: optional (todo) under ASan, where
+ * every process runs several times slower and a handoff between workers
+ * that are recycled together now and then outlasts its budget (its clients
+ * then get 1012, counted). It still runs there: a sanitizer report fails
+ * the run all the same (scripts/asan.sh). A normal test otherwise.
+ */
+export const TIMING_UNDER_ASAN = SANITIZER
+  ? { todo: 'under ASan every process runs several times slower: a handoff between workers recycled together may outlast its budget (see tests/e2e/lib/sanitizer.mjs)' }
+  : {};
