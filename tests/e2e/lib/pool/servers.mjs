@@ -14,7 +14,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { METRICS_KEY, freePorts, httpRequest, waitFor } from '../server.mjs';
-import { SANITIZER } from '../sanitizer.mjs';
 import {
   DOCROOT,
   childrenOf,
@@ -271,13 +270,7 @@ function writeIni(dir, extension, hubPort, extra) {
     fs.writeFileSync(f, '');
     fs.chmodSync(f, 0o666); // apache's children run as www-data
   }
-  // Under ASan (scripts/asan.sh) every process runs several times slower,
-  // and a handoff between workers that are ending too (pm.max_requests = 1
-  // churn) now and then outlasts php-fpm's 500 ms budget: the test's
-  // deployment gives it four times that, before its own lines (a later line
-  // of php.ini wins, so a test that sets the budget keeps its own).
-  const slow = SANITIZER ? 'realtime.handoff_timeout = 2000\n' : '';
-  fs.writeFileSync(file, phpIni({ extension, hubAddr: `127.0.0.1:${hubPort}`, log, errorLog, extra: slow + (extra || '') }));
+  fs.writeFileSync(file, phpIni({ extension, hubAddr: `127.0.0.1:${hubPort}`, log, errorLog, extra }));
   return { file, logFiles: [log, errorLog] };
 }
 
