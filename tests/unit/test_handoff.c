@@ -554,12 +554,11 @@ RT_TEST(handoff_socket_refuses_strangers_and_garbage)
 	down(&f);
 }
 
-/* Until hub's handoff socket answers (want 1) or is gone (want 0). */
-static int wait_handoff_socket(rt_hub *hub, uint32_t node, int want)
+/* Until the handoff socket of hub node answers (want 1) or is gone (want 0). */
+static int wait_handoff_socket(uint32_t node, int want)
 {
 	int64_t deadline = ws_deadline(WS_TIMEOUT_MS);
 
-	(void) hub;
 	while (ws_now_ms() < deadline) {
 		int probe = rt_fdpass_connect((int) getpid(), node);
 		if (probe >= 0) {
@@ -591,7 +590,7 @@ RT_TEST(handoff_cut_before_the_stop_closes_with_1012)
 	fd = open_on(&f, 0, "/ws", 0, id, sizeof(id));
 	RT_ASSERT(fd >= 0);
 	/* Hub 1 could take it: its handoff socket answers. */
-	RT_ASSERT_EQ_INT(wait_handoff_socket(f.h[1], rt_hub_node_id(f.h[1]), 1), 0);
+	RT_ASSERT_EQ_INT(wait_handoff_socket(rt_hub_node_id(f.h[1]), 1), 0);
 	rt_broker_memory.attach(f.b[0], NULL);
 	rt_hub_mark_restart(f.h[0]);
 	rt_hub_cut_handoff(f.h[0], 0);
@@ -655,7 +654,7 @@ static void up_auth_pending(fixture *f, const char *const *extra, auth_pending *
 	RT_ASSERT_EQ_INT(rt_hub_start(&f->h[1], &f->cfg, rt_broker_memory.link(f->b[1]), -1, 1, err,
 			sizeof(err)), 0);
 	rt_broker_memory.attach(f->b[1], f->h[1]);
-	RT_ASSERT_EQ_INT(wait_handoff_socket(f->h[1], rt_hub_node_id(f->h[1]), 1), 0);
+	RT_ASSERT_EQ_INT(wait_handoff_socket(rt_hub_node_id(f->h[1]), 1), 0);
 }
 
 /* A client whose upgrade waits for the app's auth endpoint when its hub
@@ -683,7 +682,7 @@ RT_TEST(handoff_waits_for_an_auth_call)
 	node0 = rt_hub_node_id(f.h[0]);
 	RT_ASSERT_EQ_INT(pthread_create(&thread, NULL, stop_hub_thread, &st), 0);
 	f.h[0] = NULL;
-	RT_ASSERT_EQ_INT(wait_handoff_socket(st.hub, node0, 0), 0);
+	RT_ASSERT_EQ_INT(wait_handoff_socket(node0, 0), 0);
 	RT_ASSERT_EQ_INT(ws_send_all(ap.afd, answer, strlen(answer)), 0);
 	close(ap.afd);
 	pthread_join(thread, NULL);
@@ -716,7 +715,7 @@ RT_TEST(handoff_cut_with_time_left_still_moves_clients)
 	fd = open_on(&f, 0, "/ws", 0, id, sizeof(id));
 	RT_ASSERT(fd >= 0);
 	RT_ASSERT_EQ_INT(native_subscribe(fd, "news"), 0);
-	RT_ASSERT_EQ_INT(wait_handoff_socket(f.h[1], rt_hub_node_id(f.h[1]), 1), 0);
+	RT_ASSERT_EQ_INT(wait_handoff_socket(rt_hub_node_id(f.h[1]), 1), 0);
 	rt_broker_memory.attach(f.b[0], NULL);
 	rt_hub_mark_restart(f.h[0]);
 	rt_hub_cut_handoff(f.h[0], 5000);
@@ -751,7 +750,7 @@ RT_TEST(handoff_cut_mid_way_ends_the_stop)
 	st.hub = f.h[0];
 	node0 = rt_hub_node_id(f.h[0]);
 	RT_ASSERT_EQ_INT(pthread_create(&thread, NULL, stop_hub_thread, &st), 0);
-	RT_ASSERT_EQ_INT(wait_handoff_socket(f.h[0], node0, 0), 0);
+	RT_ASSERT_EQ_INT(wait_handoff_socket(node0, 0), 0);
 	/* The handoff now waits for the auth call, which never answers. */
 	RT_ASSERT_EQ_INT(__atomic_load_n(&st.over, __ATOMIC_SEQ_CST), 0);
 	rt_hub_cut_handoff(st.hub, 100);
