@@ -114,6 +114,11 @@ int rt_lifecycle_read_config(rt_config *cfg, char *err, size_t errlen)
 			&& cfg_get_entry("realtime.handoff_timeout", sizeof("realtime.handoff_timeout") - 1) == NULL) {
 		cfg->handoff_timeout = RT_APACHE_HANDOFF_TIMEOUT_MS;
 	}
+	/* Apache's parent replaces a child that ends on its own schedule (once
+	 * a second, while the old one still runs): when every other hub is
+	 * ending too, the next child's takes the clients. php-fpm starts a
+	 * worker's successor only once it has exited: nothing to wait for. */
+	cfg->handoff_await_taker = strcmp(sapi_module.name, "apache2handler") == 0;
 	return 0;
 }
 

@@ -82,7 +82,8 @@ struct rt_handoff_state {
 	/* Sender. */
 	int phase;                  /* 0 idle, 1 fence sent, 2 records sent, 3 over,
 	                             * 4 waiting for what other hubs hand to this one,
-	                             * 5 waiting for clients' auth calls */
+	                             * 5 waiting for clients' auth calls,
+	                             * 6 waiting for a taker to start */
 	int stopping, finishing, snapshotting;
 	int cut;                    /* rt_handoff_cut: no hub of this server stays */
 	uint64_t cut_at;            /* uv_now() at which the cut falls (0: none) */
@@ -93,6 +94,8 @@ struct rt_handoff_state {
 	rt__moved *moved;
 	uint32_t moved_count, moved_cap, waiting;
 	uint32_t n_taken, n_refused, n_timeout, n_failed, n_takers, rounds;
+	int no_taker;               /* the last round found no hub to take over */
+	int told_waiting;           /* the wait for a taker is logged once */
 	/* Taker: messages held while a fence is open. */
 	rt_msg *held, **held_tail;
 	size_t held_bytes;
@@ -123,6 +126,7 @@ static void rt__maybe_finish(rt_handoff_state *h);
 static void rt__on_peer(uv_poll_t *poll, int status, int events);
 static int rt__movable_count(rt_hub *hub);
 static int rt__round(rt_handoff_state *h);
+static int rt__cut_due(const rt_handoff_state *h);
 static int rt__expired(const rt__peer *p);
 static void rt__timer_on(rt_handoff_state *h);
 static void rt__start_rounds(rt_handoff_state *h);
@@ -567,9 +571,12 @@ static int rt__round(rt_handoff_state *h)
 		list_len += (size_t) snprintf(list + list_len, sizeof(list) - list_len, "%s%" PRIu32,
 				list_len ? "," : "", p->node);
 	}
+	h->no_taker = takers == 0;
 	if (takers == 0) {
-		rt_log(RT_LOG_WARNING, "handoff: no other hub of this app can take over %d "
-				"connection(s)", movable);
+		if (!hub->cfg.handoff_await_taker) { /* else rt__await_taker tells */
+			rt_log(RT_LOG_WARNING, "handoff: no other hub of this app can take over %d "
+					"connection(s)", movable);
+		}
 		return 0;
 	}
 	f.origin = hub->node_id;
@@ -612,6 +619,29 @@ static void rt__done(rt_handoff_state *h)
 	done(h->hub);
 }
 
+/* No hub can take over right now. Where the server starts a worker while
+ * this one ends (Apache's parent replaces children on its own schedule,
+ * up to a second later), one that starts within the budget takes the
+ * clients: the timer looks again each tick. 1 when waiting. */
+static int rt__await_taker(rt_handoff_state *h)
+{
+	rt_hub *hub = h->hub;
+
+	if (!hub->cfg.handoff_await_taker || !h->no_taker || h->cut || rt__cut_due(h)
+			|| uv_now(&hub->loop) >= h->deadline || rt__movable_count(hub) == 0) {
+		return 0;
+	}
+	if (!h->told_waiting) {
+		h->told_waiting = 1;
+		rt_log(RT_LOG_INFO, "handoff: no other hub of this app runs: waiting up to %u ms "
+				"(realtime.handoff_timeout) for one to start and take %d connection(s)",
+				(unsigned) (h->deadline - uv_now(&hub->loop)), rt__movable_count(hub));
+	}
+	h->phase = 6;
+	rt__timer_on(h);
+	return 1;
+}
+
 /* A deferred start: once no hub hands anything to this one any more. */
 static void rt__start_rounds(rt_handoff_state *h)
 {
@@ -629,7 +659,7 @@ static void rt__start_rounds(rt_handoff_state *h)
 	if (hub->has_shared_listener && !uv_is_closing((uv_handle_t *) &hub->shared_listener)) {
 		uv_close((uv_handle_t *) &hub->shared_listener, NULL);
 	}
-	if (!rt__round(h)) {
+	if (!rt__round(h) && !rt__await_taker(h)) {
 		rt__finish(h);
 	}
 }
@@ -1399,6 +1429,16 @@ static void rt__on_timer(uv_timer_t *t)
 			rt__finish(h);
 		}
 	}
+	if (h->phase == 6) {
+		h->phase = 0;
+		if (!rt__round(h) && !rt__await_taker(h)) {
+			if (h->told_waiting && h->no_taker) {
+				rt_log(RT_LOG_WARNING, "handoff: no other hub of this app started within "
+						"realtime.handoff_timeout (%u ms)", h->hub->cfg.handoff_timeout);
+			}
+			rt__finish(h);
+		}
+	}
 	if ((h->phase == 1 || h->phase == 2) && uv_now(&h->hub->loop) >= h->deadline) {
 		rt_log(RT_LOG_WARNING, "handoff: realtime.handoff_timeout (%u ms) reached",
 				h->hub->cfg.handoff_timeout);
@@ -1406,7 +1446,8 @@ static void rt__on_timer(uv_timer_t *t)
 	}
 	rt__maybe_release(h);
 	rt__reap(h);
-	if (!busy && h->phase != 1 && h->phase != 2 && h->phase != 4 && h->phase != 5) {
+	if (!busy && h->phase != 1 && h->phase != 2 && h->phase != 4 && h->phase != 5
+			&& h->phase != 6) {
 		uv_timer_stop(&h->timer);
 	}
 }

@@ -41,6 +41,9 @@ typedef struct rt_config {
 	uint32_t shutdown_timeout;  /* milliseconds the PHP side waits for the hub to stop */
 	int handoff;                /* an orderly stop hands connections to another hub */
 	uint32_t handoff_timeout;   /* milliseconds a handoff may take */
+	/* Not a setting: the server starts workers while one ends (Apache's
+	 * parent), so a handoff with no taker yet waits for one in its time. */
+	int handoff_await_taker;
 	char log_path[512];         /* empty: stderr */
 	int log_format;             /* RT_LOG_TEXT or RT_LOG_JSON (realtime.log_format) */
 	int log_level;              /* lines above it are left out (realtime.log_level) */

@@ -70,10 +70,17 @@ describe('handoff: Apache prefork MaxConnectionsPerChild', () => {
     }
     if (problems.length) problems.push(hubLog());
     assert.equal(problems.length, 0, problems.join('\n'));
-    for (const c of clients.slice(0, 3)) {
+    // Sends to single connections, one request at a time: children keep
+    // reaching their limit faster than the parent (once a second) starts
+    // new ones, until the one that ends holds every client and no other
+    // hub runs. It waits for the next child's hub (ext/lifecycle.c,
+    // handoff_await_taker) rather than close its clients.
+    for (const c of Array.from({ length: 64 }, (_, k) => clients[k % 8])) {
       const res = await dep.get(`/send.php?id=${encodeURIComponent(c.connectionId)}&message=${encodeURIComponent(JSON.stringify({ to: c.connectionId }))}`);
       assert.equal(res.status, 200, res.body);
-      await c.next((m) => m.data && m.data.to === c.connectionId, 10000);
+      await c.next((m) => m.data && m.data.to === c.connectionId, 10000).catch((err) => {
+        throw new Error(`${err.message}\n${hubLog()}`);
+      });
     }
     // Children keep ending on requests: the status of live takers is not
     // stable enough to read; the log lines of every hub add up.

@@ -808,6 +808,69 @@ RT_TEST(handoff_refused_by_taker_closes_1001_counted)
 	down(&f);
 }
 
+/* Starts hub i of f (its broker too) with cfg. */
+static int start_hub(fixture *f, int i, const rt_config *cfg)
+{
+	char err[256];
+
+	if (rt_broker_memory.open(&f->b[i], cfg, err, sizeof(err)) != 0
+			|| rt_hub_start(&f->h[i], cfg, rt_broker_memory.link(f->b[i]), -1, 1, err,
+					sizeof(err)) != 0) {
+		RT_FAIL_("hub %d: %s", i, err);
+		return -1;
+	}
+	rt_broker_memory.attach(f->b[i], f->h[i]);
+	if (f->hubs < i + 1) {
+		f->hubs = i + 1;
+	}
+	return 0;
+}
+
+/* Where the server starts a worker while one ends (Apache), a hub with no
+ * taker waits within realtime.handoff_timeout for one to start, and hands
+ * its client to it: no close, the same subscriptions. */
+RT_TEST(handoff_without_taker_waits_for_one_to_start)
+{
+	fixture f;
+	rt_config cfg;
+	char id[32];
+	int fd;
+	uint32_t node0;
+	stopper st = {0};
+	pthread_t thread;
+	uint64_t closed = totals(2);
+	static const char *const patient[] = {"handoff_timeout", "10000", NULL};
+
+	if (up_auth(&f, 0, "1", NULL, patient) != 0) {
+		down(&f);
+		return;
+	}
+	cfg = f.cfg;
+	cfg.handoff_await_taker = 1;
+	if (start_hub(&f, 0, &cfg) != 0) {
+		down(&f);
+		return;
+	}
+	fd = open_on(&f, 0, "/ws", 0, id, sizeof(id));
+	RT_ASSERT(fd >= 0);
+	RT_ASSERT_EQ_INT(native_subscribe(fd, "news"), 0);
+	rt_broker_memory.attach(f.b[0], NULL);
+	st.hub = f.h[0];
+	node0 = rt_hub_node_id(f.h[0]);
+	RT_ASSERT_EQ_INT(pthread_create(&thread, NULL, stop_hub_thread, &st), 0);
+	f.h[0] = NULL;
+	/* Its stop has begun (its handoff socket is closed) with no other hub. */
+	RT_ASSERT_EQ_INT(wait_handoff_socket(node0, 0), 0);
+	RT_ASSERT_EQ_INT(start_hub(&f, 1, &f.cfg), 0);
+	pthread_join(thread, NULL);
+	RT_ASSERT_EQ_INT(st.r, 0);
+	RT_ASSERT_EQ_INT((int) stats_of(f.h[1]).taken_over, 1);
+	RT_ASSERT_EQ_INT((int) (totals(2) - closed), 0);
+	RT_ASSERT_EQ_INT(publish(f.b[1], RT_MSG_PUBLISH, "news", NULL, "7", NULL), 0);
+	expect_numbers(fd, "after the wait", 7, 7);
+	down(&f);
+}
+
 int main(void)
 {
 	RT_RUN(handoff_moves_clients_intact);
@@ -820,5 +883,6 @@ int main(void)
 	RT_RUN(handoff_cut_before_the_stop_closes_with_1012);
 	RT_RUN(handoff_cut_with_time_left_still_moves_clients);
 	RT_RUN(handoff_cut_mid_way_ends_the_stop);
+	RT_RUN(handoff_without_taker_waits_for_one_to_start);
 	return rt_test_summary();
 }
