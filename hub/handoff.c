@@ -26,6 +26,18 @@ typedef struct rt__dgram {
 	uint8_t data[];
 } rt__dgram;
 
+/* What a taker's clients got while a fence was open, numbered: a publish
+ * (msg), or a presence member change on a channel (member). */
+typedef struct rt__replay {
+	struct rt__replay *next;
+	uint64_t seq;
+	rt_msg *msg;
+	rt_member *member;
+	int added;
+	size_t channel_len;
+	char channel[];
+} rt__replay;
+
 /* A whole record a taker holds until the sender's fence reaches it. */
 typedef struct rt__pending {
 	struct rt__pending *next;
@@ -62,6 +74,7 @@ struct rt__peer {
 	int hello;
 	uint32_t fence;
 	int fence_seen, done;
+	uint64_t replay_from;       /* the first replay entry after its fence */
 	uint64_t deadline;          /* uv_now() after which nothing more is taken */
 	int in_record;
 	uint32_t rec_seq, rec_total;
@@ -99,6 +112,11 @@ struct rt_handoff_state {
 	/* Taker: messages held while a fence is open. */
 	rt_msg *held, **held_tail;
 	size_t held_bytes;
+	/* Taker: publishes delivered here while a fence is open, kept for the
+	 * sessions still on their way (each gets them as it is restored). */
+	struct rt__replay *replay, **replay_tail;
+	size_t replay_bytes;
+	uint64_t replay_seq;        /* of the next one */
 	rt_msg *releasing;
 	int report_due;
 	uint8_t buf[RT_FDPASS_DGRAM];
@@ -827,6 +845,19 @@ static int rt__adopt(rt__peer *p, int fd, const rt_sb *bytes)
 	h->report_due = 1;
 	rt_conn_resume(conn, rec.out, rec.out_len, rec.carry, rec.carry_len,
 			(rec.flags & RT_HANDOFF_F_AWAIT_PONG) != 0, rec.ping_in);
+	/* After what its old hub had queued for it: what came here since (none
+	 * if it closed meanwhile, on a close frame in its carry or no memory). */
+	for (rt__replay *r = h->replay; r != NULL && conn->state == RT_CONN_OPEN
+			&& conn->session != NULL; r = r->next) {
+		if (r->seq < p->replay_from) {
+			continue;
+		}
+		if (r->msg != NULL) {
+			rt_hub_publish_to(hub, r->msg, conn->session);
+		} else {
+			rt_hub_member_to(hub, r->channel, r->channel_len, r->member, r->added, conn->session);
+		}
+	}
 	rt_handoff_record_free(&rec);
 	rt__count(&hub->stat_taken_over, &rt__total_taken, 1);
 	return 0;
@@ -974,6 +1005,7 @@ static int rt__on_dgram(rt__peer *p, const uint8_t *data, size_t len, int fd)
 		early = rt__find_fence(h, p->node, p->fence, 1);
 		if (early != NULL) {
 			p->fence_seen = 1;
+			p->replay_from = early->replay_from;
 			early->done = 1; /* its hold passes to this link */
 		}
 		rt__timer_on(h);
@@ -1239,8 +1271,13 @@ static int rt__holding(rt_handoff_state *h)
 	return 0;
 }
 
+static void rt__replay_clear(rt_handoff_state *h);
+
 static void rt__maybe_release(rt_handoff_state *h)
 {
+	if (h->held == NULL && h->replay != NULL && !rt__holding(h)) {
+		rt__replay_clear(h); /* every session on its way is in */
+	}
 	while (h->held != NULL && h->releasing == NULL && !rt__holding(h)) {
 		rt_msg *msg = h->held;
 		h->held = msg->next;
@@ -1255,20 +1292,133 @@ static void rt__maybe_release(rt_handoff_state *h)
 	}
 }
 
+static void rt__replay_clear(rt_handoff_state *h)
+{
+	while (h->replay != NULL) {
+		rt__replay *r = h->replay;
+		h->replay = r->next;
+		rt_msg_free(r->msg);
+		free(r->member);
+		free(r);
+	}
+	h->replay_tail = &h->replay;
+	h->replay_bytes = 0;
+}
+
+static void rt__replay_add(rt_handoff_state *h, rt__replay *r, size_t size)
+{
+	r->next = NULL;
+	r->seq = h->replay_seq++;
+	*h->replay_tail = r;
+	h->replay_tail = &r->next;
+	h->replay_bytes += size;
+}
+
+/* Whether msg goes on now while sessions are on their way here: the
+ * sessions here get it at once (other clients see no pause), and those on
+ * their way get a publish, and the member changes the rest cause
+ * (rt_handoff_note_member), as each is restored. What is addressed to a
+ * user or a connection, or a whisper, waits for the handoffs, and so does
+ * everything after it, so no one sees it out of order. */
+static int rt__deliver_now(rt_handoff_state *h, const rt_msg *msg, size_t size)
+{
+	rt__replay *r;
+
+	if (h->held != NULL) {
+		return 0;
+	}
+	switch (msg->type) {
+	case RT_MSG_STATE:
+	case RT_MSG_STATE_BEGIN:
+	case RT_MSG_STATE_END:
+	case RT_MSG_SYNC:
+	case RT_MSG_GONE:
+	case RT_MSG_HANDOFF:
+		return 1;
+	case RT_MSG_PUBLISH:
+		break;
+	default:
+		return 0;
+	}
+	if (h->held_bytes + h->replay_bytes + size > h->hub->cfg.pool_memory
+			|| (r = calloc(1, sizeof(*r))) == NULL) {
+		return 0;
+	}
+	if ((r->msg = rt_msg_copy(msg)) == NULL) {
+		free(r);
+		return 0;
+	}
+	rt__replay_add(h, r, size);
+	return 1;
+}
+
+int rt_handoff_replaying(const rt_hub *hub)
+{
+	return hub->handoff != NULL && hub->handoff->held == NULL && rt__holding(hub->handoff);
+}
+
+void rt_handoff_note_member(rt_hub *hub, const char *channel, size_t len, const rt_member *m,
+		int added)
+{
+	rt_handoff_state *h = hub->handoff;
+	size_t size = sizeof(rt__replay) + len + m->id_len + m->info_len;
+	rt__replay *r;
+
+	if (h->held_bytes + h->replay_bytes + size > hub->cfg.pool_memory
+			|| (r = calloc(1, sizeof(*r) + len)) == NULL) {
+		goto lost;
+	}
+	r->member = calloc(1, sizeof(*r->member) + m->id_len + m->info_len + 1);
+	if (r->member == NULL) {
+		free(r);
+		goto lost;
+	}
+	memcpy(r->member->id, m->id, m->id_len);
+	r->member->id_len = m->id_len;
+	if (m->info != NULL) {
+		r->member->info = r->member->id + m->id_len + 1;
+		memcpy(r->member->info, m->info, m->info_len);
+		r->member->info_len = m->info_len;
+	}
+	r->member->conns = m->conns;
+	r->added = added;
+	memcpy(r->channel, channel, len);
+	r->channel_len = len;
+	rt__replay_add(h, r, size);
+	return;
+lost:
+	{
+		static rt_log_limit lost_log;
+		rt_log_limited(&lost_log, RT_LOG_ERROR, "handoff: no room to keep a member change of "
+				"%.*s for the clients on their way here (realtime.pool_memory): they miss it",
+				(int) (len > 200 ? 200 : len), channel);
+	}
+}
+
 int rt_handoff_hold(rt_hub *hub, rt_msg *msg)
 {
 	rt_handoff_state *h = hub->handoff;
+	size_t size;
 
 	if (h == NULL || msg == h->releasing || msg->type == RT_MSG_STOP
 			|| msg->type == RT_MSG_QUERY) {
 		return 0;
 	}
 	if (h->held == NULL && !rt__holding(h)) {
+		if (h->replay != NULL) {
+			rt__replay_clear(h);
+		}
+		return 0;
+	}
+	/* Anything else, and everything after it, waits for the handoffs: no
+	 * one sees it before a publish that came first. */
+	size = rt_msg_encoded_size(msg);
+	if (rt__deliver_now(h, msg, size)) {
 		return 0;
 	}
 	/* Bounded like the hub's own queue: past it, the handoffs in progress
 	 * give up holding (what arrives later is refused) rather than grow. */
-	if (h->held_bytes + rt_msg_encoded_size(msg) > hub->cfg.pool_memory) {
+	if (h->held_bytes + h->replay_bytes + size > hub->cfg.pool_memory) {
 		static rt_log_limit held_log;
 		rt_log_limited(&held_log, RT_LOG_ERROR, "handoff: %zu bytes of messages held for "
 				"connections on their way here (realtime.pool_memory): no longer holding",
@@ -1342,6 +1492,7 @@ void rt_handoff_fence(rt_hub *hub, const rt_msg *msg)
 	p = rt__find_fence(h, msg->origin, msg->count, 0);
 	if (p != NULL) {
 		p->fence_seen = 1;
+		p->replay_from = h->replay_seq;
 		rt__adopt_pending(p);
 		rt__flush_reports(h);
 		if (p->done) {
@@ -1363,6 +1514,7 @@ void rt_handoff_fence(rt_hub *hub, const rt_msg *msg)
 	p->node = msg->origin;
 	p->fence = msg->count;
 	p->fence_seen = 1;
+	p->replay_from = h->replay_seq;
 	p->rec_fd = -1;
 	p->out_tail = &p->outq;
 	p->pending_tail = &p->pending;
@@ -1464,6 +1616,7 @@ int rt_handoff_start(rt_hub *hub)
 	h->hub = hub;
 	h->lfd = -1;
 	h->held_tail = &h->held;
+	h->replay_tail = &h->replay;
 	if (getrandom(&h->fence, sizeof(h->fence), 0) != sizeof(h->fence)) {
 		h->fence = (uint32_t) getpid();
 	}
@@ -1528,6 +1681,7 @@ void rt_handoff_free(rt_hub *hub)
 	if (h == NULL) {
 		return;
 	}
+	rt__replay_clear(h);
 	while (h->held != NULL) {
 		rt_msg *next = h->held->next;
 		rt_msg_free(h->held);

@@ -38,6 +38,14 @@ int rt_handoff_leaving(const rt_hub *hub);
  * ends within within_ms (0: now), and none starts after that; what has no
  * taker's answer by then is closed by this hub. */
 void rt_handoff_cut(rt_hub *hub, unsigned within_ms);
+/* 1 while sessions are on their way here and the messages that concern
+ * them are delivered at once: what presence member changes the hub's
+ * clients are told of must then be noted (rt_handoff_note_member) for the
+ * sessions still to come, each told as it is restored. */
+int rt_handoff_replaying(const rt_hub *hub);
+struct rt_member;
+void rt_handoff_note_member(rt_hub *hub, const char *channel, size_t len,
+		const struct rt_member *m, int added);
 /* Called for every message the hub dispatches: returns 1 when the message
  * is held (taken over) until a handoff to this hub is complete. */
 int rt_handoff_hold(rt_hub *hub, rt_msg *msg);

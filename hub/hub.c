@@ -514,6 +514,56 @@ static void rt__publish(rt_hub *hub, const rt_msg *msg)
 	}
 }
 
+void rt_hub_publish_to(rt_hub *hub, const rt_msg *msg, rt_session *s)
+{
+	if (msg->exclude.ptr != NULL && s == rt_session_find(hub, msg->exclude.ptr, msg->exclude.len)) {
+		return;
+	}
+	for (uint32_t c = 0; c < msg->channel_count; c++) {
+		rt_sub *sub = rt_session_find_sub(s, msg->channels[c].ptr, msg->channels[c].len);
+		const rt_pos *pos = msg->positions != NULL && msg->positions[c].offset > 0
+				? &msg->positions[c] : NULL;
+		rt_buf *frame;
+		if (sub == NULL || (pos != NULL && sub->hist_epoch == pos->epoch
+				&& pos->offset <= sub->hist_offset)) {
+			continue;
+		}
+		if (pos != NULL) {
+			sub->hist_epoch = pos->epoch;
+			sub->hist_offset = pos->offset;
+		}
+		frame = s->protocol->frame_message(msg, msg->channels[c]);
+		if (frame == NULL) {
+			continue;
+		}
+		rt_session_send(s, frame);
+		rt_buf_unref(frame);
+		if (pos != NULL && s->protocol->positioned != NULL) {
+			s->protocol->positioned(s);
+		}
+	}
+}
+
+void rt_hub_member_to(rt_hub *hub, const char *channel, size_t len, const rt_member *m,
+		int added, rt_session *s)
+{
+	rt_sub *sub = rt_session_find_sub(s, channel, len);
+	rt_channel *ch = rt_registry_find(&hub->registry, channel, len);
+	rt_buf *frame;
+
+	/* As rt__fanout: a member's own sessions are not told of it. */
+	if (sub == NULL || ch == NULL || (sub->member != NULL && sub->member->user_id_len == m->id_len
+			&& memcmp(sub->member->user_id, m->id, m->id_len) == 0)) {
+		return;
+	}
+	frame = added ? s->protocol->frame_member_added(ch, m)
+			: s->protocol->frame_member_removed(ch, m->id, m->id_len);
+	if (frame != NULL) {
+		rt_session_send(s, frame);
+		rt_buf_unref(frame);
+	}
+}
+
 /* Sends a user- or connection-addressed message to each of sessions. */
 static void rt__direct(const rt_msg *msg, rt_session *const *sessions, uint32_t count)
 {
@@ -603,6 +653,9 @@ static void rt__on_view_member(rt_hub *hub, const rt_vchannel *vch, const rt_mem
 		a.ch = ch;
 		rt__fanout(ch, added ? rt__build_member_added : rt__build_member_removed, &a, NULL, m,
 				hub->quiet_moved_in);
+	}
+	if (!hub->quiet_moved_in && rt_handoff_replaying(hub)) {
+		rt_handoff_note_member(hub, vch->name, vch->name_len, m, added);
 	}
 	if (hub->hooks_mine) {
 		rt_webhooks_event(hub->webhooks,

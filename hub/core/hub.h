@@ -164,6 +164,16 @@ int rt_hub_check_prebound(const rt_config *cfg, int fd, char *err, size_t errlen
 
 /* On the hub thread: handles a message that came through the link. */
 void rt_hub_deliver(rt_hub *hub, rt_msg *msg);
+/* On the hub thread: sends a publish to session s alone, as its delivery
+ * here would have (its channels, its exclusion, its positions): for a
+ * session moved in after the message was delivered to the others. */
+struct rt_session;
+struct rt_member;
+void rt_hub_publish_to(rt_hub *hub, const rt_msg *msg, struct rt_session *s);
+/* ... and a presence member change on channel that its subscribers here
+ * were told of. */
+void rt_hub_member_to(rt_hub *hub, const char *channel, size_t len, const struct rt_member *m,
+		int added, struct rt_session *s);
 /* On the hub thread: a broker lost bytes of messages meant for this hub
  * (Realtime\status() broker_lost_bytes); the broker logs why. */
 void rt_hub_count_lost(rt_hub *hub, uint64_t bytes);

@@ -573,6 +573,57 @@ static int wait_handoff_socket(uint32_t node, int want)
 	return -1;
 }
 
+/* While a handoff to a hub is under way (a sender's fence seen, its
+ * connections not in yet), the hub's own clients get publishes at once:
+ * only the sessions on their way wait for them. Here the sender is a link
+ * opened by hand that never sends its records: with the longest
+ * realtime.handoff_timeout, a client held until then would wait 10 s. */
+RT_TEST(handoff_under_way_does_not_hold_the_takers_clients)
+{
+	fixture f;
+	char id[32], err[256], list[16];
+	uint8_t hello[16];
+	uint32_t node0;
+	rt_msg_fields fl = {0};
+	rt_msg *fence;
+	size_t n;
+	int fd, client;
+	static const char *const slow[] = {"handoff_timeout", "10000", NULL};
+
+	if (up_auth(&f, 2, "1", NULL, slow) != 0) {
+		down(&f);
+		return;
+	}
+	client = open_on(&f, 1, "/ws", 0, id, sizeof(id));
+	RT_ASSERT(client >= 0);
+	RT_ASSERT_EQ_INT(native_subscribe(client, "news"), 0);
+	RT_ASSERT_EQ_INT(wait_handoff_socket(rt_hub_node_id(f.h[1]), 1), 0);
+	/* Hub 0's name on a link of this process, then its fence. */
+	node0 = rt_hub_node_id(f.h[0]);
+	fd = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
+	RT_ASSERT(fd >= 0);
+	n = rt_handoff_dgram_head(hello, RT_HANDOFF_HELLO, 77, node0);
+	RT_ASSERT_EQ_INT(rt_fdpass_send(fd, hello, n, -1), 0);
+	snprintf(list, sizeof(list), "%u", rt_hub_node_id(f.h[1]));
+	fl.origin = node0;
+	fl.count = 77;
+	fl.data.ptr = list;
+	fl.data.len = strlen(list);
+	fence = rt_msg_new(RT_MSG_HANDOFF, &fl);
+	RT_ASSERT(fence != NULL);
+	RT_ASSERT_EQ_INT(rt_broker_memory.publish(f.b[0], fence, err, sizeof(err)), 0);
+	rt_msg_free(fence);
+	RT_ASSERT_EQ_INT(publish(f.b[0], RT_MSG_PUBLISH, "news", NULL, "6", NULL), 0);
+	{
+		char *got = ws_recv_text(client, WS_TIMEOUT_MS / 2);
+		RT_ASSERT(got != NULL && strstr(got, "\"data\":6") != NULL);
+		free(got);
+	}
+	close(fd);
+	down(&f);
+}
+
+
 /* A cut with no time left (the kill is at hand): with a live taker at
  * hand the hub hands nothing off, and its client is told to reconnect
  * (1012) by its own hub. */
@@ -880,6 +931,7 @@ int main(void)
 	RT_RUN(handoff_socket_refuses_strangers_and_garbage);
 	RT_RUN(handoff_waits_for_an_auth_call);
 	RT_RUN(handoff_refused_by_taker_closes_1001_counted);
+	RT_RUN(handoff_under_way_does_not_hold_the_takers_clients);
 	RT_RUN(handoff_cut_before_the_stop_closes_with_1012);
 	RT_RUN(handoff_cut_with_time_left_still_moves_clients);
 	RT_RUN(handoff_cut_mid_way_ends_the_stop);
