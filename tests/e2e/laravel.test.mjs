@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { launchChromium } from './lib/browser.mjs';
-import { waitFor, withTimeout } from './lib/server.mjs';
+import { connect, waitFor, withTimeout } from './lib/server.mjs';
 import { cliServer, fpmNginx } from './lib/pool/servers.mjs';
 import { LARAVEL_EXTENSIONS, artisan, makeLaravelApp } from './lib/laravel.mjs';
 import { APP, Echo, PusherJS, connected, subscribed } from './pusher-helpers.mjs';
@@ -333,3 +333,55 @@ for (const [kind, start] of Object.entries(SERVERS)) {
     });
   });
 }
+
+// The hub's native protocol signs clients in through the same Laravel route:
+// realtime.auth_endpoint is /broadcasting/auth, whose GET (the hub's call,
+// with the client's Cookie and Authorization headers) the driver answers
+// with the signed-in user, the channels it may join (its notification
+// channel and the connection's native_channels) and its presence info
+// (native_user_info: tests/e2e/laravel-app/config/broadcasting.php). No
+// anonymous clients here.
+describe('Laravel driver: native clients signed in through /broadcasting/auth', () => {
+  let app;
+  let dep;
+  before(async () => {
+    app = makeLaravelApp();
+    dep = await fpmNginx({
+      label: 'laravel-native',
+      docroot: path.join(app, 'public'),
+      iniExtra: ({ httpPort }) => [
+        INI.replace('realtime.allow_anonymous = 1', 'realtime.allow_anonymous = 0'),
+        `realtime.auth_endpoint = "http://127.0.0.1:${httpPort}/broadcasting/auth"`,
+      ].join('\n'),
+      pools: [{ name: 'app', pm: ['pm = static', 'pm.max_children = 2', 'pm.max_requests = 0'].join('\n') }],
+    });
+  });
+  after(async () => {
+    if (dep) await dep.stop();
+    if (app) fs.rmSync(app, { recursive: true, force: true });
+  });
+
+  it('connects as the Laravel user with its notification channel, the configured patterns and presence info; refuses the signed-out', async () => {
+    const ann = await connect(dep.wsUrl, { headers: { Authorization: 'User 1' }, timeout: 10000 });
+    try {
+      assert.equal(ann.hello.user_id, '1');
+      await ann.subscribe('private-App.Models.User.1');
+      const other = await ann.request({ action: 'subscribe', channel: 'private-App.Models.User.2' });
+      assert.equal(other.type, 'error', JSON.stringify(other));
+      assert.equal(other.code, 'forbidden');
+      const room = await ann.subscribe('presence-room.4');
+      assert.deepEqual(room.members, [{ id: '1', info: { name: 'Ann' } }]);
+
+      const res = await dep.get('/notify/1', { method: 'POST', headers: { 'Content-Length': 0 } });
+      assert.equal(res.status, 200, `POST /notify/1: ${res.status} ${res.body.slice(0, 500)}\n${dep.logs()}`);
+      const note = await ann.next((m) => m.type === 'message' && m.channel === 'private-App.Models.User.1', 10000);
+      assert.equal(note.data.invoice, 7);
+      assert.equal(note.data.type, 'App\\Notifications\\InvoicePaid');
+    } finally {
+      ann.close();
+    }
+    // Signed out, or a user the app does not know: the route answers 401.
+    await assert.rejects(connect(dep.wsUrl, { timeout: 10000 }), /HTTP 401/);
+    await assert.rejects(connect(dep.wsUrl, { headers: { Authorization: 'User 99' }, timeout: 10000 }), /HTTP 401/);
+  });
+});

@@ -45,6 +45,12 @@ class RealtimeBroadcaster extends Broadcaster
      */
     public function auth($request)
     {
+        // The hub's own call (realtime.auth_endpoint pointed at this route):
+        // a GET for a connection, not a channel.
+        if (empty($request->channel_name) && $request->isMethod('GET')) {
+            return $this->nativeIdentity($request);
+        }
+
         $channelName = $this->normalizeChannelName((string) $request->channel_name);
 
         if (empty($request->channel_name) ||
@@ -54,6 +60,66 @@ class RealtimeBroadcaster extends Broadcaster
         }
 
         return parent::verifyUserCanAccessChannel($request, $channelName);
+    }
+
+    /**
+     * Who a native-protocol client is, for the hub's auth endpoint call
+     * (docs/protocol.md, "Auth endpoint"): the signed-in user of the
+     * client's cookies or Authorization header, the channels it may join
+     * (its notification channel and the connection's "native_channels"
+     * patterns), and the attributes named by "native_user_info" as its
+     * presence info. 401 when no user is signed in: the hub refuses the
+     * connection (or lets it in anonymous with realtime.allow_anonymous).
+     * Channel callbacks of routes/channels.php are not asked: the hub
+     * checks each subscribe against this list.
+     *
+     * @param  \Illuminate\Http\Request  $request
+     * @return \Illuminate\Http\JsonResponse
+     */
+    protected function nativeIdentity($request)
+    {
+        $user = $this->retrieveUser($request, '');
+        if (! $user) {
+            return response()->json(['error' => 'not authenticated'], 401);
+        }
+        $id = (string) (method_exists($user, 'getAuthIdentifierForBroadcasting')
+            ? $user->getAuthIdentifierForBroadcasting()
+            : $user->getAuthIdentifier());
+
+        $channels = [];
+        foreach ((array) $this->notificationChannel($user) as $name) {
+            $channels[] = 'private-'.$name;
+        }
+        foreach ((array) ($this->config['native_channels'] ?? []) as $pattern) {
+            $channels[] = str_replace('{id}', $id, (string) $pattern);
+        }
+        $identity = ['user_id' => $id, 'channels' => array_values(array_unique($channels))];
+
+        $attributes = (array) ($this->config['native_user_info'] ?? []);
+        if ($attributes) {
+            $info = [];
+            foreach ($attributes as $name) {
+                $info[$name] = $user->{$name};
+            }
+            $identity['user_info'] = $info;
+        }
+
+        return response()->json($identity, 200, [], JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+    }
+
+    /** The private channel Laravel sends the user's broadcast notifications on. */
+    protected function notificationChannel($user)
+    {
+        // As BroadcastNotificationCreated::broadcastOn(), which passes the
+        // notification: a method that needs one gets Laravel's default name.
+        if (method_exists($user, 'receivesBroadcastNotificationsOn')
+            && (new \ReflectionMethod($user, 'receivesBroadcastNotificationsOn'))->getNumberOfRequiredParameters() === 0) {
+            return array_map('strval', (array) $user->receivesBroadcastNotificationsOn());
+        }
+
+        $key = method_exists($user, 'getKey') ? $user->getKey() : $user->getAuthIdentifier();
+
+        return str_replace('\\', '.', get_class($user)).'.'.$key;
     }
 
     /**

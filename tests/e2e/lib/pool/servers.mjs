@@ -306,6 +306,8 @@ function removeDir(dir) {
  *   with its own hubPort gets php_admin_value[realtime.listen] for it.
  * The first pool is the one nginx's documented server block sends PHP to;
  * `nginxExtra(pools)` may add more server blocks (e.g. for other pools).
+ * iniExtra: php.ini lines, or a function of { hubPort, httpPort } that
+ * returns them (a setting that names the front port).
  */
 export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allow_anonymous = 1', nginxExtra, globalHub, controlTimeout = '5s', docroot = DOCROOT } = {}) {
   const dir = makeTempDir(label);
@@ -326,7 +328,8 @@ export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allo
     const more = await freePorts(poolInfo.filter((p) => p.hubPort === null).length);
     for (const p of poolInfo) if (p.hubPort === null) p.hubPort = more.shift();
 
-    const ini = writeIni(dir, extension, globalHub ? globalHub(poolInfo) : hubPort, iniExtra);
+    const ini = writeIni(dir, extension, globalHub ? globalHub(poolInfo) : hubPort,
+      typeof iniExtra === 'function' ? iniExtra({ hubPort, httpPort }) : iniExtra);
     const poolText = poolInfo
       .map((p) =>
         fpmPoolConf({

@@ -9,7 +9,16 @@ class AppServiceProvider extends ServiceProvider
 {
     public function boot()
     {
-        // The logged-in user is the X-User header (Echo sends it with auth.headers).
-        Auth::viaRequest('x-user', fn ($request) => User::find($request->header('X-User')));
+        // The logged-in user is the X-User header (Echo sends it with
+        // auth.headers), or "Authorization: User <id>", which the hub
+        // forwards from a native client's upgrade to its auth endpoint.
+        Auth::viaRequest('x-user', function ($request) {
+            $id = $request->header('X-User');
+            if ($id === null && preg_match('/^User (\d{1,9})$/', (string) $request->header('Authorization'), $m)) {
+                $id = $m[1];
+            }
+
+            return $id === null ? null : User::find($id);
+        });
     }
 }
