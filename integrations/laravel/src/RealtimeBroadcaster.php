@@ -5,7 +5,6 @@ namespace Realtime\Laravel;
 use Illuminate\Broadcasting\BroadcastException;
 use Illuminate\Broadcasting\Broadcasters\Broadcaster;
 use Illuminate\Broadcasting\Broadcasters\UsePusherChannelConventions;
-use Illuminate\Support\Arr;
 use Illuminate\Support\Str;
 use Symfony\Component\HttpKernel\Exception\AccessDeniedHttpException;
 
@@ -198,19 +197,28 @@ class RealtimeBroadcaster extends Broadcaster
     public function broadcast(array $channels, $event, array $payload = [])
     {
         // toOthers(): Echo's X-Socket-ID, which is the sender's connection id.
-        $socket = Arr::pull($payload, 'socket');
+        // (Plain PHP rather than Arr:: and Str:: helpers: this runs once per
+        // event, and they would cost more than the broadcast itself.)
+        $socket = $payload['socket'] ?? null;
+        unset($payload['socket']);
         $except = is_string($socket) && preg_match('/^\d{1,20}\.\d{1,20}$/', $socket) ? $socket : null;
 
         $shared = [];
         $users = [];
-        foreach (array_unique(array_map('strval', $this->formatChannels($channels))) as $name) {
-            if (Str::startsWith($name, 'private-encrypted-')) {
+        $seen = [];
+        foreach ($channels as $channel) {
+            $name = (string) $channel;
+            if (isset($seen[$name])) {
+                continue;
+            }
+            $seen[$name] = true;
+            if (str_starts_with($name, 'private-encrypted-')) {
                 // Pusher's SDK encrypts these with the app's master key; this
                 // driver does not, and sent in clear they would fail at every
                 // client. Refused before anything is sent.
                 throw new BroadcastException("realtime: {$name}: private-encrypted- channels are not supported by the realtime driver (use the pusher driver for them)");
             }
-            if (Str::startsWith($name, self::USER_CHANNEL_PREFIX)) {
+            if (str_starts_with($name, self::USER_CHANNEL_PREFIX)) {
                 $users[] = substr($name, strlen(self::USER_CHANNEL_PREFIX));
             } else {
                 $shared[] = $name;
@@ -218,8 +226,14 @@ class RealtimeBroadcaster extends Broadcaster
         }
 
         try {
-            foreach (array_chunk($shared, self::CHANNELS_PER_CALL) as $chunk) {
-                \Realtime\broadcast($chunk, $payload, $event, $except);
+            if (count($shared) <= self::CHANNELS_PER_CALL) {
+                if ($shared) {
+                    \Realtime\broadcast($shared, $payload, $event, $except);
+                }
+            } else {
+                foreach (array_chunk($shared, self::CHANNELS_PER_CALL) as $chunk) {
+                    \Realtime\broadcast($chunk, $payload, $event, $except);
+                }
             }
             // Every connection of the user: signed-in Pusher clients and the
             // user's native connections.
