@@ -14,6 +14,7 @@
 # their hubs). Nobody is subscribed: this is the cost in the sending process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/php_server.sh
 RUNS=${1:-3}
 CALLS=${2:-20000}
 HTTP_CALLS=$((CALLS / 10))
@@ -21,9 +22,6 @@ EXT=${REALTIME_EXTENSION:-$PWD/modules/realtime.so}
 [[ -f $EXT ]] || { echo "build first: bash scripts/build.sh" >&2; exit 1; }
 [[ -f /usr/share/php/Illuminate/autoload.php ]] || { echo "needs php-laravel-framework (scripts/deps.sh)" >&2; exit 1; }
 
-free_port() {
-	php -n -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo substr(strrchr(stream_socket_get_name($s, false), ":"), 1);'
-}
 tmp=$(mktemp -d)
 app=$tmp/app
 cp -r tests/e2e/laravel-app "$app"
@@ -54,15 +52,7 @@ realtime.allow_anonymous=1
 realtime.log=$tmp/hub.log
 INI
 server=
-cleanup() {
-	if [[ -n $server ]]; then
-		kill "$server" 2>/dev/null || true
-		wait "$server" 2>/dev/null || true
-	fi
-	rm -f /dev/shm/realtime."$hub_port".*
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap php_server_cleanup EXIT
 PHP_INI_SCAN_DIR= PHP_CLI_SERVER_WORKERS=2 php -c "$tmp/php.ini" -S 127.0.0.1:$http_port -t "$app/public" >"$tmp/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do

@@ -17,6 +17,7 @@
 # both JSON lines and the ratio. Run as root (setpriv needs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/php_server.sh
 
 WORKERS=4 CALLS=200000 HTTP_CALLS=5000 PAYLOAD=64 CPU= BUILD=1
 while (($#)); do
@@ -33,10 +34,6 @@ while (($#)); do
 done
 ((BUILD)) && bash scripts/build.sh >/dev/null
 
-free_port() {
-	php -n -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo substr(strrchr(stream_socket_get_name($s, false), ":"), 1);'
-}
-
 # Everything the other user runs must be readable by it.
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
@@ -50,16 +47,7 @@ http_port=$(free_port)
 secret=bench-segment-secret
 ini=(-n -d extension="$tmp/realtime.so" -d realtime.listen=127.0.0.1:$hub_port -d realtime.secret=$secret)
 server=
-cleanup() {
-	if [[ -n $server ]]; then
-		kill "$server" 2>/dev/null || true
-		wait "$server" 2>/dev/null || true
-	fi
-	# The segment outlives the server by design: this one is the bench's.
-	rm -f /dev/shm/realtime."$hub_port".*
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap php_server_cleanup EXIT
 
 PHP_CLI_SERVER_WORKERS=$WORKERS php "${ini[@]}" -S 127.0.0.1:$http_port -t "$tmp" >"$tmp/server.log" 2>&1 &
 server=$!

@@ -4,6 +4,7 @@
  * Real hubs on loopback ports; wsclient.h plays the browser. */
 #include "rt_test.h"
 #include "wsclient.h"
+#include "segment_drop.h"
 
 #include <jansson.h>
 #include <sys/mman.h>
@@ -17,15 +18,6 @@
 #include "hub/model/msg.h"
 
 #define SECRET "unit-test-secret"
-
-/* The named segment prefork made outlives the test by design: remove it. */
-static void drop_segment(const rt_config *cfg)
-{
-	char name[RT_SEGMENT_NAME_MAX];
-
-	rt_segment_name(name, sizeof(name), cfg->host, cfg->port);
-	shm_unlink(name);
-}
 
 static rt_str str(const char *s)
 {
@@ -359,7 +351,7 @@ static void pool_down(pool_fixture *f)
 		}
 	}
 	rt_broker_memory.postfork_shutdown();
-	drop_segment(&f->cfg);
+	segment_drop(&f->cfg);
 }
 
 static int pool_up(pool_fixture *f, const char *batch_window)

@@ -6,6 +6,7 @@
  * (threads stand in for a pool's workers), real sockets. */
 #include "rt_test.h"
 #include "wsclient.h"
+#include "segment_drop.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -68,6 +69,7 @@ static void down(fixture *f)
 		}
 	}
 	rt_broker_memory.postfork_shutdown();
+	segment_drop(&f->cfg);
 }
 
 /* extra: more settings, name then value, NULL-terminated (or NULL). */
@@ -573,6 +575,26 @@ static int wait_handoff_socket(uint32_t node, int want)
 	return -1;
 }
 
+/* Two hubs, a client of hub `on` subscribed to "news", and hub 1's handoff
+ * socket answering. extra: see up_auth. The client's fd, or -1 with the
+ * test marked failed. */
+static int up_two_with_reader(fixture *f, const char *const *extra, int on)
+{
+	char id[32];
+	int fd;
+
+	if (up_auth(f, 2, "1", NULL, extra) != 0) {
+		return -1;
+	}
+	fd = open_on(f, on, "/ws", 0, id, sizeof(id));
+	if (fd < 0 || native_subscribe(fd, "news") != 0
+			|| wait_handoff_socket(rt_hub_node_id(f->h[1]), 1) != 0) {
+		RT_FAIL_("a reader of news on hub %d, hub 1 ready to take over", on);
+		return -1;
+	}
+	return fd;
+}
+
 /* While a handoff to a hub is under way (a sender's fence seen, its
  * connections not in yet), the hub's own clients get publishes at once:
  * only the sessions on their way wait for them. Here the sender is a link
@@ -581,7 +603,7 @@ static int wait_handoff_socket(uint32_t node, int want)
 RT_TEST(handoff_under_way_does_not_hold_the_takers_clients)
 {
 	fixture f;
-	char id[32], err[256], list[16];
+	char err[256], list[16];
 	uint8_t hello[16];
 	uint32_t node0;
 	rt_msg_fields fl = {0};
@@ -590,14 +612,11 @@ RT_TEST(handoff_under_way_does_not_hold_the_takers_clients)
 	int fd, client;
 	static const char *const slow[] = {"handoff_timeout", "10000", NULL};
 
-	if (up_auth(&f, 2, "1", NULL, slow) != 0) {
+	client = up_two_with_reader(&f, slow, 1);
+	if (client < 0) {
 		down(&f);
 		return;
 	}
-	client = open_on(&f, 1, "/ws", 0, id, sizeof(id));
-	RT_ASSERT(client >= 0);
-	RT_ASSERT_EQ_INT(native_subscribe(client, "news"), 0);
-	RT_ASSERT_EQ_INT(wait_handoff_socket(rt_hub_node_id(f.h[1]), 1), 0);
 	/* Hub 0's name on a link of this process, then its fence. */
 	node0 = rt_hub_node_id(f.h[0]);
 	fd = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
@@ -669,6 +688,21 @@ static void *stop_hub_thread(void *arg)
 	return NULL;
 }
 
+/* Stops hub i of f on a thread (st, thread): returns once its stop has
+ * begun (its handoff socket is closed), 0, or -1. */
+static int stop_in_background(fixture *f, int i, stopper *st, pthread_t *thread)
+{
+	uint32_t node = rt_hub_node_id(f->h[i]);
+
+	rt_broker_memory.attach(f->b[i], NULL);
+	st->hub = f->h[i];
+	if (pthread_create(thread, NULL, stop_hub_thread, st) != 0) {
+		return -1;
+	}
+	f->h[i] = NULL;
+	return wait_handoff_socket(node, 0);
+}
+
 /* One hub whose client waits in its upgrade for the auth endpoint (alisten
  * listens for it, afd holds the call), then a second hub, ready to take
  * over. extra: more settings (see up_auth). On a failure the test is
@@ -716,7 +750,6 @@ RT_TEST(handoff_waits_for_an_auth_call)
 	const char *answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 			"Content-Length: 16\r\nConnection: close\r\n\r\n{\"user_id\":\"u9\"}";
 	auth_pending ap;
-	uint32_t node0;
 	char *hello;
 	stopper st;
 	pthread_t thread;
@@ -728,12 +761,7 @@ RT_TEST(handoff_waits_for_an_auth_call)
 	}
 	/* The stop begins while the auth call is in flight: hub 0's handoff
 	 * socket closes then. */
-	rt_broker_memory.attach(f.b[0], NULL);
-	st.hub = f.h[0];
-	node0 = rt_hub_node_id(f.h[0]);
-	RT_ASSERT_EQ_INT(pthread_create(&thread, NULL, stop_hub_thread, &st), 0);
-	f.h[0] = NULL;
-	RT_ASSERT_EQ_INT(wait_handoff_socket(node0, 0), 0);
+	RT_ASSERT_EQ_INT(stop_in_background(&f, 0, &st, &thread), 0);
 	RT_ASSERT_EQ_INT(ws_send_all(ap.afd, answer, strlen(answer)), 0);
 	close(ap.afd);
 	pthread_join(thread, NULL);
@@ -756,17 +784,13 @@ RT_TEST(handoff_waits_for_an_auth_call)
 RT_TEST(handoff_cut_with_time_left_still_moves_clients)
 {
 	fixture f;
-	char id[32];
 	int fd;
 
-	if (up(&f, 2, "1") != 0) {
+	fd = up_two_with_reader(&f, NULL, 0);
+	if (fd < 0) {
 		down(&f);
 		return;
 	}
-	fd = open_on(&f, 0, "/ws", 0, id, sizeof(id));
-	RT_ASSERT(fd >= 0);
-	RT_ASSERT_EQ_INT(native_subscribe(fd, "news"), 0);
-	RT_ASSERT_EQ_INT(wait_handoff_socket(rt_hub_node_id(f.h[1]), 1), 0);
 	rt_broker_memory.attach(f.b[0], NULL);
 	rt_hub_mark_restart(f.h[0]);
 	rt_hub_cut_handoff(f.h[0], 5000);
@@ -785,7 +809,6 @@ RT_TEST(handoff_cut_mid_way_ends_the_stop)
 {
 	fixture f;
 	auth_pending ap;
-	uint32_t node0;
 	stopper st = {0};
 	pthread_t thread;
 	int64_t deadline;
@@ -797,11 +820,7 @@ RT_TEST(handoff_cut_mid_way_ends_the_stop)
 		down(&f);
 		return;
 	}
-	rt_broker_memory.attach(f.b[0], NULL);
-	st.hub = f.h[0];
-	node0 = rt_hub_node_id(f.h[0]);
-	RT_ASSERT_EQ_INT(pthread_create(&thread, NULL, stop_hub_thread, &st), 0);
-	RT_ASSERT_EQ_INT(wait_handoff_socket(node0, 0), 0);
+	RT_ASSERT_EQ_INT(stop_in_background(&f, 0, &st, &thread), 0);
 	/* The handoff now waits for the auth call, which never answers. */
 	RT_ASSERT_EQ_INT(__atomic_load_n(&st.over, __ATOMIC_SEQ_CST), 0);
 	rt_hub_cut_handoff(st.hub, 100);
@@ -886,7 +905,6 @@ RT_TEST(handoff_without_taker_waits_for_one_to_start)
 	rt_config cfg;
 	char id[32];
 	int fd;
-	uint32_t node0;
 	stopper st = {0};
 	pthread_t thread;
 	uint64_t closed = totals(2);
@@ -905,13 +923,8 @@ RT_TEST(handoff_without_taker_waits_for_one_to_start)
 	fd = open_on(&f, 0, "/ws", 0, id, sizeof(id));
 	RT_ASSERT(fd >= 0);
 	RT_ASSERT_EQ_INT(native_subscribe(fd, "news"), 0);
-	rt_broker_memory.attach(f.b[0], NULL);
-	st.hub = f.h[0];
-	node0 = rt_hub_node_id(f.h[0]);
-	RT_ASSERT_EQ_INT(pthread_create(&thread, NULL, stop_hub_thread, &st), 0);
-	f.h[0] = NULL;
 	/* Its stop has begun (its handoff socket is closed) with no other hub. */
-	RT_ASSERT_EQ_INT(wait_handoff_socket(node0, 0), 0);
+	RT_ASSERT_EQ_INT(stop_in_background(&f, 0, &st, &thread), 0);
 	RT_ASSERT_EQ_INT(start_hub(&f, 1, &f.cfg), 0);
 	pthread_join(thread, NULL);
 	RT_ASSERT_EQ_INT(st.r, 0);

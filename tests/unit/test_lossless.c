@@ -4,6 +4,7 @@
  * a real ring, real sockets. */
 #include "rt_test.h"
 #include "wsclient.h"
+#include "segment_drop.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -24,15 +25,6 @@
 #define SECRET "unit-test-secret"
 #define PUBLISH_KEY "unit-test-publish-key"
 #define RING 65536 /* the smallest realtime.pool_memory */
-
-/* The named segment prefork made outlives the test by design: remove it. */
-static void drop_segment(const rt_config *cfg)
-{
-	char name[RT_SEGMENT_NAME_MAX];
-
-	rt_segment_name(name, sizeof(name), cfg->host, cfg->port);
-	shm_unlink(name);
-}
 
 static rt_msg *publish_msg(const char *channel, const char *data)
 {
@@ -257,7 +249,7 @@ static void down(fixture *f)
 		}
 	}
 	rt_broker_memory.postfork_shutdown();
-	drop_segment(&f->cfg);
+	segment_drop(&f->cfg);
 }
 
 static int up(fixture *f, const char *batch_window)
