@@ -53,7 +53,7 @@ realtime.log=$tmp/hub.log
 INI
 server=
 trap php_server_cleanup EXIT
-PHP_INI_SCAN_DIR= PHP_CLI_SERVER_WORKERS=2 php -c "$tmp/php.ini" -S 127.0.0.1:$http_port -t "$app/public" >"$tmp/server.log" 2>&1 &
+PHP_INI_SCAN_DIR= PHP_CLI_SERVER_WORKERS=2 setsid php -c "$tmp/php.ini" -S 127.0.0.1:$http_port -t "$app/public" >"$tmp/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
 	curl -fsS -o /dev/null "http://127.0.0.1:$http_port/" 2>/dev/null && grep -q 'hub listening' "$tmp/hub.log" 2>/dev/null && break

@@ -49,7 +49,7 @@ ini=(-n -d extension="$tmp/realtime.so" -d realtime.listen=127.0.0.1:$hub_port -
 server=
 trap php_server_cleanup EXIT
 
-PHP_CLI_SERVER_WORKERS=$WORKERS php "${ini[@]}" -S 127.0.0.1:$http_port -t "$tmp" >"$tmp/server.log" 2>&1 &
+PHP_CLI_SERVER_WORKERS=$WORKERS setsid php "${ini[@]}" -S 127.0.0.1:$http_port -t "$tmp" >"$tmp/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
 	curl -fsS -o /dev/null "http://127.0.0.1:$http_port/warm.php" 2>/dev/null && break
