@@ -700,6 +700,9 @@ int rt_handoff_begin(rt_hub *hub, void (*done)(rt_hub *hub))
 	 * would reset its queued link and lose them: take those links in first
 	 * (they finish before this hub hands its own clients on). */
 	if (h->listening) {
+		/* A hub that connects from here on is refused (it finds another
+		 * taker); one that connected just before is in the backlog. */
+		rt_fdpass_refuse_new(h->lfd);
 		rt__on_accept(&h->lpoll, 0, UV_READABLE);
 		uv_poll_stop(&h->lpoll);
 		uv_close((uv_handle_t *) &h->lpoll, NULL);

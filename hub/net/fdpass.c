@@ -92,6 +92,13 @@ int rt_fdpass_accept(int listener)
 	return fd;
 }
 
+int rt_fdpass_refuse_new(int listener)
+{
+	/* Linux: a unix listener shut for reading refuses connects and keeps
+	 * its backlog. */
+	return shutdown(listener, SHUT_RD) == 0 ? 0 : -errno;
+}
+
 int rt_fdpass_peer(int fd, pid_t *pid, uid_t *uid)
 {
 	struct ucred cred;

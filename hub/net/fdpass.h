@@ -22,6 +22,11 @@ int rt_fdpass_connect(int pid, uint32_t node);
 /* Accepts one pending connection (non-blocking, close-on-exec), or a
  * negative errno (-EAGAIN: none). */
 int rt_fdpass_accept(int listener);
+/* New connections to listener are refused from now on (ECONNREFUSED at the
+ * connecting end); those already pending can still be accepted. Closing a
+ * listener instead drops what is pending, after its peers saw their
+ * connect succeed. Returns 0 or a negative errno. */
+int rt_fdpass_refuse_new(int listener);
 /* The process at the other end of a connected socket. */
 int rt_fdpass_peer(int fd, pid_t *pid, uid_t *uid);
 /* Sends one datagram of len bytes (1..RT_FDPASS_DGRAM) with pass_fd
