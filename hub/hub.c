@@ -477,6 +477,20 @@ static void rt__fanout_positioned(rt_channel *ch, const rt__publish_arg *a, cons
 		if (s == skip) {
 			continue;
 		}
+		if (sub->holding) {
+			/* Its history is being read: this goes after the replay. */
+			frame = rt_frames_get(&frames, s->proto, rt__build_message, a);
+			if (frame != NULL && rt_registry_hold(sub, frame, pos->offset, pos->epoch,
+					s->hub->cfg.history_hold) != 1) {
+				static rt_log_limit held_log;
+				rt_stat_add(&s->hub->stat_history_held_dropped, 1);
+				rt_log_limited(&held_log, RT_LOG_WARNING, "a subscribe waiting for the history "
+						"of %.*s held realtime.history_hold (%u) live messages: dropped one "
+						"(the client is told recovered:false)", (int) ch->name_len, ch->name,
+						s->hub->cfg.history_hold);
+			}
+			continue;
+		}
 		if (sub->hist_epoch == pos->epoch && pos->offset <= sub->hist_offset) {
 			continue;
 		}
