@@ -1629,6 +1629,7 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.interest = rt__link_interest;
 	b->link.stats = rt__link_stats;
 	b->link.history = rt__link_history;
+	b->link.history_async = 1;
 	rt__sha1_hex(rt_redis_hist_publish_lua, b->sha_publish);
 	rt__sha1_hex(rt_redis_hist_read_lua, b->sha_read);
 	*out = b;
