@@ -5,44 +5,56 @@
 #include <string.h>
 #include <hiredis/hiredis.h>
 
-/* Epoch: reused while the stream and its meta hash both exist, else the
- * caller's fresh random one (scripts cannot draw random numbers of their
- * own: Redis seeds math.random the same for every call). Offsets are
- * formatted with %d because Lua 5.1 prints large numbers in exponent form.
- * The position is spliced between head and tail exactly where
- * rt_msg_encode puts it: a u16 count (1), the offset, the epoch. */
+/* Epoch: kept while the meta hash holds a sane one and the stream is
+ * there, or the stream is gone only because nothing was published for the
+ * rule's seconds (it expired: nothing was lost); a stream evicted or
+ * deleted before its time, or a meta hash that vanished or holds garbage,
+ * starts a new epoch from the caller's random one (a script cannot draw
+ * random numbers of its own: Redis seeds math.random the same for every
+ * call). The meta hash outlives the stream by a day, so an idle client at
+ * the top still recovers. Offsets are formatted with %d because Lua 5.1
+ * prints large numbers in exponent form. The position is spliced between
+ * head and tail exactly where rt_msg_encode puts it: a u16 count (1), the
+ * offset, the epoch. */
 const char rt_redis_hist_publish_lua[] =
 	"local stream, meta = KEYS[1], KEYS[2]\n"
+	"local now = redis.call('TIME')\n"
+	"local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)\n"
+	"local ttl = tonumber(ARGV[6])\n"
 	"local e = redis.call('HGET', meta, 'e')\n"
 	"local o = tonumber(redis.call('HGET', meta, 'o') or '')\n"
-	"if not e or #e ~= 8 or e == '\\0\\0\\0\\0\\0\\0\\0\\0' or not o or o < 0\n"
-	"    or o >= 9007199254740990 or redis.call('EXISTS', stream) == 0 then\n"
+	"local t = tonumber(redis.call('HGET', meta, 't') or '')\n"
+	"local lost = not e or #e ~= 8 or e == '\\0\\0\\0\\0\\0\\0\\0\\0' or not o or o < 0\n"
+	"    or o >= 9007199254740990\n"
+	"if not lost and redis.call('EXISTS', stream) == 0 then\n"
+	"  lost = not t or ms - t < ttl\n"
+	"end\n"
+	"if lost then\n"
 	"  e = ARGV[4]\n"
 	"  redis.call('DEL', stream, meta)\n"
 	"  redis.call('HSET', meta, 'e', e, 'o', '0')\n"
 	"end\n"
 	"local off = redis.call('HINCRBY', meta, 'o', 1)\n"
-	"local n, t = off, {}\n"
-	"for i = 1, 8 do local b = n % 256; t[i] = string.char(b); n = (n - b) / 256 end\n"
-	"local body = ARGV[2] .. '\\1\\0' .. table.concat(t) .. e .. ARGV[3]\n"
-	"local now = redis.call('TIME')\n"
-	"local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)\n"
-	"local ttl = tonumber(ARGV[6])\n"
+	"redis.call('HSET', meta, 't', string.format('%d', ms))\n"
+	"local n, b = off, {}\n"
+	"for i = 1, 8 do local c = n % 256; b[i] = string.char(c); n = (n - c) / 256 end\n"
+	"local body = ARGV[2] .. '\\1\\0' .. table.concat(b) .. e .. ARGV[3]\n"
 	"redis.call('XADD', stream, 'MAXLEN', '~', ARGV[5], '*', 'o', string.format('%d', off),\n"
 	"    'm', body)\n"
 	"if ms > ttl then redis.call('XTRIM', stream, 'MINID', string.format('%d', ms - ttl)) end\n"
 	"redis.call('PEXPIRE', stream, ttl)\n"
-	"redis.call('PEXPIRE', meta, ttl)\n"
+	"redis.call('PEXPIRE', meta, ttl + 86400000)\n"
 	"redis.call('PUBLISH', ARGV[1], body)\n"
 	"return {off, e}\n";
 
 /* Entries older than the rule's seconds are skipped here too: the publish
- * script trims them only when the channel is published on again. */
+ * script trims them only when the channel is published on again. Without
+ * the stream, the meta hash still tells the position (nothing to replay). */
 const char rt_redis_hist_read_lua[] =
 	"local stream, meta = KEYS[1], KEYS[2]\n"
 	"local e = redis.call('HGET', meta, 'e')\n"
 	"local o = redis.call('HGET', meta, 'o')\n"
-	"if not e or not o or redis.call('EXISTS', stream) == 0 then return {} end\n"
+	"if not e or not o then return {} end\n"
 	"local top = tonumber(o)\n"
 	"local n = tonumber(ARGV[3])\n"
 	"if not top or not n then return {} end\n"
@@ -52,7 +64,7 @@ const char rt_redis_hist_read_lua[] =
 	"  if want <= 0 or want > n then return {e, o} end\n"
 	"  n = want\n"
 	"end\n"
-	"if n <= 0 then return {e, o} end\n"
+	"if n <= 0 or redis.call('EXISTS', stream) == 0 then return {e, o} end\n"
 	"local now = redis.call('TIME')\n"
 	"local minid = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)\n"
 	"    - tonumber(ARGV[4])\n"

@@ -4,9 +4,10 @@
  * tested and fuzzed apart from the connections of broker/redis.c.
  *
  * Keys (under the broker's namespace): hist:<channel> is the stream,
- * hist:<channel>:meta a hash with the epoch ('e', 8 raw bytes) and the
- * last offset given ('o'). Both expire after the rule's seconds without a
- * publish. Every stream entry and every PUBLISHed payload is the message
+ * hist:<channel>:meta a hash with the epoch ('e', 8 raw bytes), the last
+ * offset given ('o') and when it was given ('t', Redis's clock, ms). The
+ * stream expires after the rule's seconds without a publish, the meta hash
+ * a day later. Every stream entry and every PUBLISHed payload is the message
  * encoded by rt_msg_encode with its position, so a hub decodes them the
  * way it decodes any message. */
 #ifndef RT_BROKER_REDIS_HIST_H

@@ -21,6 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import { METRICS_KEY, PHP_BIN, connect, httpRequest, waitFor } from './lib/server.mjs';
 import { startRedis } from './lib/redis/redis.mjs';
 import { privateExtension, startApp } from './lib/redis/apps.mjs';
+import { namespaceOf } from './lib/redis/cluster.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const HISTORY = 'chat-*:2000:300 short-*:5:300 brief-*:100:1';
@@ -266,6 +267,33 @@ describe('redis broker: history and recovery across two servers', { timeout: 120
     assert.equal(reply.recovered, false, JSON.stringify(reply));
     await g.conn.flush();
     assert.equal(g.got.length, 0, 'nothing replayed');
+    // Once the stream itself expired, a client that saw everything still
+    // recovers, and the channel goes on in its epoch.
+    const ns = await namespaceOf(redis, 'realtime:');
+    await waitFor(async () => (await redis.command('EXISTS', `${ns}hist:brief-1`)) === 0, 10000, { message: 'the stream to expire' });
+    const h = new Follower('brief-1');
+    followers.push(h);
+    h.pos = { offset: 3, epoch: since.epoch };
+    const idle = await h.open(A);
+    assert.deepEqual([idle.recovered, idle.offset, idle.epoch], [true, 3, since.epoch], JSON.stringify(idle));
+    await B.call('broadcast', { channel: 'brief-1', message: 'y' });
+    await waitFor(() => h.got.length === 1, 10000, { message: 'the next message' });
+    assert.deepEqual([h.got[0].offset, h.got[0].epoch], [4, since.epoch]);
+  });
+
+  it('a history lost in Redis (its stream deleted or evicted) starts a new epoch: recovered:false', async () => {
+    const one = await A.call('confirmed', { channel: 'chat-lost', message: { n: 1 } });
+    await A.call('confirmed', { channel: 'chat-lost', message: { n: 2 } });
+    const ns = await namespaceOf(redis, 'realtime:');
+    assert.equal(await redis.command('DEL', `${ns}hist:chat-lost`), 1);
+    const next = await B.call('confirmed', { channel: 'chat-lost', message: { n: 3 } });
+    assert.equal(next.offset, 1, JSON.stringify(next));
+    assert.notEqual(next.epoch, one.epoch, 'a new epoch');
+    const f = new Follower('chat-lost');
+    followers.push(f);
+    f.pos = { offset: 1, epoch: one.epoch };
+    const reply = await f.open(A);
+    assert.deepEqual([reply.recovered, reply.offset, reply.epoch], [false, 1, next.epoch], JSON.stringify(reply));
   });
 
   it('PHP: broadcastConfirmed() gives positions, history() lists and resumes, broadcast() does not wait', async () => {
