@@ -25,6 +25,7 @@ import { namespaceOf } from './lib/redis/cluster.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const HISTORY = 'chat-*:2000:300 short-*:5:300 brief-*:100:1';
+const PUSHER_KEY = 'redis-history-key';
 
 /** The CLI publisher (lib/history-publisher.php) on the redis broker, until stop(). */
 function startPublisher(extension, redis, channel, intervalMs = 20) {
@@ -146,7 +147,7 @@ describe('redis broker: history and recovery across two servers', { timeout: 120
   before(async () => {
     extension = await privateExtension();
     redis = await startRedis();
-    const ini = { 'realtime.allow_anonymous': 1, 'realtime.history': HISTORY };
+    const ini = { 'realtime.allow_anonymous': 1, 'realtime.history': HISTORY, 'realtime.app_key': PUSHER_KEY };
     A = await startApp(redis, { extension, ini, name: 'A' });
     B = await startApp(redis, { extension, ini, name: 'B' });
   });
@@ -294,6 +295,29 @@ describe('redis broker: history and recovery across two servers', { timeout: 120
     f.pos = { offset: 1, epoch: one.epoch };
     const reply = await f.open(A);
     assert.deepEqual([reply.recovered, reply.offset, reply.epoch], [false, 1, next.epoch], JSON.stringify(reply));
+  });
+
+  it('Pusher cache channels keep their last event in Redis: a subscriber on the other server gets it at once', async () => {
+    await A.call('confirmed', { channel: 'cache-news', message: { v: 1 } });
+    await A.call('confirmed', { channel: 'cache-news', message: { v: 2 } });
+    const c = await connect(`ws://127.0.0.1:${B.wsPort}/app/${PUSHER_KEY}?protocol=7`, { waitConnected: false });
+    try {
+      await c.next((m) => m.event === 'pusher:connection_established', 5000);
+      c.send({ event: 'pusher:subscribe', data: { channel: 'cache-news' } });
+      const cached = await c.next((m) => m.channel === 'cache-news' && !String(m.event).startsWith('pusher'), 5000);
+      assert.deepEqual(JSON.parse(cached.data), { v: 2 });
+      c.send({ event: 'pusher:subscribe', data: { channel: 'cache-empty' } });
+      await c.next((m) => m.event === 'pusher:cache_miss' && m.channel === 'cache-empty', 5000);
+      // Live events follow, once.
+      await A.call('confirmed', { channel: 'cache-news', message: { v: 3 } });
+      const live = await c.next((m) => m.channel === 'cache-news' && !String(m.event).startsWith('pusher'), 5000);
+      assert.deepEqual(JSON.parse(live.data), { v: 3 });
+      c.send({ event: 'pusher:ping', data: {} });
+      await c.next((m) => m.event === 'pusher:pong', 5000);
+      assert.deepEqual(c.inbox.filter((m) => m.channel === 'cache-news'), [], 'nothing twice');
+    } finally {
+      c.close();
+    }
   });
 
   it('PHP: broadcastConfirmed() gives positions, history() lists and resumes, broadcast() does not wait', async () => {
