@@ -4,7 +4,9 @@
  * passes on: order and no loss through the hand-off queue at its limit
  * (realtime.redis_publish_queue), the confirmation path, and a stalled Redis
  * (calls return at once until the limit, then wait at most
- * realtime.redis_timeout; what Redis never answered is counted). */
+ * realtime.redis_timeout; what Redis never answered is counted). History
+ * channels: the publish and read scripts through the hub and without one,
+ * after SCRIPT FLUSH too, and a client recovering through the hub. */
 #include "rt_test.h"
 #include "wsclient.h"
 
