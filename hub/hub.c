@@ -484,6 +484,8 @@ static void rt__gap_filled(void *arg, const rt_hub_history *res)
 	rt_sub *sub = s != NULL ? rt_session_find_sub(s, g->name, g->len) : NULL;
 
 	if (sub != NULL) {
+		/* Live messages dropped meanwhile leave a gap of their own. */
+		int whole = res->status == 1 && rt_session_held_dropped(sub) == 0;
 		if (res->status == 1) {
 			for (uint32_t i = 0; i < res->count; i++) {
 				const rt_msg *m = res->msgs[i];
@@ -503,12 +505,13 @@ static void rt__gap_filled(void *arg, const rt_hub_history *res)
 					s->protocol->positioned(s);
 				}
 			}
-			rt_stat_add(&g->hub->stat_history_gaps[1], 1);
-		} else {
-			rt_stat_add(&g->hub->stat_history_gaps[0], 1);
+		}
+		rt_stat_add(&g->hub->stat_history_gaps[whole], 1);
+		if (!whole) {
 			rt_log_limited(&unfilled_log, RT_LOG_WARNING, "a subscriber of %.*s missed messages "
-					"this hub never received, and the history no longer holds them (or could "
-					"not be read)", (int) g->len, g->name);
+					"this hub never received: the history no longer holds them, could not be "
+					"read, or more arrived meanwhile than realtime.history_hold", (int) g->len,
+					g->name);
 		}
 		rt_session_unhold(s, sub, s->protocol->positioned);
 	}
@@ -563,9 +566,9 @@ static void rt__fanout_positioned(rt_channel *ch, const rt__publish_arg *a, cons
 					s->hub->cfg.history_hold) != 1) {
 				static rt_log_limit held_log;
 				rt_stat_add(&s->hub->stat_history_held_dropped, 1);
-				rt_log_limited(&held_log, RT_LOG_WARNING, "a subscribe waiting for the history "
+				rt_log_limited(&held_log, RT_LOG_WARNING, "a subscriber waiting for the history "
 						"of %.*s held realtime.history_hold (%u) live messages: dropped one "
-						"(the client is told recovered:false)", (int) ch->name_len, ch->name,
+						"(a subscribe answers recovered:false)", (int) ch->name_len, ch->name,
 						s->hub->cfg.history_hold);
 			}
 			continue;
