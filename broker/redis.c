@@ -571,6 +571,15 @@ static void rt__on_message(redisAsyncContext *c, void *reply, void *privdata)
 	msg = (r->element[2] != NULL && r->element[2]->type == REDIS_REPLY_STRING
 			&& r->element[2]->str != NULL)
 			? rt_msg_decode(r->element[2]->str, r->element[2]->len) : NULL;
+	/* A position no publish script gives (offset 0 or past 2^53, epoch 0)
+	 * would move subscribers' positions where no real message follows. */
+	for (uint32_t i = 0; msg != NULL && msg->positions != NULL && i < msg->channel_count; i++) {
+		if (msg->positions[i].offset == 0 || msg->positions[i].offset > RT_REDIS_HIST_MAX_OFFSET
+				|| msg->positions[i].epoch == 0) {
+			rt_msg_free(msg);
+			msg = NULL;
+		}
+	}
 	if (msg == NULL) {
 		static rt_log_limit undecodable_log;
 		size_t len = r->element[2] != NULL && r->element[2]->str != NULL ? r->element[2]->len : 0;
