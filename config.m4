@@ -94,6 +94,7 @@ if test "$PHP_REALTIME" != "no"; then
     broker/memory.c \
     broker/pool.c \
     broker/redis.c \
+    broker/redis_hist.c \
     broker/redis_reader.c \
     broker/redis_uv.c \
     broker/remote.c \

@@ -27,6 +27,8 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
 #include "broker/redis_reader.h"
+#include "broker/redis_hist.h"
+#include <openssl/sha.h>
 #include "broker/redis_uv.h"
 #include <stdatomic.h>
 #include <stdio.h>
@@ -53,6 +55,8 @@ typedef struct rt__wait {
 	int refs;
 	int failed;
 	char err[160];
+	rt_pos *pos;               /* one per channel: where the history put it (offset 0: none) */
+	uint32_t npos;
 } rt__wait;
 
 /* A publish of PHP code on its way to the hub thread. */
@@ -71,9 +75,11 @@ typedef struct rt__seen {
 struct rt_broker {
 	rt_config cfg;
 	char ns[96];               /* prefix and database: Pub/Sub channels are not per database */
+	char sha_publish[41], sha_read[41]; /* of the history scripts (EVALSHA) */
 	/* PHP side */
 	redisContext *sync;
 	pid_t sync_pid;
+	rt_pos *sync_pos;          /* where rt__hsend_sync puts positions, or NULL */
 	rt_hub_link link;
 	/* hub side */
 	rt_hub *hub;
@@ -181,7 +187,7 @@ static redisContext *rt__connect_sync(const rt_config *cfg, char *err, size_t er
 	}
 	redisSetTimeout(c, tv);
 	rt__cloexec(c->fd);
-	rt_redis_reader_limit(c->reader);
+	rt_redis_reader_limit_history(c->reader);
 	if (cfg->redis_password[0]) {
 		r = redisCommand(c, "AUTH %s", cfg->redis_password);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
@@ -239,13 +245,173 @@ static int rt__publish_one(rt_broker *b, const char *route, const char *data, si
 	return -EIO;
 }
 
+/* ---- history (realtime.history): broker/redis_hist.h ---- */
+
+/* The arguments of one EVALSHA of a history script, in one allocation so
+ * a command Redis answers NOSCRIPT can be sent again as EVAL. */
+typedef struct rt__eval {
+	int argc;
+	const char *argv[11];
+	size_t lens[11];
+	char *mem;
+} rt__eval;
+
+static void rt__eval_free(rt__eval *e)
+{
+	free(e->mem);
+	e->mem = NULL;
+}
+
+static int rt__eval_add(rt__eval *e, char **at, const char *bytes, size_t len)
+{
+	memcpy(*at, bytes, len);
+	e->argv[e->argc] = *at;
+	e->lens[e->argc] = len;
+	e->argc++;
+	*at += len;
+	return 0;
+}
+
+/* EVALSHA sha 2 <stream> <meta> extra[0..n): the keys of channel. */
+static int rt__eval_make(rt__eval *e, const rt_broker *b, const char *sha, const rt_str *channel,
+		const rt_str *extra, int n)
+{
+	size_t need = 40 + 1 + 2 * (strlen(b->ns) + 5 + channel->len + 5) + 1;
+	char *at, num[4] = "2";
+
+	for (int i = 0; i < n; i++) {
+		need += extra[i].len;
+	}
+	e->argc = 0;
+	e->mem = malloc(need);
+	if (e->mem == NULL) {
+		return -ENOMEM;
+	}
+	at = e->mem;
+	e->argv[e->argc] = "EVALSHA";
+	e->lens[e->argc++] = 7;
+	rt__eval_add(e, &at, sha, 40);
+	rt__eval_add(e, &at, num, 1);
+	e->argv[e->argc] = at;
+	at += sprintf(at, "%shist:%.*s", b->ns, (int) channel->len, channel->ptr);
+	e->lens[e->argc] = (size_t) (at - e->argv[e->argc]);
+	e->argc++;
+	rt__eval_add(e, &at, e->argv[3], e->lens[3]);
+	rt__eval_add(e, &at, ":meta", 5);
+	e->lens[4] += e->lens[5];
+	e->argc--;
+	for (int i = 0; i < n; i++) {
+		rt__eval_add(e, &at, extra[i].ptr != NULL ? extra[i].ptr : "", extra[i].len);
+	}
+	return 0;
+}
+
+/* NOSCRIPT: the server lost its script cache (restarted, SCRIPT FLUSH). */
+static int rt__noscript(const redisReply *r)
+{
+	return r != NULL && r->type == REDIS_REPLY_ERROR && r->str != NULL && r->len >= 8
+			&& memcmp(r->str, "NOSCRIPT", 8) == 0;
+}
+
+static void rt__eval_as_script(rt__eval *e, const char *script)
+{
+	e->argv[0] = "EVAL";
+	e->lens[0] = 4;
+	e->argv[1] = script;
+	e->lens[1] = strlen(script);
+}
+
+static uint64_t rt__fresh_epoch(void)
+{
+	uint64_t e = 0;
+
+	while (e == 0) {
+		if (getrandom(&e, sizeof(e), GRND_NONBLOCK) != sizeof(e)) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			e = ((uint64_t) ts.tv_sec << 32) ^ (uint64_t) ts.tv_nsec ^ ((uint64_t) getpid() << 16);
+		}
+	}
+	return e;
+}
+
+/* The publish script's arguments for one channel's message. */
+static int rt__eval_publish(rt__eval *e, const rt_broker *b, const char *route, const rt_msg *one,
+		const rt_history_rule *rule)
+{
+	char *head, tail[8], epoch[8], max[16], ttl[24];
+	size_t head_len, tail_len;
+	rt_str extra[6];
+	int r = rt_redis_hist_split(one, &head, &head_len, tail, &tail_len);
+
+	if (r != 0) {
+		return r;
+	}
+	rt_redis_hist_epoch_bytes(rt__fresh_epoch(), epoch);
+	snprintf(max, sizeof(max), "%u", rule->max_messages);
+	snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long) rule->max_seconds * 1000ull);
+	extra[0] = (rt_str) {route, strlen(route)};
+	extra[1] = (rt_str) {head, head_len};
+	extra[2] = (rt_str) {tail, tail_len};
+	extra[3] = (rt_str) {epoch, 8};
+	extra[4] = (rt_str) {max, strlen(max)};
+	extra[5] = (rt_str) {ttl, strlen(ttl)};
+	r = rt__eval_make(e, b, b->sha_publish, &one->channels[0], extra, 6);
+	free(head);
+	return r;
+}
+
+/* The read script's arguments; limit already capped by the rule. */
+static int rt__eval_read(rt__eval *e, const rt_broker *b, const char *channel, size_t len,
+		const rt_pos *since, uint32_t limit, const rt_history_rule *rule)
+{
+	char off[24] = "", epoch[8] = {0}, lim[16], ttl[24];
+	rt_str ch = {channel, len}, extra[4];
+
+	if (since != NULL) {
+		snprintf(off, sizeof(off), "%llu", (unsigned long long) since->offset);
+		rt_redis_hist_epoch_bytes(since->epoch, epoch);
+	}
+	snprintf(lim, sizeof(lim), "%u", limit);
+	snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long) rule->max_seconds * 1000ull);
+	extra[0] = (rt_str) {off, strlen(off)};
+	extra[1] = (rt_str) {epoch, 8};
+	extra[2] = (rt_str) {lim, strlen(lim)};
+	extra[3] = (rt_str) {ttl, strlen(ttl)};
+	return rt__eval_make(e, b, b->sha_read, &ch, extra, 4);
+}
+
+/* How many messages a read may return: the caller's limit within the
+ * channel's rule. */
+static uint32_t rt__read_cap(const rt_history_rule *rule, uint32_t limit)
+{
+	if (limit > RT_HISTORY_MAX_MESSAGES) {
+		limit = RT_HISTORY_MAX_MESSAGES;
+	}
+	return limit > rule->max_messages ? rule->max_messages : limit;
+}
+
+static void rt__sha1_hex(const char *text, char out[41])
+{
+	unsigned char md[SHA_DIGEST_LENGTH];
+
+	SHA1((const unsigned char *) text, strlen(text), md);
+	for (int i = 0; i < SHA_DIGEST_LENGTH; i++) {
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	}
+}
+
 /* Sends msg where it is needed, one message per channel so a hub that has
- * several of them delivers each once. send returns 0 or a negative errno. */
+ * several of them delivers each once. send returns 0 or a negative errno;
+ * hsend, for a channel with a history, makes its message one of the
+ * history through the publish script (index: the channel's). */
 typedef int (*rt__send_fn)(rt_broker *b, const char *route, const char *data, size_t len,
 		char *err, size_t errlen);
+typedef int (*rt__hsend_fn)(rt_broker *b, const char *route, const rt_msg *one,
+		const rt_history_rule *rule, uint32_t index, char *err, size_t errlen);
 
-static int rt__route_msg(rt_broker *b, const rt_msg *msg, rt__send_fn send, char *err,
-		size_t errlen)
+static int rt__route_msg(rt_broker *b, const rt_msg *msg, rt__send_fn send, rt__hsend_fn hsend,
+		char *err, size_t errlen)
 {
 	char route[320], *buf;
 	size_t cap = rt_msg_encoded_size(msg) + 16, n;
@@ -260,13 +426,21 @@ static int rt__route_msg(rt_broker *b, const rt_msg *msg, rt__send_fn send, char
 	case RT_MSG_PUBLISH:
 		for (uint32_t i = 0; i < msg->channel_count && r == 0; i++) {
 			rt_msg one = *msg;
+			const rt_history_rule *rule;
 			one.channels = &msg->channels[i];
 			one.channel_count = 1;
-			n = rt_msg_encode(&one, buf, cap);
+			one.positions = NULL;
 			if (rt__route(b, 'c', msg->channels[i].ptr, msg->channels[i].len, route,
 					sizeof(route)) < 0) {
 				continue;
 			}
+			rule = hsend != NULL ? rt_history_rule_for(&b->cfg.history, msg->channels[i].ptr,
+					msg->channels[i].len) : NULL;
+			if (rule != NULL) {
+				r = hsend(b, route, &one, rule, i, err, errlen);
+				continue;
+			}
+			n = rt_msg_encode(&one, buf, cap);
 			r = send(b, route, buf, n, err, errlen);
 		}
 		break;
@@ -397,6 +571,15 @@ static void rt__on_message(redisAsyncContext *c, void *reply, void *privdata)
 	msg = (r->element[2] != NULL && r->element[2]->type == REDIS_REPLY_STRING
 			&& r->element[2]->str != NULL)
 			? rt_msg_decode(r->element[2]->str, r->element[2]->len) : NULL;
+	/* A position no publish script gives (offset 0 or past 2^53, epoch 0)
+	 * would move subscribers' positions where no real message follows. */
+	for (uint32_t i = 0; msg != NULL && msg->positions != NULL && i < msg->channel_count; i++) {
+		if (msg->positions[i].offset == 0 || msg->positions[i].offset > RT_REDIS_HIST_MAX_OFFSET
+				|| msg->positions[i].epoch == 0) {
+			rt_msg_free(msg);
+			msg = NULL;
+		}
+	}
 	if (msg == NULL) {
 		static rt_log_limit undecodable_log;
 		size_t len = r->element[2] != NULL && r->element[2]->str != NULL ? r->element[2]->len : 0;
@@ -513,7 +696,7 @@ static void rt__both_up(rt_broker *b)
 		g.count = rt_hub_node_id(b->hub);
 		gone = rt_msg_new(RT_MSG_GONE, &g);
 		if (gone != NULL) {
-			rt__route_msg(b, gone, rt__send_async, err, sizeof(err));
+			rt__route_msg(b, gone, rt__send_async, NULL, err, sizeof(err));
 			rt_msg_free(gone);
 		}
 	}
@@ -524,7 +707,7 @@ static void rt__both_up(rt_broker *b)
 	b->pending_overflow = 0;
 	while (pending != NULL) {
 		rt_msg *next = pending->next;
-		rt__route_msg(b, pending, rt__send_async, err, sizeof(err));
+		rt__route_msg(b, pending, rt__send_async, NULL, err, sizeof(err));
 		rt_msg_free(pending);
 		pending = next;
 	}
@@ -602,7 +785,7 @@ static void rt__on_disconnect(const redisAsyncContext *c, int status)
 	rt__went_down(b, c->errstr[0] ? c->errstr : "connection closed");
 }
 
-static redisAsyncContext *rt__open_async(rt_broker *b)
+static redisAsyncContext *rt__open_async(rt_broker *b, int reads_history)
 {
 	redisAsyncContext *c;
 
@@ -623,7 +806,11 @@ static redisAsyncContext *rt__open_async(rt_broker *b)
 	}
 	c->data = b;
 	rt__cloexec(c->c.fd);
-	rt_redis_reader_limit(c->c.reader);
+	if (reads_history) {
+		rt_redis_reader_limit_history(c->c.reader);
+	} else {
+		rt_redis_reader_limit(c->c.reader);
+	}
 	if (rt_redis_uv_attach(c, b->loop) != REDIS_OK) {
 		redisAsyncFree(c);
 		return NULL;
@@ -658,8 +845,8 @@ static void rt__connect_async(rt_broker *b)
 	if (b->stopping || b->sub != NULL || b->cmd != NULL) {
 		return;
 	}
-	b->sub = rt__open_async(b);
-	b->cmd = b->sub ? rt__open_async(b) : NULL;
+	b->sub = rt__open_async(b, 0);
+	b->cmd = b->sub ? rt__open_async(b, 1) : NULL;
 	if (b->sub == NULL || b->cmd == NULL) {
 		rt__went_down(b, "cannot open a connection");
 		return;
@@ -786,6 +973,49 @@ static int rt__send_async(rt_broker *b, const char *route, const char *data, siz
 	return 0;
 }
 
+/* A history publish the hub sent, until Redis answers it. */
+typedef struct rt__hcmd {
+	rt_broker *b;
+	rt__wait *wait;            /* a waiting PHP caller's, or NULL */
+	int handed;                /* a PHP publish (counted in hand_inflight) */
+	int resent;                /* sent again as EVAL after NOSCRIPT */
+	uint32_t index;            /* the message's channel it is for */
+	rt__eval ev;
+} rt__hcmd;
+
+static void rt__on_hist_published(redisAsyncContext *c, void *reply, void *privdata);
+
+static int rt__hsend(rt_broker *b, const char *route, const rt_msg *one,
+		const rt_history_rule *rule, uint32_t index, rt__wait *wait, int handed, char *err,
+		size_t errlen)
+{
+	rt__hcmd *h = calloc(1, sizeof(*h));
+
+	if (h == NULL || rt__eval_publish(&h->ev, b, route, one, rule) != 0) {
+		free(h);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	h->b = b;
+	h->wait = wait;
+	h->handed = handed;
+	h->index = index;
+	if (redisAsyncCommandArgv(b->cmd, rt__on_hist_published, h, h->ev.argc, h->ev.argv,
+			h->ev.lens) != REDIS_OK) {
+		rt__eval_free(&h->ev);
+		free(h);
+		snprintf(err, errlen, "Redis at %s: cannot queue the message", b->cfg.redis_address);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int rt__hsend_async(rt_broker *b, const char *route, const rt_msg *one,
+		const rt_history_rule *rule, uint32_t index, char *err, size_t errlen)
+{
+	return rt__hsend(b, route, one, rule, index, NULL, 0, err, errlen);
+}
+
 static void rt__keep_pending(rt_broker *b, const rt_msg *msg)
 {
 	size_t len = rt_msg_encoded_size(msg);
@@ -831,7 +1061,7 @@ static int rt__link_publish(void *ctx, rt_msg *msg)
 
 	if (rt__link_up(b)) {
 		static rt_log_limit refused_log;
-		r = rt__route_msg(b, msg, rt__send_async, err, sizeof(err));
+		r = rt__route_msg(b, msg, rt__send_async, rt__hsend_async, err, sizeof(err));
 		if (r != 0) {
 			rt_log_limited(&refused_log, RT_LOG_ERROR, "message not delivered: %s", err);
 		}
@@ -851,6 +1081,110 @@ static int rt__link_publish(void *ctx, rt_msg *msg)
 		rt_msg_free(msg);
 	}
 	return r;
+}
+
+/* A history read of the hub, until Redis answers it. */
+typedef struct rt__hread {
+	rt_broker *b;
+	void (*done)(void *arg, const rt_hub_history *res);
+	void *arg;
+	int has_since, resent;
+	rt_pos since;
+	uint32_t cap;
+	rt__eval ev;
+	size_t len;
+	char channel[];
+} rt__hread;
+
+static void rt__on_hist_read(redisAsyncContext *c, void *reply, void *privdata)
+{
+	static rt_log_limit bad_log;
+	rt__hread *h = privdata;
+	rt_broker *b = h->b;
+	redisReply *r = reply;
+	rt_hub_history res = {0};
+	rt_redis_hist_read rd = {0};
+
+	if (rt__noscript(r) && !h->resent && c != NULL && c == b->cmd) {
+		h->resent = 1;
+		rt__eval_as_script(&h->ev, rt_redis_hist_read_lua);
+		if (redisAsyncCommandArgv(b->cmd, rt__on_hist_read, h, h->ev.argc, h->ev.argv,
+				h->ev.lens) == REDIS_OK) {
+			return;
+		}
+		r = NULL;
+	}
+	if (r == NULL) {
+		res.status = -EIO;
+	} else if (r->type == REDIS_REPLY_ERROR) {
+		res.status = -EIO;
+		rt_log_limited(&bad_log, RT_LOG_ERROR, "Redis at %s: a history read failed: %.*s",
+				b->cfg.redis_address, (int) (r->len > 150 ? 150 : r->len),
+				r->str != NULL ? r->str : "");
+	} else {
+		res.status = rt_redis_hist_check(r, h->channel, h->len, h->has_since ? &h->since : NULL,
+				h->cap, &rd);
+		if (res.status == -EPROTO) {
+			rt_log_limited(&bad_log, RT_LOG_ERROR, "Redis at %s: a history read of %.*s was "
+					"answered with something that is not its history: not recovered",
+					b->cfg.redis_address, (int) (h->len > 200 ? 200 : h->len), h->channel);
+		}
+		if (res.status == 0) {
+			res.status = rd.status;
+			res.top = rd.top;
+			res.msgs = rd.msgs;
+			res.count = rd.count;
+		}
+	}
+	h->done(h->arg, &res);
+	rt_redis_hist_read_free(&rd);
+	rt__eval_free(&h->ev);
+	free(h);
+}
+
+/* rt_hub_link.history: answered later, from Redis's reply on the command
+ * connection; the hub holds the subscriber's live messages meanwhile
+ * (rt_session_hold). */
+static void rt__link_history(void *ctx, const char *channel, size_t len, const rt_pos *since,
+		uint32_t limit, void (*done)(void *arg, const rt_hub_history *res), void *arg)
+{
+	rt_broker *b = ctx;
+	const rt_history_rule *rule = rt_history_rule_for(&b->cfg.history, channel, len);
+	rt_hub_history res = {0};
+	rt__hread *h;
+
+	if (rule == NULL) {
+		res.status = -ENOENT;
+		done(arg, &res);
+		return;
+	}
+	if (!rt__link_up(b)) {
+		res.status = -EAGAIN; /* Redis is away: no position to give */
+		done(arg, &res);
+		return;
+	}
+	h = calloc(1, sizeof(*h) + len);
+	if (h == NULL) {
+		res.status = -ENOMEM;
+		done(arg, &res);
+		return;
+	}
+	h->b = b;
+	h->done = done;
+	h->arg = arg;
+	h->has_since = since != NULL;
+	h->since = since != NULL ? *since : (rt_pos) {0, 0};
+	h->cap = rt__read_cap(rule, limit);
+	h->len = len;
+	memcpy(h->channel, channel, len);
+	if (rt__eval_read(&h->ev, b, channel, len, since, h->cap, rule) != 0
+			|| redisAsyncCommandArgv(b->cmd, rt__on_hist_read, h, h->ev.argc, h->ev.argv,
+					h->ev.lens) != REDIS_OK) {
+		rt__eval_free(&h->ev);
+		free(h);
+		res.status = -EIO;
+		done(arg, &res);
+	}
 }
 
 /* ---- PHP -> hub hand-off of publishes ---- */
@@ -887,6 +1221,7 @@ static void rt__wait_release(rt__wait *w)
 	if (last) {
 		pthread_mutex_destroy(&w->lock);
 		pthread_cond_destroy(&w->cond);
+		free(w->pos);
 		free(w);
 	}
 }
@@ -971,6 +1306,76 @@ static int rt__send_handed(rt_broker *b, const char *route, const char *data, si
 	return 0;
 }
 
+static int rt__hsend_handed(rt_broker *b, const char *route, const rt_msg *one,
+		const rt_history_rule *rule, uint32_t index, char *err, size_t errlen)
+{
+	int r = rt__hsend(b, route, one, rule, index, b->sending_wait, 1, err, errlen);
+
+	if (r == 0) {
+		b->sending_count++;
+	}
+	return r;
+}
+
+/* Redis's answer to the publish script: the message's position, which a
+ * waiting caller gets. A reply that is not a position is not trusted: the
+ * message went out (or not) as Redis says, its position stays unknown. */
+static void rt__on_hist_published(redisAsyncContext *c, void *reply, void *privdata)
+{
+	static rt_log_limit bad_log, unconfirmed_log;
+	rt__hcmd *h = privdata;
+	rt_broker *b = h->b;
+	redisReply *r = reply;
+	char why[200];
+	const char *fail = NULL;
+	rt_pos pos = {0, 0};
+
+	if (rt__noscript(r) && !h->resent && c != NULL && c == b->cmd) {
+		h->resent = 1;
+		rt__eval_as_script(&h->ev, rt_redis_hist_publish_lua);
+		if (redisAsyncCommandArgv(b->cmd, rt__on_hist_published, h, h->ev.argc, h->ev.argv,
+				h->ev.lens) == REDIS_OK) {
+			return;
+		}
+		r = NULL;
+	}
+	if (r == NULL) {
+		fail = "the connection was dropped before Redis answered; it may be lost";
+		if (!h->handed) {
+			atomic_fetch_add_explicit(&b->stat_unconfirmed, 1, memory_order_relaxed);
+			rt_log_limited(&unconfirmed_log, RT_LOG_WARNING, "Redis at %s: a message was sent "
+					"but never confirmed before the connection was dropped; it may be lost",
+					b->cfg.redis_address);
+		}
+	} else if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(why, sizeof(why), "Redis answered %.*s", (int) (r->len > 150 ? 150 : r->len),
+				r->str != NULL ? r->str : "");
+		fail = why;
+		rt_log_limited(&bad_log, RT_LOG_ERROR, "Redis at %s: the history publish script "
+				"failed: %s", b->cfg.redis_address, why);
+	} else if (rt_redis_hist_published(r, &pos) != 0) {
+		rt_log_limited(&bad_log, RT_LOG_ERROR, "Redis at %s: the history publish script "
+				"answered something that is not a position; ignored", b->cfg.redis_address);
+		pos.offset = pos.epoch = 0;
+	}
+	if (h->handed) {
+		if (fail != NULL) {
+			rt__hand_failed(b, 1, fail);
+		}
+		rt__hand_settled(b, 1);
+		if (h->wait != NULL) {
+			pthread_mutex_lock(&h->wait->lock);
+			if (h->index < h->wait->npos && h->wait->pos != NULL) {
+				h->wait->pos[h->index] = pos;
+			}
+			pthread_mutex_unlock(&h->wait->lock);
+			rt__wait_settle(h->wait, 1, fail);
+		}
+	}
+	rt__eval_free(&h->ev);
+	free(h);
+}
+
 /* On the hub thread: sends what PHP handed over, in the order it came. */
 static void rt__hand_flush(rt_broker *b)
 {
@@ -990,7 +1395,7 @@ static void rt__hand_flush(rt_broker *b)
 			b->sending_wait = h->wait;
 			b->sending_count = 0;
 			err[0] = '\0';
-			rt__route_msg(b, h->msg, rt__send_handed, err, sizeof(err));
+			rt__route_msg(b, h->msg, rt__send_handed, rt__hsend_handed, err, sizeof(err));
 			b->sending_wait = NULL;
 			unsent = b->sending_count < h->cost ? h->cost - b->sending_count : 0;
 			rt_msg_free(h->msg);
@@ -1161,7 +1566,7 @@ static void rt__link_stop(void *ctx)
 	f.count = 0;
 	msg = rt_msg_new(RT_MSG_GONE, &f);
 	if (msg != NULL && b->cmd != NULL && b->cmd_up) {
-		rt__route_msg(b, msg, rt__send_async, err, sizeof(err));
+		rt__route_msg(b, msg, rt__send_async, NULL, err, sizeof(err));
 		redisAsyncCommand(b->cmd, NULL, NULL, "DEL %snode:%u", b->ns, rt_hub_node_id(b->hub));
 	}
 	rt_msg_free(msg);
@@ -1232,6 +1637,10 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->link.stop = rt__link_stop;
 	b->link.interest = rt__link_interest;
 	b->link.stats = rt__link_stats;
+	b->link.history = rt__link_history;
+	b->link.history_async = 1;
+	rt__sha1_hex(rt_redis_hist_publish_lua, b->sha_publish);
+	rt__sha1_hex(rt_redis_hist_read_lua, b->sha_read);
 	*out = b;
 	return 0;
 }
@@ -1253,6 +1662,78 @@ static int rt__sync_send(rt_broker *b, const char *route, const char *data, size
 	return rt__publish_one(b, route, data, len, err, errlen);
 }
 
+/* Runs one history script on the PHP thread's connection (made on demand,
+ * once more after a broken one), EVAL after NOSCRIPT. Returns the reply,
+ * or NULL with err set. */
+static redisReply *rt__sync_eval(rt_broker *b, rt__eval *ev, const char *script, char *err,
+		size_t errlen)
+{
+	redisReply *r = NULL;
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (b->sync == NULL || b->sync_pid != getpid()) {
+			b->sync = rt__connect_sync(&b->cfg, err, errlen);
+			b->sync_pid = getpid();
+			if (b->sync == NULL) {
+				return NULL;
+			}
+		}
+		r = redisCommandArgv(b->sync, ev->argc, ev->argv, ev->lens);
+		if (rt__noscript(r)) {
+			freeReplyObject(r);
+			rt__eval_as_script(ev, script);
+			continue;
+		}
+		if (r != NULL && r->type != REDIS_REPLY_ERROR) {
+			return r;
+		}
+		{
+			char why[128];
+			snprintf(err, errlen, "Redis at %s: %.*s", b->cfg.redis_address,
+					r ? (int) (r->len > 200 ? 200 : r->len) : 127,
+					r ? r->str : rt__why(&b->cfg, b->sync->errstr, why, sizeof(why)));
+		}
+		if (r != NULL) {
+			freeReplyObject(r);
+			return NULL; /* Redis refused it: trying again gets the same answer */
+		}
+		redisFree(b->sync);
+		b->sync = NULL;
+	}
+	return NULL;
+}
+
+/* PHP thread, no hub: the publish script on the synchronous connection;
+ * the position goes to b->sync_pos[index] when the caller wants it. */
+static int rt__hsend_sync(rt_broker *b, const char *route, const rt_msg *one,
+		const rt_history_rule *rule, uint32_t index, char *err, size_t errlen)
+{
+	rt__eval ev;
+	redisReply *r;
+	rt_pos pos;
+
+	if (rt__eval_publish(&ev, b, route, one, rule) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r = rt__sync_eval(b, &ev, rt_redis_hist_publish_lua, err, errlen);
+	rt__eval_free(&ev);
+	if (r == NULL) {
+		return -EIO;
+	}
+	if (rt_redis_hist_published(r, &pos) != 0) {
+		static rt_log_limit bad_log;
+		rt_log_limited(&bad_log, RT_LOG_ERROR, "Redis at %s: the history publish script "
+				"answered something that is not a position; ignored", b->cfg.redis_address);
+		pos.offset = pos.epoch = 0;
+	}
+	freeReplyObject(r);
+	if (b->sync_pos != NULL) {
+		b->sync_pos[index] = pos;
+	}
+	return 0;
+}
+
 static _Thread_local int rt__confirm_next;
 
 void rt_broker_redis_confirm(int on)
@@ -1262,7 +1743,8 @@ void rt_broker_redis_confirm(int on)
 
 /* Hands msg to the hub and waits for Redis's answers, at most
  * realtime.redis_timeout. */
-static int rt__publish_confirmed(rt_broker *b, const rt_msg *msg, char *err, size_t errlen)
+static int rt__publish_confirmed(rt_broker *b, const rt_msg *msg, rt_pos *out, char *err,
+		size_t errlen)
 {
 	rt__wait *w = calloc(1, sizeof(*w));
 	struct timespec deadline;
@@ -1276,12 +1758,22 @@ static int rt__publish_confirmed(rt_broker *b, const rt_msg *msg, char *err, siz
 	rt__cond_init(&w->cond);
 	w->left = rt__publish_cost(msg);
 	w->refs = 2;
+	if (out != NULL && msg->type == RT_MSG_PUBLISH && msg->channel_count > 0) {
+		w->pos = calloc(msg->channel_count, sizeof(*w->pos));
+		w->npos = w->pos != NULL ? msg->channel_count : 0;
+	}
 	r = rt__hand(b, msg, w, err, errlen);
 	if (r != 0) {
 		w->refs = 1;
 		rt__wait_release(w);
 		/* Without a hub the synchronous path answers only once Redis has it. */
-		return r == 1 ? rt__route_msg(b, msg, rt__sync_send, err, errlen) : r;
+		if (r != 1) {
+			return r;
+		}
+		b->sync_pos = out;
+		r = rt__route_msg(b, msg, rt__sync_send, rt__hsend_sync, err, errlen);
+		b->sync_pos = NULL;
+		return r;
 	}
 	rt__deadline(&deadline, b->cfg.redis_timeout);
 	pthread_mutex_lock(&w->lock);
@@ -1296,6 +1788,8 @@ static int rt__publish_confirmed(rt_broker *b, const rt_msg *msg, char *err, siz
 	} else if (failed) {
 		snprintf(err, errlen, "%s", w->err);
 		r = -EIO;
+	} else if (out != NULL && w->pos != NULL) {
+		memcpy(out, w->pos, w->npos * sizeof(*out));
 	}
 	pthread_mutex_unlock(&w->lock);
 	rt__wait_release(w);
@@ -1308,10 +1802,73 @@ static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t errlen
 
 	if (rt__confirm_next) {
 		rt__confirm_next = 0; /* one call's: never left on for the next request */
-		return rt__publish_confirmed(b, msg, err, errlen);
+		return rt__publish_confirmed(b, msg, NULL, err, errlen);
 	}
 	r = rt__hand(b, msg, NULL, err, errlen);
-	return r == 1 ? rt__route_msg(b, msg, rt__sync_send, err, errlen) : r;
+	return r == 1 ? rt__route_msg(b, msg, rt__sync_send, rt__hsend_sync, err, errlen) : r;
+}
+
+/* A position needs Redis's answer: only Realtime\broadcastConfirmed()
+ * (rt_broker_redis_confirm) waits for it; broadcast() hands the message to
+ * the hub as publish does and knows no position (offset 0). */
+static int rt__publish_at(rt_broker *b, const rt_msg *msg, rt_pos *out, char *err,
+		size_t errlen)
+{
+	for (uint32_t i = 0; out != NULL && i < msg->channel_count; i++) {
+		out[i].offset = 0;
+		out[i].epoch = 0;
+	}
+	if (rt__confirm_next) {
+		rt__confirm_next = 0;
+		return rt__publish_confirmed(b, msg, out, err, errlen);
+	}
+	return rt__publish(b, msg, err, errlen);
+}
+
+/* Realtime\history() on the PHP thread's synchronous connection. */
+static int rt__history(rt_broker *b, const char *channel, size_t len, const rt_pos *since,
+		uint32_t limit, void (*fn)(void *ctx, const rt_pos *pos, const unsigned char *bytes,
+		size_t len), void *ctx, rt_pos *top, char *err, size_t errlen)
+{
+	const rt_history_rule *rule = rt_history_rule_for(&b->cfg.history, channel, len);
+	rt_redis_hist_read rd;
+	rt__eval ev;
+	redisReply *r;
+	uint32_t cap;
+	int st;
+
+	top->offset = top->epoch = 0;
+	if (rule == NULL) {
+		snprintf(err, errlen, "channel %.*s keeps no history (realtime.history does not name "
+				"it)", (int) (len > 200 ? 200 : len), channel);
+		return -ENOENT;
+	}
+	cap = rt__read_cap(rule, limit);
+	if (rt__eval_read(&ev, b, channel, len, since, cap, rule) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r = rt__sync_eval(b, &ev, rt_redis_hist_read_lua, err, errlen);
+	rt__eval_free(&ev);
+	if (r == NULL) {
+		return -EIO;
+	}
+	st = rt_redis_hist_check(r, channel, len, since, cap, &rd);
+	if (st != 0) {
+		snprintf(err, errlen, st == -ENOMEM ? "out of memory" : "Redis at %s answered a history "
+				"read with something that is not this channel's history", b->cfg.redis_address);
+		freeReplyObject(r);
+		return st;
+	}
+	*top = rd.top;
+	for (uint32_t i = 0; i < rd.count; i++) {
+		fn(ctx, &rd.msgs[i]->positions[0], (const unsigned char *) rd.raw[i]->str,
+				rd.raw[i]->len);
+	}
+	st = rd.status;
+	rt_redis_hist_read_free(&rd);
+	freeReplyObject(r);
+	return st;
 }
 
 /* rt_hub_link.stats, on the hub thread. */
@@ -1359,6 +1916,8 @@ const rt_broker_ops rt_broker_redis = {
 	.link = rt__link,
 	.attach = rt__attach,
 	.publish = rt__publish,
+	.publish_at = rt__publish_at,
+	.history = rt__history,
 	.stats = rt__stats,
 	.close = rt__close,
 };

@@ -13,4 +13,9 @@
  * allocates room for all the elements a header announces. */
 void rt_redis_reader_limit(redisReader *reader);
 
+/* The same for a connection that also reads histories: a flat array of up
+ * to RT_REDIS_MAX_HISTORY elements (the messages one read may return). */
+#define RT_REDIS_MAX_HISTORY (100000 + 2)
+void rt_redis_reader_limit_history(redisReader *reader);
+
 #endif

@@ -462,6 +462,83 @@ static void rt__deliver_whisper(rt_hub *hub, const rt_msg *msg)
 			NULL, 0);
 }
 
+/* A subscription whose next live message skips offsets: this hub never
+ * got the ones between (Redis Pub/Sub loses what is published while a hub
+ * reconnects, or between a subscribe's history read and the hub's
+ * SUBSCRIBE). They are read from the history and sent first; what arrives
+ * meanwhile is held (rt_session_hold). Only for a link whose history
+ * answers later: a synchronous one would answer inside the fan-out. */
+typedef struct rt__gap {
+	rt_hub *hub;
+	uint8_t session_len;
+	char session[32];
+	size_t len;
+	char name[];
+} rt__gap;
+
+static void rt__gap_filled(void *arg, const rt_hub_history *res)
+{
+	static rt_log_limit unfilled_log;
+	rt__gap *g = arg;
+	rt_session *s = rt_session_find(g->hub, g->session, g->session_len);
+	rt_sub *sub = s != NULL ? rt_session_find_sub(s, g->name, g->len) : NULL;
+
+	if (sub != NULL) {
+		/* Live messages dropped meanwhile leave a gap of their own. */
+		int whole = res->status == 1 && rt_session_held_dropped(sub) == 0;
+		if (res->status == 1) {
+			for (uint32_t i = 0; i < res->count; i++) {
+				const rt_msg *m = res->msgs[i];
+				rt_buf *frame;
+				if (m->positions == NULL || (m->positions[0].epoch == sub->hist_epoch
+						&& m->positions[0].offset <= sub->hist_offset)) {
+					continue;
+				}
+				frame = s->protocol->frame_message(m, m->channels[0]);
+				if (frame != NULL) {
+					rt_session_send(s, frame);
+					rt_buf_unref(frame);
+				}
+				sub->hist_offset = m->positions[0].offset;
+				sub->hist_epoch = m->positions[0].epoch;
+				if (s->protocol->positioned != NULL) {
+					s->protocol->positioned(s);
+				}
+			}
+		}
+		rt_stat_add(&g->hub->stat_history_gaps[whole], 1);
+		if (!whole) {
+			rt_log_limited(&unfilled_log, RT_LOG_WARNING, "a subscriber of %.*s missed messages "
+					"this hub never received: the history no longer holds them, could not be "
+					"read, or more arrived meanwhile than realtime.history_hold", (int) g->len,
+					g->name);
+		}
+		rt_session_unhold(s, sub, s->protocol->positioned);
+	}
+	free(g);
+}
+
+/* Starts filling sub's gap; 1 when its live messages are held meanwhile. */
+static int rt__gap_fill(rt_session *s, rt_sub *sub)
+{
+	rt_hub *hub = s->hub;
+	rt_channel *ch = sub->channel;
+	rt_pos since = {sub->hist_offset, sub->hist_epoch};
+	rt__gap *g;
+
+	if (s->id_len > sizeof(g->session) || (g = malloc(sizeof(*g) + ch->name_len)) == NULL) {
+		return 0;
+	}
+	g->hub = hub;
+	g->session_len = s->id_len;
+	memcpy(g->session, s->id, s->id_len);
+	g->len = ch->name_len;
+	memcpy(g->name, ch->name, ch->name_len);
+	rt_session_hold(sub);
+	hub->link.history(hub->link.ctx, g->name, g->len, &since, UINT32_MAX, rt__gap_filled, g);
+	return sub->holding;
+}
+
 /* rt__fanout of a message with a history position: each subscriber gets
  * it once, after what it was already given (a recovery's replay may have
  * covered messages the ring still brings). */
@@ -475,6 +552,25 @@ static void rt__fanout_positioned(rt_channel *ch, const rt__publish_arg *a, cons
 		rt_session *s = sub->session;
 		rt_buf *frame;
 		if (s == skip) {
+			continue;
+		}
+		if (!sub->holding && s->hub->has_link && s->hub->link.history_async
+				&& s->hub->link.history != NULL && sub->hist_epoch == pos->epoch
+				&& pos->offset > sub->hist_offset + 1) {
+			rt__gap_fill(s, sub);
+		}
+		if (sub->holding) {
+			/* Its history is being read: this goes after the replay. */
+			frame = rt_frames_get(&frames, s->proto, rt__build_message, a);
+			if (frame != NULL && rt_registry_hold(sub, frame, pos->offset, pos->epoch,
+					s->hub->cfg.history_hold) != 1) {
+				static rt_log_limit held_log;
+				rt_stat_add(&s->hub->stat_history_held_dropped, 1);
+				rt_log_limited(&held_log, RT_LOG_WARNING, "a subscriber waiting for the history "
+						"of %.*s held realtime.history_hold (%u) live messages: dropped one "
+						"(a subscribe answers recovered:false)", (int) ch->name_len, ch->name,
+						s->hub->cfg.history_hold);
+			}
 			continue;
 		}
 		if (sub->hist_epoch == pos->epoch && pos->offset <= sub->hist_offset) {

@@ -130,6 +130,10 @@ typedef struct rt_hub_link {
 	 * broker-side history (subscribes get recovered:false). */
 	void (*history)(void *ctx, const char *channel, size_t len, const rt_pos *since,
 			uint32_t limit, void (*done)(void *arg, const rt_hub_history *res), void *arg);
+	/* history answers later (from the loop): the hub holds a waiting
+	 * subscription's live messages meanwhile, and fills a gap in a
+	 * subscription's offsets from the history before going on. */
+	int history_async;
 	/* Optional (/metrics): stores this hub's n counters where the others
 	 * read them, and reads every live hub's (see rt_pool_peer_metrics). */
 	void (*set_metrics)(void *ctx, const uint64_t *values, int n);

@@ -124,6 +124,8 @@ struct rt_hub {
 	_Atomic uint64_t stat_webhooks_sent;             /* webhook requests answered 2xx */
 	_Atomic uint64_t stat_webhooks_failed;           /* given up: error, timeout, non-2xx */
 	_Atomic uint64_t stat_recovered[2];              /* subscribes with a position: not, yes */
+	_Atomic uint64_t stat_history_held_dropped;      /* live messages past realtime.history_hold */
+	_Atomic uint64_t stat_history_gaps[2];           /* offsets skipped live: not filled, filled */
 	_Atomic uint64_t stat_broker[RT_STAT_BROKER];    /* the broker's figures (rt_hub_link.stats) */
 	_Atomic uint64_t stat_latency[RT_LATENCY_BUCKETS + 2]; /* buckets, then count, sum (us) */
 };

@@ -469,6 +469,35 @@ void rt_session_history(rt_session *s, const char *channel, size_t len, const rt
 	done(arg, &none);
 }
 
+void rt_session_hold(rt_sub *sub)
+{
+	sub->holding = 1;
+}
+
+uint32_t rt_session_held_dropped(const rt_sub *sub)
+{
+	return sub->hold != NULL ? sub->hold->dropped : 0;
+}
+
+void rt_session_unhold(rt_session *s, rt_sub *sub, void (*sent)(rt_session *s))
+{
+	rt_sub_hold *h = rt_registry_hold_end(sub);
+
+	for (uint32_t i = 0; h != NULL && i < h->count; i++) {
+		const rt_sub_held *it = &h->items[i];
+		if (sub->hist_epoch == it->epoch && it->offset <= sub->hist_offset) {
+			continue;
+		}
+		sub->hist_epoch = it->epoch;
+		sub->hist_offset = it->offset;
+		rt_session_send(s, it->frame);
+		if (sent != NULL) {
+			sent(s);
+		}
+	}
+	rt_registry_hold_free(h);
+}
+
 int rt_session_take_subscribe_token(rt_session *s)
 {
 	rt_hub *hub = s->hub;

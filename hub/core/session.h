@@ -149,6 +149,17 @@ int rt_session_take_subscribe_token(rt_session *s);
  * (rt_hub_link.history); without one, done gets status -ENOENT at once. */
 void rt_session_history(rt_session *s, const char *channel, size_t len, const rt_pos *since,
 		uint32_t limit, void (*done)(void *arg, const rt_hub_history *res), void *arg);
+
+/* A subscribe waits for sub's history (rt_session_history): its
+ * positioned live messages are held until rt_session_unhold, at most
+ * realtime.history_hold of them, so none reaches the client before the
+ * replay nor twice. rt_session_held_dropped: how many did not fit. */
+void rt_session_hold(rt_sub *sub);
+uint32_t rt_session_held_dropped(const rt_sub *sub);
+/* Sends what was held, in order, but what sub's position (set from the
+ * history's answer) already covers; sent (the protocol's positioned, or
+ * NULL) after each. */
+void rt_session_unhold(rt_session *s, rt_sub *sub, void (*sent)(rt_session *s));
 uint32_t rt_session_subscribe_burst(const rt_config *cfg);
 
 /* Why a client event is refused, in the order the checks run. */

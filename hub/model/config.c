@@ -52,6 +52,7 @@ const rt_setting rt_settings[] = {
 	{"shm_user", ""},
 	{"history", ""},
 	{"history_memory", "16777216"},
+	{"history_hold", "1000"},
 	{"redis_address", "127.0.0.1:6379"},
 	{"redis_password", ""},
 	{"redis_database", "0"},
@@ -357,6 +358,12 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 	if (strcmp(name, "redis_timeout") == 0) {
 		if (rt__parse_uint(value, 10, 60000, &cfg->redis_timeout) != 0) {
 			return rt__fail(err, errlen, name, value, "expected milliseconds from 10 to 60000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "history_hold") == 0) {
+		if (rt__parse_uint(value, 1, 1000000, &cfg->history_hold) != 0) {
+			return rt__fail(err, errlen, name, value, "expected messages from 1 to 1000000");
 		}
 		return 0;
 	}

@@ -80,6 +80,7 @@ typedef struct rt_config {
 	char redis_prefix[64];
 	uint32_t redis_timeout;     /* milliseconds, connecting and per command */
 	uint32_t redis_publish_queue; /* PHP publishes handed to the hub, not yet answered by Redis */
+	uint32_t history_hold;      /* live messages held per subscribe waiting for its history */
 	uint32_t max_event_size;    /* bytes of one Pusher HTTP API event's data */
 
 	char publish_key[256];      /* bearer key of POST /publish; empty: signed requests only */

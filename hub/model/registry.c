@@ -3,6 +3,7 @@
 #include "hub/model/config.h"
 #include "hub/model/identity.h"
 #include "hub/model/presence.h"
+#include "hub/util/buf.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -98,6 +99,8 @@ int rt_registry_subscribe(rt_registry *reg, struct rt_session *session,
 	sub->member = NULL;
 	sub->hist_offset = 0;
 	sub->hist_epoch = 0;
+	sub->holding = 0;
+	sub->hold = NULL;
 	sub->index = ch->count;
 	ch->subs[ch->count++] = sub;
 	ch->count_joined = 1;
@@ -122,6 +125,7 @@ void rt_registry_unsubscribe(rt_registry *reg, rt_sub *sub)
 	ch->subs[sub->index] = last;
 	last->index = sub->index;
 	rt_identity_free(sub->member);
+	rt_registry_hold_free(sub->hold);
 	free(sub);
 	if (ch->count == 0) {
 		if (reg->on_vacated) {
@@ -150,4 +154,62 @@ RT_HOT int rt_channel_name_valid(const char *name, size_t len)
 		}
 	}
 	return 1;
+}
+
+int rt_registry_hold(rt_sub *sub, rt_buf *frame, uint64_t offset, uint64_t epoch, uint32_t max)
+{
+	rt_sub_hold *h = sub->hold;
+
+	if (h == NULL) {
+		h = calloc(1, sizeof(*h));
+		if (h == NULL) {
+			return -ENOMEM;
+		}
+		sub->hold = h;
+	}
+	if (h->count >= max) {
+		h->dropped++;
+		return 0;
+	}
+	if (h->count == h->cap) {
+		/* Grown as needed: most reads answer before anything arrives. */
+		uint32_t cap = h->cap < 8 ? 8 : h->cap * 2;
+		rt_sub_held *items;
+		if (cap > max) {
+			cap = max;
+		}
+		items = realloc(h->items, cap * sizeof(*items));
+		if (items == NULL) {
+			h->dropped++;
+			return 0;
+		}
+		h->items = items;
+		h->cap = cap;
+	}
+	h->items[h->count].frame = rt_buf_ref(frame);
+	h->items[h->count].offset = offset;
+	h->items[h->count].epoch = epoch;
+	h->count++;
+	return 1;
+}
+
+rt_sub_hold *rt_registry_hold_end(rt_sub *sub)
+{
+	rt_sub_hold *h = sub->hold;
+
+	sub->holding = 0;
+	sub->hold = NULL;
+	return h;
+}
+
+void rt_registry_hold_free(rt_sub_hold *hold)
+{
+	if (hold == NULL) {
+		return;
+	}
+	for (uint32_t i = 0; i < hold->count; i++) {
+		rt_buf_unref(hold->items[i].frame);
+	}
+	free(hold->items);
+	free(hold);
 }

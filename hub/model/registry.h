@@ -15,6 +15,22 @@ struct rt_session;
 
 typedef struct rt_channel rt_channel;
 
+struct rt_buf;
+
+/* Live messages held for a subscription while its history read is out
+ * (a broker that answers later, as redis does): sent after the replay,
+ * those it covered left out. At most max; past it they are dropped and
+ * counted. */
+typedef struct rt_sub_held {
+	struct rt_buf *frame;
+	uint64_t offset, epoch;
+} rt_sub_held;
+
+typedef struct rt_sub_hold {
+	uint32_t count, cap, dropped;
+	rt_sub_held *items;
+} rt_sub_hold;
+
 typedef struct rt_sub {
 	rt_channel *channel;
 	struct rt_session *session;
@@ -24,6 +40,10 @@ typedef struct rt_sub {
 	 * or before it in the same epoch is not sent again. */
 	uint64_t hist_offset;
 	uint64_t hist_epoch;
+	/* While holding, positioned live messages go to hold (made on the
+	 * first one) instead of the client. */
+	int holding;
+	rt_sub_hold *hold;
 } rt_sub;
 
 struct rt_channel {
@@ -60,6 +80,16 @@ int rt_registry_subscribe(rt_registry *reg, struct rt_session *session,
 		const char *name, size_t len, rt_sub **out);
 /* Frees sub; frees its channel when the channel becomes empty. */
 void rt_registry_unsubscribe(rt_registry *reg, rt_sub *sub);
+
+/* Holds frame (a reference is taken) at pos for sub, at most max frames.
+ * Returns 1 when held, 0 when dropped (counted in hold->dropped), -ENOMEM
+ * when not even the count could be kept. */
+int rt_registry_hold(rt_sub *sub, struct rt_buf *frame, uint64_t offset, uint64_t epoch,
+		uint32_t max);
+/* Stops holding; returns what was held (the caller sends it and frees it
+ * with rt_registry_hold_free), or NULL. */
+rt_sub_hold *rt_registry_hold_end(rt_sub *sub);
+void rt_registry_hold_free(rt_sub_hold *hold);
 
 /* 1 when name is a valid channel name: 1..RT_CHANNEL_MAX bytes of
  * A-Z a-z 0-9 and _ - = @ , . ; : # */

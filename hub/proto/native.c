@@ -124,10 +124,16 @@ static void rt__subscribed(void *arg, const rt_hub_history *res)
 	rt_session *s = rt_session_find(w->hub, w->session, w->session_len);
 	rt_sub *sub = s != NULL ? rt_session_find_sub(s, w->name, w->len) : NULL;
 	int positioned = res->status >= 0;
+	int status = res->status;
 	rt_sb sb;
 
 	if (sub == NULL) {
 		goto done;
+	}
+	/* Live messages dropped while the read was out: what follows the
+	 * replay would have a gap, so the client refetches instead. */
+	if (status == 1 && w->has_since && rt_session_held_dropped(sub) > 0) {
+		status = 0;
 	}
 	rt__reply_begin(&sb, "subscribed", w->id);
 	rt_sb_puts(&sb, ",\"channel\":");
@@ -136,8 +142,8 @@ static void rt__subscribed(void *arg, const rt_hub_history *res)
 		rt__put_pos(&sb, &res->top);
 	}
 	if (w->has_since) {
-		rt_sb_puts(&sb, res->status == 1 ? ",\"recovered\":true" : ",\"recovered\":false");
-		rt_stat_add(&w->hub->stat_recovered[res->status == 1], 1);
+		rt_sb_puts(&sb, status == 1 ? ",\"recovered\":true" : ",\"recovered\":false");
+		rt_stat_add(&w->hub->stat_recovered[status == 1], 1);
 	}
 	if (rt_channel_is_presence(w->name, w->len)) {
 		rt_sb_puts(&sb, ",\"members\":");
@@ -146,9 +152,10 @@ static void rt__subscribed(void *arg, const rt_hub_history *res)
 	rt_sb_puts(&sb, "}");
 	rt_session_send_sb(s, &sb);
 	if (!positioned) {
+		rt_session_unhold(s, sub, s->protocol->positioned);
 		goto done;
 	}
-	if (w->has_since && res->status == 1) {
+	if (w->has_since && status == 1) {
 		for (uint32_t i = 0; i < res->count; i++) {
 			const rt_msg *m = res->msgs[i];
 			rt_buf *frame = s->protocol->frame_message(m, m->channels[0]);
@@ -170,6 +177,7 @@ static void rt__subscribed(void *arg, const rt_hub_history *res)
 	if (s->protocol->positioned != NULL) {
 		s->protocol->positioned(s);
 	}
+	rt_session_unhold(s, sub, s->protocol->positioned);
 done:
 	json_decref(w->id);
 	free(w);
@@ -198,6 +206,7 @@ void rt_native_subscribe(rt_session *s, json_t *id, const char *name, size_t len
 		memcpy(w->session, s->id, s->id_len);
 		w->len = len;
 		memcpy(w->name, name, len);
+		rt_session_hold(sub);
 		/* Without since, only the position is needed: no messages. */
 		rt_session_history(s, name, len, since, since != NULL ? UINT32_MAX : 0,
 				rt__subscribed, w);

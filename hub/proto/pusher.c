@@ -402,6 +402,7 @@ static void rt__cached(void *arg, const rt_hub_history *res)
 		sub->hist_offset = res->top.offset;
 		sub->hist_epoch = res->top.epoch;
 	}
+	rt_session_unhold(s, sub, s->protocol->positioned);
 	free(w);
 }
 
@@ -419,6 +420,12 @@ static void rt__send_cached(rt_session *s, const char *name, size_t len)
 	memcpy(w->session, s->id, s->id_len);
 	w->len = len;
 	memcpy(w->name, name, len);
+	{
+		rt_sub *sub = rt_session_find_sub(s, name, len);
+		if (sub != NULL) {
+			rt_session_hold(sub);
+		}
+	}
 	rt_session_history(s, name, len, NULL, 1, rt__cached, w);
 }
 

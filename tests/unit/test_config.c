@@ -605,6 +605,7 @@ static const num_case num_cases[] = {
 	{"redis_database", 0, 65535, offsetof(rt_config, redis_database)},
 	{"redis_timeout", 10, 60000, offsetof(rt_config, redis_timeout)},
 	{"redis_publish_queue", 1, 10000000, offsetof(rt_config, redis_publish_queue)},
+	{"history_hold", 1, 1000000, offsetof(rt_config, history_hold)},
 };
 
 static void check_number(const num_case *c)

@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdatomic.h>
+#include <uv.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -1518,6 +1520,240 @@ RT_TEST(start_and_stop_repeatedly)
 	}
 }
 
+/* ---- a broker whose history answers later (as redis does) ---- */
+
+#define HOLD_EPOCH 0xe7ull
+#define HOLD_TOP 5u
+
+/* Answers every history read HOLD_DELAY_MS later with offsets since+1 up
+ * to HOLD_TOP; publishes come straight back (rt_hub_deliver). */
+#define HOLD_DELAY_MS 400
+typedef struct slow_hist {
+	rt_hub *hub;
+	uv_timer_t timer;
+	void (*done)(void *arg, const rt_hub_history *res);
+	void *arg;
+	uint64_t since;
+	uint64_t top;              /* 0: HOLD_TOP */
+	_Atomic int reads;
+} slow_hist;
+
+static rt_msg *positioned(const char *channel, uint64_t offset)
+{
+	rt_str ch = str(channel);
+	char data[32];
+	rt_pos pos = {offset, HOLD_EPOCH};
+	rt_msg_fields fl = {0};
+
+	snprintf(data, sizeof(data), "{\"n\":%llu}", (unsigned long long) offset);
+	fl.channels = &ch;
+	fl.channel_count = 1;
+	fl.data = str(data);
+	fl.positions = &pos;
+	return rt_msg_new(RT_MSG_PUBLISH, &fl);
+}
+
+static void slow_answer(uv_timer_t *t)
+{
+	slow_hist *h = t->data;
+	rt_hub_history res = {0};
+	rt_msg *msgs[16];
+	uint64_t top = h->top != 0 ? h->top : HOLD_TOP;
+
+	res.status = 1;
+	res.top.offset = top;
+	res.top.epoch = HOLD_EPOCH;
+	res.msgs = msgs;
+	for (uint64_t o = h->since + 1; o <= top && res.count < 16; o++) {
+		msgs[res.count++] = positioned("chat-1", o);
+	}
+	h->done(h->arg, &res);
+	for (uint32_t i = 0; i < res.count; i++) {
+		rt_msg_free(msgs[i]);
+	}
+}
+
+static int slow_start(void *ctx, rt_hub *hub, uv_loop_t *loop)
+{
+	slow_hist *h = ctx;
+
+	h->hub = hub;
+	uv_timer_init(loop, &h->timer);
+	h->timer.data = h;
+	return 0;
+}
+
+static int slow_publish(void *ctx, rt_msg *msg)
+{
+	rt_hub_deliver(((slow_hist *) ctx)->hub, msg);
+	return 0;
+}
+
+static void slow_stop(void *ctx)
+{
+	uv_close((uv_handle_t *) &((slow_hist *) ctx)->timer, NULL);
+}
+
+static void slow_history(void *ctx, const char *channel, size_t len, const rt_pos *since,
+		uint32_t limit, void (*done)(void *arg, const rt_hub_history *res), void *arg)
+{
+	slow_hist *h = ctx;
+
+	(void) channel;
+	(void) len;
+	(void) limit;
+	h->done = done;
+	h->arg = arg;
+	h->since = since != NULL ? since->offset : HOLD_TOP;
+	atomic_fetch_add(&h->reads, 1);
+	uv_timer_start(&h->timer, slow_answer, HOLD_DELAY_MS, 0);
+}
+
+/* Offset of a native "message" frame, 0 for anything else. */
+static uint64_t message_offset(int fd)
+{
+	char *got = ws_recv_text(fd, WS_TIMEOUT_MS);
+	json_t *j = got != NULL ? json_loads(got, 0, NULL) : NULL;
+	const char *type = j != NULL ? json_string_value(json_object_get(j, "type")) : NULL;
+	uint64_t offset = type != NULL && strcmp(type, "message") == 0
+			? (uint64_t) json_integer_value(json_object_get(j, "offset")) : 0;
+
+	if (offset == 0) {
+		RT_FAIL_("expected a message, got %s", got != NULL ? got : "(nothing)");
+	}
+	json_decref(j);
+	free(got);
+	return offset;
+}
+
+static int hold_config_v(fx *f, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, f);
+	r = fx_config(f, ap);
+	va_end(ap);
+	return r;
+}
+
+static int hold_config(fx *f, const char *hold)
+{
+	return hold_config_v(f, "history", "chat-*:100:300", "history_hold", hold, NULL);
+}
+
+/* Live messages that arrive while a subscribe's history read is out wait
+ * for the replay, then go out without those it covered; past
+ * realtime.history_hold the subscribe answers recovered:false. */
+static void hold_run(const char *hold, int want_recovered)
+{
+	slow_hist h = {0};
+	rt_hub_link link = {0};
+	fx f;
+	char err[256] = "";
+	int fd;
+	json_t *j;
+
+	link.ctx = &h;
+	link.start = slow_start;
+	link.publish = slow_publish;
+	link.stop = slow_stop;
+	link.history = slow_history;
+	link.history_async = 1;
+	if (hold_config(&f, hold) != 0) {
+		return;
+	}
+	if (rt_hub_start(&f.hub, &f.cfg, &link, -1, 0, err, sizeof(err)) != 0) {
+		RT_FAIL_("rt_hub_start: %s", err);
+		return;
+	}
+	fd = open_client(&f, NULL, 0);
+	if (fd >= 0) {
+		int64_t deadline = ws_deadline(WS_TIMEOUT_MS);
+		ws_send_text(fd, "{\"action\":\"subscribe\",\"channel\":\"chat-1\","
+				"\"since\":{\"offset\":3,\"epoch\":\"00000000000000e7\"}}");
+		while (atomic_load(&h.reads) == 0 && ws_now_ms() < deadline) {
+			struct timespec ts = {0, 2000000};
+			nanosleep(&ts, NULL);
+		}
+		RT_ASSERT_EQ_INT(atomic_load(&h.reads), 1);
+		for (uint64_t o = HOLD_TOP; o <= HOLD_TOP + 2; o++) {
+			RT_ASSERT_EQ_INT(rt_hub_post(f.hub, positioned("chat-1", o)), 0);
+		}
+		j = expect_json(fd, "subscribed", NULL);
+		if (j != NULL) {
+			RT_ASSERT_EQ_INT(json_integer_value(json_object_get(j, "offset")), HOLD_TOP);
+			RT_ASSERT(json_is_true(json_object_get(j, "recovered")) == want_recovered);
+			json_decref(j);
+		}
+		if (want_recovered) {
+			/* 4 and 5 from the history, then 6 and 7 held; 5 not twice. */
+			for (uint64_t o = 4; o <= HOLD_TOP + 2; o++) {
+				RT_ASSERT_EQ_INT(message_offset(fd), o);
+			}
+		}
+		RT_ASSERT_EQ_INT(ws_send_text(fd, "{\"action\":\"ping\"}"), 0);
+		expect_type(fd, "pong", NULL);
+	}
+	fx_end(&f);
+}
+
+/* A live message that skips offsets (the broker lost some on the way to
+ * this hub): the hub reads them from the history and sends them first. */
+RT_TEST(history_gap_is_filled_before_live)
+{
+	slow_hist h = {0};
+	rt_hub_link link = {0};
+	fx f;
+	char err[256] = "";
+	int fd;
+
+	link.ctx = &h;
+	link.start = slow_start;
+	link.publish = slow_publish;
+	link.stop = slow_stop;
+	link.history = slow_history;
+	link.history_async = 1;
+	if (hold_config(&f, "1000") != 0) {
+		return;
+	}
+	if (rt_hub_start(&f.hub, &f.cfg, &link, -1, 0, err, sizeof(err)) != 0) {
+		RT_FAIL_("rt_hub_start: %s", err);
+		return;
+	}
+	fd = open_client(&f, NULL, 0);
+	if (fd >= 0) {
+		json_t *j;
+		RT_ASSERT_EQ_INT(ws_send_text(fd, "{\"action\":\"subscribe\",\"channel\":\"chat-1\"}"), 0);
+		j = expect_json(fd, "subscribed", NULL);
+		RT_ASSERT(j != NULL);
+		RT_ASSERT_EQ_INT(json_integer_value(json_object_get(j, "offset")), HOLD_TOP);
+		json_decref(j);
+		RT_ASSERT_EQ_INT(rt_hub_post(f.hub, positioned("chat-1", HOLD_TOP + 1)), 0);
+		RT_ASSERT_EQ_INT(message_offset(fd), HOLD_TOP + 1);
+		/* 7 and 8 never reach this hub live. */
+		h.top = HOLD_TOP + 4;
+		RT_ASSERT_EQ_INT(rt_hub_post(f.hub, positioned("chat-1", HOLD_TOP + 4)), 0);
+		for (uint64_t o = HOLD_TOP + 2; o <= HOLD_TOP + 4; o++) {
+			RT_ASSERT_EQ_INT(message_offset(fd), o);
+		}
+		RT_ASSERT_EQ_INT(atomic_load(&h.reads), 2);
+		RT_ASSERT_EQ_INT(ws_send_text(fd, "{\"action\":\"ping\"}"), 0);
+		expect_type(fd, "pong", NULL);
+	}
+	fx_end(&f);
+}
+
+RT_TEST(history_hold_replays_then_live_once)
+{
+	hold_run("1000", 1);
+}
+
+RT_TEST(history_hold_overflow_is_not_recovered)
+{
+	hold_run("1", 0);
+}
+
 int main(void)
 {
 	RT_RUN(connected_message);
@@ -1575,5 +1811,8 @@ int main(void)
 	RT_RUN(prebound_socket_is_served);
 	RT_RUN(prebind_port_held_by_plain_socket);
 	RT_RUN(start_and_stop_repeatedly);
+	RT_RUN(history_hold_replays_then_live_once);
+	RT_RUN(history_hold_overflow_is_not_recovered);
+	RT_RUN(history_gap_is_filled_before_live);
 	return rt_test_summary();
 }

@@ -4,12 +4,15 @@
  * passes on: order and no loss through the hand-off queue at its limit
  * (realtime.redis_publish_queue), the confirmation path, and a stalled Redis
  * (calls return at once until the limit, then wait at most
- * realtime.redis_timeout; what Redis never answered is counted). */
+ * realtime.redis_timeout; what Redis never answered is counted). History
+ * channels: the publish and read scripts through the hub and without one,
+ * after SCRIPT FLUSH too, and a client recovering through the hub. */
 #include "rt_test.h"
 #include "wsclient.h"
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -27,6 +30,8 @@
 
 static pid_t redis_pid = -1;
 static int redis_port;
+/* realtime.history of the next setup() (NULL: none). */
+static const char *setup_history;
 
 static uint64_t now_ms(void)
 {
@@ -205,7 +210,9 @@ static int setup(fixture *f, const char *channel)
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", ws_free_port());
 	if (set(&f->cfg, "listen", listen) || set(&f->cfg, "broker", "redis")
 			|| set(&f->cfg, "redis_address", addr) || set(&f->cfg, "redis_publish_queue", QUEUE)
-			|| set(&f->cfg, "redis_timeout", "300") || set(&f->cfg, "ping_interval", "0")) {
+			|| set(&f->cfg, "redis_timeout", "300") || set(&f->cfg, "ping_interval", "0")
+			|| set(&f->cfg, "allow_anonymous", "1")
+			|| (setup_history != NULL && set(&f->cfg, "history", setup_history))) {
 		return -1;
 	}
 	if (rt_broker_redis.open(&f->b, &f->cfg, err, sizeof(err)) != 0) {
@@ -399,6 +406,164 @@ RT_TEST(restarted_hub_reconnects)
 	teardown(&f);
 }
 
+/* ---- history (broker/redis_hist.h) ---- */
+
+
+/* The offset and epoch of the next message on sub, offset 0 when none. */
+static rt_pos next_pos(redisContext *sub)
+{
+	redisReply *r = NULL;
+	rt_pos pos = {0, 0};
+
+	if (redisGetReply(sub, (void **) &r) == REDIS_OK && r != NULL && r->type == REDIS_REPLY_ARRAY
+			&& r->elements == 3 && r->element[2]->type == REDIS_REPLY_STRING) {
+		rt_msg *m = rt_msg_decode(r->element[2]->str, r->element[2]->len);
+		if (m != NULL && m->positions != NULL) {
+			pos = m->positions[0];
+		}
+		rt_msg_free(m);
+	}
+	freeReplyObject(r);
+	return pos;
+}
+
+static int publish_at(rt_broker *b, const char *channel, const char *data, rt_pos *pos)
+{
+	rt_str ch = {channel, strlen(channel)};
+	rt_msg_fields f;
+	rt_msg msg;
+	char err[256] = "";
+
+	memset(&f, 0, sizeof(f));
+	f.channels = &ch;
+	f.channel_count = 1;
+	f.data.ptr = data;
+	f.data.len = strlen(data);
+	rt_msg_view(&msg, RT_MSG_PUBLISH, &f);
+	rt_broker_redis_confirm(1);
+	return rt_broker_redis.publish_at(b, &msg, pos, err, sizeof(err));
+}
+
+static void script_flush(void)
+{
+	redisContext *c = redis_connect();
+	redisReply *r = c != NULL ? redisCommand(c, "SCRIPT FLUSH") : NULL;
+
+	if (r == NULL || r->type != REDIS_REPLY_STATUS) {
+		RT_FAIL_("SCRIPT FLUSH failed");
+	}
+	freeReplyObject(r);
+	redisFree(c);
+}
+
+typedef struct taken {
+	uint64_t offsets[16];
+	int count;
+} taken;
+
+static void take(void *ctx, const rt_pos *pos, const unsigned char *bytes, size_t len)
+{
+	taken *t = ctx;
+	rt_msg *m = rt_msg_decode((const char *) bytes, len);
+
+	if (m != NULL && t->count < 16) {
+		t->offsets[t->count++] = pos->offset;
+	}
+	rt_msg_free(m);
+}
+
+/* The "offset" of the next native frame of type type on fd (-1: another). */
+static int64_t frame_offset(int fd, const char *type, int *recovered)
+{
+	char *got = ws_recv_text(fd, 3000);
+	json_t *j = got != NULL ? json_loads(got, 0, NULL) : NULL;
+	const char *t = j != NULL ? json_string_value(json_object_get(j, "type")) : NULL;
+	int64_t offset = -1;
+
+	if (t != NULL && strcmp(t, type) == 0) {
+		offset = json_integer_value(json_object_get(j, "offset"));
+		if (recovered != NULL) {
+			*recovered = json_is_true(json_object_get(j, "recovered"));
+		}
+	} else {
+		RT_FAIL_("expected %s, got %s", type, got != NULL ? got : "nothing");
+	}
+	json_decref(j);
+	free(got);
+	return offset;
+}
+
+/* Publishes on a history channel through the hub (handed, confirmed with
+ * positions, after a SCRIPT FLUSH) and without one, reads the history from
+ * PHP and recovers a client through the hub: every path of the scripts. */
+RT_TEST(history_through_the_hub_and_without)
+{
+	fixture f;
+	rt_pos p1, p2, pos = {0, 0}, since, top;
+	taken t = {0};
+	char err[256] = "", epoch[17], sub[256];
+	int fd, recovered = 0;
+
+	setup_history = "h-*:100:300";
+	if (setup(&f, "h-1") == 0) {
+		RT_ASSERT_EQ_INT(publish(f.b, "h-1", "1"), 0);
+		RT_ASSERT_EQ_INT(publish_at(f.b, "h-1", "2", &pos), 0);
+		RT_ASSERT_EQ_INT(pos.offset, 2);
+		RT_ASSERT(pos.epoch != 0);
+		p1 = next_pos(f.sub);
+		p2 = next_pos(f.sub);
+		RT_ASSERT_EQ_INT(p1.offset, 1);
+		RT_ASSERT_EQ_INT(p2.offset, 2);
+		RT_ASSERT(p1.epoch == pos.epoch && p2.epoch == pos.epoch);
+		/* The hub's cached script is gone: NOSCRIPT, then EVAL. */
+		script_flush();
+		RT_ASSERT_EQ_INT(publish_at(f.b, "h-1", "3", &pos), 0);
+		RT_ASSERT_EQ_INT(pos.offset, 3);
+		RT_ASSERT_EQ_INT(next_pos(f.sub).offset, 3);
+		/* Realtime\history(), on the PHP side's own connection. */
+		script_flush();
+		RT_ASSERT_EQ_INT(rt_broker_redis.history(f.b, "h-1", 3, NULL, 10, take, &t, &top, err,
+				sizeof(err)), 1);
+		RT_ASSERT_EQ_INT(t.count, 3);
+		RT_ASSERT_EQ_INT(t.offsets[0], 1);
+		RT_ASSERT_EQ_INT(top.offset, 3);
+		since.offset = 1;
+		since.epoch = pos.epoch;
+		t.count = 0;
+		RT_ASSERT_EQ_INT(rt_broker_redis.history(f.b, "h-1", 3, &since, 10, take, &t, &top, err,
+				sizeof(err)), 1);
+		RT_ASSERT_EQ_INT(t.count, 2);
+		since.epoch ^= 1;
+		RT_ASSERT_EQ_INT(rt_broker_redis.history(f.b, "h-1", 3, &since, 10, take, &t, &top, err,
+				sizeof(err)), 0);
+		RT_ASSERT_EQ_INT(rt_broker_redis.history(f.b, "news", 4, NULL, 10, take, &t, &top, err,
+				sizeof(err)), -ENOENT);
+		/* A client recovers through the hub's asynchronous read. */
+		script_flush();
+		fd = ws_open(f.cfg.port, "/ws");
+		RT_ASSERT(fd >= 0);
+		free(ws_recv_text(fd, 3000)); /* connected */
+		snprintf(epoch, sizeof(epoch), "%016llx", (unsigned long long) pos.epoch);
+		snprintf(sub, sizeof(sub), "{\"action\":\"subscribe\",\"channel\":\"h-1\","
+				"\"since\":{\"offset\":1,\"epoch\":\"%s\"}}", epoch);
+		RT_ASSERT_EQ_INT(ws_send_text(fd, sub), 0);
+		RT_ASSERT_EQ_INT(frame_offset(fd, "subscribed", &recovered), 3);
+		RT_ASSERT(recovered);
+		RT_ASSERT_EQ_INT(frame_offset(fd, "message", NULL), 2);
+		RT_ASSERT_EQ_INT(frame_offset(fd, "message", NULL), 3);
+		close(fd);
+		/* Without a hub: the script on the synchronous connection. */
+		rt_broker_redis.attach(f.b, NULL);
+		RT_ASSERT_EQ_INT(rt_hub_stop(f.hub), 0);
+		f.hub = NULL;
+		RT_ASSERT_EQ_INT(publish_at(f.b, "h-1", "4", &pos), 0);
+		RT_ASSERT_EQ_INT(pos.offset, 4);
+		RT_ASSERT_EQ_INT(next_pos(f.sub).offset, 4);
+	}
+	setup_history = NULL;
+	teardown(&f);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -406,5 +571,6 @@ int main(void)
 	RT_RUN(confirmed_after_handed);
 	RT_RUN(stalled_redis_is_counted);
 	RT_RUN(restarted_hub_reconnects);
+	RT_RUN(history_through_the_hub_and_without);
 	return rt_test_summary();
 }

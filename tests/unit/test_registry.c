@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "hub/model/registry.h"
+#include "hub/util/buf.h"
 #include "hub/model/config.h" /* RT_CHANNEL_MAX; channel.h names it but does not include it */
 
 /* The registry never dereferences a session: distinct addresses do. */
@@ -329,6 +330,41 @@ RT_TEST(name_examples)
 	RT_ASSERT(rt_channel_name_valid("ok bad", 2));
 }
 
+/* Live messages held while a subscribe's history read is out: bounded,
+ * counted past the bound, freed with the subscription. */
+RT_TEST(hold_is_bounded_and_freed_with_the_subscription)
+{
+	rt_registry reg;
+	rt_sub *sub;
+	rt_buf *frame = rt_buf_new(4);
+	rt_sub_hold *h;
+
+	rt_registry_init(&reg);
+	RT_ASSERT(frame != NULL);
+	RT_ASSERT_EQ_INT(rt_registry_subscribe(&reg, CONN(1), "chat", 4, &sub), 0);
+	RT_ASSERT(sub->hold == NULL && !sub->holding);
+	sub->holding = 1;
+	for (uint64_t i = 1; i <= 12; i++) {
+		RT_ASSERT_EQ_INT(rt_registry_hold(sub, frame, i, 7, 10), i <= 10 ? 1 : 0);
+	}
+	RT_ASSERT_EQ_INT(frame->refs, 11);
+	RT_ASSERT_EQ_INT(sub->hold->count, 10);
+	RT_ASSERT_EQ_INT(sub->hold->dropped, 2);
+	RT_ASSERT_EQ_INT(sub->hold->items[9].offset, 10);
+	h = rt_registry_hold_end(sub);
+	RT_ASSERT(h != NULL && sub->hold == NULL && !sub->holding);
+	rt_registry_hold_free(h);
+	RT_ASSERT_EQ_INT(frame->refs, 1);
+	/* One left held when the subscription goes: its reference is dropped. */
+	sub->holding = 1;
+	RT_ASSERT_EQ_INT(rt_registry_hold(sub, frame, 1, 7, 10), 1);
+	RT_ASSERT_EQ_INT(frame->refs, 2);
+	rt_registry_unsubscribe(&reg, sub);
+	RT_ASSERT_EQ_INT(frame->refs, 1);
+	rt_buf_unref(frame);
+	rt_registry_free(&reg);
+}
+
 int main(void)
 {
 	RT_RUN(subscribe_creates_channel);
@@ -340,5 +376,6 @@ int main(void)
 	RT_RUN(name_length);
 	RT_RUN(name_charset);
 	RT_RUN(name_examples);
+	RT_RUN(hold_is_bounded_and_freed_with_the_subscription);
 	return rt_test_summary();
 }

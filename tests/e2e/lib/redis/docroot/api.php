@@ -19,6 +19,7 @@
 //   burst       channel, count, from?, pause_us? broadcast() count times ({seq: from+i}),
 //               going on past failures: {ok, thrown, errors, max_us, ok_max_us}
 //   confirmed   channel, message     Realtime\broadcastConfirmed()
+//   history     channel, limit?, since? ({offset, epoch})   Realtime\history()
 declare(strict_types=1);
 
 header('Content-Type: application/json');
@@ -90,6 +91,9 @@ try {
             break;
         case 'confirmed':
             $answer['result'] = Realtime\broadcastConfirmed($in['channel'], $in['message'] ?? null);
+            break;
+        case 'history':
+            $answer['result'] = Realtime\history((string) $in['channel'], (int) ($in['limit'] ?? 100), $in['since'] ?? null);
             break;
         default:
             throw new InvalidArgumentException("unknown op '$op'");
