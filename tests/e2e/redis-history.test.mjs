@@ -4,7 +4,8 @@
 // about 50 times a second (its broadcast() has no hub: the publish script
 // runs on its own synchronous connection), and one logical client follows
 // the channel over several connections, each time coming back through the
-// OTHER server with the last position it saw. Positions come from Redis, so
+// OTHER server with the last position it saw (after closing its socket, and
+// after its server was SIGKILLed). Positions come from Redis, so
 // both servers agree on them: the client gets every message exactly once,
 // in order, with recovered:true. A client away longer than the history
 // gets recovered:false and nothing replayed; an entry older than its rule's
@@ -200,6 +201,36 @@ describe('redis broker: history and recovery across two servers', { timeout: 120
       followers.push(g);
       const now = await g.open(server);
       assert.deepEqual({ offset: now.offset, epoch: now.epoch }, { offset: last.offset, epoch });
+    }
+  });
+
+  it('a client whose server is SIGKILLed comes back through the other server with its position: every message once, in order', async () => {
+    const C = await startApp(redis, { extension, ini: appIni, name: 'C' });
+    const f = new Follower('chat-killed');
+    followers.push(f);
+    try {
+      await f.open(C);
+      const pub = startPublisher(extension, redis, 'chat-killed');
+      try {
+        await waitFor(() => f.got.length >= 10, 15000, { message: `live messages through C; ${pub.err}` });
+        const before = pub.sent;
+        process.kill(-C.pid, 'SIGKILL');
+        const closed = await f.conn.closed;
+        assert.equal(closed.code, 1006, 'no close frame from a killed server');
+        await waitFor(() => pub.sent >= before + 10, 15000, { message: `the publisher to go on; ${pub.err}` });
+        const reply = await f.open(A);
+        assert.equal(reply.recovered, true, JSON.stringify(reply));
+        await waitFor(() => f.got.length >= before + 20, 15000, { message: 'live messages after the resume' });
+      } finally {
+        await pub.stop();
+      }
+      assert.equal(pub.exit, 0, `publisher: ${JSON.stringify(pub.result)} ${pub.err}`);
+      const [last] = await A.call('history', { channel: 'chat-killed', limit: 1 });
+      assert.equal(last.offset, pub.sent, 'one offset per message sent');
+      await waitFor(() => f.last >= last.offset, 15000, { message: `the follower to reach offset ${last.offset} (at ${f.last})` });
+      assertExactlyOnce(f, 1, last.offset);
+    } finally {
+      await C.stop();
     }
   });
 
