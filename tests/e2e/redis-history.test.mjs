@@ -15,52 +15,21 @@
 // and broadcastConfirmed() give the messages' positions.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { METRICS_KEY, PHP_BIN, connect, httpRequest, waitFor } from './lib/server.mjs';
 import { startRedis, tcpProxy } from './lib/redis/redis.mjs';
 import { privateExtension, startApp } from './lib/redis/apps.mjs';
 import { namespaceOf } from './lib/redis/cluster.mjs';
+import { Follower, assertExactlyOnce, startPublisher } from './lib/history.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const HISTORY = 'chat-*:2000:300 short-*:5:300 brief-*:100:1';
 const PUSHER_KEY = 'redis-history-key';
 
-/** The CLI publisher (lib/history-publisher.php) on the redis broker, until stop(). */
-function startPublisher(extension, redis, channel, intervalMs = 20) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-redis-pub-'));
-  const stopFile = path.join(dir, 'stop');
-  const proc = spawn(PHP_BIN, ['-n', '-d', `extension=${extension}`, '-d', 'realtime.broker=redis',
-    '-d', `realtime.redis_address=${redis.address}`, '-d', `realtime.history=${HISTORY}`,
-    path.join(HERE, 'lib/history-publisher.php'), channel, String(intervalMs), stopFile], {
-    env: { ...process.env, PHP_INI_SCAN_DIR: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const pub = { sent: 0, out: '', err: '', exit: null };
-  proc.stdout.on('data', (chunk) => {
-    pub.out += chunk;
-    const lines = pub.out.split('\n');
-    pub.out = lines.pop();
-    for (const line of lines) {
-      const m = /^(\d+) (\d+)$/.exec(line);
-      if (m) pub.sent = Number(m[1]) + 1;
-      else if (line.startsWith('{')) pub.result = JSON.parse(line);
-    }
-  });
-  proc.stderr.on('data', (chunk) => (pub.err += chunk));
-  const exited = new Promise((resolve) => proc.on('exit', (code) => resolve((pub.exit = code))));
-  pub.stop = async () => {
-    fs.writeFileSync(stopFile, '');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 15000))]);
-    if (pub.exit === null) proc.kill('SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
-    return pub;
-  };
-  return pub;
+/** The CLI publisher on the redis broker (lib/history.mjs): no hub, its own connection. */
+function startRedisPublisher(extension, redis, channel, intervalMs = 20) {
+  return startPublisher(['-n', '-d', `extension=${extension}`, '-d', 'realtime.broker=redis',
+    '-d', `realtime.redis_address=${redis.address}`, '-d', `realtime.history=${HISTORY}`], channel, { intervalMs });
 }
 
 /** n broadcast()s ({"cli": from + i}) from a CLI process: no hub, its own connection to Redis. */
@@ -79,65 +48,6 @@ async function metric(server, name) {
   const res = await httpRequest(server.wsPort, '/metrics', { headers: { authorization: `Bearer ${METRICS_KEY}` }, timeout: 5000 });
   const line = res.body.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : 0;
-}
-
-/**
- * One client over successive connections, to whichever server it is told:
- * it keeps the last position it saw and resubscribes with it. `got` holds
- * every message of the channel it was given, over all its connections.
- */
-class Follower {
-  constructor(channel) {
-    this.channel = channel;
-    this.got = [];
-    this.pos = null;
-    this.conns = [];
-  }
-
-  async open(server) {
-    const conn = await connect(server.wsUrl, { timeout: 5000 });
-    this.conn = conn;
-    this.conns.push(conn);
-    conn.ws.on('message', (data) => {
-      let m;
-      try {
-        m = JSON.parse(data.toString('utf8'));
-      } catch {
-        return;
-      }
-      if (conn !== this.conn || m.type !== 'message' || m.channel !== this.channel) return;
-      this.got.push(m);
-      this.pos = { offset: m.offset, epoch: m.epoch };
-    });
-    const req = { action: 'subscribe', channel: this.channel };
-    if (this.pos) req.since = this.pos;
-    const reply = await conn.request(req, 10000);
-    assert.equal(reply.type, 'subscribed', JSON.stringify(reply));
-    if (!this.pos && reply.epoch) this.pos = { offset: reply.offset, epoch: reply.epoch };
-    return reply;
-  }
-
-  get last() {
-    return this.pos ? this.pos.offset : 0;
-  }
-
-  closeAll() {
-    for (const c of this.conns) c.close();
-  }
-}
-
-/** Offsets first..last exactly, one epoch, seqs increasing. */
-function assertExactlyOnce(f, first, last) {
-  const offsets = f.got.map((m) => m.offset);
-  const want = Array.from({ length: last - first + 1 }, (_, i) => first + i);
-  const gaps = want.filter((o) => !offsets.includes(o));
-  const dups = offsets.filter((o, i) => offsets.indexOf(o) !== i);
-  assert.deepEqual({ gaps: gaps.slice(0, 10), dups: dups.slice(0, 10), count: offsets.length }, { gaps: [], dups: [], count: want.length });
-  assert.deepEqual(offsets, want, 'in order');
-  assert.equal(new Set(f.got.map((m) => m.epoch)).size, 1, 'one epoch');
-  for (let i = 1; i < f.got.length; i++) {
-    if (f.got[i].data.seq !== undefined) assert.ok(f.got[i].data.seq > f.got[i - 1].data.seq, `seq order at ${i}`);
-  }
 }
 
 describe('redis broker: history and recovery across two servers', { timeout: 120000 }, () => {
@@ -168,7 +78,7 @@ describe('redis broker: history and recovery across two servers', { timeout: 120
     const fresh = await f.open(A);
     assert.equal(fresh.offset, 0, 'nothing published yet');
     assert.equal(fresh.recovered, undefined, 'no since, no recovered');
-    const pub = startPublisher(extension, redis, 'chat-1');
+    const pub = startRedisPublisher(extension, redis, 'chat-1');
     let epoch;
     try {
       const servers = [B, A, B, A];
@@ -210,7 +120,7 @@ describe('redis broker: history and recovery across two servers', { timeout: 120
     followers.push(f);
     try {
       await f.open(C);
-      const pub = startPublisher(extension, redis, 'chat-killed');
+      const pub = startRedisPublisher(extension, redis, 'chat-killed');
       try {
         await waitFor(() => f.got.length >= 10, 15000, { message: `live messages through C; ${pub.err}` });
         const before = pub.sent;

@@ -1642,6 +1642,29 @@ static int hold_config(fx *f, const char *hold)
 	return hold_config_v(f, "history", "chat-*:100:300", "history_hold", hold, NULL);
 }
 
+/* A hub on a link whose history reads answer late (h), with
+ * realtime.history_hold = hold, and a client of it: the client's fd, or -1
+ * (f can be ended either way). */
+static int slow_hub_client(fx *f, slow_hist *h, rt_hub_link *link, const char *hold)
+{
+	char err[256] = "";
+
+	link->ctx = h;
+	link->start = slow_start;
+	link->publish = slow_publish;
+	link->stop = slow_stop;
+	link->history = slow_history;
+	link->history_async = 1;
+	if (hold_config(f, hold) != 0) {
+		return -1;
+	}
+	if (rt_hub_start(&f->hub, &f->cfg, link, -1, 0, err, sizeof(err)) != 0) {
+		RT_FAIL_("rt_hub_start: %s", err);
+		return -1;
+	}
+	return open_client(f, NULL, 0);
+}
+
 /* Live messages that arrive while a subscribe's history read is out wait
  * for the replay, then go out without those it covered; past
  * realtime.history_hold the subscribe answers recovered:false. */
@@ -1650,24 +1673,10 @@ static void hold_run(const char *hold, int want_recovered)
 	slow_hist h = {0};
 	rt_hub_link link = {0};
 	fx f;
-	char err[256] = "";
 	int fd;
 	json_t *j;
 
-	link.ctx = &h;
-	link.start = slow_start;
-	link.publish = slow_publish;
-	link.stop = slow_stop;
-	link.history = slow_history;
-	link.history_async = 1;
-	if (hold_config(&f, hold) != 0) {
-		return;
-	}
-	if (rt_hub_start(&f.hub, &f.cfg, &link, -1, 0, err, sizeof(err)) != 0) {
-		RT_FAIL_("rt_hub_start: %s", err);
-		return;
-	}
-	fd = open_client(&f, NULL, 0);
+	fd = slow_hub_client(&f, &h, &link, hold);
 	if (fd >= 0) {
 		int64_t deadline = ws_deadline(WS_TIMEOUT_MS);
 		ws_send_text(fd, "{\"action\":\"subscribe\",\"channel\":\"chat-1\","
@@ -1705,23 +1714,9 @@ RT_TEST(history_gap_is_filled_before_live)
 	slow_hist h = {0};
 	rt_hub_link link = {0};
 	fx f;
-	char err[256] = "";
 	int fd;
 
-	link.ctx = &h;
-	link.start = slow_start;
-	link.publish = slow_publish;
-	link.stop = slow_stop;
-	link.history = slow_history;
-	link.history_async = 1;
-	if (hold_config(&f, "1000") != 0) {
-		return;
-	}
-	if (rt_hub_start(&f.hub, &f.cfg, &link, -1, 0, err, sizeof(err)) != 0) {
-		RT_FAIL_("rt_hub_start: %s", err);
-		return;
-	}
-	fd = open_client(&f, NULL, 0);
+	fd = slow_hub_client(&f, &h, &link, "1000");
 	if (fd >= 0) {
 		json_t *j;
 		RT_ASSERT_EQ_INT(ws_send_text(fd, "{\"action\":\"subscribe\",\"channel\":\"chat-1\"}"), 0);

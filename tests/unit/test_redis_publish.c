@@ -138,20 +138,29 @@ static int wait_settled(rt_broker *b, uint64_t failed, uint32_t ms)
 	return -1;
 }
 
+/* msg: a publish of data on channel, viewing ch and f (kept by the caller). */
+static void publish_view(rt_msg *msg, rt_str *ch, rt_msg_fields *f, const char *channel,
+		const char *data)
+{
+	ch->ptr = channel;
+	ch->len = strlen(channel);
+	memset(f, 0, sizeof(*f));
+	f->channels = ch;
+	f->channel_count = 1;
+	f->data.ptr = data;
+	f->data.len = strlen(data);
+	rt_msg_view(msg, RT_MSG_PUBLISH, f);
+}
+
 static int publish(rt_broker *b, const char *channel, const char *data)
 {
-	rt_str ch = {channel, strlen(channel)};
+	rt_str ch;
 	rt_msg_fields f;
 	rt_msg msg;
 	char err[256] = "";
 	int r;
 
-	memset(&f, 0, sizeof(f));
-	f.channels = &ch;
-	f.channel_count = 1;
-	f.data.ptr = data;
-	f.data.len = strlen(data);
-	rt_msg_view(&msg, RT_MSG_PUBLISH, &f);
+	publish_view(&msg, &ch, &f, channel, data);
 	r = rt_broker_redis.publish(b, &msg, err, sizeof(err));
 	if (r != 0 && getenv("RT_TEST_VERBOSE") != NULL) {
 		fprintf(stderr, "# publish %s: %d %s\n", data, r, err);
@@ -429,17 +438,12 @@ static rt_pos next_pos(redisContext *sub)
 
 static int publish_at(rt_broker *b, const char *channel, const char *data, rt_pos *pos)
 {
-	rt_str ch = {channel, strlen(channel)};
+	rt_str ch;
 	rt_msg_fields f;
 	rt_msg msg;
 	char err[256] = "";
 
-	memset(&f, 0, sizeof(f));
-	f.channels = &ch;
-	f.channel_count = 1;
-	f.data.ptr = data;
-	f.data.len = strlen(data);
-	rt_msg_view(&msg, RT_MSG_PUBLISH, &f);
+	publish_view(&msg, &ch, &f, channel, data);
 	rt_broker_redis_confirm(1);
 	return rt_broker_redis.publish_at(b, &msg, pos, err, sizeof(err));
 }
