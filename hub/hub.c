@@ -488,22 +488,7 @@ static void rt__gap_filled(void *arg, const rt_hub_history *res)
 		int whole = res->status == 1 && rt_session_held_dropped(sub) == 0;
 		if (res->status == 1) {
 			for (uint32_t i = 0; i < res->count; i++) {
-				const rt_msg *m = res->msgs[i];
-				rt_buf *frame;
-				if (m->positions == NULL || (m->positions[0].epoch == sub->hist_epoch
-						&& m->positions[0].offset <= sub->hist_offset)) {
-					continue;
-				}
-				frame = s->protocol->frame_message(m, m->channels[0]);
-				if (frame != NULL) {
-					rt_session_send(s, frame);
-					rt_buf_unref(frame);
-				}
-				sub->hist_offset = m->positions[0].offset;
-				sub->hist_epoch = m->positions[0].epoch;
-				if (s->protocol->positioned != NULL) {
-					s->protocol->positioned(s);
-				}
+				rt_hub_publish_to(g->hub, res->msgs[i], s);
 			}
 		}
 		rt_stat_add(&g->hub->stat_history_gaps[whole], 1);

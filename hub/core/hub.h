@@ -170,7 +170,8 @@ int rt_hub_check_prebound(const rt_config *cfg, int fd, char *err, size_t errlen
 void rt_hub_deliver(rt_hub *hub, rt_msg *msg);
 /* On the hub thread: sends a publish to session s alone, as its delivery
  * here would have (its channels, its exclusion, its positions): for a
- * session moved in after the message was delivered to the others. */
+ * session moved in after the message was delivered to the others, and for
+ * a subscription's gap read back from the history. */
 struct rt_session;
 struct rt_member;
 void rt_hub_publish_to(rt_hub *hub, const rt_msg *msg, struct rt_session *s);
