@@ -36,7 +36,9 @@ struct rt_broker {
 	/* PHP thread side, without a hub: the connection to /publish. */
 	rt_remote *remote;
 	/* ... or the server's named segment, looked at again at most once a
-	 * second (made again? hubs still alive?). Never a hub link: a hub of
+	 * second while its hubs live (made again? hubs still alive?), and at
+	 * every call while none does: the first hub back after a reload is
+	 * used at once, not up to a second later. Never a hub link: a hub of
 	 * this process stays alone, as before. */
 	rt_pool *seg;
 	rt_segment_id seg_id;
@@ -823,7 +825,9 @@ RT_HOT static int rt__segment_usable(rt_broker *b)
 {
 	time_t now = time(NULL);
 
-	if (now == b->seg_checked) {
+	/* Without a segment the host runs no server of this app: /publish
+	 * reaches it elsewhere, and one look a second is enough. */
+	if (now == b->seg_checked && (b->seg_live || b->seg == NULL)) {
 		return b->seg_live;
 	}
 	b->seg_checked = now;
@@ -871,14 +875,20 @@ RT_HOT static int rt__publish_at(rt_broker *b, const rt_msg *msg, rt_pos *out, c
 	}
 	hub = atomic_load(&b->hub);
 	if (hub == NULL) {
-		if (rt__segment_usable(b)) {
+		int live = rt__segment_usable(b);
+		/* With no live hub (a reload between its old workers and its new
+		 * ones) the segment still takes what a channel's history keeps:
+		 * clients coming back recover it, and broadcast() still returns
+		 * its position instead of failing over to a /publish that no
+		 * hub answers. */
+		if (live || b->seg != NULL) {
 			rt_pos mine[8], *pos = out;
 			int kept = 0;
 			if (pos == NULL && msg->channel_count <= 8) {
 				pos = mine; /* to know whether the history kept it */
 			}
 			r = rt_pool_append_at(b->seg, b->app, msg, pos, err, errlen);
-			if (r != 0 || rt__segment_wake(b)) {
+			if (r != 0 || (live && rt__segment_wake(b))) {
 				return r;
 			}
 			/* The hubs left since the last look, and a hub that joins reads

@@ -284,6 +284,80 @@ RT_TEST(no_hub_publishes_to_server)
 	stop_hub(hub);
 }
 
+static rt_broker_stats broker_stats(rt_broker *b);
+
+/* A CLI process publishing through the server's segment while the
+ * server reloads: between its old workers and its new ones no hub lives.
+ * What a channel's history keeps still goes into the segment, with its
+ * position (it used to go to a /publish no hub answered, for up to a
+ * second); the first hub back is used at once. Our pid in a slot stands
+ * in for a worker's hub. */
+RT_TEST(cli_publishes_through_a_reload)
+{
+	rt_config cfg;
+	rt_broker *cli = NULL;
+	rt_pool *seg = NULL;
+	rt_pool_member *m = NULL;
+	rt_segment_id id;
+	rt_pos pos[1];
+	char name[RT_SEGMENT_NAME_MAX], err[400] = "";
+	rt_msg *msg;
+	uint64_t app, first;
+	int port = ws_free_port();
+
+	RT_ASSERT(port > 0);
+	RT_ASSERT_EQ_INT(make_cfg(&cfg, port, SECRET), 0);
+	RT_ASSERT_EQ_INT(set(&cfg, "history", "chat-*:100:300"), 0);
+	/* Each call wakes the hubs itself: none batched for a later look. */
+	RT_ASSERT_EQ_INT(set(&cfg, "batch_window", "0"), 0);
+	RT_ASSERT_EQ_INT(rt_broker_memory.prefork(&cfg, err, sizeof(err)), 0);
+	rt_broker_memory.postfork_shutdown(); /* the master's mapping: the segment stays */
+	rt_segment_name(name, sizeof(name), cfg.host, cfg.port);
+	app = rt_pool_app_id(cfg.host, cfg.port);
+	RT_ASSERT_EQ_INT(rt_segment_attach(&seg, name, geteuid(), &id, err, sizeof(err)), 0);
+	RT_ASSERT_EQ_INT(rt_pool_join(seg, app, 7, &m, err, sizeof(err)), 0);
+	RT_ASSERT_EQ_INT(rt_broker_memory.open(&cli, &cfg, err, sizeof(err)), 0);
+
+	msg = publish_msg("chat-1", "1");
+	RT_ASSERT(msg != NULL);
+	RT_ASSERT_EQ_INT(rt_broker_memory.publish_at(cli, msg, pos, err, sizeof(err)), 0);
+	first = pos[0].offset;
+	RT_ASSERT(first > 0);
+	RT_ASSERT_EQ_STR(broker_stats(cli).publish_path, "segment");
+
+	/* The reload: the last hub leaves. Every publish on the history
+	 * channel still gets the next position, none is refused. */
+	rt_pool_leave(m);
+	m = NULL;
+	for (uint64_t i = 1; i <= 3; i++) {
+		pos[0].offset = 0;
+		RT_ASSERT_EQ_INT(rt_broker_memory.publish_at(cli, msg, pos, err, sizeof(err)), 0);
+		RT_ASSERT_EQ_INT(pos[0].offset, first + i);
+	}
+	RT_ASSERT_EQ_STR(broker_stats(cli).publish_path, "http");
+	rt_msg_free(msg);
+	/* What no history keeps has nowhere to go but /publish: refused
+	 * (nothing listens), not lost silently. */
+	msg = publish_msg("news", "2");
+	RT_ASSERT(msg != NULL);
+	RT_ASSERT_EQ_INT(rt_broker_memory.publish(cli, msg, err, sizeof(err)), -ECONNREFUSED);
+	rt_msg_free(msg);
+
+	/* A new worker's hub joins: the very next call (the same second)
+	 * goes through the segment again. */
+	RT_ASSERT_EQ_INT(rt_pool_join(seg, app, 8, &m, err, sizeof(err)), 0);
+	RT_ASSERT_EQ_STR(broker_stats(cli).publish_path, "segment");
+	msg = publish_msg("news", "3");
+	RT_ASSERT(msg != NULL);
+	RT_ASSERT_EQ_INT(rt_broker_memory.publish(cli, msg, err, sizeof(err)), 0);
+	rt_msg_free(msg);
+
+	rt_broker_memory.close(cli);
+	rt_pool_leave(m);
+	rt_pool_unmap(seg);
+	segment_drop(&cfg);
+}
+
 /* ---- the hub of this process ---- */
 
 RT_TEST(attached_hub_delivers)
@@ -530,6 +604,7 @@ int main(void)
 	RT_RUN(no_hub_needs_secret);
 	RT_RUN(no_hub_nothing_listening);
 	RT_RUN(no_hub_publishes_to_server);
+	RT_RUN(cli_publishes_through_a_reload);
 	RT_RUN(attached_hub_delivers);
 	/* Last: they map the ring, which changes how every broker delivers. */
 	RT_RUN(pool_spans_hubs);
