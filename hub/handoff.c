@@ -1198,14 +1198,24 @@ static void rt__peer_close(rt__peer *p)
 	}
 }
 
-/* Frees closed links (not while a callback of theirs may run). */
+/* A link of a sender whose fence has not come yet, already closed: the
+ * sender gave this hub nothing (or gave up) and finished. */
+static int rt__closed_before_fence(const rt__peer *p)
+{
+	return !p->taker && p->fd < 0 && p->hello && !p->fence_seen;
+}
+
+/* Frees closed links (not while a callback of theirs may run). A link
+ * closed before its fence came is kept until the fence or its deadline:
+ * the fence, late through the broker, must find that nothing is on its
+ * way, not hold the stream for a link that will never come. */
 static void rt__reap(rt_handoff_state *h)
 {
 	rt__peer **pp = &h->peers;
 
 	while (*pp != NULL) {
 		rt__peer *p = *pp;
-		if (p->fd < 0 && p->done) {
+		if (p->fd < 0 && p->done && (!rt__closed_before_fence(p) || rt__expired(p))) {
 			*pp = p->next;
 			if (p->polling) {
 				p->polling = 0;
@@ -1479,7 +1489,14 @@ void rt_handoff_fence(rt_hub *hub, const rt_msg *msg)
 		}
 		return;
 	}
-	if ((h->stopping && h->phase != 4) || !rt__listed(msg, hub->node_id)) {
+	if (!rt__listed(msg, hub->node_id)) {
+		return;
+	}
+	if (h->stopping && h->phase != 4) {
+		/* Its sender linked before this hub began to stop, or it would
+		 * have been refused: its link has expired or closed by now. */
+		rt_log(RT_LOG_WARNING, "handoff: the fence %u of hub %u came after this hub stopped "
+				"waiting for it", msg->count, msg->origin);
 		return;
 	}
 	/* Its hello was sent before the fence was published: take in what is
@@ -1493,6 +1510,14 @@ void rt_handoff_fence(rt_hub *hub, const rt_msg *msg)
 		}
 	}
 	p = rt__find_fence(h, msg->origin, msg->count, 0);
+	if (p == NULL) {
+		for (rt__peer *q = h->peers; q != NULL; q = q->next) {
+			if (rt__closed_before_fence(q) && q->node == msg->origin && q->fence == msg->count) {
+				q->fence_seen = 1; /* nothing to hold for: reaped next */
+				return;
+			}
+		}
+	}
 	if (p != NULL) {
 		p->fence_seen = 1;
 		p->replay_from = h->replay_seq;
@@ -1550,7 +1575,12 @@ static void rt__on_timer(uv_timer_t *t)
 		if (!p->taker && (!p->done || p->pending != NULL) && rt__expired(p)) {
 			p->done = 1; /* what it sends from now on is refused */
 			if (p->fd < 0 && p->fence_seen) {
-				continue; /* a placeholder whose sender never came */
+				/* A placeholder whose sender never came: it held this
+				 * hub's stream back all that time, which the log says. */
+				rt_log(RT_LOG_WARNING, "handoff: hub %u named this hub in its fence %u but "
+						"never linked to it: messages here waited realtime.handoff_timeout "
+						"(%u ms) for it", p->node, p->fence, h->hub->cfg.handoff_timeout);
+				continue;
 			}
 			rt_log(RT_LOG_WARNING, "handoff: hub %u did not finish within "
 					"realtime.handoff_timeout (%u ms)", p->node, h->hub->cfg.handoff_timeout);
@@ -1571,6 +1601,10 @@ static void rt__on_timer(uv_timer_t *t)
 		}
 		busy |= !p->done || p->pending != NULL;
 	}
+	/* What the expired links held back goes on first: a fence among it
+	 * finds this hub still waiting for its sender (phase 4), not gone on
+	 * to hand its own clients off, when a stopping hub ignores fences. */
+	rt__maybe_release(h);
 	if (h->phase == 4 && !rt__incoming_active(h)) {
 		rt__start_rounds(h);
 	}

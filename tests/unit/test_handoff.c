@@ -578,21 +578,28 @@ static int wait_handoff_socket(uint32_t node, int want)
 /* Two hubs, a client of hub `on` subscribed to "news", and hub 1's handoff
  * socket answering. extra: see up_auth. The client's fd, or -1 with the
  * test marked failed. */
-static int up_two_with_reader(fixture *f, const char *const *extra, int on)
+static int up_two_with_reader_id(fixture *f, const char *const *extra, int on, char *id,
+		size_t idlen)
 {
-	char id[32];
 	int fd;
 
 	if (up_auth(f, 2, "1", NULL, extra) != 0) {
 		return -1;
 	}
-	fd = open_on(f, on, "/ws", 0, id, sizeof(id));
+	fd = open_on(f, on, "/ws", 0, id, idlen);
 	if (fd < 0 || native_subscribe(fd, "news") != 0
 			|| wait_handoff_socket(rt_hub_node_id(f->h[1]), 1) != 0) {
 		RT_FAIL_("a reader of news on hub %d, hub 1 ready to take over", on);
 		return -1;
 	}
 	return fd;
+}
+
+static int up_two_with_reader(fixture *f, const char *const *extra, int on)
+{
+	char id[32];
+
+	return up_two_with_reader_id(f, extra, on, id, sizeof(id));
 }
 
 /* While a handoff to a hub is under way (a sender's fence seen, its
@@ -639,6 +646,74 @@ RT_TEST(handoff_under_way_does_not_hold_the_takers_clients)
 		free(got);
 	}
 	close(fd);
+	down(&f);
+}
+
+/* A sender that gives this hub nothing finishes at once: its DONE is
+ * answered and it closes the link, while its fence may still be on its
+ * way through the broker (a busy hub drains the ring late). That late
+ * fence must find the closed link. It used to leave a placeholder that
+ * held every message addressed to a connection, a user or a whisper for
+ * realtime.handoff_timeout, and with it other senders' fences, whose
+ * clients were then refused (Apache children ending together). */
+RT_TEST(handoff_late_fence_of_a_finished_link_holds_nothing)
+{
+	fixture f;
+	char err[256], list[16], id[32];
+	uint8_t dgram[16], ack[64];
+	uint32_t node0;
+	rt_msg_fields fl = {0};
+	rt_handoff_dgram d;
+	rt_msg *fence;
+	size_t n;
+	ssize_t got;
+	int fd, probe, passed, client;
+	static const char *const slow[] = {"handoff_timeout", "10000", NULL};
+
+	client = up_two_with_reader_id(&f, slow, 1, id, sizeof(id));
+	if (client < 0) {
+		down(&f);
+		return;
+	}
+	/* Hub 0's name on a link of this process: HELLO, DONE with no record,
+	 * the DONE answered, the link closed. */
+	node0 = rt_hub_node_id(f.h[0]);
+	fd = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
+	RT_ASSERT(fd >= 0);
+	n = rt_handoff_dgram_head(dgram, RT_HANDOFF_HELLO, 78, node0);
+	RT_ASSERT_EQ_INT(rt_fdpass_send(fd, dgram, n, -1), 0);
+	n = rt_handoff_dgram_head(dgram, RT_HANDOFF_DONE, 0, 0);
+	RT_ASSERT_EQ_INT(rt_fdpass_send(fd, dgram, n, -1), 0);
+	ws_wait_readable(fd, ws_deadline(WS_TIMEOUT_MS));
+	got = rt_fdpass_recv(fd, ack, sizeof(ack), &passed);
+	RT_ASSERT(got > 0 && passed < 0);
+	RT_ASSERT_EQ_INT(rt_handoff_dgram_parse(&d, ack, (size_t) got), 0);
+	RT_ASSERT_EQ_INT(d.type, RT_HANDOFF_ACK);
+	close(fd);
+	/* Once hub 1 has closed a later link, it has read the first one's end
+	 * too (both in one turn of its loop at the latest). */
+	probe = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
+	RT_ASSERT(probe >= 0);
+	RT_ASSERT_EQ_INT(rt_fdpass_send(probe, "Zgarbage", 8, -1), 0);
+	RT_ASSERT_EQ_INT(wait_eof(probe), 0);
+	close(probe);
+	/* Now the fence, then a message for the client alone, which a
+	 * placeholder would hold for 10 s. */
+	snprintf(list, sizeof(list), "%u", rt_hub_node_id(f.h[1]));
+	fl.origin = node0;
+	fl.count = 78;
+	fl.data.ptr = list;
+	fl.data.len = strlen(list);
+	fence = rt_msg_new(RT_MSG_HANDOFF, &fl);
+	RT_ASSERT(fence != NULL);
+	RT_ASSERT_EQ_INT(rt_broker_memory.publish(f.b[0], fence, err, sizeof(err)), 0);
+	rt_msg_free(fence);
+	RT_ASSERT_EQ_INT(publish(f.b[0], RT_MSG_TO_CONNECTION, NULL, NULL, "7", id), 0);
+	{
+		char *msg = ws_recv_text(client, WS_TIMEOUT_MS / 2);
+		RT_ASSERT(msg != NULL && strstr(msg, "\"data\":7") != NULL);
+		free(msg);
+	}
 	down(&f);
 }
 
@@ -945,6 +1020,7 @@ int main(void)
 	RT_RUN(handoff_waits_for_an_auth_call);
 	RT_RUN(handoff_refused_by_taker_closes_1001_counted);
 	RT_RUN(handoff_under_way_does_not_hold_the_takers_clients);
+	RT_RUN(handoff_late_fence_of_a_finished_link_holds_nothing);
 	RT_RUN(handoff_cut_before_the_stop_closes_with_1012);
 	RT_RUN(handoff_cut_with_time_left_still_moves_clients);
 	RT_RUN(handoff_cut_mid_way_ends_the_stop);
