@@ -63,6 +63,8 @@ struct rt__peer {
 	int fd;                     /* -1: a fence seen before its sender connected */
 	uv_poll_t poll;
 	int polling, events;
+	int poll_closing;           /* uv_close issued, its callback not run yet */
+	int unlinked;               /* reaped meanwhile: that callback frees it */
 	int taker;                  /* 1: we send to it; 0: it sends to us */
 	pid_t pid;
 	uint32_t node;
@@ -1150,8 +1152,10 @@ static void rt__on_poll_closed(uv_handle_t *handle)
 {
 	rt__peer *p = handle->data;
 
-	/* Unlinked when closed (rt__peer_close); freed now. */
-	free(p);
+	p->poll_closing = 0;
+	if (p->unlinked) {
+		free(p);
+	}
 }
 
 static void rt__peer_close(rt__peer *p)
@@ -1162,7 +1166,13 @@ static void rt__peer_close(rt__peer *p)
 		return;
 	}
 	if (p->polling) {
-		uv_poll_stop(&p->poll);
+		/* The handle goes before its descriptor: closing a poll handle
+		 * takes its descriptor's number out of epoll, and once closed that
+		 * number may already belong to another socket (a client, another
+		 * link), which would then never be heard from again. */
+		p->polling = 0;
+		p->poll_closing = 1;
+		uv_close((uv_handle_t *) &p->poll, rt__on_poll_closed);
 	}
 	close(p->fd);
 	p->fd = -1;
@@ -1209,17 +1219,17 @@ static int rt__closed_before_fence(const rt__peer *p)
  * closed before its fence came is kept until the fence or its deadline:
  * the fence, late through the broker, must find that nothing is on its
  * way, not hold the stream for a link that will never come. */
-static void rt__reap(rt_handoff_state *h)
+static void rt__reap(rt_handoff_state *h, int all)
 {
 	rt__peer **pp = &h->peers;
 
 	while (*pp != NULL) {
 		rt__peer *p = *pp;
-		if (p->fd < 0 && p->done && (!rt__closed_before_fence(p) || rt__expired(p))) {
+		if (p->fd < 0 && p->done
+				&& (all || !rt__closed_before_fence(p) || rt__expired(p))) {
 			*pp = p->next;
-			if (p->polling) {
-				p->polling = 0;
-				uv_close((uv_handle_t *) &p->poll, rt__on_poll_closed);
+			if (p->poll_closing) {
+				p->unlinked = 1;
 			} else {
 				free(p);
 			}
@@ -1634,7 +1644,7 @@ static void rt__on_timer(uv_timer_t *t)
 		rt__finish(h);
 	}
 	rt__maybe_release(h);
-	rt__reap(h);
+	rt__reap(h, 0);
 	if (!busy && h->phase != 1 && h->phase != 2 && h->phase != 4 && h->phase != 5
 			&& h->phase != 6) {
 		uv_timer_stop(&h->timer);
@@ -1704,7 +1714,7 @@ void rt_handoff_close(rt_hub *hub)
 		p->done = 1;
 	}
 	rt__maybe_release(h);
-	rt__reap(h);
+	rt__reap(h, 1);
 	if (h->has_timer) {
 		h->has_timer = 0;
 		uv_close((uv_handle_t *) &h->timer, NULL);

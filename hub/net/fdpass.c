@@ -56,25 +56,42 @@ int rt_fdpass_listen(int pid, uint32_t node)
 	return fd;
 }
 
-int rt_fdpass_connect(int pid, uint32_t node)
+int rt_fdpass_socket(void)
 {
-	struct sockaddr_un sa;
-	socklen_t len = rt__name(&sa, pid, node);
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	int r;
 
 	if (fd < 0) {
 		return -errno;
 	}
 	rt__buffers(fd);
+	return fd;
+}
+
+int rt_fdpass_connect_fd(int fd, int pid, uint32_t node)
+{
+	struct sockaddr_un sa;
+	socklen_t len = rt__name(&sa, pid, node);
+
 	/* A unix connect completes at once or fails (a full backlog: EAGAIN). */
 	if (connect(fd, (struct sockaddr *) &sa, len) != 0) {
-		r = -errno;
-		close(fd);
-		return r;
+		return -errno;
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
-		r = -errno;
+		return -errno;
+	}
+	return 0;
+}
+
+int rt_fdpass_connect(int pid, uint32_t node)
+{
+	int fd = rt_fdpass_socket();
+	int r;
+
+	if (fd < 0) {
+		return fd;
+	}
+	r = rt_fdpass_connect_fd(fd, pid, node);
+	if (r != 0) {
 		close(fd);
 		return r;
 	}

@@ -19,6 +19,12 @@ int rt_fdpass_listen(int pid, uint32_t node);
 /* Connects to the hub (pid, node); non-blocking once connected. Returns the
  * socket or a negative errno. */
 int rt_fdpass_connect(int pid, uint32_t node);
+/* The same in two steps, for a socket that must exist before it connects:
+ * rt_fdpass_socket returns an unconnected one (close-on-exec) or a
+ * negative errno; rt_fdpass_connect_fd connects it and makes it
+ * non-blocking, 0 or a negative errno (the socket stays the caller's). */
+int rt_fdpass_socket(void);
+int rt_fdpass_connect_fd(int fd, int pid, uint32_t node);
 /* Accepts one pending connection (non-blocking, close-on-exec), or a
  * negative errno (-EAGAIN: none). */
 int rt_fdpass_accept(int listener);

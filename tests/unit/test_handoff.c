@@ -9,6 +9,7 @@
 #include "segment_drop.h"
 
 #include <jansson.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "hub/model/handoff_record.h"
 #include "hub/net/fdpass.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #define SECRET "unit-test-secret"
@@ -717,6 +719,175 @@ RT_TEST(handoff_late_fence_of_a_finished_link_holds_nothing)
 	down(&f);
 }
 
+/* Open descriptors of this process (hubs included), below 1024. */
+static void open_fds(char *open)
+{
+	for (int i = 0; i < 1024; i++) {
+		open[i] = fcntl(i, F_GETFD) >= 0;
+	}
+}
+
+/* After a link was accepted: the hub's end of it, the one unix socket
+ * opened since `before` other than the link itself (-1: none). */
+static int hub_end_of(int link, const char *before)
+{
+	int end = -1;
+
+	for (int i = 0; i < 1024; i++) {
+		struct stat st;
+		int type = 0;
+		socklen_t len = sizeof(type);
+		if (i == link || before[i] || fstat(i, &st) != 0 || !S_ISSOCK(st.st_mode)
+				|| getsockopt(i, SOL_SOCKET, SO_TYPE, &type, &len) != 0
+				|| type != SOCK_SEQPACKET) {
+			continue;
+		}
+		end = i;
+	}
+	return end;
+}
+
+/* A link that sends a record and never its DONE: the hub's timer refuses
+ * the record at realtime.handoff_timeout (a NACK back). Returns the link
+ * once the NACK is in: the timer has run, and with nothing else under way
+ * it stopped in that turn. -1 on failure. */
+static int expired_link(uint32_t node, uint64_t fence)
+{
+	uint8_t dgram[32], ack[64];
+	rt_handoff_dgram d;
+	ssize_t got;
+	size_t n;
+	int link = rt_fdpass_connect((int) getpid(), node), passed, dummy[2];
+
+	if (link < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, dummy) != 0) {
+		return -1;
+	}
+	n = rt_handoff_dgram_head(dgram, RT_HANDOFF_HELLO, fence, node);
+	rt_fdpass_send(link, dgram, n, -1);
+	n = rt_handoff_dgram_head(dgram, RT_HANDOFF_RECORD, 0, 4);
+	memcpy(dgram + n, "RTH1", 4);
+	rt_fdpass_send(link, dgram, n + 4, dummy[0]);
+	close(dummy[0]);
+	close(dummy[1]);
+	ws_wait_readable(link, ws_deadline(WS_TIMEOUT_MS));
+	got = rt_fdpass_recv(link, ack, sizeof(ack), &passed);
+	if (got <= 0 || rt_handoff_dgram_parse(&d, ack, (size_t) got) != 0
+			|| d.type != RT_HANDOFF_NACK) {
+		close(link);
+		return -1;
+	}
+	return link;
+}
+
+/* A handoff link with nothing to hand over, to hub `node` under this
+ * hub's own name (a live hub of the app): HELLO and DONE, DONE answered.
+ * 0, or -1 with the test marked failed. */
+static int empty_handoff(int link, uint32_t node, uint64_t fence)
+{
+	uint8_t dgram[32], ack[64];
+	rt_handoff_dgram d;
+	ssize_t got;
+	size_t n;
+	int passed;
+
+	n = rt_handoff_dgram_head(dgram, RT_HANDOFF_HELLO, fence, node);
+	if (rt_fdpass_send(link, dgram, n, -1) != 0) {
+		RT_FAIL_("HELLO not sent");
+		return -1;
+	}
+	n = rt_handoff_dgram_head(dgram, RT_HANDOFF_DONE, 0, 0);
+	if (rt_fdpass_send(link, dgram, n, -1) != 0) {
+		RT_FAIL_("DONE not sent");
+		return -1;
+	}
+	ws_wait_readable(link, ws_deadline(WS_TIMEOUT_MS));
+	got = rt_fdpass_recv(link, ack, sizeof(ack), &passed);
+	if (got <= 0 || passed >= 0 || rt_handoff_dgram_parse(&d, ack, (size_t) got) != 0
+			|| d.type != RT_HANDOFF_ACK) {
+		RT_FAIL_("DONE not answered");
+		return -1;
+	}
+	return 0;
+}
+
+/* A handoff link's descriptor number, once the link is closed, is free
+ * for the next socket the process opens: here the hub's next link (a
+ * client's, where the limit on descriptors keeps them below 1024, as in
+ * Apache). The link's poll handle used to be closed only when the closed
+ * link was freed, at the handoff timer's next turn, and closing it took
+ * that number out of the loop's epoll: the socket now holding it was
+ * never read again (a link whose DONE went unread, a client stuck
+ * "connecting": the e2e suite's rare failures). */
+RT_TEST(handoff_closed_link_leaves_the_next_socket_heard)
+{
+	fixture f;
+	uint32_t node;
+	int link, end = -1, w1 = -1, w2 = -1, next = -1, reused = 0;
+	static const char *const quick[] = {"handoff_timeout", "200", NULL};
+	static char before[1024];
+
+	if (up_auth(&f, 1, "1", NULL, quick) != 0) {
+		down(&f);
+		return;
+	}
+	node = rt_hub_node_id(f.h[0]);
+	RT_ASSERT_EQ_INT(wait_handoff_socket(node, 1), 0);
+	for (int attempt = 0; attempt < 8 && !reused; attempt++) {
+		int fillers[64], nfillers = 0;
+		int64_t deadline;
+		open_fds(before);
+		link = rt_fdpass_connect((int) getpid(), node);
+		RT_ASSERT(link >= 0 && link < 1024);
+		RT_ASSERT_EQ_INT(empty_handoff(link, node, 79 + (uint64_t) attempt), 0);
+		end = hub_end_of(link, before);
+		RT_ASSERT(end >= 0);
+		/* The hub's timer runs out and stops... */
+		w1 = expired_link(node, 200 + (uint64_t) attempt);
+		RT_ASSERT(w1 >= 0);
+		/* ... the next link's socket is made while the number is taken... */
+		next = rt_fdpass_socket();
+		RT_ASSERT(next >= 0);
+		/* ... the first link closes, and its end in the hub with it. */
+		close(link);
+		deadline = ws_deadline(WS_TIMEOUT_MS);
+		while (fcntl(end, F_GETFD) >= 0 && ws_now_ms() < deadline) {
+			ws_wait_readable(-1, ws_now_ms() + 2);
+		}
+		RT_ASSERT(fcntl(end, F_GETFD) < 0);
+		/* The next link connects: the hub's accept takes the lowest free
+		 * number, that one (lower free ones filled meanwhile). */
+		for (int x; nfillers < 64 && (x = dup(0)) >= 0;) {
+			if (x >= end) {
+				close(x);
+				break;
+			}
+			fillers[nfillers++] = x;
+		}
+		open_fds(before);
+		RT_ASSERT_EQ_INT(rt_fdpass_connect_fd(next, (int) getpid(), node), 0);
+		RT_ASSERT_EQ_INT(empty_handoff(next, node, 99 + (uint64_t) attempt), 0);
+		for (int i = 0; i < nfillers; i++) {
+			close(fillers[i]);
+		}
+		reused = fcntl(end, F_GETFD) >= 0 && !before[end];
+		if (!reused) {
+			close(next);
+			close(w1);
+		}
+	}
+	RT_ASSERT(reused); /* else this test would prove nothing */
+	/* The timer turns again (another link runs out): the first link is
+	 * freed now. */
+	w2 = expired_link(node, 300);
+	RT_ASSERT(w2 >= 0);
+	/* The next link is still read: garbage on it ends it. */
+	RT_ASSERT_EQ_INT(rt_fdpass_send(next, "Zgarbage", 8, -1), 0);
+	RT_ASSERT_EQ_INT(wait_eof(next), 0);
+	close(next);
+	close(w1);
+	close(w2);
+	down(&f);
+}
 
 /* A cut with no time left (the kill is at hand): with a live taker at
  * hand the hub hands nothing off, and its client is told to reconnect
@@ -1021,6 +1192,7 @@ int main(void)
 	RT_RUN(handoff_refused_by_taker_closes_1001_counted);
 	RT_RUN(handoff_under_way_does_not_hold_the_takers_clients);
 	RT_RUN(handoff_late_fence_of_a_finished_link_holds_nothing);
+	RT_RUN(handoff_closed_link_leaves_the_next_socket_heard);
 	RT_RUN(handoff_cut_before_the_stop_closes_with_1012);
 	RT_RUN(handoff_cut_with_time_left_still_moves_clients);
 	RT_RUN(handoff_cut_mid_way_ends_the_stop);
