@@ -446,6 +446,7 @@ static void rt__history_keep(rt_pool *p, const rt_msg *msg, uint32_t c,
 	one.channels = &msg->channels[c];
 	one.event = msg->event;
 	one.data = msg->data;
+	one.target = msg->target; /* a Mercure update's id and private flag */
 	len = rt_msg_encoded_size(&one);
 	dst = rt_history_append(&p->hist, msg->channels[c].ptr, msg->channels[c].len, &lim, now,
 			len, pos);

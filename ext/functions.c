@@ -64,7 +64,8 @@ RT_HOT static zend_result rt__check_channel(const zend_string *channel, uint32_t
 {
 	if (!rt_channel_name_valid(ZSTR_VAL(channel), ZSTR_LEN(channel))) {
 		zend_argument_value_error(arg,
-				"must be a channel name of 1 to %d characters from A-Z a-z 0-9 _ - = @ , . ; : #",
+				"must be a channel name of 1 to %d characters from "
+				"A-Z a-z 0-9 _ - = @ , . ; : # / ? & %% + ! $ ' ( ) [ ] ~",
 				RT_CHANNEL_MAX);
 		return FAILURE;
 	}

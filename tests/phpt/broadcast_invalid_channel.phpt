@@ -11,8 +11,8 @@ function rt_label(string $s): string
 {
     return strlen($s) > 20 ? strlen($s) . ' bytes' : json_encode($s);
 }
-$bad = ['', str_repeat('a', 201), 'a b', 'news/1', 'caf' . "\u{e9}", "a\0b", 'a*', "news\n", 'ü', '$x', 'a?b',
-    'a+b', 'a%20', '(x)'];
+$bad = ['', str_repeat('a', 201), 'a b', 'caf' . "\u{e9}", "a\0b", 'a*', "news\n", 'ü', 'a{b}', 'a"b',
+    'a\\b', 'a<b>', 'a|b', 'a^b'];
 foreach ($bad as $channel) {
     try {
         Realtime\broadcast($channel, 'x');
@@ -23,7 +23,7 @@ foreach ($bad as $channel) {
 }
 /* Valid names get past the check (and then fail only for want of a hub). */
 $good = ['a', str_repeat('z', 200), 'user:42', 'room#lobby', 'orders.eu-west', 'a=b,c=d', 'x@y;z',
-    'A-Z_a-z_0-9', 'News'];
+    'A-Z_a-z_0-9', 'News', 'news/1', 'https://example.com/books/1?x=1&y=%20', '$x', '(x)', 'a+b', "it's!~[0]"];
 foreach ($good as $channel) {
     try {
         Realtime\broadcast($channel, 'x');
