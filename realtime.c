@@ -125,6 +125,9 @@ PHP_MINIT_FUNCTION(realtime)
 		return FAILURE;
 	}
 	realtime_ce_exception = register_class_Realtime_Exception(spl_ce_RuntimeException);
+	if (rt_mercure_function_register() == FAILURE) {
+		return FAILURE;
+	}
 	return rt_lifecycle_minit();
 }
 

@@ -23,7 +23,7 @@
 #define RT_POOL_STR_(x) #x
 #define RT_POOL_STR(x) RT_POOL_STR_(x)
 /* Raised whenever rt__shared or rt__slot changes meaning. */
-#define RT_POOL_LAYOUT_VERSION 5u
+#define RT_POOL_LAYOUT_VERSION 6u
 #define RT_ENTRY_PAD 1u
 /* Entries copied out per lock; one larger entry is copied out alone, into
  * a scratch buffer grown to its size (at most rt__max_entry). */

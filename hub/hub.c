@@ -1139,6 +1139,12 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 	rt_msg_free(msg);
 }
 
+void rt_hub_count_mercure_publish(rt_hub *hub)
+{
+	atomic_fetch_add_explicit(&hub->stat_source[RT_STAT_SRC_MERCURE_FUNCTION], 1,
+			memory_order_relaxed);
+}
+
 void rt_hub_count_php_publish(rt_hub *hub)
 {
 	/* PHP threads, not the loop: a locked add, once per broadcast() call. */

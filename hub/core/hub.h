@@ -185,6 +185,8 @@ void rt_hub_count_lost(rt_hub *hub, uint64_t bytes);
 /* Counts a message PHP published in this process (any thread), for the
  * messages-by-source figure of /metrics. */
 void rt_hub_count_php_publish(rt_hub *hub);
+/* ... and one that mercure_publish() published (any thread). */
+void rt_hub_count_mercure_publish(rt_hub *hub);
 /* On the hub thread: 0 when msg, published from here, can reach every
  * subscriber (its frames fit realtime.max_outbound, and the broker carries
  * it); otherwise -EMSGSIZE with err naming the setting and its value. */
