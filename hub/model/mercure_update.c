@@ -217,6 +217,7 @@ int rt_mercure_update_new(const rt_mercure_input *in, rt_msg **out, char *id_out
 	f.channel_count = in->topic_count;
 	f.data.ptr = wrap ? data.data : in->data.ptr;
 	f.data.len = wrap ? data.len : in->data.len;
+	f.event = in->type; /* native clients see the type as the event name */
 	f.target.ptr = meta.data;
 	f.target.len = meta.len;
 	*out = rt_msg_new(RT_MSG_PUBLISH, &f);
