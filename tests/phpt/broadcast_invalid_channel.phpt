@@ -33,20 +33,20 @@ foreach ($good as $channel) {
 }
 ?>
 --EXPECT--
-"": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-201 bytes: Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"a b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"news\/1": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"caf\u00e9": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"a\u0000b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"a*": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"news\n": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"\u00fc": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"$x": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"a?b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"a+b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"a%20": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"(x)": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
+"": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+201 bytes: Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"caf\u00e9": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a\u0000b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a*": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"news\n": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"\u00fc": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a{b}": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a\"b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a\\b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a<b>": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a|b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a^b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
 1 bytes ok: no hub
 200 bytes ok: no hub
 7 bytes ok: no hub
@@ -56,3 +56,9 @@ foreach ($good as $channel) {
 5 bytes ok: no hub
 11 bytes ok: no hub
 4 bytes ok: no hub
+6 bytes ok: no hub
+37 bytes ok: no hub
+2 bytes ok: no hub
+3 bytes ok: no hub
+3 bytes ok: no hub
+9 bytes ok: no hub
