@@ -1225,6 +1225,14 @@ void rt_hub_each_interest(rt_hub *hub, void (*fn)(void *ctx, char kind, const ch
 	while (rt_map_next(&hub->users, &it, &v)) {
 		fn(ctx, 'u', ((rt_user *) v)->id, ((rt_user *) v)->id_len);
 	}
+	if (rt_mercure_needs_all(hub)) {
+		fn(ctx, '*', NULL, 0);
+	}
+}
+
+int rt_hub_has_channel(rt_hub *hub, const char *channel, size_t len)
+{
+	return rt_registry_find(&hub->registry, channel, len) != NULL;
 }
 
 static size_t rt__add_origins(const rt_vcounts *c, uint32_t self, uint32_t *out, size_t n,

@@ -49,6 +49,20 @@ typedef struct rt__state {
 	char want[RT_MERCURE_ID_MAX + 1];
 } rt__state;
 
+int rt_mercure_needs_all(rt_hub *hub)
+{
+	return hub->mercure != NULL && hub->mercure->count > 0;
+}
+
+/* The broker sends this hub every channel's publishes while selectors
+ * are listed (rt_hub_link.interest, kind '*'). */
+static void rt__interest_all(rt_hub *hub, int on)
+{
+	if (hub->has_link && hub->link.interest != NULL) {
+		hub->link.interest(hub->link.ctx, '*', NULL, 0, on);
+	}
+}
+
 static rt_mercure_hub *rt__hub_state(rt_hub *hub)
 {
 	if (hub->mercure == NULL) {
@@ -314,6 +328,9 @@ static int rt__sel_add(rt_session *s, const char *text, size_t len)
 	e->text[len] = '\0';
 	m->items[m->count++] = e;
 	st->selectors++;
+	if (m->count == 1) {
+		rt__interest_all(s->hub, 1);
+	}
 	return 0;
 }
 
@@ -577,6 +594,9 @@ static void rt__on_free(rt_session *s)
 			free(m->items[i]);
 			m->items[i] = m->items[--m->count];
 			st->selectors--;
+			if (m->count == 0 && !s->hub->net.stopping) {
+				rt__interest_all(s->hub, 0);
+			}
 		} else {
 			i++;
 		}

@@ -15,6 +15,10 @@ struct rt_hub;
 struct rt_session;
 typedef struct rt_mercure_hub rt_mercure_hub;
 
+/* 1 when subscribers of this hub have template or "*" selectors: the hub
+ * needs every channel's publishes from its broker. */
+int rt_mercure_needs_all(struct rt_hub *hub);
+
 /* The hub is done with its Mercure state (the selector list). */
 void rt_mercure_hub_free(struct rt_hub *hub);
 

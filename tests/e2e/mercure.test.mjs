@@ -6,7 +6,8 @@
 // reaches a native WebSocket client, Realtime\broadcast() reaches a Mercure
 // subscriber); template selectors; Last-Event-ID recovery, earliest, and a
 // malformed or unknown id; a huge topic list is refused; mercure_publish()
-// in the request under php -S and under php-fpm behind nginx.
+// in the request under php -S and under php-fpm behind nginx; on the redis
+// broker, selectors see updates of channels their hub has no subscriber on.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -18,6 +19,8 @@ import { METRICS_KEY, PHP_BIN, connect, httpRequest, startServer, waitFor } from
 import { openStream } from './lib/sse.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
 import { warmUp } from './lib/pool/clients.mjs';
+import { startRedis } from './lib/redis/redis.mjs';
+import { privateExtension, startApp } from './lib/redis/apps.mjs';
 
 const APP = path.join(path.dirname(fileURLToPath(import.meta.url)), 'mercure-app');
 const PUB_KEY = 'mercure-publisher-key-5e1f0c2a';
@@ -290,6 +293,66 @@ describe('Mercure with php-fpm behind nginx', { timeout: 120000 }, () => {
       }
     } finally {
       for (const s of streams) s.close();
+    }
+  });
+});
+
+describe('Mercure on the redis broker, two servers', { timeout: 120000 }, () => {
+  let redis;
+  let A;
+  let B;
+  before(async () => {
+    const extension = await privateExtension();
+    redis = await startRedis();
+    const ini = {
+      'realtime.allow_anonymous': 1,
+      'realtime.mercure_publisher_key': PUB_KEY,
+      'realtime.mercure_subscriber_key': SUB_KEY,
+    };
+    A = await startApp(redis, { extension, ini, name: 'A' });
+    B = await startApp(redis, { extension, ini, name: 'B' });
+  });
+  after(async () => {
+    await A?.stop();
+    await B?.stop();
+    await redis?.stop();
+  });
+
+  it('selectors on one server get updates published on the other, every subscriber once', async () => {
+    const template = await sub(A.wsPort, topicQuery('https://example.com/authors/{id}'));
+    const star = await sub(A.wsPort, topicQuery('*'));
+    const exact = await sub(A.wsPort, topicQuery(`${BOOKS}/r`));
+    const ws = await connect(A.wsUrl);
+    const streams = [template, star, exact];
+    try {
+      await ws.subscribe(`${BOOKS}/r`);
+      // Redis takes A's SUBSCRIBE and PSUBSCRIBE in its own time: probes
+      // until both arrive (their events are left out of the counts below).
+      await waitFor(async () => {
+        await symfonyPublish(B.wsPort, { topics: ['https://example.com/authors/0'], data: 'probe' });
+        await symfonyPublish(B.wsPort, { topics: [`${BOOKS}/r`], data: 'probe' });
+        return template.events.some((e) => e.data === 'probe') && exact.events.some((e) => e.data === 'probe');
+      }, 15000, { interval: 100, message: 'the probes to reach server A' });
+      await symfonyPublish(B.wsPort, { topics: ['https://example.com/authors/5'], data: 'author 5' });
+      await symfonyPublish(B.wsPort, { topics: [`${BOOKS}/r`], data: 'book r' });
+      await symfonyPublish(B.wsPort, { topics: ['https://example.com/other'], data: 'other' });
+      await symfonyPublish(B.wsPort, { topics: ['https://example.com/authors/6'], data: 'private', private: true });
+      await symfonyPublish(B.wsPort, { topics: ['https://example.com/authors/7'], data: 'last' });
+      await template.next((e) => e.data === 'last', 10000);
+      await star.next((e) => e.data === 'last', 10000);
+      await symfonyPublish(B.wsPort, { topics: [`${BOOKS}/r`], data: 'book last' });
+      await exact.next((e) => e.data === 'book last', 10000);
+      await waitFor(() => ws.deliveries(`${BOOKS}/r`).some((m) => m.data === 'book last'), 10000,
+        { message: 'the WebSocket client to get the last book' });
+      const live = (s) => s.events.map((e) => e.data).filter((d) => d !== 'probe');
+      assert.deepEqual(live(template), ['author 5', 'last']);
+      assert.deepEqual(live(star), ['author 5', 'book r', 'other', 'last', 'book last']);
+      assert.deepEqual(live(exact), ['book r', 'book last']);
+      const got = ws.deliveries(`${BOOKS}/r`).map((m) => m.data).filter((d) => d !== 'probe');
+      assert.deepEqual(got, ['book r', 'book last']);
+    } finally {
+      for (const s of streams) s.close();
+      ws.close();
     }
   });
 });
