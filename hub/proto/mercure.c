@@ -632,6 +632,15 @@ int rt_mercure_subscriber_check(rt_hub *hub, const rt_http_req *req, const char 
 		return 400;
 	}
 	r = rt_mercure_token(req, tokbuf, sizeof(tokbuf), &token, &tlen);
+	if (r == 0 && !cfg->allow_anonymous) {
+		/* As Mercure without "anonymous": public channels are not open to
+		 * everyone when native clients need a token to read them. */
+		rt__refused(hub, RT_STAT_MERCURE_NO_TOKEN);
+		rt_log_limited(&log, RT_LOG_INFO, "refused a Mercure subscriber: no JWT, and "
+				"realtime.allow_anonymous is off");
+		*reason = "a subscriber JWT is required (realtime.allow_anonymous is off)";
+		return 401;
+	}
 	if (r == 0) {
 		return 0; /* anonymous: public updates only */
 	}

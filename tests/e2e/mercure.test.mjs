@@ -50,7 +50,7 @@ function symfonyPublish(hubPort, update, token = PUB_JWT) {
 }
 
 const MERCURE_INI = {
-  allow_anonymous: 1, // the native WebSocket client (the FPM deployment has it off)
+  allow_anonymous: 1, // anonymous Mercure subscribers and native clients (the FPM deployment has it off)
   mercure_publisher_key: PUB_KEY,
   mercure_subscriber_key: SUB_KEY,
   mercure_function: 1,
@@ -264,8 +264,7 @@ describe('Mercure with php-fpm behind nginx', { timeout: 120000 }, () => {
       label: 'fpm-mercure',
       docroot: APP,
       pools: [{ name: 'app', pm: PM.static4 }],
-      // No realtime.allow_anonymous: Mercure subscribers need no native
-      // token (their JWT is optional, for private updates).
+      // No realtime.allow_anonymous: Mercure subscribers need a JWT.
       iniExtra: [
         `realtime.mercure_publisher_key = "${PUB_KEY}"`,
         `realtime.mercure_subscriber_key = "${SUB_KEY}"`,
@@ -281,8 +280,12 @@ describe('Mercure with php-fpm behind nginx', { timeout: 120000 }, () => {
 
   it('mercure_publish() in an FPM worker and the Publisher reach subscribers on every hub of the pool', async () => {
     const topic = `${BOOKS}/fpm`;
+    // realtime.allow_anonymous is off: a subscriber needs a JWT (any valid one).
+    const anonymous = await httpRequest(dep.hubPort, `/.well-known/mercure?${topicQuery(topic)}`);
+    assert.equal(anonymous.status, 401);
+    const auth = `authorization=${jwt(SUB_KEY, { mercure: { subscribe: [] } })}`;
     const streams = [];
-    for (let i = 0; i < 8; i++) streams.push(await sub(dep.hubPort, topicQuery(topic)));
+    for (let i = 0; i < 8; i++) streams.push(await sub(dep.hubPort, `${topicQuery(topic)}&${auth}`));
     try {
       const res = await httpRequest(dep.frontPort, `/fn.php?topic=${encodeURIComponent(topic)}&data=via-fpm`);
       assert.equal(res.status, 200, res.body);
