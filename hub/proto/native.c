@@ -175,7 +175,7 @@ static void rt__subscribed(void *arg, const rt_hub_history *res)
 		}
 	}
 	/* Live messages up to here were either replayed or are before what
-	 * the client asked for: they are not sent (hub.c, rt__fanout_positioned). */
+	 * the client asked for: they are not sent (hub.c, rt__fanout_publish). */
 	sub->hist_offset = res->top.offset;
 	sub->hist_epoch = res->top.epoch;
 	if (s->protocol->positioned != NULL) {
