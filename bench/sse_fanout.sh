@@ -13,7 +13,8 @@
 #   bash bench/sse_fanout.sh [rounds, default 3] [conns, default 10000] [rates, default 10,20,40]
 #
 # Prints one line per server and rate (medians over the rounds) and keeps
-# the loadgen's JSON lines in bench/results/<date>-sse/results.jsonl.
+# the loadgen's JSON lines in bench/results/<date>-sse/results.jsonl;
+# SSE_REPORT=<that file> prints the table of an earlier run again.
 set -euo pipefail
 ROUNDS=${1:-3}
 CONNS=${2:-10000}
@@ -23,6 +24,45 @@ SERVERS=${SSE_SERVERS:-hub,hub-sse,hub-mercure,nchan-sse}
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
+
+report() { # results.jsonl servers
+python3 - "$1" "$2" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
+servers = sys.argv[2].split(",")
+by = {}
+for r in rows:
+    if "rate" in r and "cpu_us_per_delivery" in r:
+        by.setdefault((r["server"], r["rate"]), []).append(r)
+rates = sorted({k[1] for k in by})
+print("| server | offered msg/s | achieved msg/s | runs | delivered/s | loss % | p99 ms | server CPU µs/delivery (median; min-max) |")
+print("|---|---|---|---|---|---|---|---|")
+med = {}
+for s in servers:
+    for rt in rates:
+        rs = by.get((s, rt))
+        if not rs:
+            continue
+        cpu = [r["cpu_us_per_delivery"] for r in rs]
+        med[(s, rt)] = statistics.median(cpu)
+        print(f"| {s} | {rt:g} | {statistics.median(r['achieved_rate'] for r in rs):.1f} | {len(rs)} | "
+              f"{statistics.median(r['deliveries_per_s'] for r in rs):,.0f} | "
+              f"{statistics.median(r['loss_pct'] for r in rs):.2f} | {statistics.median(r['lat_p99_ms'] for r in rs):.1f} | "
+              f"{med[(s, rt)]:.2f} ({min(cpu):.2f}-{max(cpu):.2f}) |")
+print()
+for rt in rates:
+    parts = []
+    for a, b in (("hub-sse", "hub"), ("hub-mercure", "hub"), ("nchan-sse", "hub-sse"), ("nchan-sse", "hub-mercure")):
+        if (a, rt) in med and (b, rt) in med and med[(b, rt)] > 0:
+            parts.append(f"{a} ÷ {b} {med[(a, rt)] / med[(b, rt)]:.2f}×")
+    print(f"{rt:g}/s: " + ", ".join(parts))
+PY
+}
+if [[ -n ${SSE_REPORT:-} ]]; then
+	report "$SSE_REPORT" "$SERVERS"
+	exit 0
+fi
+
 RUN_DIR=$BENCH/results/$(date +%Y%m%d-%H%M%S)-sse
 mkdir -p "$RUN_DIR"
 : > "$RUN_DIR/pgids"
@@ -71,34 +111,5 @@ for ((round = 1; round <= ROUNDS; round++)); do
 done
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RUN_DIR/env.txt"
 
-python3 - "$RESULTS" "$SERVERS" <<'PY'
-import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
-servers = sys.argv[2].split(",")
-by = {}
-for r in rows:
-    if "rate" in r and "cpu_us_per_delivery" in r:
-        by.setdefault((r["server"], r["rate"]), []).append(r)
-rates = sorted({k[1] for k in by})
-print("| server | rate/s | runs | delivered/s | loss % | p99 ms | server CPU µs/delivery (median; min-max) |")
-print("|---|---|---|---|---|---|---|")
-med = {}
-for s in servers:
-    for rt in rates:
-        rs = by.get((s, rt))
-        if not rs:
-            continue
-        cpu = [r["cpu_us_per_delivery"] for r in rs]
-        med[(s, rt)] = statistics.median(cpu)
-        print(f"| {s} | {rt:g} | {len(rs)} | {statistics.median(r['deliveries_per_s'] for r in rs):,.0f} | "
-              f"{statistics.median(r['loss_pct'] for r in rs):.2f} | {statistics.median(r['lat_p99_ms'] for r in rs):.1f} | "
-              f"{med[(s, rt)]:.2f} ({min(cpu):.2f}-{max(cpu):.2f}) |")
-print()
-for rt in rates:
-    parts = []
-    for a, b in (("hub-sse", "hub"), ("hub-mercure", "hub"), ("nchan-sse", "hub-sse"), ("nchan-sse", "hub-mercure")):
-        if (a, rt) in med and (b, rt) in med and med[(b, rt)] > 0:
-            parts.append(f"{a} ÷ {b} {med[(a, rt)] / med[(b, rt)]:.2f}×")
-    print(f"{rt:g}/s: " + ", ".join(parts))
-PY
+report "$RESULTS" "$SERVERS"
 log "raw results: $RESULTS"
