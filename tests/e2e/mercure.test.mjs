@@ -5,11 +5,13 @@
 // JWTs are refused on both sides; topics are channels (a Mercure publish
 // reaches a native WebSocket client, Realtime\broadcast() reaches a Mercure
 // subscriber); template selectors; Last-Event-ID recovery, earliest, and a
-// malformed or unknown id; a huge topic list is refused; mercure_publish()
+// malformed or unknown id; a huge topic list is refused; a stream that stops
+// reading is closed as a slow consumer; mercure_publish()
 // in the request under php -S and under php-fpm behind nginx; on the redis
 // broker, selectors see updates of channels their hub has no subscriber on.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import net from 'node:net';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -254,6 +256,45 @@ describe('Mercure on a hub served by php -S', { timeout: 120000 }, () => {
     } finally {
       s.close();
     }
+  });
+});
+
+describe('Mercure slow reader', { timeout: 60000 }, () => {
+  let server;
+  before(async () => {
+    server = await startServer({ docroot: APP, ini: { ...MERCURE_INI, max_outbound: 65536 } });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('closes a Mercure stream that stops reading as a slow consumer, counted', async () => {
+    const topic = `${BOOKS}/flood`;
+    const sock = net.connect(server.wsPort, '127.0.0.1');
+    await new Promise((res) => sock.once('connect', res));
+    let head = '';
+    sock.write(`GET /.well-known/mercure?${topicQuery(topic)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await new Promise((res) => sock.on('data', function onData(d) {
+      head += d.toString();
+      if (head.includes('\r\n\r\n')) { sock.off('data', onData); sock.pause(); res(); }
+    }));
+    assert.match(head, /^HTTP\/1\.1 200/);
+    let closed = false;
+    sock.on('close', () => { closed = true; });
+    const sessions = 'realtime_sessions{protocol="mercure",transport="sse"}';
+    const slow = 'realtime_slow_consumer_closes_total';
+    assert.equal(await metric(server.wsPort, sessions), 1);
+    const before = await metric(server.wsPort, slow);
+    // 60 KB updates until the kernel's buffers and the 64 KiB queue are full.
+    await waitFor(async () => {
+      await server.http(`/broadcast.php?topic=${encodeURIComponent(topic)}&pad=60000&count=20`);
+      return (await metric(server.wsPort, slow)) > before;
+    }, 30000, { interval: 50, message: 'the slow stream to be closed' });
+    await waitFor(async () => (await metric(server.wsPort, sessions)) === 0, 10000,
+      { message: 'the Mercure session to end' });
+    sock.resume();
+    await waitFor(() => closed, 10000, { message: 'the socket to close' });
+    sock.destroy();
   });
 });
 
