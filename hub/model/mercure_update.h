@@ -13,6 +13,11 @@
 #define RT_MERCURE_ID_MAX   256   /* bytes of an update id */
 #define RT_MERCURE_TYPE_MAX 200   /* bytes of an update type (the SSE event) */
 #define RT_MERCURE_RETRY_MAX 2147483647LL
+/* Bytes of the fields in a message's target: id, type, retry and up to
+ * RT_MERCURE_TARGET_TOPICS topics of a channel name's length. */
+#define RT_MERCURE_TARGET_TOPICS 100
+#define RT_MERCURE_TARGET_MAX (8 + RT_MERCURE_ID_MAX + RT_MERCURE_TYPE_MAX + 10 \
+		+ RT_MERCURE_TARGET_TOPICS * 201)
 
 /* An update as parsed back from a message (slices of the message). */
 typedef struct rt_mercure_update {

@@ -21,6 +21,7 @@ import { METRICS_KEY, PHP_BIN, connect, httpRequest, startServer, waitFor } from
 import { openStream } from './lib/sse.mjs';
 import { PM, fpmNginx } from './lib/pool/servers.mjs';
 import { warmUp } from './lib/pool/clients.mjs';
+import { phpBin, run } from './lib/pool/proc.mjs';
 import { startRedis } from './lib/redis/redis.mjs';
 import { privateExtension, startApp } from './lib/redis/apps.mjs';
 
@@ -337,6 +338,29 @@ describe('Mercure with php-fpm behind nginx', { timeout: 120000 }, () => {
       }
     } finally {
       for (const s of streams) s.close();
+    }
+  });
+  it('mercure_publish() in a CLI process without a hub (POST /publish): a private update stays private', async () => {
+    const topic = `${BOOKS}/cli`;
+    const plain = await sub(dep.hubPort, `${topicQuery(topic)}&authorization=${jwt(SUB_KEY, { mercure: { subscribe: [] } })}`);
+    const allowed = await sub(dep.hubPort, `${topicQuery(topic)}&authorization=${jwt(SUB_KEY, { mercure: { subscribe: [topic] } })}`);
+    try {
+      // Another realtime.history keeps the CLI off the shared segment: it posts to /publish.
+      const cli = await run(phpBin(), ['-c', path.join(dep.dir, 'php.ini'), '-d', 'realtime.history=', '-r',
+        `echo json_encode([mercure_publish(${JSON.stringify(topic)}, "secret", true, "cli-1", "note"), `
+        + `mercure_publish(${JSON.stringify(topic)}, "public"), Realtime\\status()["publish_path"]]);`],
+      { env: { PHP_INI_SCAN_DIR: '' } });
+      const [secretId, publicId, via] = JSON.parse(cli.stdout.trim() || 'null') ?? [];
+      assert.equal(via, 'http', cli.stderr);
+      assert.equal(secretId, 'cli-1');
+      await allowed.next((e) => e.data === 'public', 10000);
+      await plain.next((e) => e.data === 'public', 10000);
+      assert.deepEqual(allowed.events.map((e) => [e.data, e.id, e.event]),
+        [['secret', 'cli-1', 'note'], ['public', publicId, 'message']]);
+      assert.deepEqual(plain.events.map((e) => e.data), ['public']);
+    } finally {
+      plain.close();
+      allowed.close();
     }
   });
 });
