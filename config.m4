@@ -107,6 +107,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/api/api.c \
     hub/api/client_js.c \
     hub/api/client_js_data.c \
+    hub/api/mercure_api.c \
     hub/api/metrics.c \
     hub/api/publish_api.c \
     hub/api/pusher_api.c \
@@ -120,6 +121,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/model/history_rules.c \
     hub/model/identity.c \
     hub/model/jwt.c \
+    hub/model/mercure_update.c \
     hub/model/msg.c \
     hub/model/presence.c \
     hub/model/query.c \
@@ -135,6 +137,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/net/longpoll.c \
     hub/net/stream.c \
     hub/polling.c \
+    hub/proto/mercure.c \
     hub/proto/native.c \
     hub/proto/native_sse.c \
     hub/proto/proto.c \
@@ -153,6 +156,7 @@ if test "$PHP_REALTIME" != "no"; then
     hub/wire/form.c \
     hub/wire/frame.c \
     hub/wire/http.c \
+    hub/wire/mercure_req.c \
     hub/wire/sse.c"
 
   PHP_NEW_EXTENSION([realtime], [$REALTIME_SOURCES], [$ext_shared],,

@@ -12,4 +12,8 @@ ZEND_TSRMLS_CACHE_EXTERN()
 
 extern zend_class_entry *realtime_ce_exception;
 
+/* Defines mercure_publish() (ext/functions.c) when realtime.mercure_function
+ * is on and no other extension or SAPI (FrankenPHP) has defined it. */
+zend_result rt_mercure_function_register(void);
+
 #endif

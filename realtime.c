@@ -56,7 +56,7 @@ static ZEND_INI_DISP(rt__display_hidden)
 static bool rt__is_credential(const char *name)
 {
 	static const char *const hidden[] = {"secret", "redis_password", "app_secret",
-		"publish_key", "metrics_key", NULL};
+		"publish_key", "metrics_key", "mercure_publisher_key", "mercure_subscriber_key", NULL};
 
 	for (int i = 0; hidden[i]; i++) {
 		if (strcmp(name, hidden[i]) == 0) {
@@ -125,6 +125,9 @@ PHP_MINIT_FUNCTION(realtime)
 		return FAILURE;
 	}
 	realtime_ce_exception = register_class_Realtime_Exception(spl_ce_RuntimeException);
+	if (rt_mercure_function_register() == FAILURE) {
+		return FAILURE;
+	}
 	return rt_lifecycle_minit();
 }
 

@@ -387,11 +387,13 @@ static ssize_t handle_head(conn *c, const uint8_t *data, size_t len)
 		}
 		return 0;
 	}
-	if (status != (W.o->sub_mode == SUB_SSE ? 200 : 101)) {
+	if (status != (W.o->sub_mode == SUB_SSE || W.o->sub_mode == SUB_SSE_OPEN ? 200 : 101)) {
 		conn_close(c);
 		return -1;
 	}
-	if (W.o->sub_mode == SUB_SSE) {
+	if (W.o->sub_mode == SUB_SSE_OPEN) {
+		conn_ready(c);
+	} else if (W.o->sub_mode == SUB_SSE) {
 		c->state = C_SUBSCRIBING; /* ready at the stream's "subscribed" event */
 	} else if (W.o->sub_mode == SUB_JSON) {
 		c->state = C_SUBSCRIBING;
@@ -435,7 +437,8 @@ static ssize_t handle_bytes(conn *c, const uint8_t *data, size_t len)
 		}
 		off = (size_t) r;
 	}
-	r = W.o->sub_mode == SUB_SSE ? handle_events(c, data + off, len - off)
+	r = W.o->sub_mode == SUB_SSE || W.o->sub_mode == SUB_SSE_OPEN
+			? handle_events(c, data + off, len - off)
 			: handle_frames(c, data + off, len - off);
 	return r < 0 ? r : (ssize_t) off + r;
 }
@@ -521,15 +524,16 @@ static void on_connect(uv_connect_t *req, int status)
 		return;
 	}
 	c->state = C_HANDSHAKE;
-	if (W.o->sub_mode == SUB_URL || W.o->sub_mode == SUB_SSE) {
+	if (W.o->sub_mode == SUB_URL || W.o->sub_mode == SUB_SSE || W.o->sub_mode == SUB_SSE_OPEN) {
 		char ch[128];
 		channel_name(c, ch, sizeof(ch));
 		snprintf(path, sizeof(path), W.o->path, ch);
 	} else {
 		snprintf(path, sizeof(path), "%s", W.o->path);
 	}
-	if (W.o->sub_mode == SUB_SSE) {
-		int k = snprintf(out, sizeof(out), "GET %s HTTP/1.1\r\nHost: %s:%d\r\n\r\n", path,
+	if (W.o->sub_mode == SUB_SSE || W.o->sub_mode == SUB_SSE_OPEN) {
+		int k = snprintf(out, sizeof(out), "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
+				"Accept: text/event-stream\r\n\r\n", path,
 				W.o->host, W.o->ports[c->g % (uint32_t) W.o->nports]);
 		n = k > 0 && (size_t) k < sizeof(out) ? (size_t) k : 0;
 	} else {

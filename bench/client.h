@@ -6,14 +6,16 @@
 
 #include <stdint.h>
 
-enum { SUB_JSON, SUB_URL, SUB_SSE };
+enum { SUB_JSON, SUB_URL, SUB_SSE, SUB_SSE_OPEN };
 
 typedef struct client_opts {
 	const char *host;        /* server address */
 	const int *ports;        /* client g goes to ports[g % nports] */
 	int nports;
 	int sub_mode;            /* SUB_JSON: GET path, then a subscribe message; SUB_URL: GET path % channel;
-	                          * SUB_SSE: a plain GET of path % channel, an event stream */
+	                          * SUB_SSE: a plain GET of path % channel, an event stream, ready at
+	                          * its "subscribed" event; SUB_SSE_OPEN: the same, ready at its 200
+	                          * (Mercure, nchan's EventSource: no such event) */
 	const char *path;        /* "/ws" or "/sub/%s" */
 	const char *prefix;      /* channel names: prefix + (g % nchannels) */
 	int nchannels;

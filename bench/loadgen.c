@@ -598,8 +598,9 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: loadgen --name N --workload W --ports P[,P..] [options]\n"
 		"  --host IP            server address (127.0.0.1)\n"
-		"  --sub json|url|sse   subscribe with a JSON message after connecting, or by URL;\n"
-		"                       sse: an event stream, GET path %% channel (no upgrade)\n"
+		"  --sub json|url|sse|sse-open subscribe with a JSON message after connecting, or by URL;\n"
+		"                       sse: an event stream, GET path %% channel (no upgrade), ready at its\n"
+		"                       \"subscribed\" event; sse-open: ready at its 200 (Mercure, nchan)\n"
 		"  --path PATH          /ws, or a format with %%s for the channel (/sub/%%s)\n"
 		"  --pub query|nchan    publish request style; --pub-port, --pub-path, --pub-conns\n"
 		"  --pids LIST          server process ids to sample (CPU, RSS)\n"
@@ -659,7 +660,8 @@ int main(int argc, char **argv)
 		case 'h': G.host = optarg; G.pub_host = optarg; break;
 		case 'P': G.nports = parse_list_int(optarg, G.ports, MAX_PORTS); break;
 		case 's': G.sub_mode = strcmp(optarg, "url") == 0 ? SUB_URL
-				: strcmp(optarg, "sse") == 0 ? SUB_SSE : SUB_JSON; break;
+				: strcmp(optarg, "sse") == 0 ? SUB_SSE
+				: strcmp(optarg, "sse-open") == 0 ? SUB_SSE_OPEN : SUB_JSON; break;
 		case 'p': G.path = optarg; break;
 		case 'b': G.pub_kind = strcmp(optarg, "nchan") == 0 ? PUB_NCHAN : PUB_QUERY; break;
 		case 'o': G.pub_port = atoi(optarg); break;

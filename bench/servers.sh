@@ -64,7 +64,7 @@ server_start() { # name instances max_outbound
 	SRV_GROUPS=()
 	SRV_AUX_PIDS=
 	case $name in
-	hub)
+	hub|hub-sse|hub-mercure)
 		base=$(srv__pick_ports 17100 "$n")
 		hbase=$(srv__pick_ports 18100 "$n")
 		local broker=()
@@ -89,8 +89,15 @@ server_start() { # name instances max_outbound
 			srv__wait_http "http://127.0.0.1:$((base + i))/health" || return 1
 		done
 		SRV_SUB=json SRV_PATH=/ws SRV_PUB=query SRV_PUB_PORT=$hbase SRV_PUB_PATH=/pub.php
+		# The same hub's event streams: native SSE, and Mercure subscribers
+		# (anonymous: realtime.allow_anonymous=1) of the channel as a topic.
+		if [[ $name == hub-sse ]]; then
+			SRV_SUB=sse SRV_PATH='/ws/sse?channels=%s'
+		elif [[ $name == hub-mercure ]]; then
+			SRV_SUB=sse-open SRV_PATH='/.well-known/mercure?topic=%s'
+		fi
 		;;
-	nchan)
+	nchan|nchan-sse)
 		base=$(srv__pick_ports 17200 1)
 		local dir="$RUN_DIR/nchan-$base"
 		mkdir -p "$dir/body"
@@ -102,6 +109,9 @@ server_start() { # name instances max_outbound
 		pids=("$SRV_LAST_PID" $(pgrep -P "$SRV_LAST_PID"))
 		ports=("$base")
 		SRV_SUB=url SRV_PATH=/sub/%s SRV_PUB=nchan SRV_PUB_PORT=$base SRV_PUB_PATH=/pub/
+		if [[ $name == nchan-sse ]]; then
+			SRV_SUB=sse-open SRV_PATH=/es/%s
+		fi
 		;;
 	ws|uws)
 		local off=17300

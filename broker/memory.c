@@ -500,6 +500,7 @@ static void rt__link_history(void *ctx, const char *channel, size_t len, const r
 			f.channel_count = 1;
 			f.event = m->event;
 			f.data = m->data;
+			f.target = m->target; /* a Mercure update's fields */
 			f.positions = &c.pos[i];
 			res.msgs[i] = rt_msg_new(RT_MSG_PUBLISH, &f);
 			rt_msg_free(m);

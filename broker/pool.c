@@ -23,7 +23,7 @@
 #define RT_POOL_STR_(x) #x
 #define RT_POOL_STR(x) RT_POOL_STR_(x)
 /* Raised whenever rt__shared or rt__slot changes meaning. */
-#define RT_POOL_LAYOUT_VERSION 5u
+#define RT_POOL_LAYOUT_VERSION 6u
 #define RT_ENTRY_PAD 1u
 /* Entries copied out per lock; one larger entry is copied out alone, into
  * a scratch buffer grown to its size (at most rt__max_entry). */
@@ -446,6 +446,7 @@ static void rt__history_keep(rt_pool *p, const rt_msg *msg, uint32_t c,
 	one.channels = &msg->channels[c];
 	one.event = msg->event;
 	one.data = msg->data;
+	one.target = msg->target; /* a Mercure update's id and private flag */
 	len = rt_msg_encoded_size(&one);
 	dst = rt_history_append(&p->hist, msg->channels[c].ptr, msg->channels[c].len, &lim, now,
 			len, pos);

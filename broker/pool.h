@@ -19,7 +19,7 @@
 
 #define RT_POOL_SLOTS 256
 /* Counters each hub publishes in its slot for /metrics. */
-#define RT_POOL_METRICS 64
+#define RT_POOL_METRICS 96
 
 typedef struct rt_pool rt_pool;
 typedef struct rt_pool_member rt_pool_member;

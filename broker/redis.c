@@ -550,6 +550,33 @@ static void rt__went_down(rt_broker *b, const char *why)
 	rt__schedule_retry(b);
 }
 
+static void rt__on_message(redisAsyncContext *c, void *reply, void *privdata);
+
+/* A publish on the every-channel pattern (Mercure selectors): delivered
+ * unless the hub has local subscribers on its channel, whose own
+ * subscription brings it. Only single-channel publishes travel on channel
+ * routes (rt__route_msg splits them); anything else here is dropped. */
+static void rt__on_pmessage(rt_broker *b, redisReply *r)
+{
+	redisReply *payload = r->element[3];
+	rt_msg *msg = payload != NULL && payload->type == REDIS_REPLY_STRING && payload->str != NULL
+			? rt_msg_decode(payload->str, payload->len) : NULL;
+
+	for (uint32_t i = 0; msg != NULL && msg->positions != NULL && i < msg->channel_count; i++) {
+		if (msg->positions[i].offset == 0 || msg->positions[i].offset > RT_REDIS_HIST_MAX_OFFSET
+				|| msg->positions[i].epoch == 0) {
+			rt_msg_free(msg);
+			msg = NULL;
+		}
+	}
+	if (msg == NULL || msg->type != RT_MSG_PUBLISH || msg->channel_count != 1
+			|| rt_hub_has_channel(b->hub, msg->channels[0].ptr, msg->channels[0].len)) {
+		rt_msg_free(msg);
+		return;
+	}
+	rt_hub_deliver(b->hub, msg);
+}
+
 static void rt__on_message(redisAsyncContext *c, void *reply, void *privdata)
 {
 	rt_broker *b = privdata;
@@ -558,6 +585,12 @@ static void rt__on_message(redisAsyncContext *c, void *reply, void *privdata)
 
 	if (r != NULL && c == b->sub) {
 		b->sub_waiting = 0; /* any answer shows the connection alive */
+	}
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 4 && r->element != NULL
+			&& r->element[0] != NULL && r->element[0]->type == REDIS_REPLY_STRING
+			&& r->element[0]->len == 8 && memcmp(r->element[0]->str, "pmessage", 8) == 0) {
+		rt__on_pmessage(b, r);
+		return;
 	}
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element == NULL
 			|| r->element[0] == NULL || r->element[0]->type != REDIS_REPLY_STRING
@@ -602,6 +635,12 @@ static void rt__subscribe(void *ctx, char kind, const char *name, size_t len)
 	rt_broker *b = ctx;
 	char route[320];
 
+	if (kind == '*') {
+		if (b->sub != NULL && b->sub_up) {
+			redisAsyncCommand(b->sub, rt__on_message, b, "PSUBSCRIBE %sc:*", b->ns);
+		}
+		return;
+	}
 	if (b->sub != NULL && b->sub_up && rt__route(b, kind, name, len, route, sizeof(route)) > 0) {
 		redisAsyncCommand(b->sub, rt__on_message, b, "SUBSCRIBE %s", route);
 	}
@@ -1607,6 +1646,13 @@ static void rt__link_interest(void *ctx, char kind, const char *name, size_t len
 	rt_broker *b = ctx;
 	char route[320];
 
+	if (kind == '*') {
+		if (b->sub != NULL && b->sub_up) {
+			redisAsyncCommand(b->sub, on ? rt__on_message : NULL, b,
+					on ? "PSUBSCRIBE %sc:*" : "PUNSUBSCRIBE %sc:*", b->ns);
+		}
+		return; /* resubscribed from the hub's state on reconnect */
+	}
 	if (b->sub == NULL || !b->sub_up || rt__route(b, kind, name, len, route, sizeof(route)) < 0) {
 		return; /* resubscribed from the hub's state on reconnect */
 	}

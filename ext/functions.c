@@ -15,6 +15,7 @@
 #include "hub/model/query.h"
 #include "hub/model/token.h"
 #include "hub/model/history_rules.h"
+#include "hub/model/mercure_update.h"
 
 #include <stdatomic.h>
 
@@ -64,7 +65,8 @@ RT_HOT static zend_result rt__check_channel(const zend_string *channel, uint32_t
 {
 	if (!rt_channel_name_valid(ZSTR_VAL(channel), ZSTR_LEN(channel))) {
 		zend_argument_value_error(arg,
-				"must be a channel name of 1 to %d characters from A-Z a-z 0-9 _ - = @ , . ; : #",
+				"must be a channel name of 1 to %d characters from "
+				"A-Z a-z 0-9 _ - = @ , . ; : # / ? & %% + ! $ ' ( ) [ ] ~",
 				RT_CHANNEL_MAX);
 		return FAILURE;
 	}
@@ -97,6 +99,9 @@ RT_HOT static zend_result rt__publish(const char *function, rt_msg_type type, co
 {
 	return rt__publish_at(function, type, f, NULL);
 }
+
+/* Counts as a mercure_publish() rather than a broadcast() in /metrics. */
+static bool rt__mercure_source;
 
 /* positions: NULL, or f->channel_count of them (offset 0: none known). */
 RT_HOT static zend_result rt__publish_at(const char *function, rt_msg_type type,
@@ -132,7 +137,9 @@ RT_HOT static zend_result rt__publish_at(const char *function, rt_msg_type type,
 			r = ops->publish(broker, &msg, err, sizeof(err));
 		}
 		if (r == 0) {
-			if (hub != NULL) {
+			if (hub != NULL && rt__mercure_source) {
+				rt_hub_count_mercure_publish(hub);
+			} else if (hub != NULL) {
 				rt_hub_count_php_publish(hub);
 			}
 			return SUCCESS;
@@ -869,4 +876,127 @@ ZEND_FUNCTION(Realtime_broadcastConfirmed)
 		}
 		RETVAL_TRUE;
 	}
+}
+
+/* FrankenPHP's mercure_publish() (symfony/mercure's FrankenPhpHub calls it):
+ * an update published in this process, with no HTTP request and no JWT,
+ * through the broker like Realtime\broadcast(). Returns the update's id.
+ * Defined by rt_mercure_function_register (realtime.mercure_function). */
+static ZEND_FUNCTION(mercure_publish)
+{
+	zend_string *topic = NULL, *data = NULL, *id = NULL, *type = NULL;
+	HashTable *topics = NULL;
+	bool is_private = false, retry_null = true;
+	zend_long retry = 0;
+	rt_str one, *list = &one;
+	uint32_t count = 0;
+	rt_mercure_input in = {0};
+	rt_msg_fields f = {0};
+	char err[256], update_id[RT_MERCURE_ID_MAX + 1];
+	rt_msg *msg = NULL;
+	zval *entry;
+	zend_result r;
+
+	ZEND_PARSE_PARAMETERS_START(1, 6)
+		Z_PARAM_ARRAY_HT_OR_STR(topics, topic)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_STR(data)
+		Z_PARAM_BOOL(is_private)
+		Z_PARAM_STR_OR_NULL(id)
+		Z_PARAM_STR_OR_NULL(type)
+		Z_PARAM_LONG_OR_NULL(retry, retry_null)
+	ZEND_PARSE_PARAMETERS_END();
+
+	if (topic != NULL) {
+		one.ptr = ZSTR_VAL(topic);
+		one.len = ZSTR_LEN(topic);
+		count = 1;
+	} else {
+		uint32_t n = zend_hash_num_elements(topics);
+		if (n == 0 || n > RT_BROADCAST_CHANNELS_MAX) {
+			zend_argument_value_error(1, "must name 1 to %d topics", RT_BROADCAST_CHANNELS_MAX);
+			RETURN_THROWS();
+		}
+		list = emalloc(n * sizeof(*list));
+		ZEND_HASH_FOREACH_VAL(topics, entry) {
+			ZVAL_DEREF(entry);
+			if (Z_TYPE_P(entry) != IS_STRING) {
+				efree(list);
+				zend_argument_type_error(1, "must be a string or an array of strings");
+				RETURN_THROWS();
+			}
+			list[count].ptr = Z_STRVAL_P(entry);
+			list[count].len = Z_STRLEN_P(entry);
+			count++;
+		} ZEND_HASH_FOREACH_END();
+	}
+	in.topics = list;
+	in.topic_count = count;
+	in.data.ptr = data != NULL ? ZSTR_VAL(data) : "";
+	in.data.len = data != NULL ? ZSTR_LEN(data) : 0;
+	in.is_private = is_private;
+	in.id.ptr = id != NULL && ZSTR_LEN(id) > 0 ? ZSTR_VAL(id) : NULL;
+	in.id.len = id != NULL ? ZSTR_LEN(id) : 0;
+	in.type.ptr = type != NULL && ZSTR_LEN(type) > 0 ? ZSTR_VAL(type) : NULL;
+	in.type.len = type != NULL ? ZSTR_LEN(type) : 0;
+	in.retry = retry_null ? -1 : retry;
+	if (!retry_null && (retry < 0 || retry > RT_MERCURE_RETRY_MAX)) {
+		zend_argument_value_error(6, "must be null or milliseconds from 0 to 2147483647");
+		goto fail;
+	}
+	switch (rt_mercure_update_new(&in, &msg, update_id, err, sizeof(err))) {
+	case 0:
+		break;
+	case -EINVAL:
+		zend_value_error("mercure_publish(): %s", err);
+		goto fail;
+	default:
+		zend_throw_exception_ex(realtime_ce_exception, 0, "mercure_publish(): %s", err);
+		goto fail;
+	}
+	f.channels = msg->channels;
+	f.channel_count = msg->channel_count;
+	f.event = msg->event;
+	f.data = msg->data;
+	f.target = msg->target;
+	rt__mercure_source = true;
+	r = rt__publish_at("mercure_publish", RT_MSG_PUBLISH, &f, NULL);
+	rt__mercure_source = false;
+	rt_msg_free(msg);
+	if (list != &one) {
+		efree(list);
+	}
+	if (r == FAILURE) {
+		RETURN_THROWS();
+	}
+	RETURN_STRING(update_id);
+fail:
+	if (list != &one) {
+		efree(list);
+	}
+	RETURN_THROWS();
+}
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(rt__arginfo_mercure_publish, 0, 1, IS_STRING, 0)
+	ZEND_ARG_TYPE_MASK(0, topics, MAY_BE_STRING|MAY_BE_ARRAY, NULL)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, data, IS_STRING, 0, "\'\'")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, private, _IS_BOOL, 0, "false")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, id, IS_STRING, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, type, IS_STRING, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, retry, IS_LONG, 1, "null")
+ZEND_END_ARG_INFO()
+
+static const zend_function_entry rt__mercure_functions[] = {
+	ZEND_RAW_FENTRY("mercure_publish", ZEND_FN(mercure_publish), rt__arginfo_mercure_publish, 0)
+	ZEND_FE_END
+};
+
+zend_result rt_mercure_function_register(void)
+{
+	if (!zend_ini_long("realtime.mercure_function", sizeof("realtime.mercure_function") - 1, 0)
+			|| zend_hash_str_exists(CG(function_table), "mercure_publish",
+					sizeof("mercure_publish") - 1)) {
+		return SUCCESS; /* off, or FrankenPHP (or another) has one: theirs stays */
+	}
+	return zend_register_functions(NULL, rt__mercure_functions, NULL, MODULE_PERSISTENT);
 }

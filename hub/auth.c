@@ -6,6 +6,7 @@
 #include "hub/core/server.h"
 #include "hub/util/log.h"
 #include "hub/proto/proto.h"
+#include "hub/proto/mercure.h"
 #include "hub/model/token.h"
 
 #include <jansson.h>
@@ -206,6 +207,14 @@ void rt_auth_begin(rt_conn *conn, rt_auth_done done)
 	int from_header;
 	char err[200];
 
+	/* A Mercure subscriber proves itself with its own JWT, or is anonymous
+	 * and gets public updates only (docs/mercure.md). */
+	if (conn->proto == RT_PROTO_MERCURE) {
+		const char *reason = NULL;
+		int status = rt_mercure_subscriber_check(conn->hub, conn->http, &reason);
+		done(conn, status, NULL, reason);
+		return;
+	}
 	/* Pusher clients go through the same gate as native ones (a token, the
 	 * auth endpoint, or allow_anonymous); they may then sign in and join
 	 * private channels with signatures. Without an app there is no Pusher

@@ -17,6 +17,8 @@
 #include "hub/model/presence.h"
 #include "hub/proto/proto.h"
 #include "hub/proto/native_sse.h"
+#include "hub/proto/mercure.h"
+#include "hub/model/mercure_update.h"
 #include "hub/polling.h"
 #include "hub/wire/sse.h"
 #include "hub/model/query.h"
@@ -524,10 +526,20 @@ static int rt__gap_fill(rt_session *s, rt_sub *sub)
 	return sub->holding;
 }
 
-/* rt__fanout of a message with a history position: each subscriber gets
- * it once, after what it was already given (a recovery's replay may have
- * covered messages the ring still brings). */
-static void rt__fanout_positioned(rt_channel *ch, const rt__publish_arg *a, const rt_pos *pos,
+/* Whether s is to be sent msg, a publish: its protocol decides
+ * (Mercure: private updates, one delivery per message); without a say, a
+ * private Mercure update reaches no one. */
+static inline int rt__may_deliver(rt_session *s, const rt_msg *msg)
+{
+	return s->protocol->accepts != NULL ? s->protocol->accepts(s, msg)
+			: !rt_mercure_is_private(msg);
+}
+
+/* rt__fanout of a publish: each subscriber that may have it (rt__may_deliver)
+ * gets it, once and, with a history position (pos), after what it was
+ * already given (a recovery's replay may have covered messages the ring
+ * still brings). */
+static void rt__fanout_publish(rt_channel *ch, const rt__publish_arg *a, const rt_pos *pos,
 		const rt_session *skip)
 {
 	rt_frames frames = {0};
@@ -539,10 +551,23 @@ static void rt__fanout_positioned(rt_channel *ch, const rt__publish_arg *a, cons
 		if (s == skip) {
 			continue;
 		}
+		if (pos == NULL) {
+			if (rt__may_deliver(s, a->msg)
+					&& (frame = rt_frames_get(&frames, s->proto, rt__build_message, a)) != NULL) {
+				rt_session_send(s, frame);
+			}
+			continue;
+		}
 		if (!sub->holding && s->hub->has_link && s->hub->link.history_async
 				&& s->hub->link.history != NULL && sub->hist_epoch == pos->epoch
 				&& pos->offset > sub->hist_offset + 1) {
 			rt__gap_fill(s, sub);
+		}
+		if (!sub->holding && sub->hist_epoch == pos->epoch && pos->offset <= sub->hist_offset) {
+			continue;
+		}
+		if (!rt__may_deliver(s, a->msg)) {
+			continue;
 		}
 		if (sub->holding) {
 			/* Its history is being read: this goes after the replay. */
@@ -556,9 +581,6 @@ static void rt__fanout_positioned(rt_channel *ch, const rt__publish_arg *a, cons
 						"(a subscribe answers recovered:false)", (int) ch->name_len, ch->name,
 						s->hub->cfg.history_hold);
 			}
-			continue;
-		}
-		if (sub->hist_epoch == pos->epoch && pos->offset <= sub->hist_offset) {
 			continue;
 		}
 		sub->hist_epoch = pos->epoch;
@@ -578,6 +600,7 @@ static void rt__publish(rt_hub *hub, const rt_msg *msg)
 {
 	const rt_session *skip = NULL;
 
+	hub->publish_seq++;
 	if (msg->exclude.ptr != NULL) {
 		skip = rt_session_find(hub, msg->exclude.ptr, msg->exclude.len);
 	}
@@ -587,12 +610,10 @@ static void rt__publish(rt_hub *hub, const rt_msg *msg)
 		if (ch == NULL) {
 			continue;
 		}
-		if (msg->positions != NULL && msg->positions[c].offset > 0) {
-			rt__fanout_positioned(ch, &a, &msg->positions[c], skip);
-		} else {
-			rt__fanout(ch, rt__build_message, &a, skip, NULL, 0);
-		}
+		rt__fanout_publish(ch, &a, msg->positions != NULL && msg->positions[c].offset > 0
+				? &msg->positions[c] : NULL, skip);
 	}
+	rt_mercure_fanout_selectors(hub, msg);
 }
 
 void rt_hub_publish_to(rt_hub *hub, const rt_msg *msg, rt_session *s)
@@ -600,6 +621,7 @@ void rt_hub_publish_to(rt_hub *hub, const rt_msg *msg, rt_session *s)
 	if (msg->exclude.ptr != NULL && s == rt_session_find(hub, msg->exclude.ptr, msg->exclude.len)) {
 		return;
 	}
+	hub->publish_seq++;
 	for (uint32_t c = 0; c < msg->channel_count; c++) {
 		rt_sub *sub = rt_session_find_sub(s, msg->channels[c].ptr, msg->channels[c].len);
 		const rt_pos *pos = msg->positions != NULL && msg->positions[c].offset > 0
@@ -607,6 +629,9 @@ void rt_hub_publish_to(rt_hub *hub, const rt_msg *msg, rt_session *s)
 		rt_buf *frame;
 		if (sub == NULL || (pos != NULL && sub->hist_epoch == pos->epoch
 				&& pos->offset <= sub->hist_offset)) {
+			continue;
+		}
+		if (!rt__may_deliver(s, msg)) {
 			continue;
 		}
 		if (pos != NULL) {
@@ -1114,6 +1139,12 @@ static void rt__dispatch(rt_hub *hub, rt_msg *msg)
 	rt_msg_free(msg);
 }
 
+void rt_hub_count_mercure_publish(rt_hub *hub)
+{
+	atomic_fetch_add_explicit(&hub->stat_source[RT_STAT_SRC_MERCURE_FUNCTION], 1,
+			memory_order_relaxed);
+}
+
 void rt_hub_count_php_publish(rt_hub *hub)
 {
 	/* PHP threads, not the loop: a locked add, once per broadcast() call. */
@@ -1194,6 +1225,14 @@ void rt_hub_each_interest(rt_hub *hub, void (*fn)(void *ctx, char kind, const ch
 	while (rt_map_next(&hub->users, &it, &v)) {
 		fn(ctx, 'u', ((rt_user *) v)->id, ((rt_user *) v)->id_len);
 	}
+	if (rt_mercure_needs_all(hub)) {
+		fn(ctx, '*', NULL, 0);
+	}
+}
+
+int rt_hub_has_channel(rt_hub *hub, const char *channel, size_t len)
+{
+	return rt_registry_find(&hub->registry, channel, len) != NULL;
 }
 
 static size_t rt__add_origins(const rt_vcounts *c, uint32_t self, uint32_t *out, size_t n,
@@ -1626,6 +1665,7 @@ fail_loop:
 	rt_map_free(&hub->sessions_by_id);
 	rt_registry_free(&hub->registry);
 	rt_buf_unref(hub->sse_id);
+	rt_mercure_hub_free(hub);
 	rt_polling_free(hub);
 	pthread_mutex_destroy(&hub->lock);
 	pthread_cond_destroy(&hub->stopped_cond);
@@ -1777,6 +1817,7 @@ join:
 	rt_map_free(&hub->sessions_by_id);
 	rt_registry_free(&hub->registry);
 	rt_buf_unref(hub->sse_id);
+	rt_mercure_hub_free(hub);
 	rt_polling_free(hub);
 	pthread_mutex_destroy(&hub->lock);
 	pthread_cond_destroy(&hub->stopped_cond);

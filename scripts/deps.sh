@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 # clang and its runtime (libFuzzer) build tests/fuzz.
 # php-laravel-framework (8.83, autoloaded from /usr/share/php/Illuminate/autoload.php)
 # and php8.2-sqlite3 (the queue's database driver) run laravel.test.mjs.
+# php-symfony-mercure (0.6.3; pulls php-symfony-http-client and its contracts,
+# php-symfony-web-link, php-psr-link; autoloaded from
+# /usr/share/php/Symfony/Component/Mercure/autoload.php) runs mercure.test.mjs.
 # prometheus: metrics-prometheus.test.mjs runs the binary with its own config
 # on a free port (the system service, if the package starts one, is unused).
 packages=(
@@ -22,6 +25,7 @@ packages=(
   valgrind chromium llvm
   clang libclang-rt-14-dev
   php-laravel-framework php8.2-sqlite3
+  php-symfony-mercure
   prometheus
 )
 

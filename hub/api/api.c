@@ -16,6 +16,8 @@ void rt_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t
 
 	if (rt_has_prefix(path, path_len, "/apps/")) {
 		rt_pusher_api_handle(hub, req, body, len, ans);
+	} else if (path_len == 20 && memcmp(path, "/.well-known/mercure", 20) == 0) {
+		rt_mercure_api_handle(hub, req, body, len, ans);
 	} else {
 		rt_publish_api_handle(hub, req, body, len, ans);
 	}

@@ -19,6 +19,9 @@ void rt_api_health(rt_hub *hub, const rt_http_req *req, rt_http_answer *ans);
 /* The Pusher HTTP API (hub/api/pusher_api.c). */
 void rt_pusher_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t len,
 		rt_http_answer *ans);
+/* POST /.well-known/mercure: a Mercure publisher (hub/api/mercure_api.c). */
+void rt_mercure_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t len,
+		rt_http_answer *ans);
 /* POST /publish (hub/api/publish_api.c). */
 void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t len,
 		rt_http_answer *ans);

@@ -38,11 +38,15 @@ typedef struct rt__metric {
 	RT__AT(stat_sessions[kind]), 0, NULL, 0 }
 #define RT__SOURCE(src, name) { "realtime_messages_published_total{source=\"" name "\"}", \
 	"counter", "Messages published, by where they entered: php (broadcast() and the like in " \
-	"a process with a hub), publish_api (POST /publish), pusher_api, client_event.", \
+	"a process with a hub), publish_api (POST /publish), pusher_api, client_event, " \
+	"mercure_api (POST /.well-known/mercure), mercure_function (mercure_publish()).", \
 	RT__AT(stat_source[src]), 0, NULL, 0 }
 #define RT__AUTH(kind, name) { "realtime_auth_total{outcome=\"" name "\"}", "counter", \
 	"Connection authentications, by outcome (a refusal's HTTP status: 401 unauthenticated, " \
 	"403 forbidden, 5xx unavailable).", RT__AT(stat_auth[kind]), 0, NULL, 0 }
+#define RT__MERCURE(kind, name) { "realtime_mercure_refusals_total{reason=\"" name "\"}", \
+	"counter", "Mercure publishers and subscribers refused, by reason (docs/mercure.md).", \
+	RT__AT(stat_mercure_refused[kind]), 0, NULL, 0 }
 #define RT__LATENCY_FAMILY "realtime_delivery_latency_seconds"
 #define RT__LATENCY_HELP "Publish-to-write latency: from the publish call to a hub's queueing of " \
 	"the message's frames to its own clients, once per message and hub."
@@ -99,12 +103,26 @@ static const rt__metric rt__metrics[] = {
 	RT__SESSIONS(RT_STAT_PUSHER_WS, "pusher", "websocket"),
 	RT__SESSIONS(RT_STAT_NATIVE_SSE, "native", "sse"),
 	RT__SESSIONS(RT_STAT_NATIVE_LONGPOLL, "native", "longpoll"),
+	RT__SESSIONS(RT_STAT_MERCURE_SSE, "mercure", "sse"),
 	{ "realtime_subscriptions", "gauge", "Channel subscriptions of the hubs' clients.",
 		RT__AT(stat_subscriptions), 1, NULL, 0 },
 	RT__SOURCE(RT_STAT_SRC_PHP, "php"),
 	RT__SOURCE(RT_STAT_SRC_PUBLISH_API, "publish_api"),
 	RT__SOURCE(RT_STAT_SRC_PUSHER_API, "pusher_api"),
 	RT__SOURCE(RT_STAT_SRC_CLIENT_EVENT, "client_event"),
+	RT__SOURCE(RT_STAT_SRC_MERCURE_API, "mercure_api"),
+	RT__SOURCE(RT_STAT_SRC_MERCURE_FUNCTION, "mercure_function"),
+	RT__MERCURE(RT_STAT_MERCURE_OFF, "off"),
+	RT__MERCURE(RT_STAT_MERCURE_NO_TOKEN, "no_token"),
+	RT__MERCURE(RT_STAT_MERCURE_BAD_TOKEN, "bad_token"),
+	RT__MERCURE(RT_STAT_MERCURE_EXPIRED, "expired"),
+	RT__MERCURE(RT_STAT_MERCURE_FORBIDDEN, "forbidden"),
+	RT__MERCURE(RT_STAT_MERCURE_BAD_REQUEST, "bad_request"),
+	RT__MERCURE(RT_STAT_MERCURE_TOO_MANY_TOPICS, "mercure_max_topics"),
+	RT__MERCURE(RT_STAT_MERCURE_SELECTORS_FULL, "mercure_max_selectors"),
+	{ "realtime_mercure_replayed_total", "counter",
+		"Mercure updates sent from the history to subscribers reconnecting with Last-Event-ID.",
+		RT__AT(stat_mercure_replayed), 0, NULL, 0 },
 	{ "realtime_bytes_sent_total", "counter", "Bytes written to client sockets.",
 		RT__AT(net.stat_bytes_sent), 1, NULL, 0 },
 	RT__AUTH(RT_STAT_AUTH_OK, "ok"),

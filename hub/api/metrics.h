@@ -12,7 +12,7 @@
 #include "hub/wire/http.h"
 
 /* Counters a hub can publish: the pool's slot holds as many (RT_POOL_METRICS). */
-#define RT_METRICS_MAX 64
+#define RT_METRICS_MAX 96
 
 /* The upper bounds of the publish-to-write latency buckets
  * (rt_hub.stat_latency), in microseconds. */

@@ -8,7 +8,8 @@
  *   - "Authorization: Bearer <realtime.publish_key>", when that is set
  *     (curl and clients that cannot sign).
  * The body is JSON:
- *   {"type":"publish","channels":[..],"event":..,"data":<any JSON>,"except":<connection id>}
+ *   {"type":"publish","channels":[..],"event":..,"data":<any JSON>,"except":<connection id>,
+ *    "target":<a Mercure update's fields (hub/model/mercure_update.h), from mercure_publish()>}
  *   {"type":"user","target":<user id>,"event":..,"data":..}
  *   {"type":"connection","target":<connection id>,"event":..,"data":..}
  *   {"type":"disconnect","target":<user id>}
@@ -16,6 +17,7 @@
 #include "hub/api/api.h"
 #include "hub/core/server.h"
 #include "hub/model/identity.h"
+#include "hub/model/mercure_update.h"
 #include "hub/util/log.h"
 #include "hub/model/token.h"
 
@@ -164,6 +166,22 @@ void rt_publish_api_handle(rt_hub *hub, const rt_http_req *req, const char *body
 		}
 		f.channels = channels;
 		f.channel_count = (uint32_t) json_array_size(list);
+		/* A Mercure update a process without a hub published
+		 * (mercure_publish(), broker/remote.c): its fields, private flag
+		 * included, go on as they came. */
+		if (rt__opt_string(root, "target", &f.target, RT_MERCURE_TARGET_MAX) != 0) {
+			rt__reply(ans, 400, "{\"error\":\"target of a publish must be a Mercure update\"}");
+			goto done;
+		}
+		if (f.target.ptr != NULL) {
+			rt_mercure_update u;
+			rt_msg view;
+			rt_msg_view(&view, RT_MSG_PUBLISH, &f);
+			if (rt_mercure_update_parse(&view, &u) != 1) {
+				rt__reply(ans, 400, "{\"error\":\"target of a publish must be a Mercure update\"}");
+				goto done;
+			}
+		}
 	} else if (rt__opt_string(root, "target", &f.target, RT_USER_ID_MAX) != 0
 			|| f.target.ptr == NULL) {
 		rt__reply(ans, 400, "{\"error\":\"target must be a user or connection id\"}");

@@ -382,7 +382,7 @@ static int rt__event_parse(const rt_config *cfg, json_t *obj, rt__event *e, char
 	for (uint32_t c = 0; c < e->channel_count; c++) {
 		if (!rt_channel_name_valid(e->channels[c].ptr, e->channels[c].len)) {
 			snprintf(err, errlen, "invalid channel name: 1 to %d characters of "
-					"A-Z a-z 0-9 _ - = @ , . ; : #", RT_CHANNEL_MAX);
+					"A-Z a-z 0-9 _ - = @ , . ; : # / ? & %% + ! $ ' ( ) [ ] ~", RT_CHANNEL_MAX);
 			return 400;
 		}
 	}

@@ -114,6 +114,11 @@ typedef struct rt_hub_link {
 	 * a channel (kind 'c') or of a user (kind 'u'), for brokers that route
 	 * messages only where they are needed. */
 	void (*interest)(void *ctx, char kind, const char *name, size_t len, int on);
+	/* (kind '*', name NULL: this hub now needs (on) or no longer needs
+	 * (off) the publishes of every channel, for Mercure template and "*"
+	 * selectors; it drops those of channels it has local clients on, which
+	 * arrive by their own 'c' interest. A broker that sends every hub
+	 * everything ignores it.) */
 	/* Optional: tells the other hubs of this host how many connections
 	 * this one serves (once a second, from the tick). */
 	void (*set_load)(void *ctx, uint32_t connections);
@@ -185,14 +190,20 @@ void rt_hub_count_lost(rt_hub *hub, uint64_t bytes);
 /* Counts a message PHP published in this process (any thread), for the
  * messages-by-source figure of /metrics. */
 void rt_hub_count_php_publish(rt_hub *hub);
+/* ... and one that mercure_publish() published (any thread). */
+void rt_hub_count_mercure_publish(rt_hub *hub);
 /* On the hub thread: 0 when msg, published from here, can reach every
  * subscriber (its frames fit realtime.max_outbound, and the broker carries
  * it); otherwise -EMSGSIZE with err naming the setting and its value. */
 int rt_hub_check_publish(rt_hub *hub, const rt_msg *msg, char *err, size_t errlen);
 uint32_t rt_hub_node_id(const rt_hub *hub);
+/* On the hub thread: 1 when channel has a local subscriber here (its
+ * messages come by the channel's own interest). */
+int rt_hub_has_channel(rt_hub *hub, const char *channel, size_t len);
 
 /* On the hub thread: calls fn for every channel and user with local
- * clients, to (re)subscribe after a broker reconnects. */
+ * clients, and ('*', NULL) when Mercure selectors need every channel, to
+ * (re)subscribe after a broker reconnects. */
 void rt_hub_each_interest(rt_hub *hub, void (*fn)(void *ctx, char kind, const char *name,
 		size_t len), void *ctx);
 /* On the hub thread: the hubs (origins) the app-wide view has heard of,

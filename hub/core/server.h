@@ -20,10 +20,14 @@ struct rt_conn_handlers;
 
 /* rt_hub.stat_sessions: protocol x transport. */
 enum { RT_STAT_NATIVE_WS, RT_STAT_PUSHER_WS, RT_STAT_NATIVE_SSE, RT_STAT_NATIVE_LONGPOLL,
-	RT_STAT_KINDS };
+	RT_STAT_MERCURE_SSE, RT_STAT_KINDS };
 /* rt_hub.stat_source: where a message entered (the hub it entered). */
 enum { RT_STAT_SRC_PUBLISH_API, RT_STAT_SRC_PUSHER_API, RT_STAT_SRC_CLIENT_EVENT,
-	RT_STAT_SRC_PHP, RT_STAT_SOURCES };
+	RT_STAT_SRC_PHP, RT_STAT_SRC_MERCURE_API, RT_STAT_SRC_MERCURE_FUNCTION, RT_STAT_SOURCES };
+/* rt_hub.stat_mercure_refused: why a Mercure publisher or subscriber was refused. */
+enum { RT_STAT_MERCURE_OFF, RT_STAT_MERCURE_NO_TOKEN, RT_STAT_MERCURE_BAD_TOKEN,
+	RT_STAT_MERCURE_EXPIRED, RT_STAT_MERCURE_FORBIDDEN, RT_STAT_MERCURE_BAD_REQUEST,
+	RT_STAT_MERCURE_TOO_MANY_TOPICS, RT_STAT_MERCURE_SELECTORS_FULL, RT_STAT_MERCURE_REFUSALS };
 /* rt_hub.stat_auth: how a connection's or a channel's auth ended. */
 enum { RT_STAT_AUTH_OK, RT_STAT_AUTH_UNAUTHENTICATED, RT_STAT_AUTH_FORBIDDEN,
 	RT_STAT_AUTH_UNAVAILABLE, RT_STAT_AUTH_OTHER, RT_STAT_AUTH };
@@ -109,6 +113,15 @@ struct rt_hub {
 	rt_buf *sse_id;
 	uint32_t sse_id_hash;
 	rt_pos sse_id_pos;
+
+	/* Mercure (hub/proto/mercure.h): the subscribers' template and "*"
+	 * selectors, matched on every publish; a count bumped once per message
+	 * sent (a fan-out, a replay), so a subscriber reached through several
+	 * topics or selectors is sent it once. */
+	struct rt_mercure_hub *mercure;
+	uint64_t publish_seq;
+	_Atomic uint64_t stat_mercure_refused[RT_STAT_MERCURE_REFUSALS];
+	_Atomic uint64_t stat_mercure_replayed;   /* updates sent from history on reconnect */
 
 	/* Long-polling (hub/polling.h). */
 	struct rt_polling *polling;

@@ -23,6 +23,7 @@ static void rt__count_open(rt_session *s)
 {
 	/* RT_PROTO_* are these path numbers (hub/proto/proto.h, a layer above). */
 	int kind = s->proto == RT_HTTP_WS_PUSHER ? RT_STAT_PUSHER_WS
+			: s->proto == RT_HTTP_STREAM_MERCURE ? RT_STAT_MERCURE_SSE
 			: s->proto != RT_HTTP_STREAM_SSE ? RT_STAT_NATIVE_WS
 			: s->ops == &rt_longpoll_transport ? RT_STAT_NATIVE_LONGPOLL : RT_STAT_NATIVE_SSE;
 
@@ -361,6 +362,9 @@ void rt_session_free(rt_session *s)
 		return;
 	}
 	rt_session_leave_all(s);
+	if (s->proto_free != NULL) {
+		s->proto_free(s);
+	}
 	if (s->stat_kind > 0) {
 		rt_stat_add(&s->hub->stat_sessions[s->stat_kind - 1], (uint64_t) -1);
 	}

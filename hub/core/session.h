@@ -37,6 +37,8 @@ typedef struct rt_session {
 	uint32_t sub_time;            /* realtime.subscribe_rate: last refill */
 	uint32_t sub_tokens;
 	const struct rt_proto_ops *protocol; /* how it speaks (hub/proto/proto.h) */
+	void *proto_state;            /* the protocol's own ... */
+	void (*proto_free)(struct rt_session *s); /* ... which this frees (NULL: none) */
 	uint8_t proto;                /* RT_PROTO_*: protocol's index, for rt_frames */
 	uint8_t moved_in;             /* RT_SESSION_*: restored from another hub's image */
 	uint8_t stat_kind;            /* 1 + its RT_STAT_* kind in rt_hub.stat_sessions; 0: none */

@@ -66,6 +66,11 @@ const rt_setting rt_settings[] = {
 	{"longpoll_timeout", "25"},
 	{"longpoll_session_ttl", "60"},
 	{"longpoll_max_queue", "1000"},
+	{"mercure_publisher_key", ""},
+	{"mercure_subscriber_key", ""},
+	{"mercure_max_topics", "100"},
+	{"mercure_max_selectors", "1000"},
+	{"mercure_function", "0"},
 	{NULL, NULL},
 };
 
@@ -333,6 +338,35 @@ int rt_config_set(rt_config *cfg, const char *name, const char *value,
 		if ((n > 0 && n < RT_BEARER_KEY_MIN) || rt__parse_string(dst, sizeof(cfg->publish_key), value) != 0) {
 			return rt__fail(err, errlen, name, "(hidden)",
 					"expected nothing (off) or a key of 16 to 255 bytes");
+		}
+		return 0;
+	}
+	if (strcmp(name, "mercure_publisher_key") == 0 || strcmp(name, "mercure_subscriber_key") == 0) {
+		char *dst = name[8] == 'p' ? cfg->mercure_publisher_key : cfg->mercure_subscriber_key;
+		size_t n = strlen(value);
+		/* An HS256 key shorter than this is guessable offline from one token. */
+		if ((n > 0 && n < RT_BEARER_KEY_MIN)
+				|| rt__parse_string(dst, sizeof(cfg->mercure_publisher_key), value) != 0) {
+			return rt__fail(err, errlen, name, "(hidden)",
+					"expected nothing (off) or a key of 16 to 255 bytes");
+		}
+		return 0;
+	}
+	if (strcmp(name, "mercure_max_topics") == 0) {
+		if (rt__parse_uint(value, 1, 10000, &cfg->mercure_max_topics) != 0) {
+			return rt__fail(err, errlen, name, value, "expected 1 to 10000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "mercure_max_selectors") == 0) {
+		if (rt__parse_uint(value, 0, 1000000, &cfg->mercure_max_selectors) != 0) {
+			return rt__fail(err, errlen, name, value, "expected 0 to 1000000");
+		}
+		return 0;
+	}
+	if (strcmp(name, "mercure_function") == 0) {
+		if (rt__parse_bool(value, &cfg->mercure_function) != 0) {
+			return rt__fail(err, errlen, name, value, "expected 0 or 1");
 		}
 		return 0;
 	}

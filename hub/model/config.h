@@ -85,6 +85,13 @@ typedef struct rt_config {
 
 	char publish_key[256];      /* bearer key of POST /publish; empty: signed requests only */
 	char metrics_key[256];      /* bearer key of /health's detail; empty: never shown */
+
+	/* Mercure (docs/mercure.md). */
+	char mercure_publisher_key[256];  /* HS256 key of publishers' JWTs; empty: no publishing */
+	char mercure_subscriber_key[256]; /* HS256 key of subscribers' JWTs; empty: public updates only */
+	uint32_t mercure_max_topics;      /* topics of one publish or one subscription */
+	uint32_t mercure_max_selectors;   /* template and "*" selectors of all subscribers, per hub */
+	int mercure_function;             /* define mercure_publish() when nothing else has */
 } rt_config;
 
 /* Every setting the hub reads, in INI spelling, with its default. */

@@ -7,7 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RT__PATTERN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-=@,.;#*"
+#define RT__PATTERN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-=@,.;#*" \
+		":/?&%+!$'()[]~"
+
+/* The last ':' of s[0..len), or NULL. */
+static const char *rt__last_colon(const char *s, size_t len)
+{
+	while (len > 0) {
+		if (s[--len] == ':') {
+			return s + len;
+		}
+	}
+	return NULL;
+}
 
 static int rt__number(const char *s, size_t len, uint32_t max, uint32_t *out)
 {
@@ -51,9 +63,11 @@ int rt_history_rules_parse(rt_history_rules *out, const char *value, char *why, 
 			p++;
 		}
 		end = p;
-		c1 = memchr(word, ':', (size_t) (end - word));
-		c2 = c1 != NULL ? memchr(c1 + 1, ':', (size_t) (end - c1 - 1)) : NULL;
-		if (c2 == NULL) {
+		/* The numbers are the last two fields: a pattern may hold ':'
+		 * (channel names do, and Mercure topic URLs). */
+		c2 = rt__last_colon(word, (size_t) (end - word));
+		c1 = c2 != NULL ? rt__last_colon(word, (size_t) (c2 - word)) : NULL;
+		if (c1 == NULL || c2 == NULL) {
 			snprintf(why, whylen, "\"%.*s\" is not pattern:max_messages:max_seconds",
 					(int) (end - word > 80 ? 80 : end - word), word);
 			return -EINVAL;

@@ -149,7 +149,7 @@ RT_HOT int rt_channel_name_valid(const char *name, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char) name[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-				|| (c >= '0' && c <= '9') || strchr("_-=@,.;:#", c) != NULL) || c == 0) {
+				|| (c >= '0' && c <= '9') || strchr("_-=@,.;:#/?&%+!$'()[]~", c) != NULL) || c == 0) {
 			return 0;
 		}
 	}

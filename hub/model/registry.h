@@ -92,7 +92,9 @@ rt_sub_hold *rt_registry_hold_end(rt_sub *sub);
 void rt_registry_hold_free(rt_sub_hold *hold);
 
 /* 1 when name is a valid channel name: 1..RT_CHANNEL_MAX bytes of
- * A-Z a-z 0-9 and _ - = @ , . ; : # */
+ * A-Z a-z 0-9 and _ - = @ , . ; : #, and the characters of URIs that
+ * nothing downstream treats specially, / ? & % + ! $ ' ( ) [ ] ~, so a
+ * Mercure topic URL is a channel (docs/mercure.md). */
 int rt_channel_name_valid(const char *name, size_t len);
 
 #endif

@@ -1,4 +1,5 @@
 #include "hub/proto/native.h"
+#include "hub/model/mercure_update.h"
 #include "hub/wire/frame.h"
 #include "hub/model/identity.h"
 #include "hub/core/session.h"
@@ -158,6 +159,9 @@ static void rt__subscribed(void *arg, const rt_hub_history *res)
 	if (w->has_since && status == 1) {
 		for (uint32_t i = 0; i < res->count; i++) {
 			const rt_msg *m = res->msgs[i];
+			if (rt_mercure_is_private(m)) {
+				continue; /* for Mercure subscribers alone (hub/proto/mercure.h) */
+			}
 			rt_buf *frame = s->protocol->frame_message(m, m->channels[0]);
 			if (frame != NULL) {
 				rt_session_send(s, frame);
@@ -171,7 +175,7 @@ static void rt__subscribed(void *arg, const rt_hub_history *res)
 		}
 	}
 	/* Live messages up to here were either replayed or are before what
-	 * the client asked for: they are not sent (hub.c, rt__fanout_positioned). */
+	 * the client asked for: they are not sent (hub.c, rt__fanout_publish). */
 	sub->hist_offset = res->top.offset;
 	sub->hist_epoch = res->top.epoch;
 	if (s->protocol->positioned != NULL) {
@@ -381,7 +385,7 @@ void rt_native_on_message(rt_session *s, const char *text, size_t len)
 	name_len = json_string_length(channel);
 	if (!rt_channel_name_valid(name, name_len)) {
 		rt__error(s, id, "invalid_channel",
-				"a channel name is 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ; : #");
+				"a channel name is 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~");
 		goto done;
 	}
 	if (act[0] != 'w' && !rt_session_take_subscribe_token(s)) {

@@ -230,7 +230,7 @@ static void rt__on_open(rt_session *s, const rt_http_req *req)
 			rt_sb_puts(&sb, "{\"type\":\"error\",\"code\":\"invalid_channel\",\"channel\":");
 			rt_sb_json_string(&sb, name, name_len > 200 ? 200 : name_len);
 			rt_sb_puts(&sb, ",\"message\":\"a channel name is 1 to 200 characters of "
-					"A-Z a-z 0-9 _ - = @ , . ; : #\"}");
+					"A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~\"}");
 			rt_session_send_sb(s, &sb);
 			continue;
 		}

@@ -19,6 +19,7 @@ enum {
 	RT_PROTO_NATIVE = RT_HTTP_WS_NATIVE,
 	RT_PROTO_PUSHER = RT_HTTP_WS_PUSHER,
 	RT_PROTO_NATIVE_SSE = RT_HTTP_STREAM_SSE, /* the native protocol as Server-Sent Events */
+	RT_PROTO_MERCURE = RT_HTTP_STREAM_MERCURE, /* Mercure 0.x subscribers (docs/mercure.md) */
 	RT_PROTO_COUNT
 };
 
@@ -53,11 +54,16 @@ typedef struct rt_proto_ops {
 	 * writes its cursor here (the stream's id covers all its channels); a
 	 * frame_message of a positioned message leaves its event open for it. */
 	void (*positioned)(struct rt_session *s);
+	/* Optional: 0 when s is not to be sent msg, a publish about to be sent
+	 * it (hub.c asks before framing). Without it, a session is sent every
+	 * message but private Mercure updates (rt_mercure_is_private). */
+	int (*accepts)(struct rt_session *s, const rt_msg *msg);
 } rt_proto_ops;
 
 extern const rt_proto_ops rt_proto_native;
 extern const rt_proto_ops rt_proto_pusher;
 extern const rt_proto_ops rt_proto_native_sse;
+extern const rt_proto_ops rt_proto_mercure;
 
 const rt_proto_ops *rt_proto(int proto);
 

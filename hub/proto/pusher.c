@@ -4,6 +4,7 @@
  * app secret; the hub checks it and joins the channel through the session
  * layer, which both protocols share. */
 #include "hub/proto/pusher.h"
+#include "hub/model/mercure_update.h"
 #include "hub/util/text.h"
 #include "hub/wire/frame.h"
 #include "hub/util/utf8.h"
@@ -387,7 +388,7 @@ static void rt__cached(void *arg, const rt_hub_history *res)
 		free(w);
 		return;
 	}
-	if (res->status == 1 && res->count > 0) {
+	if (res->status == 1 && res->count > 0 && !rt_mercure_is_private(res->msgs[res->count - 1])) {
 		const rt_msg *last = res->msgs[res->count - 1];
 		frame = rt__frame_message(last, last->channels[0]);
 	}
@@ -452,7 +453,7 @@ static void rt__subscribe(rt_session *s, const json_t *data)
 	}
 	if (!rt_channel_name_valid(name, len)) {
 		rt__subscription_error(s, name, len, "InvalidChannel", 400,
-				"a channel name is 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ; : #");
+				"a channel name is 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~");
 		return;
 	}
 	if (!rt_session_take_subscribe_token(s)) {

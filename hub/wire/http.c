@@ -264,6 +264,15 @@ long rt_http_url_decode(const char *in, size_t len, int plus, char *out, size_t 
 	return (long) o;
 }
 
+const char *rt_http_req_query_string(const rt_http_req *req, size_t *len)
+{
+	const char *url = req->buf + req->url_off;
+	const char *q = memchr(url, '?', req->url_len);
+
+	*len = q != NULL ? (size_t) (url + req->url_len - q - 1) : 0;
+	return q != NULL ? q + 1 : url + req->url_len;
+}
+
 const char *rt_http_req_query(const rt_http_req *req, const char *name, size_t *len)
 {
 	const char *url = req->buf + req->url_off;
@@ -425,6 +434,25 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 	if (rt_has_prefix(path, path_len, "/apps/")
 			|| (path_len == 8 && memcmp(path, "/publish", 8) == 0)) {
 		out->route = RT_ROUTE_API;
+		return;
+	}
+	if (path_len == 20 && memcmp(path, "/.well-known/mercure", 20) == 0) {
+		if (req->method == HTTP_POST) {
+			out->route = RT_ROUTE_API; /* a Mercure publisher */
+			return;
+		}
+		if (req->method != HTTP_GET) {
+			rt__error(out, 405, "method not allowed: GET subscribes, POST publishes");
+			return;
+		}
+		host = rt_http_req_header(req, RT_HDR_HOST, &host_len);
+		v = rt_http_req_header(req, RT_HDR_ORIGIN, &len);
+		if (v != NULL && !rt_config_origin_allowed(cfg, v, len, host, host ? host_len : 0)) {
+			rt__error(out, 403, "forbidden: origin not allowed");
+			return;
+		}
+		out->proto = RT_HTTP_STREAM_MERCURE;
+		out->route = RT_ROUTE_UPGRADE;
 		return;
 	}
 	if (rt__is_stream_path(path, path_len, cfg->path, "/sse")

@@ -79,6 +79,8 @@ long rt_http_url_decode(const char *in, size_t len, int plus, char *out, size_t 
  * any case), or NULL when the request has no such header. */
 const char *rt_http_req_bearer(const rt_http_req *req, size_t *len);
 
+/* The raw query (after '?', still encoded); empty when there is none. */
+const char *rt_http_req_query_string(const rt_http_req *req, size_t *len);
 /* The raw value of a query parameter, or NULL. */
 const char *rt_http_req_query(const rt_http_req *req, const char *name, size_t *len);
 
@@ -101,6 +103,7 @@ enum {
 	RT_HTTP_WS_NATIVE = 0,  /* realtime.path */
 	RT_HTTP_WS_PUSHER = 1,  /* /app/{key} */
 	RT_HTTP_STREAM_SSE = 2, /* realtime.path + "/sse": an event stream (GET, no upgrade) */
+	RT_HTTP_STREAM_MERCURE = 3, /* GET /.well-known/mercure: a Mercure subscriber's stream */
 	/* Not a session: realtime.path + "/sse/subscribe", "/sse/unsubscribe"
 	 * or "/poll", authenticated like an upgrade, then answered
 	 * (rt_conn_handlers.control). */

@@ -48,7 +48,7 @@ describe('error replies', () => {
       '{"action":"subscribe","channel":""}',
       `{"action":"subscribe","channel":"${'x'.repeat(201)}"}`,
       '{"action":"subscribe","channel":"has space"}',
-      '{"action":"subscribe","channel":"a/b"}',
+      '{"action":"subscribe","channel":"a{b}"}',
       '{"action":"subscribe","channel":"caf\u00e9"}',
       '{"action":"subscribe","channel":"star*"}',
       '{"action":"subscribe","channel":"tab\\t"}',

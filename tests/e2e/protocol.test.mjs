@@ -220,7 +220,7 @@ describe('native protocol', () => {
   });
 
   it('Realtime\\broadcast throws ValueError for bad channel names', async () => {
-    for (const channel of ['', 'has space', 'slash/no', 'é', 'x'.repeat(201)]) {
+    for (const channel of ['', 'has space', 'brace{no}', 'é', 'x'.repeat(201)]) {
       const res = await server.publish(channel, 'x', { allowError: true });
       assert.equal(res.status, 500, `channel ${JSON.stringify(channel)}: ${res.body}`);
       assert.equal(res.json.ok, false);

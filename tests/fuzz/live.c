@@ -78,6 +78,9 @@ void rt_fuzz_live_start(void)
 		rt__set("client_events", "1");
 		rt__set("client_event_rate", "1000");
 		rt__set("max_request_size", "65536");
+		rt__set("mercure_publisher_key", RT_FUZZ_MERCURE_KEY);
+		rt__set("mercure_subscriber_key", RT_FUZZ_MERCURE_KEY);
+		rt__set("mercure_max_selectors", "64");
 		if (rt_hub_start(&rt__hub, &rt__cfg, NULL, -1, 0, err, sizeof(err)) == 0) {
 			return;
 		}

@@ -15,6 +15,7 @@
 #define RT_FUZZ_APP_ID "77"
 #define RT_FUZZ_APP_KEY "fuzzkey"
 #define RT_FUZZ_APP_SECRET "fuzz-app-secret"
+#define RT_FUZZ_MERCURE_KEY "fuzz-mercure-key-0123"
 
 /* Starts the hub (once); aborts when it cannot. */
 void rt_fuzz_live_start(void);

@@ -44,8 +44,8 @@ Realtime\stop();
 --EXPECT--
 0 channels: Realtime\broadcast(): Argument #1 ($channel) must name 1 to 100 channels
 101 channels: Realtime\broadcast(): Argument #1 ($channel) must name 1 to 100 channels
-2 channels: Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-2 channels: Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
+2 channels: Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+2 channels: Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
 a: {"type":"message","channel":"x","event":"e","data":1} {"type":"message","channel":"y","event":"e","data":1}
 b: {"type":"message","channel":"x","event":"e","data":1} {"type":"message","channel":"y","event":"e","data":1}
 a: {"type":"message","channel":"y","data":2}

@@ -11,8 +11,8 @@ function rt_label(string $s): string
 {
     return strlen($s) > 20 ? strlen($s) . ' bytes' : json_encode($s);
 }
-$bad = ['', str_repeat('a', 201), 'a b', 'news/1', 'caf' . "\u{e9}", "a\0b", 'a*', "news\n", 'ü', '$x', 'a?b',
-    'a+b', 'a%20', '(x)'];
+$bad = ['', str_repeat('a', 201), 'a b', 'caf' . "\u{e9}", "a\0b", 'a*', "news\n", 'ü', 'a{b}', 'a"b',
+    'a\\b', 'a<b>', 'a|b', 'a^b'];
 foreach ($bad as $channel) {
     try {
         Realtime\broadcast($channel, 'x');
@@ -23,7 +23,7 @@ foreach ($bad as $channel) {
 }
 /* Valid names get past the check (and then fail only for want of a hub). */
 $good = ['a', str_repeat('z', 200), 'user:42', 'room#lobby', 'orders.eu-west', 'a=b,c=d', 'x@y;z',
-    'A-Z_a-z_0-9', 'News'];
+    'A-Z_a-z_0-9', 'News', 'news/1', 'https://example.com/books/1?x=1&y=%20', '$x', '(x)', 'a+b', "it's!~[0]"];
 foreach ($good as $channel) {
     try {
         Realtime\broadcast($channel, 'x');
@@ -33,20 +33,20 @@ foreach ($good as $channel) {
 }
 ?>
 --EXPECT--
-"": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-201 bytes: Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"a b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"news\/1": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"caf\u00e9": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"a\u0000b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"a*": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"news\n": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"\u00fc": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"$x": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"a?b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"a+b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"a%20": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
-"(x)": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
+"": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+201 bytes: Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"caf\u00e9": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a\u0000b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a*": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"news\n": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"\u00fc": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a{b}": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a\"b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a\\b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a<b>": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a|b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
+"a^b": Realtime\broadcast(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
 1 bytes ok: no hub
 200 bytes ok: no hub
 7 bytes ok: no hub
@@ -56,3 +56,9 @@ foreach ($good as $channel) {
 5 bytes ok: no hub
 11 bytes ok: no hub
 4 bytes ok: no hub
+6 bytes ok: no hub
+37 bytes ok: no hub
+2 bytes ok: no hub
+3 bytes ok: no hub
+3 bytes ok: no hub
+9 bytes ok: no hub

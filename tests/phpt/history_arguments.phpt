@@ -39,7 +39,7 @@ $s = Realtime\status();
 var_dump($s['history_evicted_messages'], $s['history_evicted_channels'], $s['history_resets']);
 ?>
 --EXPECTF--
-ValueError: Realtime\history(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : #
+ValueError: Realtime\history(): Argument #1 ($channel) must be a channel name of 1 to 200 characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
 ValueError: Realtime\history(): Argument #2 ($limit) must be from 1 to 100000
 ValueError: Realtime\history(): Argument #2 ($limit) must be from 1 to 100000
 ValueError: Realtime\history(): Argument #3 ($since) must be null or ["offset" => int >= 0, "epoch" => string of 16 hex digits]

@@ -45,6 +45,6 @@ Realtime\Exception: names the address
 fast: true
 Realtime\Exception: names the address
 fast: true
-Realtime\broadcastConfirmed(): Argument #1 ($channel) must be a channel name of 1 to %d characters from A-Z a-z 0-9 _ - = @ , . ; : #
+Realtime\broadcastConfirmed(): Argument #1 ($channel) must be a channel name of 1 to %d characters from A-Z a-z 0-9 _ - = @ , . ; : # / ? & % + ! $ ' ( ) [ ] ~
 Realtime\broadcastConfirmed() expects at least 2 arguments, 1 given
 handed: 0

@@ -14,7 +14,7 @@ realtime.allow_anonymous=1
 require __DIR__ . '/ws_client.inc';
 Realtime\start();
 $c = WsClient::connect(rt_listen_addr());
-foreach (['', 'a b', 'news/1', str_repeat('x', 201), 'café', 'a*b'] as $i => $channel) {
+foreach (['', 'a b', 'news{1}', str_repeat('x', 201), 'café', 'a*b'] as $i => $channel) {
     $reply = $c->request(['action' => 'subscribe', 'channel' => $channel, 'id' => $i]);
     echo $reply['id'], ' ', $reply['type'], ' ', $reply['code'], "\n";
 }

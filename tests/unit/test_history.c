@@ -454,7 +454,11 @@ RT_TEST(rules_parse)
 	RT_ASSERT(strstr(why, "max_messages") != NULL);
 	RT_ASSERT_EQ_INT(rt_history_rules_parse(&r, "chat-*:10:99999999", why, sizeof(why)), -EINVAL);
 	RT_ASSERT_EQ_INT(rt_history_rules_parse(&r, "ch at:1:1", why, sizeof(why)), -EINVAL);
-	RT_ASSERT_EQ_INT(rt_history_rules_parse(&r, "c/x:1:1", why, sizeof(why)), -EINVAL);
+	RT_ASSERT_EQ_INT(rt_history_rules_parse(&r, "c{x}:1:1", why, sizeof(why)), -EINVAL);
+	/* A pattern of Mercure topic URLs: ':' and '/' are in it, the numbers last. */
+	RT_ASSERT_EQ_INT(rt_history_rules_parse(&r, "https://example.com/*:7:60", why, sizeof(why)), 0);
+	rule = rt_history_rule_for(&r, "https://example.com/books/1", 27);
+	RT_ASSERT(rule != NULL && rule->max_messages == 7 && rule->max_seconds == 60);
 	/* As settings: errors name the setting and the value. */
 	{
 		rt_config *cfg = malloc(sizeof(*cfg));

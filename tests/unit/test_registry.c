@@ -293,7 +293,7 @@ RT_TEST(name_charset)
 	for (int c = 0; c < 256; c++) {
 		char s[3] = {'a', (char) c, 'b'};
 		int want = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-				|| (c >= '0' && c <= '9') || (c != 0 && strchr("_-=@,.;:#", c) != NULL);
+				|| (c >= '0' && c <= '9') || (c != 0 && strchr("_-=@,.;:#/?&%+!$'()[]~", c) != NULL);
 		if (rt_channel_name_valid(s, 3) != want) {
 			RT_FAIL_("byte 0x%02x: valid=%d, expected %d", c, !want, want);
 			return;
@@ -315,10 +315,14 @@ RT_TEST(name_examples)
 	RT_ASSERT(valid("_-=@,.;:#"));
 	RT_ASSERT(valid("ABCxyz0189"));
 	RT_ASSERT(!valid("has space"));
-	RT_ASSERT(!valid("slash/path"));
+	/* A Mercure topic URL is a channel name. */
+	RT_ASSERT(valid("https://example.com/books/1?x=1&y=%20"));
+	RT_ASSERT(valid("slash/path"));
+	RT_ASSERT(valid("q?"));
+	RT_ASSERT(valid("plus+"));
 	RT_ASSERT(!valid("star*"));
-	RT_ASSERT(!valid("q?"));
-	RT_ASSERT(!valid("plus+"));
+	RT_ASSERT(!valid("tpl{id}"));
+	RT_ASSERT(!valid("back\\slash"));
 	RT_ASSERT(!valid("caf\xc3\xa9"));
 	RT_ASSERT(!valid("tab\t"));
 	RT_ASSERT(!valid("quote\""));
