@@ -354,6 +354,23 @@ static void rt__error(rt_http_decision *out, int status, const char *reason)
 	out->reason = reason;
 }
 
+/* A browser's stream (SSE, long-polling, Mercure) from an origin the
+ * settings do not allow: refused with 403. 1 when refused. */
+static int rt__origin_refused(const rt_http_req *req, const rt_config *cfg,
+		rt_http_decision *out)
+{
+	size_t len, host_len = 0;
+	const char *host = rt_http_req_header(req, RT_HDR_HOST, &host_len);
+	const char *v = rt_http_req_header(req, RT_HDR_ORIGIN, &len);
+
+	if (v != NULL && !rt_config_origin_allowed(cfg, v, len, host, host ? host_len : 0)) {
+		rt__error(out, 403, "forbidden: origin not allowed");
+		return 1;
+	}
+	return 0;
+}
+
+
 const char *rt_http_client_js_name(const char *path, size_t len, const rt_config *cfg,
 		size_t *name_len)
 {
@@ -445,10 +462,7 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 			rt__error(out, 405, "method not allowed: GET subscribes, POST publishes");
 			return;
 		}
-		host = rt_http_req_header(req, RT_HDR_HOST, &host_len);
-		v = rt_http_req_header(req, RT_HDR_ORIGIN, &len);
-		if (v != NULL && !rt_config_origin_allowed(cfg, v, len, host, host ? host_len : 0)) {
-			rt__error(out, 403, "forbidden: origin not allowed");
+		if (rt__origin_refused(req, cfg, out)) {
 			return;
 		}
 		out->proto = RT_HTTP_STREAM_MERCURE;
@@ -464,10 +478,7 @@ void rt_http_route_request(const rt_http_req *req, const rt_config *cfg,
 			rt__error(out, 405, "method not allowed: use GET to open an event stream");
 			return;
 		}
-		host = rt_http_req_header(req, RT_HDR_HOST, &host_len);
-		v = rt_http_req_header(req, RT_HDR_ORIGIN, &len);
-		if (v != NULL && !rt_config_origin_allowed(cfg, v, len, host, host ? host_len : 0)) {
-			rt__error(out, 403, "forbidden: origin not allowed");
+		if (rt__origin_refused(req, cfg, out)) {
 			return;
 		}
 		if (rt__list_count(req, "channels") > cfg->max_subscriptions) {

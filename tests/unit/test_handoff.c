@@ -651,6 +651,37 @@ RT_TEST(handoff_under_way_does_not_hold_the_takers_clients)
 	down(&f);
 }
 
+/* A handoff link with nothing to hand over, to hub `node` under this
+ * hub's own name (a live hub of the app): HELLO and DONE, DONE answered.
+ * 0, or -1 with the test marked failed. */
+static int empty_handoff(int link, uint32_t node, uint64_t fence)
+{
+	uint8_t dgram[32], ack[64];
+	rt_handoff_dgram d;
+	ssize_t got;
+	size_t n;
+	int passed;
+
+	n = rt_handoff_dgram_head(dgram, RT_HANDOFF_HELLO, fence, node);
+	if (rt_fdpass_send(link, dgram, n, -1) != 0) {
+		RT_FAIL_("HELLO not sent");
+		return -1;
+	}
+	n = rt_handoff_dgram_head(dgram, RT_HANDOFF_DONE, 0, 0);
+	if (rt_fdpass_send(link, dgram, n, -1) != 0) {
+		RT_FAIL_("DONE not sent");
+		return -1;
+	}
+	ws_wait_readable(link, ws_deadline(WS_TIMEOUT_MS));
+	got = rt_fdpass_recv(link, ack, sizeof(ack), &passed);
+	if (got <= 0 || passed >= 0 || rt_handoff_dgram_parse(&d, ack, (size_t) got) != 0
+			|| d.type != RT_HANDOFF_ACK) {
+		RT_FAIL_("DONE not answered");
+		return -1;
+	}
+	return 0;
+}
+
 /* A sender that gives this hub nothing finishes at once: its DONE is
  * answered and it closes the link, while its fence may still be on its
  * way through the broker (a busy hub drains the ring late). That late
@@ -662,14 +693,10 @@ RT_TEST(handoff_late_fence_of_a_finished_link_holds_nothing)
 {
 	fixture f;
 	char err[256], list[16], id[32];
-	uint8_t dgram[16], ack[64];
 	uint32_t node0;
 	rt_msg_fields fl = {0};
-	rt_handoff_dgram d;
 	rt_msg *fence;
-	size_t n;
-	ssize_t got;
-	int fd, probe, passed, client;
+	int fd, probe, client;
 	static const char *const slow[] = {"handoff_timeout", "10000", NULL};
 
 	client = up_two_with_reader_id(&f, slow, 1, id, sizeof(id));
@@ -682,15 +709,7 @@ RT_TEST(handoff_late_fence_of_a_finished_link_holds_nothing)
 	node0 = rt_hub_node_id(f.h[0]);
 	fd = rt_fdpass_connect((int) getpid(), rt_hub_node_id(f.h[1]));
 	RT_ASSERT(fd >= 0);
-	n = rt_handoff_dgram_head(dgram, RT_HANDOFF_HELLO, 78, node0);
-	RT_ASSERT_EQ_INT(rt_fdpass_send(fd, dgram, n, -1), 0);
-	n = rt_handoff_dgram_head(dgram, RT_HANDOFF_DONE, 0, 0);
-	RT_ASSERT_EQ_INT(rt_fdpass_send(fd, dgram, n, -1), 0);
-	ws_wait_readable(fd, ws_deadline(WS_TIMEOUT_MS));
-	got = rt_fdpass_recv(fd, ack, sizeof(ack), &passed);
-	RT_ASSERT(got > 0 && passed < 0);
-	RT_ASSERT_EQ_INT(rt_handoff_dgram_parse(&d, ack, (size_t) got), 0);
-	RT_ASSERT_EQ_INT(d.type, RT_HANDOFF_ACK);
+	RT_ASSERT_EQ_INT(empty_handoff(fd, node0, 78), 0);
 	close(fd);
 	/* Once hub 1 has closed a later link, it has read the first one's end
 	 * too (both in one turn of its loop at the latest). */
@@ -777,37 +796,6 @@ static int expired_link(uint32_t node, uint64_t fence)
 		return -1;
 	}
 	return link;
-}
-
-/* A handoff link with nothing to hand over, to hub `node` under this
- * hub's own name (a live hub of the app): HELLO and DONE, DONE answered.
- * 0, or -1 with the test marked failed. */
-static int empty_handoff(int link, uint32_t node, uint64_t fence)
-{
-	uint8_t dgram[32], ack[64];
-	rt_handoff_dgram d;
-	ssize_t got;
-	size_t n;
-	int passed;
-
-	n = rt_handoff_dgram_head(dgram, RT_HANDOFF_HELLO, fence, node);
-	if (rt_fdpass_send(link, dgram, n, -1) != 0) {
-		RT_FAIL_("HELLO not sent");
-		return -1;
-	}
-	n = rt_handoff_dgram_head(dgram, RT_HANDOFF_DONE, 0, 0);
-	if (rt_fdpass_send(link, dgram, n, -1) != 0) {
-		RT_FAIL_("DONE not sent");
-		return -1;
-	}
-	ws_wait_readable(link, ws_deadline(WS_TIMEOUT_MS));
-	got = rt_fdpass_recv(link, ack, sizeof(ack), &passed);
-	if (got <= 0 || passed >= 0 || rt_handoff_dgram_parse(&d, ack, (size_t) got) != 0
-			|| d.type != RT_HANDOFF_ACK) {
-		RT_FAIL_("DONE not answered");
-		return -1;
-	}
-	return 0;
 }
 
 /* A handoff link's descriptor number, once the link is closed, is free
