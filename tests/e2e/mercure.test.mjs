@@ -11,6 +11,7 @@
 // broker, selectors see updates of channels their hub has no subscriber on.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -421,6 +422,93 @@ describe('Mercure on the redis broker, two servers', { timeout: 120000 }, () => 
     } finally {
       for (const s of streams) s.close();
       ws.close();
+    }
+  });
+});
+
+// Issue 17: the configuration docs/symfony.md gives, read from the file and
+// run as written: its php.ini settings for the hub, its .env for the app
+// (MERCURE_URL with this hub's port), its Hub + StaticTokenProvider code, a
+// subscriber's cookie JWT signed with the subscriber key it sets, and
+// mercure_publish(), which its settings turn on.
+describe('the Symfony configuration of docs/symfony.md', { timeout: 60000 }, () => {
+  const doc = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../docs/symfony.md'), 'utf8');
+  const block = (lang) => {
+    const m = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(doc.slice(doc.indexOf('## Mercure')));
+    assert.ok(m, `docs/symfony.md has a ${lang} block under "## Mercure"`);
+    return m[1];
+  };
+  const unquote = (v) => v.trim().replace(/^"(.*)"$/, '$1');
+  const docIni = {};
+  for (const line of block('ini').split('\n')) {
+    const m = /^(realtime\.[a-z_]+)\s*=\s*("[^"]*"|[^;\s]+)/.exec(line);
+    if (m) docIni[m[1]] = unquote(m[2]);
+  }
+  const docEnv = {};
+  for (const line of block('dotenv').split('\n')) {
+    const m = /^([A-Z_]+)=("[^"]*"|\S+)/.exec(line);
+    if (m) docEnv[m[1]] = unquote(m[2]);
+  }
+  let server;
+  before(async () => {
+    server = await startServer({ docroot: APP, ini: docIni });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  function hubPublish(topic, data, isPrivate) {
+    const url = new URL(docEnv.MERCURE_URL);
+    url.port = String(server.wsPort); // "the hub's port"
+    return new Promise((resolve, reject) => {
+      execFile(PHP_BIN, [path.join(APP, 'symfony-hub.php'), topic, data, ...(isPrivate ? ['private'] : [])], {
+        timeout: 15000,
+        env: { ...process.env, MERCURE_URL: url.toString(), MERCURE_JWT_SECRET: docEnv.MERCURE_JWT_SECRET },
+      }, (err, stdout, stderr) => {
+        if (err) return reject(new Error(`symfony-hub.php: ${err.message} ${stderr}`));
+        if (stdout.startsWith('id:')) return resolve(stdout.slice(3));
+        reject(new Error(stdout));
+      });
+    });
+  }
+
+  it('has what the page says: both keys, anonymous subscribers, history, mercure_function', () => {
+    for (const k of ['realtime.mercure_publisher_key', 'realtime.mercure_subscriber_key', 'realtime.allow_anonymous',
+      'realtime.history', 'realtime.mercure_function']) assert.ok(k in docIni, `${k} in the ini block`);
+    for (const k of ['MERCURE_URL', 'MERCURE_PUBLIC_URL', 'MERCURE_JWT_SECRET']) assert.ok(k in docEnv, `${k} in the .env block`);
+    assert.equal(docEnv.MERCURE_JWT_SECRET, docIni['realtime.mercure_publisher_key'], 'MERCURE_JWT_SECRET = realtime.mercure_publisher_key');
+  });
+
+  it('the app publishes with Hub at MERCURE_URL; a private update reaches the cookie-authorized subscriber only', async () => {
+    const topic = 'https://example.com/books/1';
+    const cookie = `mercureAuthorization=${jwt(docIni['realtime.mercure_subscriber_key'], { mercure: { subscribe: [topic] } })}`;
+    const anonymous = await sub(server.wsPort, topicQuery(topic));
+    const allowed = await sub(server.wsPort, topicQuery(topic), { headers: { cookie } });
+    try {
+      assert.equal(anonymous.status, 200);
+      assert.equal(allowed.status, 200);
+      const pub = await hubPublish(topic, '{"status":"OutOfStock"}');
+      const secret = await hubPublish(topic, '{"status":"Reserved"}', true);
+      const fn = await server.http(`/fn.php?topic=${encodeURIComponent(topic)}&data=${encodeURIComponent('in process')}`);
+      assert.equal(fn.status, 200, fn.body);
+      const take = async (s, n) => {
+        const got = [];
+        for (let i = 0; i < n; i++) got.push(await s.next());
+        return got.map((e) => [e.id, e.data]);
+      };
+      assert.deepEqual(await take(allowed, 3),
+        [[pub, '{"status":"OutOfStock"}'], [secret, '{"status":"Reserved"}'], [fn.json.id, 'in process']]);
+      assert.deepEqual(await take(anonymous, 2), [[pub, '{"status":"OutOfStock"}'], [fn.json.id, 'in process']]);
+      // The history the page turns on resumes after the first update.
+      const resumed = await sub(server.wsPort, topicQuery(topic), { headers: { 'last-event-id': pub } });
+      try {
+        assert.equal((await resumed.next()).id, fn.json.id, 'the public update after it (the private one is not replayed to an anonymous subscriber)');
+      } finally {
+        resumed.close();
+      }
+    } finally {
+      anonymous.close();
+      allowed.close();
     }
   });
 });
