@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
 # and php8.2-sqlite3 (the queue's database driver) run laravel.test.mjs.
 # prometheus: metrics-prometheus.test.mjs runs the binary with its own config
 # on a free port (the system service, if the package starts one, is unused).
+# dpkg-dev (apt-get source), apache2-dev (apxs) and ccache: scripts/zts-php.sh
+# builds a thread-safe PHP from Debian's source for scripts/test.sh zts.
 packages=(
   build-essential git
   php8.2-dev php8.2-cli php8.2-fpm php-pear php-parser
@@ -23,6 +25,7 @@ packages=(
   clang libclang-rt-14-dev
   php-laravel-framework php8.2-sqlite3
   prometheus
+  dpkg-dev apache2-dev ccache
 )
 
 missing=()
