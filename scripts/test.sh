@@ -203,7 +203,9 @@ free_port() {
 #   zts-stress  tests/zts/stress.c: PHP threads of one process broadcasting,
 #               querying, stopping and starting the hub at once, with a
 #               client counting deliveries; ThreadSanitizer (build-zts-tsan/),
-#               a report counts as a failure; memory broker twice, redis once
+#               a report counts as a failure. Three runs: the memory broker
+#               in a lone process, the same as a FrankenPHP server (the
+#               pool's shared ring), the redis broker
 #   zts-apache  tests/zts/apache-event.test.mjs: Apache's event MPM with
 #               the ZTS mod_php, the pool scenarios of prefork
 run_zts() {
@@ -234,8 +236,10 @@ run_zts() {
     fail=1
   else
     local redis_port redis_pid run
-    for run in memory memory redis; do
-      local args=("$root/build-zts-tsan/modules/realtime.so" "$(free_port)") out=$tmp/zts-stress-$run.out
+    for run in memory frankenphp redis; do
+      local port
+      port=$(free_port)
+      local args=("$root/build-zts-tsan/modules/realtime.so" "$port") out=$tmp/zts-stress-$run.out
       redis_pid=
       if [[ $run == redis ]]; then
         redis_port=$(free_port)
@@ -248,20 +252,22 @@ run_zts() {
         done
         args+=("redis=127.0.0.1:$redis_port")
       fi
-      echo "zts stress ($run broker): tests/zts/build/stress ${args[*]}"
+      [[ $run != frankenphp ]] || args+=(sapi=frankenphp)
+      echo "zts stress ($run): tests/zts/build/stress ${args[*]}"
       rc=0
       TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1" \
         timed tests/zts/build/stress "${args[@]}" >"$out" 2>"$out.err" || rc=$?
       [[ -z $redis_pid ]] || { kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null || true; }
+      rm -f /dev/shm/realtime."$port".*  # the pool's segment outlives its server by design
       local p f
       p=$(sum_field "$out" '^([0-9]+) passed, [0-9]+ failed$')
       f=$(sum_field "$out" '^[0-9]+ passed, ([0-9]+) failed$')
       reports=$(grep -c '^WARNING: ThreadSanitizer' "$out.err" || true)
       grep -E '^(ok|not ok)' "$out" | sed 's/^/  /'
       if ((f > 0 || reports > 0)); then cat "$out.err"; fi
-      ((reports == 0)) || echo "zts stress ($run broker): $reports ThreadSanitizer report(s)"
+      ((reports == 0)) || echo "zts stress ($run): $reports ThreadSanitizer report(s)"
       f=$((f + reports))
-      ((rc == 0 || f > 0)) || { echo "zts stress ($run broker): exited with status $rc"; cat "$out.err"; f=1; }
+      ((rc == 0 || f > 0)) || { echo "zts stress ($run): exited with status $rc"; cat "$out.err"; f=1; }
       pass=$((pass + p)) fail=$((fail + f))
     done
   fi

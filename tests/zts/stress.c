@@ -2,7 +2,7 @@
  * FrankenPHP runs them, on PHP's embed SAPI of a ZTS build. Built with
  * ThreadSanitizer (tests/zts/Makefile); run by scripts/test.sh zts.
  *
- *   stress EXTENSION.so PORT [redis=HOST:PORT]
+ *   stress EXTENSION.so PORT [redis=HOST:PORT] [sapi=frankenphp]
  *
  * 1. delivery: Realtime\start(); a WebSocket client (below) subscribes;
  *    RT_BROADCASTERS threads broadcast() RT_MESSAGES each while
@@ -13,6 +13,8 @@
  *    start() the hub over and over; calls may throw (no hub for a moment)
  *    but must not crash or race.
  * 3. delivery again, on the hub the churn left running.
+ * redis=HOST:PORT: the redis broker. sapi=frankenphp: the process passes
+ * for a FrankenPHP server, whose MINIT maps the pool's ring.
  * Prints TAP-like lines and "N passed, N failed"; exits 1 on a failure. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -463,7 +465,8 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s EXTENSION.so PORT [redis=HOST:PORT]\n", argv[0]);
+		fprintf(stderr, "usage: %s EXTENSION.so PORT [redis=HOST:PORT] [sapi=frankenphp]\n",
+				argv[0]);
 		return 2;
 	}
 	rt__port = atoi(argv[2]);
@@ -474,10 +477,20 @@ int main(int argc, char **argv)
 	}
 	fprintf(f, "extension=%s\nrealtime.listen=127.0.0.1:%d\nrealtime.allow_anonymous=1\n"
 			"realtime.log=/dev/null\n", argv[1], rt__port);
-	if (argc > 3 && strncmp(argv[3], "redis=", 6) == 0) {
-		fprintf(f, "realtime.broker=redis\nrealtime.redis_address=%s\n", argv[3] + 6);
+	for (int i = 3; i < argc; i++) {
+		if (strncmp(argv[i], "redis=", 6) == 0) {
+			fprintf(f, "realtime.broker=redis\nrealtime.redis_address=%s\n", argv[i] + 6);
+		}
 	}
 	fclose(f);
+	/* sapi=frankenphp: the extension then takes this process for a
+	 * FrankenPHP server (MINIT maps the pool's shared ring and binds the
+	 * port), and broadcast() goes through the ring, as there. */
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "sapi=frankenphp") == 0) {
+			php_embed_module.name = "frankenphp";
+		}
+	}
 	php_embed_module.php_ini_path_override = ini;
 	if (php_embed_init(argc, argv) == FAILURE) {
 		fprintf(stderr, "stress: php_embed_init failed\n");
