@@ -198,7 +198,7 @@ free_port() {
 }
 
 # Thread safety on a ZTS PHP (docs/threads.md): scripts/zts-php.sh builds
-# it once (about 6 minutes cold, seconds when cached), then
+# it once (6 to 10 minutes cold on 2 cores, seconds when cached), then
 #   zts-phpt    the phpt suite on its CLI (build-zts/)
 #   zts-stress  tests/zts/stress.c: PHP threads of one process broadcasting,
 #               querying, stopping and starting the hub at once, with a

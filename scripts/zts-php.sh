@@ -20,10 +20,17 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 cache=${RT_ZTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/realtime}
-# Debian's main archive serves this version's source (the security
-# archive's newer one answered 404 here); a newer main-archive version is
-# taken as it comes (the prefix is named after it).
+# The newest source version that downloads: the main archive served 8.2.32
+# here, and a security archive's newer one (if a deb-src line names it)
+# may answer 404, so older candidates are tried in turn. The prefix is
+# named after the version built.
 srcpkg=php8.2
+# What the build is made with: a cached PHP built another way is rebuilt.
+# Zend's signal handling is off, as FrankenPHP builds PHP: with it, a
+# request on one thread installs Zend's handlers process-wide, and an
+# Apache event child then dies by the SIGTERM of a restart (re-raised
+# with the default action) before its MSHUTDOWN can close its clients.
+recipe="zts disable-all cli embed apxs2 disable-zend-signals"
 
 need_src_entry() {
   ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ /etc/apt/sources.list 2>/dev/null &&
@@ -46,16 +53,21 @@ add_src_entry() {
 # (no network needed then).
 version() {
   local v
-  v=$(ls -d "$cache"/php-zts-*/.complete 2>/dev/null | sort -V | tail -1 || true)
+  v=$(compgen -G "$cache/php-zts-*/.complete" | sort -V | tail -1 || true)
   if [[ -n $v ]]; then
     v=${v%/.complete}
     echo "${v##*/php-zts-}"
     return
   fi
-  need_src_entry && add_src_entry
-  v=$(apt-cache showsrc "$srcpkg" 2>/dev/null | sed -n 's/^Version: //p' | sort -V | tail -1)
+  v=$(candidates | head -1)
   [[ -n $v ]] || { echo "zts-php: apt-cache showsrc $srcpkg found no source" >&2; return 1; }
   echo "${v%%-*}"
+}
+
+# Debian versions of the source, newest first.
+candidates() {
+  need_src_entry && add_src_entry
+  apt-cache showsrc "$srcpkg" 2>/dev/null | sed -n 's/^Version: //p' | sort -Vru
 }
 
 ver=$(version)
@@ -71,9 +83,22 @@ build_php() {
   need_src_entry && add_src_entry
   rm -rf "$work" "$prefix"
   mkdir -p "$work"
-  echo "zts-php: apt-get source $srcpkg ($ver) into $work"
-  (cd "$work" && apt-get source -qq --only-source "$srcpkg" >"$log" 2>&1) ||
-    { tail -20 "$log" >&2; echo "zts-php: apt-get source failed" >&2; return 1; }
+  local got='' v
+  for v in $(candidates); do
+    echo "zts-php: apt-get source $srcpkg=$v into $work"
+    if (cd "$work" && apt-get source -qq --only-source "$srcpkg=$v" >>"$log" 2>&1); then
+      got=$v
+      break
+    fi
+    echo "zts-php: $srcpkg=$v did not download; trying an older one" >&2
+    rm -rf "${work:?}"/*
+  done
+  [[ -n $got ]] || { tail -20 "$log" >&2; echo "zts-php: apt-get source failed" >&2; return 1; }
+  if [[ ${got%%-*} != "$ver" ]]; then
+    ver=${got%%-*}
+    prefix=$cache/php-zts-$ver
+    rm -rf "$prefix"
+  fi
   local src
   src=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'php8.2-*' | head -1)
   [[ -n $src && -x $src/configure ]] || { echo "zts-php: no configure in $work" >&2; return 1; }
@@ -83,8 +108,8 @@ build_php() {
   command -v ccache >/dev/null && cc="ccache gcc"
   # Only what the tests use: the CLI, proc_open and friends (standard),
   # pcre, json and hash (always built); no pear, no cgi, no phpdbg.
-  local common=(--prefix="$prefix" --enable-zts --disable-all --enable-cli --disable-cgi
-    --disable-phpdbg --without-pear --with-config-file-path="$prefix/etc"
+  local common=(--prefix="$prefix" --enable-zts --disable-zend-signals --disable-all --enable-cli
+    --disable-cgi --disable-phpdbg --without-pear --with-config-file-path="$prefix/etc"
     --with-config-file-scan-dir="$prefix/etc/conf.d")
 
   cd "$src"
@@ -105,7 +130,7 @@ build_php() {
   "$prefix/bin/php" -r 'exit(PHP_ZTS ? 0 : 1);' || { echo "zts-php: $prefix/bin/php is not ZTS" >&2; return 1; }
   cd "$root"
   rm -rf "$work"
-  touch "$prefix/.complete"
+  echo "$recipe" >"$prefix/.complete"
   echo "zts-php: built PHP $ver ZTS in $((SECONDS - t0)) s into $prefix"
 }
 
@@ -119,7 +144,7 @@ fix_placeholders() {
     "$prefix/bin/php-config" "$prefix/bin/phpize"
 }
 
-if [[ -f $prefix/.complete ]]; then
+if [[ -f $prefix/.complete && $(cat "$prefix/.complete") == "$recipe" ]]; then
   echo "zts-php: reusing $prefix"
   grep -q '@DEBIAN_PHP_API@' "$prefix/bin/php-config" && fix_placeholders
 else
