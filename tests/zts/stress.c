@@ -345,6 +345,14 @@ static void rt__client_collect(rt__client *c)
 	}
 }
 
+/* The client reads while the threads broadcast, as a browser would: left
+ * unread, the frames would pile up in the hub's queue for this client. */
+static void *rt__client_thread(void *arg)
+{
+	rt__client_collect(arg);
+	return NULL;
+}
+
 static void rt__client_close(rt__client *c)
 {
 	close(c->fd);
@@ -361,6 +369,7 @@ static void rt__delivery(const char *phase)
 {
 	rt__job jobs[RT_BROADCASTERS + RT_QUERIERS];
 	rt__client *c = calloc(1, sizeof(*c));
+	pthread_t reader;
 	int ok_jobs = 0, dup = 0, missing = 0;
 
 	if (c == NULL || rt__client_open(c) != 0) {
@@ -384,7 +393,12 @@ static void rt__delivery(const char *phase)
 				" if (Realtime\\status()['running'] !== true) $bad++; }"
 				" return \"bad $bad\";");
 	}
+	if (pthread_create(&reader, NULL, rt__client_thread, c) != 0) {
+		fprintf(stderr, "stress: pthread_create failed\n");
+		exit(2);
+	}
 	rt__run_jobs(jobs, RT_BROADCASTERS + RT_QUERIERS);
+	pthread_join(reader, NULL);
 	for (int t = 0; t < RT_BROADCASTERS; t++) {
 		char want[32];
 		snprintf(want, sizeof(want), "sent %d", RT_MESSAGES);
@@ -401,7 +415,6 @@ static void rt__delivery(const char *phase)
 				"getConnectionCount(), status() answer right meanwhile (%s)", phase, q,
 				jobs[RT_BROADCASTERS + q].result);
 	}
-	rt__client_collect(c);
 	for (int t = 0; t < RT_BROADCASTERS; t++) {
 		for (int i = 0; i < RT_MESSAGES; i++) {
 			missing += c->seen[t][i] == 0;
