@@ -203,9 +203,10 @@ free_port() {
 #   zts-stress  tests/zts/stress.c: PHP threads of one process broadcasting,
 #               querying, stopping and starting the hub at once, with a
 #               client counting deliveries; ThreadSanitizer (build-zts-tsan/),
-#               a report counts as a failure. Three runs: the memory broker
+#               a report counts as a failure. Four runs: the memory broker
 #               in a lone process, the same as a FrankenPHP server (the
-#               pool's shared ring), the redis broker
+#               pool's shared ring), the redis broker, and Redis unreachable
+#               (state changes wait in the hub across stop() and start())
 #   zts-apache  tests/zts/apache-event.test.mjs: Apache's event MPM with
 #               the ZTS mod_php, the pool scenarios of prefork
 run_zts() {
@@ -236,7 +237,7 @@ run_zts() {
     fail=1
   else
     local redis_port redis_pid run
-    for run in memory frankenphp redis; do
+    for run in memory frankenphp redis redis-away; do
       local port
       port=$(free_port)
       local args=("$root/build-zts-tsan/modules/realtime.so" "$port") out=$tmp/zts-stress-$run.out
@@ -253,6 +254,7 @@ run_zts() {
         args+=("redis=127.0.0.1:$redis_port")
       fi
       [[ $run != frankenphp ]] || args+=(sapi=frankenphp)
+      [[ $run != redis-away ]] || args+=("redis=127.0.0.1:$(free_port)" redis-away)
       echo "zts stress ($run): tests/zts/build/stress ${args[*]}"
       rc=0
       TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1" \

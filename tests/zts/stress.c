@@ -2,7 +2,7 @@
  * FrankenPHP runs them, on PHP's embed SAPI of a ZTS build. Built with
  * ThreadSanitizer (tests/zts/Makefile); run by scripts/test.sh zts.
  *
- *   stress EXTENSION.so PORT [redis=HOST:PORT] [sapi=frankenphp]
+ *   stress EXTENSION.so PORT [redis=HOST:PORT [redis-away]] [sapi=frankenphp]
  *
  * 1. delivery: Realtime\start(); a WebSocket client (below) subscribes;
  *    RT_BROADCASTERS threads broadcast() RT_MESSAGES each while
@@ -14,7 +14,10 @@
  *    but must not crash or race.
  * 3. delivery again, on the hub the churn left running.
  * redis=HOST:PORT: the redis broker. sapi=frankenphp: the process passes
- * for a FrankenPHP server, whose MINIT maps the pool's ring.
+ * for a FrankenPHP server, whose MINIT maps the pool's ring. redis-away
+ * (with redis= naming a port nobody listens on): Redis unreachable, the
+ * hub keeps its clients' state changes for later; clients connect before
+ * and after the churn (no broadcast: without Redis it throws).
  * Prints TAP-like lines and "N passed, N failed"; exits 1 on a failure. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -429,6 +432,20 @@ static void rt__delivery(const char *phase)
 	free(c);
 }
 
+/* A client connects and subscribes (its state change waits in the hub for
+ * Redis), then leaves. */
+static void rt__away_client(const char *phase)
+{
+	rt__client *c = calloc(1, sizeof(*c));
+
+	rt__check(c != NULL && rt__client_open(c) == 0, "%s: a WebSocket client connects and "
+			"subscribes", phase);
+	if (c != NULL && c->fd > 0) {
+		rt__client_close(c);
+	}
+	free(c);
+}
+
 static void rt__churn(void)
 {
 	enum { BROADCASTERS = 3, QUERIERS = 2, CHURNERS = 2 };
@@ -475,11 +492,11 @@ int main(int argc, char **argv)
 	char ini[] = "/tmp/rt-stress-XXXXXX";
 	char result[512];
 	FILE *f;
-	int fd;
+	int fd, away = 0;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s EXTENSION.so PORT [redis=HOST:PORT] [sapi=frankenphp]\n",
-				argv[0]);
+		fprintf(stderr, "usage: %s EXTENSION.so PORT [redis=HOST:PORT [redis-away]] "
+				"[sapi=frankenphp]\n", argv[0]);
 		return 2;
 	}
 	rt__port = atoi(argv[2]);
@@ -503,6 +520,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "sapi=frankenphp") == 0) {
 			php_embed_module.name = "frankenphp";
 		}
+		away |= strcmp(argv[i], "redis-away") == 0;
 	}
 	php_embed_module.php_ini_path_override = ini;
 	if (php_embed_init(argc, argv) == FAILURE) {
@@ -518,6 +536,21 @@ int main(int argc, char **argv)
 	rt__check(strcmp(result, "yes") == 0, "a ZTS PHP with the extension loaded (%s)", result);
 	rt__main_eval("return Realtime\\start() ? 'started' : 'not';", result, sizeof(result));
 	rt__check(strcmp(result, "started") == 0, "Realtime\\start() in the main thread (%s)", result);
+	if (away) {
+		rt__away_client("redis away: before the churn");
+		rt__churn();
+		rt__main_eval("try { Realtime\\start(); } catch (Realtime\\Exception $e) { return $e->getMessage(); }"
+				" return Realtime\\status()['running'] ? 'running' : 'not running';", result,
+				sizeof(result));
+		rt__check(strcmp(result, "running") == 0, "redis away: one hub runs after the churn (%s)",
+				result);
+		rt__away_client("redis away: after the churn");
+		rt__main_eval("return Realtime\\stop() ? 'stopped' : 'none';", result, sizeof(result));
+		rt__check(strcmp(result, "stopped") == 0, "Realtime\\stop() at the end (%s)", result);
+		php_embed_shutdown();
+		printf("%d passed, %d failed\n", rt__passed, rt__failed);
+		return rt__failed == 0 ? 0 : 1;
+	}
 	rt__delivery("delivery");
 	rt__churn();
 	rt__main_eval("try { Realtime\\start(); } catch (Realtime\\Exception $e) { return $e->getMessage(); }"
