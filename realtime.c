@@ -151,16 +151,25 @@ PHP_RINIT_FUNCTION(realtime)
 
 PHP_MINFO_FUNCTION(realtime)
 {
-	rt_hub *hub = rt_lifecycle_hub();
+	rt_hub *hub;
+	rt_hub_stats stats;
+	rt_config *hub_cfg = emalloc(sizeof(*hub_cfg));
 	char buf[64];
 
+	/* Copied out: printing may bail out, which must not happen between
+	 * enter and leave. */
+	rt_lifecycle_enter();
+	hub = rt_lifecycle_hub();
+	if (hub != NULL) {
+		*hub_cfg = *rt_hub_config(hub);
+		rt_hub_stats_get(hub, &stats);
+	}
+	rt_lifecycle_leave();
 	php_info_print_table_start();
 	php_info_print_table_row(2, "realtime support", "enabled");
 	php_info_print_table_row(2, "Version", PHP_REALTIME_VERSION);
 	if (hub != NULL) {
-		rt_hub_stats stats;
-		const rt_config *cfg = rt_hub_config(hub);
-		rt_hub_stats_get(hub, &stats);
+		const rt_config *cfg = hub_cfg;
 		php_info_print_table_row(2, "Hub", "running");
 		snprintf(buf, sizeof(buf), "%d", stats.pid);
 		php_info_print_table_row(2, "Hub pid", buf);
@@ -171,10 +180,11 @@ PHP_MINFO_FUNCTION(realtime)
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long) stats.channels);
 		php_info_print_table_row(2, "Channels", buf);
 	} else {
-		const char *why = rt_lifecycle_last_error();
-		php_info_print_table_row(2, "Hub", why ? why
+		char why[256];
+		php_info_print_table_row(2, "Hub", rt_lifecycle_last_error(why, sizeof(why)) ? why
 				: "not running in this process (server workers start one when they start)");
 	}
+	efree(hub_cfg);
 	/* The whole pool, from a worker or from `php --ri realtime` on the
 	 * server's host (a CLI of the pool's user reads the segment's slots). */
 	rt_hubs_info_row();
@@ -190,10 +200,13 @@ PHP_MINFO_FUNCTION(realtime)
 				&& strcmp(cfg.broker, "redis") == 0) {
 			const rt_broker_ops *ops;
 			rt_broker_stats st = {0};
-			rt_broker *b = rt_lifecycle_broker(&ops, err, sizeof(err));
+			rt_broker *b;
+			rt_lifecycle_enter();
+			b = rt_lifecycle_broker(&ops, err, sizeof(err));
 			if (b != NULL && ops->stats != NULL) {
 				ops->stats(b, &st);
 			}
+			rt_lifecycle_leave();
 			snprintf(seg, sizeof(seg), "handed to the hub %llu, failed %llu, dropped %llu, "
 					"waiting %llu (redis_publish_*)",
 					(unsigned long long) st.redis_publish_handed,

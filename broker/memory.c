@@ -33,7 +33,11 @@ struct rt_broker {
 	_Atomic int owed;
 	_Atomic uint64_t published;
 	_Atomic uint64_t batched;
-	/* PHP thread side, without a hub: the connection to /publish. */
+	/* PHP thread side, without a hub: the connection to /publish. PHP
+	 * threads of one process (ZTS: FrankenPHP, Apache's event MPM) share
+	 * it and the segment below under php_lock; the path through this
+	 * process's hub or the server's ring does not take it. */
+	pthread_mutex_t php_lock;
 	rt_remote *remote;
 	/* ... or the server's named segment, looked at again at most once a
 	 * second while its hubs live (made again? hubs still alive?), and at
@@ -604,6 +608,11 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	if (pthread_mutex_init(&b->php_lock, NULL) != 0) {
+		free(b);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	b->cfg = *cfg;
 	b->app = rt_pool_app_id(cfg->host, cfg->port);
 	rt_segment_name(b->seg_name, sizeof(b->seg_name), cfg->host, cfg->port);
@@ -854,6 +863,44 @@ RT_HOT static int rt__segment_usable(rt_broker *b)
 	return b->seg_live;
 }
 
+/* broadcast() in a process without a hub, under php_lock: through the
+ * server's named segment when a hub reads it, else POST /publish. */
+static int rt__publish_alone(rt_broker *b, const rt_msg *msg, rt_pos *out, char *err,
+		size_t errlen)
+{
+	int live = rt__segment_usable(b);
+	int r;
+
+	/* With no live hub (a reload between its old workers and its new
+	 * ones) the segment still takes what a channel's history keeps:
+	 * clients coming back recover it, and broadcast() still returns its
+	 * position instead of failing over to a /publish no hub answers. */
+	if (live || b->seg != NULL) {
+		rt_pos mine[8], *pos = out;
+		int kept = 0;
+		if (pos == NULL && msg->channel_count <= 8) {
+			pos = mine; /* to know whether the history kept it */
+		}
+		r = rt_pool_append_at(b->seg, b->app, msg, pos, err, errlen);
+		if (r != 0 || (live && rt__segment_wake(b))) {
+			return r;
+		}
+		/* The hubs left since the last look, and a hub that joins reads
+		 * only what comes after it: /publish says whether one is there.
+		 * Unless a channel's history kept it (a reload in progress):
+		 * posted again, it would be in the history twice, and no client
+		 * is connected to miss it live. */
+		for (uint32_t c = 0; pos != NULL && c < msg->channel_count; c++) {
+			kept |= pos[c].offset > 0;
+		}
+		b->seg_live = 0;
+		if (kept) {
+			return 0;
+		}
+	}
+	return rt_remote_publish(&b->remote, &b->cfg, msg, err, errlen);
+}
+
 RT_HOT static int rt__publish_at(rt_broker *b, const rt_msg *msg, rt_pos *out, char *err,
 		size_t errlen)
 {
@@ -876,36 +923,10 @@ RT_HOT static int rt__publish_at(rt_broker *b, const rt_msg *msg, rt_pos *out, c
 	}
 	hub = atomic_load(&b->hub);
 	if (hub == NULL) {
-		int live = rt__segment_usable(b);
-		/* With no live hub (a reload between its old workers and its new
-		 * ones) the segment still takes what a channel's history keeps:
-		 * clients coming back recover it, and broadcast() still returns
-		 * its position instead of failing over to a /publish that no
-		 * hub answers. */
-		if (live || b->seg != NULL) {
-			rt_pos mine[8], *pos = out;
-			int kept = 0;
-			if (pos == NULL && msg->channel_count <= 8) {
-				pos = mine; /* to know whether the history kept it */
-			}
-			r = rt_pool_append_at(b->seg, b->app, msg, pos, err, errlen);
-			if (r != 0 || (live && rt__segment_wake(b))) {
-				return r;
-			}
-			/* The hubs left since the last look, and a hub that joins reads
-			 * only what comes after it: /publish says whether one is there.
-			 * Unless a channel's history kept it (a reload in progress):
-			 * posted again, it would be in the history twice, and no client
-			 * is connected to miss it live. */
-			for (uint32_t c = 0; pos != NULL && c < msg->channel_count; c++) {
-				kept |= pos[c].offset > 0;
-			}
-			b->seg_live = 0;
-			if (kept) {
-				return 0;
-			}
-		}
-		return rt_remote_publish(&b->remote, &b->cfg, msg, err, errlen);
+		pthread_mutex_lock(&b->php_lock);
+		r = rt__publish_alone(b, msg, out, err, errlen);
+		pthread_mutex_unlock(&b->php_lock);
+		return r;
 	}
 	copy = rt_msg_copy(msg);
 	if (copy == NULL) {
@@ -934,15 +955,20 @@ static int rt__history(rt_broker *b, const char *channel, size_t len, const rt_p
 	rt_pool *pool = rt__pool;
 	int r;
 
-	if (pool == NULL && atomic_load(&b->hub) == NULL && rt__segment_usable(b)) {
-		pool = b->seg;
-	}
 	if (pool == NULL) {
-		snprintf(err, errlen, "this process cannot reach the server's history (no shared "
-				"memory segment of %s:%d: %s)", b->cfg.host, b->cfg.port, b->seg_why);
-		return -ENOTSUP;
+		/* The segment stays attached while this reads it. */
+		pthread_mutex_lock(&b->php_lock);
+		if (atomic_load(&b->hub) == NULL && rt__segment_usable(b)) {
+			r = rt_pool_history_read(b->seg, channel, len, since, limit, fn, ctx, top);
+		} else {
+			snprintf(err, errlen, "this process cannot reach the server's history (no shared "
+					"memory segment of %s:%d: %s)", b->cfg.host, b->cfg.port, b->seg_why);
+			r = -ENOTSUP;
+		}
+		pthread_mutex_unlock(&b->php_lock);
+	} else {
+		r = rt_pool_history_read(pool, channel, len, since, limit, fn, ctx, top);
 	}
-	r = rt_pool_history_read(pool, channel, len, since, limit, fn, ctx, top);
 	if (r == -ENOENT) {
 		snprintf(err, errlen, "channel %.*s keeps no history (realtime.history does not name "
 				"it, or the server started without it)", (int) (len > 200 ? 200 : len), channel);
@@ -963,28 +989,48 @@ static void rt__stats(rt_broker *b, rt_broker_stats *out)
 		rt_pool_history_losses(rt__pool, &out->history_evicted_messages,
 				&out->history_evicted_channels, &out->history_resets);
 	}
-	out->publish_path = atomic_load(&b->hub) != NULL ? "hub"
-			: rt__pool != NULL || rt__segment_usable(b) ? "segment" : "http";
+	if (atomic_load(&b->hub) != NULL) {
+		out->publish_path = "hub";
+	} else if (rt__pool != NULL) {
+		out->publish_path = "segment";
+	} else {
+		pthread_mutex_lock(&b->php_lock);
+		out->publish_path = rt__segment_usable(b) ? "segment" : "http";
+		pthread_mutex_unlock(&b->php_lock);
+	}
 }
 
 /* A CLI script (artisan realtime:status) lists the server's hubs from
  * the segment it publishes through. */
 static int rt__peers(rt_broker *b, rt_hub_peer *out, int max)
 {
-	rt_pool *pool = rt__pool != NULL ? rt__pool : rt__segment_usable(b) ? b->seg : NULL;
+	int n = 0;
 
-	if (pool == NULL) {
-		return 0;
+	if (rt__pool != NULL) {
+		return rt__pool_peers(rt__pool, b->app, out, max);
 	}
-	return rt__pool_peers(pool, b->app, out, max);
+	pthread_mutex_lock(&b->php_lock);
+	if (rt__segment_usable(b)) {
+		n = rt__pool_peers(b->seg, b->app, out, max);
+	}
+	pthread_mutex_unlock(&b->php_lock);
+	return n;
 }
 
 /* The same hubs with their ring state and recent log lines (php --ri). */
 static int rt__details(rt_broker *b, rt_hub_detail *out, int max)
 {
-	rt_pool *pool = rt__pool != NULL ? rt__pool : rt__segment_usable(b) ? b->seg : NULL;
+	int n = 0;
 
-	return pool != NULL ? rt_pool_details(pool, b->app, out, max) : 0;
+	if (rt__pool != NULL) {
+		return rt_pool_details(rt__pool, b->app, out, max);
+	}
+	pthread_mutex_lock(&b->php_lock);
+	if (rt__segment_usable(b)) {
+		n = rt_pool_details(b->seg, b->app, out, max);
+	}
+	pthread_mutex_unlock(&b->php_lock);
+	return n;
 }
 
 static void rt__close(rt_broker *b);
@@ -1021,6 +1067,7 @@ static void rt__close(rt_broker *b)
 	rt__waker_stop(b);
 	rt_remote_close(b->remote);
 	rt_pool_unmap(b->seg);
+	pthread_mutex_destroy(&b->php_lock);
 	free(b);
 }
 

@@ -76,7 +76,12 @@ struct rt_broker {
 	rt_config cfg;
 	char ns[96];               /* prefix and database: Pub/Sub channels are not per database */
 	char sha_publish[41], sha_read[41]; /* of the history scripts (EVALSHA) */
-	/* PHP side */
+	/* PHP side: the synchronous connection, for history reads and for
+	 * publishes while no hub of this process takes them. PHP threads of
+	 * one process (ZTS) share it under sync_lock: a hiredis context is not
+	 * thread-safe, and this path is the rare one (a hub's process hands
+	 * its publishes to the hub's connection under hand_lock instead). */
+	pthread_mutex_t sync_lock;
 	redisContext *sync;
 	pid_t sync_pid;
 	rt_pos *sync_pos;          /* where rt__hsend_sync puts positions, or NULL */
@@ -1628,6 +1633,11 @@ static void rt__link_stop(void *ctx)
 		rt_msg_free(b->pending);
 		b->pending = next;
 	}
+	/* A hub started again (stop() then start()) appends to an empty list,
+	 * not through the tail of the freed one. */
+	b->pending_tail = &b->pending;
+	b->pending_count = 0;
+	b->pending_overflow = 0;
 	if (b->timers) {
 		uv_timer_stop(&b->retry);
 		uv_timer_stop(&b->beat);
@@ -1675,6 +1685,7 @@ static int rt__open(rt_broker **out, const rt_config *cfg, char *err, size_t err
 	b->pending_tail = &b->pending;
 	b->hand_tail = &b->hand_head;
 	pthread_mutex_init(&b->hand_lock, NULL);
+	pthread_mutex_init(&b->sync_lock, NULL);
 	rt__cond_init(&b->hand_room);
 	b->link.ctx = b;
 	b->link.start = rt__link_start;
@@ -1816,9 +1827,11 @@ static int rt__publish_confirmed(rt_broker *b, const rt_msg *msg, rt_pos *out, c
 		if (r != 1) {
 			return r;
 		}
+		pthread_mutex_lock(&b->sync_lock);
 		b->sync_pos = out;
 		r = rt__route_msg(b, msg, rt__sync_send, rt__hsend_sync, err, errlen);
 		b->sync_pos = NULL;
+		pthread_mutex_unlock(&b->sync_lock);
 		return r;
 	}
 	rt__deadline(&deadline, b->cfg.redis_timeout);
@@ -1851,7 +1864,12 @@ static int rt__publish(rt_broker *b, const rt_msg *msg, char *err, size_t errlen
 		return rt__publish_confirmed(b, msg, NULL, err, errlen);
 	}
 	r = rt__hand(b, msg, NULL, err, errlen);
-	return r == 1 ? rt__route_msg(b, msg, rt__sync_send, rt__hsend_sync, err, errlen) : r;
+	if (r == 1) {
+		pthread_mutex_lock(&b->sync_lock);
+		r = rt__route_msg(b, msg, rt__sync_send, rt__hsend_sync, err, errlen);
+		pthread_mutex_unlock(&b->sync_lock);
+	}
+	return r;
 }
 
 /* A position needs Redis's answer: only Realtime\broadcastConfirmed()
@@ -1894,7 +1912,9 @@ static int rt__history(rt_broker *b, const char *channel, size_t len, const rt_p
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	pthread_mutex_lock(&b->sync_lock);
 	r = rt__sync_eval(b, &ev, rt_redis_hist_read_lua, err, errlen);
+	pthread_mutex_unlock(&b->sync_lock);
 	rt__eval_free(&ev);
 	if (r == NULL) {
 		return -EIO;
@@ -1952,6 +1972,7 @@ static void rt__close(rt_broker *b)
 		redisFree(b->sync);
 	}
 	pthread_mutex_destroy(&b->hand_lock);
+	pthread_mutex_destroy(&b->sync_lock);
 	pthread_cond_destroy(&b->hand_room);
 	free(b);
 }

@@ -100,8 +100,9 @@ RT_HOT static zend_result rt__publish(const char *function, rt_msg_type type, co
 	return rt__publish_at(function, type, f, NULL);
 }
 
-/* Counts as a mercure_publish() rather than a broadcast() in /metrics. */
-static bool rt__mercure_source;
+/* Counts as a mercure_publish() rather than a broadcast() in /metrics;
+ * per thread, as PHP threads of a ZTS build publish at once. */
+static _Thread_local bool rt__mercure_source;
 
 /* positions: NULL, or f->channel_count of them (offset 0: none known). */
 RT_HOT static zend_result rt__publish_at(const char *function, rt_msg_type type,
@@ -120,11 +121,13 @@ RT_HOT static zend_result rt__publish_at(const char *function, rt_msg_type type,
 	/* A message whose frame no client queue could hold is refused here:
 	 * sent, it would close every subscriber as a slow consumer. The
 	 * broker refuses what it cannot carry (realtime.pool_memory). */
+	rt_lifecycle_enter();
 	hub = rt_lifecycle_hub();
 	max_outbound = hub != NULL ? (zend_long) rt_hub_config(hub)->max_outbound
 			: zend_ini_long("realtime.max_outbound", sizeof("realtime.max_outbound") - 1, 0);
 	if (max_outbound > 0 && max_outbound <= UINT32_MAX
 			&& rt_proto_check_outbound(&msg, (uint32_t) max_outbound, err, sizeof(err)) != 0) {
+		rt_lifecycle_leave();
 		atomic_fetch_add_explicit(&rt__refused, 1, memory_order_relaxed);
 		zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): %s", function, err);
 		return FAILURE;
@@ -142,9 +145,11 @@ RT_HOT static zend_result rt__publish_at(const char *function, rt_msg_type type,
 			} else if (hub != NULL) {
 				rt_hub_count_php_publish(hub);
 			}
+			rt_lifecycle_leave();
 			return SUCCESS;
 		}
 	}
+	rt_lifecycle_leave();
 	if (r != -ENOBUFS) { /* a full hub queue counts in dropped_queue_full */
 		atomic_fetch_add_explicit(&rt__refused, 1, memory_order_relaxed);
 	}
@@ -411,12 +416,13 @@ ZEND_FUNCTION(Realtime_history)
 	if (since_ht != NULL && rt__parse_position(since_ht, &since, 3) == FAILURE) {
 		RETURN_THROWS();
 	}
+	out.limit = limit;
+	out.items = ecalloc((size_t) limit, sizeof(*out.items));
+	rt_lifecycle_enter();
 	broker = rt_lifecycle_broker(&ops, err, sizeof(err));
 	if (broker != NULL && ops->history == NULL) {
 		snprintf(err, sizeof(err), "the %s broker keeps no history yet", ops->name);
 	}
-	out.limit = limit;
-	out.items = ecalloc((size_t) limit, sizeof(*out.items));
 	if (broker != NULL && ops->history != NULL) {
 		/* With since, everything after it must still be there: ask for as
 		 * many as the channel keeps and hand over the first `limit`. */
@@ -425,6 +431,7 @@ ZEND_FUNCTION(Realtime_history)
 				since_ht != NULL ? RT_HISTORY_MAX_MESSAGES : (uint32_t) limit,
 				rt__history_take, &out, &top, err, sizeof(err));
 	}
+	rt_lifecycle_leave();
 	if (r == 0) {
 		snprintf(err, sizeof(err), "the history of %s no longer holds everything after offset "
 				"%llu of epoch %016llx (trimmed, or lost: now at offset %llu of epoch %016llx); "
@@ -537,19 +544,27 @@ ZEND_FUNCTION(Realtime_disconnectUser)
 static void rt__ask(zval *return_value, const char *function, rt_query_kind kind,
 		const zend_string *subject)
 {
-	rt_hub *hub = rt_lifecycle_hub();
+	rt_hub *hub;
 	rt_msg_fields f = {0};
 	rt_query *q;
 	rt_msg *msg;
+	uint32_t timeout;
 	int r;
 
+	/* The hub is needed only to post: the answer comes through q, which
+	 * counts its own references. */
+	rt_lifecycle_enter();
+	hub = rt_lifecycle_hub();
 	if (hub == NULL) {
+		rt_lifecycle_leave();
 		zend_throw_exception_ex(realtime_ce_exception, 0,
 				"%s(): no hub is running in this process", function);
 		return;
 	}
+	timeout = rt_hub_config(hub)->query_timeout;
 	q = rt_query_new(kind, subject ? ZSTR_VAL(subject) : NULL, subject ? ZSTR_LEN(subject) : 0);
 	if (q == NULL) {
+		rt_lifecycle_leave();
 		zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): out of memory", function);
 		return;
 	}
@@ -557,22 +572,25 @@ static void rt__ask(zval *return_value, const char *function, rt_query_kind kind
 	f.query = q;
 	msg = rt_msg_new(RT_MSG_QUERY, &f);
 	if (msg == NULL) {
+		rt_lifecycle_leave();
 		rt_query_release(q);
 		rt_query_release(q);
 		zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): out of memory", function);
 		return;
 	}
-	if (rt_hub_post(hub, msg) != 0) {
+	r = rt_hub_post(hub, msg);
+	rt_lifecycle_leave();
+	if (r != 0) {
 		rt_query_release(q);
 		zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): the hub is shutting down",
 				function);
 		return;
 	}
-	r = rt_query_wait(q, rt_hub_config(hub)->query_timeout);
+	r = rt_query_wait(q, timeout);
 	if (r != 0 || q->answer == NULL) {
 		zend_throw_exception_ex(realtime_ce_exception, 0,
 				"%s(): the hub did not answer within %u ms (realtime.query_timeout)", function,
-				rt_hub_config(hub)->query_timeout);
+				timeout);
 	} else if (php_json_decode_ex(return_value, q->answer, q->answer_len,
 			PHP_JSON_OBJECT_AS_ARRAY, PHP_JSON_PARSER_DEFAULT_DEPTH) == FAILURE) {
 		zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): unreadable answer", function);
@@ -762,11 +780,12 @@ ZEND_FUNCTION(Realtime_status)
 	const rt_broker_ops *ops = NULL;
 	rt_broker *broker;
 	rt_config cfg;
-	char err[256], listen[128];
-	const char *last_error;
+	char err[256], listen[128], last_error[256];
+	const char *broker_name = NULL;
 
 	ZEND_PARSE_PARAMETERS_NONE();
 
+	rt_lifecycle_enter();
 	hub = rt_lifecycle_hub();
 	/* Every process has a broker to ask, a CLI script too (publish_path,
 	 * publish_wakeups, publish_batched). */
@@ -775,10 +794,15 @@ ZEND_FUNCTION(Realtime_status)
 		ops->stats(broker, &publishes);
 		has_broker_stats = hub != NULL;
 	}
+	if (broker != NULL) {
+		broker_name = ops->name;
+	}
 	if (hub != NULL) {
 		rt_hub_stats_get(hub, &stats);
 		cfg = *rt_hub_config(hub);
-	} else if (rt_lifecycle_read_config(&cfg, err, sizeof(err)) != 0) {
+	}
+	rt_lifecycle_leave();
+	if (hub == NULL && rt_lifecycle_read_config(&cfg, err, sizeof(err)) != 0) {
 		rt_config_defaults(&cfg);
 	}
 	snprintf(listen, sizeof(listen), strchr(cfg.host, ':') ? "[%s]:%d" : "%s:%d",
@@ -845,10 +869,9 @@ ZEND_FUNCTION(Realtime_status)
 	}
 	/* How this process's broadcast() travels (docs/php-api.md). */
 	add_assoc_string(return_value, "publish_path", publishes.publish_path ? publishes.publish_path
-			: hub != NULL ? "hub" : broker != NULL ? ops->name : "http");
+			: hub != NULL ? "hub" : broker_name != NULL ? broker_name : "http");
 	rt_hubs_add_status(return_value);
-	last_error = rt_lifecycle_last_error();
-	if (hub == NULL && last_error != NULL) {
+	if (hub == NULL && rt_lifecycle_last_error(last_error, sizeof(last_error))) {
 		add_assoc_string(return_value, "error", last_error);
 	} else {
 		add_assoc_null(return_value, "error");

@@ -7,7 +7,7 @@
 #include "hub/util/log.h"
 
 /* Writes at most max hubs to out, returns how many it wrote. */
-static int rt__hubs(rt_hub_peer *out, int max)
+static int rt__hubs_in(rt_hub_peer *out, int max)
 {
 	rt_hub *hub = rt_lifecycle_hub();
 	const rt_broker_ops *ops;
@@ -33,6 +33,16 @@ static int rt__hubs(rt_hub_peer *out, int max)
 	}
 	n = link->peers(link->ctx, out, max);
 	return n < max ? n : max;
+}
+
+static int rt__hubs(rt_hub_peer *out, int max)
+{
+	int n;
+
+	rt_lifecycle_enter();
+	n = rt__hubs_in(out, max);
+	rt_lifecycle_leave();
+	return n;
 }
 
 void rt_hubs_add_status(zval *arr)
@@ -78,14 +88,17 @@ void rt_hubs_detail_rows(void)
 {
 	const rt_broker_ops *ops;
 	char err[256], title[64];
-	rt_broker *broker = rt_lifecycle_broker(&ops, err, sizeof(err));
 	rt_hub_detail *d;
+	rt_broker *broker;
 	int n = 0;
 
 	d = emalloc(sizeof(*d) * 256);
+	rt_lifecycle_enter();
+	broker = rt_lifecycle_broker(&ops, err, sizeof(err));
 	if (broker != NULL && ops->details != NULL) {
 		n = ops->details(broker, d, 256);
 	}
+	rt_lifecycle_leave();
 	if (n <= 0) {
 		char recent[RT_LOG_RECENT][RT_LOG_RECENT_LEN];
 		int k = rt_log_recent(recent, RT_LOG_RECENT, NULL);

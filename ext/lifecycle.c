@@ -16,7 +16,50 @@
 
 #define RT_RETRY_SECONDS 5
 
+/* Threads (docs/architecture.md): rt__lock serializes start and stop for
+ * their whole length; in ZTS rt__use_lock (read: enter/leave) keeps the
+ * hub and broker alive for the PHP threads using them, and start and stop
+ * change the pointers holding it for writing; rt__broker_lock makes the
+ * first use open the broker once. Order: rt__lock, then rt__use_lock, then
+ * rt__broker_lock. The pointers and pids are also read without a lock (a
+ * fork check, rinit's "already running?"), hence the atomic accesses:
+ * plain loads and stores on x86 and arm64, so NTS pays nothing. */
 static pthread_mutex_t rt__lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t rt__broker_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t rt__error_lock = PTHREAD_MUTEX_INITIALIZER;
+#define RT__LOAD(v) __atomic_load_n(&(v), __ATOMIC_ACQUIRE)
+#define RT__STORE(v, x) __atomic_store_n(&(v), (x), __ATOMIC_RELEASE)
+#ifdef ZTS
+/* Writer-preferring: a stop is not starved by a stream of broadcast(). */
+#ifdef PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP
+static pthread_rwlock_t rt__use_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+#else
+static pthread_rwlock_t rt__use_lock = PTHREAD_RWLOCK_INITIALIZER;
+#endif
+
+void rt_lifecycle_enter(void)
+{
+	pthread_rwlock_rdlock(&rt__use_lock);
+}
+
+void rt_lifecycle_leave(void)
+{
+	pthread_rwlock_unlock(&rt__use_lock);
+}
+
+static void rt__change_begin(void)
+{
+	pthread_rwlock_wrlock(&rt__use_lock);
+}
+
+static void rt__change_end(void)
+{
+	pthread_rwlock_unlock(&rt__use_lock);
+}
+#else
+static void rt__change_begin(void) {}
+static void rt__change_end(void) {}
+#endif
 static rt_hub *rt__hub;
 static pid_t rt__hub_pid;
 static rt_broker *rt__broker;
@@ -54,16 +97,19 @@ static char **volatile rt__inherited_env;
 
 static void rt__on_fork_child(void)
 {
-	rt__pid = 0;
+	RT__STORE(rt__pid, 0);
 	rt__inherited_env = environ;
 }
 
 RT_HOT static pid_t rt__self(void)
 {
-	if (rt__pid == 0) {
-		rt__pid = getpid();
+	pid_t pid = RT__LOAD(rt__pid);
+
+	if (pid == 0) {
+		pid = getpid();
+		RT__STORE(rt__pid, pid);
 	}
-	return rt__pid;
+	return pid;
 }
 
 static zend_result rt__on_post_startup(void)
@@ -133,39 +179,67 @@ RT_HOT static void rt__forget_after_fork(void)
 {
 	pid_t pid = rt__self();
 
-	if (rt__hub != NULL && rt__hub_pid != pid) {
-		rt__hub = NULL;
+	if (RT__LOAD(rt__hub) != NULL && RT__LOAD(rt__hub_pid) != pid) {
+		RT__STORE(rt__hub, NULL);
 	}
-	if (rt__broker != NULL && rt__broker_pid != pid) {
-		rt__broker = NULL;
+	if (RT__LOAD(rt__broker) != NULL && RT__LOAD(rt__broker_pid) != pid) {
+		RT__STORE(rt__broker, NULL);
 	}
+}
+
+/* The first PHP thread to need the broker opens it; the others wait. */
+static rt_broker *rt__open_broker(char *err, size_t errlen)
+{
+	const rt_broker_ops *ops;
+	rt_broker *b;
+	rt_config cfg;
+
+	pthread_mutex_lock(&rt__broker_lock);
+	b = RT__LOAD(rt__broker);
+	if (b != NULL) {
+		pthread_mutex_unlock(&rt__broker_lock);
+		return b;
+	}
+	if (rt_lifecycle_read_config(&cfg, err, errlen) != 0) {
+		pthread_mutex_unlock(&rt__broker_lock);
+		return NULL;
+	}
+	ops = rt_broker_find(cfg.broker);
+	if (ops == NULL) {
+		snprintf(err, errlen, "unknown broker '%s' (realtime.broker)", cfg.broker);
+		pthread_mutex_unlock(&rt__broker_lock);
+		return NULL;
+	}
+	if (ops->open(&b, &cfg, err, errlen) != 0) {
+		pthread_mutex_unlock(&rt__broker_lock);
+		return NULL;
+	}
+	RT__STORE(rt__broker_ops, ops);
+	RT__STORE(rt__broker_pid, rt__self());
+	/* A hub can only be made or dropped under the change lock, which the
+	 * caller (a user between enter and leave, or start) keeps out. */
+	if (RT__LOAD(rt__hub) != NULL) {
+		ops->attach(b, RT__LOAD(rt__hub));
+	}
+	RT__STORE(rt__broker, b);
+	pthread_mutex_unlock(&rt__broker_lock);
+	return b;
 }
 
 RT_HOT rt_broker *rt_lifecycle_broker(const rt_broker_ops **ops, char *err, size_t errlen)
 {
-	rt_config cfg;
+	rt_broker *b;
 
 	rt__forget_after_fork();
-	if (rt__broker == NULL) {
-		if (rt_lifecycle_read_config(&cfg, err, errlen) != 0) {
+	b = RT__LOAD(rt__broker);
+	if (b == NULL) {
+		b = rt__open_broker(err, errlen);
+		if (b == NULL) {
 			return NULL;
-		}
-		rt__broker_ops = rt_broker_find(cfg.broker);
-		if (rt__broker_ops == NULL) {
-			snprintf(err, errlen, "unknown broker '%s' (realtime.broker)", cfg.broker);
-			return NULL;
-		}
-		if (rt__broker_ops->open(&rt__broker, &cfg, err, errlen) != 0) {
-			rt__broker = NULL;
-			return NULL;
-		}
-		rt__broker_pid = rt__self();
-		if (rt__hub != NULL) {
-			rt__broker_ops->attach(rt__broker, rt__hub);
 		}
 	}
-	*ops = rt__broker_ops;
-	return rt__broker;
+	*ops = RT__LOAD(rt__broker_ops);
+	return b;
 }
 
 /* php-fpm ends a worker with SIGTERM, left at SIG_DFL there, when it
@@ -226,6 +300,7 @@ int rt_lifecycle_start(char *err, size_t errlen)
 {
 	const rt_broker_ops *ops;
 	rt_broker *broker;
+	rt_hub *hub = NULL;
 	rt_config cfg;
 	int r;
 
@@ -235,11 +310,11 @@ int rt_lifecycle_start(char *err, size_t errlen)
 	}
 	pthread_mutex_lock(&rt__lock);
 	rt__forget_after_fork();
-	if (rt__hub != NULL) {
+	if (RT__LOAD(rt__hub) != NULL) {
 		pthread_mutex_unlock(&rt__lock);
 		return 0;
 	}
-	rt__last_attempt = time(NULL);
+	RT__STORE(rt__last_attempt, time(NULL));
 	r = rt_lifecycle_read_config(&cfg, err, errlen);
 	if (r == 0) {
 		rt_log_configure(cfg.log_format, cfg.log_level);
@@ -262,19 +337,27 @@ int rt_lifecycle_start(char *err, size_t errlen)
 		}
 		/* Sharing the port with the hubs of the other workers is right only
 		 * when no other server had it first. */
-		r = rt_hub_start(&rt__hub, &cfg, ops->link(broker), fd,
+		r = rt_hub_start(&hub, &cfg, ops->link(broker), fd,
 				strcmp(addr, rt__taken_addr) != 0 && ops->link(broker) != NULL, err, errlen);
 		if (r != 0 && fd >= 0) {
 			close(fd);
 		}
 	}
 	if (r == 0) {
-		rt__hub_pid = rt__self();
-		ops->attach(broker, rt__hub);
-		rt__close_on_sigterm(rt__hub);
+		/* Seen by the other PHP threads only once the broker knows it. */
+		rt__change_begin();
+		RT__STORE(rt__hub_pid, rt__self());
+		ops->attach(broker, hub);
+		RT__STORE(rt__hub, hub);
+		rt__change_end();
+		rt__close_on_sigterm(hub);
+		pthread_mutex_lock(&rt__error_lock);
 		rt__last_error[0] = '\0';
+		pthread_mutex_unlock(&rt__error_lock);
 	} else {
+		pthread_mutex_lock(&rt__error_lock);
 		snprintf(rt__last_error, sizeof(rt__last_error), "%s", err);
+		pthread_mutex_unlock(&rt__error_lock);
 		rt_log(RT_LOG_ERROR, "hub not started: %s; PHP keeps serving, next try in %d s",
 				err, RT_RETRY_SECONDS);
 	}
@@ -293,6 +376,8 @@ static int rt__sigterm_pending(void)
 	return sigpending(&pending) == 0 && sigismember(&pending, SIGTERM) == 1;
 }
 
+/* rt__lock stays held until the hub is gone: a start() of another PHP
+ * thread waits for it rather than seeing a half-stopped hub. */
 bool rt_lifecycle_stop(void)
 {
 	rt_hub *hub;
@@ -300,33 +385,61 @@ bool rt_lifecycle_stop(void)
 	__atomic_store_n(&rt__term_hub, NULL, __ATOMIC_SEQ_CST);
 	pthread_mutex_lock(&rt__lock);
 	rt__forget_after_fork();
-	hub = rt__hub;
-	rt__hub = NULL;
-	if (hub != NULL && rt__broker != NULL) {
+	/* Once this holds the change lock, no PHP thread is between enter and
+	 * leave: none still posts to the hub after it is dropped here. */
+	rt__change_begin();
+	hub = RT__LOAD(rt__hub);
+	RT__STORE(rt__hub, NULL);
+	if (hub != NULL && RT__LOAD(rt__broker) != NULL) {
 		rt__broker_ops->attach(rt__broker, NULL);
 	}
-	pthread_mutex_unlock(&rt__lock);
+	rt__change_end();
 	if (hub == NULL) {
+		pthread_mutex_unlock(&rt__lock);
 		return false;
 	}
 	if (rt_hub_stop_watching(hub, rt__watch_sigterm ? rt__sigterm_pending : NULL) == -ETIMEDOUT) {
-		pthread_mutex_lock(&rt__lock);
+		rt__change_begin();
 		rt__hub_left_running = true;
-		rt__broker = NULL; /* its link is the running thread's: a new hub gets a new one */
-		pthread_mutex_unlock(&rt__lock);
+		/* Its link is the running thread's: a new hub gets a new broker,
+		 * and this one is never freed (a PHP thread may have it still). */
+		RT__STORE(rt__broker, NULL);
+		rt__change_end();
 	}
+	pthread_mutex_unlock(&rt__lock);
 	return true;
 }
 
 rt_hub *rt_lifecycle_hub(void)
 {
 	rt__forget_after_fork();
-	return rt__hub;
+	return RT__LOAD(rt__hub);
 }
 
-const char *rt_lifecycle_last_error(void)
+int rt_lifecycle_hub_config(rt_config *out)
 {
-	return rt__last_error[0] ? rt__last_error : NULL;
+	rt_hub *hub;
+	int r = -ENOENT;
+
+	rt_lifecycle_enter();
+	hub = rt_lifecycle_hub();
+	if (hub != NULL) {
+		*out = *rt_hub_config(hub);
+		r = 0;
+	}
+	rt_lifecycle_leave();
+	return r;
+}
+
+bool rt_lifecycle_last_error(char *out, size_t len)
+{
+	bool set;
+
+	pthread_mutex_lock(&rt__error_lock);
+	set = rt__last_error[0] != '\0';
+	snprintf(out, len, "%s", rt__last_error);
+	pthread_mutex_unlock(&rt__error_lock);
+	return set;
 }
 
 void rt_lifecycle_rinit(void)
@@ -340,17 +453,19 @@ void rt_lifecycle_rinit(void)
 	if (sapi_module.ub_write != rt__sapi_ub_write || SG(server_context) == NULL) {
 		return;
 	}
-	rt__served_request = true;
+	if (!RT__LOAD(rt__served_request)) {
+		RT__STORE(rt__served_request, true);
+	}
 	rt__forget_after_fork();
-	if (rt__hub != NULL) {
+	if (RT__LOAD(rt__hub) != NULL) {
 		return;
 	}
-	if (rt__last_attempt != 0 && rt__hub_pid == rt__self()
-			&& time(NULL) - rt__last_attempt < RT_RETRY_SECONDS) {
+	if (RT__LOAD(rt__last_attempt) != 0 && RT__LOAD(rt__hub_pid) == rt__self()
+			&& time(NULL) - RT__LOAD(rt__last_attempt) < RT_RETRY_SECONDS) {
 		return;
 	}
 	rt_lifecycle_start(err, sizeof(err));
-	rt__hub_pid = rt__self(); /* the retry clock belongs to this process */
+	RT__STORE(rt__hub_pid, rt__self()); /* the retry clock belongs to this process */
 }
 
 /* A worker is ready to serve (ext/earlystart.c), on its main thread, with
@@ -364,20 +479,20 @@ static void rt__on_worker_ready(void)
 	char err[256];
 	pid_t pid = rt__self();
 
-	if (rt__ready_pid == pid) {
+	if (RT__LOAD(rt__ready_pid) == pid) {
 		return;
 	}
-	rt__ready_pid = pid;
+	RT__STORE(rt__ready_pid, pid);
 #if defined(ZTS) && defined(COMPILE_DL_REALTIME)
 	ZEND_TSRMLS_CACHE_UPDATE();
 #endif
-	if (rt__served_request || !rt__post_startup || !rt__enabled()) {
+	if (RT__LOAD(rt__served_request) || !rt__post_startup || !rt__enabled()) {
 		return;
 	}
 	rt__forget_after_fork();
-	if (rt__hub == NULL) {
+	if (RT__LOAD(rt__hub) == NULL) {
 		rt_lifecycle_start(err, sizeof(err));
-		rt__hub_pid = pid; /* the retry clock of the first request belongs to this process */
+		RT__STORE(rt__hub_pid, pid); /* the retry clock of the first request belongs to this process */
 	}
 }
 

@@ -19,12 +19,27 @@ int rt_lifecycle_start(char *err, size_t errlen);
 /* Stops this process's hub; returns whether one was running. */
 bool rt_lifecycle_stop(void);
 
-/* This process's hub, or NULL. */
+/* Every use of the hub and broker below sits between enter and leave, with
+ * no Zend call in between that may bail out (emalloc, output): in a ZTS
+ * build a stop waits for the PHP threads in between before it frees the
+ * hub, and leaves them none to post to after (docs/architecture.md,
+ * Threads). Not nested. NTS: nothing, one PHP thread per process. */
+#ifdef ZTS
+void rt_lifecycle_enter(void);
+void rt_lifecycle_leave(void);
+#else
+static inline void rt_lifecycle_enter(void) {}
+static inline void rt_lifecycle_leave(void) {}
+#endif
+/* This process's hub, or NULL (between enter and leave). */
 rt_hub *rt_lifecycle_hub(void);
-/* This process's broker, opened on first use. NULL with err set on failure. */
+/* This process's broker, opened on first use (between enter and leave).
+ * NULL with err set on failure. */
 rt_broker *rt_lifecycle_broker(const rt_broker_ops **ops, char *err, size_t errlen);
-/* The reason the last start failed, or NULL. */
-const char *rt_lifecycle_last_error(void);
+/* A copy of the running hub's settings: 0, or -ENOENT when none runs. */
+int rt_lifecycle_hub_config(rt_config *out);
+/* Copies the reason the last start failed to out; false when it did not. */
+bool rt_lifecycle_last_error(char *out, size_t len);
 
 /* Reads the realtime.* INI settings into cfg. Returns 0 or -EINVAL with err set. */
 int rt_lifecycle_read_config(rt_config *cfg, char *err, size_t errlen);

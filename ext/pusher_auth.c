@@ -21,12 +21,9 @@
 /* The app key and secret in use; throws when either is missing. */
 static zend_result rt__app_credentials(const char *function, rt_config *cfg)
 {
-	rt_hub *hub = rt_lifecycle_hub();
 	char err[256];
 
-	if (hub != NULL) {
-		*cfg = *rt_hub_config(hub);
-	} else if (rt_lifecycle_read_config(cfg, err, sizeof(err)) != 0) {
+	if (rt_lifecycle_hub_config(cfg) != 0 && rt_lifecycle_read_config(cfg, err, sizeof(err)) != 0) {
 		zend_throw_exception_ex(realtime_ce_exception, 0, "%s(): %s", function, err);
 		return FAILURE;
 	}

@@ -16,6 +16,8 @@ cd "$(dirname "$0")/.."
 # /usr/share/php/Symfony/Component/Mercure/autoload.php) runs mercure.test.mjs.
 # prometheus: metrics-prometheus.test.mjs runs the binary with its own config
 # on a free port (the system service, if the package starts one, is unused).
+# dpkg-dev (apt-get source), apache2-dev (apxs) and ccache: scripts/zts-php.sh
+# builds a thread-safe PHP from Debian's source for scripts/test.sh zts.
 packages=(
   build-essential git
   php8.2-dev php8.2-cli php8.2-fpm php-pear php-parser
@@ -27,6 +29,7 @@ packages=(
   php-laravel-framework php8.2-sqlite3
   php-symfony-mercure
   prometheus
+  dpkg-dev apache2-dev ccache
 )
 
 missing=()

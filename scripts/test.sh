@@ -9,6 +9,11 @@
 #                                replayed (tests/fuzz, docs/fuzzing.md)
 #   scripts/test.sh conformance  RFC 6455 cases against an echo testee built
 #                                from hub/ (tests/conformance, docs/conformance.md)
+#   scripts/test.sh zts          on a thread-safe PHP built from Debian's source
+#                                (scripts/zts-php.sh, cached outside the clone):
+#                                phpt on its CLI, tests/zts's thread stress
+#                                harness under ThreadSanitizer, and Apache's
+#                                event MPM with its mod_php (docs/threads.md)
 #
 # No test skips: a skipped test counts as a failure (scripts/deps.sh installs
 # everything every test needs). A node:test `todo` test is optional: it runs,
@@ -24,7 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-all_suites=(unit phpt e2e asan conformance fuzz)
+all_suites=(unit phpt e2e asan conformance fuzz zts)
 if (($#)); then suites=("$@"); else suites=("${all_suites[@]}"); fi
 for s in "${suites[@]}"; do
   [[ " ${all_suites[*]} " == *" $s "* ]] || { echo "usage: $0 [$(IFS="|"; echo "${all_suites[*]}")]..." >&2; exit 2; }
@@ -185,6 +190,100 @@ run_conformance() {
   todo=$(sum_field "$log" '^# todo ([0-9]+)$')
   ((rc == 0 || fail > 0)) || { echo "conformance: node --test exited with status $rc"; fail=1; }
   record conformance "$pass" "$fail" "$skip" "$todo"
+}
+
+# A free TCP port on 127.0.0.1 (the kernel's pick, released at once).
+free_port() {
+  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
+}
+
+# Thread safety on a ZTS PHP (docs/threads.md): scripts/zts-php.sh builds
+# it once (6 to 10 minutes cold on 2 cores, seconds when cached), then
+#   zts-phpt    the phpt suite on its CLI (build-zts/)
+#   zts-stress  tests/zts/stress.c: PHP threads of one process broadcasting,
+#               querying, stopping and starting the hub at once, with a
+#               client counting deliveries; ThreadSanitizer (build-zts-tsan/),
+#               a report counts as a failure. Four runs: the memory broker
+#               in a lone process, the same as a FrankenPHP server (the
+#               pool's shared ring), the redis broker, and Redis unreachable
+#               (state changes wait in the hub across stop() and start())
+#   zts-apache  tests/zts/apache-event.test.mjs: Apache's event MPM with
+#               the ZTS mod_php, the pool scenarios of prefork
+run_zts() {
+  local log=$tmp/zts-build.log rc prefix
+  if ! timed bash scripts/zts-php.sh >"$log" 2>&1; then
+    cat "$log"
+    record zts-build 0 1
+    return
+  fi
+  cat "$log"
+  prefix=$(bash scripts/zts-php.sh --prefix)
+
+  log=$tmp/zts-phpt.log rc=0
+  NO_INTERACTION=1 REPORT_EXIT_STATUS=1 NO_COLOR=1 \
+    timed make --no-print-directory -C build-zts test PHP_EXECUTABLE="$prefix/bin/php" \
+    TESTS="-q --show-diff -j2 $root/tests/phpt" >"$log" 2>&1 || rc=$?
+  local pass fail skip todo reports
+  pass=$(sum_field "$log" '^Tests passed +: +([0-9]+).*')
+  fail=$(sum_field "$log" '^Tests (failed|borked|leaked) +: +([0-9]+).*' 2)
+  skip=$(sum_field "$log" '^Tests skipped +: +([0-9]+).*')
+  ((rc == 0 || fail > 0)) || { echo "zts phpt: make test exited with status $rc"; fail=1; }
+  if ((fail > 0)); then cat "$log"; else grep -E '^(PHP +:|Tests|Number of tests)' "$log" || true; fi
+  record zts-phpt "$pass" "$fail" "$skip"
+
+  pass=0 fail=0
+  if ! make --no-print-directory -C tests/zts PREFIX="$prefix" >"$tmp/zts-harness.log" 2>&1; then
+    cat "$tmp/zts-harness.log"
+    fail=1
+  else
+    local redis_port redis_pid run
+    for run in memory frankenphp redis redis-away; do
+      local port
+      port=$(free_port)
+      local args=("$root/build-zts-tsan/modules/realtime.so" "$port") out=$tmp/zts-stress-$run.out
+      redis_pid=
+      if [[ $run == redis ]]; then
+        redis_port=$(free_port)
+        redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$tmp/redis.log" 2>&1 &
+        redis_pid=$!
+        local deadline=$((SECONDS + 10))
+        until redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG; do
+          ((SECONDS < deadline)) || { echo "zts stress: redis-server did not answer"; break; }
+          sleep 0.1
+        done
+        args+=("redis=127.0.0.1:$redis_port")
+      fi
+      [[ $run != frankenphp ]] || args+=(sapi=frankenphp)
+      [[ $run != redis-away ]] || args+=("redis=127.0.0.1:$(free_port)" redis-away)
+      echo "zts stress ($run): tests/zts/build/stress ${args[*]}"
+      rc=0
+      TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1" \
+        timed tests/zts/build/stress "${args[@]}" >"$out" 2>"$out.err" || rc=$?
+      [[ -z $redis_pid ]] || { kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null || true; }
+      rm -f /dev/shm/realtime."$port".*  # the pool's segment outlives its server by design
+      local p f
+      p=$(sum_field "$out" '^([0-9]+) passed, [0-9]+ failed$')
+      f=$(sum_field "$out" '^[0-9]+ passed, ([0-9]+) failed$')
+      reports=$(grep -c '^WARNING: ThreadSanitizer' "$out.err" || true)
+      grep -E '^(ok|not ok)' "$out" | sed 's/^/  /'
+      if ((f > 0 || reports > 0)); then cat "$out.err"; fi
+      ((reports == 0)) || echo "zts stress ($run): $reports ThreadSanitizer report(s)"
+      f=$((f + reports))
+      ((rc == 0 || f > 0)) || { echo "zts stress ($run): exited with status $rc"; cat "$out.err"; f=1; }
+      pass=$((pass + p)) fail=$((fail + f))
+    done
+  fi
+  record zts-stress "$pass" "$fail"
+
+  log=$tmp/zts-apache.log
+  if RT_ZTS_MOD_PHP="$prefix/apache2/libphp.so" REALTIME_EXTENSION="$root/build-zts/modules/realtime.so" \
+    PHP_BIN="$prefix/bin/php" timed node --test --test-reporter=tap tests/zts/ 2>&1 | tee "$log"; then rc=0; else rc=${PIPESTATUS[0]}; fi
+  pass=$(sum_field "$log" '^# pass ([0-9]+)$')
+  fail=$(sum_field "$log" '^# (fail|cancelled) ([0-9]+)$' 2)
+  skip=$(sum_field "$log" '^# skipped ([0-9]+)$')
+  todo=$(sum_field "$log" '^# todo ([0-9]+)$')
+  ((rc == 0 || fail > 0)) || { echo "zts apache: node --test exited with status $rc"; fail=1; }
+  record zts-apache "$pass" "$fail" "$skip" "$todo"
 }
 
 echo "== deps"

@@ -32,6 +32,7 @@ export function apacheDocSnippets() {
   const conf = apacheConf({ dir: '/unused', listen: '*:80', docroot: x.docroot, hubAddr: x.hubAddr });
   return {
     'Apache prefork settings': docRegion(conf, 'apache-mpm'),
+    'Apache event settings (ZTS mod_php)': docRegion(conf, 'apache-mpm-event'),
     'Apache virtual host': docRegion(conf, 'apache-vhost'),
   };
 }

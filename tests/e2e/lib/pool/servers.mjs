@@ -93,8 +93,15 @@ export function nginxServerBlock({ httpListen, docroot = DOCROOT, hubAddr, fpmAd
   return region.slice(region.indexOf('\nserver {') + 1);
 }
 
-export function apacheConf({ dir, listen, docroot = DOCROOT, hubAddr, user = 'www-data', group = 'www-data', start = 4, minSpare = 2, maxSpare = 16, maxWorkers = 32 }) {
+/** Debian's mod_php (NTS, prefork only); a ZTS one serves the event MPM. */
+export const APACHE_PHP_MODULE = '/usr/lib/apache2/modules/libphp8.2.so';
+
+export function apacheConf({ dir, listen, docroot = DOCROOT, hubAddr, user = 'www-data', group = 'www-data', start = 4, minSpare = 2, maxSpare = 16, maxWorkers = 32, mpm = 'prefork', phpModule = APACHE_PHP_MODULE, threads = 8 }) {
   return render(readTemplate('apache2.conf.tmpl'), {
+    MPM: mpm,
+    PHP_MODULE: phpModule,
+    THREADS: threads,
+    EVENT_WORKERS: start * threads,
     DIR: dir,
     LISTEN: listen,
     DOCROOT: docroot,
@@ -421,8 +428,12 @@ export async function fpmNginx({ label = 'fpm', pools, iniExtra = 'realtime.allo
   }
 }
 
-/** apache2 prefork + mod_php, clients straight to the hub port (and a few through /ws). */
-export async function apache({ label = 'apache', start = 4, minSpare = 2, maxSpare = 16, maxWorkers = 32, maxConnectionsPerChild = 0, iniExtra = 'realtime.allow_anonymous = 1' } = {}) {
+/**
+ * apache2 prefork + mod_php, clients straight to the hub port (and a few
+ * through /ws). mpm 'event' with a ZTS phpModule (scripts/zts-php.sh):
+ * `start` children of `threads` threads each, one hub per child.
+ */
+export async function apache({ label = 'apache', start = 4, minSpare = 2, maxSpare = 16, maxWorkers = 32, maxConnectionsPerChild = 0, iniExtra = 'realtime.allow_anonymous = 1', mpm = 'prefork', phpModule = APACHE_PHP_MODULE, threads = 8 } = {}) {
   const dir = makeTempDir(label);
   fs.mkdirSync(path.join(dir, 'run'));
   fs.mkdirSync(path.join(dir, 'logs'));
@@ -432,7 +443,7 @@ export async function apache({ label = 'apache', start = 4, minSpare = 2, maxSpa
     const [hubPort, httpPort] = await freePorts(2);
     const ini = writeIni(dir, extension, hubPort, iniExtra);
     const conf = path.join(dir, 'apache2.conf');
-    let text = apacheConf({ dir, listen: `127.0.0.1:${httpPort}`, hubAddr: `127.0.0.1:${hubPort}`, start, minSpare, maxSpare, maxWorkers });
+    let text = apacheConf({ dir, listen: `127.0.0.1:${httpPort}`, hubAddr: `127.0.0.1:${hubPort}`, start, minSpare, maxSpare, maxWorkers, mpm, phpModule, threads });
     // (the documented config keeps children: 0; the handoff tests recycle them)
     if (maxConnectionsPerChild) text = text.replace(/MaxConnectionsPerChild\s+0/, `MaxConnectionsPerChild  ${maxConnectionsPerChild}`);
     fs.writeFileSync(conf, text);
