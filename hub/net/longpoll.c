@@ -95,18 +95,12 @@ static void rt__l_send(void *t, rt_buf *frame)
 /* Queues text as one event of the batch (event: NULL for a plain one). */
 static void rt__push_event(rt_longpoll *lp, const char *event, const char *text, size_t len)
 {
-	rt_sb sb;
-	rt_buf *b;
+	rt_buf *b = rt_sse_event_buf(event, text, len, 0);
 
-	rt_sb_init(&sb);
-	rt_sse_event(&sb, event, text, len, 0);
-	b = sb.failed ? NULL : rt_buf_new(sb.len);
 	if (b != NULL) {
-		memcpy(b->data, sb.data, sb.len);
 		rt__push(lp, b);
 		rt_buf_unref(b);
 	}
-	rt_sb_free(&sb);
 }
 
 static void rt__l_send_text(void *t, const char *text, size_t len)

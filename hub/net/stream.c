@@ -13,19 +13,12 @@ static void rt__s_send(void *t, rt_buf *frame)
 static void rt__s_send_text(void *t, const char *text, size_t len)
 {
 	rt_conn *conn = t;
-	rt_sb sb;
-	rt_buf *b;
+	rt_buf *b = rt_sse_event_buf(NULL, text, len, 0);
 
-	rt_sb_init(&sb);
-	rt_sse_event(&sb, NULL, text, len, 0);
-	b = sb.failed ? NULL : rt_buf_new(sb.len);
 	if (b == NULL) {
-		rt_sb_free(&sb);
 		rt_conn_close(conn);
 		return;
 	}
-	memcpy(b->data, sb.data, sb.len);
-	rt_sb_free(&sb);
 	rt_conn_send(conn, b);
 	rt_buf_unref(b);
 }

@@ -370,18 +370,12 @@ void rt_mercure_fanout_selectors(rt_hub *hub, const rt_msg *msg)
 
 static void rt__event(rt_session *s, const char *event, const char *json, size_t len)
 {
-	rt_sb sb;
-	rt_buf *b;
+	rt_buf *b = rt_sse_event_buf(event, json, len, 0);
 
-	rt_sb_init(&sb);
-	rt_sse_event(&sb, event, json, len, 0);
-	b = sb.failed ? NULL : rt_buf_new(sb.len);
 	if (b != NULL) {
-		memcpy(b->data, sb.data, sb.len);
 		rt_session_send(s, b);
 		rt_buf_unref(b);
 	}
-	rt_sb_free(&sb);
 }
 
 /* Recovery did not find the id the client gave (or it was malformed): an

@@ -22,11 +22,7 @@ static rt_buf *rt__buf_of(rt_sb *sb)
 
 rt_buf *rt_native_sse_frame(const char *event, const char *json, size_t len, int open)
 {
-	rt_sb sb;
-
-	rt_sb_init(&sb);
-	rt_sse_event(&sb, event, json, len, open);
-	return rt__buf_of(&sb);
+	return rt_sse_event_buf(event, json, len, open);
 }
 
 /* A frame of the JSON sb holds (freed). */

@@ -56,6 +56,20 @@ static size_t rt__line(const char *data, size_t len, size_t start, size_t *next)
 	return i - start;
 }
 
+rt_buf *rt_sse_event_buf(const char *event, const char *data, size_t len, int open)
+{
+	rt_buf *b = NULL;
+	rt_sb sb;
+
+	rt_sb_init(&sb);
+	rt_sse_event(&sb, event, data, len, open);
+	if (!sb.failed && (b = rt_buf_new(sb.len)) != NULL) {
+		memcpy(b->data, sb.data, sb.len);
+	}
+	rt_sb_free(&sb);
+	return b;
+}
+
 void rt_sse_event(rt_sb *sb, const char *event, const char *data, size_t len, int open)
 {
 	size_t start = 0, next;

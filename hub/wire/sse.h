@@ -32,6 +32,9 @@ void rt_sse_cors(rt_http_answer *ans, const rt_http_req *req);
 void rt_sse_event(rt_sb *sb, const char *event, const char *data, size_t len, int open);
 /* The bytes rt_sse_event appends. */
 size_t rt_sse_event_size(const char *event, const char *data, size_t len, int open);
+/* The same event as a shared frame, to queue to any number of streams;
+ * NULL when out of memory. */
+rt_buf *rt_sse_event_buf(const char *event, const char *data, size_t len, int open);
 
 /* A stream id entry: the channel, as rt_sse_channel_hash of its name, and
  * the last position the stream gave of it. */
