@@ -528,11 +528,11 @@ static int rt__gap_fill(rt_session *s, rt_sub *sub)
 
 /* Whether s is to be sent msg, a publish: its protocol decides
  * (Mercure: private updates, one delivery per message); without a say, a
- * private Mercure update reaches no one. */
-static inline int rt__may_deliver(rt_session *s, const rt_msg *msg)
+ * private Mercure update (priv: rt_mercure_is_private, once per message)
+ * reaches no one. */
+static inline int rt__may_deliver(rt_session *s, const rt_msg *msg, int priv)
 {
-	return s->protocol->accepts != NULL ? s->protocol->accepts(s, msg)
-			: !rt_mercure_is_private(msg);
+	return s->protocol->accepts != NULL ? s->protocol->accepts(s, msg) : !priv;
 }
 
 /* rt__fanout of a publish: each subscriber that may have it (rt__may_deliver)
@@ -543,6 +543,7 @@ static void rt__fanout_publish(rt_channel *ch, const rt__publish_arg *a, const r
 		const rt_session *skip)
 {
 	rt_frames frames = {0};
+	int priv = rt_mercure_is_private(a->msg);
 
 	for (uint32_t i = 0; i < ch->count; i++) {
 		rt_sub *sub = ch->subs[i];
@@ -552,7 +553,7 @@ static void rt__fanout_publish(rt_channel *ch, const rt__publish_arg *a, const r
 			continue;
 		}
 		if (pos == NULL) {
-			if (rt__may_deliver(s, a->msg)
+			if (rt__may_deliver(s, a->msg, priv)
 					&& (frame = rt_frames_get(&frames, s->proto, rt__build_message, a)) != NULL) {
 				rt_session_send(s, frame);
 			}
@@ -566,7 +567,7 @@ static void rt__fanout_publish(rt_channel *ch, const rt__publish_arg *a, const r
 		if (!sub->holding && sub->hist_epoch == pos->epoch && pos->offset <= sub->hist_offset) {
 			continue;
 		}
-		if (!rt__may_deliver(s, a->msg)) {
+		if (!rt__may_deliver(s, a->msg, priv)) {
 			continue;
 		}
 		if (sub->holding) {
@@ -631,7 +632,7 @@ void rt_hub_publish_to(rt_hub *hub, const rt_msg *msg, rt_session *s)
 				&& pos->offset <= sub->hist_offset)) {
 			continue;
 		}
-		if (!rt__may_deliver(s, msg)) {
+		if (!rt__may_deliver(s, msg, rt_mercure_is_private(msg))) {
 			continue;
 		}
 		if (pos != NULL) {
