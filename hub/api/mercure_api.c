@@ -51,6 +51,19 @@ static int rt__may_publish(const rt_jwt_claims *c, const rt_str *topic)
 	return 0;
 }
 
+/* A cookie comes with whatever request a page makes the browser send, on
+ * any site: such a publish counts only from an origin the settings allow
+ * (a browser always sends Origin with a POST). */
+static int rt__origin_allowed(const rt_http_req *req, const rt_config *cfg)
+{
+	size_t len, host_len = 0;
+	const char *origin = rt_http_req_header(req, RT_HDR_ORIGIN, &len);
+	const char *host = rt_http_req_header(req, RT_HDR_HOST, &host_len);
+
+	return origin != NULL && rt_config_origin_allowed(cfg, origin, len, host,
+			host != NULL ? host_len : 0);
+}
+
 void rt_mercure_api_handle(rt_hub *hub, const rt_http_req *req, const char *body, size_t len,
 		rt_http_answer *ans)
 {
@@ -75,6 +88,13 @@ void rt_mercure_api_handle(rt_hub *hub, const rt_http_req *req, const char *body
 		rt__refuse(hub, ans, 401, r < 0 ? RT_STAT_MERCURE_BAD_TOKEN : RT_STAT_MERCURE_NO_TOKEN,
 				r < 0 ? "JWT too long" : "a publisher JWT is required (Authorization: Bearer, "
 				"the mercureAuthorization cookie or the authorization parameter)");
+		return;
+	}
+	if (r == RT_MERCURE_TOKEN_COOKIE && !rt__origin_allowed(req, cfg)) {
+		rt__refuse(hub, ans, 403, RT_STAT_MERCURE_FORBIDDEN, "a publish authorized by the "
+				"mercureAuthorization cookie needs an Origin header that "
+				"realtime.allowed_origins allows (another site could make a browser send "
+				"that cookie)");
 		return;
 	}
 	if (rt_jwt_verify(cfg->mercure_publisher_key, strlen(cfg->mercure_publisher_key), token, tlen,

@@ -524,7 +524,7 @@ static void rt__on_open(rt_session *s, const rt_http_req *req)
 	}
 	s->proto_state = st;
 	s->proto_free = rt__on_free;
-	if (rt_mercure_token(req, tokbuf, sizeof(tokbuf), &token, &tlen) == 1
+	if (rt_mercure_token(req, tokbuf, sizeof(tokbuf), &token, &tlen) > 0
 			&& rt_jwt_verify(cfg->mercure_subscriber_key, strlen(cfg->mercure_subscriber_key),
 					token, tlen, time(NULL), &st->claims, err, sizeof(err)) != 0) {
 		memset(&st->claims, 0, sizeof(st->claims)); /* checked before: cannot happen */

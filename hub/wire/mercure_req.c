@@ -173,17 +173,17 @@ int rt_mercure_token(const rt_http_req *req, char *buf, size_t cap, const char *
 
 	if (v != NULL && *len > 0) {
 		*token = v;
-		return 1;
+		return RT_MERCURE_TOKEN_BEARER;
 	}
 	v = rt_http_req_header(req, RT_HDR_COOKIE, &hlen);
 	if (v != NULL && (v = rt_mercure_cookie(v, hlen, "mercureAuthorization", len)) != NULL
 			&& *len > 0) {
 		*token = v;
-		return 1;
+		return RT_MERCURE_TOKEN_COOKIE;
 	}
 	v = rt_http_req_query(req, "authorization", &qlen);
 	if (v == NULL || qlen == 0) {
-		return 0;
+		return RT_MERCURE_TOKEN_NONE;
 	}
 	n = rt_form_decode(v, qlen, buf, cap);
 	if (n < 0) {
@@ -191,5 +191,5 @@ int rt_mercure_token(const rt_http_req *req, char *buf, size_t cap, const char *
 	}
 	*token = buf;
 	*len = (size_t) n;
-	return 1;
+	return RT_MERCURE_TOKEN_QUERY;
 }

@@ -40,10 +40,21 @@ uint32_t rt_mercure_topic_count(const char *text, size_t len);
 /* The value of cookie name in a Cookie header's value, or NULL. */
 const char *rt_mercure_cookie(const char *header, size_t len, const char *name, size_t *vlen);
 
+/* Where a request's JWT came from. A browser sends a cookie with requests
+ * that other sites make it send: a publish it authorizes needs an Origin
+ * check (cross-site request forgery), the others do not. */
+enum {
+	RT_MERCURE_TOKEN_NONE = 0,
+	RT_MERCURE_TOKEN_BEARER = 1,
+	RT_MERCURE_TOKEN_COOKIE = 2,
+	RT_MERCURE_TOKEN_QUERY = 3,
+};
+
 /* Where a request's JWT is, in Mercure's order: the Authorization header
  * (Bearer), then the mercureAuthorization cookie, then the authorization
- * query parameter (URL-decoded into buf). Returns 1 with *token and *len,
- * 0 when there is none, -1 when one is there but longer than cap - 1. */
+ * query parameter (URL-decoded into buf). Returns its source
+ * (RT_MERCURE_TOKEN_*) with *token and *len, RT_MERCURE_TOKEN_NONE when
+ * there is none, -1 when one is there but longer than cap - 1. */
 int rt_mercure_token(const rt_http_req *req, char *buf, size_t cap, const char **token,
 		size_t *len);
 

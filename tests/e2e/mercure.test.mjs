@@ -118,6 +118,35 @@ describe('Mercure on a hub served by php -S', { timeout: 120000 }, () => {
     for (const p of [anonymous, allowed, other]) await p.close();
   });
 
+  it('a publish the mercureAuthorization cookie authorizes counts only from an allowed Origin (cross-site request forgery)', async () => {
+    const topic = `${BOOKS}/csrf`;
+    const s = await sub(server.wsPort, topicQuery(topic));
+    try {
+      const post = (origin) => httpRequest(server.wsPort, '/.well-known/mercure', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          cookie: `mercureAuthorization=${PUB_JWT}`,
+          ...(origin ? { origin } : {}),
+        },
+        body: `topic=${encodeURIComponent(topic)}&data=${encodeURIComponent(origin || 'none')}`,
+      });
+      const evil = await post('https://evil.example');
+      assert.equal(evil.status, 403);
+      assert.match(evil.body, /Origin/);
+      assert.equal((await post(null)).status, 403, 'no Origin: not a browser on an allowed page either');
+      const page = await post(`http://127.0.0.1:${server.httpPort}`);
+      assert.equal(page.status, 200, page.body);
+      // Only the allowed page's publish arrived.
+      assert.equal((await s.next()).data, `http://127.0.0.1:${server.httpPort}`);
+      // A Bearer token is no cookie: no Origin needed (symfony/mercure, curl).
+      assert.match(await symfonyPublish(server.wsPort, { topics: [topic], data: 'bearer' }), /^urn:uuid:/);
+      assert.equal((await s.next()).data, 'bearer');
+    } finally {
+      s.close();
+    }
+  });
+
   it('refuses wrong-key, expired and unauthorized JWTs, counted by reason', async () => {
     const topic = `${BOOKS}/refused`;
     const expiredBefore = await metric(server.wsPort, 'realtime_mercure_refusals_total{reason="expired"}');

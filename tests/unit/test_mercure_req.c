@@ -104,21 +104,21 @@ RT_TEST(token_places_in_order)
 	rt_http_req *req = request("GET /.well-known/mercure?topic=a&authorization=q%2Eq HTTP/1.1\r\n"
 			"Host: x\r\nCookie: mercureAuthorization=c.c\r\nAuthorization: Bearer h.h\r\n\r\n");
 
-	RT_ASSERT_EQ_INT(rt_mercure_token(req, buf, sizeof(buf), &t, &n), 1);
+	RT_ASSERT_EQ_INT(rt_mercure_token(req, buf, sizeof(buf), &t, &n), RT_MERCURE_TOKEN_BEARER);
 	RT_ASSERT(n == 3 && memcmp(t, "h.h", 3) == 0);
 	rt_http_req_free(req);
 	req = request("GET /.well-known/mercure?topic=a&authorization=q%2Eq HTTP/1.1\r\n"
 			"Host: x\r\nCookie: mercureAuthorization=c.c\r\n\r\n");
-	RT_ASSERT_EQ_INT(rt_mercure_token(req, buf, sizeof(buf), &t, &n), 1);
+	RT_ASSERT_EQ_INT(rt_mercure_token(req, buf, sizeof(buf), &t, &n), RT_MERCURE_TOKEN_COOKIE);
 	RT_ASSERT(n == 3 && memcmp(t, "c.c", 3) == 0);
 	rt_http_req_free(req);
 	req = request("GET /.well-known/mercure?topic=a&authorization=q%2Eq HTTP/1.1\r\nHost: x\r\n\r\n");
-	RT_ASSERT_EQ_INT(rt_mercure_token(req, buf, sizeof(buf), &t, &n), 1);
+	RT_ASSERT_EQ_INT(rt_mercure_token(req, buf, sizeof(buf), &t, &n), RT_MERCURE_TOKEN_QUERY);
 	RT_ASSERT(n == 3 && memcmp(t, "q.q", 3) == 0);
 	RT_ASSERT_EQ_INT(rt_mercure_token(req, buf, 3, &t, &n), -1);
 	rt_http_req_free(req);
 	req = request("GET /.well-known/mercure?topic=a HTTP/1.1\r\nHost: x\r\n\r\n");
-	RT_ASSERT_EQ_INT(rt_mercure_token(req, buf, sizeof(buf), &t, &n), 0);
+	RT_ASSERT_EQ_INT(rt_mercure_token(req, buf, sizeof(buf), &t, &n), RT_MERCURE_TOKEN_NONE);
 	rt_http_req_free(req);
 }
 
