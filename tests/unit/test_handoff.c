@@ -604,6 +604,29 @@ static int up_two_with_reader(fixture *f, const char *const *extra, int on)
 	return up_two_with_reader_id(f, extra, on, id, sizeof(id));
 }
 
+/* The fence a sender `from` publishes for its round `count`, naming the
+ * taker `to`, through broker b (as rt__round does). 0, or -1. */
+static int publish_fence(rt_broker *b, uint32_t from, uint32_t count, uint32_t to)
+{
+	char err[256], list[16];
+	rt_msg_fields fl = {0};
+	rt_msg *fence;
+	int r;
+
+	snprintf(list, sizeof(list), "%u", to);
+	fl.origin = from;
+	fl.count = count;
+	fl.data.ptr = list;
+	fl.data.len = strlen(list);
+	fence = rt_msg_new(RT_MSG_HANDOFF, &fl);
+	if (fence == NULL) {
+		return -1;
+	}
+	r = rt_broker_memory.publish(b, fence, err, sizeof(err));
+	rt_msg_free(fence);
+	return r == 0 ? 0 : -1;
+}
+
 /* While a handoff to a hub is under way (a sender's fence seen, its
  * connections not in yet), the hub's own clients get publishes at once:
  * only the sessions on their way wait for them. Here the sender is a link
@@ -612,11 +635,8 @@ static int up_two_with_reader(fixture *f, const char *const *extra, int on)
 RT_TEST(handoff_under_way_does_not_hold_the_takers_clients)
 {
 	fixture f;
-	char err[256], list[16];
 	uint8_t hello[16];
 	uint32_t node0;
-	rt_msg_fields fl = {0};
-	rt_msg *fence;
 	size_t n;
 	int fd, client;
 	static const char *const slow[] = {"handoff_timeout", "10000", NULL};
@@ -632,15 +652,7 @@ RT_TEST(handoff_under_way_does_not_hold_the_takers_clients)
 	RT_ASSERT(fd >= 0);
 	n = rt_handoff_dgram_head(hello, RT_HANDOFF_HELLO, 77, node0);
 	RT_ASSERT_EQ_INT(rt_fdpass_send(fd, hello, n, -1), 0);
-	snprintf(list, sizeof(list), "%u", rt_hub_node_id(f.h[1]));
-	fl.origin = node0;
-	fl.count = 77;
-	fl.data.ptr = list;
-	fl.data.len = strlen(list);
-	fence = rt_msg_new(RT_MSG_HANDOFF, &fl);
-	RT_ASSERT(fence != NULL);
-	RT_ASSERT_EQ_INT(rt_broker_memory.publish(f.b[0], fence, err, sizeof(err)), 0);
-	rt_msg_free(fence);
+	RT_ASSERT_EQ_INT(publish_fence(f.b[0], node0, 77, rt_hub_node_id(f.h[1])), 0);
 	RT_ASSERT_EQ_INT(publish(f.b[0], RT_MSG_PUBLISH, "news", NULL, "6", NULL), 0);
 	{
 		char *got = ws_recv_text(client, WS_TIMEOUT_MS / 2);
@@ -692,10 +704,8 @@ static int empty_handoff(int link, uint32_t node, uint64_t fence)
 RT_TEST(handoff_late_fence_of_a_finished_link_holds_nothing)
 {
 	fixture f;
-	char err[256], list[16], id[32];
+	char id[32];
 	uint32_t node0;
-	rt_msg_fields fl = {0};
-	rt_msg *fence;
 	int fd, probe, client;
 	static const char *const slow[] = {"handoff_timeout", "10000", NULL};
 
@@ -720,15 +730,7 @@ RT_TEST(handoff_late_fence_of_a_finished_link_holds_nothing)
 	close(probe);
 	/* Now the fence, then a message for the client alone, which a
 	 * placeholder would hold for 10 s. */
-	snprintf(list, sizeof(list), "%u", rt_hub_node_id(f.h[1]));
-	fl.origin = node0;
-	fl.count = 78;
-	fl.data.ptr = list;
-	fl.data.len = strlen(list);
-	fence = rt_msg_new(RT_MSG_HANDOFF, &fl);
-	RT_ASSERT(fence != NULL);
-	RT_ASSERT_EQ_INT(rt_broker_memory.publish(f.b[0], fence, err, sizeof(err)), 0);
-	rt_msg_free(fence);
+	RT_ASSERT_EQ_INT(publish_fence(f.b[0], node0, 78, rt_hub_node_id(f.h[1])), 0);
 	RT_ASSERT_EQ_INT(publish(f.b[0], RT_MSG_TO_CONNECTION, NULL, NULL, "7", id), 0);
 	{
 		char *msg = ws_recv_text(client, WS_TIMEOUT_MS / 2);
